@@ -1,0 +1,234 @@
+//! Start-up: open and migrate the database, prepare keys and admins, serve.
+
+use std::{net::SocketAddr, time::Duration};
+
+use entity::setting;
+use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait, sea_query::OnConflict};
+use secrecy::SecretString;
+use tokio::{sync::oneshot, task::JoinHandle};
+
+use crate::auth::{JwtKeys, password::random_secret};
+use crate::config::{DatabaseConfig, Environment, JwtConfig, ServeConfig};
+use crate::db::{self, StatementCounter};
+use crate::domain::{Domain, Limits, users};
+use crate::error::ApiError;
+use crate::graphql::schema_builder;
+use crate::http::{self, AppState, HttpLimits};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+    /// The address could not be bound.
+    #[error("network: {0}")]
+    Io(#[from] std::io::Error),
+    /// A setting is invalid.
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+impl From<ApiError> for StartError {
+    fn from(error: ApiError) -> Self {
+        match error {
+            ApiError::Internal(cause) => Self::Config(cause.to_string()),
+            other => Self::Config(format!(
+                "{other}: {}",
+                other.message(crate::i18n::Locale::En)
+            )),
+        }
+    }
+}
+
+/// The settings key of the generated JWT secret.
+const JWT_SECRET_KEY: &str = "jwt_secret";
+
+/// The configured secret, or the one generated once and kept in the database.
+/// Replicas starting together agree: the first insert wins, all read it back.
+pub async fn jwt_secret(
+    db: &DatabaseConnection,
+    config: &JwtConfig,
+) -> Result<SecretString, DbErr> {
+    if let Some(secret) = &config.jwt_secret {
+        return Ok(secret.clone());
+    }
+    if let Some(stored) = setting::Entity::find_by_id(JWT_SECRET_KEY.to_owned())
+        .one(db)
+        .await?
+    {
+        return Ok(SecretString::from(stored.value));
+    }
+    tracing::warn!(
+        "TRESTLE_JWT_SECRET is not set: generating a signing secret and keeping it in the database"
+    );
+    setting::Entity::insert(setting::ActiveModel {
+        key: Set(JWT_SECRET_KEY.to_owned()),
+        value: Set(random_secret(64)),
+        updated_at: Set(crate::domain::now()),
+    })
+    .on_conflict(
+        OnConflict::column(setting::Column::Key)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    let stored = setting::Entity::find_by_id(JWT_SECRET_KEY.to_owned())
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(JWT_SECRET_KEY.into()))?;
+    Ok(SecretString::from(stored.value))
+}
+
+/// Open the database, migrate it and build the token keys.
+pub async fn open(
+    database: &DatabaseConfig,
+    jwt: &JwtConfig,
+    limits: Limits,
+    statements: &StatementCounter,
+) -> Result<Domain, StartError> {
+    let db = db::connect(database, statements).await?;
+    db::migrate(&db).await?;
+    let secret = jwt_secret(&db, jwt).await?;
+    let keys = JwtKeys::new(
+        &secret,
+        &jwt.jwt_issuer,
+        &jwt.jwt_audience,
+        chrono::Duration::minutes(jwt.jwt_ttl_minutes.into()),
+    );
+    Ok(Domain::new(db, keys, limits))
+}
+
+/// A server running in the background (used by `serve` and by the tests).
+pub struct RunningServer {
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// The services, for tests that inspect state directly.
+    pub domain: Domain,
+    /// SQL statements executed so far.
+    pub statements: StatementCounter,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stop accepting, let in-flight requests finish, and wait.
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.handle.await.map_err(std::io::Error::other)?
+    }
+
+    /// Wait until the server stops by itself.
+    pub async fn wait(self) -> std::io::Result<()> {
+        self.handle.await.map_err(std::io::Error::other)?
+    }
+}
+
+/// Prepare everything and start serving in the background; `stop` ends it.
+pub async fn start(
+    config: ServeConfig,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<RunningServer, StartError> {
+    let statements = StatementCounter::default();
+    let domain = open(
+        &config.database,
+        &config.jwt,
+        Limits {
+            max_page_size: config.max_page_size,
+        },
+        &statements,
+    )
+    .await?;
+
+    let bootstrap = match (
+        &config.bootstrap_admin_email,
+        &config.bootstrap_admin_password,
+    ) {
+        (Some(email), Some(password)) => Some((email.as_str(), password)),
+        (None, None) => None,
+        _ => {
+            return Err(StartError::Config(
+                "set both TRESTLE_BOOTSTRAP_ADMIN_EMAIL and TRESTLE_BOOTSTRAP_ADMIN_PASSWORD"
+                    .into(),
+            ));
+        }
+    };
+    let first_start = config.environment == Environment::Development;
+    match users::ensure_admins(&domain, bootstrap, first_start).await? {
+        users::AdminBootstrap::Existing => {}
+        users::AdminBootstrap::Configured(email) => {
+            tracing::info!(%email, "created the bootstrap admin");
+        }
+        users::AdminBootstrap::FirstStart { email, password } => {
+            tracing::warn!(
+                "first start: sign in as {email} with password {password} (shown only once; change it or create your own admin)"
+            );
+        }
+    }
+
+    let mut schema = schema_builder()
+        .data(domain.clone())
+        .limit_depth(config.max_query_depth)
+        .limit_recursive_depth(64);
+    if !config.introspection_enabled() {
+        schema = schema.disable_introspection().disable_suggestions();
+    }
+    let state = AppState {
+        schema: schema.finish(),
+        domain: domain.clone(),
+        limits: HttpLimits {
+            max_body_bytes: config.max_body_bytes,
+            max_document_bytes: config.max_document_bytes,
+            max_document_nesting: config.max_document_nesting,
+            graphiql: config.graphiql_enabled(),
+        },
+    };
+    let router = http::router(
+        state,
+        &config.cors_origins,
+        Duration::from_secs(config.request_timeout_secs),
+    );
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let shutdown = async move {
+        tokio::select! {
+            _ = stop => {},
+            _ = rx => {},
+        }
+    };
+    let handle = tokio::spawn(http::serve(listener, router, shutdown));
+    Ok(RunningServer {
+        addr,
+        domain,
+        statements,
+        shutdown: Some(tx),
+        handle,
+    })
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,270 @@
+//! The `trestle` command line.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use migration::{Migrator, MigratorTrait};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::{DatabaseConfig, JwtConfig, ServeConfig};
+use crate::db::{self, StatementCounter};
+use crate::domain::{Limits, users};
+use crate::graphql::types::enums::{Locale, UserRole};
+
+/// Trestle: a GraphQL backend for technical program management.
+#[derive(Debug, Parser)]
+#[command(name = "trestle", version, about)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Settings of `serve`, accepted without the subcommand name too.
+    #[command(flatten)]
+    pub serve: ServeConfig,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve(Box<ServeConfig>),
+    /// Apply, roll back or list database migrations.
+    Migrate {
+        /// Database settings.
+        #[command(flatten)]
+        database: DatabaseConfig,
+        /// The migration action.
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Print the GraphQL schema (SDL).
+    ExportSchema,
+    /// Manage users.
+    User {
+        /// The user action.
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Mint a JWT for an existing user, for scripts and operations.
+    Token {
+        /// Database settings.
+        #[command(flatten)]
+        database: DatabaseConfig,
+        /// Token settings.
+        #[command(flatten)]
+        jwt: JwtConfig,
+        /// Email of the user the token is for.
+        #[arg(long)]
+        email: String,
+        /// Lifetime in minutes (default: TRESTLE_JWT_TTL_MINUTES).
+        #[arg(long)]
+        ttl_minutes: Option<u32>,
+    },
+}
+
+/// Migration actions.
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Roll back the latest migrations.
+    Down {
+        /// How many to roll back.
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List applied and pending migrations.
+    Status,
+}
+
+/// User actions.
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create a user (for the first admin on a server).
+    Create {
+        /// Database settings.
+        #[command(flatten)]
+        database: DatabaseConfig,
+        /// Token settings (the database secret is prepared if needed).
+        #[command(flatten)]
+        jwt: JwtConfig,
+        /// Sign-in email.
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Password; a random one is generated and printed when absent.
+        #[arg(long, env = "TRESTLE_USER_PASSWORD", hide_env_values = true)]
+        password: Option<SecretString>,
+        /// Global role: admin or member.
+        #[arg(long, value_enum, default_value = "member")]
+        role: RoleArg,
+        /// Preferred language: en or ko.
+        #[arg(long, value_enum, default_value = "en")]
+        locale: LocaleArg,
+    },
+}
+
+/// Global role on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum RoleArg {
+    /// ADMIN.
+    Admin,
+    /// MEMBER.
+    Member,
+}
+
+/// Locale on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LocaleArg {
+    /// English.
+    En,
+    /// Korean.
+    Ko,
+}
+
+fn init_tracing() {
+    use tracing_subscriber::{EnvFilter, fmt};
+    let filter = EnvFilter::try_from_env("TRESTLE_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm_migration=warn"));
+    let json = std::env::var("TRESTLE_LOG_FORMAT").is_ok_and(|v| v == "json");
+    if json {
+        let _ = fmt().with_env_filter(filter).json().try_init();
+    } else {
+        let _ = fmt().with_env_filter(filter).try_init();
+    }
+}
+
+/// Parse the command line and run it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if matches!(cli.command, Some(Command::ExportSchema)) {
+        print!("{}", crate::graphql::export_sdl());
+        return ExitCode::SUCCESS;
+    }
+    init_tracing();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("trestle: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("trestle: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        None => serve(cli.serve).await,
+        Some(Command::Serve(config)) => serve(*config).await,
+        Some(Command::ExportSchema) => Ok(()),
+        Some(Command::Migrate { database, action }) => migrate(database, action).await,
+        Some(Command::User {
+            action:
+                UserAction::Create {
+                    database,
+                    jwt,
+                    email,
+                    name,
+                    password,
+                    role,
+                    locale,
+                },
+        }) => {
+            let domain = crate::app::open(
+                &database,
+                &jwt,
+                Limits::default(),
+                &StatementCounter::default(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            let generated = password.is_none();
+            let password = password
+                .map(|p| p.expose_secret().to_owned())
+                .unwrap_or_else(|| crate::auth::password::random_secret(20));
+            let user = domain
+                .insert_user(
+                    None,
+                    users::NewUser {
+                        email,
+                        name,
+                        password: password.clone(),
+                        role: match role {
+                            RoleArg::Admin => UserRole::Admin.into(),
+                            RoleArg::Member => UserRole::Member.into(),
+                        },
+                        locale: match locale {
+                            LocaleArg::En => Locale::En.into(),
+                            LocaleArg::Ko => Locale::Ko.into(),
+                        },
+                    },
+                    "user",
+                )
+                .await
+                .map_err(|e| e.message(crate::i18n::Locale::En))?;
+            println!("created user {} ({})", user.email, user.id);
+            if generated {
+                println!("password: {password}");
+            }
+            Ok(())
+        }
+        Some(Command::Token {
+            database,
+            jwt,
+            email,
+            ttl_minutes,
+        }) => {
+            let domain = crate::app::open(
+                &database,
+                &jwt,
+                Limits::default(),
+                &StatementCounter::default(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            let user = users::find_by_email(&domain.db, &email)
+                .await
+                .map_err(|e| e.message(crate::i18n::Locale::En))?
+                .ok_or_else(|| format!("no user has the email {email}"))?;
+            let ttl = chrono::Duration::minutes(ttl_minutes.unwrap_or(jwt.jwt_ttl_minutes).into());
+            let (token, _) = domain
+                .jwt
+                .issue_with_ttl(user.id, ttl)
+                .map_err(|e| e.message(crate::i18n::Locale::En))?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: ServeConfig) -> Result<(), String> {
+    let server = crate::app::start(config, crate::app::shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!("Trestle listening on http://{}/graphql", server.addr);
+    server.wait().await.map_err(|e| e.to_string())
+}
+
+async fn migrate(database: DatabaseConfig, action: MigrateAction) -> Result<(), String> {
+    let db = db::connect(&database, &StatementCounter::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    match action {
+        MigrateAction::Up => Migrator::up(&db, None).await.map_err(|e| e.to_string())?,
+        MigrateAction::Down { steps } => Migrator::down(&db, Some(steps))
+            .await
+            .map_err(|e| e.to_string())?,
+        MigrateAction::Status => Migrator::status(&db).await.map_err(|e| e.to_string())?,
+    }
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! Server configuration: every setting is a flag and an environment variable.
+
+use std::net::SocketAddr;
+
+use clap::{Args, ValueEnum};
+use secrecy::SecretString;
+
+/// Where the server runs: production turns on the safer defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Environment {
+    /// Local work: GraphiQL, introspection and a first-start admin.
+    #[default]
+    Development,
+    /// Public deployment: no GraphiQL, no introspection, no first-start admin.
+    Production,
+}
+
+/// Settings shared by every subcommand that opens the database.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseConfig {
+    /// Database URL: `sqlite://…` or `postgres://…`.
+    #[arg(
+        long,
+        env = "TRESTLE_DATABASE_URL",
+        default_value = "sqlite://trestle.db?mode=rwc"
+    )]
+    pub database_url: String,
+    /// Largest number of pooled database connections.
+    #[arg(long, env = "TRESTLE_DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
+    pub database_max_connections: u32,
+}
+
+/// Token settings shared by `serve` and `token`.
+#[derive(Debug, Clone, Args)]
+pub struct JwtConfig {
+    /// HS256 signing secret; generated once and kept in the database when unset.
+    #[arg(long, env = "TRESTLE_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<SecretString>,
+    /// `iss` of issued tokens, required on incoming ones.
+    #[arg(long, env = "TRESTLE_JWT_ISSUER", default_value = "trestle")]
+    pub jwt_issuer: String,
+    /// `aud` of issued tokens, required on incoming ones.
+    #[arg(long, env = "TRESTLE_JWT_AUDIENCE", default_value = "trestle-api")]
+    pub jwt_audience: String,
+    /// Lifetime of tokens issued by `login`, in minutes.
+    #[arg(long, env = "TRESTLE_JWT_TTL_MINUTES", default_value_t = 720)]
+    pub jwt_ttl_minutes: u32,
+}
+
+/// Settings of `trestle serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Database settings.
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    /// Token settings.
+    #[command(flatten)]
+    pub jwt: JwtConfig,
+    /// Address to bind.
+    #[arg(long, env = "TRESTLE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// `development` or `production` (production: no GraphiQL, no introspection, no first-start admin).
+    #[arg(long = "env", env = "TRESTLE_ENV", value_enum, default_value_t = Environment::Development)]
+    pub environment: Environment,
+    /// Allow schema introspection (default: true in development, false in production).
+    #[arg(long, env = "TRESTLE_INTROSPECTION")]
+    pub introspection: Option<bool>,
+    /// Serve GraphiQL to browsers on `GET /graphql` (default: true in development).
+    #[arg(long, env = "TRESTLE_GRAPHIQL")]
+    pub graphiql: Option<bool>,
+    /// Browser origins allowed to call the API, comma-separated.
+    #[arg(long, env = "TRESTLE_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Create this ADMIN user on start if no user has this email.
+    #[arg(long, env = "TRESTLE_BOOTSTRAP_ADMIN_EMAIL")]
+    pub bootstrap_admin_email: Option<String>,
+    /// Password of the bootstrap admin.
+    #[arg(long, env = "TRESTLE_BOOTSTRAP_ADMIN_PASSWORD", hide_env_values = true)]
+    pub bootstrap_admin_password: Option<SecretString>,
+    /// Largest request body in bytes.
+    #[arg(long, env = "TRESTLE_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Largest GraphQL document in bytes.
+    #[arg(long, env = "TRESTLE_MAX_DOCUMENT_BYTES", default_value_t = 64 * 1024)]
+    pub max_document_bytes: usize,
+    /// Deepest bracket nesting a document may have before it is parsed.
+    #[arg(long, env = "TRESTLE_MAX_DOCUMENT_NESTING", default_value_t = 48)]
+    pub max_document_nesting: usize,
+    /// Deepest selection nesting a query may have.
+    #[arg(long, env = "TRESTLE_MAX_QUERY_DEPTH", default_value_t = 15)]
+    pub max_query_depth: usize,
+    /// Largest page a list may be asked for (`first`/`last`).
+    #[arg(long, env = "TRESTLE_MAX_PAGE_SIZE", default_value_t = 100)]
+    pub max_page_size: usize,
+    /// Seconds a request may run before it is cancelled.
+    #[arg(long, env = "TRESTLE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+}
+
+impl ServeConfig {
+    /// Whether introspection is on, after applying the environment's default.
+    pub fn introspection_enabled(&self) -> bool {
+        self.introspection
+            .unwrap_or(self.environment == Environment::Development)
+    }
+
+    /// Whether GraphiQL is served, after applying the environment's default.
+    pub fn graphiql_enabled(&self) -> bool {
+        self.graphiql
+            .unwrap_or(self.environment == Environment::Development)
+    }
+}

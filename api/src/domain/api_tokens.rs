@@ -1,0 +1,112 @@
+//! API tokens for scripted integrations.
+
+use chrono::{DateTime, Utc};
+use entity::api_token;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use uuid::Uuid;
+
+use super::{Domain, audit, validate};
+use crate::auth::{Viewer, api_token as tokens};
+use crate::error::{ApiError, ApiResult};
+use crate::i18n::Message;
+
+/// A created token: the secret, shown once, and its stored record.
+pub struct CreatedToken {
+    /// The secret to present as `Authorization: Bearer …`.
+    pub secret: String,
+    /// The stored record (hash only).
+    pub token: api_token::Model,
+}
+
+impl Domain {
+    /// Create an API token for the signed-in user.
+    pub async fn create_api_token(
+        &self,
+        viewer: &Viewer,
+        name: &str,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> ApiResult<CreatedToken> {
+        let user = viewer.require_user()?;
+        let name = validate::name("input.name", name)?;
+        if expires_at.is_some_and(|at| at <= Utc::now()) {
+            return Err(ApiError::bad_input(
+                "input.expiresAt",
+                Message::DateBefore { other: "now" },
+            ));
+        }
+        let minted = tokens::mint();
+        let txn = self.begin_write().await?;
+        let token = api_token::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(user.id),
+            name: Set(name),
+            token_hash: Set(minted.hash),
+            token_prefix: Set(minted.display_prefix),
+            created_at: Set(super::now()),
+            last_used_at: Set(None),
+            expires_at: Set(expires_at),
+            revoked_at: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+        audit::record(
+            &txn,
+            audit::Event {
+                actor: Some(user.id),
+                program_id: None,
+                action: "apiToken.create",
+                entity_type: "ApiToken",
+                entity_id: token.id,
+                changes: audit::diff(None, Some(&token)),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(CreatedToken {
+            secret: minted.secret,
+            token,
+        })
+    }
+
+    /// Revoke a token: the owner's own, or any for an ADMIN. Takes effect at once.
+    pub async fn revoke_api_token(&self, viewer: &Viewer, id: Uuid) -> ApiResult<api_token::Model> {
+        let user = viewer.require_user()?;
+        let txn = self.begin_write().await?;
+        let token = api_token::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .filter(|token| token.user_id == user.id || viewer.is_admin())
+            .ok_or(ApiError::NotFound(Message::NotFound))?;
+        if token.revoked_at.is_some() {
+            return Ok(token);
+        }
+        let mut active: api_token::ActiveModel = token.clone().into();
+        active.revoked_at = Set(Some(super::now()));
+        let revoked = active.update(&txn).await?;
+        audit::record(
+            &txn,
+            audit::Event {
+                actor: Some(user.id),
+                program_id: None,
+                action: "apiToken.revoke",
+                entity_type: "ApiToken",
+                entity_id: revoked.id,
+                changes: audit::diff(Some(&token), Some(&revoked)),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(revoked)
+    }
+
+    /// The signed-in user's tokens, newest first.
+    pub async fn my_api_tokens(&self, viewer: &Viewer) -> ApiResult<Vec<api_token::Model>> {
+        let user = viewer.require_user()?;
+        Ok(api_token::Entity::find()
+            .filter(api_token::Column::UserId.eq(user.id))
+            .order_by_desc(api_token::Column::CreatedAt)
+            .order_by_desc(api_token::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+}

@@ -1,0 +1,78 @@
+//! Domain services: authorization, validation, transactions, audit.
+//!
+//! Every read and write of the API goes through here; resolvers only parse
+//! arguments, call a service and map the result.
+
+pub mod api_tokens;
+pub mod audit;
+pub mod authz;
+pub mod pagination;
+pub mod programs;
+pub mod users;
+pub mod validate;
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::JwtKeys;
+
+/// Limits the domain enforces, from configuration.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest `first`/`last` of a list.
+    pub max_page_size: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_page_size: 100 }
+    }
+}
+
+/// The application's services, shared by every request.
+#[derive(Clone)]
+pub struct Domain {
+    /// The connection pool.
+    pub db: DatabaseConnection,
+    /// Token keys.
+    pub jwt: Arc<JwtKeys>,
+    /// Configured limits.
+    pub limits: Limits,
+}
+
+impl Domain {
+    /// Bundle the services.
+    pub fn new(db: DatabaseConnection, jwt: JwtKeys, limits: Limits) -> Self {
+        Self {
+            db,
+            jwt: Arc::new(jwt),
+            limits,
+        }
+    }
+}
+
+/// A timestamp for new rows, truncated to microseconds so that every
+/// database stores exactly what was written.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::{DurationRound, TimeDelta};
+    let now = chrono::Utc::now();
+    now.duration_trunc(TimeDelta::microseconds(1))
+        .unwrap_or(now)
+}
+
+impl Domain {
+    /// Open a write transaction. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`), so concurrent writers wait their turn instead of
+    /// failing on a lock upgrade; PostgreSQL ignores the mode.
+    pub async fn begin_write(&self) -> crate::error::ApiResult<sea_orm::DatabaseTransaction> {
+        use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+        Ok(self
+            .db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?)
+    }
+}

@@ -1,0 +1,372 @@
+//! Relay-style keyset pagination: stable pages while rows come and go.
+
+use std::sync::Arc;
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, NaiveDate, Utc};
+use futures::future::BoxFuture;
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, Value,
+    sea_query::{Expr, NullOrdering},
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+use crate::i18n::Message;
+
+/// Page size when neither `first` nor `last` is given.
+pub const DEFAULT_PAGE_SIZE: usize = 50;
+
+/// Sort direction of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Smallest first.
+    Asc,
+    /// Largest first.
+    Desc,
+}
+
+/// The value a row is sorted by, as carried inside a cursor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "t", content = "v")]
+pub enum SortKey {
+    /// A text column.
+    Text(String),
+    /// An integer column.
+    Int(i64),
+    /// A calendar-day column.
+    Date(NaiveDate),
+    /// A timestamp column.
+    Time(DateTime<Utc>),
+    /// A NULL in a nullable column (sorted last).
+    Null,
+}
+
+impl SortKey {
+    fn value(&self) -> Option<Value> {
+        match self {
+            Self::Text(text) => Some(text.clone().into()),
+            Self::Int(int) => Some((*int).into()),
+            Self::Date(date) => Some((*date).into()),
+            Self::Time(time) => Some((*time).into()),
+            Self::Null => None,
+        }
+    }
+}
+
+impl From<String> for SortKey {
+    fn from(value: String) -> Self {
+        Self::Text(value)
+    }
+}
+impl From<i32> for SortKey {
+    fn from(value: i32) -> Self {
+        Self::Int(value.into())
+    }
+}
+impl From<NaiveDate> for SortKey {
+    fn from(value: NaiveDate) -> Self {
+        Self::Date(value)
+    }
+}
+impl From<DateTime<Utc>> for SortKey {
+    fn from(value: DateTime<Utc>) -> Self {
+        Self::Time(value)
+    }
+}
+impl<T: Into<SortKey>> From<Option<T>> for SortKey {
+    fn from(value: Option<T>) -> Self {
+        value.map_or(Self::Null, Into::into)
+    }
+}
+
+/// A position in a list: the sort value and the id that breaks ties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// Which ordering issued the cursor (a cursor is only valid for it).
+    #[serde(rename = "o")]
+    pub ordering: String,
+    /// The sort value.
+    #[serde(rename = "k")]
+    pub key: SortKey,
+    /// The row id.
+    #[serde(rename = "i")]
+    pub id: Uuid,
+}
+
+impl Cursor {
+    /// The opaque string handed to clients.
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    fn decode(field: &str, text: &str, ordering: &str) -> ApiResult<Self> {
+        let invalid = || ApiError::bad_input(field, Message::InvalidCursor);
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
+        let cursor: Self = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        if cursor.ordering != ordering {
+            return Err(invalid());
+        }
+        Ok(cursor)
+    }
+}
+
+/// The raw pagination arguments of a connection field.
+#[derive(Debug, Clone, Default)]
+pub struct PageArgs {
+    /// Items after `after`, at most this many.
+    pub first: Option<i32>,
+    /// Cursor to start after.
+    pub after: Option<String>,
+    /// Items before `before`, at most this many.
+    pub last: Option<i32>,
+    /// Cursor to end before.
+    pub before: Option<String>,
+}
+
+/// How a list is ordered: one column plus the id as tie-break.
+pub struct Ordering<C> {
+    /// A stable name of the ordering, checked against cursors.
+    pub name: String,
+    /// The sorted column.
+    pub column: C,
+    /// The id column (tie-break).
+    pub id_column: C,
+    /// Sort direction of both.
+    pub direction: Direction,
+}
+
+/// Lazily counts the whole filtered list, only when a client asks.
+pub type TotalCount = Arc<dyn Fn() -> BoxFuture<'static, ApiResult<u64>> + Send + Sync>;
+
+/// One page of a list.
+pub struct Page<T> {
+    /// Items with their cursors, in list order.
+    pub items: Vec<(String, T)>,
+    /// Whether items exist before this page.
+    pub has_previous_page: bool,
+    /// Whether items exist after this page.
+    pub has_next_page: bool,
+    /// The size of the whole list.
+    pub total_count: TotalCount,
+}
+
+struct Window {
+    after: Option<Cursor>,
+    before: Option<Cursor>,
+    limit: usize,
+    backward: bool,
+}
+
+fn page_size(field: &str, value: Option<i32>, max: usize) -> ApiResult<Option<usize>> {
+    match value {
+        None => Ok(None),
+        Some(n) if n < 0 => Err(ApiError::bad_input(
+            field,
+            Message::OutOfRange {
+                min: 0,
+                max: max as i64,
+            },
+        )),
+        Some(n) if n as usize > max => {
+            Err(ApiError::bad_input(field, Message::PageTooLarge { max }))
+        }
+        Some(n) => Ok(Some(n as usize)),
+    }
+}
+
+fn window(args: &PageArgs, ordering: &str, max: usize) -> ApiResult<Window> {
+    let first = page_size("first", args.first, max)?;
+    let last = page_size("last", args.last, max)?;
+    if first.is_some() && last.is_some() {
+        return Err(ApiError::bad_input("last", Message::FirstAndLast));
+    }
+    let after = args
+        .after
+        .as_deref()
+        .map(|c| Cursor::decode("after", c, ordering))
+        .transpose()?;
+    let before = args
+        .before
+        .as_deref()
+        .map(|c| Cursor::decode("before", c, ordering))
+        .transpose()?;
+    Ok(match last {
+        Some(limit) => Window {
+            after,
+            before,
+            limit,
+            backward: true,
+        },
+        None => Window {
+            after,
+            before,
+            limit: first.unwrap_or(DEFAULT_PAGE_SIZE.min(max)),
+            backward: false,
+        },
+    })
+}
+
+/// Rows strictly after (`forward`) or before (`!forward`) `cursor` in the
+/// list's order, where NULL sort values come after every other value.
+fn beyond<C: ColumnTrait>(ordering: &Ordering<C>, cursor: &Cursor, forward: bool) -> Condition {
+    let ascending = (ordering.direction == Direction::Asc) == forward;
+    let cmp = |column: C, value: Value| {
+        if ascending {
+            column.gt(value)
+        } else {
+            column.lt(value)
+        }
+    };
+    let id_beyond = cmp(ordering.id_column, cursor.id.into());
+    match (cursor.key.value(), forward) {
+        (Some(value), true) => Condition::any()
+            .add(cmp(ordering.column, value.clone()))
+            .add(
+                Condition::all()
+                    .add(ordering.column.eq(value))
+                    .add(id_beyond),
+            )
+            .add(ordering.column.is_null()),
+        (Some(value), false) => Condition::any()
+            .add(cmp(ordering.column, value.clone()))
+            .add(
+                Condition::all()
+                    .add(ordering.column.eq(value))
+                    .add(id_beyond),
+            ),
+        (None, true) => Condition::all()
+            .add(ordering.column.is_null())
+            .add(id_beyond),
+        (None, false) => Condition::any().add(ordering.column.is_not_null()).add(
+            Condition::all()
+                .add(ordering.column.is_null())
+                .add(id_beyond),
+        ),
+    }
+}
+
+/// Fetch one page of `select` in `ordering`; `key` and `id` read a row's cursor parts.
+pub async fn paginate<E>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    ordering: Ordering<E::Column>,
+    args: &PageArgs,
+    max_page_size: usize,
+    key: impl Fn(&E::Model) -> SortKey,
+    id: impl Fn(&E::Model) -> Uuid,
+) -> ApiResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+{
+    let window = window(args, &ordering.name, max_page_size)?;
+    let total_count: TotalCount = {
+        let db = db.clone();
+        let select = select.clone();
+        Arc::new(move || {
+            let db = db.clone();
+            let select = select.clone();
+            Box::pin(async move { Ok(select.count(&db).await?) })
+        })
+    };
+
+    let mut query = select;
+    if let Some(after) = &window.after {
+        query = query.filter(beyond(&ordering, after, true));
+    }
+    if let Some(before) = &window.before {
+        query = query.filter(beyond(&ordering, before, false));
+    }
+    let forward_asc = ordering.direction == Direction::Asc;
+    let ascending = forward_asc != window.backward;
+    let (order, nulls) = if ascending {
+        (
+            Order::Asc,
+            if window.backward {
+                NullOrdering::First
+            } else {
+                NullOrdering::Last
+            },
+        )
+    } else {
+        (
+            Order::Desc,
+            if window.backward {
+                NullOrdering::First
+            } else {
+                NullOrdering::Last
+            },
+        )
+    };
+    let rows = query
+        .order_by_with_nulls(Expr::col(ordering.column), order.clone(), nulls)
+        .order_by(ordering.id_column, order)
+        .limit(window.limit as u64 + 1)
+        .all(db)
+        .await?;
+
+    let has_more = rows.len() > window.limit;
+    let mut rows: Vec<E::Model> = rows.into_iter().take(window.limit).collect();
+    if window.backward {
+        rows.reverse();
+    }
+    let items = rows
+        .into_iter()
+        .map(|row| {
+            let cursor = Cursor {
+                ordering: ordering.name.clone(),
+                key: key(&row),
+                id: id(&row),
+            };
+            (cursor.encode(), row)
+        })
+        .collect();
+    let (has_previous_page, has_next_page) = if window.backward {
+        (has_more, window.before.is_some())
+    } else {
+        (window.after.is_some(), has_more)
+    };
+    Ok(Page {
+        items,
+        has_previous_page,
+        has_next_page,
+        total_count,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_are_bound_to_their_ordering() {
+        let cursor = Cursor {
+            ordering: "NAME:ASC".into(),
+            key: SortKey::Text("한국".into()),
+            id: Uuid::now_v7(),
+        };
+        let text = cursor.encode();
+        assert_eq!(Cursor::decode("after", &text, "NAME:ASC").unwrap(), cursor);
+        assert!(Cursor::decode("after", &text, "NAME:DESC").is_err());
+        assert!(Cursor::decode("after", "garbage!", "NAME:ASC").is_err());
+    }
+
+    #[test]
+    fn page_sizes_above_the_cap_are_refused_not_clamped() {
+        let args = PageArgs {
+            first: Some(101),
+            ..Default::default()
+        };
+        assert!(window(&args, "x", 100).is_err());
+        let args = PageArgs {
+            first: Some(-1),
+            ..Default::default()
+        };
+        assert!(window(&args, "x", 100).is_err());
+        let args = PageArgs::default();
+        assert_eq!(window(&args, "x", 100).unwrap().limit, 50);
+    }
+}

@@ -1,0 +1,286 @@
+//! Programs: creation, lookup and the visibility-filtered list.
+
+use chrono::NaiveDate;
+use entity::{
+    enums::{Health, ProgramRole, ProgramStatus},
+    program, program_member,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, Set,
+};
+use uuid::Uuid;
+
+use super::{
+    Domain, audit,
+    authz::{self, Action},
+    pagination::{self, Direction, Ordering, Page, PageArgs},
+    validate,
+};
+use crate::auth::Viewer;
+use crate::error::{ApiError, ApiResult};
+use crate::i18n::Message;
+
+/// A budget: an amount in whole units of an ISO 4217 currency.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    /// Whole currency units.
+    pub amount: i64,
+    /// ISO 4217 code, e.g. `USD`, `KRW`.
+    pub currency: String,
+}
+
+/// What `createProgram` accepts.
+#[derive(Debug, Clone, Default)]
+pub struct NewProgram {
+    /// Unique key, `^[A-Z][A-Z0-9]{1,9}$`.
+    pub key: String,
+    /// Display name.
+    pub name: String,
+    /// Longer description.
+    pub description: Option<String>,
+    /// What the program is meant to achieve.
+    pub objective: Option<String>,
+    /// Initial status (default `PLANNED`).
+    pub status: Option<ProgramStatus>,
+    /// First day.
+    pub start_date: Option<NaiveDate>,
+    /// Target day.
+    pub target_date: Option<NaiveDate>,
+    /// Budget.
+    pub budget: Option<Budget>,
+}
+
+/// Filters of the `programs` list.
+#[derive(Debug, Clone, Default)]
+pub struct ProgramFilter {
+    /// Only these statuses.
+    pub status: Option<Vec<ProgramStatus>>,
+    /// Only these healths.
+    pub health: Option<Vec<Health>>,
+    /// Case-insensitive substring of name or key.
+    pub search: Option<String>,
+    /// Include archived programs.
+    pub include_archived: bool,
+}
+
+/// Sortable fields of the `programs` list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgramOrderField {
+    /// Creation time.
+    CreatedAt,
+    /// Display name.
+    Name,
+    /// Key.
+    Key,
+    /// Target date (programs without one last).
+    TargetDate,
+}
+
+/// Validate a budget's currency code and amount.
+fn budget(field: &str, budget: &Budget) -> ApiResult<()> {
+    if budget.amount < 0 {
+        return Err(ApiError::bad_input(
+            format!("{field}.amount"),
+            Message::OutOfRange {
+                min: 0,
+                max: i64::MAX,
+            },
+        ));
+    }
+    let code = budget.currency.as_bytes();
+    if code.len() != 3 || !code.iter().all(u8::is_ascii_uppercase) {
+        return Err(ApiError::bad_input(
+            format!("{field}.currency"),
+            Message::InvalidFormat {
+                expected: "an ISO 4217 code such as USD or KRW",
+            },
+        ));
+    }
+    Ok(())
+}
+
+impl Domain {
+    /// Create a program; its creator becomes OWNER.
+    pub async fn create_program(
+        &self,
+        viewer: &Viewer,
+        input: NewProgram,
+    ) -> ApiResult<program::Model> {
+        let user = viewer.require_user()?;
+        let key = validate::program_key("input.key", &input.key)?;
+        let name = validate::name("input.name", &input.name)?;
+        let description =
+            validate::optional_text("input.description", input.description.as_deref())?;
+        let objective = validate::optional_text("input.objective", input.objective.as_deref())?;
+        validate::date_order(
+            "input.targetDate",
+            input.start_date,
+            input.target_date,
+            "startDate",
+        )?;
+        if let Some(b) = &input.budget {
+            budget("input.budget", b)?;
+        }
+
+        let txn = self.begin_write().await?;
+        let taken = program::Entity::find()
+            .filter(program::Column::Key.eq(key.clone()))
+            .count(&txn)
+            .await?
+            > 0;
+        if taken {
+            return Err(ApiError::bad_input("input.key", Message::ProgramKeyTaken));
+        }
+        let now = super::now();
+        let created = program::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            key: Set(key),
+            name: Set(name),
+            description: Set(description),
+            objective: Set(objective),
+            status: Set(input.status.unwrap_or(ProgramStatus::Planned)),
+            health: Set(Health::OnTrack),
+            start_date: Set(input.start_date),
+            target_date: Set(input.target_date),
+            budget_amount: Set(input.budget.as_ref().map(|b| b.amount)),
+            budget_currency: Set(input.budget.map(|b| b.currency)),
+            owner_id: Set(user.id),
+            archived_at: Set(None),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| match ApiError::from(e) {
+            ApiError::Conflict(_) => ApiError::bad_input("input.key", Message::ProgramKeyTaken),
+            other => other,
+        })?;
+        program_member::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            program_id: Set(created.id),
+            user_id: Set(user.id),
+            role: Set(ProgramRole::Owner),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        audit::record(
+            &txn,
+            audit::Event {
+                actor: Some(user.id),
+                program_id: Some(created.id),
+                action: "program.create",
+                entity_type: "Program",
+                entity_id: created.id,
+                changes: audit::diff(None, Some(&created)),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(created)
+    }
+
+    /// A program by id, or `None` when it does not exist or is not visible.
+    pub async fn program(&self, viewer: &Viewer, id: Uuid) -> ApiResult<Option<program::Model>> {
+        let query = program::Entity::find_by_id(id);
+        let query = authz::visible_programs(query, viewer, program::Column::Id)?;
+        Ok(query.one(&self.db).await?)
+    }
+
+    /// A program by key, or `None` when it does not exist or is not visible.
+    pub async fn program_by_key(
+        &self,
+        viewer: &Viewer,
+        key: &str,
+    ) -> ApiResult<Option<program::Model>> {
+        let query = program::Entity::find().filter(program::Column::Key.eq(key));
+        let query = authz::visible_programs(query, viewer, program::Column::Id)?;
+        Ok(query.one(&self.db).await?)
+    }
+
+    /// Programs the viewer can see, filtered, ordered and paged.
+    pub async fn programs(
+        &self,
+        viewer: &Viewer,
+        filter: ProgramFilter,
+        order: (ProgramOrderField, Direction),
+        args: &PageArgs,
+    ) -> ApiResult<Page<program::Model>> {
+        let mut query =
+            authz::visible_programs(program::Entity::find(), viewer, program::Column::Id)?;
+        if !filter.include_archived {
+            query = query.filter(program::Column::ArchivedAt.is_null());
+        }
+        if let Some(statuses) = filter.status {
+            query = query.filter(program::Column::Status.is_in(statuses));
+        }
+        if let Some(healths) = filter.health {
+            query = query.filter(program::Column::Health.is_in(healths));
+        }
+        if let Some(search) = filter.search.filter(|s| !s.trim().is_empty()) {
+            let pattern = format!("%{}%", escape_like(&search.trim().to_lowercase()));
+            query = query.filter(
+                Condition::any()
+                    .add(lower_like(program::Column::Name, &pattern))
+                    .add(lower_like(program::Column::Key, &pattern)),
+            );
+        }
+        let (field, direction) = order;
+        let (name, column): (&str, program::Column) = match field {
+            ProgramOrderField::CreatedAt => ("CREATED_AT", program::Column::CreatedAt),
+            ProgramOrderField::Name => ("NAME", program::Column::Name),
+            ProgramOrderField::Key => ("KEY", program::Column::Key),
+            ProgramOrderField::TargetDate => ("TARGET_DATE", program::Column::TargetDate),
+        };
+        let ordering = Ordering {
+            name: format!("{name}:{direction:?}"),
+            column,
+            id_column: program::Column::Id,
+            direction,
+        };
+        pagination::paginate(
+            &self.db,
+            query,
+            ordering,
+            args,
+            self.limits.max_page_size,
+            move |p| match field {
+                ProgramOrderField::CreatedAt => p.created_at.into(),
+                ProgramOrderField::Name => p.name.clone().into(),
+                ProgramOrderField::Key => p.key.clone().into(),
+                ProgramOrderField::TargetDate => p.target_date.into(),
+            },
+            |p| p.id,
+        )
+        .await
+    }
+
+    /// Check that the viewer may perform `action` in a program.
+    pub async fn authorize_program(
+        &self,
+        viewer: &Viewer,
+        program_id: Uuid,
+        action: Action,
+    ) -> ApiResult<authz::Access> {
+        authz::authorize(&self.db, viewer, program_id, action).await
+    }
+}
+
+/// Escape `%`, `_` and `\` for a LIKE pattern.
+pub fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// `LOWER(column) LIKE pattern ESCAPE '\'`, identical on SQLite and PostgreSQL.
+pub fn lower_like(
+    column: impl sea_orm::sea_query::IntoColumnRef,
+    pattern: &str,
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+    Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(pattern).escape('\\'))
+}

@@ -1,0 +1,317 @@
+//! Users: sign-in, credentials on each request, accounts and the first admin.
+
+use chrono::{DateTime, Utc};
+use entity::{
+    api_token,
+    enums::{Locale, UserRole},
+    user,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+};
+use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
+
+use super::{
+    Domain, audit,
+    pagination::{self, Direction, Ordering, Page, PageArgs},
+    validate,
+};
+use crate::auth::{AuthUser, Viewer, api_token as tokens, password};
+use crate::error::{ApiError, ApiResult};
+use crate::i18n::Message;
+
+/// What `createUser` and `trestle user create` accept.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Sign-in email (unique, case-insensitive).
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Initial password.
+    pub password: String,
+    /// Global role.
+    pub role: UserRole,
+    /// Preferred locale.
+    pub locale: Locale,
+}
+
+/// The result of a successful sign-in.
+pub struct Session {
+    /// The bearer token.
+    pub token: String,
+    /// When the token expires.
+    pub expires_at: DateTime<Utc>,
+    /// Who signed in.
+    pub user: user::Model,
+}
+
+fn auth_user(user: &user::Model) -> AuthUser {
+    AuthUser {
+        id: user.id,
+        role: user.role,
+        locale: user.locale,
+    }
+}
+
+async fn hash_password(password: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || password::hash(&password))
+        .await
+        .map_err(ApiError::internal)?
+}
+
+async fn verify_password(password: String, hash: String) -> ApiResult<bool> {
+    tokio::task::spawn_blocking(move || password::verify(&password, &hash))
+        .await
+        .map_err(ApiError::internal)
+}
+
+impl Domain {
+    /// Resolve a bearer credential (JWT or API token) to the user it names.
+    pub async fn authenticate(&self, credential: &str) -> ApiResult<AuthUser> {
+        let invalid = || ApiError::Unauthenticated(Message::InvalidToken);
+        let user_id = if tokens::is_api_token(credential) {
+            let token = api_token::Entity::find()
+                .filter(api_token::Column::TokenHash.eq(tokens::hash(credential)))
+                .one(&self.db)
+                .await?
+                .ok_or_else(invalid)?;
+            let now = Utc::now();
+            if token.revoked_at.is_some() || token.expires_at.is_some_and(|at| at <= now) {
+                return Err(invalid());
+            }
+            // Record use at most once a minute, so reads do not turn into writes.
+            if token
+                .last_used_at
+                .is_none_or(|at| now - at > chrono::Duration::minutes(1))
+            {
+                let mut active: api_token::ActiveModel = token.clone().into();
+                active.last_used_at = Set(Some(super::now()));
+                active.update(&self.db).await?;
+            }
+            token.user_id
+        } else {
+            self.jwt.verify(credential)?
+        };
+        let user = user::Entity::find_by_id(user_id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(invalid)?;
+        Ok(auth_user(&user))
+    }
+
+    /// Check an email and password and issue a token.
+    pub async fn login(&self, email: &str, password: &str) -> ApiResult<Session> {
+        let refused = || ApiError::Unauthenticated(Message::InvalidCredentials);
+        let email = email.trim().to_lowercase();
+        let found = user::Entity::find()
+            .filter(user::Column::Email.eq(email))
+            .one(&self.db)
+            .await?;
+        // Verify against a dummy hash for unknown users so timing tells nothing.
+        let stored = found
+            .as_ref()
+            .and_then(|user| user.password_hash.clone())
+            .unwrap_or_else(|| password::dummy_hash().to_owned());
+        let matches = verify_password(password.to_owned(), stored).await?;
+        let user = match found {
+            Some(user) if matches && user.password_hash.is_some() => user,
+            _ => return Err(refused()),
+        };
+        let (token, expires_at) = self.jwt.issue(user.id)?;
+        Ok(Session {
+            token,
+            expires_at,
+            user,
+        })
+    }
+
+    /// Create a user account (ADMIN only).
+    pub async fn create_user(&self, viewer: &Viewer, input: NewUser) -> ApiResult<user::Model> {
+        let admin = viewer.require_admin()?;
+        let actor = Some(admin.id);
+        self.insert_user(actor, input, "input").await
+    }
+
+    /// Insert a user after validating the input; `actor` is recorded in the history.
+    pub async fn insert_user(
+        &self,
+        actor: Option<Uuid>,
+        input: NewUser,
+        path: &str,
+    ) -> ApiResult<user::Model> {
+        let email = validate::email(&format!("{path}.email"), &input.email)?;
+        let name = validate::name(&format!("{path}.name"), &input.name)?;
+        validate::password(&format!("{path}.password"), &input.password)?;
+        let password_hash = hash_password(input.password).await?;
+        let txn = self.begin_write().await?;
+        let taken = user::Entity::find()
+            .filter(user::Column::Email.eq(email.clone()))
+            .count(&txn)
+            .await?
+            > 0;
+        if taken {
+            return Err(ApiError::Conflict(Message::EmailTaken));
+        }
+        let now = super::now();
+        let created = user::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            email: Set(email),
+            name: Set(name),
+            password_hash: Set(Some(password_hash)),
+            role: Set(input.role),
+            locale: Set(input.locale),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| match ApiError::from(e) {
+            ApiError::Conflict(_) => ApiError::Conflict(Message::EmailTaken),
+            other => other,
+        })?;
+        audit::record(
+            &txn,
+            audit::Event {
+                actor,
+                program_id: None,
+                action: "user.create",
+                entity_type: "User",
+                entity_id: created.id,
+                changes: audit::diff(None, Some(&created)),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(created)
+    }
+
+    /// Load users by id (any signed-in user may see names and emails).
+    pub async fn users_by_ids(
+        &self,
+        ids: &[Uuid],
+    ) -> ApiResult<std::collections::HashMap<Uuid, user::Model>> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        Ok(user::Entity::find()
+            .filter(user::Column::Id.is_in(ids.iter().copied()))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|user| (user.id, user))
+            .collect())
+    }
+
+    /// The signed-in user's own account.
+    pub async fn viewer_user(&self, viewer: &Viewer) -> ApiResult<Option<user::Model>> {
+        let Some(auth) = &viewer.user else {
+            return Ok(None);
+        };
+        Ok(user::Entity::find_by_id(auth.id).one(&self.db).await?)
+    }
+
+    /// Every user, oldest first (ADMIN only).
+    pub async fn list_users(
+        &self,
+        viewer: &Viewer,
+        args: &PageArgs,
+    ) -> ApiResult<Page<user::Model>> {
+        viewer.require_admin()?;
+        pagination::paginate(
+            &self.db,
+            user::Entity::find(),
+            Ordering {
+                name: "CREATED_AT:ASC".into(),
+                column: user::Column::CreatedAt,
+                id_column: user::Column::Id,
+                direction: Direction::Asc,
+            },
+            args,
+            self.limits.max_page_size,
+            |user| user.created_at.into(),
+            |user| user.id,
+        )
+        .await
+    }
+}
+
+/// Outcome of [`ensure_admins`], for the start-up log.
+pub enum AdminBootstrap {
+    /// Users exist already; nothing was done.
+    Existing,
+    /// The configured bootstrap admin was created.
+    Configured(String),
+    /// A first-start admin was created with this random password.
+    FirstStart {
+        /// The admin's email.
+        email: String,
+        /// The generated password, printed once.
+        password: String,
+    },
+}
+
+/// Create the configured bootstrap admin, or on a brand-new database the
+/// first-start admin with a random password (when `first_start` is allowed).
+pub async fn ensure_admins(
+    domain: &Domain,
+    bootstrap: Option<(&str, &SecretString)>,
+    first_start: bool,
+) -> ApiResult<AdminBootstrap> {
+    if let Some((email, password)) = bootstrap {
+        let email = validate::email("TRESTLE_BOOTSTRAP_ADMIN_EMAIL", email)?;
+        let exists = user::Entity::find()
+            .filter(user::Column::Email.eq(email.clone()))
+            .count(&domain.db)
+            .await?
+            > 0;
+        if exists {
+            return Ok(AdminBootstrap::Existing);
+        }
+        domain
+            .insert_user(
+                None,
+                NewUser {
+                    name: "Administrator".into(),
+                    email: email.clone(),
+                    password: password.expose_secret().to_owned(),
+                    role: UserRole::Admin,
+                    locale: Locale::En,
+                },
+                "TRESTLE_BOOTSTRAP_ADMIN",
+            )
+            .await?;
+        return Ok(AdminBootstrap::Configured(email));
+    }
+    if !first_start || user::Entity::find().count(&domain.db).await? > 0 {
+        return Ok(AdminBootstrap::Existing);
+    }
+    let email = "admin@localhost".to_owned();
+    let password = password::random_secret(20);
+    domain
+        .insert_user(
+            None,
+            NewUser {
+                name: "Administrator".into(),
+                email: email.clone(),
+                password: password.clone(),
+                role: UserRole::Admin,
+                locale: Locale::En,
+            },
+            "firstStartAdmin",
+        )
+        .await?;
+    Ok(AdminBootstrap::FirstStart { email, password })
+}
+
+/// Find a user by email (for `trestle token`).
+pub async fn find_by_email(
+    db: &impl ConnectionTrait,
+    email: &str,
+) -> ApiResult<Option<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email.trim().to_lowercase()))
+        .one(db)
+        .await?)
+}

@@ -1,0 +1,182 @@
+//! Input rules shared by every mutation: lengths, characters, formats, ranges.
+
+use chrono::NaiveDate;
+
+use crate::error::{ApiError, ApiResult};
+use crate::i18n::Message;
+
+/// Longest name or title, in characters.
+pub const NAME_MAX: usize = 200;
+/// Longest long text (description, context, summary), in characters.
+pub const TEXT_MAX: usize = 20_000;
+/// Shortest password accepted.
+pub const PASSWORD_MIN: usize = 8;
+/// Longest password accepted (argon2 input stays bounded).
+pub const PASSWORD_MAX: usize = 256;
+
+/// Reject control characters other than newline and tab (NUL included).
+fn check_characters(field: &str, value: &str) -> ApiResult<()> {
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        return Err(ApiError::bad_input(field, Message::ControlCharacters));
+    }
+    Ok(())
+}
+
+fn check_length(field: &str, value: &str, max: usize) -> ApiResult<()> {
+    if value.chars().count() > max {
+        return Err(ApiError::bad_input(field, Message::TooLong { max }));
+    }
+    Ok(())
+}
+
+/// A required single-line name or title: trimmed, non-blank, at most [`NAME_MAX`].
+pub fn name(field: &str, value: &str) -> ApiResult<String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(ApiError::bad_input(field, Message::Blank));
+    }
+    check_length(field, trimmed, NAME_MAX)?;
+    check_characters(field, trimmed)?;
+    if trimmed.contains(['\n', '\r']) {
+        return Err(ApiError::bad_input(field, Message::ControlCharacters));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// A required long text: non-blank, at most [`TEXT_MAX`].
+pub fn long_text(field: &str, value: &str) -> ApiResult<String> {
+    if value.trim().is_empty() {
+        return Err(ApiError::bad_input(field, Message::Blank));
+    }
+    check_length(field, value, TEXT_MAX)?;
+    check_characters(field, value)?;
+    Ok(value.to_owned())
+}
+
+/// An optional long text: blank becomes `None`.
+pub fn optional_text(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
+    match value {
+        None => Ok(None),
+        Some(text) if text.trim().is_empty() => Ok(None),
+        Some(text) => long_text(field, text).map(Some),
+    }
+}
+
+/// A program key: `^[A-Z][A-Z0-9]{1,9}$`.
+pub fn program_key(field: &str, value: &str) -> ApiResult<String> {
+    let bytes = value.as_bytes();
+    let valid = (2..=10).contains(&bytes.len())
+        && bytes[0].is_ascii_uppercase()
+        && bytes[1..]
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(ApiError::bad_input(
+            field,
+            Message::InvalidFormat {
+                expected: "2-10 characters: an uppercase letter, then uppercase letters or digits",
+            },
+        ))
+    }
+}
+
+/// An email address, lower-cased (addresses are unique case-insensitively).
+pub fn email(field: &str, value: &str) -> ApiResult<String> {
+    let email = value.trim().to_lowercase();
+    let valid = email.len() <= 320
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+        });
+    if valid {
+        Ok(email)
+    } else {
+        Err(ApiError::bad_input(field, Message::InvalidEmail))
+    }
+}
+
+/// A new password: long enough, bounded, no control characters.
+pub fn password(field: &str, value: &str) -> ApiResult<()> {
+    if value.chars().count() < PASSWORD_MIN {
+        return Err(ApiError::bad_input(
+            field,
+            Message::PasswordTooShort { min: PASSWORD_MIN },
+        ));
+    }
+    check_length(field, value, PASSWORD_MAX)?;
+    check_characters(field, value)
+}
+
+/// An integer within `[min, max]`.
+pub fn range(field: &str, value: i32, min: i32, max: i32) -> ApiResult<i32> {
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(ApiError::bad_input(
+            field,
+            Message::OutOfRange {
+                min: min.into(),
+                max: max.into(),
+            },
+        ))
+    }
+}
+
+/// `end` must not precede `start` when both are set.
+pub fn date_order(
+    end_field: &str,
+    start: Option<NaiveDate>,
+    end: Option<NaiveDate>,
+    start_name: &'static str,
+) -> ApiResult<()> {
+    match (start, end) {
+        (Some(start), Some(end)) if end < start => Err(ApiError::bad_input(
+            end_field,
+            Message::DateBefore { other: start_name },
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn program_keys_follow_the_pattern() {
+        for good in ["AB", "GDPR", "K8S2026", "ABCDEFGHIJ"] {
+            assert!(program_key("key", good).is_ok(), "{good}");
+        }
+        for bad in ["A", "ab", "1AB", "ABCDEFGHIJK", "AB-C", "ÄB", ""] {
+            assert!(program_key("key", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_refuse_nul_and_overlong_text() {
+        assert!(name("name", "a\0b").is_err());
+        assert!(name("name", &"x".repeat(201)).is_err());
+        assert_eq!(name("name", "  한국 진출  ").unwrap(), "한국 진출");
+        assert!(name("name", "   ").is_err());
+    }
+
+    #[test]
+    fn long_text_keeps_newlines_and_tabs() {
+        assert!(long_text("d", "line one\n\tline two").is_ok());
+        assert!(long_text("d", "bell\u{7}").is_err());
+        assert!(long_text("d", &"가".repeat(20_000)).is_ok());
+        assert!(long_text("d", &"가".repeat(20_001)).is_err());
+    }
+
+    #[test]
+    fn emails_are_lowercased() {
+        assert_eq!(email("e", " Ada@Example.COM ").unwrap(), "ada@example.com");
+        assert!(email("e", "no-at-sign").is_err());
+        assert!(email("e", "a@b@c").is_err());
+    }
+}

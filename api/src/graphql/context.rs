@@ -1,0 +1,45 @@
+//! What every resolver can reach: the services and the caller of this request.
+
+use async_graphql::{Context, ID};
+use uuid::Uuid;
+
+use crate::auth::Viewer;
+use crate::domain::Domain;
+use crate::error::{ApiError, ApiResult};
+use crate::i18n::Message;
+
+/// Per-request data: who is calling and under which request id.
+#[derive(Clone)]
+pub struct RequestContext {
+    /// The caller.
+    pub viewer: Viewer,
+    /// The request id, also in the log and the `x-request-id` header.
+    pub request_id: String,
+}
+
+/// The services and the viewer of the current request.
+pub fn scope<'a>(ctx: &'a Context<'_>) -> ApiResult<(&'a Domain, &'a Viewer)> {
+    let domain = ctx
+        .data::<Domain>()
+        .map_err(|_| ApiError::internal("the domain services are not in the schema data"))?;
+    let request = ctx
+        .data::<RequestContext>()
+        .map_err(|_| ApiError::internal("the request context is not in the request data"))?;
+    Ok((domain, &request.viewer))
+}
+
+/// A per-request value inserted by the HTTP layer (loaders and the like).
+pub fn request_data<'a, T: Send + Sync + 'static>(ctx: &'a Context<'_>) -> ApiResult<&'a T> {
+    ctx.data::<T>().map_err(|_| {
+        ApiError::internal(format!(
+            "missing request data {}",
+            std::any::type_name::<T>()
+        ))
+    })
+}
+
+/// Parse a GraphQL `ID` argument as a UUID.
+pub fn parse_id(field: &str, id: &ID) -> ApiResult<Uuid> {
+    Uuid::parse_str(id.as_str())
+        .map_err(|_| ApiError::bad_input(field, Message::InvalidFormat { expected: "a UUID" }))
+}

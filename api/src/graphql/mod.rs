@@ -1,0 +1,12 @@
+//! The GraphQL API: schema, resolvers, types and per-request loaders.
+
+pub mod context;
+pub mod loaders;
+pub mod mutation;
+pub mod query;
+pub mod scalars;
+pub mod schema;
+pub mod types;
+
+pub use context::RequestContext;
+pub use schema::{AppSchema, export_sdl, schema_builder};

@@ -1,0 +1,10 @@
+//! Root mutations, merged by area. Each takes one `input` and returns a payload.
+
+mod auth;
+mod program;
+
+use async_graphql::MergedObject;
+
+/// The root mutation type.
+#[derive(MergedObject, Default)]
+pub struct Mutation(auth::AuthMutation, program::ProgramMutation);

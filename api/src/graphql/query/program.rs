@@ -1,0 +1,127 @@
+//! Queries about programs.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+
+use crate::domain::programs::{ProgramFilter as DomainFilter, ProgramOrderField as DomainField};
+use crate::error::ApiError;
+use crate::graphql::{
+    context::{parse_id, scope},
+    types::{
+        Program,
+        connection::{ListConnection, connection, page_args},
+        enums::{Health, OrderDirection, ProgramStatus},
+    },
+};
+use crate::i18n::Message;
+
+/// Which programs to list.
+#[derive(InputObject, Default)]
+pub struct ProgramFilter {
+    /// Only programs in one of these statuses.
+    pub status: Option<Vec<ProgramStatus>>,
+    /// Only programs with one of these healths.
+    pub health: Option<Vec<Health>>,
+    /// Case-insensitive text contained in the name or key.
+    pub search: Option<String>,
+}
+
+/// Sortable fields of programs.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum ProgramOrderField {
+    /// Creation time.
+    #[default]
+    CreatedAt,
+    /// Display name.
+    Name,
+    /// Key.
+    Key,
+    /// Target date (programs without one come last).
+    TargetDate,
+}
+
+/// Order of the program list; ties are broken by id.
+#[derive(InputObject)]
+pub struct ProgramOrder {
+    /// Field to sort by.
+    pub field: ProgramOrderField,
+    /// Direction.
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+/// Queries about programs.
+#[derive(Default)]
+pub struct ProgramQuery;
+
+#[Object]
+impl ProgramQuery {
+    /// A program by `id` or by `key` (exactly one); null when it does not exist or is not visible.
+    async fn program(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        key: Option<String>,
+    ) -> Result<Option<Program>> {
+        let (domain, viewer) = scope(ctx)?;
+        let found = match (id, key) {
+            (Some(id), None) => domain.program(viewer, parse_id("id", &id)?).await?,
+            (None, Some(key)) => domain.program_by_key(viewer, &key).await?,
+            _ => {
+                return Err(ApiError::bad_input(
+                    "id",
+                    Message::InvalidFormat {
+                        expected: "exactly one of id or key",
+                    },
+                )
+                .into());
+            }
+        };
+        Ok(found.map(Program))
+    }
+
+    /// Programs the signed-in user is a member of (all programs for an ADMIN).
+    #[allow(clippy::too_many_arguments)]
+    async fn programs(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<ProgramFilter>,
+        order_by: Option<ProgramOrder>,
+        #[graphql(default = false)] include_archived: bool,
+    ) -> Result<ListConnection<Program>> {
+        let (domain, viewer) = scope(ctx)?;
+        let filter = filter.unwrap_or_default();
+        let order = order_by.map_or((DomainField::CreatedAt, OrderDirection::Asc), |o| {
+            (
+                match o.field {
+                    ProgramOrderField::CreatedAt => DomainField::CreatedAt,
+                    ProgramOrderField::Name => DomainField::Name,
+                    ProgramOrderField::Key => DomainField::Key,
+                    ProgramOrderField::TargetDate => DomainField::TargetDate,
+                },
+                o.direction,
+            )
+        });
+        let page = domain
+            .programs(
+                viewer,
+                DomainFilter {
+                    status: filter
+                        .status
+                        .map(|s| s.into_iter().map(Into::into).collect()),
+                    health: filter
+                        .health
+                        .map(|h| h.into_iter().map(Into::into).collect()),
+                    search: filter.search,
+                    include_archived,
+                },
+                (order.0, order.1.into()),
+                &page_args(first, after, last, before),
+            )
+            .await?;
+        Ok(connection(page, Program))
+    }
+}

@@ -1,0 +1,5 @@
+//! Custom scalars.
+
+mod date;
+
+pub use date::Date;

@@ -1,0 +1,41 @@
+//! `ApiToken`.
+
+use async_graphql::{ID, Object};
+use chrono::{DateTime, Utc};
+use entity::api_token;
+
+/// A long-lived credential for scripts; its secret is shown only once.
+pub struct ApiToken(pub api_token::Model);
+
+/// A long-lived credential for scripts; its secret is shown only once.
+#[Object]
+impl ApiToken {
+    /// Unique id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// What the token is for.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// The first characters of the secret, to recognise it.
+    async fn prefix(&self) -> &str {
+        &self.0.token_prefix
+    }
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When it was last used (to the minute).
+    async fn last_used_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_used_at
+    }
+    /// When it stops working, if ever.
+    async fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.0.expires_at
+    }
+    /// When it was revoked, if it was.
+    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
+        self.0.revoked_at
+    }
+}

@@ -1,0 +1,14 @@
+//! GraphQL object, input and enum types, one file per type.
+
+pub mod api_token;
+pub mod connection;
+pub mod enums;
+pub mod money;
+pub mod program;
+pub mod program_member;
+pub mod user;
+
+pub use api_token::ApiToken;
+pub use program::Program;
+pub use program_member::ProgramMember;
+pub use user::User;

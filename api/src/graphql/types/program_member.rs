@@ -1,0 +1,37 @@
+//! `ProgramMember`.
+
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::program_member;
+
+use super::{User, enums::ProgramRole};
+use crate::graphql::{context::request_data, loaders::Loaders};
+
+/// A user's membership in a program.
+pub struct ProgramMember(pub program_member::Model);
+
+/// A user's membership in a program, with their role.
+#[Object]
+impl ProgramMember {
+    /// Unique id of the membership.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The member.
+    async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        let loaders = request_data::<Loaders>(ctx)?;
+        Ok(loaders.users.load_one(self.0.user_id).await?.map(User))
+    }
+    /// The member's role in the program.
+    async fn role(&self) -> ProgramRole {
+        self.0.role.into()
+    }
+    /// When the user joined the program.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// Optimistic-concurrency version.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}

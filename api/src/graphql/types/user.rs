@@ -1,0 +1,56 @@
+//! `User`.
+
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::user;
+
+use super::enums::{Locale, UserRole};
+
+/// A person who signs in to Trestle.
+pub struct User(pub user::Model);
+
+/// A person who signs in to Trestle.
+#[Object]
+impl User {
+    /// Unique id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Sign-in email, lower-cased.
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Global role.
+    async fn role(&self) -> UserRole {
+        self.0.role.into()
+    }
+    /// Preferred language for messages.
+    async fn locale(&self) -> Locale {
+        self.0.locale.into()
+    }
+    /// When the account was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// Optimistic-concurrency version.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// The user's API tokens; only visible to the user themself.
+    async fn api_tokens(&self, ctx: &Context<'_>) -> Result<Vec<super::ApiToken>> {
+        let (domain, viewer) = crate::graphql::context::scope(ctx)?;
+        if viewer.user.as_ref().map(|user| user.id) != Some(self.0.id) {
+            return Ok(Vec::new());
+        }
+        Ok(domain
+            .my_api_tokens(viewer)
+            .await?
+            .into_iter()
+            .map(super::ApiToken)
+            .collect())
+    }
+}

@@ -1,0 +1,302 @@
+//! Messages shown to callers, in English and Korean.
+
+pub use entity::enums::Locale;
+
+/// Pick the locale for an anonymous caller from an `Accept-Language` header.
+pub fn locale_from_accept_language(header: Option<&str>) -> Locale {
+    let Some(header) = header else {
+        return Locale::En;
+    };
+    // The first language the client ranks highest wins; we only know two.
+    let mut best: Option<(f32, Locale)> = None;
+    for part in header.split(',') {
+        let mut pieces = part.trim().split(';');
+        let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+        let quality = pieces
+            .find_map(|p| p.trim().strip_prefix("q=").map(str::to_owned))
+            .and_then(|q| q.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let locale = if tag == "ko" || tag.starts_with("ko-") {
+            Locale::Ko
+        } else if tag == "en" || tag.starts_with("en-") {
+            Locale::En
+        } else {
+            continue;
+        };
+        if best.is_none_or(|(q, _)| quality > q) {
+            best = Some((quality, locale));
+        }
+    }
+    best.map(|(_, locale)| locale).unwrap_or(Locale::En)
+}
+
+/// A message with its parameters; rendered per locale by [`Message::text`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// Sign in first.
+    SignInRequired,
+    /// The token is malformed, forged, expired or revoked.
+    InvalidToken,
+    /// Email or password is wrong.
+    InvalidCredentials,
+    /// Only administrators may do this.
+    AdminOnly,
+    /// The program role is too low for this action.
+    ProgramRoleTooLow,
+    /// Nothing with that id exists (or the caller may not see it).
+    NotFound,
+    /// The value is required.
+    Required,
+    /// The text is longer than allowed.
+    TooLong {
+        /// Maximum number of characters.
+        max: usize,
+    },
+    /// The text contains control characters.
+    ControlCharacters,
+    /// The text must not be blank.
+    Blank,
+    /// The value does not match the expected format.
+    InvalidFormat {
+        /// A description of the expected format.
+        expected: &'static str,
+    },
+    /// The number lies outside the allowed range.
+    OutOfRange {
+        /// Smallest allowed value.
+        min: i64,
+        /// Largest allowed value.
+        max: i64,
+    },
+    /// A date lies before another.
+    DateBefore {
+        /// The field it must not precede.
+        other: &'static str,
+    },
+    /// `first`/`last` is above the page cap.
+    PageTooLarge {
+        /// The cap.
+        max: usize,
+    },
+    /// `first` and `last` were both given.
+    FirstAndLast,
+    /// The cursor was not issued by this list.
+    InvalidCursor,
+    /// The email address is malformed.
+    InvalidEmail,
+    /// The password is too short.
+    PasswordTooShort {
+        /// Minimum length.
+        min: usize,
+    },
+    /// Something unique already exists.
+    AlreadyExists,
+    /// The email is already registered.
+    EmailTaken,
+    /// The program key is already taken.
+    ProgramKeyTaken,
+    /// `expectedVersion` is stale.
+    StaleVersion,
+    /// The new dependency would close a cycle.
+    DependencyCycle,
+    /// The document costs too much.
+    QueryTooComplex {
+        /// The computed cost.
+        cost: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The caller is rate limited.
+    RateLimited {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
+    /// The request body is not valid.
+    MalformedRequest,
+    /// The document nests too deeply or is too large.
+    DocumentTooLarge,
+    /// Mutations may not be sent with GET.
+    MutationOverGet,
+    /// Only JSON bodies are accepted.
+    UnsupportedMediaType,
+    /// The request body is too large.
+    BodyTooLarge,
+    /// The document is not valid GraphQL syntax.
+    SyntaxError,
+    /// Something failed on the server.
+    Internal,
+}
+
+impl Message {
+    /// Render the message in `locale`.
+    pub fn text(&self, locale: Locale) -> String {
+        let ko = locale == Locale::Ko;
+        let pick = |en: &str, ko_text: &str| {
+            if ko {
+                ko_text.to_owned()
+            } else {
+                en.to_owned()
+            }
+        };
+        match self {
+            Self::SignInRequired => pick("Sign in to do this.", "로그인이 필요합니다."),
+            Self::InvalidToken => pick(
+                "The access token is invalid, expired or revoked.",
+                "액세스 토큰이 유효하지 않거나 만료되었거나 폐기되었습니다.",
+            ),
+            Self::InvalidCredentials => pick(
+                "The email or password is incorrect.",
+                "이메일 또는 비밀번호가 올바르지 않습니다.",
+            ),
+            Self::AdminOnly => pick(
+                "Only administrators may do this.",
+                "관리자만 할 수 있는 작업입니다.",
+            ),
+            Self::ProgramRoleTooLow => pick(
+                "Your role in this program does not allow this.",
+                "이 프로그램에서의 역할로는 이 작업을 할 수 없습니다.",
+            ),
+            Self::NotFound => pick(
+                "Nothing was found with that id.",
+                "해당 ID로 찾은 항목이 없습니다.",
+            ),
+            Self::Required => pick("This value is required.", "필수 값입니다."),
+            Self::TooLong { max } => {
+                if ko {
+                    format!("{max}자 이하로 입력해 주세요.")
+                } else {
+                    format!("Must be at most {max} characters.")
+                }
+            }
+            Self::ControlCharacters => pick(
+                "Must not contain control characters other than newline and tab.",
+                "줄바꿈과 탭 외의 제어 문자는 사용할 수 없습니다.",
+            ),
+            Self::Blank => pick("Must not be blank.", "비워 둘 수 없습니다."),
+            Self::InvalidFormat { expected } => {
+                if ko {
+                    format!("형식이 올바르지 않습니다. 기대 형식: {expected}")
+                } else {
+                    format!("Invalid format; expected {expected}.")
+                }
+            }
+            Self::OutOfRange { min, max } => {
+                if ko {
+                    format!("{min}에서 {max} 사이의 값이어야 합니다.")
+                } else {
+                    format!("Must be between {min} and {max}.")
+                }
+            }
+            Self::DateBefore { other } => {
+                if ko {
+                    format!("{other}보다 앞선 날짜일 수 없습니다.")
+                } else {
+                    format!("Must not be before {other}.")
+                }
+            }
+            Self::PageTooLarge { max } => {
+                if ko {
+                    format!("한 페이지는 최대 {max}개까지 요청할 수 있습니다.")
+                } else {
+                    format!("A page holds at most {max} items.")
+                }
+            }
+            Self::FirstAndLast => pick(
+                "Pass either first or last, not both.",
+                "first와 last는 함께 사용할 수 없습니다.",
+            ),
+            Self::InvalidCursor => pick(
+                "The cursor is not valid for this list.",
+                "이 목록에 맞지 않는 커서입니다.",
+            ),
+            Self::InvalidEmail => pick(
+                "Must be a valid email address.",
+                "올바른 이메일 주소가 아닙니다.",
+            ),
+            Self::PasswordTooShort { min } => {
+                if ko {
+                    format!("비밀번호는 {min}자 이상이어야 합니다.")
+                } else {
+                    format!("The password must have at least {min} characters.")
+                }
+            }
+            Self::AlreadyExists => pick("This already exists.", "이미 존재합니다."),
+            Self::EmailTaken => pick(
+                "A user with this email already exists.",
+                "이 이메일을 쓰는 사용자가 이미 있습니다.",
+            ),
+            Self::ProgramKeyTaken => pick(
+                "A program with this key already exists.",
+                "같은 키를 쓰는 프로그램이 이미 있습니다.",
+            ),
+            Self::StaleVersion => pick(
+                "Someone else changed this first; reload and try again.",
+                "다른 사용자가 먼저 변경했습니다. 새로 고친 뒤 다시 시도해 주세요.",
+            ),
+            Self::DependencyCycle => pick(
+                "This dependency would create a cycle.",
+                "이 의존 관계를 추가하면 순환이 생깁니다.",
+            ),
+            Self::QueryTooComplex { cost, limit } => {
+                if ko {
+                    format!("쿼리가 너무 복잡합니다 (비용 {cost}, 한도 {limit}).")
+                } else {
+                    format!("The query is too complex (cost {cost}, limit {limit}).")
+                }
+            }
+            Self::RateLimited { retry_after } => {
+                if ko {
+                    format!("요청이 너무 많습니다. {retry_after}초 후에 다시 시도해 주세요.")
+                } else {
+                    format!("Too many requests; retry in {retry_after} seconds.")
+                }
+            }
+            Self::MalformedRequest => pick(
+                "The request body is not a valid GraphQL request.",
+                "요청 본문이 올바른 GraphQL 요청이 아닙니다.",
+            ),
+            Self::DocumentTooLarge => pick(
+                "The GraphQL document is too large or nested too deeply.",
+                "GraphQL 문서가 너무 크거나 너무 깊게 중첩되어 있습니다.",
+            ),
+            Self::MutationOverGet => pick(
+                "Mutations must be sent with POST.",
+                "뮤테이션은 POST로 보내야 합니다.",
+            ),
+            Self::UnsupportedMediaType => pick(
+                "Send the request as application/json.",
+                "요청은 application/json 형식으로 보내야 합니다.",
+            ),
+            Self::BodyTooLarge => {
+                pick("The request body is too large.", "요청 본문이 너무 큽니다.")
+            }
+            Self::SyntaxError => pick(
+                "The GraphQL document has a syntax error.",
+                "GraphQL 문서에 문법 오류가 있습니다.",
+            ),
+            Self::Internal => pick(
+                "An internal error occurred.",
+                "서버 내부 오류가 발생했습니다.",
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_prefers_the_highest_quality_known_language() {
+        assert_eq!(
+            locale_from_accept_language(Some("ko-KR,ko;q=0.9")),
+            Locale::Ko
+        );
+        assert_eq!(
+            locale_from_accept_language(Some("fr;q=1, en;q=0.5, ko;q=0.8")),
+            Locale::Ko
+        );
+        assert_eq!(locale_from_accept_language(Some("de")), Locale::En);
+        assert_eq!(locale_from_accept_language(None), Locale::En);
+    }
+}

@@ -1,0 +1,303 @@
+//! Spawns the real server on a random port against a fresh database and
+//! speaks GraphQL over HTTP to it.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use serde_json::{Value, json};
+use trestle_api::{app, config::ServeConfig};
+
+/// The bootstrap admin every test server starts with.
+pub const ADMIN_EMAIL: &str = "admin@trestle.test";
+/// Its password.
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+
+#[derive(Parser)]
+struct ConfigArgs {
+    #[command(flatten)]
+    serve: ServeConfig,
+}
+
+/// A database that exists for one test and is removed afterwards.
+pub struct TestDb {
+    /// URL the server connects to.
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteFile(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDb {
+    /// A fresh SQLite file, or a fresh PostgreSQL database when
+    /// `TRESTLE_TEST_DATABASE_URL` is set.
+    pub async fn new() -> Self {
+        match std::env::var("TRESTLE_TEST_DATABASE_URL") {
+            Ok(base) if !base.is_empty() => Self::postgres(&base).await,
+            _ => {
+                let path = std::env::temp_dir()
+                    .join(format!("trestle-test-{}.db", uuid::Uuid::now_v7().simple()));
+                Self {
+                    url: format!("sqlite://{}?mode=rwc", path.display()),
+                    cleanup: Cleanup::SqliteFile(path),
+                }
+            }
+        }
+    }
+
+    async fn postgres(base: &str) -> Self {
+        use sea_orm::ConnectionTrait;
+        let name = format!("trestle_test_{}", uuid::Uuid::now_v7().simple());
+        let admin = sea_orm::Database::connect(base)
+            .await
+            .expect("TRESTLE_TEST_DATABASE_URL must point at a reachable PostgreSQL server");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create the test database");
+        admin.close().await.ok();
+        let (prefix, _) = base
+            .rsplit_once('/')
+            .expect("a postgres URL with a database name");
+        let query = base
+            .split_once('?')
+            .map(|(_, q)| format!("?{q}"))
+            .unwrap_or_default();
+        Self {
+            url: format!("{prefix}/{name}{query}"),
+            cleanup: Cleanup::Postgres {
+                admin_url: base.to_owned(),
+                name,
+            },
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                let admin_url = admin_url.clone();
+                let name = name.clone();
+                // Drop runs inside the test's runtime: use a thread with its own.
+                let _ = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok()?;
+                    runtime.block_on(async {
+                        use sea_orm::ConnectionTrait;
+                        let admin = sea_orm::Database::connect(&admin_url).await.ok()?;
+                        admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .await
+                            .ok()?;
+                        admin.close().await.ok()
+                    })
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// A running server and a client for it.
+pub struct TestApp {
+    /// Base URL, e.g. `http://127.0.0.1:43123`.
+    pub address: String,
+    /// The HTTP client.
+    pub client: reqwest::Client,
+    /// The running server.
+    pub server: app::RunningServer,
+    /// The database, removed when the app is dropped.
+    _database: TestDb,
+}
+
+/// Start a server with the default test configuration.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Start a server with extra `serve` flags.
+pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
+    let db = TestDb::new().await;
+    spawn_app_on(db, extra).await
+}
+
+/// Start a server on an existing database with extra flags.
+pub async fn spawn_app_on(db: TestDb, extra: &[&str]) -> TestApp {
+    let mut args = vec![
+        "trestle".to_owned(),
+        "--database-url".into(),
+        db.url.clone(),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "--jwt-secret".into(),
+        "test-secret-for-the-suite".into(),
+        "--database-max-connections".into(),
+        "5".into(),
+    ];
+    let has_bootstrap = extra
+        .iter()
+        .any(|a| a.starts_with("--bootstrap") || a.starts_with("--env"));
+    if !has_bootstrap {
+        args.extend([
+            "--bootstrap-admin-email".into(),
+            ADMIN_EMAIL.into(),
+            "--bootstrap-admin-password".into(),
+            ADMIN_PASSWORD.into(),
+        ]);
+    }
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let config = ConfigArgs::try_parse_from(args)
+        .expect("valid test configuration")
+        .serve;
+    let server = app::start(config, std::future::pending())
+        .await
+        .expect("the server starts");
+    TestApp {
+        address: format!("http://{}", server.addr),
+        client: reqwest::Client::new(),
+        server,
+        _database: db,
+    }
+}
+
+/// A signed-in test user.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    /// User id.
+    pub id: String,
+    /// Bearer token.
+    pub token: String,
+}
+
+impl TestApp {
+    /// POST a GraphQL request with an optional bearer token; returns the JSON body.
+    pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request
+            .send()
+            .await
+            .expect("the server answers")
+            .json()
+            .await
+            .expect("a JSON body")
+    }
+
+    /// Run a request as `user`.
+    pub async fn as_user(&self, user: &TestUser, query: &str, variables: Value) -> Value {
+        self.graphql(Some(&user.token), query, variables).await
+    }
+
+    /// Sign in and return the token.
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        self.graphql(
+            None,
+            "mutation($input: LoginInput!) { login(input: $input) { token expiresAt user { id email role } } }",
+            json!({ "input": { "email": email, "password": password } }),
+        )
+        .await
+    }
+
+    /// The bootstrap admin, signed in.
+    pub async fn admin(&self) -> TestUser {
+        let body = self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let login = &body["data"]["login"];
+        TestUser {
+            id: login["user"]["id"].as_str().expect("admin id").to_owned(),
+            token: login["token"].as_str().expect("admin token").to_owned(),
+        }
+    }
+
+    /// Create a MEMBER through `createUser` and sign them in.
+    pub async fn member(&self, name: &str) -> TestUser {
+        self.user_with_role(name, "MEMBER").await
+    }
+
+    /// Create a user with `role` through `createUser`; the token is minted directly.
+    pub async fn user_with_role(&self, name: &str, role: &str) -> TestUser {
+        let admin = self.admin().await;
+        let email = format!(
+            "{}-{}@trestle.test",
+            name.to_lowercase(),
+            uuid::Uuid::now_v7().simple()
+        );
+        let body = self
+            .as_user(
+                &admin,
+                "mutation($input: CreateUserInput!) { createUser(input: $input) { user { id } } }",
+                json!({ "input": { "email": email, "name": name, "password": "password-123", "role": role } }),
+            )
+            .await;
+        let id = body["data"]["createUser"]["user"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("createUser failed: {body}"))
+            .to_owned();
+        let (token, _) = self
+            .server
+            .domain
+            .jwt
+            .issue(uuid::Uuid::parse_str(&id).expect("uuid"))
+            .expect("token");
+        TestUser { id, token }
+    }
+
+    /// Create a program as `owner` and return its JSON.
+    pub async fn create_program(&self, owner: &TestUser, key: &str, name: &str) -> Value {
+        let body = self
+            .as_user(
+                owner,
+                "mutation($input: CreateProgramInput!) { createProgram(input: $input) { program { id key name version } } }",
+                json!({ "input": { "key": key, "name": name } }),
+            )
+            .await;
+        let program = body["data"]["createProgram"]["program"].clone();
+        assert!(program.is_object(), "createProgram failed: {body}");
+        program
+    }
+
+    /// Count rows of a table directly in the database.
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        use sea_orm::{ConnectionTrait, Statement};
+        let db = &self.server.domain.db;
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .expect("count query")
+            .expect("a row");
+        row.try_get::<i64>("", "n").expect("a count")
+    }
+}
+
+/// The `extensions.code` of the first error.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("")
+}
+
+/// The `extensions.field` of the first error.
+pub fn error_field(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["field"]
+        .as_str()
+        .unwrap_or("")
+}

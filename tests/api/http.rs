@@ -1,0 +1,263 @@
+//! HTTP discipline: media types, methods, sizes, hostile documents, probes.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{error_code, spawn_app};
+
+#[tokio::test]
+async fn non_json_posts_are_refused_and_write_nothing() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let users_before = app.count_rows("programs").await;
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let response = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .bearer_auth(&admin.token)
+            .header("content-type", content_type)
+            .body(r#"{"query":"mutation { createProgram(input: {key: \"CSRF\", name: \"x\"}) { program { id } } }"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 415, "{content_type}");
+    }
+    assert_eq!(app.count_rows("programs").await, users_before);
+}
+
+#[tokio::test]
+async fn get_runs_queries_but_never_mutations() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let response = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .bearer_auth(&admin.token)
+        .query(&[("query", "{ viewer { email } }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["data"]["viewer"]["email"], crate::helpers::ADMIN_EMAIL);
+
+    let response = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .bearer_auth(&admin.token)
+        .query(&[(
+            "query",
+            "mutation { createProgram(input: {key: \"GET\", name: \"x\"}) { program { id } } }",
+        )])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "POST");
+    assert_eq!(app.count_rows("programs").await, 0);
+}
+
+#[tokio::test]
+async fn browsers_get_graphiql() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().contains("graphiql"));
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_with_413() {
+    let app = spawn_app().await;
+    let padding = "x".repeat(2 * 1024 * 1024);
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "query": "{ viewer { id } }", "variables": { "pad": padding } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+}
+
+#[tokio::test]
+async fn deeply_nested_documents_are_refused_and_the_server_survives() {
+    let app = spawn_app().await;
+    for document in [
+        format!(
+            "{{ programs(filter: {{ search: {}\"x\"{} }}) {{ totalCount }} }}",
+            "[".repeat(20_000),
+            "]".repeat(20_000)
+        ),
+        format!("query {}", "{ a ".repeat(20_000)),
+        format!(
+            "{{ programs(filter: {}) {{ totalCount }} }}",
+            "{a: ".repeat(5_000)
+        ),
+    ] {
+        let response = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .json(&json!({ "query": document }))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_client_error(), "{}", response.status());
+        let body: Value = response.json().await.unwrap();
+        assert!(!error_code(&body).is_empty(), "{body}");
+    }
+    let alive = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(alive.status(), 200);
+}
+
+#[tokio::test]
+async fn malformed_requests_get_clear_errors() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+
+    let body = app.graphql(None, "{ viewer { id ", json!({})).await;
+    assert_eq!(error_code(&body), "GRAPHQL_PARSE_FAILED");
+    // Syntax errors point at the position; they do not echo the document back.
+    assert!(!body.to_string().contains("viewer"), "{body}");
+
+    let admin = app.admin().await;
+    let body = app
+        .as_user(&admin, "{ viewer { nonsense } }", json!({}))
+        .await;
+    assert_eq!(error_code(&body), "GRAPHQL_VALIDATION_FAILED");
+
+    let body = app
+        .as_user(
+            &admin,
+            "query($n: Int) { programs(first: $n) { totalCount } }",
+            json!({ "n": "ten" }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn graphql_response_media_type_uses_http_status_for_request_errors() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("accept", "application/graphql-response+json")
+        .json(&json!({ "query": "{ viewer { id " }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/graphql-response+json"
+    );
+}
+
+#[tokio::test]
+async fn probes_and_request_ids() {
+    let app = spawn_app().await;
+    let health = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let ready = app
+        .client
+        .get(format!("{}/readyz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers().contains_key("x-request-id"));
+}
+
+#[tokio::test]
+async fn cors_allows_only_configured_origins() {
+    let app = crate::helpers::spawn_app_with(&["--cors-origins", "https://app.example.com"]).await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.address))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "content-type,authorization",
+            )
+            .send()
+    };
+    let allowed = preflight("https://app.example.com").await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    let refused = preflight("https://evil.example.com").await.unwrap();
+    assert!(
+        !refused
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+}
+
+#[tokio::test]
+async fn production_hides_graphiql_and_introspection() {
+    let app = crate::helpers::spawn_app_with(&[
+        "--env",
+        "production",
+        "--bootstrap-admin-email",
+        crate::helpers::ADMIN_EMAIL,
+        "--bootstrap-admin-password",
+        crate::helpers::ADMIN_PASSWORD,
+    ])
+    .await;
+    let response = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(response.status(), 200);
+    let body = app
+        .graphql(None, "{ __schema { types { name } } }", json!({}))
+        .await;
+    assert!(body["data"]["__schema"].is_null(), "{body}");
+    // Development serves the schema to explore.
+    let dev = spawn_app().await;
+    let body = dev
+        .graphql(None, "{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query");
+}

@@ -1,0 +1,10 @@
+//! Black-box tests of the whole server: a real server on a random port, a
+//! fresh database per test (SQLite, or PostgreSQL with
+//! `TRESTLE_TEST_DATABASE_URL`), GraphQL over HTTP.
+
+mod auth;
+mod helpers;
+mod http;
+mod migrations;
+mod programs;
+mod schema;

@@ -1,0 +1,50 @@
+//! The committed `schema.graphql` is exactly what the code serves.
+
+#[test]
+fn committed_schema_matches_the_code() {
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"))
+        .expect("schema.graphql is committed at the workspace root");
+    let served = trestle_api::graphql::export_sdl();
+    assert!(
+        committed == served,
+        "schema.graphql is out of date: run `cargo run -- export-schema > schema.graphql`"
+    );
+}
+
+#[test]
+fn export_schema_prints_the_same_sdl() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_trestle"))
+        .arg("export-schema")
+        .output()
+        .expect("run trestle export-schema");
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        trestle_api::graphql::export_sdl()
+    );
+}
+
+#[test]
+fn every_type_and_field_has_a_description() {
+    let sdl = trestle_api::graphql::export_sdl();
+    let mut previous = "";
+    let mut missing = Vec::new();
+    for line in sdl.lines().take_while(|line| !line.starts_with("schema {")) {
+        let trimmed = line.trim();
+        let is_definition = trimmed.starts_with("type ")
+            || trimmed.starts_with("input ")
+            || trimmed.starts_with("enum ")
+            || (line.starts_with('\t') || line.starts_with("  "))
+                && trimmed.contains(':')
+                && !trimmed.starts_with('"');
+        if is_definition
+            && !previous.ends_with('"')
+            && !trimmed.starts_with("type Query")
+            && !trimmed.starts_with("type Mutation")
+        {
+            missing.push(trimmed.to_owned());
+        }
+        previous = trimmed;
+    }
+    assert!(missing.is_empty(), "undocumented: {missing:#?}");
+}
