@@ -101,6 +101,49 @@ pub async fn authorize(
     }
 }
 
+impl super::Domain {
+    /// The viewer's role in each of `program_ids` where they are a member.
+    pub async fn roles_in(
+        &self,
+        user_id: Uuid,
+        program_ids: &[Uuid],
+    ) -> ApiResult<std::collections::HashMap<Uuid, ProgramRole>> {
+        if program_ids.is_empty() {
+            return Ok(Default::default());
+        }
+        Ok(program_member::Entity::find()
+            .filter(program_member::Column::UserId.eq(user_id))
+            .filter(program_member::Column::ProgramId.is_in(program_ids.iter().copied()))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|member| (member.program_id, member.role))
+            .collect())
+    }
+
+    /// Ids of every program the viewer may see; `None` means all (ADMIN).
+    pub async fn visible_program_ids(
+        &self,
+        viewer: &Viewer,
+    ) -> ApiResult<Option<std::collections::HashSet<Uuid>>> {
+        let user = viewer.require_user()?;
+        if viewer.is_admin() {
+            return Ok(None);
+        }
+        Ok(Some(
+            program_member::Entity::find()
+                .select_only()
+                .column(program_member::Column::ProgramId)
+                .filter(program_member::Column::UserId.eq(user.id))
+                .into_tuple::<Uuid>()
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .collect(),
+        ))
+    }
+}
+
 /// The ids of programs `user_id` is a member of, as a subquery.
 pub fn member_program_ids(user_id: Uuid) -> SelectStatement {
     Query::select()

@@ -6,10 +6,13 @@
 pub mod api_tokens;
 pub mod audit;
 pub mod authz;
+pub mod batch;
 pub mod pagination;
+pub mod patch;
 pub mod programs;
 pub mod users;
 pub mod validate;
+pub mod versioned;
 
 use std::sync::Arc;
 

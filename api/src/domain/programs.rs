@@ -14,7 +14,9 @@ use super::{
     Domain, audit,
     authz::{self, Action},
     pagination::{self, Direction, Ordering, Page, PageArgs},
+    patch::Patch,
     validate,
+    versioned::{self, check_expected},
 };
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult};
@@ -48,6 +50,27 @@ pub struct NewProgram {
     pub target_date: Option<NaiveDate>,
     /// Budget.
     pub budget: Option<Budget>,
+}
+
+/// What `updateProgram` changes.
+#[derive(Debug, Clone, Default)]
+pub struct ProgramChanges {
+    /// New key.
+    pub key: Patch<String>,
+    /// New name.
+    pub name: Patch<String>,
+    /// New description.
+    pub description: Patch<String>,
+    /// New objective.
+    pub objective: Patch<String>,
+    /// New status.
+    pub status: Patch<ProgramStatus>,
+    /// New start date.
+    pub start_date: Patch<NaiveDate>,
+    /// New target date.
+    pub target_date: Patch<NaiveDate>,
+    /// New budget.
+    pub budget: Patch<Budget>,
 }
 
 /// Filters of the `programs` list.
@@ -181,6 +204,140 @@ impl Domain {
         .await?;
         txn.commit().await?;
         Ok(created)
+    }
+
+    /// Change a program (OWNER); `expected_version` guards against lost updates.
+    pub async fn update_program(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        expected_version: Option<i32>,
+        changes: ProgramChanges,
+    ) -> ApiResult<program::Model> {
+        let user = viewer.require_user()?;
+        let key = changes
+            .key
+            .required("input.key")?
+            .map(|k| validate::program_key("input.key", &k))
+            .transpose()?;
+        let name = changes
+            .name
+            .required("input.name")?
+            .map(|n| validate::name("input.name", &n))
+            .transpose()?;
+        let status = changes.status.required("input.status")?;
+        let description = changes
+            .description
+            .try_map(|d| validate::long_text("input.description", &d))?;
+        let objective = changes
+            .objective
+            .try_map(|o| validate::long_text("input.objective", &o))?;
+        if let Patch::Set(b) = &changes.budget {
+            budget("input.budget", b)?;
+        }
+
+        let txn = self.begin_write().await?;
+        authz::authorize(&txn, viewer, id, Action::Manage).await?;
+        let before = program::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or(ApiError::NotFound(Message::NotFound))?;
+        check_expected(before.version, expected_version)?;
+        let start_date = changes.start_date.apply(before.start_date);
+        let target_date = changes.target_date.apply(before.target_date);
+        validate::date_order("input.targetDate", start_date, target_date, "startDate")?;
+        if let Some(key) = &key
+            && *key != before.key
+            && program::Entity::find()
+                .filter(program::Column::Key.eq(key.clone()))
+                .count(&txn)
+                .await?
+                > 0
+        {
+            return Err(ApiError::bad_input("input.key", Message::ProgramKeyTaken));
+        }
+
+        let mut active: program::ActiveModel = before.clone().into();
+        if let Some(key) = key {
+            active.key = Set(key);
+        }
+        if let Some(name) = name {
+            active.name = Set(name);
+        }
+        if let Some(status) = status {
+            active.status = Set(status);
+        }
+        if description.is_given() {
+            active.description = Set(description.apply(before.description.clone()));
+        }
+        if objective.is_given() {
+            active.objective = Set(objective.apply(before.objective.clone()));
+        }
+        active.start_date = Set(start_date);
+        active.target_date = Set(target_date);
+        if changes.budget.is_given() {
+            let budget = changes.budget.apply(None);
+            active.budget_amount = Set(budget.as_ref().map(|b| b.amount));
+            active.budget_currency = Set(budget.map(|b| b.currency));
+        }
+        let after = versioned::save::<program::Entity>(&txn, id, before.version, active).await?;
+        audit::record(
+            &txn,
+            audit::Event {
+                actor: Some(user.id),
+                program_id: Some(id),
+                action: "program.update",
+                entity_type: "Program",
+                entity_id: id,
+                changes: audit::diff(Some(&before), Some(&after)),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(after)
+    }
+
+    /// Archive (or restore) a program (OWNER); archived programs leave the default lists.
+    pub async fn archive_program(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        expected_version: Option<i32>,
+        archived: bool,
+    ) -> ApiResult<program::Model> {
+        let user = viewer.require_user()?;
+        let txn = self.begin_write().await?;
+        authz::authorize(&txn, viewer, id, Action::Manage).await?;
+        let before = program::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or(ApiError::NotFound(Message::NotFound))?;
+        check_expected(before.version, expected_version)?;
+        let mut active: program::ActiveModel = before.clone().into();
+        active.archived_at = Set(match (archived, before.archived_at) {
+            (true, Some(at)) => Some(at),
+            (true, None) => Some(super::now()),
+            (false, _) => None,
+        });
+        let after = versioned::save::<program::Entity>(&txn, id, before.version, active).await?;
+        audit::record(
+            &txn,
+            audit::Event {
+                actor: Some(user.id),
+                program_id: Some(id),
+                action: if archived {
+                    "program.archive"
+                } else {
+                    "program.unarchive"
+                },
+                entity_type: "Program",
+                entity_id: id,
+                changes: audit::diff(Some(&before), Some(&after)),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(after)
     }
 
     /// A program by id, or `None` when it does not exist or is not visible.

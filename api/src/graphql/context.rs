@@ -43,3 +43,20 @@ pub fn parse_id(field: &str, id: &ID) -> ApiResult<Uuid> {
     Uuid::parse_str(id.as_str())
         .map_err(|_| ApiError::bad_input(field, Message::InvalidFormat { expected: "a UUID" }))
 }
+
+/// An update field: absent keeps, `null` clears, a value sets.
+pub fn patch<T, U: Into<T>>(
+    value: async_graphql::MaybeUndefined<U>,
+) -> crate::domain::patch::Patch<T> {
+    use crate::domain::patch::Patch;
+    match value {
+        async_graphql::MaybeUndefined::Undefined => Patch::Keep,
+        async_graphql::MaybeUndefined::Null => Patch::Clear,
+        async_graphql::MaybeUndefined::Value(value) => Patch::Set(value.into()),
+    }
+}
+
+/// An optional `ID` argument parsed as a UUID.
+pub fn parse_optional_id(field: &str, id: Option<&ID>) -> ApiResult<Option<Uuid>> {
+    id.map(|id| parse_id(field, id)).transpose()
+}

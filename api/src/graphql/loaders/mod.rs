@@ -1,52 +1,71 @@
 //! DataLoaders, built per request so no cache outlives a request or crosses users.
+//!
+//! Callers reach these only after the domain layer has shown the parent
+//! visible; loaders that can cross a program boundary (dependencies) are
+//! filtered by [`Loaders::visible_programs`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use entity::{enums::ProgramRole, program_member, user};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use entity::{
+    decision, decision_option, dependency, enums::ProgramRole, milestone, program, program_member,
+    risk, status_update, team, user, workstream,
+};
+use sea_orm::{EntityTrait, ModelTrait};
+use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use crate::auth::Viewer;
-use crate::domain::Domain;
-use crate::error::ApiError;
+use crate::domain::{Domain, batch};
+use crate::error::{ApiError, ApiResult};
 
-/// Every loader of one request.
-pub struct Loaders {
-    /// Users by id.
-    pub users: DataLoader<UserLoader>,
-    /// The viewer's role per program.
-    pub viewer_roles: DataLoader<ViewerRoleLoader>,
-    /// Members per program.
-    pub members: DataLoader<MembersLoader>,
+/// Loads rows of `E` by primary key.
+pub struct ById<E: EntityTrait> {
+    domain: Domain,
+    column: E::Column,
+    id: fn(&E::Model) -> Uuid,
 }
 
-impl Loaders {
-    /// Fresh loaders for one request by `viewer`.
-    pub fn new(domain: &Domain, viewer: &Viewer) -> Self {
-        Self {
-            users: DataLoader::new(UserLoader(domain.clone()), tokio::spawn),
-            viewer_roles: DataLoader::new(
-                ViewerRoleLoader {
-                    domain: domain.clone(),
-                    user_id: viewer.user.as_ref().map(|user| user.id),
-                },
-                tokio::spawn,
-            ),
-            members: DataLoader::new(MembersLoader(domain.clone()), tokio::spawn),
-        }
-    }
-}
-
-/// Loads users by id.
-pub struct UserLoader(Domain);
-
-impl Loader<Uuid> for UserLoader {
-    type Value = user::Model;
+impl<E> Loader<Uuid> for ById<E>
+where
+    E: EntityTrait + Send + Sync + 'static,
+    E::Model: ModelTrait + Clone + Send + Sync + 'static,
+{
+    type Value = E::Model;
     type Error = ApiError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        self.0.users_by_ids(keys).await
+        batch::by_ids::<E>(&self.domain.db, self.column, keys, self.id).await
+    }
+}
+
+/// Loads rows of `E` grouped by a foreign-key column, oldest first.
+pub struct Grouped<E: EntityTrait> {
+    domain: Domain,
+    column: E::Column,
+    key: fn(&E::Model) -> Option<Uuid>,
+    order: E::Column,
+    id: E::Column,
+}
+
+impl<E> Loader<Uuid> for Grouped<E>
+where
+    E: EntityTrait + Send + Sync + 'static,
+    E::Model: ModelTrait + Clone + Send + Sync + 'static,
+{
+    type Value = Vec<E::Model>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        batch::grouped::<E>(
+            &self.domain.db,
+            self.column,
+            keys,
+            self.key,
+            self.order,
+            self.id,
+        )
+        .await
     }
 }
 
@@ -61,44 +80,221 @@ impl Loader<Uuid> for ViewerRoleLoader {
     type Error = ApiError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let Some(user_id) = self.user_id else {
-            return Ok(HashMap::new());
-        };
-        if keys.is_empty() {
-            return Ok(HashMap::new());
+        match self.user_id {
+            Some(user_id) => self.domain.roles_in(user_id, keys).await,
+            None => Ok(HashMap::new()),
         }
-        Ok(program_member::Entity::find()
-            .filter(program_member::Column::UserId.eq(user_id))
-            .filter(program_member::Column::ProgramId.is_in(keys.iter().copied()))
-            .all(&self.domain.db)
-            .await?
-            .into_iter()
-            .map(|member| (member.program_id, member.role))
-            .collect())
     }
 }
 
-/// Loads the members of programs; callers have already checked visibility.
-pub struct MembersLoader(Domain);
+fn by_id<E: EntityTrait>(
+    domain: &Domain,
+    column: E::Column,
+    id: fn(&E::Model) -> Uuid,
+) -> DataLoader<ById<E>>
+where
+    E: Send + Sync + 'static,
+    E::Model: ModelTrait + Clone + Send + Sync + 'static,
+{
+    DataLoader::new(
+        ById {
+            domain: domain.clone(),
+            column,
+            id,
+        },
+        tokio::spawn,
+    )
+}
 
-impl Loader<Uuid> for MembersLoader {
-    type Value = Vec<program_member::Model>;
-    type Error = ApiError;
+fn grouped<E: EntityTrait>(
+    domain: &Domain,
+    column: E::Column,
+    key: fn(&E::Model) -> Option<Uuid>,
+    order: E::Column,
+    id: E::Column,
+) -> DataLoader<Grouped<E>>
+where
+    E: Send + Sync + 'static,
+    E::Model: ModelTrait + Clone + Send + Sync + 'static,
+{
+    DataLoader::new(
+        Grouped {
+            domain: domain.clone(),
+            column,
+            key,
+            order,
+            id,
+        },
+        tokio::spawn,
+    )
+}
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        if keys.is_empty() {
-            return Ok(HashMap::new());
+/// Every loader of one request.
+pub struct Loaders {
+    domain: Domain,
+    viewer: Viewer,
+    visible: OnceCell<Option<HashSet<Uuid>>>,
+    /// Users by id.
+    pub users: DataLoader<ById<user::Entity>>,
+    /// Teams by id.
+    pub teams: DataLoader<ById<team::Entity>>,
+    /// Programs by id (check visibility before exposing one).
+    pub programs: DataLoader<ById<program::Entity>>,
+    /// Workstreams by id (check visibility before exposing one).
+    pub workstreams: DataLoader<ById<workstream::Entity>>,
+    /// Dependencies by id (check visibility before exposing one).
+    pub dependencies: DataLoader<ById<dependency::Entity>>,
+    /// Decisions by id (check visibility before exposing one).
+    pub decisions: DataLoader<ById<decision::Entity>>,
+    /// The viewer's role per program.
+    pub viewer_roles: DataLoader<ViewerRoleLoader>,
+    /// Members per program.
+    pub members_by_program: DataLoader<Grouped<program_member::Entity>>,
+    /// Workstreams per program.
+    pub workstreams_by_program: DataLoader<Grouped<workstream::Entity>>,
+    /// Workstreams per team (across programs: filter by visibility).
+    pub workstreams_by_team: DataLoader<Grouped<workstream::Entity>>,
+    /// Milestones per workstream.
+    pub milestones_by_workstream: DataLoader<Grouped<milestone::Entity>>,
+    /// Dependencies per upstream workstream (may cross programs).
+    pub dependencies_by_upstream: DataLoader<Grouped<dependency::Entity>>,
+    /// Dependencies per downstream workstream (may cross programs).
+    pub dependencies_by_downstream: DataLoader<Grouped<dependency::Entity>>,
+    /// Dependencies recorded in a program (the downstream side).
+    pub dependencies_by_program: DataLoader<Grouped<dependency::Entity>>,
+    /// Decisions per program.
+    pub decisions_by_program: DataLoader<Grouped<decision::Entity>>,
+    /// Decisions per the decision that superseded them.
+    pub decisions_by_superseder: DataLoader<Grouped<decision::Entity>>,
+    /// Options per decision, in position order.
+    pub options_by_decision: DataLoader<Grouped<decision_option::Entity>>,
+    /// Risks per program.
+    pub risks_by_program: DataLoader<Grouped<risk::Entity>>,
+    /// Status updates per program.
+    pub status_updates_by_program: DataLoader<Grouped<status_update::Entity>>,
+}
+
+impl Loaders {
+    /// Fresh loaders for one request by `viewer`.
+    pub fn new(domain: &Domain, viewer: &Viewer) -> Self {
+        Self {
+            domain: domain.clone(),
+            viewer: viewer.clone(),
+            visible: OnceCell::new(),
+            users: by_id::<user::Entity>(domain, user::Column::Id, |m| m.id),
+            teams: by_id::<team::Entity>(domain, team::Column::Id, |m| m.id),
+            programs: by_id::<program::Entity>(domain, program::Column::Id, |m| m.id),
+            workstreams: by_id::<workstream::Entity>(domain, workstream::Column::Id, |m| m.id),
+            dependencies: by_id::<dependency::Entity>(domain, dependency::Column::Id, |m| m.id),
+            decisions: by_id::<decision::Entity>(domain, decision::Column::Id, |m| m.id),
+            viewer_roles: DataLoader::new(
+                ViewerRoleLoader {
+                    domain: domain.clone(),
+                    user_id: viewer.user.as_ref().map(|user| user.id),
+                },
+                tokio::spawn,
+            ),
+            members_by_program: grouped::<program_member::Entity>(
+                domain,
+                program_member::Column::ProgramId,
+                |m| Some(m.program_id),
+                program_member::Column::CreatedAt,
+                program_member::Column::Id,
+            ),
+            workstreams_by_program: grouped::<workstream::Entity>(
+                domain,
+                workstream::Column::ProgramId,
+                |m| Some(m.program_id),
+                workstream::Column::CreatedAt,
+                workstream::Column::Id,
+            ),
+            workstreams_by_team: grouped::<workstream::Entity>(
+                domain,
+                workstream::Column::TeamId,
+                |m| m.team_id,
+                workstream::Column::CreatedAt,
+                workstream::Column::Id,
+            ),
+            milestones_by_workstream: grouped::<milestone::Entity>(
+                domain,
+                milestone::Column::WorkstreamId,
+                |m| Some(m.workstream_id),
+                milestone::Column::CreatedAt,
+                milestone::Column::Id,
+            ),
+            dependencies_by_upstream: grouped::<dependency::Entity>(
+                domain,
+                dependency::Column::UpstreamId,
+                |m| Some(m.upstream_id),
+                dependency::Column::CreatedAt,
+                dependency::Column::Id,
+            ),
+            dependencies_by_downstream: grouped::<dependency::Entity>(
+                domain,
+                dependency::Column::DownstreamId,
+                |m| Some(m.downstream_id),
+                dependency::Column::CreatedAt,
+                dependency::Column::Id,
+            ),
+            dependencies_by_program: grouped::<dependency::Entity>(
+                domain,
+                dependency::Column::ProgramId,
+                |m| Some(m.program_id),
+                dependency::Column::CreatedAt,
+                dependency::Column::Id,
+            ),
+            decisions_by_program: grouped::<decision::Entity>(
+                domain,
+                decision::Column::ProgramId,
+                |m| Some(m.program_id),
+                decision::Column::CreatedAt,
+                decision::Column::Id,
+            ),
+            decisions_by_superseder: grouped::<decision::Entity>(
+                domain,
+                decision::Column::SupersededById,
+                |m| m.superseded_by_id,
+                decision::Column::CreatedAt,
+                decision::Column::Id,
+            ),
+            options_by_decision: grouped::<decision_option::Entity>(
+                domain,
+                decision_option::Column::DecisionId,
+                |m| Some(m.decision_id),
+                decision_option::Column::Position,
+                decision_option::Column::Id,
+            ),
+            risks_by_program: grouped::<risk::Entity>(
+                domain,
+                risk::Column::ProgramId,
+                |m| Some(m.program_id),
+                risk::Column::CreatedAt,
+                risk::Column::Id,
+            ),
+            status_updates_by_program: grouped::<status_update::Entity>(
+                domain,
+                status_update::Column::ProgramId,
+                |m| Some(m.program_id),
+                status_update::Column::CreatedAt,
+                status_update::Column::Id,
+            ),
         }
-        let mut grouped: HashMap<Uuid, Vec<program_member::Model>> = HashMap::new();
-        for member in program_member::Entity::find()
-            .filter(program_member::Column::ProgramId.is_in(keys.iter().copied()))
-            .order_by_asc(program_member::Column::CreatedAt)
-            .order_by_asc(program_member::Column::Id)
-            .all(&self.0.db)
+    }
+
+    /// Programs the viewer may see (`None`: all of them, for an ADMIN);
+    /// loaded once per request.
+    pub async fn visible_programs(&self) -> ApiResult<&Option<HashSet<Uuid>>> {
+        self.visible
+            .get_or_try_init(|| self.domain.visible_program_ids(&self.viewer))
+            .await
+    }
+
+    /// Whether the viewer may see the program `program_id`.
+    pub async fn can_see_program(&self, program_id: Uuid) -> ApiResult<bool> {
+        Ok(self
+            .visible_programs()
             .await?
-        {
-            grouped.entry(member.program_id).or_default().push(member);
-        }
-        Ok(grouped)
+            .as_ref()
+            .is_none_or(|ids| ids.contains(&program_id)))
     }
 }

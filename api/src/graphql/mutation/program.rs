@@ -1,10 +1,10 @@
 //! Program mutations.
 
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 
-use crate::domain::programs::{Budget, NewProgram};
+use crate::domain::programs::{Budget, NewProgram, ProgramChanges};
 use crate::graphql::{
-    context::scope,
+    context::{parse_id, patch, scope},
     scalars::Date,
     types::{Program, enums::ProgramStatus, money::MoneyInput},
 };
@@ -34,6 +34,57 @@ pub struct CreateProgramInput {
 #[derive(SimpleObject)]
 pub struct CreateProgramPayload {
     /// The new program.
+    pub program: Program,
+}
+
+/// Changes to a program (OWNER). Absent fields stay as they are; `null` clears.
+#[derive(InputObject)]
+pub struct UpdateProgramInput {
+    /// The program.
+    pub id: ID,
+    /// The `version` the change is based on; `CONFLICT` if the program changed since.
+    pub expected_version: Option<i32>,
+    /// New key.
+    pub key: MaybeUndefined<String>,
+    /// New name.
+    pub name: MaybeUndefined<String>,
+    /// New description.
+    pub description: MaybeUndefined<String>,
+    /// New objective.
+    pub objective: MaybeUndefined<String>,
+    /// New status.
+    pub status: MaybeUndefined<ProgramStatus>,
+    /// New start date.
+    pub start_date: MaybeUndefined<Date>,
+    /// New target date.
+    pub target_date: MaybeUndefined<Date>,
+    /// New budget.
+    pub budget: MaybeUndefined<MoneyInput>,
+}
+
+/// The changed program.
+#[derive(SimpleObject)]
+pub struct UpdateProgramPayload {
+    /// The program after the change.
+    pub program: Program,
+}
+
+/// Archive or restore a program (OWNER).
+#[derive(InputObject)]
+pub struct ArchiveProgramInput {
+    /// The program.
+    pub id: ID,
+    /// The `version` the change is based on.
+    pub expected_version: Option<i32>,
+    /// `false` restores an archived program.
+    #[graphql(default = true)]
+    pub archived: bool,
+}
+
+/// The archived (or restored) program.
+#[derive(SimpleObject)]
+pub struct ArchiveProgramPayload {
+    /// The program after the change.
     pub program: Program,
 }
 
@@ -69,6 +120,55 @@ impl ProgramMutation {
             )
             .await?;
         Ok(CreateProgramPayload {
+            program: Program(program),
+        })
+    }
+
+    /// Change a program's fields (OWNER).
+    async fn update_program(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateProgramInput,
+    ) -> Result<UpdateProgramPayload> {
+        let (domain, viewer) = scope(ctx)?;
+        let id = parse_id("input.id", &input.id)?;
+        let program = domain
+            .update_program(
+                viewer,
+                id,
+                input.expected_version,
+                ProgramChanges {
+                    key: patch(input.key),
+                    name: patch(input.name),
+                    description: patch(input.description),
+                    objective: patch(input.objective),
+                    status: patch(input.status),
+                    start_date: patch(input.start_date),
+                    target_date: patch(input.target_date),
+                    budget: patch(input.budget.map_value(|b| Budget {
+                        amount: b.amount,
+                        currency: b.currency,
+                    })),
+                },
+            )
+            .await?;
+        Ok(UpdateProgramPayload {
+            program: Program(program),
+        })
+    }
+
+    /// Archive a program, hiding it from lists unless `includeArchived: true` (OWNER).
+    async fn archive_program(
+        &self,
+        ctx: &Context<'_>,
+        input: ArchiveProgramInput,
+    ) -> Result<ArchiveProgramPayload> {
+        let (domain, viewer) = scope(ctx)?;
+        let id = parse_id("input.id", &input.id)?;
+        let program = domain
+            .archive_program(viewer, id, input.expected_version, input.archived)
+            .await?;
+        Ok(ArchiveProgramPayload {
             program: Program(program),
         })
     }

@@ -72,7 +72,7 @@ impl Program {
     async fn members(&self, ctx: &Context<'_>) -> Result<Vec<ProgramMember>> {
         let loaders = request_data::<Loaders>(ctx)?;
         Ok(loaders
-            .members
+            .members_by_program
             .load_one(self.0.id)
             .await?
             .unwrap_or_default()

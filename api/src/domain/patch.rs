@@ -1,0 +1,74 @@
+//! Partial updates: an absent field is kept, an explicit null clears it.
+
+/// A change to one field of an update.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Patch<T> {
+    /// The field was absent: keep the stored value.
+    #[default]
+    Keep,
+    /// The field was null: clear the stored value.
+    Clear,
+    /// The field has a new value.
+    Set(T),
+}
+
+impl<T> Patch<T> {
+    /// Map the new value, keeping `Keep` and `Clear`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Patch<U> {
+        match self {
+            Self::Keep => Patch::Keep,
+            Self::Clear => Patch::Clear,
+            Self::Set(value) => Patch::Set(f(value)),
+        }
+    }
+
+    /// Validate or transform the new value, keeping `Keep` and `Clear`.
+    pub fn try_map<U, E>(self, f: impl FnOnce(T) -> Result<U, E>) -> Result<Patch<U>, E> {
+        Ok(match self {
+            Self::Keep => Patch::Keep,
+            Self::Clear => Patch::Clear,
+            Self::Set(value) => Patch::Set(f(value)?),
+        })
+    }
+
+    /// The value after applying this change to an optional `current` one.
+    pub fn apply(self, current: Option<T>) -> Option<T> {
+        match self {
+            Self::Keep => current,
+            Self::Clear => None,
+            Self::Set(value) => Some(value),
+        }
+    }
+
+    /// Whether the field was given at all.
+    pub fn is_given(&self) -> bool {
+        !matches!(self, Self::Keep)
+    }
+
+    /// For a required field: `Clear` is refused with `BAD_USER_INPUT` at `field`;
+    /// returns the new value if one was given.
+    pub fn required(self, field: &str) -> crate::error::ApiResult<Option<T>> {
+        match self {
+            Self::Keep => Ok(None),
+            Self::Clear => Err(crate::error::ApiError::bad_input(
+                field,
+                crate::i18n::Message::Required,
+            )),
+            Self::Set(value) => Ok(Some(value)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absent_keeps_null_clears_value_sets() {
+        assert_eq!(Patch::<i32>::Keep.apply(Some(1)), Some(1));
+        assert_eq!(Patch::<i32>::Clear.apply(Some(1)), None);
+        assert_eq!(Patch::Set(2).apply(Some(1)), Some(2));
+        assert!(Patch::<i32>::Clear.required("f").is_err());
+        assert_eq!(Patch::Set(3).required("f").unwrap(), Some(3));
+    }
+}
