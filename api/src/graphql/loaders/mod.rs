@@ -87,13 +87,13 @@ impl Loader<Uuid> for ViewerRoleLoader {
     }
 }
 
-fn by_id<E: EntityTrait>(
+fn by_id<E>(
     domain: &Domain,
     column: E::Column,
     id: fn(&E::Model) -> Uuid,
 ) -> DataLoader<ById<E>>
 where
-    E: Send + Sync + 'static,
+    E: EntityTrait + Send + Sync + 'static,
     E::Model: ModelTrait + Clone + Send + Sync + 'static,
 {
     DataLoader::new(
@@ -106,7 +106,7 @@ where
     )
 }
 
-fn grouped<E: EntityTrait>(
+fn grouped<E>(
     domain: &Domain,
     column: E::Column,
     key: fn(&E::Model) -> Option<Uuid>,
@@ -114,7 +114,7 @@ fn grouped<E: EntityTrait>(
     id: E::Column,
 ) -> DataLoader<Grouped<E>>
 where
-    E: Send + Sync + 'static,
+    E: EntityTrait + Send + Sync + 'static,
     E::Model: ModelTrait + Clone + Send + Sync + 'static,
 {
     DataLoader::new(
