@@ -125,6 +125,35 @@ pub enum Message {
     SyntaxError,
     /// Something failed on the server.
     Internal,
+    /// A program must keep at least one OWNER.
+    LastOwner,
+    /// The team name is already taken.
+    TeamNameTaken,
+    /// Only the team's creator or an administrator may change it.
+    TeamCreatorOnly,
+    /// The referenced team does not exist.
+    UnknownTeam,
+    /// The referenced user does not exist.
+    UnknownUser,
+    /// A workstream cannot depend on itself.
+    DependsOnItself,
+    /// The same upstream/downstream pair is already recorded.
+    DependencyExists,
+    /// At most this many items may be given.
+    TooManyItems {
+        /// The limit.
+        max: usize,
+    },
+    /// The referenced thing belongs to another program.
+    OtherProgram,
+    /// Only a PROPOSED decision can be decided.
+    DecisionAlreadyDecided,
+    /// A decision is decided as ACCEPTED or REJECTED.
+    DecisionVerdict,
+    /// Only an ACCEPTED decision can be superseded.
+    DecisionNotAccepted,
+    /// The decision is already superseded or has a pending replacement.
+    DecisionAlreadySuperseded,
 }
 
 impl Message {
@@ -277,6 +306,61 @@ impl Message {
             Self::Internal => pick(
                 "An internal error occurred.",
                 "서버 내부 오류가 발생했습니다.",
+            ),
+            Self::LastOwner => pick(
+                "A program must keep at least one owner.",
+                "프로그램에는 소유자가 한 명 이상 있어야 합니다.",
+            ),
+            Self::TeamNameTaken => pick(
+                "A team with this name already exists.",
+                "같은 이름의 팀이 이미 있습니다.",
+            ),
+            Self::TeamCreatorOnly => pick(
+                "Only the team's creator or an administrator may change it.",
+                "팀을 만든 사용자나 관리자만 변경할 수 있습니다.",
+            ),
+            Self::UnknownTeam => pick(
+                "No team exists with that id.",
+                "해당 ID의 팀이 없습니다.",
+            ),
+            Self::UnknownUser => pick(
+                "No user exists with that id.",
+                "해당 ID의 사용자가 없습니다.",
+            ),
+            Self::DependsOnItself => pick(
+                "A workstream cannot depend on itself.",
+                "워크스트림은 자기 자신에 의존할 수 없습니다.",
+            ),
+            Self::DependencyExists => pick(
+                "This workstream already depends on that one.",
+                "이 워크스트림은 이미 해당 워크스트림에 의존하고 있습니다.",
+            ),
+            Self::TooManyItems { max } => {
+                if ko {
+                    format!("최대 {max}개까지 입력할 수 있습니다.")
+                } else {
+                    format!("At most {max} items are allowed.")
+                }
+            }
+            Self::OtherProgram => pick(
+                "Must belong to the same program.",
+                "같은 프로그램에 속해야 합니다.",
+            ),
+            Self::DecisionAlreadyDecided => pick(
+                "This decision has already been decided; only a proposed decision can be decided.",
+                "이미 결정된 사안입니다. 제안 상태의 결정만 결정할 수 있습니다.",
+            ),
+            Self::DecisionVerdict => pick(
+                "A decision is decided as ACCEPTED or REJECTED.",
+                "결정 상태는 ACCEPTED 또는 REJECTED여야 합니다.",
+            ),
+            Self::DecisionNotAccepted => pick(
+                "Only an accepted decision can be superseded.",
+                "승인된 결정만 대체할 수 있습니다.",
+            ),
+            Self::DecisionAlreadySuperseded => pick(
+                "This decision is already superseded or has a pending replacement.",
+                "이 결정은 이미 대체되었거나 대체 제안이 진행 중입니다.",
             ),
         }
     }

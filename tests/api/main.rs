@@ -5,6 +5,7 @@
 mod auth;
 mod helpers;
 mod http;
+mod members;
 mod migrations;
 mod programs;
 mod schema;

@@ -7,6 +7,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod authz;
 pub mod batch;
+pub mod members;
 pub mod pagination;
 pub mod patch;
 pub mod programs;

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use entity::{enums::ProgramRole as StoredRole, program};
 
 use super::{
-    ProgramMember, User,
+    AuditEvent, ProgramMember, User,
+    connection::{ListConnection, connection, page_args},
     enums::{Health, ProgramRole, ProgramStatus},
     money::Money,
 };
@@ -13,6 +14,17 @@ use crate::graphql::{context::request_data, loaders::Loaders, scalars::Date};
 
 /// A cross-team program led by a TPM.
 pub struct Program(pub program::Model);
+
+/// Which history entries to list.
+#[derive(async_graphql::InputObject, Default)]
+pub struct ActivityFilter {
+    /// Only entries about this kind of entity, e.g. `Workstream`.
+    pub entity_type: Option<String>,
+    /// Only entries about this entity.
+    pub entity_id: Option<ID>,
+    /// Only entries by this user.
+    pub actor_id: Option<ID>,
+}
 
 /// A cross-team program led by a TPM: workstreams, dependencies, decisions, risks and status.
 #[Object]
@@ -98,6 +110,32 @@ impl Program {
         let loaders = request_data::<Loaders>(ctx)?;
         let role = loaders.viewer_roles.load_one(self.0.id).await?;
         Ok(matches!(role, Some(StoredRole::Owner | StoredRole::Editor)))
+    }
+    /// The program's history, newest first: every change to it and to everything in it.
+    async fn activity(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<ActivityFilter>,
+    ) -> Result<ListConnection<AuditEvent>> {
+        let (domain, viewer) = crate::graphql::context::scope(ctx)?;
+        let filter = filter.unwrap_or_default();
+        let page = domain
+            .program_activity(
+                viewer,
+                self.0.id,
+                crate::domain::members::ActivityFilter {
+                    entity_type: filter.entity_type,
+                    entity_id: crate::graphql::context::parse_optional_id("filter.entityId", filter.entity_id.as_ref())?,
+                    actor_id: crate::graphql::context::parse_optional_id("filter.actorId", filter.actor_id.as_ref())?,
+                },
+                &page_args(first, after, last, before),
+            )
+            .await?;
+        Ok(connection(page, AuditEvent))
     }
     /// When the program was archived; archived programs are hidden from lists by default.
     async fn archived_at(&self) -> Option<DateTime<Utc>> {

@@ -1,0 +1,48 @@
+//! `AuditEvent`.
+
+use async_graphql::{Context, ID, Json, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::audit_event;
+
+use super::User;
+use crate::graphql::{context::request_data, loaders::Loaders};
+
+/// One entry of the append-only history: who changed what, when.
+pub struct AuditEvent(pub audit_event::Model);
+
+/// One entry of the append-only history: who changed what, when.
+#[Object]
+impl AuditEvent {
+    /// Unique id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Who made the change (null for system actions).
+    async fn actor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        let Some(actor_id) = self.0.actor_id else {
+            return Ok(None);
+        };
+        let loaders = request_data::<Loaders>(ctx)?;
+        Ok(loaders.users.load_one(actor_id).await?.map(User))
+    }
+    /// What was done, e.g. `workstream.update`.
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+    /// The kind of entity changed, e.g. `Workstream`.
+    async fn entity_type(&self) -> &str {
+        &self.0.entity_type
+    }
+    /// The id of the entity changed.
+    async fn entity_id(&self) -> ID {
+        ID(self.0.entity_id.to_string())
+    }
+    /// Changed fields as `{ field: { before, after } }`.
+    async fn changes(&self) -> Json<serde_json::Value> {
+        Json(self.0.changes.clone())
+    }
+    /// When it happened.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+}
