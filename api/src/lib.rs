@@ -10,3 +10,4 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod i18n;
+pub mod planning;
