@@ -127,6 +127,10 @@ pub enum Message {
     Internal,
     /// A program must keep at least one OWNER.
     LastOwner,
+    /// The workstream has no dates, so it is not on the schedule.
+    Unscheduled,
+    /// The label of workstreams without a team in pictures.
+    NoTeam,
     /// The team name is already taken.
     TeamNameTaken,
     /// Only the team's creator or an administrator may change it.
@@ -311,6 +315,11 @@ impl Message {
                 "A program must keep at least one owner.",
                 "프로그램에는 소유자가 한 명 이상 있어야 합니다.",
             ),
+            Self::Unscheduled => pick(
+                "This workstream has no start or target date, so it is not on the schedule.",
+                "이 워크스트림은 시작일이나 목표일이 없어 일정에 포함되지 않습니다.",
+            ),
+            Self::NoTeam => pick("No team", "팀 미지정"),
             Self::TeamNameTaken => pick(
                 "A team with this name already exists.",
                 "같은 이름의 팀이 이미 있습니다.",
@@ -319,10 +328,7 @@ impl Message {
                 "Only the team's creator or an administrator may change it.",
                 "팀을 만든 사용자나 관리자만 변경할 수 있습니다.",
             ),
-            Self::UnknownTeam => pick(
-                "No team exists with that id.",
-                "해당 ID의 팀이 없습니다.",
-            ),
+            Self::UnknownTeam => pick("No team exists with that id.", "해당 ID의 팀이 없습니다."),
             Self::UnknownUser => pick(
                 "No user exists with that id.",
                 "해당 ID의 사용자가 없습니다.",

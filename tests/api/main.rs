@@ -3,9 +3,18 @@
 //! `TRESTLE_TEST_DATABASE_URL`), GraphQL over HTTP.
 
 mod auth;
+mod authorization;
+mod decisions;
+mod dependencies;
 mod helpers;
 mod http;
 mod members;
 mod migrations;
+mod planning;
 mod programs;
+mod risks;
 mod schema;
+mod statements;
+mod status_updates;
+mod teams;
+mod workstreams;

@@ -7,9 +7,19 @@ use crate::helpers::{TestApp, TestUser, error_code, error_field, spawn_app};
 const SET: &str = "mutation($input: SetProgramMemberInput!) { setProgramMember(input: $input) { member { role user { id } } } }";
 const REMOVE: &str = "mutation($input: RemoveProgramMemberInput!) { removeProgramMember(input: $input) { removedUserId program { id } } }";
 
-async fn set_member(app: &TestApp, by: &TestUser, program: &str, user: &TestUser, role: &str) -> Value {
-    app.as_user(by, SET, json!({ "input": { "programId": program, "userId": user.id, "role": role } }))
-        .await
+async fn set_member(
+    app: &TestApp,
+    by: &TestUser,
+    program: &str,
+    user: &TestUser,
+    role: &str,
+) -> Value {
+    app.as_user(
+        by,
+        SET,
+        json!({ "input": { "programId": program, "userId": user.id, "role": role } }),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -21,18 +31,32 @@ async fn owners_add_members_who_then_see_the_program_with_their_role() {
     let id = program["id"].as_str().unwrap();
 
     let body = set_member(&app, &owner, id, &editor, "EDITOR").await;
-    assert_eq!(body["data"]["setProgramMember"]["member"]["role"], "EDITOR", "{body}");
+    assert_eq!(
+        body["data"]["setProgramMember"]["member"]["role"], "EDITOR",
+        "{body}"
+    );
     let seen = app
-        .as_user(&editor, "query($id: ID!) { program(id: $id) { viewerRole viewerCanEdit members { role } } }", json!({ "id": id }))
+        .as_user(
+            &editor,
+            "query($id: ID!) { program(id: $id) { viewerRole viewerCanEdit members { role } } }",
+            json!({ "id": id }),
+        )
         .await;
     assert_eq!(seen["data"]["program"]["viewerRole"], "EDITOR");
     assert_eq!(seen["data"]["program"]["viewerCanEdit"], true);
-    assert_eq!(seen["data"]["program"]["members"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        seen["data"]["program"]["members"].as_array().unwrap().len(),
+        2
+    );
 
     let body = set_member(&app, &owner, id, &editor, "VIEWER").await;
     assert_eq!(body["data"]["setProgramMember"]["member"]["role"], "VIEWER");
     let seen = app
-        .as_user(&editor, "query($id: ID!) { program(id: $id) { viewerRole viewerCanEdit } }", json!({ "id": id }))
+        .as_user(
+            &editor,
+            "query($id: ID!) { program(id: $id) { viewerRole viewerCanEdit } }",
+            json!({ "id": id }),
+        )
         .await;
     assert_eq!(seen["data"]["program"]["viewerCanEdit"], false);
 }
@@ -49,16 +73,32 @@ async fn only_owners_manage_members() {
     set_member(&app, &owner, id, &editor, "EDITOR").await;
     set_member(&app, &owner, id, &viewer, "VIEWER").await;
 
-    assert_eq!(error_code(&set_member(&app, &editor, id, &outsider, "VIEWER").await), "FORBIDDEN");
-    assert_eq!(error_code(&set_member(&app, &viewer, id, &outsider, "VIEWER").await), "FORBIDDEN");
-    assert_eq!(error_code(&set_member(&app, &outsider, id, &outsider, "OWNER").await), "NOT_FOUND");
+    assert_eq!(
+        error_code(&set_member(&app, &editor, id, &outsider, "VIEWER").await),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        error_code(&set_member(&app, &viewer, id, &outsider, "VIEWER").await),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        error_code(&set_member(&app, &outsider, id, &outsider, "OWNER").await),
+        "NOT_FOUND"
+    );
     let anonymous = app
-        .graphql(None, SET, json!({ "input": { "programId": id, "userId": outsider.id, "role": "VIEWER" } }))
+        .graphql(
+            None,
+            SET,
+            json!({ "input": { "programId": id, "userId": outsider.id, "role": "VIEWER" } }),
+        )
         .await;
     assert_eq!(error_code(&anonymous), "UNAUTHENTICATED");
     let admin = app.admin().await;
     let body = set_member(&app, &admin, id, &outsider, "VIEWER").await;
-    assert_eq!(body["data"]["setProgramMember"]["member"]["role"], "VIEWER", "{body}");
+    assert_eq!(
+        body["data"]["setProgramMember"]["member"]["role"], "VIEWER",
+        "{body}"
+    );
     assert_eq!(app.count_rows("program_members").await, 4);
 }
 
@@ -73,15 +113,37 @@ async fn the_last_owner_cannot_leave_or_be_demoted() {
     let body = set_member(&app, &owner, id, &owner, "EDITOR").await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
     assert_eq!(error_field(&body), "input.role");
-    let body = app.as_user(&owner, REMOVE, json!({ "input": { "programId": id, "userId": owner.id } })).await;
+    let body = app
+        .as_user(
+            &owner,
+            REMOVE,
+            json!({ "input": { "programId": id, "userId": owner.id } }),
+        )
+        .await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
 
     set_member(&app, &owner, id, &second, "OWNER").await;
-    let body = app.as_user(&owner, REMOVE, json!({ "input": { "programId": id, "userId": owner.id } })).await;
-    assert_eq!(body["data"]["removeProgramMember"]["removedUserId"], owner.id.as_str(), "{body}");
+    let body = app
+        .as_user(
+            &owner,
+            REMOVE,
+            json!({ "input": { "programId": id, "userId": owner.id } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["removeProgramMember"]["removedUserId"],
+        owner.id.as_str(),
+        "{body}"
+    );
     // Having left, the former owner no longer sees the program.
     assert!(body["data"]["removeProgramMember"]["program"].is_null());
-    let lookup = app.as_user(&owner, "query($id: ID!) { program(id: $id) { id } }", json!({ "id": id })).await;
+    let lookup = app
+        .as_user(
+            &owner,
+            "query($id: ID!) { program(id: $id) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
     assert!(lookup["data"]["program"].is_null());
 }
 
@@ -95,12 +157,32 @@ async fn members_can_leave_but_not_remove_others() {
     let id = program["id"].as_str().unwrap();
     set_member(&app, &owner, id, &a, "EDITOR").await;
     set_member(&app, &owner, id, &b, "VIEWER").await;
-    let body = app.as_user(&a, REMOVE, json!({ "input": { "programId": id, "userId": b.id } })).await;
-    assert_eq!(error_code(&body), "FORBIDDEN");
-    let body = app.as_user(&b, REMOVE, json!({ "input": { "programId": id, "userId": b.id } })).await;
-    assert_eq!(body["data"]["removeProgramMember"]["removedUserId"], b.id.as_str(), "{body}");
     let body = app
-        .as_user(&owner, REMOVE, json!({ "input": { "programId": id, "userId": b.id } }))
+        .as_user(
+            &a,
+            REMOVE,
+            json!({ "input": { "programId": id, "userId": b.id } }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN");
+    let body = app
+        .as_user(
+            &b,
+            REMOVE,
+            json!({ "input": { "programId": id, "userId": b.id } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["removeProgramMember"]["removedUserId"],
+        b.id.as_str(),
+        "{body}"
+    );
+    let body = app
+        .as_user(
+            &owner,
+            REMOVE,
+            json!({ "input": { "programId": id, "userId": b.id } }),
+        )
         .await;
     assert_eq!(error_code(&body), "NOT_FOUND");
 }
@@ -144,10 +226,18 @@ async fn activity_lists_every_change_newest_first() {
         .await;
     let activity = &body["data"]["program"]["activity"];
     assert_eq!(activity["totalCount"], 3, "{body}");
-    let actions: Vec<&str> = activity["nodes"].as_array().unwrap().iter().map(|n| n["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> = activity["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["action"].as_str().unwrap())
+        .collect();
     assert_eq!(actions, ["program.update", "member.set", "program.create"]);
     assert_eq!(activity["nodes"][0]["changes"]["name"]["before"], "History");
-    assert_eq!(activity["nodes"][0]["changes"]["name"]["after"], "History 2");
+    assert_eq!(
+        activity["nodes"][0]["changes"]["name"]["after"],
+        "History 2"
+    );
     assert_eq!(activity["nodes"][0]["actor"]["id"], owner.id.as_str());
 
     let filtered = app

@@ -330,7 +330,11 @@ async fn owners_update_programs_with_absent_fields_kept_and_nulls_cleared() {
     let app = spawn_app().await;
     let tpm = app.member("Tpm").await;
     let created = app
-        .as_user(&tpm, CREATE, json!({ "input": { "key": "UPD", "name": "Update me", "targetDate": "2026-09-30" } }))
+        .as_user(
+            &tpm,
+            CREATE,
+            json!({ "input": { "key": "UPD", "name": "Update me", "targetDate": "2026-09-30" } }),
+        )
         .await;
     let id = created["data"]["createProgram"]["program"]["id"].clone();
     let body = app
@@ -344,13 +348,22 @@ async fn owners_update_programs_with_absent_fields_kept_and_nulls_cleared() {
     assert_eq!(program["version"], 2);
 
     let body = app
-        .as_user(&tpm, UPDATE, json!({ "input": { "id": id, "targetDate": null, "description": null } }))
+        .as_user(
+            &tpm,
+            UPDATE,
+            json!({ "input": { "id": id, "targetDate": null, "description": null } }),
+        )
         .await;
     let program = &body["data"]["updateProgram"]["program"];
-    assert!(program["targetDate"].is_null() && program["description"].is_null(), "{body}");
+    assert!(
+        program["targetDate"].is_null() && program["description"].is_null(),
+        "{body}"
+    );
     assert_eq!(program["version"], 3);
 
-    let body = app.as_user(&tpm, UPDATE, json!({ "input": { "id": id, "name": null } })).await;
+    let body = app
+        .as_user(&tpm, UPDATE, json!({ "input": { "id": id, "name": null } }))
+        .await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
     assert_eq!(error_field(&body), "input.name");
 }
@@ -361,12 +374,27 @@ async fn a_stale_expected_version_is_a_conflict_and_changes_nothing() {
     let tpm = app.member("Tpm").await;
     let program = app.create_program(&tpm, "STALE", "Stale").await;
     let id = program["id"].clone();
-    app.as_user(&tpm, UPDATE, json!({ "input": { "id": id, "expectedVersion": 1, "name": "First" } })).await;
+    app.as_user(
+        &tpm,
+        UPDATE,
+        json!({ "input": { "id": id, "expectedVersion": 1, "name": "First" } }),
+    )
+    .await;
     let body = app
-        .as_user(&tpm, UPDATE, json!({ "input": { "id": id, "expectedVersion": 1, "name": "Second" } }))
+        .as_user(
+            &tpm,
+            UPDATE,
+            json!({ "input": { "id": id, "expectedVersion": 1, "name": "Second" } }),
+        )
         .await;
     assert_eq!(error_code(&body), "CONFLICT");
-    let now = app.as_user(&tpm, "query($id: ID!) { program(id: $id) { name version } }", json!({ "id": id })).await;
+    let now = app
+        .as_user(
+            &tpm,
+            "query($id: ID!) { program(id: $id) { name version } }",
+            json!({ "id": id }),
+        )
+        .await;
     assert_eq!(now["data"]["program"]["name"], "First");
     assert_eq!(now["data"]["program"]["version"], 2);
 }
@@ -387,12 +415,27 @@ async fn concurrent_updates_on_one_version_let_exactly_one_win() {
         }
     });
     let results = futures::future::join_all(attempts).await;
-    let winners: Vec<&Value> = results.iter().filter(|b| b["data"]["updateProgram"].is_object()).collect();
-    let conflicts = results.iter().filter(|b| error_code(b) == "CONFLICT").count();
+    let winners: Vec<&Value> = results
+        .iter()
+        .filter(|b| b["data"]["updateProgram"].is_object())
+        .collect();
+    let conflicts = results
+        .iter()
+        .filter(|b| error_code(b) == "CONFLICT")
+        .count();
     assert_eq!(winners.len(), 1, "{results:?}");
     assert_eq!(conflicts, 7, "{results:?}");
-    let now = app.as_user(&tpm, "query($id: ID!) { program(id: $id) { name version } }", json!({ "id": id })).await;
-    assert_eq!(now["data"]["program"]["name"], winners[0]["data"]["updateProgram"]["program"]["name"]);
+    let now = app
+        .as_user(
+            &tpm,
+            "query($id: ID!) { program(id: $id) { name version } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        now["data"]["program"]["name"],
+        winners[0]["data"]["updateProgram"]["program"]["name"]
+    );
     assert_eq!(now["data"]["program"]["version"], 2);
 }
 
@@ -410,16 +453,39 @@ async fn only_owners_update_or_archive_a_program() {
         json!({ "input": { "programId": id, "userId": editor.id, "role": "EDITOR" } }),
     )
     .await;
-    let body = app.as_user(&editor, UPDATE, json!({ "input": { "id": id, "name": "Nope" } })).await;
+    let body = app
+        .as_user(
+            &editor,
+            UPDATE,
+            json!({ "input": { "id": id, "name": "Nope" } }),
+        )
+        .await;
     assert_eq!(error_code(&body), "FORBIDDEN");
-    let body = app.as_user(&outsider, UPDATE, json!({ "input": { "id": id, "name": "Nope" } })).await;
+    let body = app
+        .as_user(
+            &outsider,
+            UPDATE,
+            json!({ "input": { "id": id, "name": "Nope" } }),
+        )
+        .await;
     assert_eq!(error_code(&body), "NOT_FOUND");
     let missing = app
-        .as_user(&outsider, UPDATE, json!({ "input": { "id": uuid::Uuid::now_v7().to_string(), "name": "Nope" } }))
+        .as_user(
+            &outsider,
+            UPDATE,
+            json!({ "input": { "id": uuid::Uuid::now_v7().to_string(), "name": "Nope" } }),
+        )
         .await;
-    assert_eq!(missing["errors"][0]["message"], body["errors"][0]["message"]);
-    let archive = "mutation($id: ID!) { archiveProgram(input: { id: $id }) { program { archivedAt } } }";
-    assert_eq!(error_code(&app.as_user(&editor, archive, json!({ "id": id })).await), "FORBIDDEN");
+    assert_eq!(
+        missing["errors"][0]["message"],
+        body["errors"][0]["message"]
+    );
+    let archive =
+        "mutation($id: ID!) { archiveProgram(input: { id: $id }) { program { archivedAt } } }";
+    assert_eq!(
+        error_code(&app.as_user(&editor, archive, json!({ "id": id })).await),
+        "FORBIDDEN"
+    );
 }
 
 #[tokio::test]
@@ -429,12 +495,27 @@ async fn archived_programs_leave_lists_unless_asked_for() {
     let program = app.create_program(&tpm, "OLD", "Old").await;
     app.create_program(&tpm, "NEW", "New").await;
     let body = app
-        .as_user(&tpm, "mutation($id: ID!) { archiveProgram(input: { id: $id }) { program { archivedAt } } }", json!({ "id": program["id"] }))
+        .as_user(
+            &tpm,
+            "mutation($id: ID!) { archiveProgram(input: { id: $id }) { program { archivedAt } } }",
+            json!({ "id": program["id"] }),
+        )
         .await;
-    assert!(body["data"]["archiveProgram"]["program"]["archivedAt"].is_string(), "{body}");
-    let list = app.as_user(&tpm, "{ programs { nodes { key } } }", json!({})).await;
+    assert!(
+        body["data"]["archiveProgram"]["program"]["archivedAt"].is_string(),
+        "{body}"
+    );
+    let list = app
+        .as_user(&tpm, "{ programs { nodes { key } } }", json!({}))
+        .await;
     assert_eq!(keys(&list), ["NEW"]);
-    let list = app.as_user(&tpm, "{ programs(includeArchived: true, orderBy: { field: KEY }) { nodes { key } } }", json!({})).await;
+    let list = app
+        .as_user(
+            &tpm,
+            "{ programs(includeArchived: true, orderBy: { field: KEY }) { nodes { key } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(keys(&list), ["NEW", "OLD"]);
     let restore = app
         .as_user(&tpm, "mutation($id: ID!) { archiveProgram(input: { id: $id, archived: false }) { program { archivedAt } } }", json!({ "id": program["id"] }))

@@ -59,7 +59,13 @@ impl Domain {
                 }
                 let mut active: program_member::ActiveModel = before.clone().into();
                 active.role = Set(role);
-                let after = versioned::save::<program_member::Entity>(&txn, before.id, before.version, active).await?;
+                let after = versioned::save::<program_member::Entity>(
+                    &txn,
+                    before.id,
+                    before.version,
+                    active,
+                )
+                .await?;
                 let changes = audit::diff(Some(&before), Some(&after));
                 (after, changes)
             }
@@ -147,7 +153,8 @@ impl Domain {
         args: &PageArgs,
     ) -> ApiResult<Page<audit_event::Model>> {
         authz::authorize(&self.db, viewer, program_id, Action::Read).await?;
-        let mut query = audit_event::Entity::find().filter(audit_event::Column::ProgramId.eq(program_id));
+        let mut query =
+            audit_event::Entity::find().filter(audit_event::Column::ProgramId.eq(program_id));
         if let Some(entity_type) = filter.entity_type {
             query = query.filter(audit_event::Column::EntityType.eq(entity_type));
         }

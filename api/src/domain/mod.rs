@@ -7,13 +7,21 @@ pub mod api_tokens;
 pub mod audit;
 pub mod authz;
 pub mod batch;
+pub mod decisions;
+pub mod dependencies;
 pub mod members;
+pub mod milestones;
 pub mod pagination;
 pub mod patch;
+pub mod planning;
 pub mod programs;
+pub mod risks;
+pub mod status_updates;
+pub mod teams;
 pub mod users;
 pub mod validate;
 pub mod versioned;
+pub mod workstreams;
 
 use std::sync::Arc;
 

@@ -16,7 +16,7 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use crate::auth::Viewer;
-use crate::domain::{Domain, batch};
+use crate::domain::{Domain, batch, planning::ProgramPlan};
 use crate::error::{ApiError, ApiResult};
 
 /// Loads rows of `E` by primary key.
@@ -87,11 +87,7 @@ impl Loader<Uuid> for ViewerRoleLoader {
     }
 }
 
-fn by_id<E>(
-    domain: &Domain,
-    column: E::Column,
-    id: fn(&E::Model) -> Uuid,
-) -> DataLoader<ById<E>>
+fn by_id<E>(domain: &Domain, column: E::Column, id: fn(&E::Model) -> Uuid) -> DataLoader<ById<E>>
 where
     E: EntityTrait + Send + Sync + 'static,
     E::Model: ModelTrait + Clone + Send + Sync + 'static,
@@ -134,6 +130,7 @@ pub struct Loaders {
     domain: Domain,
     viewer: Viewer,
     visible: OnceCell<Option<HashSet<Uuid>>>,
+    plans: tokio::sync::Mutex<HashMap<Uuid, std::sync::Arc<ProgramPlan>>>,
     /// Users by id.
     pub users: DataLoader<ById<user::Entity>>,
     /// Teams by id.
@@ -181,6 +178,7 @@ impl Loaders {
             domain: domain.clone(),
             viewer: viewer.clone(),
             visible: OnceCell::new(),
+            plans: Default::default(),
             users: by_id::<user::Entity>(domain, user::Column::Id, |m| m.id),
             teams: by_id::<team::Entity>(domain, team::Column::Id, |m| m.id),
             programs: by_id::<program::Entity>(domain, program::Column::Id, |m| m.id),
@@ -287,6 +285,18 @@ impl Loaders {
         self.visible
             .get_or_try_init(|| self.domain.visible_program_ids(&self.viewer))
             .await
+    }
+
+    /// The program's plan, loaded and scheduled once per request however many
+    /// planning fields ask for it.
+    pub async fn plan(&self, program_id: Uuid) -> ApiResult<std::sync::Arc<ProgramPlan>> {
+        let mut plans = self.plans.lock().await;
+        if let Some(plan) = plans.get(&program_id) {
+            return Ok(plan.clone());
+        }
+        let plan = std::sync::Arc::new(self.domain.program_plan(&self.viewer, program_id).await?);
+        plans.insert(program_id, plan.clone());
+        Ok(plan)
     }
 
     /// Whether the viewer may see the program `program_id`.

@@ -50,7 +50,11 @@ pub struct MemberMutation;
 #[Object]
 impl MemberMutation {
     /// Add a member or change their role (OWNER). A program always keeps one OWNER.
-    async fn set_program_member(&self, ctx: &Context<'_>, input: SetProgramMemberInput) -> Result<SetProgramMemberPayload> {
+    async fn set_program_member(
+        &self,
+        ctx: &Context<'_>,
+        input: SetProgramMemberInput,
+    ) -> Result<SetProgramMemberPayload> {
         let (domain, viewer) = scope(ctx)?;
         let program_id = parse_id("input.programId", &input.program_id)?;
         let user_id = parse_id("input.userId", &input.user_id)?;
@@ -71,7 +75,9 @@ impl MemberMutation {
         let (domain, viewer) = scope(ctx)?;
         let program_id = parse_id("input.programId", &input.program_id)?;
         let user_id = parse_id("input.userId", &input.user_id)?;
-        let removed = domain.remove_program_member(viewer, program_id, user_id).await?;
+        let removed = domain
+            .remove_program_member(viewer, program_id, user_id)
+            .await?;
         let program = domain.program(viewer, program_id).await?;
         Ok(RemoveProgramMemberPayload {
             removed_user_id: ID(removed.user_id.to_string()),

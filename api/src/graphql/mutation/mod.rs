@@ -1,11 +1,21 @@
 //! Root mutations, merged by area. Each takes one `input` and returns a payload.
 
 mod auth;
+mod governance;
 mod member;
 mod program;
+mod team;
+mod work;
 
 use async_graphql::MergedObject;
 
 /// The root mutation type.
 #[derive(MergedObject, Default)]
-pub struct Mutation(auth::AuthMutation, member::MemberMutation, program::ProgramMutation);
+pub struct Mutation(
+    auth::AuthMutation,
+    member::MemberMutation,
+    program::ProgramMutation,
+    governance::GovernanceMutation,
+    team::TeamMutation,
+    work::WorkMutation,
+);

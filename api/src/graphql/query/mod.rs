@@ -1,10 +1,19 @@
 //! Root queries, merged by area.
 
+mod governance;
 mod program;
+mod team;
 mod user;
+mod work;
 
 use async_graphql::MergedObject;
 
 /// The root query type.
 #[derive(MergedObject, Default)]
-pub struct Query(user::UserQuery, program::ProgramQuery);
+pub struct Query(
+    user::UserQuery,
+    program::ProgramQuery,
+    governance::GovernanceQuery,
+    team::TeamQuery,
+    work::WorkQuery,
+);

@@ -5,10 +5,12 @@ use chrono::{DateTime, Utc};
 use entity::{enums::ProgramRole as StoredRole, program};
 
 use super::{
-    AuditEvent, ProgramMember, User,
+    AuditEvent, Dependency, ProgramMember, User, Workstream,
     connection::{ListConnection, connection, page_args},
+    enums::Locale,
     enums::{Health, ProgramRole, ProgramStatus},
     money::Money,
+    planning::{self, Bottleneck, CriticalPath, GraphFormat, ScheduleEntry, SlipImpact},
 };
 use crate::graphql::{context::request_data, loaders::Loaders, scalars::Date};
 
@@ -92,6 +94,41 @@ impl Program {
             .map(ProgramMember)
             .collect())
     }
+    /// The program's workstreams (by creation time unless ordered otherwise).
+    #[allow(clippy::too_many_arguments)]
+    async fn workstreams(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<super::workstream::WorkstreamFilter>,
+        order_by: Option<super::workstream::WorkstreamOrder>,
+    ) -> Result<ListConnection<super::Workstream>> {
+        super::workstream::program_workstreams(
+            ctx, self.0.id, first, after, last, before, filter, order_by,
+        )
+        .await
+    }
+    /// Every dependency touching the program's workstreams at either end, also
+    /// across programs; only those whose both ends the viewer can see.
+    #[allow(clippy::too_many_arguments)]
+    async fn dependencies(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<super::dependency::DependencyFilter>,
+        order_by: Option<super::dependency::DependencyOrder>,
+    ) -> Result<ListConnection<super::Dependency>> {
+        super::dependency::program_dependencies(
+            ctx, self.0.id, first, after, last, before, filter, order_by,
+        )
+        .await
+    }
     /// The signed-in user's role in this program (null for an ADMIN who is not a member).
     async fn viewer_role(&self, ctx: &Context<'_>) -> Result<Option<ProgramRole>> {
         let loaders = request_data::<Loaders>(ctx)?;
@@ -111,6 +148,81 @@ impl Program {
         let role = loaders.viewer_roles.load_one(self.0.id).await?;
         Ok(matches!(role, Some(StoredRole::Owner | StoredRole::Editor)))
     }
+    /// Where each scheduled workstream can sit on the calendar, in dependency order.
+    async fn schedule(&self, ctx: &Context<'_>) -> Result<Vec<ScheduleEntry>> {
+        let plan = request_data::<Loaders>(ctx)?.plan(self.0.id).await?;
+        Ok(planning::schedule_entries(&plan))
+    }
+    /// Workstreams missing a start or target date, left out of the schedule.
+    async fn unscheduled_workstreams(&self, ctx: &Context<'_>) -> Result<Vec<Workstream>> {
+        let plan = request_data::<Loaders>(ctx)?.plan(self.0.id).await?;
+        Ok(planning::workstreams_of(&plan, &plan.schedule.unscheduled))
+    }
+    /// The forecast finish: the latest earliest finish of any scheduled workstream.
+    async fn forecast_finish_date(&self, ctx: &Context<'_>) -> Result<Option<Date>> {
+        let plan = request_data::<Loaders>(ctx)?.plan(self.0.id).await?;
+        Ok(plan.schedule.finish_date.map(Date))
+    }
+    /// The chain of zero-slack workstreams that sets the finish date.
+    async fn critical_path(&self, ctx: &Context<'_>) -> Result<CriticalPath> {
+        let plan = request_data::<Loaders>(ctx)?.plan(self.0.id).await?;
+        Ok(planning::critical_path(&plan))
+    }
+    /// What moves if `workstreamId` finishes `days` later (0–3650); nothing is written.
+    async fn slip_impact(
+        &self,
+        ctx: &Context<'_>,
+        workstream_id: ID,
+        days: i32,
+    ) -> Result<SlipImpact> {
+        let plan = request_data::<Loaders>(ctx)?.plan(self.0.id).await?;
+        let id = crate::graphql::context::parse_id("workstreamId", &workstream_id)?;
+        let impact = crate::domain::Domain::slip_impact(&plan, id, days.into())?;
+        Ok(planning::slip_impact(&plan, impact))
+    }
+    /// Dependencies past their need date and not resolved.
+    async fn overdue_dependencies(&self, ctx: &Context<'_>) -> Result<Vec<Dependency>> {
+        let plan = request_data::<Loaders>(ctx)?.plan(self.0.id).await?;
+        Ok(plan.overdue().into_iter().map(Dependency).collect())
+    }
+    /// Dependencies marked at risk or blocked, or promised after they are needed (not yet overdue).
+    async fn at_risk_dependencies(&self, ctx: &Context<'_>) -> Result<Vec<Dependency>> {
+        let plan = request_data::<Loaders>(ctx)?.plan(self.0.id).await?;
+        Ok(plan.at_risk().into_iter().map(Dependency).collect())
+    }
+    /// Workstreams the most other work waits on, most first (open dependencies only).
+    async fn bottlenecks(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 5)] first: i32,
+    ) -> Result<Vec<Bottleneck>> {
+        let plan = request_data::<Loaders>(ctx)?.plan(self.0.id).await?;
+        let limit = usize::try_from(first.clamp(0, 100)).unwrap_or(0);
+        Ok(plan
+            .bottlenecks(limit)
+            .into_iter()
+            .map(|(ws, total, direct)| Bottleneck {
+                workstream: Workstream(ws),
+                downstream_count: total as i64,
+                direct_downstream_count: direct as i64,
+            })
+            .collect())
+    }
+    /// The dependency graph as text: workstreams grouped by team, the critical path highlighted.
+    async fn dependency_graph(&self, ctx: &Context<'_>, format: GraphFormat) -> Result<String> {
+        let (domain, viewer) = crate::graphql::context::scope(ctx)?;
+        let plan = request_data::<Loaders>(ctx)?.plan(self.0.id).await?;
+        Ok(domain
+            .dependency_graph(&plan, format.into(), viewer.locale)
+            .await?)
+    }
+    /// A concise Markdown executive brief (default: the viewer's language).
+    async fn brief(&self, ctx: &Context<'_>, locale: Option<Locale>) -> Result<String> {
+        let (domain, viewer) = crate::graphql::context::scope(ctx)?;
+        let plan = request_data::<Loaders>(ctx)?.plan(self.0.id).await?;
+        let locale = locale.map_or(viewer.locale, Into::into);
+        Ok(domain.brief(&plan, locale).await?)
+    }
     /// The program's history, newest first: every change to it and to everything in it.
     async fn activity(
         &self,
@@ -129,13 +241,67 @@ impl Program {
                 self.0.id,
                 crate::domain::members::ActivityFilter {
                     entity_type: filter.entity_type,
-                    entity_id: crate::graphql::context::parse_optional_id("filter.entityId", filter.entity_id.as_ref())?,
-                    actor_id: crate::graphql::context::parse_optional_id("filter.actorId", filter.actor_id.as_ref())?,
+                    entity_id: crate::graphql::context::parse_optional_id(
+                        "filter.entityId",
+                        filter.entity_id.as_ref(),
+                    )?,
+                    actor_id: crate::graphql::context::parse_optional_id(
+                        "filter.actorId",
+                        filter.actor_id.as_ref(),
+                    )?,
                 },
                 &page_args(first, after, last, before),
             )
             .await?;
         Ok(connection(page, AuditEvent))
+    }
+    /// Decisions of the program (default order: oldest first).
+    #[allow(clippy::too_many_arguments)]
+    async fn decisions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<super::decision::DecisionFilter>,
+        order_by: Option<super::decision::DecisionOrder>,
+    ) -> Result<ListConnection<super::Decision>> {
+        super::decision::program_decisions(
+            ctx, self.0.id, first, after, last, before, filter, order_by,
+        )
+        .await
+    }
+    /// Risks of the program (default order: oldest first).
+    #[allow(clippy::too_many_arguments)]
+    async fn risks(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<super::risk::RiskFilter>,
+        order_by: Option<super::risk::RiskOrder>,
+    ) -> Result<ListConnection<super::Risk>> {
+        super::risk::program_risks(ctx, self.0.id, first, after, last, before, filter, order_by)
+            .await
+    }
+    /// Status updates of the program, newest first.
+    async fn status_updates(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<ListConnection<super::StatusUpdate>> {
+        super::status_update::program_status_updates(ctx, self.0.id, first, after, last, before)
+            .await
+    }
+    /// The most recent status update, if any.
+    async fn latest_status_update(&self, ctx: &Context<'_>) -> Result<Option<super::StatusUpdate>> {
+        super::status_update::program_latest_status_update(ctx, self.0.id).await
     }
     /// When the program was archived; archived programs are hidden from lists by default.
     async fn archived_at(&self) -> Option<DateTime<Utc>> {

@@ -1,0 +1,573 @@
+//! Decisions: proposals with their options, deciding them, and superseding
+//! an earlier accepted decision.
+//!
+//! Superseding is stored on the older decision's `superseded_by_id` as soon
+//! as the newer one is proposed with `supersedes_id`, so the pending link is
+//! visible from both sides. The older decision stays ACCEPTED until the newer
+//! one is accepted (then it becomes SUPERSEDED); rejecting the newer one
+//! dissolves the link.
+
+use chrono::NaiveDate;
+use entity::{decision, decision_option, enums::DecisionStatus};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, Set,
+};
+use serde::Serialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::{
+    Domain, audit,
+    authz::{self, Action},
+    pagination::{self, Direction, Page, PageArgs, SortKey},
+    patch::Patch,
+    validate,
+    versioned::{self, check_expected},
+};
+use crate::auth::Viewer;
+use crate::error::{ApiError, ApiResult};
+use crate::i18n::Message;
+
+/// Most options one decision may list.
+pub const MAX_OPTIONS: usize = 20;
+
+/// One alternative considered for a decision.
+#[derive(Debug, Clone, Default)]
+pub struct NewDecisionOption {
+    /// Short name of the option.
+    pub title: String,
+    /// Arguments for it.
+    pub pros: Option<String>,
+    /// Arguments against it.
+    pub cons: Option<String>,
+}
+
+/// What `createDecision` accepts.
+#[derive(Debug, Clone, Default)]
+pub struct NewDecision {
+    /// The program the decision belongs to.
+    pub program_id: Uuid,
+    /// What is being decided.
+    pub title: String,
+    /// Background that calls for the decision.
+    pub context: Option<String>,
+    /// Alternatives considered, in display order.
+    pub options: Vec<NewDecisionOption>,
+    /// Day by which the decision is needed.
+    pub due_date: Option<NaiveDate>,
+    /// An ACCEPTED decision of the same program this one replaces once accepted.
+    pub supersedes_id: Option<Uuid>,
+}
+
+/// What `updateDecision` changes.
+#[derive(Debug, Clone, Default)]
+pub struct DecisionChanges {
+    /// New title.
+    pub title: Patch<String>,
+    /// New context.
+    pub context: Patch<String>,
+    /// A new list of options replacing the old one (`Clear` empties it).
+    pub options: Patch<Vec<NewDecisionOption>>,
+    /// New consequences.
+    pub consequences: Patch<String>,
+    /// New due date.
+    pub due_date: Patch<NaiveDate>,
+}
+
+/// What `decideDecision` records.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    /// `Accepted` or `Rejected`.
+    pub status: DecisionStatus,
+    /// What was decided.
+    pub outcome: Option<String>,
+    /// Why.
+    pub rationale: Option<String>,
+}
+
+/// Filters of a program's decisions.
+#[derive(Debug, Clone, Default)]
+pub struct DecisionFilter {
+    /// Only these statuses.
+    pub status: Option<Vec<DecisionStatus>>,
+    /// Case-insensitive text contained in the title or context.
+    pub search: Option<String>,
+    /// Only decisions due strictly before this day.
+    pub due_before: Option<NaiveDate>,
+}
+
+/// Sortable fields of a program's decisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecisionOrderField {
+    /// Creation time.
+    CreatedAt,
+    /// Due date (decisions without one last).
+    DueDate,
+    /// Title.
+    Title,
+    /// When decided (undecided ones last).
+    DecidedAt,
+}
+
+/// A decision with its options, as written to the history.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Snapshot<'a> {
+    #[serde(flatten)]
+    decision: &'a decision::Model,
+    options: Vec<OptionSnapshot<'a>>,
+}
+
+#[derive(Serialize)]
+struct OptionSnapshot<'a> {
+    title: &'a str,
+    pros: Option<&'a str>,
+    cons: Option<&'a str>,
+}
+
+fn snapshot<'a>(
+    decision: &'a decision::Model,
+    options: &'a [decision_option::Model],
+) -> Snapshot<'a> {
+    Snapshot {
+        decision,
+        options: options
+            .iter()
+            .map(|o| OptionSnapshot {
+                title: &o.title,
+                pros: o.pros.as_deref(),
+                cons: o.cons.as_deref(),
+            })
+            .collect(),
+    }
+}
+
+/// Add the changes to a second entity, made by the same mutation, under
+/// `key` of an event's `changes`: one event per mutation holds them all.
+pub(crate) fn with_related(
+    mut changes: Value,
+    key: &str,
+    entity_type: &str,
+    entity_id: Uuid,
+    related: Value,
+) -> Value {
+    if let Value::Object(map) = &mut changes {
+        map.insert(
+            key.to_owned(),
+            json!({ "entityType": entity_type, "entityId": entity_id, "changes": related }),
+        );
+    }
+    changes
+}
+
+/// Whether the viewer may see `program_id` (a hidden program is not an error here).
+pub(crate) async fn can_read(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    program_id: Uuid,
+) -> ApiResult<bool> {
+    match authz::authorize(db, viewer, program_id, Action::Read).await {
+        Ok(_) => Ok(true),
+        Err(ApiError::NotFound(_)) => Ok(false),
+        Err(other) => Err(other),
+    }
+}
+
+fn validate_options(options: Vec<NewDecisionOption>) -> ApiResult<Vec<NewDecisionOption>> {
+    if options.len() > MAX_OPTIONS {
+        return Err(ApiError::bad_input(
+            "input.options",
+            Message::TooManyItems { max: MAX_OPTIONS },
+        ));
+    }
+    options
+        .into_iter()
+        .enumerate()
+        .map(|(i, option)| {
+            Ok(NewDecisionOption {
+                title: validate::name(&format!("input.options.{i}.title"), &option.title)?,
+                pros: validate::optional_text(
+                    &format!("input.options.{i}.pros"),
+                    option.pros.as_deref(),
+                )?,
+                cons: validate::optional_text(
+                    &format!("input.options.{i}.cons"),
+                    option.cons.as_deref(),
+                )?,
+            })
+        })
+        .collect()
+}
+
+async fn options_of(
+    db: &impl ConnectionTrait,
+    decision_id: Uuid,
+) -> ApiResult<Vec<decision_option::Model>> {
+    Ok(decision_option::Entity::find()
+        .filter(decision_option::Column::DecisionId.eq(decision_id))
+        .order_by_asc(decision_option::Column::Position)
+        .all(db)
+        .await?)
+}
+
+async fn insert_options(
+    txn: &DatabaseTransaction,
+    decision_id: Uuid,
+    options: Vec<NewDecisionOption>,
+) -> ApiResult<Vec<decision_option::Model>> {
+    let mut stored = Vec::with_capacity(options.len());
+    for (position, option) in options.into_iter().enumerate() {
+        stored.push(
+            decision_option::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                decision_id: Set(decision_id),
+                position: Set(position as i32),
+                title: Set(option.title),
+                pros: Set(option.pros),
+                cons: Set(option.cons),
+            }
+            .insert(txn)
+            .await?,
+        );
+    }
+    Ok(stored)
+}
+
+/// The decision `old_id` if a new decision of `program_id` may supersede it.
+async fn supersedable(
+    txn: &DatabaseTransaction,
+    viewer: &Viewer,
+    program_id: Uuid,
+    old_id: Uuid,
+) -> ApiResult<decision::Model> {
+    const FIELD: &str = "input.supersedesId";
+    let old = decision::Entity::find_by_id(old_id).one(txn).await?;
+    let Some(old) = old else {
+        return Err(ApiError::bad_input(FIELD, Message::NotFound));
+    };
+    if old.program_id != program_id {
+        return Err(if can_read(txn, viewer, old.program_id).await? {
+            ApiError::bad_input(FIELD, Message::OtherProgram)
+        } else {
+            ApiError::bad_input(FIELD, Message::NotFound)
+        });
+    }
+    if old.status != DecisionStatus::Accepted {
+        return Err(ApiError::bad_input(FIELD, Message::DecisionNotAccepted));
+    }
+    if old.superseded_by_id.is_some() {
+        return Err(ApiError::bad_input(
+            FIELD,
+            Message::DecisionAlreadySuperseded,
+        ));
+    }
+    Ok(old)
+}
+
+/// Load a decision for a change and check the viewer may edit its program.
+async fn load_for_edit(
+    txn: &DatabaseTransaction,
+    viewer: &Viewer,
+    id: Uuid,
+) -> ApiResult<decision::Model> {
+    let before = decision::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .ok_or(ApiError::NotFound(Message::NotFound))?;
+    authz::authorize(txn, viewer, before.program_id, Action::Edit).await?;
+    Ok(before)
+}
+
+impl Domain {
+    /// Propose a decision (OWNER, EDITOR); it starts PROPOSED.
+    pub async fn create_decision(
+        &self,
+        viewer: &Viewer,
+        input: NewDecision,
+    ) -> ApiResult<(decision::Model, Vec<decision_option::Model>)> {
+        let user = viewer.require_user()?;
+        let title = validate::name("input.title", &input.title)?;
+        let context = validate::optional_text("input.context", input.context.as_deref())?;
+        let options = validate_options(input.options)?;
+
+        let txn = self.begin_write().await?;
+        authz::authorize(&txn, viewer, input.program_id, Action::Edit).await?;
+        let superseded = match input.supersedes_id {
+            Some(old_id) => Some(supersedable(&txn, viewer, input.program_id, old_id).await?),
+            None => None,
+        };
+        let now = super::now();
+        let created = decision::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            program_id: Set(input.program_id),
+            title: Set(title),
+            context: Set(context),
+            outcome: Set(None),
+            rationale: Set(None),
+            consequences: Set(None),
+            status: Set(DecisionStatus::Proposed),
+            decided_by_id: Set(None),
+            decided_at: Set(None),
+            due_date: Set(input.due_date),
+            superseded_by_id: Set(None),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        let options = insert_options(&txn, created.id, options).await?;
+        let mut changes = audit::diff(None, Some(&snapshot(&created, &options)));
+        if let Some(old) = superseded {
+            let mut active: decision::ActiveModel = old.clone().into();
+            active.superseded_by_id = Set(Some(created.id));
+            let after =
+                versioned::save::<decision::Entity>(&txn, old.id, old.version, active).await?;
+            changes = with_related(
+                changes,
+                "supersedes",
+                "Decision",
+                old.id,
+                audit::diff(Some(&old), Some(&after)),
+            );
+        }
+        audit::record(
+            &txn,
+            audit::Event {
+                actor: Some(user.id),
+                program_id: Some(created.program_id),
+                action: "decision.create",
+                entity_type: "Decision",
+                entity_id: created.id,
+                changes,
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok((created, options))
+    }
+
+    /// Change a decision's text, options or due date (OWNER, EDITOR).
+    pub async fn update_decision(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        expected_version: Option<i32>,
+        changes: DecisionChanges,
+    ) -> ApiResult<decision::Model> {
+        let user = viewer.require_user()?;
+        let title = changes
+            .title
+            .required("input.title")?
+            .map(|t| validate::name("input.title", &t))
+            .transpose()?;
+        let context = changes
+            .context
+            .try_map(|c| validate::long_text("input.context", &c))?;
+        let consequences = changes
+            .consequences
+            .try_map(|c| validate::long_text("input.consequences", &c))?;
+        let options = match changes.options {
+            Patch::Keep => None,
+            Patch::Clear => Some(Vec::new()),
+            Patch::Set(options) => Some(validate_options(options)?),
+        };
+
+        let txn = self.begin_write().await?;
+        let before = load_for_edit(&txn, viewer, id).await?;
+        check_expected(before.version, expected_version)?;
+        let options_before = options_of(&txn, id).await?;
+
+        let mut active: decision::ActiveModel = before.clone().into();
+        if let Some(title) = title {
+            active.title = Set(title);
+        }
+        if context.is_given() {
+            active.context = Set(context.apply(before.context.clone()));
+        }
+        if consequences.is_given() {
+            active.consequences = Set(consequences.apply(before.consequences.clone()));
+        }
+        if changes.due_date.is_given() {
+            active.due_date = Set(changes.due_date.apply(before.due_date));
+        }
+        let after = versioned::save::<decision::Entity>(&txn, id, before.version, active).await?;
+        let options_after = match options {
+            Some(options) => {
+                decision_option::Entity::delete_many()
+                    .filter(decision_option::Column::DecisionId.eq(id))
+                    .exec(&txn)
+                    .await?;
+                insert_options(&txn, id, options).await?
+            }
+            None => options_before.clone(),
+        };
+        audit::record(
+            &txn,
+            audit::Event {
+                actor: Some(user.id),
+                program_id: Some(after.program_id),
+                action: "decision.update",
+                entity_type: "Decision",
+                entity_id: id,
+                changes: audit::diff(
+                    Some(&snapshot(&before, &options_before)),
+                    Some(&snapshot(&after, &options_after)),
+                ),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(after)
+    }
+
+    /// Accept or reject a PROPOSED decision (OWNER, EDITOR), recording who and
+    /// when; returns it and the decisions it superseded.
+    ///
+    /// Deciding a decision that is no longer PROPOSED is `CONFLICT`: someone
+    /// decided it first. Accepting a decision that supersedes another marks
+    /// the other SUPERSEDED; rejecting it releases the other.
+    pub async fn decide_decision(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        expected_version: Option<i32>,
+        verdict: Verdict,
+    ) -> ApiResult<(decision::Model, Vec<decision::Model>)> {
+        let user = viewer.require_user()?;
+        if !matches!(
+            verdict.status,
+            DecisionStatus::Accepted | DecisionStatus::Rejected
+        ) {
+            return Err(ApiError::bad_input(
+                "input.status",
+                Message::DecisionVerdict,
+            ));
+        }
+        let outcome = validate::optional_text("input.outcome", verdict.outcome.as_deref())?;
+        let rationale = validate::optional_text("input.rationale", verdict.rationale.as_deref())?;
+
+        let txn = self.begin_write().await?;
+        let before = load_for_edit(&txn, viewer, id).await?;
+        check_expected(before.version, expected_version)?;
+        if before.status != DecisionStatus::Proposed {
+            return Err(ApiError::Conflict(Message::DecisionAlreadyDecided));
+        }
+        let mut active: decision::ActiveModel = before.clone().into();
+        active.status = Set(verdict.status);
+        active.outcome = Set(outcome);
+        active.rationale = Set(rationale);
+        active.decided_by_id = Set(Some(user.id));
+        active.decided_at = Set(Some(super::now()));
+        let after = versioned::save::<decision::Entity>(&txn, id, before.version, active).await?;
+        let mut changes = audit::diff(Some(&before), Some(&after));
+
+        let replaced = decision::Entity::find()
+            .filter(decision::Column::SupersededById.eq(id))
+            .order_by_asc(decision::Column::Id)
+            .all(&txn)
+            .await?;
+        let mut superseded = Vec::new();
+        for old in replaced {
+            let mut active: decision::ActiveModel = old.clone().into();
+            if verdict.status == DecisionStatus::Accepted {
+                active.status = Set(DecisionStatus::Superseded);
+            } else {
+                active.superseded_by_id = Set(None);
+            }
+            let old_after =
+                versioned::save::<decision::Entity>(&txn, old.id, old.version, active).await?;
+            changes = with_related(
+                changes,
+                "supersedes",
+                "Decision",
+                old.id,
+                audit::diff(Some(&old), Some(&old_after)),
+            );
+            if old_after.status == DecisionStatus::Superseded {
+                superseded.push(old_after);
+            }
+        }
+        audit::record(
+            &txn,
+            audit::Event {
+                actor: Some(user.id),
+                program_id: Some(after.program_id),
+                action: "decision.decide",
+                entity_type: "Decision",
+                entity_id: id,
+                changes,
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok((after, superseded))
+    }
+
+    /// A decision by id, or `None` when it does not exist or is not visible.
+    pub async fn decision(&self, viewer: &Viewer, id: Uuid) -> ApiResult<Option<decision::Model>> {
+        let query = decision::Entity::find_by_id(id);
+        let query = authz::visible_programs(query, viewer, decision::Column::ProgramId)?;
+        Ok(query.one(&self.db).await?)
+    }
+
+    /// Filter, order and page a program's decisions, already loaded in one batch.
+    pub fn decision_page(
+        &self,
+        rows: Vec<decision::Model>,
+        filter: DecisionFilter,
+        order: (DecisionOrderField, Direction),
+        args: &PageArgs,
+    ) -> ApiResult<Page<decision::Model>> {
+        let search = filter
+            .search
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty());
+        let rows: Vec<decision::Model> = rows
+            .into_iter()
+            .filter(|d| {
+                filter
+                    .status
+                    .as_ref()
+                    .is_none_or(|statuses| statuses.contains(&d.status))
+            })
+            .filter(|d| {
+                filter
+                    .due_before
+                    .is_none_or(|day| d.due_date.is_some_and(|due| due < day))
+            })
+            .filter(|d| {
+                search.as_ref().is_none_or(|needle| {
+                    d.title.to_lowercase().contains(needle)
+                        || d.context
+                            .as_ref()
+                            .is_some_and(|c| c.to_lowercase().contains(needle))
+                })
+            })
+            .collect();
+        let (field, direction) = order;
+        let name = match field {
+            DecisionOrderField::CreatedAt => "CREATED_AT",
+            DecisionOrderField::DueDate => "DUE_DATE",
+            DecisionOrderField::Title => "TITLE",
+            DecisionOrderField::DecidedAt => "DECIDED_AT",
+        };
+        pagination::paginate_rows(
+            rows,
+            &format!("decisions:{name}:{direction:?}"),
+            direction,
+            args,
+            self.limits.max_page_size,
+            move |d| -> SortKey {
+                match field {
+                    DecisionOrderField::CreatedAt => d.created_at.into(),
+                    DecisionOrderField::DueDate => d.due_date.into(),
+                    DecisionOrderField::Title => d.title.clone().into(),
+                    DecisionOrderField::DecidedAt => d.decided_at.into(),
+                }
+            },
+            |d| d.id,
+        )
+    }
+}

@@ -1,0 +1,445 @@
+//! Dependencies: a downstream workstream waiting on an upstream one, possibly
+//! across programs.
+//!
+//! A dependency is recorded in its downstream workstream's program and is
+//! visible only to callers who can see both ends' programs, so nothing about
+//! a program leaks to someone outside it.
+
+use chrono::{NaiveDate, Utc};
+use entity::{dependency, enums::DependencyStatus, workstream};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+};
+use uuid::Uuid;
+
+use super::{
+    Domain, audit,
+    authz::{self, Action},
+    pagination::{self, Direction, Page, PageArgs, SortKey},
+    patch::Patch,
+    validate,
+    versioned::{self, check_expected},
+    workstreams::{self, ensure_user},
+};
+use crate::auth::Viewer;
+use crate::error::{ApiError, ApiResult};
+use crate::i18n::Message;
+
+/// What `createDependency` accepts.
+#[derive(Debug, Clone)]
+pub struct NewDependency {
+    /// The workstream that must deliver.
+    pub upstream_id: Uuid,
+    /// The workstream that waits.
+    pub downstream_id: Uuid,
+    /// What is needed.
+    pub description: Option<String>,
+    /// Day the downstream needs it.
+    pub needed_by: Option<NaiveDate>,
+    /// Initial status (default `OPEN`).
+    pub status: Option<DependencyStatus>,
+    /// Day the upstream team promised.
+    pub committed_date: Option<NaiveDate>,
+    /// Who made the promise.
+    pub committed_by_id: Option<Uuid>,
+}
+
+/// What `updateDependency` changes; the two ends are fixed.
+#[derive(Debug, Clone, Default)]
+pub struct DependencyChanges {
+    /// New description.
+    pub description: Patch<String>,
+    /// New need date.
+    pub needed_by: Patch<NaiveDate>,
+    /// New status.
+    pub status: Patch<DependencyStatus>,
+    /// New promised date.
+    pub committed_date: Patch<NaiveDate>,
+    /// New promiser.
+    pub committed_by_id: Patch<Uuid>,
+}
+
+/// Filters of a dependency list.
+#[derive(Debug, Clone, Default)]
+pub struct DependencyFilter {
+    /// Only these statuses.
+    pub status: Option<Vec<DependencyStatus>>,
+    /// Only overdue (`true`) or not overdue (`false`) dependencies.
+    pub overdue: Option<bool>,
+}
+
+impl DependencyFilter {
+    /// Whether `row` passes every given filter on day `today`.
+    pub fn matches(&self, row: &dependency::Model, today: NaiveDate) -> bool {
+        self.status.as_ref().is_none_or(|s| s.contains(&row.status))
+            && self
+                .overdue
+                .is_none_or(|overdue| is_overdue(row, today) == overdue)
+    }
+}
+
+/// Sortable fields of a dependency list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DependencyOrderField {
+    /// Need date (dependencies without one last).
+    NeededBy,
+    /// Creation time.
+    CreatedAt,
+    /// Status, in order: open, at risk, blocked, resolved.
+    Status,
+}
+
+impl DependencyOrderField {
+    fn name(self) -> &'static str {
+        match self {
+            Self::NeededBy => "NEEDED_BY",
+            Self::CreatedAt => "CREATED_AT",
+            Self::Status => "STATUS",
+        }
+    }
+
+    fn key(self, row: &dependency::Model) -> SortKey {
+        match self {
+            Self::NeededBy => row.needed_by.into(),
+            Self::CreatedAt => row.created_at.into(),
+            Self::Status => status_rank(row.status).into(),
+        }
+    }
+}
+
+fn status_rank(status: DependencyStatus) -> i32 {
+    match status {
+        DependencyStatus::Open => 0,
+        DependencyStatus::AtRisk => 1,
+        DependencyStatus::Blocked => 2,
+        DependencyStatus::Resolved => 3,
+    }
+}
+
+/// Today as a calendar day in UTC, the day overdue-ness is judged on.
+pub fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// Whether the need date has passed (before `today`) and the dependency is not resolved.
+pub fn is_overdue(row: &dependency::Model, today: NaiveDate) -> bool {
+    row.status != DependencyStatus::Resolved && row.needed_by.is_some_and(|d| d < today)
+}
+
+/// Days from the need date to the promised date; positive when the promise
+/// lands after the need, `None` when either is missing.
+pub fn commitment_gap_days(row: &dependency::Model) -> Option<i64> {
+    Some((row.committed_date? - row.needed_by?).num_days())
+}
+
+/// Check that the viewer can see both ends of `row` and may edit at least one.
+///
+/// A dependency with an end the caller cannot see answers `NOT_FOUND`, like
+/// one that does not exist; one they may only read answers `FORBIDDEN`.
+async fn authorize_change(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    row: &dependency::Model,
+) -> ApiResult<()> {
+    let upstream = workstreams::find(db, row.upstream_id).await?;
+    let downstream = authz::authorize(db, viewer, row.program_id, Action::Read).await?;
+    let upstream = if upstream.program_id == row.program_id {
+        downstream
+    } else {
+        authz::authorize(db, viewer, upstream.program_id, Action::Read).await?
+    };
+    if downstream.allows(Action::Edit) || upstream.allows(Action::Edit) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(Message::ProgramRoleTooLow))
+    }
+}
+
+/// `NOT_FOUND` unless the dependency exists; the caller authorizes next.
+async fn find(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<dependency::Model> {
+    dependency::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound(Message::NotFound))
+}
+
+impl Domain {
+    /// Record that `downstream` waits on `upstream`: EDIT on the downstream's
+    /// program and READ on the upstream's.
+    pub async fn create_dependency(
+        &self,
+        viewer: &Viewer,
+        input: NewDependency,
+    ) -> ApiResult<dependency::Model> {
+        let user = viewer.require_user()?;
+        if input.upstream_id == input.downstream_id {
+            return Err(ApiError::bad_input(
+                "input.upstreamId",
+                Message::DependsOnItself,
+            ));
+        }
+        let description =
+            validate::optional_text("input.description", input.description.as_deref())?;
+
+        let txn = self.begin_write().await?;
+        let downstream = workstreams::find(&txn, input.downstream_id).await?;
+        authz::authorize(&txn, viewer, downstream.program_id, Action::Edit).await?;
+        // An upstream in a program the caller cannot see is reported exactly
+        // like one that does not exist.
+        let upstream = workstreams::find(&txn, input.upstream_id).await?;
+        if upstream.program_id != downstream.program_id {
+            authz::authorize(&txn, viewer, upstream.program_id, Action::Read).await?;
+        }
+        if let Some(committed_by) = input.committed_by_id {
+            ensure_user(&txn, "input.committedById", committed_by).await?;
+        }
+        if pair_exists(&txn, upstream.id, downstream.id).await? {
+            return Err(ApiError::Conflict(Message::DependencyExists));
+        }
+        super::planning::refuse_cycle(&txn, upstream.id, downstream.id).await?;
+        let now = super::now();
+        let created = dependency::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            program_id: Set(downstream.program_id),
+            upstream_id: Set(upstream.id),
+            downstream_id: Set(downstream.id),
+            description: Set(description),
+            needed_by: Set(input.needed_by),
+            status: Set(input.status.unwrap_or(DependencyStatus::Open)),
+            committed_date: Set(input.committed_date),
+            committed_by_id: Set(input.committed_by_id),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| match ApiError::from(e) {
+            ApiError::Conflict(_) => ApiError::Conflict(Message::DependencyExists),
+            other => other,
+        })?;
+        audit::record(
+            &txn,
+            audit::Event {
+                actor: Some(user.id),
+                program_id: Some(created.program_id),
+                action: "dependency.create",
+                entity_type: "Dependency",
+                entity_id: created.id,
+                changes: audit::diff(None, Some(&created)),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(created)
+    }
+
+    /// Change a dependency: READ on both ends' programs and EDIT on either.
+    pub async fn update_dependency(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        expected_version: Option<i32>,
+        changes: DependencyChanges,
+    ) -> ApiResult<dependency::Model> {
+        let user = viewer.require_user()?;
+        let description = changes
+            .description
+            .try_map(|d| validate::long_text("input.description", &d))?;
+        let status = changes.status.required("input.status")?;
+
+        let txn = self.begin_write().await?;
+        let before = find(&txn, id).await?;
+        authorize_change(&txn, viewer, &before).await?;
+        check_expected(before.version, expected_version)?;
+        if let Patch::Set(committed_by) = changes.committed_by_id {
+            ensure_user(&txn, "input.committedById", committed_by).await?;
+        }
+        let mut active: dependency::ActiveModel = before.clone().into();
+        if description.is_given() {
+            active.description = Set(description.apply(before.description.clone()));
+        }
+        if changes.needed_by.is_given() {
+            active.needed_by = Set(changes.needed_by.apply(before.needed_by));
+        }
+        if let Some(status) = status {
+            active.status = Set(status);
+        }
+        if changes.committed_date.is_given() {
+            active.committed_date = Set(changes.committed_date.apply(before.committed_date));
+        }
+        if changes.committed_by_id.is_given() {
+            active.committed_by_id = Set(changes.committed_by_id.apply(before.committed_by_id));
+        }
+        let after = versioned::save::<dependency::Entity>(&txn, id, before.version, active).await?;
+        audit::record(
+            &txn,
+            audit::Event {
+                actor: Some(user.id),
+                program_id: Some(after.program_id),
+                action: "dependency.update",
+                entity_type: "Dependency",
+                entity_id: id,
+                changes: audit::diff(Some(&before), Some(&after)),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(after)
+    }
+
+    /// Delete a dependency (READ on both ends' programs, EDIT on either);
+    /// returns the deleted row.
+    pub async fn delete_dependency(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        expected_version: Option<i32>,
+    ) -> ApiResult<dependency::Model> {
+        let user = viewer.require_user()?;
+        let txn = self.begin_write().await?;
+        let before = find(&txn, id).await?;
+        authorize_change(&txn, viewer, &before).await?;
+        check_expected(before.version, expected_version)?;
+        workstreams::delete_versioned::<dependency::Entity>(&txn, id, before.version).await?;
+        audit::record(
+            &txn,
+            audit::Event {
+                actor: Some(user.id),
+                program_id: Some(before.program_id),
+                action: "dependency.delete",
+                entity_type: "Dependency",
+                entity_id: id,
+                changes: audit::diff(Some(&before), None),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(before)
+    }
+
+    /// A dependency by id, or `None` when it does not exist or either end's
+    /// program is not visible.
+    pub async fn dependency(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+    ) -> ApiResult<Option<dependency::Model>> {
+        let query = dependency::Entity::find_by_id(id);
+        let query = authz::visible_programs(query, viewer, dependency::Column::ProgramId)?;
+        let Some(row) = query.one(&self.db).await? else {
+            return Ok(None);
+        };
+        let upstream = workstream::Entity::find_by_id(row.upstream_id);
+        let upstream = authz::visible_programs(upstream, viewer, workstream::Column::ProgramId)?;
+        let upstream_visible = upstream.count(&self.db).await? > 0;
+        Ok(upstream_visible.then_some(row))
+    }
+
+    /// Filter, order and page dependencies already loaded (and already
+    /// restricted to those with both ends visible) in memory.
+    pub fn page_dependencies(
+        &self,
+        rows: Vec<dependency::Model>,
+        filter: &DependencyFilter,
+        order: (DependencyOrderField, Direction),
+        args: &PageArgs,
+    ) -> ApiResult<Page<dependency::Model>> {
+        let (field, direction) = order;
+        let today = today();
+        let rows = rows
+            .into_iter()
+            .filter(|row| filter.matches(row, today))
+            .collect();
+        pagination::paginate_rows(
+            rows,
+            &format!("{}:{direction:?}", field.name()),
+            direction,
+            args,
+            self.limits.max_page_size,
+            |row| field.key(row),
+            |row| row.id,
+        )
+    }
+}
+
+/// Whether `downstream` already waits on `upstream`.
+async fn pair_exists(
+    db: &impl ConnectionTrait,
+    upstream: Uuid,
+    downstream: Uuid,
+) -> ApiResult<bool> {
+    Ok(dependency::Entity::find()
+        .filter(dependency::Column::UpstreamId.eq(upstream))
+        .filter(dependency::Column::DownstreamId.eq(downstream))
+        .count(db)
+        .await?
+        > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(
+        needed_by: Option<&str>,
+        committed: Option<&str>,
+        status: DependencyStatus,
+    ) -> dependency::Model {
+        let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+        let now = Utc::now();
+        dependency::Model {
+            id: Uuid::now_v7(),
+            program_id: Uuid::now_v7(),
+            upstream_id: Uuid::now_v7(),
+            downstream_id: Uuid::now_v7(),
+            description: None,
+            needed_by: needed_by.map(day),
+            status,
+            committed_date: committed.map(day),
+            committed_by_id: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn the_commitment_gap_is_positive_when_the_promise_lands_late() {
+        let late = row(
+            Some("2026-03-01"),
+            Some("2026-03-11"),
+            DependencyStatus::Open,
+        );
+        assert_eq!(commitment_gap_days(&late), Some(10));
+        let early = row(
+            Some("2026-03-01"),
+            Some("2026-02-27"),
+            DependencyStatus::Open,
+        );
+        assert_eq!(commitment_gap_days(&early), Some(-2));
+        let unknown = row(Some("2026-03-01"), None, DependencyStatus::Open);
+        assert_eq!(commitment_gap_days(&unknown), None);
+    }
+
+    #[test]
+    fn only_unresolved_dependencies_past_their_need_date_are_overdue() {
+        let today = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
+        assert!(is_overdue(
+            &row(Some("2026-03-09"), None, DependencyStatus::Open),
+            today
+        ));
+        assert!(!is_overdue(
+            &row(Some("2026-03-10"), None, DependencyStatus::Open),
+            today
+        ));
+        assert!(!is_overdue(
+            &row(Some("2026-03-09"), None, DependencyStatus::Resolved),
+            today
+        ));
+        assert!(!is_overdue(
+            &row(None, None, DependencyStatus::Blocked),
+            today
+        ));
+    }
+}

@@ -1,0 +1,264 @@
+//! Milestones: dated checkpoints of a workstream.
+
+use chrono::{DateTime, DurationRound, NaiveDate, TimeDelta, Utc};
+use entity::milestone;
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use uuid::Uuid;
+
+use super::{
+    Domain, audit,
+    authz::{self, Action},
+    pagination::{self, Direction, Page, PageArgs, SortKey},
+    patch::Patch,
+    validate,
+    versioned::{self, check_expected},
+    workstreams,
+};
+use crate::auth::Viewer;
+use crate::error::{ApiError, ApiResult};
+use crate::i18n::Message;
+
+/// What `createMilestone` accepts.
+#[derive(Debug, Clone)]
+pub struct NewMilestone {
+    /// The workstream it belongs to.
+    pub workstream_id: Uuid,
+    /// Display name.
+    pub name: String,
+    /// Longer description.
+    pub description: Option<String>,
+    /// Day it is due.
+    pub due_date: Option<NaiveDate>,
+    /// When it was completed, if it already is.
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// What `updateMilestone` changes.
+#[derive(Debug, Clone, Default)]
+pub struct MilestoneChanges {
+    /// New name.
+    pub name: Patch<String>,
+    /// New description.
+    pub description: Patch<String>,
+    /// New due date.
+    pub due_date: Patch<NaiveDate>,
+    /// New completion time; clearing it reopens the milestone.
+    pub completed_at: Patch<DateTime<Utc>>,
+}
+
+/// Filters of a milestone list.
+#[derive(Debug, Clone, Default)]
+pub struct MilestoneFilter {
+    /// Only completed (`true`) or open (`false`) milestones.
+    pub completed: Option<bool>,
+    /// Only milestones due on or after this day.
+    pub due_from: Option<NaiveDate>,
+    /// Only milestones due on or before this day.
+    pub due_to: Option<NaiveDate>,
+}
+
+impl MilestoneFilter {
+    /// Whether `row` passes every given filter.
+    pub fn matches(&self, row: &milestone::Model) -> bool {
+        self.completed
+            .is_none_or(|done| row.completed_at.is_some() == done)
+            && self
+                .due_from
+                .is_none_or(|from| row.due_date.is_some_and(|d| d >= from))
+            && self
+                .due_to
+                .is_none_or(|to| row.due_date.is_some_and(|d| d <= to))
+    }
+}
+
+/// Sortable fields of a milestone list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MilestoneOrderField {
+    /// Due date (milestones without one last).
+    DueDate,
+    /// Display name.
+    Name,
+    /// Creation time.
+    CreatedAt,
+}
+
+impl MilestoneOrderField {
+    fn name(self) -> &'static str {
+        match self {
+            Self::DueDate => "DUE_DATE",
+            Self::Name => "NAME",
+            Self::CreatedAt => "CREATED_AT",
+        }
+    }
+
+    fn key(self, row: &milestone::Model) -> SortKey {
+        match self {
+            Self::DueDate => row.due_date.into(),
+            Self::Name => row.name.clone().into(),
+            Self::CreatedAt => row.created_at.into(),
+        }
+    }
+}
+
+/// Timestamps are stored to the microsecond on every database.
+fn to_micros(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(at)
+}
+
+impl Domain {
+    /// Add a milestone to a workstream (OWNER or EDITOR of its program).
+    pub async fn create_milestone(
+        &self,
+        viewer: &Viewer,
+        input: NewMilestone,
+    ) -> ApiResult<milestone::Model> {
+        let user = viewer.require_user()?;
+        let name = validate::name("input.name", &input.name)?;
+        let description =
+            validate::optional_text("input.description", input.description.as_deref())?;
+
+        let txn = self.begin_write().await?;
+        let parent = workstreams::find(&txn, input.workstream_id).await?;
+        authz::authorize(&txn, viewer, parent.program_id, Action::Edit).await?;
+        let now = super::now();
+        let created = milestone::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            workstream_id: Set(parent.id),
+            name: Set(name),
+            description: Set(description),
+            due_date: Set(input.due_date),
+            completed_at: Set(input.completed_at.map(to_micros)),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        audit::record(
+            &txn,
+            audit::Event {
+                actor: Some(user.id),
+                program_id: Some(parent.program_id),
+                action: "milestone.create",
+                entity_type: "Milestone",
+                entity_id: created.id,
+                changes: audit::diff(None, Some(&created)),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(created)
+    }
+
+    /// Change a milestone (OWNER or EDITOR of its program).
+    pub async fn update_milestone(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        expected_version: Option<i32>,
+        changes: MilestoneChanges,
+    ) -> ApiResult<milestone::Model> {
+        let user = viewer.require_user()?;
+        let name = changes
+            .name
+            .required("input.name")?
+            .map(|n| validate::name("input.name", &n))
+            .transpose()?;
+        let description = changes
+            .description
+            .try_map(|d| validate::long_text("input.description", &d))?;
+
+        let txn = self.begin_write().await?;
+        let before = find(&txn, id).await?;
+        let parent = workstreams::find(&txn, before.workstream_id).await?;
+        authz::authorize(&txn, viewer, parent.program_id, Action::Edit).await?;
+        check_expected(before.version, expected_version)?;
+        let mut active: milestone::ActiveModel = before.clone().into();
+        if let Some(name) = name {
+            active.name = Set(name);
+        }
+        if description.is_given() {
+            active.description = Set(description.apply(before.description.clone()));
+        }
+        if changes.due_date.is_given() {
+            active.due_date = Set(changes.due_date.apply(before.due_date));
+        }
+        if changes.completed_at.is_given() {
+            active.completed_at = Set(changes.completed_at.map(to_micros).apply(None));
+        }
+        let after = versioned::save::<milestone::Entity>(&txn, id, before.version, active).await?;
+        audit::record(
+            &txn,
+            audit::Event {
+                actor: Some(user.id),
+                program_id: Some(parent.program_id),
+                action: "milestone.update",
+                entity_type: "Milestone",
+                entity_id: id,
+                changes: audit::diff(Some(&before), Some(&after)),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(after)
+    }
+
+    /// Delete a milestone (OWNER or EDITOR of its program); returns the deleted row.
+    pub async fn delete_milestone(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        expected_version: Option<i32>,
+    ) -> ApiResult<milestone::Model> {
+        let user = viewer.require_user()?;
+        let txn = self.begin_write().await?;
+        let before = find(&txn, id).await?;
+        let parent = workstreams::find(&txn, before.workstream_id).await?;
+        authz::authorize(&txn, viewer, parent.program_id, Action::Edit).await?;
+        check_expected(before.version, expected_version)?;
+        workstreams::delete_versioned::<milestone::Entity>(&txn, id, before.version).await?;
+        audit::record(
+            &txn,
+            audit::Event {
+                actor: Some(user.id),
+                program_id: Some(parent.program_id),
+                action: "milestone.delete",
+                entity_type: "Milestone",
+                entity_id: id,
+                changes: audit::diff(Some(&before), None),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(before)
+    }
+
+    /// Filter, order and page milestones already loaded in memory.
+    pub fn page_milestones(
+        &self,
+        rows: Vec<milestone::Model>,
+        filter: &MilestoneFilter,
+        order: (MilestoneOrderField, Direction),
+        args: &PageArgs,
+    ) -> ApiResult<Page<milestone::Model>> {
+        let (field, direction) = order;
+        let rows = rows.into_iter().filter(|row| filter.matches(row)).collect();
+        pagination::paginate_rows(
+            rows,
+            &format!("{}:{direction:?}", field.name()),
+            direction,
+            args,
+            self.limits.max_page_size,
+            |row| field.key(row),
+            |row| row.id,
+        )
+    }
+}
+
+/// `NOT_FOUND` unless the milestone exists; the caller authorizes next.
+async fn find(db: &impl sea_orm::ConnectionTrait, id: Uuid) -> ApiResult<milestone::Model> {
+    milestone::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound(Message::NotFound))
+}

@@ -1,0 +1,491 @@
+//! Planning over stored data: loads a program's graph in a constant number
+//! of statements and hands it to the pure algorithms in `crate::planning`.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use entity::{
+    audit_event, decision, dependency,
+    enums::{DecisionStatus, DependencyStatus, Locale, RiskStatus},
+    program, risk, status_update, team, user, workstream,
+};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
+    sea_query::{Expr, ExprTrait, Query},
+};
+use uuid::Uuid;
+
+use super::{
+    Domain,
+    authz::{self, Action},
+    dependencies::{is_overdue, today},
+};
+use crate::auth::Viewer;
+use crate::error::{ApiError, ApiResult};
+use crate::i18n::Message;
+use crate::planning::{
+    PlanGraph, Task, bottlenecks,
+    brief::{self, BriefFacts, DecisionLine, DependencyLine, RiskLine},
+    cycles::{CycleSearch, Step},
+    render,
+    schedule::{self, Schedule, SlipImpact},
+};
+
+/// Longest slip `slipImpact` will model, in days.
+pub const MAX_SLIP_DAYS: i64 = 3650;
+
+/// A program's workstreams and dependencies, ready for analysis.
+pub struct ProgramPlan {
+    /// The program.
+    pub program: program::Model,
+    /// Its workstreams.
+    pub workstreams: Vec<workstream::Model>,
+    /// Workstreams of other programs that this program's workstreams wait on.
+    pub outside: Vec<workstream::Model>,
+    /// Every dependency touching the program's workstreams.
+    pub dependencies: Vec<dependency::Model>,
+    /// Programs the viewer may see (`None`: all).
+    pub visible: Option<HashSet<Uuid>>,
+    /// The computed schedule.
+    pub schedule: Schedule,
+}
+
+/// Output formats of the dependency graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GraphFormat {
+    /// Mermaid flowchart.
+    Mermaid,
+    /// Graphviz DOT.
+    Dot,
+}
+
+impl ProgramPlan {
+    fn can_see(&self, program_id: Uuid) -> bool {
+        self.visible
+            .as_ref()
+            .is_none_or(|ids| ids.contains(&program_id))
+    }
+
+    fn workstream(&self, id: Uuid) -> Option<&workstream::Model> {
+        self.workstreams
+            .iter()
+            .chain(self.outside.iter())
+            .find(|ws| ws.id == id)
+    }
+
+    /// Dependencies whose both ends the viewer may see.
+    pub fn visible_dependencies(&self) -> impl Iterator<Item = &dependency::Model> {
+        let program_of: HashMap<Uuid, Uuid> = self
+            .workstreams
+            .iter()
+            .chain(self.outside.iter())
+            .map(|ws| (ws.id, ws.program_id))
+            .collect();
+        self.dependencies.iter().filter(move |dep| {
+            [dep.upstream_id, dep.downstream_id].iter().all(|end| {
+                program_of
+                    .get(end)
+                    .is_some_and(|program_id| self.can_see(*program_id))
+            })
+        })
+    }
+
+    /// Visible dependencies past their need date and not resolved.
+    pub fn overdue(&self) -> Vec<dependency::Model> {
+        let today = today();
+        self.visible_dependencies()
+            .filter(|dep| is_overdue(dep, today))
+            .cloned()
+            .collect()
+    }
+
+    /// Visible dependencies marked at risk or blocked, or promised after they are needed.
+    pub fn at_risk(&self) -> Vec<dependency::Model> {
+        let today = today();
+        self.visible_dependencies()
+            .filter(|dep| dep.status != DependencyStatus::Resolved && !is_overdue(dep, today))
+            .filter(|dep| {
+                matches!(
+                    dep.status,
+                    DependencyStatus::AtRisk | DependencyStatus::Blocked
+                ) || matches!((dep.committed_date, dep.needed_by), (Some(c), Some(n)) if c > n)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// In-program workstreams most other work waits on: `(workstream, transitive, direct)`.
+    pub fn bottlenecks(&self, limit: usize) -> Vec<(workstream::Model, usize, usize)> {
+        let ids: Vec<Uuid> = self.workstreams.iter().map(|ws| ws.id).collect();
+        let edges: Vec<(Uuid, Uuid)> = self
+            .dependencies
+            .iter()
+            .filter(|dep| dep.status != DependencyStatus::Resolved)
+            .map(|dep| (dep.upstream_id, dep.downstream_id))
+            .collect();
+        bottlenecks::downstream_counts(&ids, &edges)
+            .into_iter()
+            .filter_map(|(id, total, direct)| {
+                self.workstreams
+                    .iter()
+                    .find(|ws| ws.id == id)
+                    .map(|ws| (ws.clone(), total, direct))
+            })
+            .take(limit)
+            .collect()
+    }
+}
+
+fn plan_graph(
+    workstreams: &[workstream::Model],
+    outside: &[workstream::Model],
+    dependencies: &[dependency::Model],
+) -> PlanGraph {
+    let tasks = workstreams
+        .iter()
+        .map(|ws| (ws, false))
+        .chain(outside.iter().map(|ws| (ws, true)))
+        .map(|(ws, external)| Task {
+            id: ws.id,
+            start: ws.start_date,
+            target: ws.target_date,
+            external,
+        })
+        .collect();
+    PlanGraph {
+        tasks,
+        edges: dependencies
+            .iter()
+            .map(|dep| (dep.upstream_id, dep.downstream_id))
+            .collect(),
+    }
+}
+
+impl Domain {
+    /// Load and schedule a program the viewer may read: five statements
+    /// whatever its size.
+    pub async fn program_plan(&self, viewer: &Viewer, program_id: Uuid) -> ApiResult<ProgramPlan> {
+        authz::authorize(&self.db, viewer, program_id, Action::Read).await?;
+        let visible = self.visible_program_ids(viewer).await?;
+        let program = program::Entity::find_by_id(program_id)
+            .one(&self.db)
+            .await?
+            .ok_or(ApiError::NotFound(Message::NotFound))?;
+        let (workstreams, outside, dependencies) = load_graph(&self.db, program_id).await?;
+        let schedule = schedule::schedule(&plan_graph(&workstreams, &outside, &dependencies));
+        Ok(ProgramPlan {
+            program,
+            workstreams,
+            outside,
+            dependencies,
+            visible,
+            schedule,
+        })
+    }
+
+    /// What moves if a workstream of the program finishes `days` later.
+    pub fn slip_impact(
+        plan: &ProgramPlan,
+        workstream_id: Uuid,
+        days: i64,
+    ) -> ApiResult<SlipImpact> {
+        if !(0..=MAX_SLIP_DAYS).contains(&days) {
+            return Err(ApiError::bad_input(
+                "days",
+                Message::OutOfRange {
+                    min: 0,
+                    max: MAX_SLIP_DAYS,
+                },
+            ));
+        }
+        if !plan.workstreams.iter().any(|ws| ws.id == workstream_id) {
+            return Err(ApiError::bad_input("workstreamId", Message::NotFound));
+        }
+        schedule::slip_impact(
+            &plan_graph(&plan.workstreams, &plan.outside, &plan.dependencies),
+            workstream_id,
+            days,
+        )
+        .ok_or_else(|| ApiError::bad_input("workstreamId", Message::Unscheduled))
+    }
+
+    /// The program's dependency graph as Mermaid or DOT text.
+    pub async fn dependency_graph(
+        &self,
+        plan: &ProgramPlan,
+        format: GraphFormat,
+        locale: Locale,
+    ) -> ApiResult<String> {
+        let team_ids: Vec<Uuid> = plan
+            .workstreams
+            .iter()
+            .chain(plan.outside.iter())
+            .filter_map(|ws| ws.team_id)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let teams: HashMap<Uuid, String> = if team_ids.is_empty() {
+            HashMap::new()
+        } else {
+            team::Entity::find()
+                .filter(team::Column::Id.is_in(team_ids))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|t| (t.id, t.name))
+                .collect()
+        };
+        let critical: HashSet<Uuid> = plan.schedule.critical_path.iter().copied().collect();
+        let critical_edges: HashSet<(Uuid, Uuid)> = plan
+            .schedule
+            .critical_path
+            .windows(2)
+            .map(|pair| (pair[0], pair[1]))
+            .collect();
+        let today = today();
+        let dependencies: Vec<&dependency::Model> = plan.visible_dependencies().collect();
+        let mut shown: Vec<&workstream::Model> = plan.workstreams.iter().collect();
+        for dep in &dependencies {
+            for end in [dep.upstream_id, dep.downstream_id] {
+                if !shown.iter().any(|ws| ws.id == end)
+                    && let Some(ws) = plan.workstream(end)
+                {
+                    shown.push(ws);
+                }
+            }
+        }
+        let nodes: Vec<render::Node> = shown
+            .iter()
+            .map(|ws| render::Node {
+                id: ws.id,
+                label: ws.name.clone(),
+                team: ws
+                    .team_id
+                    .and_then(|id| teams.get(&id).map(|name| (id, name.clone()))),
+                external: ws.program_id != plan.program.id,
+                critical: critical.contains(&ws.id),
+            })
+            .collect();
+        let arrows: Vec<render::Arrow> = dependencies
+            .iter()
+            .map(|dep| render::Arrow {
+                upstream: dep.upstream_id,
+                downstream: dep.downstream_id,
+                critical: critical_edges.contains(&(dep.upstream_id, dep.downstream_id)),
+                troubled: is_overdue(dep, today) || dep.status == DependencyStatus::Blocked,
+            })
+            .collect();
+        let no_team = Message::NoTeam.text(locale);
+        Ok(match format {
+            GraphFormat::Mermaid => render::mermaid(&nodes, &arrows, &no_team),
+            GraphFormat::Dot => render::dot(&nodes, &arrows, &no_team),
+        })
+    }
+
+    /// The executive brief in `locale`.
+    pub async fn brief(&self, plan: &ProgramPlan, locale: Locale) -> ApiResult<String> {
+        let program_id = plan.program.id;
+        let latest = status_update::Entity::find()
+            .filter(status_update::Column::ProgramId.eq(program_id))
+            .order_by_desc(status_update::Column::CreatedAt)
+            .order_by_desc(status_update::Column::Id)
+            .one(&self.db)
+            .await?;
+        let mut risks = risk::Entity::find()
+            .filter(risk::Column::ProgramId.eq(program_id))
+            .filter(risk::Column::Status.is_in([RiskStatus::Open, RiskStatus::Mitigating]))
+            .order_by_desc(risk::Column::Score)
+            .order_by_asc(risk::Column::CreatedAt)
+            .limit(5)
+            .all(&self.db)
+            .await?;
+        risks.truncate(5);
+        let decisions = decision::Entity::find()
+            .filter(decision::Column::ProgramId.eq(program_id))
+            .filter(decision::Column::Status.eq(DecisionStatus::Proposed))
+            .all(&self.db)
+            .await?;
+        let owner_ids: Vec<Uuid> = risks.iter().filter_map(|r| r.owner_id).collect();
+        let owners: HashMap<Uuid, String> = if owner_ids.is_empty() {
+            HashMap::new()
+        } else {
+            user::Entity::find()
+                .filter(user::Column::Id.is_in(owner_ids))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|u| (u.id, u.name))
+                .collect()
+        };
+        let mut changes_query = audit_event::Entity::find()
+            .select_only()
+            .column(audit_event::Column::EntityType)
+            .column(audit_event::Column::Action)
+            .column_as(audit_event::Column::Id.count(), "n")
+            .filter(audit_event::Column::ProgramId.eq(program_id))
+            .group_by(audit_event::Column::EntityType)
+            .group_by(audit_event::Column::Action);
+        if let Some(latest) = &latest {
+            changes_query = changes_query.filter(audit_event::Column::At.gt(latest.created_at));
+        }
+        let mut changes: Vec<(String, String, usize)> = changes_query
+            .into_tuple::<(String, String, i64)>()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|(entity, action, n)| {
+                let verb = action.rsplit('.').next().unwrap_or(&action).to_owned();
+                (entity, verb, n as usize)
+            })
+            .collect();
+        changes.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
+
+        let name_of = |id: Uuid| {
+            plan.workstream(id)
+                .map_or_else(|| "?".to_owned(), |ws| ws.name.clone())
+        };
+        let line = |dep: &dependency::Model| DependencyLine {
+            upstream: name_of(dep.upstream_id),
+            downstream: name_of(dep.downstream_id),
+            needed_by: dep.needed_by,
+            committed: dep.committed_date,
+        };
+        let mut pending: Vec<DecisionLine> = decisions
+            .into_iter()
+            .map(|d| DecisionLine {
+                title: d.title,
+                due: d.due_date,
+            })
+            .collect();
+        pending.sort_by_key(|d| (d.due.is_none(), d.due, d.title.clone()));
+        let facts = BriefFacts {
+            name: plan.program.name.clone(),
+            key: plan.program.key.clone(),
+            health: plan.program.health,
+            health_reason: latest.as_ref().map(|u| u.summary.clone()),
+            forecast: plan.schedule.finish_date,
+            target: plan.program.target_date,
+            critical_path: plan
+                .schedule
+                .critical_path
+                .iter()
+                .map(|id| name_of(*id))
+                .collect(),
+            critical_days: plan.schedule.critical_path_days,
+            unscheduled: plan.schedule.unscheduled.len(),
+            overdue: plan.overdue().iter().map(line).collect(),
+            at_risk: plan.at_risk().iter().map(line).collect(),
+            top_risks: risks
+                .into_iter()
+                .map(|r| RiskLine {
+                    owner: r.owner_id.and_then(|id| owners.get(&id).cloned()),
+                    title: r.title,
+                    score: r.score,
+                })
+                .collect(),
+            pending_decisions: pending,
+            last_update: latest.map(|u| u.created_at.date_naive()),
+            changes,
+        };
+        Ok(brief::render(&facts, locale))
+    }
+}
+
+/// The program's workstreams, the outside workstreams they wait on, and
+/// every dependency touching them: three statements.
+async fn load_graph(
+    db: &impl ConnectionTrait,
+    program_id: Uuid,
+) -> ApiResult<(
+    Vec<workstream::Model>,
+    Vec<workstream::Model>,
+    Vec<dependency::Model>,
+)> {
+    let workstreams = workstream::Entity::find()
+        .filter(workstream::Column::ProgramId.eq(program_id))
+        .order_by_asc(workstream::Column::CreatedAt)
+        .order_by_asc(workstream::Column::Id)
+        .all(db)
+        .await?;
+    let in_program = Query::select()
+        .column(workstream::Column::Id)
+        .from(workstream::Entity)
+        .and_where(Expr::col(workstream::Column::ProgramId).eq(program_id))
+        .to_owned();
+    let dependencies = dependency::Entity::find()
+        .filter(
+            Condition::any()
+                .add(dependency::Column::ProgramId.eq(program_id))
+                .add(dependency::Column::UpstreamId.in_subquery(in_program.clone()))
+                .add(dependency::Column::DownstreamId.in_subquery(in_program)),
+        )
+        .all(db)
+        .await?;
+    let own: HashSet<Uuid> = workstreams.iter().map(|ws| ws.id).collect();
+    let outside_ids: HashSet<Uuid> = dependencies
+        .iter()
+        .flat_map(|dep| [dep.upstream_id, dep.downstream_id])
+        .filter(|id| !own.contains(id))
+        .collect();
+    let outside = if outside_ids.is_empty() {
+        Vec::new()
+    } else {
+        workstream::Entity::find()
+            .filter(workstream::Column::Id.is_in(outside_ids))
+            .all(db)
+            .await?
+    };
+    Ok((workstreams, outside, dependencies))
+}
+
+/// The forecast finish of a program from its schedule (used for status-update snapshots).
+pub async fn forecast_finish(
+    db: &impl ConnectionTrait,
+    program_id: Uuid,
+) -> ApiResult<Option<NaiveDate>> {
+    let (workstreams, outside, dependencies) = load_graph(db, program_id).await?;
+    Ok(schedule::schedule(&plan_graph(&workstreams, &outside, &dependencies)).finish_date)
+}
+
+/// Refuse `upstream → downstream` if it would close a cycle, searching
+/// level by level downstream from `downstream` (never the whole graph).
+///
+/// Call inside the write transaction that inserts the edge. On PostgreSQL a
+/// transaction-scoped advisory lock serialises dependency writes so that two
+/// requests each closing half a cycle cannot both pass; SQLite writers are
+/// already serialised by `BEGIN IMMEDIATE`.
+pub async fn refuse_cycle(
+    db: &impl ConnectionTrait,
+    upstream: Uuid,
+    downstream: Uuid,
+) -> ApiResult<()> {
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        db.execute_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            format!("SELECT pg_advisory_xact_lock({DEPENDENCY_GRAPH_LOCK})"),
+        ))
+        .await?;
+    }
+    let (mut search, mut step) = CycleSearch::new(upstream, downstream);
+    loop {
+        match step {
+            Step::Clear => return Ok(()),
+            Step::Cycle(cycle) => return Err(ApiError::DependencyCycle(cycle)),
+            Step::Expand(frontier) => {
+                let edges: Vec<(Uuid, Uuid)> = dependency::Entity::find()
+                    .select_only()
+                    .column(dependency::Column::UpstreamId)
+                    .column(dependency::Column::DownstreamId)
+                    .filter(dependency::Column::UpstreamId.is_in(frontier))
+                    .into_tuple()
+                    .all(db)
+                    .await?;
+                step = search.advance(&edges);
+            }
+        }
+    }
+}
+
+/// The advisory lock key guarding dependency-graph writes ("TRESTLE" in hex-ish).
+const DEPENDENCY_GRAPH_LOCK: i64 = 0x7472_6573_746c;

@@ -1,0 +1,117 @@
+//! Status updates: immutable reports that set a program's health.
+
+use chrono::NaiveDate;
+use entity::{enums::Health, program, status_update};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+
+use uuid::Uuid;
+
+use super::{
+    Domain, audit,
+    authz::{self, Action},
+    decisions::with_related,
+    pagination::{self, Direction, Page, PageArgs},
+    validate, versioned,
+};
+use crate::auth::Viewer;
+use crate::error::{ApiError, ApiResult};
+use crate::i18n::Message;
+
+/// The program's forecast finish day from its schedule (the critical-path
+/// forecast), snapshotted on every status update.
+pub async fn forecast_finish(
+    db: &impl ConnectionTrait,
+    program_id: Uuid,
+) -> ApiResult<Option<NaiveDate>> {
+    super::planning::forecast_finish(db, program_id).await
+}
+
+/// What `postStatusUpdate` accepts.
+#[derive(Debug, Clone)]
+pub struct NewStatusUpdate {
+    /// The program reported on.
+    pub program_id: Uuid,
+    /// The program's health as of now.
+    pub health: Health,
+    /// What happened and what comes next.
+    pub summary: String,
+}
+
+impl Domain {
+    /// Post a status update (OWNER, EDITOR) and set the program's health to it,
+    /// snapshotting the forecast finish and target date; returns both rows.
+    pub async fn post_status_update(
+        &self,
+        viewer: &Viewer,
+        input: NewStatusUpdate,
+    ) -> ApiResult<(status_update::Model, program::Model)> {
+        let user = viewer.require_user()?;
+        let summary = validate::long_text("input.summary", &input.summary)?;
+
+        let txn = self.begin_write().await?;
+        authz::authorize(&txn, viewer, input.program_id, Action::Edit).await?;
+        let before = program::Entity::find_by_id(input.program_id)
+            .one(&txn)
+            .await?
+            .ok_or(ApiError::NotFound(Message::NotFound))?;
+        let forecast = forecast_finish(&txn, input.program_id).await?;
+        let posted = status_update::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            program_id: Set(input.program_id),
+            author_id: Set(Some(user.id)),
+            health: Set(input.health),
+            summary: Set(summary),
+            forecast_finish: Set(forecast),
+            target_date: Set(before.target_date),
+            created_at: Set(super::now()),
+        }
+        .insert(&txn)
+        .await?;
+        let mut active: program::ActiveModel = before.clone().into();
+        active.health = Set(input.health);
+        let after =
+            versioned::save::<program::Entity>(&txn, before.id, before.version, active).await?;
+        audit::record(
+            &txn,
+            audit::Event {
+                actor: Some(user.id),
+                program_id: Some(input.program_id),
+                action: "statusUpdate.post",
+                entity_type: "StatusUpdate",
+                entity_id: posted.id,
+                changes: with_related(
+                    audit::diff(None, Some(&posted)),
+                    "program",
+                    "Program",
+                    after.id,
+                    audit::diff(Some(&before), Some(&after)),
+                ),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok((posted, after))
+    }
+
+    /// Page a program's status updates, already loaded in one batch, newest first.
+    pub fn status_update_page(
+        &self,
+        rows: Vec<status_update::Model>,
+        args: &PageArgs,
+    ) -> ApiResult<Page<status_update::Model>> {
+        pagination::paginate_rows(
+            rows,
+            "statusUpdates:CREATED_AT:Desc",
+            Direction::Desc,
+            args,
+            self.limits.max_page_size,
+            |u| u.created_at.into(),
+            |u| u.id,
+        )
+    }
+}
+
+/// The newest of a program's status updates, if any.
+pub fn latest(rows: Vec<status_update::Model>) -> Option<status_update::Model> {
+    rows.into_iter().max_by_key(|u| (u.created_at, u.id))
+}

@@ -1,0 +1,233 @@
+//! Teams: creation, changes by their creator, lookup and the searchable list.
+//!
+//! Teams live outside programs: every signed-in user may read and create
+//! them; only the creator (or an ADMIN) may change one.
+
+use entity::team;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    sea_query::{Expr, ExprTrait, Func},
+};
+use uuid::Uuid;
+
+use super::{
+    Domain, audit,
+    pagination::{self, Direction, Ordering, Page, PageArgs},
+    patch::Patch,
+    programs::{escape_like, lower_like},
+    validate,
+    versioned::{self, check_expected},
+};
+use crate::auth::Viewer;
+use crate::error::{ApiError, ApiResult};
+use crate::i18n::Message;
+
+/// What `createTeam` accepts.
+#[derive(Debug, Clone, Default)]
+pub struct NewTeam {
+    /// Unique name.
+    pub name: String,
+    /// Longer description.
+    pub description: Option<String>,
+}
+
+/// What `updateTeam` changes.
+#[derive(Debug, Clone, Default)]
+pub struct TeamChanges {
+    /// New name.
+    pub name: Patch<String>,
+    /// New description.
+    pub description: Patch<String>,
+}
+
+/// Filters of the `teams` list.
+#[derive(Debug, Clone, Default)]
+pub struct TeamFilter {
+    /// Case-insensitive substring of the name.
+    pub search: Option<String>,
+}
+
+/// Sortable fields of the `teams` list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TeamOrderField {
+    /// Display name.
+    Name,
+    /// Creation time.
+    CreatedAt,
+}
+
+/// Whether another team (not `except`) already uses `name`, ignoring case.
+async fn name_taken(
+    db: &impl ConnectionTrait,
+    name: &str,
+    except: Option<Uuid>,
+) -> ApiResult<bool> {
+    let mut query = team::Entity::find().filter(
+        Expr::expr(Func::lower(Expr::col(team::Column::Name)))
+            .eq(Func::lower(Expr::val(name.to_owned()))),
+    );
+    if let Some(id) = except {
+        query = query.filter(team::Column::Id.ne(id));
+    }
+    Ok(query.count(db).await? > 0)
+}
+
+/// A unique-constraint clash on insert or update means the name was taken
+/// by a concurrent writer.
+fn name_clash(error: sea_orm::DbErr) -> ApiError {
+    match ApiError::from(error) {
+        ApiError::Conflict(_) => ApiError::bad_input("input.name", Message::TeamNameTaken),
+        other => other,
+    }
+}
+
+impl Domain {
+    /// Create a team (any signed-in user); names are unique ignoring case.
+    pub async fn create_team(&self, viewer: &Viewer, input: NewTeam) -> ApiResult<team::Model> {
+        let user = viewer.require_user()?;
+        let name = validate::name("input.name", &input.name)?;
+        let description =
+            validate::optional_text("input.description", input.description.as_deref())?;
+
+        let txn = self.begin_write().await?;
+        if name_taken(&txn, &name, None).await? {
+            return Err(ApiError::bad_input("input.name", Message::TeamNameTaken));
+        }
+        let now = super::now();
+        let created = team::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            name: Set(name),
+            description: Set(description),
+            created_by_id: Set(Some(user.id)),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await
+        .map_err(name_clash)?;
+        audit::record(
+            &txn,
+            audit::Event {
+                actor: Some(user.id),
+                program_id: None,
+                action: "team.create",
+                entity_type: "Team",
+                entity_id: created.id,
+                changes: audit::diff(None, Some(&created)),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(created)
+    }
+
+    /// Change a team (its creator or an ADMIN).
+    pub async fn update_team(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        expected_version: Option<i32>,
+        changes: TeamChanges,
+    ) -> ApiResult<team::Model> {
+        let user = viewer.require_user()?;
+        let name = changes
+            .name
+            .required("input.name")?
+            .map(|n| validate::name("input.name", &n))
+            .transpose()?;
+        let description = changes
+            .description
+            .try_map(|d| validate::long_text("input.description", &d))?;
+
+        let txn = self.begin_write().await?;
+        let before = team::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or(ApiError::NotFound(Message::NotFound))?;
+        if !viewer.is_admin() && before.created_by_id != Some(user.id) {
+            return Err(ApiError::Forbidden(Message::TeamCreatorOnly));
+        }
+        check_expected(before.version, expected_version)?;
+        if let Some(name) = &name
+            && name_taken(&txn, name, Some(id)).await?
+        {
+            return Err(ApiError::bad_input("input.name", Message::TeamNameTaken));
+        }
+        let mut active: team::ActiveModel = before.clone().into();
+        if let Some(name) = name {
+            active.name = Set(name);
+        }
+        if description.is_given() {
+            active.description = Set(description.apply(before.description.clone()));
+        }
+        let after = versioned::save::<team::Entity>(&txn, id, before.version, active)
+            .await
+            .map_err(|e| match e {
+                ApiError::Conflict(Message::AlreadyExists) => {
+                    ApiError::bad_input("input.name", Message::TeamNameTaken)
+                }
+                other => other,
+            })?;
+        audit::record(
+            &txn,
+            audit::Event {
+                actor: Some(user.id),
+                program_id: None,
+                action: "team.update",
+                entity_type: "Team",
+                entity_id: id,
+                changes: audit::diff(Some(&before), Some(&after)),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(after)
+    }
+
+    /// A team by id (any signed-in user), or `None` when it does not exist.
+    pub async fn team(&self, viewer: &Viewer, id: Uuid) -> ApiResult<Option<team::Model>> {
+        viewer.require_user()?;
+        Ok(team::Entity::find_by_id(id).one(&self.db).await?)
+    }
+
+    /// Every team (any signed-in user), filtered, ordered and paged.
+    pub async fn teams(
+        &self,
+        viewer: &Viewer,
+        filter: TeamFilter,
+        order: (TeamOrderField, Direction),
+        args: &PageArgs,
+    ) -> ApiResult<Page<team::Model>> {
+        viewer.require_user()?;
+        let mut query = team::Entity::find();
+        if let Some(search) = filter.search.filter(|s| !s.trim().is_empty()) {
+            let pattern = format!("%{}%", escape_like(&search.trim().to_lowercase()));
+            query = query.filter(lower_like(team::Column::Name, &pattern));
+        }
+        let (field, direction) = order;
+        let (name, column) = match field {
+            TeamOrderField::Name => ("NAME", team::Column::Name),
+            TeamOrderField::CreatedAt => ("CREATED_AT", team::Column::CreatedAt),
+        };
+        let ordering = Ordering {
+            name: format!("{name}:{direction:?}"),
+            column,
+            id_column: team::Column::Id,
+            direction,
+        };
+        pagination::paginate(
+            &self.db,
+            query,
+            ordering,
+            args,
+            self.limits.max_page_size,
+            move |t| match field {
+                TeamOrderField::Name => t.name.clone().into(),
+                TeamOrderField::CreatedAt => t.created_at.into(),
+            },
+            |t| t.id,
+        )
+        .await
+    }
+}

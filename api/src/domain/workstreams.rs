@@ -1,0 +1,431 @@
+//! Workstreams: the streams of work inside a program, each staffed by a
+//! team and led by a person.
+
+use chrono::NaiveDate;
+use entity::{
+    enums::{Health, WorkstreamStatus},
+    team, user, workstream,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use super::{
+    Domain, audit,
+    authz::{self, Action},
+    pagination::{self, Direction, Page, PageArgs, SortKey},
+    patch::Patch,
+    validate,
+    versioned::{self, check_expected},
+};
+use crate::auth::Viewer;
+use crate::error::{ApiError, ApiResult};
+use crate::i18n::Message;
+
+/// Smallest and largest `progress`.
+const PROGRESS_RANGE: (i32, i32) = (0, 100);
+
+/// What `createWorkstream` accepts.
+#[derive(Debug, Clone)]
+pub struct NewWorkstream {
+    /// The program it belongs to.
+    pub program_id: Uuid,
+    /// Display name.
+    pub name: String,
+    /// Longer description.
+    pub description: Option<String>,
+    /// The team doing the work.
+    pub team_id: Option<Uuid>,
+    /// The person leading it.
+    pub lead_id: Option<Uuid>,
+    /// Initial status (default `NOT_STARTED`).
+    pub status: Option<WorkstreamStatus>,
+    /// Initial health (default `ON_TRACK`).
+    pub health: Option<Health>,
+    /// Planned first day.
+    pub start_date: Option<NaiveDate>,
+    /// Planned last day.
+    pub target_date: Option<NaiveDate>,
+    /// Percent complete, 0–100 (default 0).
+    pub progress: Option<i32>,
+}
+
+/// What `updateWorkstream` changes.
+#[derive(Debug, Clone, Default)]
+pub struct WorkstreamChanges {
+    /// New name.
+    pub name: Patch<String>,
+    /// New description.
+    pub description: Patch<String>,
+    /// New team.
+    pub team_id: Patch<Uuid>,
+    /// New lead.
+    pub lead_id: Patch<Uuid>,
+    /// New status.
+    pub status: Patch<WorkstreamStatus>,
+    /// New health.
+    pub health: Patch<Health>,
+    /// New start date.
+    pub start_date: Patch<NaiveDate>,
+    /// New target date.
+    pub target_date: Patch<NaiveDate>,
+    /// New progress.
+    pub progress: Patch<i32>,
+}
+
+/// Filters of a workstream list.
+#[derive(Debug, Clone, Default)]
+pub struct WorkstreamFilter {
+    /// Only these statuses.
+    pub status: Option<Vec<WorkstreamStatus>>,
+    /// Only these healths.
+    pub health: Option<Vec<Health>>,
+    /// Only workstreams of this team.
+    pub team_id: Option<Uuid>,
+    /// Only workstreams led by this user.
+    pub lead_id: Option<Uuid>,
+    /// Case-insensitive substring of the name.
+    pub search: Option<String>,
+    /// Only workstreams whose target date is on or after this day.
+    pub target_date_from: Option<NaiveDate>,
+    /// Only workstreams whose target date is on or before this day.
+    pub target_date_to: Option<NaiveDate>,
+}
+
+impl WorkstreamFilter {
+    /// Whether `row` passes every given filter.
+    pub fn matches(&self, row: &workstream::Model) -> bool {
+        let search = self
+            .search
+            .as_deref()
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty());
+        self.status.as_ref().is_none_or(|s| s.contains(&row.status))
+            && self.health.as_ref().is_none_or(|h| h.contains(&row.health))
+            && self.team_id.is_none_or(|id| row.team_id == Some(id))
+            && self.lead_id.is_none_or(|id| row.lead_id == Some(id))
+            && search.is_none_or(|s| row.name.to_lowercase().contains(&s))
+            && self
+                .target_date_from
+                .is_none_or(|from| row.target_date.is_some_and(|d| d >= from))
+            && self
+                .target_date_to
+                .is_none_or(|to| row.target_date.is_some_and(|d| d <= to))
+    }
+}
+
+/// Sortable fields of a workstream list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkstreamOrderField {
+    /// Display name.
+    Name,
+    /// Start date (workstreams without one last).
+    StartDate,
+    /// Target date (workstreams without one last).
+    TargetDate,
+    /// Status, in lifecycle order: not started, in progress, blocked, done, cancelled.
+    Status,
+    /// Creation time.
+    CreatedAt,
+}
+
+impl WorkstreamOrderField {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Name => "NAME",
+            Self::StartDate => "START_DATE",
+            Self::TargetDate => "TARGET_DATE",
+            Self::Status => "STATUS",
+            Self::CreatedAt => "CREATED_AT",
+        }
+    }
+
+    fn key(self, row: &workstream::Model) -> SortKey {
+        match self {
+            Self::Name => row.name.clone().into(),
+            Self::StartDate => row.start_date.into(),
+            Self::TargetDate => row.target_date.into(),
+            Self::Status => status_rank(row.status).into(),
+            Self::CreatedAt => row.created_at.into(),
+        }
+    }
+}
+
+/// Lifecycle position of a status, for sorting.
+fn status_rank(status: WorkstreamStatus) -> i32 {
+    match status {
+        WorkstreamStatus::NotStarted => 0,
+        WorkstreamStatus::InProgress => 1,
+        WorkstreamStatus::Blocked => 2,
+        WorkstreamStatus::Done => 3,
+        WorkstreamStatus::Cancelled => 4,
+    }
+}
+
+/// `NOT_FOUND` unless the workstream exists; the caller authorizes next.
+pub(super) async fn find(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<workstream::Model> {
+    workstream::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound(Message::NotFound))
+}
+
+/// `BAD_USER_INPUT` at `field` unless the team exists.
+async fn ensure_team(db: &impl ConnectionTrait, field: &str, id: Uuid) -> ApiResult<()> {
+    let found = team::Entity::find_by_id(id)
+        .select_only()
+        .column(team::Column::Id)
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await?;
+    match found {
+        Some(_) => Ok(()),
+        None => Err(ApiError::bad_input(field, Message::UnknownTeam)),
+    }
+}
+
+/// `BAD_USER_INPUT` at `field` unless the user exists.
+pub(super) async fn ensure_user(db: &impl ConnectionTrait, field: &str, id: Uuid) -> ApiResult<()> {
+    let found = user::Entity::find_by_id(id)
+        .select_only()
+        .column(user::Column::Id)
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await?;
+    match found {
+        Some(_) => Ok(()),
+        None => Err(ApiError::bad_input(field, Message::UnknownUser)),
+    }
+}
+
+fn progress(value: i32) -> ApiResult<i32> {
+    validate::range("input.progress", value, PROGRESS_RANGE.0, PROGRESS_RANGE.1)
+}
+
+impl Domain {
+    /// Create a workstream in a program (OWNER or EDITOR).
+    pub async fn create_workstream(
+        &self,
+        viewer: &Viewer,
+        input: NewWorkstream,
+    ) -> ApiResult<workstream::Model> {
+        let user = viewer.require_user()?;
+        let name = validate::name("input.name", &input.name)?;
+        let description =
+            validate::optional_text("input.description", input.description.as_deref())?;
+        validate::date_order(
+            "input.targetDate",
+            input.start_date,
+            input.target_date,
+            "startDate",
+        )?;
+        let progress = input.progress.map(progress).transpose()?.unwrap_or(0);
+
+        let txn = self.begin_write().await?;
+        authz::authorize(&txn, viewer, input.program_id, Action::Edit).await?;
+        if let Some(team_id) = input.team_id {
+            ensure_team(&txn, "input.teamId", team_id).await?;
+        }
+        if let Some(lead_id) = input.lead_id {
+            ensure_user(&txn, "input.leadId", lead_id).await?;
+        }
+        let now = super::now();
+        let created = workstream::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            program_id: Set(input.program_id),
+            name: Set(name),
+            description: Set(description),
+            team_id: Set(input.team_id),
+            lead_id: Set(input.lead_id),
+            status: Set(input.status.unwrap_or(WorkstreamStatus::NotStarted)),
+            health: Set(input.health.unwrap_or(Health::OnTrack)),
+            start_date: Set(input.start_date),
+            target_date: Set(input.target_date),
+            progress: Set(progress),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        audit::record(
+            &txn,
+            audit::Event {
+                actor: Some(user.id),
+                program_id: Some(created.program_id),
+                action: "workstream.create",
+                entity_type: "Workstream",
+                entity_id: created.id,
+                changes: audit::diff(None, Some(&created)),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(created)
+    }
+
+    /// Change a workstream (OWNER or EDITOR of its program).
+    pub async fn update_workstream(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        expected_version: Option<i32>,
+        changes: WorkstreamChanges,
+    ) -> ApiResult<workstream::Model> {
+        let user = viewer.require_user()?;
+        let name = changes
+            .name
+            .required("input.name")?
+            .map(|n| validate::name("input.name", &n))
+            .transpose()?;
+        let description = changes
+            .description
+            .try_map(|d| validate::long_text("input.description", &d))?;
+        let status = changes.status.required("input.status")?;
+        let health = changes.health.required("input.health")?;
+        let progress = changes
+            .progress
+            .required("input.progress")?
+            .map(progress)
+            .transpose()?;
+
+        let txn = self.begin_write().await?;
+        let before = find(&txn, id).await?;
+        authz::authorize(&txn, viewer, before.program_id, Action::Edit).await?;
+        check_expected(before.version, expected_version)?;
+        let start_date = changes.start_date.apply(before.start_date);
+        let target_date = changes.target_date.apply(before.target_date);
+        // Checked on the merged dates, so moving only one side is caught too.
+        validate::date_order("input.targetDate", start_date, target_date, "startDate")?;
+        if let Patch::Set(team_id) = changes.team_id {
+            ensure_team(&txn, "input.teamId", team_id).await?;
+        }
+        if let Patch::Set(lead_id) = changes.lead_id {
+            ensure_user(&txn, "input.leadId", lead_id).await?;
+        }
+
+        let mut active: workstream::ActiveModel = before.clone().into();
+        if let Some(name) = name {
+            active.name = Set(name);
+        }
+        if description.is_given() {
+            active.description = Set(description.apply(before.description.clone()));
+        }
+        if changes.team_id.is_given() {
+            active.team_id = Set(changes.team_id.apply(before.team_id));
+        }
+        if changes.lead_id.is_given() {
+            active.lead_id = Set(changes.lead_id.apply(before.lead_id));
+        }
+        if let Some(status) = status {
+            active.status = Set(status);
+        }
+        if let Some(health) = health {
+            active.health = Set(health);
+        }
+        active.start_date = Set(start_date);
+        active.target_date = Set(target_date);
+        if let Some(progress) = progress {
+            active.progress = Set(progress);
+        }
+        let after = versioned::save::<workstream::Entity>(&txn, id, before.version, active).await?;
+        audit::record(
+            &txn,
+            audit::Event {
+                actor: Some(user.id),
+                program_id: Some(after.program_id),
+                action: "workstream.update",
+                entity_type: "Workstream",
+                entity_id: id,
+                changes: audit::diff(Some(&before), Some(&after)),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(after)
+    }
+
+    /// Delete a workstream with its milestones and dependencies (OWNER or
+    /// EDITOR of its program); returns the deleted row.
+    pub async fn delete_workstream(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        expected_version: Option<i32>,
+    ) -> ApiResult<workstream::Model> {
+        let user = viewer.require_user()?;
+        let txn = self.begin_write().await?;
+        let before = find(&txn, id).await?;
+        authz::authorize(&txn, viewer, before.program_id, Action::Edit).await?;
+        check_expected(before.version, expected_version)?;
+        delete_versioned::<workstream::Entity>(&txn, id, before.version).await?;
+        audit::record(
+            &txn,
+            audit::Event {
+                actor: Some(user.id),
+                program_id: Some(before.program_id),
+                action: "workstream.delete",
+                entity_type: "Workstream",
+                entity_id: id,
+                changes: audit::diff(Some(&before), None),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(before)
+    }
+
+    /// A workstream by id, or `None` when it does not exist or its program is not visible.
+    pub async fn workstream(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+    ) -> ApiResult<Option<workstream::Model>> {
+        let query = workstream::Entity::find_by_id(id);
+        let query = authz::visible_programs(query, viewer, workstream::Column::ProgramId)?;
+        Ok(query.one(&self.db).await?)
+    }
+
+    /// Filter, order and page workstreams already loaded (and already
+    /// restricted to visible programs) in memory.
+    pub fn page_workstreams(
+        &self,
+        rows: Vec<workstream::Model>,
+        filter: &WorkstreamFilter,
+        order: (WorkstreamOrderField, Direction),
+        args: &PageArgs,
+    ) -> ApiResult<Page<workstream::Model>> {
+        let (field, direction) = order;
+        let rows = rows.into_iter().filter(|row| filter.matches(row)).collect();
+        pagination::paginate_rows(
+            rows,
+            &format!("{}:{direction:?}", field.name()),
+            direction,
+            args,
+            self.limits.max_page_size,
+            |row| field.key(row),
+            |row| row.id,
+        )
+    }
+}
+
+/// Delete row `id` of `E` if it is still at `version`; `CONFLICT` when
+/// another writer changed or removed it first.
+pub(super) async fn delete_versioned<E: versioned::Versioned>(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    version: i32,
+) -> ApiResult<()> {
+    let result = E::delete_many()
+        .filter(E::id_column().eq(id))
+        .filter(E::version_column().eq(version))
+        .exec(txn)
+        .await?;
+    if result.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(ApiError::Conflict(Message::StaleVersion))
+    }
+}

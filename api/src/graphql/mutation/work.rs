@@ -1,0 +1,525 @@
+//! Workstream, milestone and dependency mutations.
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::domain::{
+    dependencies::{DependencyChanges, NewDependency},
+    milestones::{MilestoneChanges, NewMilestone},
+    patch::Patch,
+    workstreams::{NewWorkstream, WorkstreamChanges},
+};
+use crate::error::{ApiError, ApiResult};
+use crate::graphql::{
+    context::{parse_id, parse_optional_id, patch, request_data, scope},
+    loaders::Loaders,
+    scalars::Date,
+    types::{
+        Dependency, Milestone, Program, Workstream, dependency::DependencyStatus, enums::Health,
+        workstream::WorkstreamStatus,
+    },
+};
+use crate::i18n::Message;
+
+/// An update field holding an id: absent keeps, `null` clears, a value must be a UUID.
+fn patch_id(field: &str, value: MaybeUndefined<ID>) -> ApiResult<Patch<Uuid>> {
+    patch::<ID, ID>(value).try_map(|id| parse_id(field, &id))
+}
+
+/// A workstream the caller just changed (so it is visible to them).
+async fn load_workstream(ctx: &Context<'_>, id: Uuid) -> Result<Workstream> {
+    let loaders = request_data::<Loaders>(ctx)?;
+    Ok(loaders
+        .workstreams
+        .load_one(id)
+        .await?
+        .map(Workstream)
+        .ok_or(ApiError::NotFound(Message::NotFound))?)
+}
+
+/// A new workstream in a program (OWNER or EDITOR).
+#[derive(InputObject)]
+pub struct CreateWorkstreamInput {
+    /// The program it belongs to.
+    pub program_id: ID,
+    /// Display name (up to 200 characters).
+    pub name: String,
+    /// Longer description (up to 20,000 characters).
+    pub description: Option<String>,
+    /// The team doing the work.
+    pub team_id: Option<ID>,
+    /// The user leading the workstream.
+    pub lead_id: Option<ID>,
+    /// Initial status; `NOT_STARTED` when absent.
+    pub status: Option<WorkstreamStatus>,
+    /// Initial health; `ON_TRACK` when absent.
+    pub health: Option<Health>,
+    /// Planned first day.
+    pub start_date: Option<Date>,
+    /// Planned last day; not before `startDate`.
+    pub target_date: Option<Date>,
+    /// Percent complete, 0–100; 0 when absent.
+    pub progress: Option<i32>,
+}
+
+/// The created workstream.
+#[derive(SimpleObject)]
+pub struct CreateWorkstreamPayload {
+    /// The new workstream.
+    pub workstream: Workstream,
+}
+
+/// Changes to a workstream (OWNER or EDITOR). Absent fields stay as they are; `null` clears.
+#[derive(InputObject)]
+pub struct UpdateWorkstreamInput {
+    /// The workstream.
+    pub id: ID,
+    /// The `version` the change is based on; `CONFLICT` if the workstream changed since.
+    pub expected_version: Option<i32>,
+    /// New name.
+    pub name: MaybeUndefined<String>,
+    /// New description.
+    pub description: MaybeUndefined<String>,
+    /// New team; `null` leaves the workstream unstaffed.
+    pub team_id: MaybeUndefined<ID>,
+    /// New lead; `null` removes the lead.
+    pub lead_id: MaybeUndefined<ID>,
+    /// New status.
+    pub status: MaybeUndefined<WorkstreamStatus>,
+    /// New health.
+    pub health: MaybeUndefined<Health>,
+    /// New start date.
+    pub start_date: MaybeUndefined<Date>,
+    /// New target date; not before the (new or current) start date.
+    pub target_date: MaybeUndefined<Date>,
+    /// New progress, 0–100.
+    pub progress: MaybeUndefined<i32>,
+}
+
+/// The changed workstream.
+#[derive(SimpleObject)]
+pub struct UpdateWorkstreamPayload {
+    /// The workstream after the change.
+    pub workstream: Workstream,
+}
+
+/// Delete a workstream with its milestones and dependencies (OWNER or EDITOR).
+#[derive(InputObject)]
+pub struct DeleteWorkstreamInput {
+    /// The workstream.
+    pub id: ID,
+    /// The `version` the deletion is based on; `CONFLICT` if the workstream changed since.
+    pub expected_version: Option<i32>,
+}
+
+/// What `deleteWorkstream` removed.
+pub struct DeleteWorkstreamPayload {
+    deleted_id: Uuid,
+    program_id: Uuid,
+}
+
+/// What `deleteWorkstream` removed.
+#[Object]
+impl DeleteWorkstreamPayload {
+    /// Id of the deleted workstream.
+    async fn deleted_workstream_id(&self) -> ID {
+        ID(self.deleted_id.to_string())
+    }
+    /// The program the workstream belonged to.
+    async fn program(&self, ctx: &Context<'_>) -> Result<Program> {
+        let loaders = request_data::<Loaders>(ctx)?;
+        Ok(loaders
+            .programs
+            .load_one(self.program_id)
+            .await?
+            .map(Program)
+            .ok_or(ApiError::NotFound(Message::NotFound))?)
+    }
+}
+
+/// A new milestone of a workstream (OWNER or EDITOR of its program).
+#[derive(InputObject)]
+pub struct CreateMilestoneInput {
+    /// The workstream it belongs to.
+    pub workstream_id: ID,
+    /// Display name (up to 200 characters).
+    pub name: String,
+    /// Longer description (up to 20,000 characters).
+    pub description: Option<String>,
+    /// Day it is due.
+    pub due_date: Option<Date>,
+    /// When it was reached, if it already is.
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// The created milestone.
+#[derive(SimpleObject)]
+pub struct CreateMilestonePayload {
+    /// The new milestone.
+    pub milestone: Milestone,
+}
+
+/// Changes to a milestone (OWNER or EDITOR). Absent fields stay as they are; `null` clears.
+#[derive(InputObject)]
+pub struct UpdateMilestoneInput {
+    /// The milestone.
+    pub id: ID,
+    /// The `version` the change is based on; `CONFLICT` if the milestone changed since.
+    pub expected_version: Option<i32>,
+    /// New name.
+    pub name: MaybeUndefined<String>,
+    /// New description.
+    pub description: MaybeUndefined<String>,
+    /// New due date.
+    pub due_date: MaybeUndefined<Date>,
+    /// When it was reached; `null` reopens the milestone.
+    pub completed_at: MaybeUndefined<DateTime<Utc>>,
+}
+
+/// The changed milestone.
+#[derive(SimpleObject)]
+pub struct UpdateMilestonePayload {
+    /// The milestone after the change.
+    pub milestone: Milestone,
+}
+
+/// Delete a milestone (OWNER or EDITOR).
+#[derive(InputObject)]
+pub struct DeleteMilestoneInput {
+    /// The milestone.
+    pub id: ID,
+    /// The `version` the deletion is based on; `CONFLICT` if the milestone changed since.
+    pub expected_version: Option<i32>,
+}
+
+/// What `deleteMilestone` removed.
+pub struct DeleteMilestonePayload {
+    deleted_id: Uuid,
+    workstream_id: Uuid,
+}
+
+/// What `deleteMilestone` removed.
+#[Object]
+impl DeleteMilestonePayload {
+    /// Id of the deleted milestone.
+    async fn deleted_milestone_id(&self) -> ID {
+        ID(self.deleted_id.to_string())
+    }
+    /// The workstream the milestone belonged to.
+    async fn workstream(&self, ctx: &Context<'_>) -> Result<Workstream> {
+        load_workstream(ctx, self.workstream_id).await
+    }
+}
+
+/// A new dependency: `downstream` waits on `upstream`. Needs EDIT on the
+/// downstream's program and READ on the upstream's.
+#[derive(InputObject)]
+pub struct CreateDependencyInput {
+    /// The workstream that must deliver (may be in another program).
+    pub upstream_id: ID,
+    /// The workstream that waits; the dependency is recorded in its program.
+    pub downstream_id: ID,
+    /// What is needed (up to 20,000 characters).
+    pub description: Option<String>,
+    /// Day the downstream needs the delivery.
+    pub needed_by: Option<Date>,
+    /// Initial status; `OPEN` when absent.
+    pub status: Option<DependencyStatus>,
+    /// Day the upstream team promised to deliver.
+    pub committed_date: Option<Date>,
+    /// Who made the promise.
+    pub committed_by_id: Option<ID>,
+}
+
+/// The created dependency.
+#[derive(SimpleObject)]
+pub struct CreateDependencyPayload {
+    /// The new dependency.
+    pub dependency: Dependency,
+}
+
+/// Changes to a dependency (READ on both ends, EDIT on either). The two ends
+/// are fixed; absent fields stay as they are; `null` clears.
+#[derive(InputObject)]
+pub struct UpdateDependencyInput {
+    /// The dependency.
+    pub id: ID,
+    /// The `version` the change is based on; `CONFLICT` if the dependency changed since.
+    pub expected_version: Option<i32>,
+    /// New description.
+    pub description: MaybeUndefined<String>,
+    /// New need date.
+    pub needed_by: MaybeUndefined<Date>,
+    /// New status.
+    pub status: MaybeUndefined<DependencyStatus>,
+    /// New promised date.
+    pub committed_date: MaybeUndefined<Date>,
+    /// New promiser.
+    pub committed_by_id: MaybeUndefined<ID>,
+}
+
+/// The changed dependency.
+#[derive(SimpleObject)]
+pub struct UpdateDependencyPayload {
+    /// The dependency after the change.
+    pub dependency: Dependency,
+}
+
+/// Delete a dependency (READ on both ends, EDIT on either).
+#[derive(InputObject)]
+pub struct DeleteDependencyInput {
+    /// The dependency.
+    pub id: ID,
+    /// The `version` the deletion is based on; `CONFLICT` if the dependency changed since.
+    pub expected_version: Option<i32>,
+}
+
+/// What `deleteDependency` removed.
+pub struct DeleteDependencyPayload {
+    deleted_id: Uuid,
+    upstream_id: Uuid,
+    downstream_id: Uuid,
+}
+
+/// What `deleteDependency` removed.
+#[Object]
+impl DeleteDependencyPayload {
+    /// Id of the deleted dependency.
+    async fn deleted_dependency_id(&self) -> ID {
+        ID(self.deleted_id.to_string())
+    }
+    /// The workstream that no longer has to deliver.
+    async fn upstream(&self, ctx: &Context<'_>) -> Result<Workstream> {
+        load_workstream(ctx, self.upstream_id).await
+    }
+    /// The workstream that no longer waits.
+    async fn downstream(&self, ctx: &Context<'_>) -> Result<Workstream> {
+        load_workstream(ctx, self.downstream_id).await
+    }
+}
+
+/// Workstream, milestone and dependency mutations.
+#[derive(Default)]
+pub struct WorkMutation;
+
+#[Object]
+impl WorkMutation {
+    /// Create a workstream in a program (OWNER or EDITOR).
+    async fn create_workstream(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateWorkstreamInput,
+    ) -> Result<CreateWorkstreamPayload> {
+        let (domain, viewer) = scope(ctx)?;
+        let workstream = domain
+            .create_workstream(
+                viewer,
+                NewWorkstream {
+                    program_id: parse_id("input.programId", &input.program_id)?,
+                    name: input.name,
+                    description: input.description,
+                    team_id: parse_optional_id("input.teamId", input.team_id.as_ref())?,
+                    lead_id: parse_optional_id("input.leadId", input.lead_id.as_ref())?,
+                    status: input.status.map(Into::into),
+                    health: input.health.map(Into::into),
+                    start_date: input.start_date.map(Into::into),
+                    target_date: input.target_date.map(Into::into),
+                    progress: input.progress,
+                },
+            )
+            .await?;
+        Ok(CreateWorkstreamPayload {
+            workstream: Workstream(workstream),
+        })
+    }
+
+    /// Change a workstream's fields (OWNER or EDITOR).
+    async fn update_workstream(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateWorkstreamInput,
+    ) -> Result<UpdateWorkstreamPayload> {
+        let (domain, viewer) = scope(ctx)?;
+        let id = parse_id("input.id", &input.id)?;
+        let workstream = domain
+            .update_workstream(
+                viewer,
+                id,
+                input.expected_version,
+                WorkstreamChanges {
+                    name: patch(input.name),
+                    description: patch(input.description),
+                    team_id: patch_id("input.teamId", input.team_id)?,
+                    lead_id: patch_id("input.leadId", input.lead_id)?,
+                    status: patch(input.status),
+                    health: patch(input.health),
+                    start_date: patch(input.start_date),
+                    target_date: patch(input.target_date),
+                    progress: patch(input.progress),
+                },
+            )
+            .await?;
+        Ok(UpdateWorkstreamPayload {
+            workstream: Workstream(workstream),
+        })
+    }
+
+    /// Delete a workstream with its milestones and dependencies (OWNER or EDITOR).
+    async fn delete_workstream(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteWorkstreamInput,
+    ) -> Result<DeleteWorkstreamPayload> {
+        let (domain, viewer) = scope(ctx)?;
+        let id = parse_id("input.id", &input.id)?;
+        let deleted = domain
+            .delete_workstream(viewer, id, input.expected_version)
+            .await?;
+        Ok(DeleteWorkstreamPayload {
+            deleted_id: deleted.id,
+            program_id: deleted.program_id,
+        })
+    }
+
+    /// Add a milestone to a workstream (OWNER or EDITOR of its program).
+    async fn create_milestone(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateMilestoneInput,
+    ) -> Result<CreateMilestonePayload> {
+        let (domain, viewer) = scope(ctx)?;
+        let milestone = domain
+            .create_milestone(
+                viewer,
+                NewMilestone {
+                    workstream_id: parse_id("input.workstreamId", &input.workstream_id)?,
+                    name: input.name,
+                    description: input.description,
+                    due_date: input.due_date.map(Into::into),
+                    completed_at: input.completed_at,
+                },
+            )
+            .await?;
+        Ok(CreateMilestonePayload {
+            milestone: Milestone(milestone),
+        })
+    }
+
+    /// Change a milestone; set `completedAt` to mark it reached (OWNER or EDITOR).
+    async fn update_milestone(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateMilestoneInput,
+    ) -> Result<UpdateMilestonePayload> {
+        let (domain, viewer) = scope(ctx)?;
+        let id = parse_id("input.id", &input.id)?;
+        let milestone = domain
+            .update_milestone(
+                viewer,
+                id,
+                input.expected_version,
+                MilestoneChanges {
+                    name: patch(input.name),
+                    description: patch(input.description),
+                    due_date: patch(input.due_date),
+                    completed_at: patch(input.completed_at),
+                },
+            )
+            .await?;
+        Ok(UpdateMilestonePayload {
+            milestone: Milestone(milestone),
+        })
+    }
+
+    /// Delete a milestone (OWNER or EDITOR).
+    async fn delete_milestone(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteMilestoneInput,
+    ) -> Result<DeleteMilestonePayload> {
+        let (domain, viewer) = scope(ctx)?;
+        let id = parse_id("input.id", &input.id)?;
+        let deleted = domain
+            .delete_milestone(viewer, id, input.expected_version)
+            .await?;
+        Ok(DeleteMilestonePayload {
+            deleted_id: deleted.id,
+            workstream_id: deleted.workstream_id,
+        })
+    }
+
+    /// Record that one workstream waits on another, possibly in another program.
+    async fn create_dependency(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateDependencyInput,
+    ) -> Result<CreateDependencyPayload> {
+        let (domain, viewer) = scope(ctx)?;
+        let dependency = domain
+            .create_dependency(
+                viewer,
+                NewDependency {
+                    upstream_id: parse_id("input.upstreamId", &input.upstream_id)?,
+                    downstream_id: parse_id("input.downstreamId", &input.downstream_id)?,
+                    description: input.description,
+                    needed_by: input.needed_by.map(Into::into),
+                    status: input.status.map(Into::into),
+                    committed_date: input.committed_date.map(Into::into),
+                    committed_by_id: parse_optional_id(
+                        "input.committedById",
+                        input.committed_by_id.as_ref(),
+                    )?,
+                },
+            )
+            .await?;
+        Ok(CreateDependencyPayload {
+            dependency: Dependency(dependency),
+        })
+    }
+
+    /// Change a dependency's need, status or commitment.
+    async fn update_dependency(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateDependencyInput,
+    ) -> Result<UpdateDependencyPayload> {
+        let (domain, viewer) = scope(ctx)?;
+        let id = parse_id("input.id", &input.id)?;
+        let dependency = domain
+            .update_dependency(
+                viewer,
+                id,
+                input.expected_version,
+                DependencyChanges {
+                    description: patch(input.description),
+                    needed_by: patch(input.needed_by),
+                    status: patch(input.status),
+                    committed_date: patch(input.committed_date),
+                    committed_by_id: patch_id("input.committedById", input.committed_by_id)?,
+                },
+            )
+            .await?;
+        Ok(UpdateDependencyPayload {
+            dependency: Dependency(dependency),
+        })
+    }
+
+    /// Delete a dependency.
+    async fn delete_dependency(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteDependencyInput,
+    ) -> Result<DeleteDependencyPayload> {
+        let (domain, viewer) = scope(ctx)?;
+        let id = parse_id("input.id", &input.id)?;
+        let deleted = domain
+            .delete_dependency(viewer, id, input.expected_version)
+            .await?;
+        Ok(DeleteDependencyPayload {
+            deleted_id: deleted.id,
+            upstream_id: deleted.upstream_id,
+            downstream_id: deleted.downstream_id,
+        })
+    }
+}

@@ -1,0 +1,260 @@
+//! `Dependency`, its status enum and the filter and order of dependency lists.
+
+use std::collections::{HashMap, HashSet};
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::dependency;
+use uuid::Uuid;
+
+use super::{
+    User,
+    connection::{ListConnection, connection, page_args},
+    enums::OrderDirection,
+    workstream::Workstream,
+};
+use crate::domain::dependencies::{
+    self as domain_dependencies, DependencyFilter as DomainFilter,
+    DependencyOrderField as DomainField,
+};
+use crate::error::{ApiError, ApiResult};
+use crate::graphql::{
+    context::{request_data, scope},
+    loaders::Loaders,
+    scalars::Date,
+};
+use crate::i18n::Message;
+
+/// Where a dependency stands.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::enums::DependencyStatus")]
+pub enum DependencyStatus {
+    /// Not delivered yet; nothing suggests trouble.
+    Open,
+    /// Delivery could come too late.
+    AtRisk,
+    /// The downstream workstream is stuck waiting.
+    Blocked,
+    /// Delivered; the downstream no longer waits.
+    Resolved,
+}
+
+/// Which dependencies to list.
+#[derive(InputObject, Default)]
+pub struct DependencyFilter {
+    /// Only dependencies in one of these statuses.
+    pub status: Option<Vec<DependencyStatus>>,
+    /// Only overdue (`true`) or only not overdue (`false`) dependencies.
+    pub overdue: Option<bool>,
+}
+
+/// Sortable fields of dependencies.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum DependencyOrderField {
+    /// Day the downstream needs the delivery (dependencies without one come last).
+    NeededBy,
+    /// Creation time.
+    #[default]
+    CreatedAt,
+    /// Status in the order OPEN, AT_RISK, BLOCKED, RESOLVED.
+    Status,
+}
+
+/// Order of a dependency list; ties are broken by id.
+#[derive(InputObject)]
+pub struct DependencyOrder {
+    /// Field to sort by.
+    pub field: DependencyOrderField,
+    /// Direction.
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+/// Keep only the dependencies whose two ends both lie in programs the viewer
+/// can see, so nothing leaks about a program through the other end.
+pub async fn visible_dependencies(
+    loaders: &Loaders,
+    rows: Vec<dependency::Model>,
+) -> ApiResult<Vec<dependency::Model>> {
+    if loaders.visible_programs().await?.is_none() {
+        return Ok(rows);
+    }
+    let upstream_ids: HashSet<Uuid> = rows.iter().map(|row| row.upstream_id).collect();
+    let upstreams: HashMap<Uuid, Uuid> = loaders
+        .workstreams
+        .load_many(upstream_ids)
+        .await?
+        .into_iter()
+        .map(|(id, ws)| (id, ws.program_id))
+        .collect();
+    let mut visible = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Some(&upstream_program) = upstreams.get(&row.upstream_id) else {
+            continue;
+        };
+        if loaders.can_see_program(row.program_id).await?
+            && loaders.can_see_program(upstream_program).await?
+        {
+            visible.push(row);
+        }
+    }
+    Ok(visible)
+}
+
+/// Restrict loaded dependencies to visible ones, then filter, order and page
+/// them as the connection a list field returns.
+#[allow(clippy::too_many_arguments)]
+pub async fn page_dependencies(
+    ctx: &Context<'_>,
+    rows: Vec<dependency::Model>,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+    filter: Option<DependencyFilter>,
+    order_by: Option<DependencyOrder>,
+) -> Result<ListConnection<Dependency>> {
+    let (domain, _) = scope(ctx)?;
+    let loaders = request_data::<Loaders>(ctx)?;
+    let rows = visible_dependencies(loaders, rows).await?;
+    let filter = filter.unwrap_or_default();
+    let filter = DomainFilter {
+        status: filter
+            .status
+            .map(|s| s.into_iter().map(Into::into).collect()),
+        overdue: filter.overdue,
+    };
+    let (field, direction) = order_by.map_or(
+        (DependencyOrderField::CreatedAt, OrderDirection::Asc),
+        |o| (o.field, o.direction),
+    );
+    let field = match field {
+        DependencyOrderField::NeededBy => DomainField::NeededBy,
+        DependencyOrderField::CreatedAt => DomainField::CreatedAt,
+        DependencyOrderField::Status => DomainField::Status,
+    };
+    let page = domain.page_dependencies(
+        rows,
+        &filter,
+        (field, direction.into()),
+        &page_args(first, after, last, before),
+    )?;
+    Ok(connection(page, Dependency))
+}
+
+async fn workstream(ctx: &Context<'_>, id: Uuid) -> Result<Workstream> {
+    let loaders = request_data::<Loaders>(ctx)?;
+    Ok(loaders
+        .workstreams
+        .load_one(id)
+        .await?
+        .map(Workstream)
+        .ok_or(ApiError::NotFound(Message::NotFound))?)
+}
+
+/// One workstream waiting on another.
+pub struct Dependency(pub dependency::Model);
+
+/// A downstream workstream waiting on an upstream one to deliver, possibly
+/// across programs; visible only to those who can see both ends.
+#[Object]
+impl Dependency {
+    /// Unique id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The workstream that must deliver.
+    async fn upstream(&self, ctx: &Context<'_>) -> Result<Workstream> {
+        workstream(ctx, self.0.upstream_id).await
+    }
+    /// The workstream that waits for the delivery.
+    async fn downstream(&self, ctx: &Context<'_>) -> Result<Workstream> {
+        workstream(ctx, self.0.downstream_id).await
+    }
+    /// What is needed.
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    /// Day the downstream workstream needs the delivery.
+    async fn needed_by(&self) -> Option<Date> {
+        self.0.needed_by.map(Date)
+    }
+    /// Where the dependency stands.
+    async fn status(&self) -> DependencyStatus {
+        self.0.status.into()
+    }
+    /// Day the upstream team promised to deliver.
+    async fn committed_date(&self) -> Option<Date> {
+        self.0.committed_date.map(Date)
+    }
+    /// Who made the promise for the upstream team.
+    async fn committed_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        let Some(user_id) = self.0.committed_by_id else {
+            return Ok(None);
+        };
+        let loaders = request_data::<Loaders>(ctx)?;
+        Ok(loaders.users.load_one(user_id).await?.map(User))
+    }
+    /// Whether `neededBy` is before today (UTC) and the dependency is not RESOLVED.
+    async fn is_overdue(&self) -> bool {
+        domain_dependencies::is_overdue(&self.0, domain_dependencies::today())
+    }
+    /// Days from `neededBy` to `committedDate`: positive when the promise lands
+    /// after the need; null when either date is missing.
+    async fn commitment_gap_days(&self) -> Option<i32> {
+        domain_dependencies::commitment_gap_days(&self.0).and_then(|days| i32::try_from(days).ok())
+    }
+    /// Optimistic-concurrency version; pass it as `expectedVersion` when changing the dependency.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// When the dependency was recorded.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the dependency was last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// `Program.dependencies`: every dependency touching the program's
+/// workstreams at either end, restricted to those whose both ends are
+/// visible, then filtered, ordered and paged.
+#[allow(clippy::too_many_arguments)]
+pub async fn program_dependencies(
+    ctx: &Context<'_>,
+    program_id: Uuid,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+    filter: Option<DependencyFilter>,
+    order_by: Option<DependencyOrder>,
+) -> Result<ListConnection<Dependency>> {
+    let loaders = request_data::<Loaders>(ctx)?;
+    // Recorded here: the downstream end is in this program.
+    let mut rows = loaders
+        .dependencies_by_program
+        .load_one(program_id)
+        .await?
+        .unwrap_or_default();
+    // Recorded elsewhere: the upstream end is one of this program's workstreams.
+    let workstream_ids = loaders
+        .workstreams_by_program
+        .load_one(program_id)
+        .await?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|ws| ws.id);
+    let mut seen: HashSet<Uuid> = rows.iter().map(|row| row.id).collect();
+    for group in loaders
+        .dependencies_by_upstream
+        .load_many(workstream_ids)
+        .await?
+        .into_values()
+    {
+        rows.extend(group.into_iter().filter(|row| seen.insert(row.id)));
+    }
+    page_dependencies(ctx, rows, first, after, last, before, filter, order_by).await
+}

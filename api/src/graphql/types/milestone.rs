@@ -1,0 +1,146 @@
+//! `Milestone` and the filter and order of milestone lists.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::milestone;
+
+use super::{
+    connection::{ListConnection, connection, page_args},
+    enums::OrderDirection,
+    workstream::Workstream,
+};
+use crate::domain::milestones::{
+    MilestoneFilter as DomainFilter, MilestoneOrderField as DomainField,
+};
+use crate::error::ApiError;
+use crate::graphql::{
+    context::{request_data, scope},
+    loaders::Loaders,
+    scalars::Date,
+};
+use crate::i18n::Message;
+
+/// Which milestones to list.
+#[derive(InputObject, Default)]
+pub struct MilestoneFilter {
+    /// Only completed (`true`) or only open (`false`) milestones.
+    pub completed: Option<bool>,
+    /// Only milestones due on or after this day.
+    pub due_from: Option<Date>,
+    /// Only milestones due on or before this day.
+    pub due_to: Option<Date>,
+}
+
+/// Sortable fields of milestones.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum MilestoneOrderField {
+    /// Due date (milestones without one come last).
+    DueDate,
+    /// Display name.
+    Name,
+    /// Creation time.
+    #[default]
+    CreatedAt,
+}
+
+/// Order of a milestone list; ties are broken by id.
+#[derive(InputObject)]
+pub struct MilestoneOrder {
+    /// Field to sort by.
+    pub field: MilestoneOrderField,
+    /// Direction.
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+/// Filter, order and page milestones already loaded, as the connection a
+/// list field returns.
+#[allow(clippy::too_many_arguments)]
+pub async fn page_milestones(
+    ctx: &Context<'_>,
+    rows: Vec<milestone::Model>,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+    filter: Option<MilestoneFilter>,
+    order_by: Option<MilestoneOrder>,
+) -> Result<ListConnection<Milestone>> {
+    let (domain, _) = scope(ctx)?;
+    let filter = filter.unwrap_or_default();
+    let filter = DomainFilter {
+        completed: filter.completed,
+        due_from: filter.due_from.map(Into::into),
+        due_to: filter.due_to.map(Into::into),
+    };
+    let (field, direction) = order_by
+        .map_or((MilestoneOrderField::CreatedAt, OrderDirection::Asc), |o| {
+            (o.field, o.direction)
+        });
+    let field = match field {
+        MilestoneOrderField::DueDate => DomainField::DueDate,
+        MilestoneOrderField::Name => DomainField::Name,
+        MilestoneOrderField::CreatedAt => DomainField::CreatedAt,
+    };
+    let page = domain.page_milestones(
+        rows,
+        &filter,
+        (field, direction.into()),
+        &page_args(first, after, last, before),
+    )?;
+    Ok(connection(page, Milestone))
+}
+
+/// A dated checkpoint of a workstream.
+pub struct Milestone(pub milestone::Model);
+
+/// A dated checkpoint of a workstream.
+#[Object]
+impl Milestone {
+    /// Unique id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The workstream the milestone belongs to.
+    async fn workstream(&self, ctx: &Context<'_>) -> Result<Workstream> {
+        let loaders = request_data::<Loaders>(ctx)?;
+        Ok(loaders
+            .workstreams
+            .load_one(self.0.workstream_id)
+            .await?
+            .map(Workstream)
+            .ok_or(ApiError::NotFound(Message::NotFound))?)
+    }
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Longer description.
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    /// Day the milestone is due.
+    async fn due_date(&self) -> Option<Date> {
+        self.0.due_date.map(Date)
+    }
+    /// When the milestone was reached; null while it is open.
+    async fn completed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.completed_at
+    }
+    /// Whether the milestone has been reached (`completedAt` is set).
+    async fn is_completed(&self) -> bool {
+        self.0.completed_at.is_some()
+    }
+    /// Optimistic-concurrency version; pass it as `expectedVersion` when changing the milestone.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// When the milestone was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the milestone was last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}

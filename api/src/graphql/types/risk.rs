@@ -1,0 +1,212 @@
+//! `Risk`, with the filter and order of a program's risks.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::risk;
+use uuid::Uuid;
+
+use super::{
+    Dependency, Program, User, Workstream,
+    connection::{ListConnection, connection, page_args},
+    enums::OrderDirection,
+};
+use crate::domain::risks::{RiskFilter as DomainFilter, RiskOrderField as DomainField};
+use crate::error::ApiError;
+use crate::graphql::{
+    context::{parse_optional_id, request_data, scope},
+    loaders::Loaders,
+};
+use crate::i18n::Message;
+
+/// Where a risk stands.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::enums::RiskStatus")]
+pub enum RiskStatus {
+    /// Identified, nothing done yet.
+    Open,
+    /// Being reduced by the mitigation plan.
+    Mitigating,
+    /// Knowingly accepted as it is.
+    Accepted,
+    /// No longer applies.
+    Closed,
+}
+
+/// Something that could hurt a program, scored by likelihood × impact.
+pub struct Risk(pub risk::Model);
+
+/// Which risks to list.
+#[derive(InputObject, Default)]
+pub struct RiskFilter {
+    /// Only risks in one of these statuses.
+    pub status: Option<Vec<RiskStatus>>,
+    /// Only risks scoring at least this much (score = likelihood × impact, 1–25).
+    pub min_score: Option<i32>,
+    /// Only risks owned by this user.
+    pub owner_id: Option<ID>,
+    /// Case-insensitive text contained in the title or description.
+    pub search: Option<String>,
+}
+
+/// Sortable fields of risks.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum RiskOrderField {
+    /// Score (likelihood × impact).
+    Score,
+    /// Creation time.
+    #[default]
+    CreatedAt,
+    /// Title.
+    Title,
+}
+
+/// Order of a risk list; ties are broken by id.
+#[derive(InputObject)]
+pub struct RiskOrder {
+    /// Field to sort by.
+    pub field: RiskOrderField,
+    /// Direction.
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+/// The `risks` field of a program: loaded in one batch, paged in memory.
+#[allow(clippy::too_many_arguments)]
+pub async fn program_risks(
+    ctx: &Context<'_>,
+    program_id: Uuid,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+    filter: Option<RiskFilter>,
+    order_by: Option<RiskOrder>,
+) -> Result<ListConnection<Risk>> {
+    let (domain, _) = scope(ctx)?;
+    let filter = filter.unwrap_or_default();
+    let owner_id = parse_optional_id("filter.ownerId", filter.owner_id.as_ref())?;
+    let loaders = request_data::<Loaders>(ctx)?;
+    let rows = loaders
+        .risks_by_program
+        .load_one(program_id)
+        .await?
+        .unwrap_or_default();
+    let (field, direction) = order_by
+        .map_or((RiskOrderField::CreatedAt, OrderDirection::Asc), |o| {
+            (o.field, o.direction)
+        });
+    let page = domain.risk_page(
+        rows,
+        DomainFilter {
+            status: filter
+                .status
+                .map(|s| s.into_iter().map(Into::into).collect()),
+            min_score: filter.min_score,
+            owner_id,
+            search: filter.search,
+        },
+        (
+            match field {
+                RiskOrderField::Score => DomainField::Score,
+                RiskOrderField::CreatedAt => DomainField::CreatedAt,
+                RiskOrderField::Title => DomainField::Title,
+            },
+            direction.into(),
+        ),
+        &page_args(first, after, last, before),
+    )?;
+    Ok(connection(page, Risk))
+}
+
+/// Something that could hurt a program, scored by likelihood × impact.
+#[Object]
+impl Risk {
+    /// Unique id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The program the risk threatens.
+    async fn program(&self, ctx: &Context<'_>) -> Result<Program> {
+        let loaders = request_data::<Loaders>(ctx)?;
+        loaders
+            .programs
+            .load_one(self.0.program_id)
+            .await?
+            .map(Program)
+            .ok_or_else(|| ApiError::NotFound(Message::NotFound).into())
+    }
+    /// Short name.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// Longer description.
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    /// How likely it is to happen, from 1 (rare) to 5 (almost certain).
+    async fn likelihood(&self) -> i32 {
+        self.0.likelihood
+    }
+    /// How badly it would hurt, from 1 (minor) to 5 (severe).
+    async fn impact(&self) -> i32 {
+        self.0.impact
+    }
+    /// Likelihood × impact, from 1 to 25.
+    async fn score(&self) -> i32 {
+        self.0.score
+    }
+    /// Where the risk stands.
+    async fn status(&self) -> RiskStatus {
+        self.0.status.into()
+    }
+    /// The plan to reduce the risk.
+    async fn mitigation(&self) -> Option<&str> {
+        self.0.mitigation.as_deref()
+    }
+    /// Who handles the risk.
+    async fn owner(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        let Some(id) = self.0.owner_id else {
+            return Ok(None);
+        };
+        let loaders = request_data::<Loaders>(ctx)?;
+        Ok(loaders.users.load_one(id).await?.map(User))
+    }
+    /// The workstream the risk threatens, if any (always in the same program).
+    async fn workstream(&self, ctx: &Context<'_>) -> Result<Option<Workstream>> {
+        let Some(id) = self.0.workstream_id else {
+            return Ok(None);
+        };
+        let loaders = request_data::<Loaders>(ctx)?;
+        match loaders.workstreams.load_one(id).await? {
+            Some(row) if loaders.can_see_program(row.program_id).await? => {
+                Ok(Some(Workstream(row)))
+            }
+            _ => Ok(None),
+        }
+    }
+    /// The dependency the risk threatens, if any (always recorded in the same program).
+    async fn dependency(&self, ctx: &Context<'_>) -> Result<Option<Dependency>> {
+        let Some(id) = self.0.dependency_id else {
+            return Ok(None);
+        };
+        let loaders = request_data::<Loaders>(ctx)?;
+        match loaders.dependencies.load_one(id).await? {
+            Some(row) if loaders.can_see_program(row.program_id).await? => {
+                Ok(Some(Dependency(row)))
+            }
+            _ => Ok(None),
+        }
+    }
+    /// Optimistic-concurrency version; pass it as `expectedVersion` when changing the risk.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// When the risk was recorded.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the risk was last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}

@@ -1,0 +1,103 @@
+//! `StatusUpdate`.
+
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::status_update;
+use uuid::Uuid;
+
+use super::{
+    Program, User,
+    connection::{ListConnection, connection, page_args},
+    enums::Health,
+};
+use crate::domain::status_updates;
+use crate::error::ApiError;
+use crate::graphql::{
+    context::{request_data, scope},
+    loaders::Loaders,
+    scalars::Date,
+};
+use crate::i18n::Message;
+
+/// A dated report on a program's health; immutable once posted.
+pub struct StatusUpdate(pub status_update::Model);
+
+async fn program_rows(ctx: &Context<'_>, program_id: Uuid) -> Result<Vec<status_update::Model>> {
+    let loaders = request_data::<Loaders>(ctx)?;
+    Ok(loaders
+        .status_updates_by_program
+        .load_one(program_id)
+        .await?
+        .unwrap_or_default())
+}
+
+/// The `statusUpdates` field of a program, newest first.
+pub async fn program_status_updates(
+    ctx: &Context<'_>,
+    program_id: Uuid,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> Result<ListConnection<StatusUpdate>> {
+    let (domain, _) = scope(ctx)?;
+    let rows = program_rows(ctx, program_id).await?;
+    let page = domain.status_update_page(rows, &page_args(first, after, last, before))?;
+    Ok(connection(page, StatusUpdate))
+}
+
+/// The `latestStatusUpdate` field of a program.
+pub async fn program_latest_status_update(
+    ctx: &Context<'_>,
+    program_id: Uuid,
+) -> Result<Option<StatusUpdate>> {
+    let rows = program_rows(ctx, program_id).await?;
+    Ok(status_updates::latest(rows).map(StatusUpdate))
+}
+
+/// A dated report on a program's health; immutable once posted.
+#[Object]
+impl StatusUpdate {
+    /// Unique id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The program reported on.
+    async fn program(&self, ctx: &Context<'_>) -> Result<Program> {
+        let loaders = request_data::<Loaders>(ctx)?;
+        loaders
+            .programs
+            .load_one(self.0.program_id)
+            .await?
+            .map(Program)
+            .ok_or_else(|| ApiError::NotFound(Message::NotFound).into())
+    }
+    /// The program's health as reported; posting the update set the program to it.
+    async fn health(&self) -> Health {
+        self.0.health.into()
+    }
+    /// What happened and what comes next.
+    async fn summary(&self) -> &str {
+        &self.0.summary
+    }
+    /// Who posted it.
+    async fn author(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        let Some(id) = self.0.author_id else {
+            return Ok(None);
+        };
+        let loaders = request_data::<Loaders>(ctx)?;
+        Ok(loaders.users.load_one(id).await?.map(User))
+    }
+    /// The forecast finish day when the update was posted.
+    async fn forecast_finish(&self) -> Option<Date> {
+        self.0.forecast_finish.map(Date)
+    }
+    /// The program's target day when the update was posted.
+    async fn target_date(&self) -> Option<Date> {
+        self.0.target_date.map(Date)
+    }
+    /// When it was posted.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}

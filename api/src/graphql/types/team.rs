@@ -1,0 +1,79 @@
+//! `Team`.
+
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::team;
+
+use super::{
+    User,
+    connection::ListConnection,
+    workstream::{Workstream, WorkstreamFilter, WorkstreamOrder, page_workstreams},
+};
+use crate::graphql::{context::request_data, loaders::Loaders};
+
+/// An engineering team that staffs workstreams.
+pub struct Team(pub team::Model);
+
+/// An engineering team that staffs workstreams, possibly across several programs.
+#[Object]
+impl Team {
+    /// Unique id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Unique display name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Longer description.
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    /// Who created the team; they (and administrators) may change it.
+    async fn created_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        let Some(user_id) = self.0.created_by_id else {
+            return Ok(None);
+        };
+        let loaders = request_data::<Loaders>(ctx)?;
+        Ok(loaders.users.load_one(user_id).await?.map(User))
+    }
+    /// The team's workstreams, only those in programs the viewer can see
+    /// (by creation time unless ordered otherwise).
+    #[allow(clippy::too_many_arguments)]
+    async fn workstreams(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<WorkstreamFilter>,
+        order_by: Option<WorkstreamOrder>,
+    ) -> Result<ListConnection<Workstream>> {
+        let loaders = request_data::<Loaders>(ctx)?;
+        let mut rows = Vec::new();
+        for row in loaders
+            .workstreams_by_team
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+        {
+            if loaders.can_see_program(row.program_id).await? {
+                rows.push(row);
+            }
+        }
+        page_workstreams(ctx, rows, first, after, last, before, filter, order_by).await
+    }
+    /// When the team was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the team was last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Optimistic-concurrency version; pass it as `expectedVersion` when changing the team.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}

@@ -1,0 +1,311 @@
+//! `Workstream`, its status enum and the filter and order of workstream lists.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::workstream;
+
+use super::{
+    Program, User,
+    connection::{ListConnection, connection, page_args},
+    dependency::{Dependency, DependencyFilter, DependencyOrder, page_dependencies},
+    enums::{Health, OrderDirection},
+    milestone::{Milestone, MilestoneFilter, MilestoneOrder},
+    team::Team,
+};
+use crate::domain::workstreams::{
+    WorkstreamFilter as DomainFilter, WorkstreamOrderField as DomainField,
+};
+use crate::error::{ApiError, ApiResult};
+use crate::graphql::{
+    context::{parse_optional_id, request_data, scope},
+    loaders::Loaders,
+    scalars::Date,
+};
+use crate::i18n::Message;
+
+/// Lifecycle of a workstream.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::enums::WorkstreamStatus")]
+pub enum WorkstreamStatus {
+    /// Work has not started.
+    NotStarted,
+    /// Work is under way.
+    InProgress,
+    /// Work cannot proceed until something changes.
+    Blocked,
+    /// Work is finished.
+    Done,
+    /// Work was stopped for good.
+    Cancelled,
+}
+
+/// Which workstreams to list.
+#[derive(InputObject, Default)]
+pub struct WorkstreamFilter {
+    /// Only workstreams in one of these statuses.
+    pub status: Option<Vec<WorkstreamStatus>>,
+    /// Only workstreams with one of these healths.
+    pub health: Option<Vec<Health>>,
+    /// Only workstreams staffed by this team.
+    pub team_id: Option<ID>,
+    /// Only workstreams led by this user.
+    pub lead_id: Option<ID>,
+    /// Case-insensitive text contained in the name.
+    pub search: Option<String>,
+    /// Only workstreams whose target date is on or after this day.
+    pub target_date_from: Option<Date>,
+    /// Only workstreams whose target date is on or before this day.
+    pub target_date_to: Option<Date>,
+}
+
+impl WorkstreamFilter {
+    fn into_domain(self) -> ApiResult<DomainFilter> {
+        Ok(DomainFilter {
+            status: self.status.map(|s| s.into_iter().map(Into::into).collect()),
+            health: self.health.map(|h| h.into_iter().map(Into::into).collect()),
+            team_id: parse_optional_id("filter.teamId", self.team_id.as_ref())?,
+            lead_id: parse_optional_id("filter.leadId", self.lead_id.as_ref())?,
+            search: self.search,
+            target_date_from: self.target_date_from.map(Into::into),
+            target_date_to: self.target_date_to.map(Into::into),
+        })
+    }
+}
+
+/// Sortable fields of workstreams.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum WorkstreamOrderField {
+    /// Display name.
+    Name,
+    /// Start date (workstreams without one come last).
+    StartDate,
+    /// Target date (workstreams without one come last).
+    TargetDate,
+    /// Status in lifecycle order: NOT_STARTED, IN_PROGRESS, BLOCKED, DONE, CANCELLED.
+    Status,
+    /// Creation time.
+    #[default]
+    CreatedAt,
+}
+
+/// Order of a workstream list; ties are broken by id.
+#[derive(InputObject)]
+pub struct WorkstreamOrder {
+    /// Field to sort by.
+    pub field: WorkstreamOrderField,
+    /// Direction.
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+/// Filter, order and page workstreams already loaded and restricted to
+/// visible programs, as the connection a list field returns.
+#[allow(clippy::too_many_arguments)]
+pub async fn page_workstreams(
+    ctx: &Context<'_>,
+    rows: Vec<workstream::Model>,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+    filter: Option<WorkstreamFilter>,
+    order_by: Option<WorkstreamOrder>,
+) -> Result<ListConnection<Workstream>> {
+    let (domain, _) = scope(ctx)?;
+    let filter = filter.unwrap_or_default().into_domain()?;
+    let (field, direction) = order_by.map_or(
+        (WorkstreamOrderField::CreatedAt, OrderDirection::Asc),
+        |o| (o.field, o.direction),
+    );
+    let field = match field {
+        WorkstreamOrderField::Name => DomainField::Name,
+        WorkstreamOrderField::StartDate => DomainField::StartDate,
+        WorkstreamOrderField::TargetDate => DomainField::TargetDate,
+        WorkstreamOrderField::Status => DomainField::Status,
+        WorkstreamOrderField::CreatedAt => DomainField::CreatedAt,
+    };
+    let page = domain.page_workstreams(
+        rows,
+        &filter,
+        (field, direction.into()),
+        &page_args(first, after, last, before),
+    )?;
+    Ok(connection(page, Workstream))
+}
+
+/// The dependencies a workstream waits on and those waiting on it.
+///
+/// `upstream` and `downstream` both wait for both batches, so every
+/// dependency list of a response moves on at the same moment and their
+/// follow-up loads (visibility, the ends) share one batch instead of
+/// splitting by timing.
+async fn dependency_ends(
+    ctx: &Context<'_>,
+    workstream_id: uuid::Uuid,
+) -> Result<(
+    Vec<entity::dependency::Model>,
+    Vec<entity::dependency::Model>,
+)> {
+    let loaders = request_data::<Loaders>(ctx)?;
+    let (waits_on, waited_on_by) = futures::try_join!(
+        loaders.dependencies_by_downstream.load_one(workstream_id),
+        loaders.dependencies_by_upstream.load_one(workstream_id),
+    )?;
+    Ok((
+        waits_on.unwrap_or_default(),
+        waited_on_by.unwrap_or_default(),
+    ))
+}
+
+/// A stream of work inside a program.
+pub struct Workstream(pub workstream::Model);
+
+/// A stream of work inside a program, staffed by a team and led by one person.
+#[Object]
+impl Workstream {
+    /// Unique id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The program the workstream belongs to.
+    async fn program(&self, ctx: &Context<'_>) -> Result<Program> {
+        let loaders = request_data::<Loaders>(ctx)?;
+        Ok(loaders
+            .programs
+            .load_one(self.0.program_id)
+            .await?
+            .map(Program)
+            .ok_or(ApiError::NotFound(Message::NotFound))?)
+    }
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Longer description.
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    /// The team doing the work.
+    async fn team(&self, ctx: &Context<'_>) -> Result<Option<Team>> {
+        let Some(team_id) = self.0.team_id else {
+            return Ok(None);
+        };
+        let loaders = request_data::<Loaders>(ctx)?;
+        Ok(loaders.teams.load_one(team_id).await?.map(Team))
+    }
+    /// The person leading the workstream.
+    async fn lead(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        let Some(lead_id) = self.0.lead_id else {
+            return Ok(None);
+        };
+        let loaders = request_data::<Loaders>(ctx)?;
+        Ok(loaders.users.load_one(lead_id).await?.map(User))
+    }
+    /// Lifecycle status.
+    async fn status(&self) -> WorkstreamStatus {
+        self.0.status.into()
+    }
+    /// How likely the workstream is to land on its target date.
+    async fn health(&self) -> Health {
+        self.0.health.into()
+    }
+    /// Planned first day.
+    async fn start_date(&self) -> Option<Date> {
+        self.0.start_date.map(Date)
+    }
+    /// Planned last day; never before `startDate`.
+    async fn target_date(&self) -> Option<Date> {
+        self.0.target_date.map(Date)
+    }
+    /// Percent complete, 0–100.
+    async fn progress(&self) -> i32 {
+        self.0.progress
+    }
+    /// The workstream's milestones (by creation time unless ordered otherwise).
+    #[allow(clippy::too_many_arguments)]
+    async fn milestones(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<MilestoneFilter>,
+        order_by: Option<MilestoneOrder>,
+    ) -> Result<ListConnection<Milestone>> {
+        let loaders = request_data::<Loaders>(ctx)?;
+        let rows = loaders
+            .milestones_by_workstream
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        super::milestone::page_milestones(ctx, rows, first, after, last, before, filter, order_by)
+            .await
+    }
+    /// Dependencies this workstream waits on (it is their downstream); only
+    /// those whose upstream the viewer can see.
+    #[allow(clippy::too_many_arguments)]
+    async fn upstream(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<DependencyFilter>,
+        order_by: Option<DependencyOrder>,
+    ) -> Result<ListConnection<Dependency>> {
+        let (rows, _) = dependency_ends(ctx, self.0.id).await?;
+        page_dependencies(ctx, rows, first, after, last, before, filter, order_by).await
+    }
+    /// Dependencies waiting on this workstream (it is their upstream); only
+    /// those whose downstream the viewer can see.
+    #[allow(clippy::too_many_arguments)]
+    async fn downstream(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<DependencyFilter>,
+        order_by: Option<DependencyOrder>,
+    ) -> Result<ListConnection<Dependency>> {
+        let (_, rows) = dependency_ends(ctx, self.0.id).await?;
+        page_dependencies(ctx, rows, first, after, last, before, filter, order_by).await
+    }
+    /// Optimistic-concurrency version; pass it as `expectedVersion` when changing the workstream.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// When the workstream was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the workstream was last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// `Program.workstreams`: the program's workstreams, loaded in one batch
+/// with those of sibling programs, then filtered, ordered and paged.
+#[allow(clippy::too_many_arguments)]
+pub async fn program_workstreams(
+    ctx: &Context<'_>,
+    program_id: uuid::Uuid,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+    filter: Option<WorkstreamFilter>,
+    order_by: Option<WorkstreamOrder>,
+) -> Result<ListConnection<Workstream>> {
+    let loaders = request_data::<Loaders>(ctx)?;
+    let rows = loaders
+        .workstreams_by_program
+        .load_one(program_id)
+        .await?
+        .unwrap_or_default();
+    page_workstreams(ctx, rows, first, after, last, before, filter, order_by).await
+}

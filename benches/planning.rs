@@ -1,0 +1,279 @@
+//! Planning benchmark: prints its figures.
+//!
+//! `cargo bench --bench planning` times the pure schedule + critical path
+//! on generated programs of 1,000 and 10,000 workstreams with about five
+//! dependencies each. With `TRESTLE_BENCH_DATABASE_URL=postgres://…/postgres`
+//! it also loads the 10,000-workstream program into a fresh PostgreSQL
+//! database and times the `criticalPath` query end to end over HTTP.
+
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, Database, EntityTrait};
+use serde_json::json;
+use trestle_api::planning::{PlanGraph, Task, schedule::schedule};
+use uuid::Uuid;
+
+/// A deterministic pseudo-random sequence (no dependency needed).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, bound: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % bound.max(1)
+    }
+}
+
+/// A generated workstream: id, start, target.
+type Generated = (Uuid, NaiveDate, NaiveDate);
+
+/// `n` workstreams over a year, each waiting on up to ten earlier ones (about five on average).
+fn generate(n: usize) -> (Vec<Generated>, Vec<(Uuid, Uuid)>) {
+    let mut rng = Lcg(42);
+    let base = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let mut ids: Vec<Uuid> = (0..n).map(|_| Uuid::now_v7()).collect();
+    ids.sort();
+    let tasks = ids
+        .iter()
+        .map(|id| {
+            let start = base + chrono::Duration::days(rng.next(365) as i64);
+            (
+                *id,
+                start,
+                start + chrono::Duration::days(5 + rng.next(55) as i64),
+            )
+        })
+        .collect();
+    let mut edges = Vec::with_capacity(n * 5);
+    let mut seen = std::collections::HashSet::new();
+    for i in 1..n {
+        for _ in 0..rng.next(11) {
+            let j = rng.next(i as u64) as usize;
+            if seen.insert((j, i)) {
+                edges.push((ids[j], ids[i]));
+            }
+        }
+    }
+    (tasks, edges)
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn pure(n: usize) {
+    let (tasks, edges) = generate(n);
+    let graph = PlanGraph {
+        tasks: tasks
+            .iter()
+            .map(|(id, start, target)| Task {
+                id: *id,
+                start: Some(*start),
+                target: Some(*target),
+                external: false,
+            })
+            .collect(),
+        edges: edges.clone(),
+    };
+    let _ = schedule(&graph);
+    let samples: Vec<Duration> = (0..25)
+        .map(|_| {
+            let started = Instant::now();
+            let result = schedule(&graph);
+            let elapsed = started.elapsed();
+            assert!(!result.critical_path.is_empty());
+            elapsed
+        })
+        .collect();
+    let m = median(samples);
+    println!(
+        "pure schedule + critical path: {n:>6} workstreams, {:>6} dependencies: median {:>8.3} ms ({:.1} ns per edge)",
+        edges.len(),
+        m.as_secs_f64() * 1e3,
+        m.as_nanos() as f64 / edges.len() as f64
+    );
+}
+
+async fn end_to_end(base_url: &str, n: usize) {
+    let name = format!("trestle_bench_{}", Uuid::now_v7().simple());
+    let admin = Database::connect(base_url)
+        .await
+        .expect("connect to TRESTLE_BENCH_DATABASE_URL");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create database");
+    let (prefix, _) = base_url
+        .rsplit_once('/')
+        .expect("a URL with a database name");
+    let url = format!("{prefix}/{name}");
+
+    let config = <BenchArgs as clap::Parser>::parse_from([
+        "bench",
+        "--database-url",
+        &url,
+        "--listen",
+        "127.0.0.1:0",
+        "--jwt-secret",
+        "bench-secret",
+        "--env",
+        "production",
+        "--bootstrap-admin-email",
+        "bench@trestle.test",
+        "--bootstrap-admin-password",
+        "bench-password",
+    ])
+    .serve;
+    let server = trestle_api::app::start(config, std::future::pending())
+        .await
+        .expect("start");
+    let db = &server.domain.db;
+    let owner = trestle_api::domain::users::find_by_email(db, "bench@trestle.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let now = Utc::now();
+    let program_id = Uuid::now_v7();
+    entity::program::Entity::insert(entity::program::ActiveModel {
+        id: Set(program_id),
+        key: Set("BENCH".into()),
+        name: Set("Benchmark".into()),
+        description: Set(None),
+        objective: Set(None),
+        status: Set(entity::enums::ProgramStatus::Active),
+        health: Set(entity::enums::Health::OnTrack),
+        start_date: Set(None),
+        target_date: Set(None),
+        budget_amount: Set(None),
+        budget_currency: Set(None),
+        owner_id: Set(owner.id),
+        archived_at: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .exec(db)
+    .await
+    .unwrap();
+    let (tasks, edges) = generate(n);
+    let loading = Instant::now();
+    for chunk in tasks.chunks(2000) {
+        entity::workstream::Entity::insert_many(chunk.iter().map(|(id, start, target)| {
+            entity::workstream::ActiveModel {
+                id: Set(*id),
+                program_id: Set(program_id),
+                name: Set(format!("Service {}", &id.simple().to_string()[24..])),
+                description: Set(None),
+                team_id: Set(None),
+                lead_id: Set(None),
+                status: Set(entity::enums::WorkstreamStatus::InProgress),
+                health: Set(entity::enums::Health::OnTrack),
+                start_date: Set(Some(*start)),
+                target_date: Set(Some(*target)),
+                progress: Set(0),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+        }))
+        .exec_without_returning(db)
+        .await
+        .unwrap();
+    }
+    for chunk in edges.chunks(4000) {
+        entity::dependency::Entity::insert_many(chunk.iter().map(|(up, down)| {
+            entity::dependency::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                program_id: Set(program_id),
+                upstream_id: Set(*up),
+                downstream_id: Set(*down),
+                description: Set(None),
+                needed_by: Set(None),
+                status: Set(entity::enums::DependencyStatus::Open),
+                committed_date: Set(None),
+                committed_by_id: Set(None),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+        }))
+        .exec_without_returning(db)
+        .await
+        .unwrap();
+    }
+    db.execute_unprepared("ANALYZE").await.unwrap();
+    println!(
+        "loaded {n} workstreams and {} dependencies into PostgreSQL in {:.1} s",
+        edges.len(),
+        loading.elapsed().as_secs_f64()
+    );
+
+    let (token, _) = server.domain.jwt.issue(owner.id).unwrap();
+    let client = reqwest::Client::new();
+    let endpoint = format!("http://{}/graphql", server.addr);
+    let query = json!({
+        "query": "query($id: ID!) { program(id: $id) { criticalPath { finishDate durationDays workstreams { id } } } }",
+        "variables": { "id": program_id.to_string() }
+    });
+    let mut samples = Vec::new();
+    let mut statements = 0;
+    for round in 0..8 {
+        let before = server.statements.get();
+        let started = Instant::now();
+        let body: serde_json::Value = client
+            .post(&endpoint)
+            .bearer_auth(&token)
+            .json(&query)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let elapsed = started.elapsed();
+        assert!(body["errors"].is_null(), "{body}");
+        statements = server.statements.get() - before;
+        if round > 0 {
+            samples.push(elapsed);
+        }
+    }
+    println!(
+        "criticalPath query end to end on PostgreSQL: {n} workstreams, {} dependencies: median {:.1} ms, {statements} SQL statements",
+        edges.len(),
+        median(samples).as_secs_f64() * 1e3
+    );
+    server.shutdown().await.ok();
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .ok();
+}
+
+#[derive(clap::Parser)]
+struct BenchArgs {
+    #[command(flatten)]
+    serve: trestle_api::config::ServeConfig,
+}
+
+fn main() {
+    // `cargo test --benches` runs this with `--bench`-less args; keep it quick then.
+    let quick = std::env::args().any(|a| a == "--test");
+    pure(1_000);
+    if quick {
+        return;
+    }
+    pure(10_000);
+    match std::env::var("TRESTLE_BENCH_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => {
+            let runtime = tokio::runtime::Runtime::new().unwrap();
+            runtime.block_on(end_to_end(&url, 10_000));
+        }
+        _ => println!(
+            "set TRESTLE_BENCH_DATABASE_URL=postgres://…/postgres to time the end-to-end query"
+        ),
+    }
+}
