@@ -108,6 +108,8 @@ pub struct RunningServer {
     pub domain: Domain,
     /// SQL statements executed so far.
     pub statements: StatementCounter,
+    /// Sign-ins of the demo accounts, when `--demo` loaded the demo program.
+    pub demo_sign_ins: Vec<crate::demo::DemoSignIn>,
     shutdown: Option<oneshot::Sender<()>>,
     handle: JoinHandle<std::io::Result<()>>,
 }
@@ -176,8 +178,26 @@ pub async fn start(
     if !config.introspection_enabled() {
         schema = schema.disable_introspection().disable_suggestions();
     }
+    let schema = schema.finish();
+    let mut demo_sign_ins = Vec::new();
+    if config.demo {
+        match crate::demo::load(&domain, &schema).await? {
+            Some(sign_ins) => {
+                for sign_in in &sign_ins {
+                    tracing::warn!(
+                        "demo {}: sign in as {} with password {}",
+                        sign_in.role,
+                        sign_in.email,
+                        sign_in.password
+                    );
+                }
+                demo_sign_ins = sign_ins;
+            }
+            None => tracing::info!("the database already holds programs: the demo was not loaded"),
+        }
+    }
     let state = AppState {
-        schema: schema.finish(),
+        schema: schema.clone(),
         domain: domain.clone(),
         limits: HttpLimits {
             max_body_bytes: config.max_body_bytes,
@@ -205,6 +225,7 @@ pub async fn start(
         addr,
         domain,
         statements,
+        demo_sign_ins,
         shutdown: Some(tx),
         handle,
     })

@@ -1,6 +1,7 @@
 //! Server configuration: every setting is a flag and an environment variable.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use secrecy::SecretString;
@@ -45,6 +46,41 @@ pub struct JwtConfig {
     /// Lifetime of tokens issued by `login`, in minutes.
     #[arg(long, env = "TRESTLE_JWT_TTL_MINUTES", default_value_t = 720)]
     pub jwt_ttl_minutes: u32,
+    /// Earlier HS256 secrets, comma-separated: tokens they signed stay valid during a rotation.
+    #[arg(
+        long,
+        env = "TRESTLE_JWT_PREVIOUS_SECRETS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub jwt_previous_secrets: Vec<SecretString>,
+    /// External identity provider whose signed tokens are accepted.
+    #[command(flatten)]
+    pub oidc: OidcConfig,
+}
+
+/// An external identity provider (OIDC): its public keys and the claims its tokens must carry.
+#[derive(Debug, Clone, Args)]
+pub struct OidcConfig {
+    /// JWKS file with the identity provider's public keys (RSA, P-256, P-384 or Ed25519).
+    #[arg(
+        long,
+        env = "TRESTLE_OIDC_JWKS_FILE",
+        conflicts_with = "oidc_public_key_file"
+    )]
+    pub oidc_jwks_file: Option<PathBuf>,
+    /// PEM file with the identity provider's one public key (RSA, P-256, P-384 or Ed25519).
+    #[arg(long, env = "TRESTLE_OIDC_PUBLIC_KEY_FILE")]
+    pub oidc_public_key_file: Option<PathBuf>,
+    /// `iss` required on identity-provider tokens (required with a key file).
+    #[arg(long, env = "TRESTLE_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+    /// `aud` required on identity-provider tokens (required with a key file).
+    #[arg(long, env = "TRESTLE_OIDC_AUDIENCE")]
+    pub oidc_audience: Option<String>,
+    /// Claim of identity-provider tokens holding the email of an existing Trestle user.
+    #[arg(long, env = "TRESTLE_OIDC_EMAIL_CLAIM", default_value = "email")]
+    pub oidc_email_claim: String,
 }
 
 /// Settings of `trestle serve`.
@@ -92,6 +128,9 @@ pub struct ServeConfig {
     /// Largest page a list may be asked for (`first`/`last`).
     #[arg(long, env = "TRESTLE_MAX_PAGE_SIZE", default_value_t = 100)]
     pub max_page_size: usize,
+    /// Load the demo program into an empty database and print demo sign-ins.
+    #[arg(long, env = "TRESTLE_DEMO")]
+    pub demo: bool,
     /// Seconds a request may run before it is cancelled.
     #[arg(long, env = "TRESTLE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,

@@ -26,6 +26,7 @@ pub struct TestDb {
 }
 
 enum Cleanup {
+    None,
     SqliteFile(PathBuf),
     Postgres { admin_url: String, name: String },
 }
@@ -44,6 +45,14 @@ impl TestDb {
                     cleanup: Cleanup::SqliteFile(path),
                 }
             }
+        }
+    }
+
+    /// Another handle on the database at `url`, removed by its first owner only.
+    pub fn existing(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            cleanup: Cleanup::None,
         }
     }
 
@@ -78,6 +87,7 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         match &self.cleanup {
+            Cleanup::None => {}
             Cleanup::SqliteFile(path) => {
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));

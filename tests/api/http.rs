@@ -261,3 +261,52 @@ async fn production_hides_graphiql_and_introspection() {
         .await;
     assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query");
 }
+
+#[tokio::test]
+async fn internal_failures_reach_the_client_as_a_code_and_a_request_id_only() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let tpm = app.member("Tpm").await;
+    let program = app.create_program(&tpm, "BROKEN", "Broken").await;
+    // Break the database under the server: the risks table disappears.
+    app.server
+        .domain
+        .db
+        .execute_unprepared("DROP TABLE risks")
+        .await
+        .expect("drop a table");
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(&tpm.token)
+        .json(&json!({ "query": "query($id: ID!) { program(id: $id) { name risks { totalCount } } }", "variables": { "id": program["id"] } }))
+        .send()
+        .await
+        .unwrap();
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), "INTERNAL_SERVER_ERROR", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["requestId"],
+        request_id.as_str()
+    );
+    let error = &body["errors"][0];
+    let text = format!("{} {}", error["message"], error["extensions"]).to_lowercase();
+    for leak in [
+        "risks",
+        "select",
+        "sqlite",
+        "postgres",
+        "no such table",
+        "relation",
+        "/src/",
+        ".rs",
+    ] {
+        assert!(!text.contains(leak), "the response leaks {leak:?}: {body}");
+    }
+    // The rest of the request still answers.
+    assert_eq!(body["data"]["program"]["name"], "Broken");
+}

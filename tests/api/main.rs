@@ -6,6 +6,7 @@ mod auth;
 mod authorization;
 mod decisions;
 mod dependencies;
+mod examples;
 mod helpers;
 mod http;
 mod members;

@@ -327,7 +327,10 @@ impl Domain {
             .group_by(audit_event::Column::EntityType)
             .group_by(audit_event::Column::Action);
         if let Some(latest) = &latest {
-            changes_query = changes_query.filter(audit_event::Column::At.gt(latest.created_at));
+            // Changes after the update, not the posting of the update itself.
+            changes_query = changes_query
+                .filter(audit_event::Column::At.gt(latest.created_at))
+                .filter(audit_event::Column::EntityId.ne(latest.id));
         }
         let mut changes: Vec<(String, String, usize)> = changes_query
             .into_tuple::<(String, String, i64)>()

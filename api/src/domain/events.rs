@@ -1,0 +1,637 @@
+//! Live change events: every committed history entry, fanned out to the
+//! subscribers of its program.
+//!
+//! [`audit::record`](super::audit::record) announces each entry inside its
+//! transaction; a tailer per server turns announcements of *committed* work
+//! into [`ChangeEvent`]s on an in-process broadcast channel, which
+//! [`Domain::program_events`] filters per subscriber.
+//!
+//! - PostgreSQL: the announcement is `pg_notify('trestle_events', <id>)`.
+//!   PostgreSQL delivers a notification only when its transaction commits, and
+//!   to every session listening on the database, so every replica hears every
+//!   change and rolled-back work is never heard. A lost listener connection is
+//!   re-established and the gap back-filled from `audit_events`.
+//! - SQLite (one process): the announcement wakes the tailer, which reads the
+//!   rows past the last `rowid` it saw. Writers are serialised (`BEGIN
+//!   IMMEDIATE`), so rowids grow in commit order and uncommitted rows are
+//!   invisible to it.
+//!
+//! The tailer reads through its own connection handle, outside the statement
+//! counter, so live events never disturb the N+1 measurements.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use entity::{audit_event, user};
+use futures::Stream;
+use sea_orm::sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, Order,
+    QueryFilter, QueryOrder, QuerySelect, SqlxPostgresConnector, SqlxSqliteConnector, Statement,
+    sea_query::Expr,
+};
+use serde_json::Value;
+use tokio::sync::{broadcast, watch};
+use uuid::Uuid;
+
+use super::{
+    Domain, batch,
+    authz::{self, Action},
+};
+use crate::auth::Viewer;
+use crate::error::{ApiError, ApiResult};
+
+/// The PostgreSQL notification channel carrying the ids of committed history entries.
+pub const CHANNEL: &str = "trestle_events";
+
+/// Events a slow subscriber may fall behind before its subscription ends.
+const BUS_CAPACITY: usize = 1024;
+/// Most history rows read in one go.
+const BATCH: u64 = 500;
+/// How often the SQLite tailer looks for writes it was not told about.
+const IDLE_POLL: Duration = Duration::from_secs(1);
+/// Longest wait, after a write signal, for its transaction to commit.
+const COMMIT_WAIT: Duration = Duration::from_millis(500);
+/// How far back a back-fill after a lost PostgreSQL listener reaches beyond
+/// the last sign of life: covers transactions open that long and clock skew
+/// between replicas.
+const BACKFILL_MARGIN: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+/// Ids remembered to drop duplicates between back-fills and notifications.
+const RECENT_IDS: usize = 4096;
+
+/// Signals writes on SQLite, where there is no `NOTIFY`. Process-wide because
+/// `audit::record` only sees a connection; a spurious wake costs one query.
+static LOCAL_WRITES: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::channel(0).0);
+
+/// What happened to the changed entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// It was created (or, for a program member, added).
+    Created,
+    /// Some of its fields changed.
+    Updated,
+    /// It was deleted (or, for a program member, removed).
+    Deleted,
+    /// The program was archived.
+    Archived,
+    /// The program was restored from the archive.
+    Unarchived,
+    /// The decision was taken (accepted, rejected or superseded).
+    Decided,
+    /// The status update was posted.
+    Posted,
+}
+
+impl ChangeKind {
+    /// The kind of a history `action` such as `workstream.create`; `changes`
+    /// tells an added program member (`member.set` of a new row) from a new role.
+    /// Actions this version does not know count as updates.
+    pub fn of(action: &str, changes: &Value) -> Self {
+        let verb = action.rsplit_once('.').map_or(action, |(_, verb)| verb);
+        match verb {
+            "create" => Self::Created,
+            "update" => Self::Updated,
+            "delete" | "remove" | "revoke" => Self::Deleted,
+            "archive" => Self::Archived,
+            "unarchive" => Self::Unarchived,
+            "decide" => Self::Decided,
+            "post" => Self::Posted,
+            // `audit::diff` lists `id` only when the row did not exist before.
+            "set" if changes.get("id").is_some_and(|id| id["before"].is_null()) => Self::Created,
+            _ => Self::Updated,
+        }
+    }
+}
+
+/// One committed change, as delivered to subscribers.
+#[derive(Debug, Clone)]
+pub struct ChangeEvent {
+    /// The history entry's id (`AuditEvent.id`).
+    pub id: Uuid,
+    /// The program it happened in, if any.
+    pub program_id: Option<Uuid>,
+    /// What happened, derived from `action`.
+    pub kind: ChangeKind,
+    /// The history action, e.g. `decision.decide`.
+    pub action: String,
+    /// The kind of entity changed, e.g. `Workstream`.
+    pub entity_type: String,
+    /// The entity changed.
+    pub entity_id: Uuid,
+    /// Who did it, if the account still exists.
+    pub actor: Option<user::Model>,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+}
+
+/// Announce history entry `event_id` to live subscribers once the caller's
+/// transaction commits; called by `audit::record` inside that transaction.
+pub async fn announce(db: &impl ConnectionTrait, event_id: Uuid) -> ApiResult<()> {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            db.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_notify($1, $2)",
+                [CHANNEL.into(), event_id.to_string().into()],
+            ))
+            .await?;
+        }
+        _ => {
+            LOCAL_WRITES.send_modify(|writes| *writes = writes.wrapping_add(1));
+        }
+    }
+    Ok(())
+}
+
+/// The in-process fan-out of committed changes, one per server.
+#[derive(Clone)]
+pub struct EventBus {
+    inner: Arc<BusInner>,
+}
+
+struct BusInner {
+    sender: broadcast::Sender<Arc<ChangeEvent>>,
+    /// Dropped with the last handle on the bus, which stops the tailer.
+    stop: watch::Sender<()>,
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventBus {
+    /// A bus with no tailer yet: nothing is delivered until [`Self::start`].
+    pub fn new() -> Self {
+        let (sender, _) = broadcast::channel(BUS_CAPACITY);
+        let (stop, _) = watch::channel(());
+        Self {
+            inner: Arc::new(BusInner { sender, stop }),
+        }
+    }
+
+    /// Receive every change committed from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<ChangeEvent>> {
+        self.inner.sender.subscribe()
+    }
+
+    /// Live subscriptions on this server.
+    pub fn subscriber_count(&self) -> usize {
+        self.inner.sender.receiver_count()
+    }
+
+    /// Start following the history of `db`. When this returns, every change
+    /// committed afterwards (by this server or any other) will be delivered.
+    /// The tailer stops when the last handle on the bus is dropped.
+    pub async fn start(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
+        let stop = self.inner.stop.subscribe();
+        match db.get_database_backend() {
+            DbBackend::Postgres => {
+                let pool = db.get_postgres_connection_pool().clone();
+                let publisher = Publisher {
+                    sender: self.inner.sender.clone(),
+                    reader: SqlxPostgresConnector::from_sqlx_postgres_pool(pool.clone()),
+                };
+                let tailer = PostgresTailer::start(&pool, publisher).await?;
+                tokio::spawn(tailer.run(stop));
+            }
+            DbBackend::Sqlite => {
+                let publisher = Publisher {
+                    sender: self.inner.sender.clone(),
+                    reader: SqlxSqliteConnector::from_sqlx_sqlite_pool(
+                        db.get_sqlite_connection_pool().clone(),
+                    ),
+                };
+                let tailer = SqliteTailer::start(publisher).await?;
+                tokio::spawn(tailer.run(stop));
+            }
+            other => {
+                tracing::warn!(
+                    backend = ?other,
+                    "live change events are not supported on this database"
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Loads committed history rows and broadcasts them.
+struct Publisher {
+    sender: broadcast::Sender<Arc<ChangeEvent>>,
+    /// The same pool as the domain's, without the statement counter.
+    reader: DatabaseConnection,
+}
+
+impl Publisher {
+    /// Broadcast the entries `ids`, in that order; those no longer stored are skipped.
+    async fn publish(&self, ids: &[Uuid]) -> ApiResult<()> {
+        if ids.is_empty() || self.sender.receiver_count() == 0 {
+            return Ok(());
+        }
+        let rows = batch::by_ids::<audit_event::Entity>(
+            &self.reader,
+            audit_event::Column::Id,
+            ids,
+            |row| row.id,
+        )
+        .await?;
+        let actor_ids: Vec<Uuid> = rows
+            .values()
+            .filter_map(|row| row.actor_id)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let actors: HashMap<Uuid, user::Model> =
+            batch::by_ids::<user::Entity>(&self.reader, user::Column::Id, &actor_ids, |u| u.id)
+                .await?;
+        for id in ids {
+            let Some(row) = rows.get(id) else { continue };
+            let event = ChangeEvent {
+                id: row.id,
+                program_id: row.program_id,
+                kind: ChangeKind::of(&row.action, &row.changes),
+                action: row.action.clone(),
+                entity_type: row.entity_type.clone(),
+                entity_id: row.entity_id,
+                actor: row.actor_id.and_then(|actor| actors.get(&actor).cloned()),
+                at: row.at,
+            };
+            // No receiver left is not an error: nobody is listening.
+            let _ = self.sender.send(Arc::new(event));
+        }
+        Ok(())
+    }
+}
+
+/// Follows `audit_events` by `rowid` on SQLite.
+struct SqliteTailer {
+    publisher: Publisher,
+    /// The highest rowid already published.
+    cursor: i64,
+}
+
+impl SqliteTailer {
+    async fn start(publisher: Publisher) -> Result<Self, DbErr> {
+        let cursor = max_rowid(&publisher.reader).await?;
+        Ok(Self { publisher, cursor })
+    }
+
+    async fn run(mut self, mut stop: watch::Receiver<()>) {
+        let mut writes = LOCAL_WRITES.subscribe();
+        loop {
+            let signalled = tokio::select! {
+                _ = stop.changed() => return,
+                changed = writes.changed() => changed.is_ok(),
+                _ = tokio::time::sleep(IDLE_POLL) => false,
+            };
+            // A signal comes from inside a transaction that usually commits
+            // within milliseconds: look again, backing off, until it shows.
+            let mut backoff = Duration::from_millis(1);
+            let mut waited = Duration::ZERO;
+            loop {
+                let found = match self.poll().await {
+                    Ok(found) => found,
+                    Err(error) => {
+                        tracing::warn!(error = ?error, "could not read new history rows");
+                        0
+                    }
+                };
+                if found > 0 || !signalled || waited >= COMMIT_WAIT {
+                    break;
+                }
+                tokio::time::sleep(backoff).await;
+                waited += backoff;
+                backoff = (backoff * 2).min(Duration::from_millis(100));
+            }
+        }
+    }
+
+    /// Publish the rows committed since the last poll; returns how many.
+    async fn poll(&mut self) -> ApiResult<usize> {
+        let max = max_rowid(&self.publisher.reader).await?;
+        if max < self.cursor {
+            // Only a VACUUM renumbers rowids; start over from the new end.
+            tracing::warn!("the history table was renumbered; following it from its new end");
+            self.cursor = max;
+            return Ok(0);
+        }
+        let mut published = 0;
+        while self.cursor < max {
+            let rows: Vec<(i64, Uuid)> = audit_event::Entity::find()
+                .select_only()
+                .column_as(Expr::cust("rowid"), "seq")
+                .column(audit_event::Column::Id)
+                .filter(Expr::cust_with_values("rowid > ?", [self.cursor]))
+                .filter(Expr::cust_with_values("rowid <= ?", [max]))
+                .order_by(Expr::cust("rowid"), Order::Asc)
+                .limit(BATCH)
+                .into_tuple()
+                .all(&self.publisher.reader)
+                .await?;
+            let Some(&(last, _)) = rows.last() else { break };
+            let ids: Vec<Uuid> = rows.into_iter().map(|(_, id)| id).collect();
+            self.publisher.publish(&ids).await?;
+            self.cursor = last;
+            published += ids.len();
+        }
+        Ok(published)
+    }
+}
+
+async fn max_rowid(db: &DatabaseConnection) -> Result<i64, DbErr> {
+    Ok(audit_event::Entity::find()
+        .select_only()
+        .column_as(Expr::cust("COALESCE(MAX(rowid), 0)"), "seq")
+        .into_tuple::<i64>()
+        .one(db)
+        .await?
+        .unwrap_or(0))
+}
+
+/// Follows `NOTIFY trestle_events` on PostgreSQL.
+struct PostgresTailer {
+    publisher: Publisher,
+    listener: PgListener,
+    recent: RecentIds,
+}
+
+impl PostgresTailer {
+    /// Listen on a dedicated connection (same settings as the pool), so the
+    /// listener neither takes a pooled connection nor waits for one.
+    async fn start(pool: &PgPool, publisher: Publisher) -> Result<Self, DbErr> {
+        let listen = async {
+            let listener_pool = PgPoolOptions::new()
+                .max_connections(1)
+                .min_connections(0)
+                .max_lifetime(None)
+                .idle_timeout(None)
+                .connect_with((*pool.connect_options()).clone())
+                .await?;
+            let mut listener = PgListener::connect_with(&listener_pool).await?;
+            listener.listen(CHANNEL).await?;
+            Ok::<_, sea_orm::sqlx::Error>(listener)
+        };
+        let listener = listen
+            .await
+            .map_err(|error| DbErr::Custom(format!("listen on {CHANNEL}: {error}")))?;
+        Ok(Self {
+            publisher,
+            listener,
+            recent: RecentIds::new(RECENT_IDS),
+        })
+    }
+
+    async fn run(mut self, mut stop: watch::Receiver<()>) {
+        // The last moment the listener was known to hear everything.
+        let mut alive_at = Utc::now();
+        // Set while notifications may have been missed, from `alive_at`.
+        let mut gap_since: Option<DateTime<Utc>> = None;
+        let mut retry = Duration::from_millis(100);
+        loop {
+            if let Some(since) = gap_since {
+                match self.backfill(since - BACKFILL_MARGIN).await {
+                    Ok(()) => {
+                        gap_since = None;
+                        retry = Duration::from_millis(100);
+                    }
+                    Err(error) => {
+                        tracing::warn!(error = ?error, "could not back-fill missed change events");
+                    }
+                }
+            }
+            let received = tokio::select! {
+                _ = stop.changed() => return,
+                received = self.listener.try_recv() => received,
+            };
+            match received {
+                Ok(Some(notification)) => {
+                    alive_at = Utc::now();
+                    let mut ids = Vec::new();
+                    let mut next = Some(notification);
+                    while let Some(notification) = next {
+                        match Uuid::parse_str(notification.payload()) {
+                            Ok(id) if self.recent.insert(id) => ids.push(id),
+                            Ok(_) => {}
+                            Err(_) => tracing::warn!(
+                                payload = notification.payload(),
+                                "ignoring a malformed change notification"
+                            ),
+                        }
+                        next = self.listener.next_buffered();
+                    }
+                    if let Err(error) = self.publisher.publish(&ids).await {
+                        tracing::warn!(error = ?error, "could not publish change events");
+                    }
+                }
+                // The connection dropped and has been re-established.
+                Ok(None) => {
+                    tracing::warn!("the change-event listener reconnected; back-filling");
+                    gap_since.get_or_insert(alive_at);
+                    alive_at = Utc::now();
+                }
+                Err(error) => {
+                    tracing::warn!(error = ?error, "the change-event listener failed; retrying");
+                    gap_since.get_or_insert(alive_at);
+                    tokio::select! {
+                        _ = stop.changed() => return,
+                        _ = tokio::time::sleep(retry) => {}
+                    }
+                    retry = (retry * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+    }
+
+    /// Publish entries recorded since `since` that were not published yet.
+    async fn backfill(&mut self, since: DateTime<Utc>) -> ApiResult<()> {
+        let ids: Vec<Uuid> = audit_event::Entity::find()
+            .select_only()
+            .column(audit_event::Column::Id)
+            .filter(audit_event::Column::At.gte(since))
+            .order_by_asc(audit_event::Column::At)
+            .order_by_asc(audit_event::Column::Id)
+            .limit(BATCH)
+            .into_tuple()
+            .all(&self.publisher.reader)
+            .await?;
+        let fresh: Vec<Uuid> = ids
+            .into_iter()
+            .filter(|id| self.recent.insert(*id))
+            .collect();
+        self.publisher.publish(&fresh).await
+    }
+}
+
+/// A bounded set of the most recently published ids.
+struct RecentIds {
+    order: VecDeque<Uuid>,
+    members: HashSet<Uuid>,
+    capacity: usize,
+}
+
+impl RecentIds {
+    fn new(capacity: usize) -> Self {
+        Self {
+            order: VecDeque::with_capacity(capacity),
+            members: HashSet::with_capacity(capacity),
+            capacity,
+        }
+    }
+
+    /// Remember `id`; false when it was already remembered.
+    fn insert(&mut self, id: Uuid) -> bool {
+        if !self.members.insert(id) {
+            return false;
+        }
+        self.order.push_back(id);
+        if self.order.len() > self.capacity
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.members.remove(&oldest);
+        }
+        true
+    }
+}
+
+/// One subscriber's view of the bus: its program's events while it may read them.
+struct ProgramWatch {
+    receiver: broadcast::Receiver<Arc<ChangeEvent>>,
+    domain: Domain,
+    viewer: Viewer,
+    program_id: Uuid,
+}
+
+impl ProgramWatch {
+    /// The next event to deliver; `None` ends the subscription.
+    async fn next(&mut self) -> Option<Arc<ChangeEvent>> {
+        loop {
+            let event = match self.receiver.recv().await {
+                Ok(event) => event,
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    // Skipping silently would leave the client with a wrong
+                    // picture; ending makes it resubscribe and refetch.
+                    tracing::warn!(
+                        missed,
+                        program_id = %self.program_id,
+                        "a subscriber fell behind; ending its subscription"
+                    );
+                    return None;
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            };
+            if event.program_id != Some(self.program_id) {
+                continue;
+            }
+            // Membership changes are the only events that can change what this
+            // viewer may read: check again before delivering one.
+            if event.entity_type == "ProgramMember"
+                && let Err(error) =
+                    authz::authorize(&self.domain.db, &self.viewer, self.program_id, Action::Read)
+                        .await
+            {
+                if let ApiError::Internal(cause) = &error {
+                    tracing::error!(cause = %cause, "could not re-check a subscriber's access");
+                }
+                return None;
+            }
+            return Some(event);
+        }
+    }
+}
+
+impl Domain {
+    /// Every change committed in `program_id` from now on, for a member or
+    /// ADMIN; others get `NOT_FOUND`, as for a program that does not exist.
+    /// The stream ends when the viewer loses access or falls too far behind.
+    pub async fn program_events(
+        &self,
+        viewer: &Viewer,
+        program_id: Uuid,
+    ) -> ApiResult<impl Stream<Item = Arc<ChangeEvent>> + Send + 'static> {
+        // Subscribe before checking, so nothing committed in between is lost.
+        let receiver = self.events.subscribe();
+        authz::authorize(&self.db, viewer, program_id, Action::Read).await?;
+        let watch = ProgramWatch {
+            receiver,
+            domain: self.clone(),
+            viewer: viewer.clone(),
+            program_id,
+        };
+        Ok(futures::stream::unfold(watch, |mut watch| async move {
+            watch.next().await.map(|event| (event, watch))
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn kinds_follow_the_action_verb() {
+        let none = json!({});
+        assert_eq!(
+            ChangeKind::of("workstream.create", &none),
+            ChangeKind::Created
+        );
+        assert_eq!(ChangeKind::of("risk.update", &none), ChangeKind::Updated);
+        assert_eq!(
+            ChangeKind::of("dependency.delete", &none),
+            ChangeKind::Deleted
+        );
+        assert_eq!(ChangeKind::of("member.remove", &none), ChangeKind::Deleted);
+        assert_eq!(
+            ChangeKind::of("program.archive", &none),
+            ChangeKind::Archived
+        );
+        assert_eq!(
+            ChangeKind::of("program.unarchive", &none),
+            ChangeKind::Unarchived
+        );
+        assert_eq!(
+            ChangeKind::of("decision.decide", &none),
+            ChangeKind::Decided
+        );
+        assert_eq!(
+            ChangeKind::of("statusUpdate.post", &none),
+            ChangeKind::Posted
+        );
+        assert_eq!(ChangeKind::of("risk.escalate", &none), ChangeKind::Updated);
+    }
+
+    #[test]
+    fn a_member_set_is_an_addition_only_for_a_new_row() {
+        let added = json!({ "id": { "before": null, "after": "0190…" }, "role": { "before": null, "after": "VIEWER" } });
+        let changed = json!({ "role": { "before": "VIEWER", "after": "EDITOR" } });
+        assert_eq!(ChangeKind::of("member.set", &added), ChangeKind::Created);
+        assert_eq!(ChangeKind::of("member.set", &changed), ChangeKind::Updated);
+    }
+
+    #[test]
+    fn recent_ids_forget_the_oldest_beyond_capacity() {
+        let mut recent = RecentIds::new(2);
+        let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        assert!(recent.insert(a));
+        assert!(!recent.insert(a));
+        assert!(recent.insert(b));
+        assert!(recent.insert(c));
+        assert!(recent.insert(a), "the oldest id was forgotten");
+        assert!(!recent.insert(c));
+    }
+
+    #[tokio::test]
+    async fn a_bus_counts_its_subscribers() {
+        let bus = EventBus::new();
+        assert_eq!(bus.subscriber_count(), 0);
+        let receiver = bus.subscribe();
+        assert_eq!(bus.subscriber_count(), 1);
+        drop(receiver);
+        assert_eq!(bus.subscriber_count(), 0);
+    }
+}

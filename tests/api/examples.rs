@@ -1,0 +1,155 @@
+//! The demo program and every `.graphql` example of the repository, run
+//! against a live server so the README's queries cannot rot.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestDb, TestUser, spawn_app_on};
+
+async fn demo_owner(app: &TestApp) -> TestUser {
+    let owner = app
+        .server
+        .demo_sign_ins
+        .iter()
+        .find(|s| s.role == "OWNER")
+        .expect("the demo printed an owner sign-in");
+    let body = app.login(&owner.email, &owner.password).await;
+    TestUser {
+        id: body["data"]["login"]["user"]["id"]
+            .as_str()
+            .expect("owner id")
+            .to_owned(),
+        token: body["data"]["login"]["token"]
+            .as_str()
+            .expect("token")
+            .to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn the_demo_loads_a_realistic_program_once() {
+    let db = TestDb::new().await;
+    let url = db.url.clone();
+    let app = spawn_app_on(db, &["--demo"]).await;
+    assert_eq!(app.server.demo_sign_ins.len(), 3);
+    let roles: Vec<&str> = app.server.demo_sign_ins.iter().map(|s| s.role).collect();
+    assert_eq!(roles, ["OWNER", "EDITOR", "VIEWER"]);
+    let owner = demo_owner(&app).await;
+    let body = app
+        .as_user(
+            &owner,
+            "{ program(key: \"PAY\") {
+                workstreams { totalCount }
+                dependencies { totalCount }
+                decisions { totalCount nodes { status supersededBy { title } } }
+                risks { totalCount }
+                statusUpdates { totalCount }
+                members { role }
+                overdueDependencies { id }
+                atRiskDependencies { id }
+                unscheduledWorkstreams { name }
+                criticalPath { workstreams { name } }
+            } }",
+            json!({}),
+        )
+        .await;
+    let p = &body["data"]["program"];
+    assert_eq!(p["workstreams"]["totalCount"], 13, "{body}");
+    assert_eq!(p["dependencies"]["totalCount"], 15);
+    assert_eq!(p["decisions"]["totalCount"], 8);
+    let superseded = p["decisions"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["status"] == "SUPERSEDED")
+        .count();
+    assert_eq!(superseded, 1);
+    assert_eq!(p["risks"]["totalCount"], 10);
+    assert_eq!(p["statusUpdates"]["totalCount"], 2);
+    assert_eq!(p["members"].as_array().unwrap().len(), 3);
+    assert!(!p["overdueDependencies"].as_array().unwrap().is_empty());
+    assert!(!p["atRiskDependencies"].as_array().unwrap().is_empty());
+    assert_eq!(p["unscheduledWorkstreams"].as_array().unwrap().len(), 1);
+    assert!(p["criticalPath"]["workstreams"].as_array().unwrap().len() >= 3);
+
+    // A second start on the same database leaves the data alone.
+    let programs = app.count_rows("programs").await;
+    let again = spawn_app_on(TestDb::existing(&url), &["--demo"]).await;
+    assert!(again.server.demo_sign_ins.is_empty());
+    assert_eq!(again.count_rows("programs").await, programs);
+}
+
+#[tokio::test]
+async fn every_graphql_example_runs_without_errors_on_the_demo() {
+    let app = spawn_app_on(TestDb::new().await, &["--demo"]).await;
+    let owner = demo_owner(&app).await;
+    let critical = app
+        .as_user(
+            &owner,
+            "{ program(key: \"PAY\") { criticalPath { workstreams { id } } } }",
+            json!({}),
+        )
+        .await;
+    let workstream_id = critical["data"]["program"]["criticalPath"]["workstreams"][0]["id"].clone();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
+    let mut ran = 0;
+    for entry in std::fs::read_dir(dir).expect("examples/ exists") {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("graphql") {
+            continue;
+        }
+        let document = std::fs::read_to_string(&path).unwrap();
+        let mut variables = json!({});
+        if document.contains("$workstreamId") {
+            variables["workstreamId"] = workstream_id.clone();
+        }
+        let body = app.as_user(&owner, &document, variables).await;
+        assert!(body["errors"].is_null(), "{}: {body}", path.display());
+        assert!(
+            body["data"]
+                .as_object()
+                .is_some_and(|d| d.values().all(|v| !v.is_null())),
+            "{}: {body}",
+            path.display()
+        );
+        ran += 1;
+    }
+    assert!(ran >= 8, "only {ran} examples found");
+}
+
+#[tokio::test]
+async fn the_demo_brief_reads_in_both_languages() {
+    let app = spawn_app_on(TestDb::new().await, &["--demo"]).await;
+    let owner = demo_owner(&app).await;
+    let body = app
+        .as_user(
+            &owner,
+            "{ program(key: \"PAY\") { en: brief(locale: EN) ko: brief(locale: KO) } }",
+            json!({}),
+        )
+        .await;
+    let en = body["data"]["program"]["en"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"));
+    let ko = body["data"]["program"]["ko"].as_str().unwrap();
+    for section in [
+        "## Critical path",
+        "## Overdue dependencies",
+        "## Top risks",
+        "## Decisions waiting",
+        "## Since the last status update",
+    ] {
+        assert!(en.contains(section), "{section}\n{en}");
+    }
+    assert!(en.contains("Vault"), "{en}");
+    for section in [
+        "## 핵심 경로",
+        "## 기한이 지난 의존 관계",
+        "## 주요 리스크",
+        "## 결정 대기 중인 사안",
+        "## 지난 상태 보고",
+    ] {
+        assert!(ko.contains(section), "{section}\n{ko}");
+    }
+    assert!(ko.contains("워크스트림 1건 변경"), "{ko}");
+    let _: Value = body;
+}
