@@ -1,6 +1,6 @@
 //! Start-up: open and migrate the database, prepare keys and admins, serve.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use entity::setting;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait, sea_query::OnConflict};
@@ -91,12 +91,7 @@ pub async fn open(
     let db = db::connect(database, statements).await?;
     db::migrate(&db).await?;
     let secret = jwt_secret(&db, jwt).await?;
-    let keys = JwtKeys::new(
-        &secret,
-        &jwt.jwt_issuer,
-        &jwt.jwt_audience,
-        chrono::Duration::minutes(jwt.jwt_ttl_minutes.into()),
-    );
+    let keys = JwtKeys::from_config(&secret, jwt).map_err(|e| StartError::Config(e.to_string()))?;
     Ok(Domain::new(db, keys, limits))
 }
 
@@ -144,6 +139,8 @@ pub async fn start(
         &statements,
     )
     .await?;
+    // Follow committed changes before serving, so no subscriber misses one.
+    domain.events.start(&domain.db).await?;
 
     let bootstrap = match (
         &config.bootstrap_admin_email,
@@ -171,8 +168,14 @@ pub async fn start(
         }
     }
 
+    let cost = Arc::new(
+        http::cost::CostPolicy::from_config(&config)
+            .await
+            .map_err(StartError::Config)?,
+    );
     let mut schema = schema_builder()
         .data(domain.clone())
+        .extension(http::cost::CostGuard(cost.clone()))
         .limit_depth(config.max_query_depth)
         .limit_recursive_depth(64);
     if !config.introspection_enabled() {
@@ -196,7 +199,9 @@ pub async fn start(
             None => tracing::info!("the database already holds programs: the demo was not loaded"),
         }
     }
+    let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let state = AppState {
+        draining: draining.clone(),
         schema: schema.clone(),
         domain: domain.clone(),
         limits: HttpLimits {
@@ -205,6 +210,12 @@ pub async fn start(
             max_document_nesting: config.max_document_nesting,
             graphiql: config.graphiql_enabled(),
         },
+        cost,
+        rate_limits: Arc::new(http::rate_limit::RateLimits::from_config(&config)),
+        metrics: Arc::new(
+            http::metrics::Metrics::new(statements.clone(), config.metrics_token.clone())
+                .map_err(|error| StartError::Config(error.to_string()))?,
+        ),
     };
     let router = http::router(
         state,
@@ -214,9 +225,16 @@ pub async fn start(
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = oneshot::channel::<()>();
+    let drain = Duration::from_millis(config.shutdown_drain_ms);
     let shutdown = async move {
         tokio::select! {
-            _ = stop => {},
+            _ = stop => {
+                // Keep serving, and accepting, while `/readyz` says 503 so that
+                // load balancers stop routing here before the listener closes;
+                // connections already queued are then served, not reset.
+                draining.store(true, std::sync::atomic::Ordering::SeqCst);
+                tokio::time::sleep(drain).await;
+            },
             _ = rx => {},
         }
     };

@@ -131,9 +131,52 @@ pub struct ServeConfig {
     /// Load the demo program into an empty database and print demo sign-ins.
     #[arg(long, env = "TRESTLE_DEMO")]
     pub demo: bool,
+    /// After SIGTERM, milliseconds to keep serving while `/readyz` reports 503, before closing the listener.
+    #[arg(long, env = "TRESTLE_SHUTDOWN_DRAIN_MS", default_value_t = 1000)]
+    pub shutdown_drain_ms: u64,
     /// Seconds a request may run before it is cancelled.
     #[arg(long, env = "TRESTLE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+    /// Highest estimated query cost: fields selected, lists multiplied by their page.
+    #[arg(
+        long,
+        env = "TRESTLE_MAX_QUERY_COMPLEXITY",
+        default_value_t = 25_000_000
+    )]
+    pub max_query_complexity: u64,
+    /// Most aliased fields in a document (counted after fragment expansion).
+    #[arg(long, env = "TRESTLE_MAX_ALIASES", default_value_t = 50)]
+    pub max_aliases: u64,
+    /// Most fields at the root of an operation.
+    #[arg(long, env = "TRESTLE_MAX_ROOT_FIELDS", default_value_t = 30)]
+    pub max_root_fields: u64,
+    /// Most directives in a document (counted after fragment expansion).
+    #[arg(long, env = "TRESTLE_MAX_DIRECTIVES", default_value_t = 50)]
+    pub max_directives: u64,
+    /// Most fragment spreads in a document (counted after expansion).
+    #[arg(long, env = "TRESTLE_MAX_FRAGMENTS", default_value_t = 200)]
+    pub max_fragments: u64,
+    /// Items the cost assumes for a list field without `first`/`last`.
+    #[arg(long, env = "TRESTLE_ASSUMED_LIST_SIZE", default_value_t = 20)]
+    pub assumed_list_size: u64,
+    /// Query-cost points per principal per minute (0 = off); kept in memory per replica.
+    #[arg(long, env = "TRESTLE_RATE_LIMIT_PER_MINUTE", default_value_t = 20_000)]
+    pub rate_limit_per_minute: u64,
+    /// Extra points each mutation field costs against the rate limit.
+    #[arg(long, env = "TRESTLE_RATE_LIMIT_MUTATION_COST", default_value_t = 10)]
+    pub rate_limit_mutation_cost: u64,
+    /// Failed sign-ins allowed per account and per client address in the window (0 = off).
+    #[arg(long, env = "TRESTLE_SIGN_IN_MAX_FAILURES", default_value_t = 10)]
+    pub sign_in_max_failures: u32,
+    /// Length of the failed sign-in window in seconds.
+    #[arg(long, env = "TRESTLE_SIGN_IN_WINDOW_SECS", default_value_t = 900)]
+    pub sign_in_window_secs: u64,
+    /// Take the client address from the last `X-Forwarded-For` entry (only behind a proxy that sets it).
+    #[arg(long, env = "TRESTLE_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+    /// Bearer token required on `GET /metrics` (unset: open).
+    #[arg(long, env = "TRESTLE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<SecretString>,
 }
 
 impl ServeConfig {

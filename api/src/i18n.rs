@@ -158,6 +158,46 @@ pub enum Message {
     DecisionNotAccepted,
     /// The decision is already superseded or has a pending replacement.
     DecisionAlreadySuperseded,
+    /// The document nests fields deeper than allowed.
+    QueryTooDeep {
+        /// The document's depth.
+        depth: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The document has too many aliases.
+    TooManyAliases {
+        /// How many it has.
+        count: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The operation selects too many root fields.
+    TooManyRootFields {
+        /// How many it selects.
+        count: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The document uses too many directives.
+    TooManyDirectives {
+        /// How many it uses.
+        count: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The document spreads too many fragments.
+    TooManyFragments {
+        /// How many it spreads.
+        count: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// Too many failed sign-ins for this account or address.
+    TooManySignInFailures {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
 }
 
 impl Message {
@@ -368,6 +408,48 @@ impl Message {
                 "This decision is already superseded or has a pending replacement.",
                 "이 결정은 이미 대체되었거나 대체 제안이 진행 중입니다.",
             ),
+            Self::QueryTooDeep { depth, limit } => {
+                if ko {
+                    format!("쿼리가 너무 깊게 중첩되어 있습니다 (깊이 {depth}, 한도 {limit}).")
+                } else {
+                    format!("The query nests too deeply (depth {depth}, limit {limit}).")
+                }
+            }
+            Self::TooManyAliases { count, limit } => {
+                if ko {
+                    format!("별칭이 너무 많습니다 ({count}개, 한도 {limit}개).")
+                } else {
+                    format!("The query uses too many aliases ({count}, limit {limit}).")
+                }
+            }
+            Self::TooManyRootFields { count, limit } => {
+                if ko {
+                    format!("최상위 필드가 너무 많습니다 ({count}개, 한도 {limit}개).")
+                } else {
+                    format!("The operation selects too many root fields ({count}, limit {limit}).")
+                }
+            }
+            Self::TooManyDirectives { count, limit } => {
+                if ko {
+                    format!("지시어가 너무 많습니다 ({count}개, 한도 {limit}개).")
+                } else {
+                    format!("The query uses too many directives ({count}, limit {limit}).")
+                }
+            }
+            Self::TooManyFragments { count, limit } => {
+                if ko {
+                    format!("프래그먼트 사용이 너무 많습니다 ({count}회, 한도 {limit}회).")
+                } else {
+                    format!("The query spreads too many fragments ({count}, limit {limit}).")
+                }
+            }
+            Self::TooManySignInFailures { retry_after } => {
+                if ko {
+                    format!("로그인 실패가 너무 많습니다. {retry_after}초 후에 다시 시도해 주세요.")
+                } else {
+                    format!("Too many failed sign-ins; retry in {retry_after} seconds.")
+                }
+            }
         }
     }
 }

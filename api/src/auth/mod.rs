@@ -1,9 +1,11 @@
-//! Authentication: passwords, JWTs, API tokens and the per-request viewer.
+//! Authentication: passwords, JWTs, an external identity provider, API tokens
+//! and the per-request viewer.
 
 pub mod api_token;
+pub mod idp;
 pub mod jwt;
 pub mod password;
 pub mod viewer;
 
-pub use jwt::JwtKeys;
+pub use jwt::{JwtKeys, Principal};
 pub use viewer::{AuthUser, Viewer};

@@ -49,8 +49,8 @@ impl Domain {
         }
         .insert(&txn)
         .await?;
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(user.id),
                 program_id: None,
@@ -61,7 +61,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(CreatedToken {
             secret: minted.secret,
             token,
@@ -83,8 +82,8 @@ impl Domain {
         let mut active: api_token::ActiveModel = token.clone().into();
         active.revoked_at = Set(Some(super::now()));
         let revoked = active.update(&txn).await?;
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(user.id),
                 program_id: None,
@@ -95,7 +94,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(revoked)
     }
 

@@ -26,10 +26,12 @@ pub struct Event<'a> {
     pub changes: Value,
 }
 
-/// Write `event` inside the caller's transaction.
+/// Write `event` inside the caller's transaction; live subscribers hear of it
+/// once that transaction commits (see [`super::events`]).
 pub async fn record(db: &impl ConnectionTrait, event: Event<'_>) -> ApiResult<()> {
+    let id = Uuid::now_v7();
     audit_event::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         program_id: Set(event.program_id),
         actor_id: Set(event.actor),
         action: Set(event.action.to_owned()),
@@ -40,6 +42,14 @@ pub async fn record(db: &impl ConnectionTrait, event: Event<'_>) -> ApiResult<()
     }
     .insert(db)
     .await?;
+    super::events::announce(db, id).await
+}
+
+/// Record the mutation's one history event and commit its transaction: the
+/// last step of every mutation, so no mutation commits without its event.
+pub async fn commit(txn: sea_orm::DatabaseTransaction, event: Event<'_>) -> ApiResult<()> {
+    record(&txn, event).await?;
+    txn.commit().await?;
     Ok(())
 }
 

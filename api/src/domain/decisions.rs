@@ -332,8 +332,8 @@ impl Domain {
                 audit::diff(Some(&old), Some(&after)),
             );
         }
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(user.id),
                 program_id: Some(created.program_id),
@@ -344,7 +344,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok((created, options))
     }
 
@@ -359,9 +358,7 @@ impl Domain {
         let user = viewer.require_user()?;
         let title = changes
             .title
-            .required("input.title")?
-            .map(|t| validate::name("input.title", &t))
-            .transpose()?;
+            .required_with("input.title", |field, t| validate::name(field, &t))?;
         let context = changes
             .context
             .try_map(|c| validate::long_text("input.context", &c))?;
@@ -403,8 +400,8 @@ impl Domain {
             }
             None => options_before.clone(),
         };
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(user.id),
                 program_id: Some(after.program_id),
@@ -418,7 +415,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(after)
     }
 
@@ -489,8 +485,8 @@ impl Domain {
                 superseded.push(old_after);
             }
         }
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(user.id),
                 program_id: Some(after.program_id),
@@ -501,7 +497,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok((after, superseded))
     }
 

@@ -218,8 +218,8 @@ impl Domain {
             ApiError::Conflict(_) => ApiError::Conflict(Message::DependencyExists),
             other => other,
         })?;
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(user.id),
                 program_id: Some(created.program_id),
@@ -230,7 +230,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(created)
     }
 
@@ -272,8 +271,8 @@ impl Domain {
             active.committed_by_id = Set(changes.committed_by_id.apply(before.committed_by_id));
         }
         let after = versioned::save::<dependency::Entity>(&txn, id, before.version, active).await?;
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(user.id),
                 program_id: Some(after.program_id),
@@ -284,7 +283,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(after)
     }
 
@@ -302,8 +300,8 @@ impl Domain {
         authorize_change(&txn, viewer, &before).await?;
         check_expected(before.version, expected_version)?;
         workstreams::delete_versioned::<dependency::Entity>(&txn, id, before.version).await?;
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(user.id),
                 program_id: Some(before.program_id),
@@ -314,7 +312,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(before)
     }
 

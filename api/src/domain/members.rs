@@ -86,8 +86,8 @@ impl Domain {
                 (created, changes)
             }
         };
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(actor.id),
                 program_id: Some(program_id),
@@ -98,7 +98,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(member)
     }
 
@@ -128,8 +127,8 @@ impl Domain {
             ensure_another_owner(&txn, program_id, user_id, "input.userId").await?;
         }
         member.clone().delete(&txn).await?;
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(actor.id),
                 program_id: Some(program_id),
@@ -140,7 +139,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(member)
     }
 

@@ -134,8 +134,8 @@ impl Domain {
         }
         .insert(&txn)
         .await?;
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(user.id),
                 program_id: Some(parent.program_id),
@@ -146,7 +146,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(created)
     }
 
@@ -161,9 +160,7 @@ impl Domain {
         let user = viewer.require_user()?;
         let name = changes
             .name
-            .required("input.name")?
-            .map(|n| validate::name("input.name", &n))
-            .transpose()?;
+            .required_with("input.name", |field, n| validate::name(field, &n))?;
         let description = changes
             .description
             .try_map(|d| validate::long_text("input.description", &d))?;
@@ -187,8 +184,8 @@ impl Domain {
             active.completed_at = Set(changes.completed_at.map(to_micros).apply(None));
         }
         let after = versioned::save::<milestone::Entity>(&txn, id, before.version, active).await?;
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(user.id),
                 program_id: Some(parent.program_id),
@@ -199,7 +196,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(after)
     }
 
@@ -217,8 +213,8 @@ impl Domain {
         authz::authorize(&txn, viewer, parent.program_id, Action::Edit).await?;
         check_expected(before.version, expected_version)?;
         workstreams::delete_versioned::<milestone::Entity>(&txn, id, before.version).await?;
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(user.id),
                 program_id: Some(parent.program_id),
@@ -229,7 +225,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(before)
     }
 

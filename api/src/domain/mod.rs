@@ -9,6 +9,7 @@ pub mod authz;
 pub mod batch;
 pub mod decisions;
 pub mod dependencies;
+pub mod events;
 pub mod members;
 pub mod milestones;
 pub mod pagination;
@@ -51,6 +52,8 @@ pub struct Domain {
     pub jwt: Arc<JwtKeys>,
     /// Configured limits.
     pub limits: Limits,
+    /// Live change events of committed work.
+    pub events: events::EventBus,
 }
 
 impl Domain {
@@ -60,6 +63,7 @@ impl Domain {
             db,
             jwt: Arc::new(jwt),
             limits,
+            events: events::EventBus::new(),
         }
     }
 }

@@ -45,6 +45,18 @@ impl<T> Patch<T> {
         !matches!(self, Self::Keep)
     }
 
+    /// For a required field: like [`Patch::required`], then `check` validates
+    /// the new value (it receives the field name for its errors).
+    pub fn required_with<U>(
+        self,
+        field: &str,
+        check: impl FnOnce(&str, T) -> crate::error::ApiResult<U>,
+    ) -> crate::error::ApiResult<Option<U>> {
+        self.required(field)?
+            .map(|value| check(field, value))
+            .transpose()
+    }
+
     /// For a required field: `Clear` is refused with `BAD_USER_INPUT` at `field`;
     /// returns the new value if one was given.
     pub fn required(self, field: &str) -> crate::error::ApiResult<Option<T>> {

@@ -190,8 +190,8 @@ impl Domain {
         }
         .insert(&txn)
         .await?;
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(user.id),
                 program_id: Some(created.id),
@@ -202,7 +202,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(created)
     }
 
@@ -217,14 +216,10 @@ impl Domain {
         let user = viewer.require_user()?;
         let key = changes
             .key
-            .required("input.key")?
-            .map(|k| validate::program_key("input.key", &k))
-            .transpose()?;
+            .required_with("input.key", |field, k| validate::program_key(field, &k))?;
         let name = changes
             .name
-            .required("input.name")?
-            .map(|n| validate::name("input.name", &n))
-            .transpose()?;
+            .required_with("input.name", |field, n| validate::name(field, &n))?;
         let status = changes.status.required("input.status")?;
         let description = changes
             .description
@@ -281,8 +276,8 @@ impl Domain {
             active.budget_currency = Set(budget.map(|b| b.currency));
         }
         let after = versioned::save::<program::Entity>(&txn, id, before.version, active).await?;
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(user.id),
                 program_id: Some(id),
@@ -293,7 +288,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(after)
     }
 
@@ -320,8 +314,8 @@ impl Domain {
             (false, _) => None,
         });
         let after = versioned::save::<program::Entity>(&txn, id, before.version, active).await?;
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(user.id),
                 program_id: Some(id),
@@ -336,7 +330,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(after)
     }
 

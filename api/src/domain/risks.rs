@@ -212,8 +212,8 @@ impl Domain {
         }
         .insert(&txn)
         .await?;
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(user.id),
                 program_id: Some(created.program_id),
@@ -224,7 +224,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(created)
     }
 
@@ -239,9 +238,7 @@ impl Domain {
         let user = viewer.require_user()?;
         let title = changes
             .title
-            .required("input.title")?
-            .map(|t| validate::name("input.title", &t))
-            .transpose()?;
+            .required_with("input.title", |field, t| validate::name(field, &t))?;
         let likelihood = changes
             .likelihood
             .required("input.likelihood")?
@@ -301,8 +298,8 @@ impl Domain {
             active.dependency_id = Set(changes.dependency_id.apply(before.dependency_id));
         }
         let after = versioned::save::<risk::Entity>(&txn, id, before.version, active).await?;
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(user.id),
                 program_id: Some(after.program_id),
@@ -313,7 +310,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(after)
     }
 
@@ -336,8 +332,8 @@ impl Domain {
         if deleted.rows_affected != 1 {
             return Err(ApiError::Conflict(Message::StaleVersion));
         }
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(user.id),
                 program_id: Some(before.program_id),
@@ -348,7 +344,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(id)
     }
 

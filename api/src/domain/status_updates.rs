@@ -71,8 +71,8 @@ impl Domain {
         active.health = Set(input.health);
         let after =
             versioned::save::<program::Entity>(&txn, before.id, before.version, active).await?;
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(user.id),
                 program_id: Some(input.program_id),
@@ -89,7 +89,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok((posted, after))
     }
 

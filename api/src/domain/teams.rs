@@ -106,8 +106,8 @@ impl Domain {
         .insert(&txn)
         .await
         .map_err(name_clash)?;
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(user.id),
                 program_id: None,
@@ -118,7 +118,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(created)
     }
 
@@ -133,9 +132,7 @@ impl Domain {
         let user = viewer.require_user()?;
         let name = changes
             .name
-            .required("input.name")?
-            .map(|n| validate::name("input.name", &n))
-            .transpose()?;
+            .required_with("input.name", |field, n| validate::name(field, &n))?;
         let description = changes
             .description
             .try_map(|d| validate::long_text("input.description", &d))?;
@@ -169,8 +166,8 @@ impl Domain {
                 }
                 other => other,
             })?;
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(user.id),
                 program_id: None,
@@ -181,7 +178,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(after)
     }
 

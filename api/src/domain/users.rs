@@ -17,7 +17,7 @@ use super::{
     pagination::{self, Direction, Ordering, Page, PageArgs},
     validate,
 };
-use crate::auth::{AuthUser, Viewer, api_token as tokens, password};
+use crate::auth::{AuthUser, Principal, Viewer, api_token as tokens, password};
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::Message;
 
@@ -91,7 +91,17 @@ impl Domain {
             }
             token.user_id
         } else {
-            self.jwt.verify(credential)?
+            match self.jwt.verify(credential)? {
+                Principal::User(id) => id,
+                // An identity-provider token names an existing user by email;
+                // none is created.
+                Principal::Email(email) => {
+                    return find_by_email(&self.db, &email)
+                        .await?
+                        .map(|user| auth_user(&user))
+                        .ok_or_else(invalid);
+                }
+            }
         };
         let user = user::Entity::find_by_id(user_id)
             .one(&self.db)
@@ -171,8 +181,8 @@ impl Domain {
             ApiError::Conflict(_) => ApiError::Conflict(Message::EmailTaken),
             other => other,
         })?;
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor,
                 program_id: None,
@@ -183,7 +193,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(created)
     }
 

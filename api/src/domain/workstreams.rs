@@ -250,8 +250,8 @@ impl Domain {
         }
         .insert(&txn)
         .await?;
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(user.id),
                 program_id: Some(created.program_id),
@@ -262,7 +262,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(created)
     }
 
@@ -277,9 +276,7 @@ impl Domain {
         let user = viewer.require_user()?;
         let name = changes
             .name
-            .required("input.name")?
-            .map(|n| validate::name("input.name", &n))
-            .transpose()?;
+            .required_with("input.name", |field, n| validate::name(field, &n))?;
         let description = changes
             .description
             .try_map(|d| validate::long_text("input.description", &d))?;
@@ -331,8 +328,8 @@ impl Domain {
             active.progress = Set(progress);
         }
         let after = versioned::save::<workstream::Entity>(&txn, id, before.version, active).await?;
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(user.id),
                 program_id: Some(after.program_id),
@@ -343,7 +340,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(after)
     }
 
@@ -361,8 +357,8 @@ impl Domain {
         authz::authorize(&txn, viewer, before.program_id, Action::Edit).await?;
         check_expected(before.version, expected_version)?;
         delete_versioned::<workstream::Entity>(&txn, id, before.version).await?;
-        audit::record(
-            &txn,
+        audit::commit(
+            txn,
             audit::Event {
                 actor: Some(user.id),
                 program_id: Some(before.program_id),
@@ -373,7 +369,6 @@ impl Domain {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(before)
     }
 

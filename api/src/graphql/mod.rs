@@ -6,6 +6,7 @@ pub mod mutation;
 pub mod query;
 pub mod scalars;
 pub mod schema;
+pub mod subscription;
 pub mod types;
 
 pub use context::RequestContext;

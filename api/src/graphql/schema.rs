@@ -1,16 +1,20 @@
 //! The schema, built without runtime data so `serve`, `export-schema` and
 //! the drift test all see the same thing.
 
-use async_graphql::{EmptySubscription, SDLExportOptions, Schema, SchemaBuilder};
+use async_graphql::{SDLExportOptions, Schema, SchemaBuilder};
 
-use super::{mutation::Mutation, query::Query};
+use super::{mutation::Mutation, query::Query, subscription::Subscription};
 
 /// The executable schema type.
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema with no data attached.
-pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
 }
 
 /// The SDL, fields and enum items sorted so diffs stay small.

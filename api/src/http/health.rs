@@ -9,8 +9,11 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: the database answers.
+/// Readiness: not shutting down, and the database answers.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+    }
     match state.domain.db.ping().await {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(error) => {

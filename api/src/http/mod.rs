@@ -1,8 +1,12 @@
 //! HTTP: the router, middleware and the server's lifecycle.
 
+pub mod cost;
 mod graphql;
 pub mod guard;
 mod health;
+pub mod metrics;
+pub mod rate_limit;
+mod ws;
 
 use std::{net::SocketAddr, time::Duration};
 
@@ -33,12 +37,20 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Everything a handler needs.
 #[derive(Clone)]
 pub struct AppState {
+    /// Set once shutdown has begun: `/readyz` answers 503 while requests drain.
+    pub draining: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// The executable schema.
     pub schema: AppSchema,
     /// The domain services.
     pub domain: Domain,
     /// HTTP-level limits.
     pub limits: HttpLimits,
+    /// The query-cost limits and the schema's types they are measured on.
+    pub cost: std::sync::Arc<cost::CostPolicy>,
+    /// The per-principal budget and the failed sign-in limit (in memory, per replica).
+    pub rate_limits: std::sync::Arc<rate_limit::RateLimits>,
+    /// This server's metrics registry.
+    pub metrics: std::sync::Arc<metrics::Metrics>,
 }
 
 /// A GraphQL-shaped error body with an HTTP status, for refusals before execution.
@@ -82,7 +94,14 @@ fn cors(origins: &[String]) -> CorsLayer {
             header::ACCEPT,
             header::ACCEPT_LANGUAGE,
         ])
-        .expose_headers([REQUEST_ID])
+        .expose_headers([
+            REQUEST_ID,
+            header::RETRY_AFTER,
+            HeaderName::from_static("x-ratelimit-limit"),
+            HeaderName::from_static("x-ratelimit-remaining"),
+            HeaderName::from_static("x-ratelimit-used"),
+            HeaderName::from_static("x-ratelimit-reset"),
+        ])
         .max_age(Duration::from_secs(600))
 }
 
@@ -109,8 +128,10 @@ pub fn router(state: AppState, cors_origins: &[String], request_timeout: Duratio
             "/graphql",
             get(graphql::get_graphql).post(graphql::post_graphql),
         )
+        .route("/graphql/ws", get(ws::graphql_ws))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
         .with_state(state)
         .layer(middleware)
 }

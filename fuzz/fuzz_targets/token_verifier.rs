@@ -1,0 +1,9 @@
+//! The bearer-token verifier on arbitrary credentials.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+#[path = "../harness.rs"]
+mod harness;
+
+fuzz_target!(|data: &[u8]| harness::token(data));

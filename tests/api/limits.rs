@@ -1,0 +1,549 @@
+//! Production limits: query cost before execution, the per-principal
+//! budget with its headers, and failed sign-ins.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, error_code, spawn_app, spawn_app_with};
+
+/// `getIntrospectionQuery()` of graphql-js with its default options, as
+/// GraphiQL and code generators send it.
+const INTROSPECTION_QUERY: &str = r#"
+    query IntrospectionQuery {
+      __schema {
+        queryType { name kind }
+        mutationType { name kind }
+        subscriptionType { name kind }
+        types {
+          ...FullType
+        }
+        directives {
+          name
+          description
+          locations
+          args {
+            ...InputValue
+          }
+        }
+      }
+    }
+
+    fragment FullType on __Type {
+      kind
+      name
+      description
+      fields(includeDeprecated: true) {
+        name
+        description
+        args {
+          ...InputValue
+        }
+        type {
+          ...TypeRef
+        }
+        isDeprecated
+        deprecationReason
+      }
+      inputFields {
+        ...InputValue
+      }
+      interfaces {
+        ...TypeRef
+      }
+      enumValues(includeDeprecated: true) {
+        name
+        description
+        isDeprecated
+        deprecationReason
+      }
+      possibleTypes {
+        ...TypeRef
+      }
+    }
+
+    fragment InputValue on __InputValue {
+      name
+      description
+      type { ...TypeRef }
+      defaultValue
+    }
+
+    fragment TypeRef on __Type {
+      kind
+      name
+      ofType {
+        name
+        kind
+        ofType {
+          name
+          kind
+          ofType {
+            name
+            kind
+            ofType {
+              name
+              kind
+              ofType {
+                name
+                kind
+                ofType {
+                  name
+                  kind
+                  ofType {
+                    name
+                    kind
+                    ofType {
+                      name
+                      kind
+                      ofType {
+                        name
+                        kind
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+"#;
+
+/// Four nested lists of 100: 103,020,202 by the cost rules (each level
+/// `1 + 100 × (1 + child)`), far over the default limit.
+const FOUR_LEVELS: &str = "{ programs(first: 100) { nodes { workstreams(first: 100) { nodes {
+    upstream(first: 100) { nodes { upstream { downstream(first: 100) { nodes { id } } } } }
+} } } } }";
+
+/// POST a GraphQL request with extra headers; the raw response.
+async fn post(
+    app: &TestApp,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut request = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.expect("the server answers")
+}
+
+fn header(response: &reqwest::Response, name: &str) -> u64 {
+    response
+        .headers()
+        .get(name)
+        .unwrap_or_else(|| panic!("no {name} header"))
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+const LOGIN: &str = "mutation($input: LoginInput!) { login(input: $input) { token } }";
+
+async fn login_from(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    address: &str,
+) -> reqwest::Response {
+    post(
+        app,
+        None,
+        LOGIN,
+        json!({ "input": { "email": email, "password": password } }),
+        &[("x-forwarded-for", address)],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_standard_introspection_query_passes_with_the_default_limits() {
+    let app = spawn_app().await;
+    let body = app.graphql(None, INTROSPECTION_QUERY, json!({})).await;
+    assert!(body["errors"].is_null(), "{body}");
+    let types = body["data"]["__schema"]["types"].as_array().unwrap();
+    assert!(types.iter().any(|t| t["name"] == "ProgramConnection"));
+}
+
+#[tokio::test]
+async fn a_query_over_the_complexity_limit_is_refused_with_its_cost_and_limit() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let body = app.as_user(&admin, FOUR_LEVELS, json!({})).await;
+    assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX", "{body}");
+    let extensions = &body["errors"][0]["extensions"];
+    assert_eq!(extensions["cost"], 103_020_202);
+    assert_eq!(extensions["limit"], 25_000_000);
+    assert_eq!(extensions["measure"], "complexity");
+    assert!(body.get("data").is_none_or(Value::is_null), "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("103020202")
+    );
+
+    // The GraphQL-over-HTTP media type answers a request error with 400.
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(&admin.token)
+        .header("accept", "application/graphql-response+json")
+        .json(&json!({ "query": FOUR_LEVELS }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
+async fn a_refused_document_runs_no_resolver_and_no_sql() {
+    let app = spawn_app_with(&["--max-query-complexity", "50"]).await;
+    let admin = app.admin().await;
+
+    // Anonymous: not a single statement.
+    let before = app.server.statements.get();
+    let body = app.graphql(None, FOUR_LEVELS, json!({})).await;
+    assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX");
+    assert_eq!(app.server.statements.get(), before);
+
+    // Signed in: only what reading the credential costs, as for `__typename`.
+    let before = app.server.statements.get();
+    app.as_user(&admin, "{ __typename }", json!({})).await;
+    let credential = app.server.statements.get() - before;
+    let before = app.server.statements.get();
+    let body = app
+        .as_user(
+            &admin,
+            "mutation { createProgram(input: { key: \"NOPE\", name: \"Never\" }) {
+                program { workstreams(first: 100) { nodes { id name } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["cost"],
+        1 + 1 + 1 + 1 + 100 * 2
+    );
+    assert_eq!(app.server.statements.get() - before, credential);
+    assert_eq!(app.count_rows("programs").await, 0);
+}
+
+#[tokio::test]
+async fn the_complexity_limit_is_configurable_and_follows_variables() {
+    let app = spawn_app_with(&["--max-query-complexity", "10"]).await;
+    let admin = app.admin().await;
+    let query = "query($n: Int) { programs(first: $n) { nodes { id name } } }";
+    // programs 1 + nodes (1 + n × 2): 8 at n = 3, 12 at n = 5.
+    let body = app.as_user(&admin, query, json!({ "n": 3 })).await;
+    assert!(body["errors"].is_null(), "{body}");
+    let body = app.as_user(&admin, query, json!({ "n": 5 })).await;
+    assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX");
+    assert_eq!(body["errors"][0]["extensions"]["cost"], 12);
+    assert_eq!(body["errors"][0]["extensions"]["limit"], 10);
+}
+
+#[tokio::test]
+async fn each_structural_limit_refuses_one_over_and_admits_the_limit() {
+    let app = spawn_app_with(&[
+        "--max-query-depth",
+        "3",
+        "--max-aliases",
+        "2",
+        "--max-root-fields",
+        "3",
+        "--max-directives",
+        "2",
+        "--max-fragments",
+        "2",
+    ])
+    .await;
+    let admin = app.admin().await;
+    let cases = [
+        (
+            "depth",
+            "{ programs { nodes { id } } }",
+            "{ programs { nodes { owner { id } } } }",
+            4,
+        ),
+        (
+            "aliases",
+            "{ a: viewer { id } b: viewer { id } }",
+            "{ a: viewer { id } b: viewer { id } c: viewer { id } }",
+            3,
+        ),
+        (
+            "rootFields",
+            "{ viewer { id } __typename t: __typename }",
+            "{ viewer { id } __typename t: teams { totalCount } programs { totalCount } }",
+            4,
+        ),
+        (
+            "directives",
+            "{ viewer { id @include(if: true) name @skip(if: false) } }",
+            "{ viewer { id @include(if: true) name @skip(if: false) email @include(if: true) } }",
+            3,
+        ),
+        (
+            "fragments",
+            "{ viewer { ...F } } fragment F on User { id ...G } fragment G on User { name }",
+            "{ viewer { ...F ...G } } fragment F on User { id ...G } fragment G on User { name }",
+            3,
+        ),
+    ];
+    for (measure, admitted, refused, value) in cases {
+        let body = app.as_user(&admin, admitted, json!({})).await;
+        assert!(body["errors"].is_null(), "{measure}: {body}");
+        let body = app.as_user(&admin, refused, json!({})).await;
+        assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX", "{measure}: {body}");
+        let extensions = &body["errors"][0]["extensions"];
+        assert_eq!(extensions["measure"], measure, "{body}");
+        assert_eq!(extensions["cost"], value, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_fragment_bomb_is_refused_before_it_expands() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    // Each fragment spreads the next twice: 2^40 copies of `id` once expanded.
+    let mut document = String::from("{ viewer { ...F0 } }\n");
+    for i in 0..40 {
+        document.push_str(&format!(
+            "fragment F{i} on User {{ ...F{next} ...F{next} }}\n",
+            next = i + 1
+        ));
+    }
+    document.push_str("fragment F40 on User { id }\n");
+    let body = app.as_user(&admin, &document, json!({})).await;
+    assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX", "{body}");
+}
+
+#[tokio::test]
+async fn every_graphql_response_carries_the_rate_limit_headers() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let get_mutation = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .bearer_auth(&admin.token)
+        .query(&[("query", "mutation { __typename }")])
+        .send()
+        .await
+        .unwrap();
+    let bad_token = post(
+        &app,
+        Some("not-a-token"),
+        "{ viewer { id } }",
+        json!({}),
+        &[],
+    )
+    .await;
+    let responses = [
+        post(
+            &app,
+            Some(&admin.token),
+            "{ viewer { id } }",
+            json!({}),
+            &[],
+        )
+        .await,
+        post(
+            &app,
+            Some(&admin.token),
+            "{ viewer { nope } }",
+            json!({}),
+            &[],
+        )
+        .await,
+        post(&app, Some(&admin.token), "{ viewer { id ", json!({}), &[]).await,
+        post(&app, Some(&admin.token), FOUR_LEVELS, json!({}), &[]).await,
+        post(&app, None, "{ users { totalCount } }", json!({}), &[]).await,
+        bad_token,
+        get_mutation,
+    ];
+    for response in &responses {
+        let limit = header(response, "x-ratelimit-limit");
+        let remaining = header(response, "x-ratelimit-remaining");
+        assert_eq!(limit, 20_000, "{}", response.status());
+        assert_eq!(header(response, "x-ratelimit-used"), limit - remaining);
+        assert!(remaining < limit);
+        header(response, "x-ratelimit-reset");
+    }
+}
+
+#[tokio::test]
+async fn an_exhausted_budget_answers_429_with_retry_after_and_refills() {
+    let app = spawn_app_with(&["--rate-limit-per-minute", "60"]).await;
+    let first = app.member("First").await;
+    let second = app.member("Second").await;
+    let mut refused = None;
+    for _ in 0..80 {
+        let response = post(&app, Some(&first.token), "{ __typename }", json!({}), &[]).await;
+        if response.status() == 429 {
+            refused = Some(response);
+            break;
+        }
+        assert_eq!(response.status(), 200);
+    }
+    let refused = refused.expect("60 points a minute run out within 80 requests");
+    let retry_after = header(&refused, "retry-after");
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    assert_eq!(header(&refused, "x-ratelimit-remaining"), 0);
+    assert_eq!(header(&refused, "x-ratelimit-used"), 60);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(error_code(&body), "RATE_LIMITED");
+    assert_eq!(body["errors"][0]["extensions"]["retryAfter"], retry_after);
+
+    // Another user has a budget of their own.
+    let other = post(&app, Some(&second.token), "{ __typename }", json!({}), &[]).await;
+    assert_eq!(other.status(), 200);
+
+    // The bucket refills continuously: after Retry-After the next request runs.
+    tokio::time::sleep(Duration::from_secs(retry_after) + Duration::from_millis(100)).await;
+    let again = post(&app, Some(&first.token), "{ __typename }", json!({}), &[]).await;
+    assert_eq!(again.status(), 200);
+}
+
+#[tokio::test]
+async fn a_mutation_costs_its_fields_plus_ten() {
+    let app = spawn_app_with(&["--rate-limit-per-minute", "600"]).await;
+    let member = app.member("Writer").await;
+    let query = post(
+        &app,
+        Some(&member.token),
+        "{ viewer { id } }",
+        json!({}),
+        &[],
+    )
+    .await;
+    // viewer + id.
+    assert_eq!(header(&query, "x-ratelimit-used"), 2);
+    let mutation = post(
+        &app,
+        Some(&member.token),
+        "mutation { createTeam(input: { name: \"Payments\" }) { team { id } } }",
+        json!({}),
+        &[],
+    )
+    .await;
+    // createTeam + team + id, and 10 for the mutation; a little refills meanwhile.
+    let used = header(&mutation, "x-ratelimit-used");
+    assert!((13..=15).contains(&used), "{used}");
+}
+
+#[tokio::test]
+async fn anonymous_callers_share_their_address_budget_but_not_a_users() {
+    let app = spawn_app_with(&["--rate-limit-per-minute", "30"]).await;
+    let member = app.member("Member").await;
+    let mut exhausted = false;
+    for _ in 0..40 {
+        if post(&app, None, "{ __typename }", json!({}), &[])
+            .await
+            .status()
+            == 429
+        {
+            exhausted = true;
+            break;
+        }
+    }
+    assert!(exhausted);
+    let signed_in = post(&app, Some(&member.token), "{ __typename }", json!({}), &[]).await;
+    assert_eq!(signed_in.status(), 200);
+    assert_eq!(header(&signed_in, "x-ratelimit-used"), 1);
+}
+
+#[tokio::test]
+async fn failed_sign_ins_lock_the_account_even_with_the_right_password_until_the_window_passes() {
+    let app = spawn_app_with(&[
+        "--trust-forwarded-for",
+        "--sign-in-max-failures",
+        "3",
+        "--sign-in-window-secs",
+        "3",
+    ])
+    .await;
+    for address in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
+        let response = login_from(&app, ADMIN_EMAIL, "wrong-password", address).await;
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+    }
+    // A fourth address, the right password, a differently written email: locked.
+    let locked = login_from(
+        &app,
+        &ADMIN_EMAIL.to_uppercase(),
+        ADMIN_PASSWORD,
+        "198.51.100.4",
+    )
+    .await;
+    assert_eq!(locked.status(), 429);
+    let retry_after = header(&locked, "retry-after");
+    assert!((1..=3).contains(&retry_after), "{retry_after}");
+    let body: Value = locked.json().await.unwrap();
+    assert_eq!(error_code(&body), "RATE_LIMITED");
+    assert!(body["data"].is_null());
+
+    tokio::time::sleep(Duration::from_secs(retry_after) + Duration::from_millis(200)).await;
+    let response = login_from(&app, ADMIN_EMAIL, ADMIN_PASSWORD, "198.51.100.4").await;
+    let body: Value = response.json().await.unwrap();
+    assert!(body["data"]["login"]["token"].is_string(), "{body}");
+}
+
+#[tokio::test]
+async fn failed_sign_ins_lock_the_client_address_across_accounts() {
+    let app = spawn_app_with(&["--trust-forwarded-for", "--sign-in-max-failures", "3"]).await;
+    for i in 0..3 {
+        let email = format!("nobody-{i}@trestle.test");
+        login_from(&app, &email, "guess", "203.0.113.9").await;
+    }
+    let locked = login_from(&app, ADMIN_EMAIL, ADMIN_PASSWORD, "203.0.113.9").await;
+    assert_eq!(locked.status(), 429);
+    let elsewhere = login_from(&app, ADMIN_EMAIL, ADMIN_PASSWORD, "203.0.113.10").await;
+    assert_eq!(elsewhere.status(), 200);
+    let body: Value = elsewhere.json().await.unwrap();
+    assert!(body["data"]["login"]["token"].is_string(), "{body}");
+
+    // Aliased sign-ins in one request count one each.
+    let many = post(
+        &app,
+        None,
+        "mutation($i: LoginInput!) { a: login(input: $i) { token } b: login(input: $i) { token }
+            c: login(input: $i) { token } d: login(input: $i) { token } }",
+        json!({ "i": { "email": "x@trestle.test", "password": "guess" } }),
+        &[("x-forwarded-for", "203.0.113.11")],
+    )
+    .await;
+    assert_eq!(many.status(), 429);
+}
+
+#[tokio::test]
+async fn a_forwarded_address_is_ignored_unless_trusted() {
+    let app = spawn_app_with(&["--sign-in-max-failures", "3"]).await;
+    for i in 0..3 {
+        let address = format!("198.51.100.{i}");
+        login_from(&app, "nobody@trestle.test", "guess", &address).await;
+    }
+    // Every attempt came from 127.0.0.1, whatever the header claimed.
+    let locked = login_from(&app, ADMIN_EMAIL, ADMIN_PASSWORD, "198.51.100.200").await;
+    assert_eq!(locked.status(), 429);
+}
+
+#[tokio::test]
+async fn successful_sign_ins_do_not_count_as_failures() {
+    let app = spawn_app_with(&["--sign-in-max-failures", "2"]).await;
+    for _ in 0..5 {
+        let body = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert!(body["data"]["login"]["token"].is_string(), "{body}");
+    }
+}

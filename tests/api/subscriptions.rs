@@ -1,0 +1,656 @@
+//! Live change events over `/graphql/ws` (`graphql-transport-ws`): who may
+//! subscribe, what arrives, what never does, and across replicas.
+
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream, connect_async,
+    tungstenite::{
+        Message,
+        client::IntoClientRequest,
+        http::HeaderValue,
+        protocol::{CloseFrame, frame::coding::CloseCode},
+    },
+};
+
+use crate::helpers::{
+    TestApp, TestDb, TestUser, error_code, spawn_app, spawn_app_on, spawn_app_with,
+};
+
+/// How long a test waits for something that should happen.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+const PROGRAM_EVENTS: &str = "subscription($programId: ID!) { programEvents(programId: $programId) { id kind action entityType entityId actor { id name } at } }";
+
+/// A `graphql-transport-ws` client.
+struct Socket {
+    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+/// What the server sent, as the test sees it.
+#[derive(Debug)]
+enum Received {
+    /// A protocol message.
+    Message(Value),
+    /// The server closed the connection.
+    Closed(Option<CloseFrame>),
+}
+
+impl Socket {
+    /// Open `/graphql/ws` on `app`; nothing is sent yet.
+    async fn open(app: &TestApp) -> Self {
+        let url = format!("{}/graphql/ws", app.address.replacen("http", "ws", 1));
+        let mut request = url.into_client_request().expect("a WebSocket URL");
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            HeaderValue::from_static("graphql-transport-ws"),
+        );
+        let (stream, response) = tokio::time::timeout(PATIENCE, connect_async(request))
+            .await
+            .expect("the upgrade in time")
+            .expect("the server upgrades");
+        assert_eq!(
+            response
+                .headers()
+                .get("sec-websocket-protocol")
+                .and_then(|v| v.to_str().ok()),
+            Some("graphql-transport-ws")
+        );
+        Self { stream }
+    }
+
+    /// Open and initialise with `payload`, expecting `connection_ack`.
+    async fn connect(app: &TestApp, payload: Value) -> Self {
+        let mut socket = Self::open(app).await;
+        socket.init(payload).await;
+        match socket.receive().await {
+            Received::Message(message) if message["type"] == "connection_ack" => socket,
+            other => panic!("expected connection_ack, got {other:?}"),
+        }
+    }
+
+    /// Open and sign in as `user`.
+    async fn signed_in(app: &TestApp, user: &TestUser) -> Self {
+        Self::connect(
+            app,
+            json!({ "Authorization": format!("Bearer {}", user.token) }),
+        )
+        .await
+    }
+
+    async fn send(&mut self, message: Value) {
+        self.stream
+            .send(Message::text(message.to_string()))
+            .await
+            .expect("the socket accepts a message");
+    }
+
+    async fn init(&mut self, payload: Value) {
+        self.send(json!({ "type": "connection_init", "payload": payload }))
+            .await;
+    }
+
+    /// Start operation `id`.
+    async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        self.send(json!({ "type": "subscribe", "id": id, "payload": { "query": query, "variables": variables } }))
+            .await;
+    }
+
+    /// Subscribe to `program`'s events as operation `id`.
+    async fn watch(&mut self, id: &str, program: &str) {
+        self.subscribe(id, PROGRAM_EVENTS, json!({ "programId": program }))
+            .await;
+    }
+
+    /// The next protocol message or the close; fails the test after `PATIENCE`.
+    async fn receive(&mut self) -> Received {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.stream.next())
+                .await
+                .expect("the server sent nothing in time");
+            match frame {
+                Some(Ok(Message::Text(text))) => {
+                    let message: Value = serde_json::from_str(&text).expect("JSON messages");
+                    if message["type"] == "ping" {
+                        self.send(json!({ "type": "pong" })).await;
+                        continue;
+                    }
+                    return Received::Message(message);
+                }
+                Some(Ok(Message::Close(frame))) => return Received::Closed(frame),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return Received::Closed(None),
+            }
+        }
+    }
+
+    /// The next `next` payload of operation `id`.
+    async fn next_payload(&mut self, id: &str) -> Value {
+        match self.receive().await {
+            Received::Message(message) if message["type"] == "next" && message["id"] == id => {
+                message["payload"].clone()
+            }
+            other => panic!("expected a `next` for {id}, got {other:?}"),
+        }
+    }
+
+    /// The next event of operation `id`.
+    async fn next_event(&mut self, id: &str) -> Value {
+        let payload = self.next_payload(id).await;
+        let event = payload["data"]["programEvents"].clone();
+        assert!(event.is_object(), "expected an event, got {payload}");
+        event
+    }
+
+    /// Operation `id` ends next.
+    async fn expect_complete(&mut self, id: &str) {
+        match self.receive().await {
+            Received::Message(message) if message["type"] == "complete" && message["id"] == id => {}
+            other => panic!("expected `complete` for {id}, got {other:?}"),
+        }
+    }
+}
+
+/// Wait until `app` holds at least `count` live event subscriptions, so a
+/// change committed afterwards is certain to reach them.
+async fn subscribed(app: &TestApp, count: usize) {
+    let deadline = Instant::now() + PATIENCE;
+    while app.server.domain.events.subscriber_count() < count {
+        assert!(
+            Instant::now() < deadline,
+            "the subscription was not registered in time"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+async fn add_member(app: &TestApp, owner: &TestUser, program: &str, user: &TestUser, role: &str) {
+    let body = app
+        .as_user(
+            owner,
+            "mutation($input: SetProgramMemberInput!) { setProgramMember(input: $input) { member { role } } }",
+            json!({ "input": { "programId": program, "userId": user.id, "role": role } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["setProgramMember"]["member"]["role"], role,
+        "{body}"
+    );
+}
+
+async fn create_workstream(app: &TestApp, by: &TestUser, program: &str, name: &str) -> Value {
+    app.as_user(
+        by,
+        "mutation($input: CreateWorkstreamInput!) { createWorkstream(input: $input) { workstream { id } } }",
+        json!({ "input": { "programId": program, "name": name } }),
+    )
+    .await
+}
+
+async fn workstream_id(app: &TestApp, by: &TestUser, program: &str, name: &str) -> String {
+    let body = create_workstream(app, by, program, name).await;
+    body["data"]["createWorkstream"]["workstream"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("createWorkstream failed: {body}"))
+        .to_owned()
+}
+
+/// A program owned by a TPM, with an EDITOR and a VIEWER.
+struct Team {
+    tpm: TestUser,
+    editor: TestUser,
+    viewer: TestUser,
+    program: String,
+}
+
+async fn team(app: &TestApp, key: &str) -> Team {
+    let tpm = app.member("Tpm").await;
+    let editor = app.member("Editor").await;
+    let viewer = app.member("Viewer").await;
+    let program = app.create_program(&tpm, key, "Live").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    add_member(app, &tpm, &program, &editor, "EDITOR").await;
+    add_member(app, &tpm, &program, &viewer, "VIEWER").await;
+    Team {
+        tpm,
+        editor,
+        viewer,
+        program,
+    }
+}
+
+#[tokio::test]
+async fn a_member_sees_a_workstream_another_member_creates() {
+    let app = spawn_app().await;
+    let team = team(&app, "LIVE").await;
+    let mut socket = Socket::signed_in(&app, &team.viewer).await;
+    socket.watch("events", &team.program).await;
+    subscribed(&app, 1).await;
+
+    let started = Instant::now();
+    let workstream = workstream_id(&app, &team.editor, &team.program, "Payments").await;
+    let answered = started.elapsed();
+    let event = socket.next_event("events").await;
+    let latency = started.elapsed();
+
+    assert_eq!(event["kind"], "CREATED");
+    assert_eq!(event["action"], "workstream.create");
+    assert_eq!(event["entityType"], "Workstream");
+    assert_eq!(event["entityId"], workstream.as_str());
+    assert_eq!(event["actor"]["id"], team.editor.id.as_str());
+    assert_eq!(event["actor"]["name"], "Editor");
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(event["at"].as_str().unwrap()).is_ok(),
+        "{event}"
+    );
+    // The same entry is in the program's history.
+    let body = app
+        .as_user(
+            &team.viewer,
+            "query($id: ID!) { program(id: $id) { activity(first: 1) { nodes { id } } } }",
+            json!({ "id": team.program }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["program"]["activity"]["nodes"][0]["id"], event["id"],
+        "{body}"
+    );
+    eprintln!(
+        "event {latency:?} after the mutation was sent, which was answered after {answered:?}"
+    );
+}
+
+#[tokio::test]
+async fn every_kind_of_change_arrives_with_its_kind() {
+    let app = spawn_app().await;
+    let team = team(&app, "KINDS").await;
+    let newcomer = app.member("Newcomer").await;
+    // A lower-case `authorization` key is accepted too.
+    let mut socket = Socket::connect(
+        &app,
+        json!({ "authorization": format!("Bearer {}", team.viewer.token) }),
+    )
+    .await;
+    socket.watch("events", &team.program).await;
+    subscribed(&app, 1).await;
+
+    add_member(&app, &team.tpm, &team.program, &newcomer, "VIEWER").await;
+    let event = socket.next_event("events").await;
+    assert_eq!(
+        (&event["kind"], &event["action"], &event["entityType"]),
+        (
+            &json!("CREATED"),
+            &json!("member.set"),
+            &json!("ProgramMember")
+        )
+    );
+    add_member(&app, &team.tpm, &team.program, &newcomer, "EDITOR").await;
+    assert_eq!(socket.next_event("events").await["kind"], "UPDATED");
+
+    let body = app
+        .as_user(
+            &team.editor,
+            "mutation($input: PostStatusUpdateInput!) { postStatusUpdate(input: $input) { statusUpdate { id } } }",
+            json!({ "input": { "programId": team.program, "health": "AT_RISK", "summary": "Vendor late" } }),
+        )
+        .await;
+    let update = body["data"]["postStatusUpdate"]["statusUpdate"]["id"].clone();
+    assert!(update.is_string(), "{body}");
+    let event = socket.next_event("events").await;
+    assert_eq!(
+        (&event["kind"], &event["entityType"], &event["entityId"]),
+        (&json!("POSTED"), &json!("StatusUpdate"), &update)
+    );
+
+    let body = app
+        .as_user(
+            &team.tpm,
+            "mutation($input: ArchiveProgramInput!) { archiveProgram(input: $input) { program { id } } }",
+            json!({ "input": { "id": team.program } }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let event = socket.next_event("events").await;
+    assert_eq!(
+        (&event["kind"], &event["entityType"], &event["entityId"]),
+        (&json!("ARCHIVED"), &json!("Program"), &json!(team.program))
+    );
+}
+
+#[tokio::test]
+async fn a_subscription_outlives_the_request_timeout() {
+    let app = spawn_app_with(&["--request-timeout-secs", "1"]).await;
+    let team = team(&app, "LONG").await;
+    let mut socket = Socket::signed_in(&app, &team.viewer).await;
+    socket.watch("events", &team.program).await;
+    subscribed(&app, 1).await;
+
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let workstream = workstream_id(&app, &team.editor, &team.program, "Later").await;
+    assert_eq!(
+        socket.next_event("events").await["entityId"],
+        workstream.as_str()
+    );
+}
+
+#[tokio::test]
+async fn a_non_member_gets_not_found_as_for_a_missing_program() {
+    let app = spawn_app().await;
+    let team = team(&app, "HIDDEN").await;
+    let outsider = app.member("Outsider").await;
+    let mut socket = Socket::signed_in(&app, &outsider).await;
+
+    socket.watch("hidden", &team.program).await;
+    let hidden = socket.next_payload("hidden").await;
+    socket.expect_complete("hidden").await;
+    socket
+        .watch("missing", &uuid::Uuid::now_v7().to_string())
+        .await;
+    let missing = socket.next_payload("missing").await;
+    socket.expect_complete("missing").await;
+
+    assert_eq!(error_code(&hidden), "NOT_FOUND", "{hidden}");
+    assert_eq!(
+        hidden["errors"][0]["message"],
+        missing["errors"][0]["message"]
+    );
+    assert_eq!(error_code(&missing), "NOT_FOUND");
+    assert!(hidden["data"].is_null(), "{hidden}");
+}
+
+#[tokio::test]
+async fn an_admin_may_watch_any_program() {
+    let app = spawn_app().await;
+    let team = team(&app, "ADMINS").await;
+    let admin = app.admin().await;
+    let mut socket = Socket::signed_in(&app, &admin).await;
+    socket.watch("events", &team.program).await;
+    subscribed(&app, 1).await;
+
+    let workstream = workstream_id(&app, &team.tpm, &team.program, "Audit").await;
+    assert_eq!(
+        socket.next_event("events").await["entityId"],
+        workstream.as_str()
+    );
+}
+
+#[tokio::test]
+async fn subscribing_without_a_token_is_unauthenticated() {
+    let app = spawn_app().await;
+    let team = team(&app, "ANON").await;
+    let mut socket = Socket::connect(&app, json!({})).await;
+
+    socket.watch("events", &team.program).await;
+    let payload = socket.next_payload("events").await;
+    socket.expect_complete("events").await;
+
+    assert_eq!(error_code(&payload), "UNAUTHENTICATED", "{payload}");
+}
+
+#[tokio::test]
+async fn a_bad_token_closes_the_connection_as_forbidden() {
+    let app = spawn_app().await;
+    for payload in [
+        json!({ "Authorization": "Bearer not-a-token" }),
+        json!({ "Authorization": "Basic dXNlcjpwYXNz" }),
+        json!({ "authorization": 42 }),
+    ] {
+        let mut socket = Socket::open(&app).await;
+        socket.init(payload.clone()).await;
+        match socket.receive().await {
+            Received::Closed(Some(frame)) => {
+                assert_eq!(frame.code, CloseCode::from(4403), "{payload}");
+            }
+            other => panic!("expected a close with 4403 for {payload}, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_silent_connection_is_closed_after_the_init_timeout() {
+    let app = spawn_app().await;
+    let mut socket = Socket::open(&app).await;
+    match socket.receive().await {
+        Received::Closed(Some(frame)) => assert_eq!(frame.code, CloseCode::from(4408)),
+        other => panic!("expected a close with 4408, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn events_of_another_program_are_not_delivered() {
+    let app = spawn_app().await;
+    let team = team(&app, "MINE").await;
+    let other = app.create_program(&team.tpm, "OTHER", "Other").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut socket = Socket::signed_in(&app, &team.tpm).await;
+    socket.watch("events", &team.program).await;
+    subscribed(&app, 1).await;
+
+    workstream_id(&app, &team.tpm, &other, "Elsewhere").await;
+    // Events arrive in commit order: the first one must be this program's.
+    let mine = workstream_id(&app, &team.tpm, &team.program, "Here").await;
+    let event = socket.next_event("events").await;
+    assert_eq!(event["entityId"], mine.as_str(), "{event}");
+}
+
+#[tokio::test]
+async fn a_refused_mutation_delivers_nothing() {
+    let app = spawn_app().await;
+    let team = team(&app, "REFUSE").await;
+    let mut socket = Socket::signed_in(&app, &team.tpm).await;
+    socket.watch("events", &team.program).await;
+    subscribed(&app, 1).await;
+
+    // A VIEWER may not create; a blank name is invalid; a stale version conflicts.
+    let refused = create_workstream(&app, &team.viewer, &team.program, "Nope").await;
+    assert_eq!(error_code(&refused), "FORBIDDEN", "{refused}");
+    let invalid = create_workstream(&app, &team.editor, &team.program, "   ").await;
+    assert_eq!(error_code(&invalid), "BAD_USER_INPUT", "{invalid}");
+    let stale = app
+        .as_user(
+            &team.tpm,
+            "mutation($input: UpdateProgramInput!) { updateProgram(input: $input) { program { id } } }",
+            json!({ "input": { "id": team.program, "name": "Renamed", "expectedVersion": 99 } }),
+        )
+        .await;
+    assert_eq!(error_code(&stale), "CONFLICT", "{stale}");
+
+    let accepted = workstream_id(&app, &team.editor, &team.program, "Yes").await;
+    let event = socket.next_event("events").await;
+    assert_eq!(event["entityId"], accepted.as_str(), "{event}");
+    assert_eq!(event["kind"], "CREATED");
+}
+
+#[tokio::test]
+async fn rolled_back_work_is_never_announced() {
+    use trestle_api::domain::audit;
+    let app = spawn_app().await;
+    let team = team(&app, "ROLLBACK").await;
+    let mut socket = Socket::signed_in(&app, &team.tpm).await;
+    socket.watch("events", &team.program).await;
+    subscribed(&app, 1).await;
+
+    // A history entry written and then rolled back, as a failing mutation would.
+    let domain = &app.server.domain;
+    let txn = domain.begin_write().await.expect("a transaction");
+    audit::record(
+        &txn,
+        audit::Event {
+            actor: Some(team.tpm.id.parse().unwrap()),
+            program_id: Some(team.program.parse().unwrap()),
+            action: "workstream.create",
+            entity_type: "Workstream",
+            entity_id: uuid::Uuid::now_v7(),
+            changes: json!({}),
+        },
+    )
+    .await
+    .expect("the entry is written");
+    txn.rollback().await.expect("the rollback");
+
+    let accepted = workstream_id(&app, &team.editor, &team.program, "Committed").await;
+    let event = socket.next_event("events").await;
+    assert_eq!(event["entityId"], accepted.as_str(), "{event}");
+}
+
+#[tokio::test]
+async fn a_removed_member_stops_receiving_events() {
+    let app = spawn_app().await;
+    let team = team(&app, "LEAVE").await;
+    let mut socket = Socket::signed_in(&app, &team.viewer).await;
+    socket.watch("events", &team.program).await;
+    subscribed(&app, 1).await;
+
+    let body = app
+        .as_user(
+            &team.tpm,
+            "mutation($input: RemoveProgramMemberInput!) { removeProgramMember(input: $input) { removedUserId } }",
+            json!({ "input": { "programId": team.program, "userId": team.viewer.id } }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+
+    socket.expect_complete("events").await;
+}
+
+#[tokio::test]
+async fn only_subscriptions_run_over_the_socket() {
+    let app = spawn_app().await;
+    let team = team(&app, "ONLYSUB").await;
+    let mut socket = Socket::signed_in(&app, &team.tpm).await;
+
+    socket
+        .subscribe(
+            "mutation",
+            "mutation($input: CreateWorkstreamInput!) { createWorkstream(input: $input) { workstream { id } } }",
+            json!({ "input": { "programId": team.program, "name": "Sneaky" } }),
+        )
+        .await;
+    let payload = socket.next_payload("mutation").await;
+    assert_eq!(error_code(&payload), "BAD_USER_INPUT", "{payload}");
+    socket.expect_complete("mutation").await;
+    assert_eq!(app.count_rows("workstreams").await, 0);
+}
+
+#[tokio::test]
+async fn a_connection_runs_a_bounded_number_of_operations() {
+    let app = spawn_app().await;
+    let team = team(&app, "BOUNDED").await;
+    let mut socket = Socket::signed_in(&app, &team.tpm).await;
+    for n in 0..64 {
+        socket.watch(&format!("op{n}"), &team.program).await;
+    }
+    subscribed(&app, 64).await;
+
+    socket.watch("one-too-many", &team.program).await;
+    let payload = socket.next_payload("one-too-many").await;
+    assert_eq!(error_code(&payload), "BAD_USER_INPUT", "{payload}");
+    socket.expect_complete("one-too-many").await;
+
+    // Ending one makes room for another.
+    socket
+        .send(json!({ "type": "complete", "id": "op0" }))
+        .await;
+    let deadline = Instant::now() + PATIENCE;
+    while app.server.domain.events.subscriber_count() > 63 {
+        assert!(Instant::now() < deadline, "op0 did not end in time");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    socket.watch("again", &team.program).await;
+    subscribed(&app, 64).await;
+    let workstream = workstream_id(&app, &team.tpm, &team.program, "Room").await;
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        assert!(Instant::now() < deadline, "`again` delivered nothing");
+        match socket.receive().await {
+            Received::Message(message) if message["id"] == "again" => {
+                assert_eq!(
+                    message["payload"]["data"]["programEvents"]["entityId"],
+                    workstream.as_str(),
+                    "{message}"
+                );
+                break;
+            }
+            // The other operations' events, and the `complete` of `op0`.
+            Received::Message(message) => assert!(
+                message["type"] == "next" || message["id"] == "op0",
+                "{message}"
+            ),
+            Received::Closed(frame) => panic!("closed: {frame:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_event_raised_on_one_replica_reaches_a_subscriber_on_another() {
+    // Replicas share a database only on PostgreSQL (LISTEN/NOTIFY).
+    if std::env::var("TRESTLE_TEST_DATABASE_URL").map_or(true, |url| url.is_empty()) {
+        return;
+    }
+    let db = TestDb::new().await;
+    let url = db.url.clone();
+    let writer = spawn_app_on(db, &[]).await;
+    let reader = spawn_app_on(TestDb::existing(&url), &[]).await;
+    let team = team(&writer, "REPLICA").await;
+
+    let mut socket = Socket::signed_in(&reader, &team.viewer).await;
+    socket.watch("events", &team.program).await;
+    subscribed(&reader, 1).await;
+
+    let started = Instant::now();
+    let workstream = workstream_id(&writer, &team.editor, &team.program, "Cross").await;
+    let answered = started.elapsed();
+    let event = socket.next_event("events").await;
+    eprintln!(
+        "cross-replica event {:?} after the mutation was sent, which was answered after {answered:?}",
+        started.elapsed()
+    );
+    assert_eq!(event["entityId"], workstream.as_str());
+    assert_eq!(event["actor"]["id"], team.editor.id.as_str());
+    assert_eq!(event["kind"], "CREATED");
+}
+
+#[tokio::test]
+async fn events_survive_a_lost_listener_connection() {
+    // The LISTEN connection exists only on PostgreSQL.
+    if std::env::var("TRESTLE_TEST_DATABASE_URL").map_or(true, |url| url.is_empty()) {
+        return;
+    }
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = spawn_app().await;
+    let team = team(&app, "RECOVER").await;
+    let mut socket = Socket::signed_in(&app, &team.viewer).await;
+    socket.watch("events", &team.program).await;
+    subscribed(&app, 1).await;
+
+    let db = &app.server.domain.db;
+    let terminated = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity \
+             WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()",
+        ))
+        .await
+        .expect("terminate the listener");
+    assert_eq!(terminated.len(), 1, "one listener per server");
+
+    // Committed while the listener is down or just back: back-filled or heard.
+    let first = workstream_id(&app, &team.editor, &team.program, "During").await;
+    let second = workstream_id(&app, &team.editor, &team.program, "After").await;
+    assert_eq!(
+        socket.next_event("events").await["entityId"],
+        first.as_str()
+    );
+    assert_eq!(
+        socket.next_event("events").await["entityId"],
+        second.as_str()
+    );
+}
