@@ -7,6 +7,7 @@ mod authorization;
 mod decisions;
 mod dependencies;
 mod examples;
+mod fuzz_operations;
 mod helpers;
 mod http;
 mod lifecycle;

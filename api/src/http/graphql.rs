@@ -504,6 +504,13 @@ async fn execute(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
+    if let Some(field) = super::nul::find(&document, &request.variables) {
+        exchange.codes.push("BAD_USER_INPUT".into());
+        let error = ApiError::bad_input(field, Message::ControlCharacters);
+        let mut server_error = ServerError::new(error.message(locale), None);
+        server_error.extensions = error.to_graphql(locale).extensions;
+        return graphql_errors(vec![server_error], graphql_media);
+    }
     // The cost is judged on the document alone: nothing has run yet.
     if let Some(measures) = state
         .cost
@@ -769,8 +776,10 @@ pub(super) fn finish_errors(response: &mut GqlResponse, locale: Locale, request_
                     .set("field", field.trim_start_matches('$'));
             }
             request_failed |= !executed;
-        } else if error.message.starts_with("Failed to parse") {
-            // A scalar refused its value during execution; the message names the type.
+        } else if error.message.starts_with("Failed to parse")
+            || error.message.starts_with("Expected input type")
+        {
+            // An argument refused its value during execution; the message names the type.
             set_code(error, "BAD_USER_INPUT");
         } else if error.path.is_empty() && !executed {
             set_code(error, "GRAPHQL_VALIDATION_FAILED");

@@ -5,6 +5,7 @@ mod graphql;
 pub mod guard;
 mod health;
 pub mod metrics;
+mod nul;
 pub mod rate_limit;
 mod ws;
 
