@@ -29,6 +29,13 @@ pub struct DatabaseConfig {
     /// Largest number of pooled database connections.
     #[arg(long, env = "TRESTLE_DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
     pub database_max_connections: u32,
+    /// PostgreSQL: longest a single SQL statement may run, in seconds, before the database cancels it (0 = no limit).
+    #[arg(
+        long,
+        env = "TRESTLE_DATABASE_STATEMENT_TIMEOUT_SECS",
+        default_value_t = 30
+    )]
+    pub database_statement_timeout_secs: u64,
 }
 
 /// Token settings shared by `serve` and `token`.

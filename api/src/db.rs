@@ -40,6 +40,11 @@ pub async fn connect(
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
+    if config.database_statement_timeout_secs > 0 && !is_sqlite(&config.database_url) {
+        // A request that times out drops its future; this makes the database
+        // give up on the statement too instead of running it to the end.
+        options.statement_timeout(Duration::from_secs(config.database_statement_timeout_secs));
+    }
     if is_sqlite(&config.database_url) {
         options.map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(sqlx_sqlite_journal_wal())

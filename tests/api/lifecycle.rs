@@ -252,3 +252,20 @@ async fn sigkill_during_writes_never_leaves_a_half_applied_mutation() {
     signal(&process, "TERM");
     let _ = process.child.wait();
 }
+
+#[tokio::test]
+async fn postgres_cancels_a_statement_that_outlives_its_timeout() {
+    use sea_orm::ConnectionTrait;
+    let app = crate::helpers::spawn_app_with(&["--database-statement-timeout-secs", "1"]).await;
+    let db = &app.server.domain.db;
+    if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        // SQLite runs in process: there is no server-side statement to cancel.
+        return;
+    }
+    let started = Instant::now();
+    let result = db.execute_unprepared("SELECT pg_sleep(5)").await;
+    assert!(result.is_err(), "a 5 s statement ran past a 1 s timeout");
+    assert!(started.elapsed() < Duration::from_secs(4));
+    // The pool is still usable afterwards.
+    assert!(db.execute_unprepared("SELECT 1").await.is_ok());
+}
