@@ -238,7 +238,11 @@ pub async fn start(
             _ = rx => {},
         }
     };
-    let handle = tokio::spawn(http::serve(listener, router, shutdown));
+    let connection_limits = http::ConnectionLimits {
+        header_read_timeout: Duration::from_secs(config.header_read_timeout_secs),
+        max_header_bytes: config.max_header_bytes,
+    };
+    let handle = tokio::spawn(http::serve(listener, router, shutdown, connection_limits));
     Ok(RunningServer {
         addr,
         domain,

@@ -141,6 +141,12 @@ pub struct ServeConfig {
     /// After SIGTERM, milliseconds to keep serving while `/readyz` reports 503, before closing the listener.
     #[arg(long, env = "TRESTLE_SHUTDOWN_DRAIN_MS", default_value_t = 1000)]
     pub shutdown_drain_ms: u64,
+    /// Seconds a client may take to send a request's headers before the connection is closed.
+    #[arg(long, env = "TRESTLE_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
+    /// Largest request head (request line and headers) in bytes, at least 8192; larger answers 431.
+    #[arg(long, env = "TRESTLE_MAX_HEADER_BYTES", default_value_t = 64 * 1024)]
+    pub max_header_bytes: usize,
     /// Seconds a request may run before it is cancelled.
     #[arg(long, env = "TRESTLE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,

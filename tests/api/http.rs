@@ -310,3 +310,57 @@ async fn internal_failures_reach_the_client_as_a_code_and_a_request_id_only() {
     // The rest of the request still answers.
     assert_eq!(body["data"]["program"]["name"], "Broken");
 }
+
+#[tokio::test]
+async fn oversized_request_headers_are_refused_with_431() {
+    let app = crate::helpers::spawn_app_with(&["--max-header-bytes", "16384"]).await;
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("x-padding", "p".repeat(32 * 1024))
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 431);
+    let fine = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("x-padding", "p".repeat(4 * 1024))
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fine.status(), 200);
+}
+
+#[tokio::test]
+async fn a_client_trickling_its_headers_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = crate::helpers::spawn_app_with(&["--header-read-timeout-secs", "1"]).await;
+    let mut socket = tokio::net::TcpStream::connect(app.server.addr)
+        .await
+        .unwrap();
+    socket
+        .write_all(b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n")
+        .await
+        .unwrap();
+    // Never finish the headers: the server must close the connection by itself.
+    let started = std::time::Instant::now();
+    let mut buffer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        socket.read_to_end(&mut buffer),
+    )
+    .await;
+    assert!(read.is_ok(), "the connection was still open after 5 s");
+    assert!(started.elapsed() < std::time::Duration::from_secs(4));
+    // Others are still served.
+    let alive = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(alive.status(), 200);
+}
