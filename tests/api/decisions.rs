@@ -598,7 +598,7 @@ async fn a_stale_expected_version_is_a_conflict_for_update_and_decide() {
 }
 
 /// The outcome of one attempt: `"ok"` or the error code.
-fn outcome(body: &Value, field: &str) -> String {
+pub fn outcome(body: &Value, field: &str) -> String {
     if body["errors"].is_null() && body["data"][field].is_object() {
         "ok".into()
     } else {

@@ -5,7 +5,7 @@ use sea_orm::{ActiveModelTrait, Set};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::decisions::{audit_actions, cast, last_audit_event};
+use crate::decisions::{audit_actions, cast, last_audit_event, outcome};
 use crate::helpers::{TestApp, TestUser, error_code, error_field, spawn_app};
 
 const FIELDS: &str = "id title description likelihood impact score status mitigation owner { id } workstream { id } dependency { id } program { id } version createdAt updatedAt";
@@ -373,14 +373,6 @@ async fn a_stale_expected_version_is_a_conflict_for_update_and_delete() {
     assert_eq!(error_code(&body), "CONFLICT", "{body}");
     assert_eq!(app.count_rows("risks").await, 1);
     assert_eq!(app.count_rows("audit_events").await, events);
-}
-
-fn outcome(body: &Value, field: &str) -> String {
-    if body["errors"].is_null() && body["data"][field].is_object() {
-        "ok".into()
-    } else {
-        error_code(body).to_owned()
-    }
 }
 
 #[tokio::test]
