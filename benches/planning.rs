@@ -191,6 +191,7 @@ async fn end_to_end(base_url: &str, n: usize) {
                 program_id: Set(program_id),
                 upstream_id: Set(*up),
                 downstream_id: Set(*down),
+                upstream_program_id: Set(program_id),
                 description: Set(None),
                 needed_by: Set(None),
                 status: Set(entity::enums::DependencyStatus::Open),

@@ -10,9 +10,10 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
 use crate::auth::{AuthUser, Viewer, password::random_secret};
+use crate::domain::loaders::Loaders;
 use crate::domain::{Domain, users::NewUser};
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::{AppSchema, RequestContext, loaders::Loaders};
+use crate::graphql::{AppSchema, RequestContext};
 
 /// A demo account, printed once at start.
 #[derive(Debug, Clone)]

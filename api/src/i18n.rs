@@ -1,5 +1,6 @@
 //! Messages shown to callers, in English and Korean.
 
+use entity::audit_event::{Subject, Verb};
 pub use entity::enums::Locale;
 
 /// Pick the locale for an anonymous caller from an `Accept-Language` header.
@@ -139,6 +140,10 @@ pub enum Message {
     UnknownTeam,
     /// The referenced user does not exist.
     UnknownUser,
+    /// The person named must be a member of the program.
+    NotAMember,
+    /// The person named as promising a delivery must be a member of the upstream program.
+    NotAnUpstreamMember,
     /// A workstream cannot depend on itself.
     DependsOnItself,
     /// The same upstream/downstream pair is already recorded.
@@ -373,6 +378,14 @@ impl Message {
                 "No user exists with that id.",
                 "해당 ID의 사용자가 없습니다.",
             ),
+            Self::NotAMember => pick(
+                "That person is not a member of this program; add them to the program first.",
+                "해당 사용자는 이 프로그램의 구성원이 아닙니다. 먼저 프로그램 구성원으로 추가하세요.",
+            ),
+            Self::NotAnUpstreamMember => pick(
+                "The person promising the delivery must be a member of the upstream workstream's program.",
+                "납품을 약속하는 사용자는 선행 워크스트림이 속한 프로그램의 구성원이어야 합니다.",
+            ),
             Self::DependsOnItself => pick(
                 "A workstream cannot depend on itself.",
                 "워크스트림은 자기 자신에 의존할 수 없습니다.",
@@ -451,6 +464,47 @@ impl Message {
                 }
             }
         }
+    }
+}
+
+/// How the brief names a kind of entity whose changes it counts.
+pub fn subject_label(subject: Subject, locale: Locale) -> &'static str {
+    let (en, ko) = match subject {
+        Subject::User => ("users", "사용자"),
+        Subject::ApiToken => ("API tokens", "API 토큰"),
+        Subject::Team => ("teams", "팀"),
+        Subject::Program => ("program", "프로그램"),
+        Subject::ProgramMember => ("members", "구성원"),
+        Subject::Workstream => ("workstreams", "워크스트림"),
+        Subject::Milestone => ("milestones", "마일스톤"),
+        Subject::Dependency => ("dependencies", "의존 관계"),
+        Subject::Decision => ("decisions", "의사결정"),
+        Subject::Risk => ("risks", "리스크"),
+        Subject::StatusUpdate => ("status updates", "상태 보고"),
+    };
+    match locale {
+        Locale::En => en,
+        Locale::Ko => ko,
+    }
+}
+
+/// How the brief names what was done, after a count ("3 added").
+pub fn verb_label(verb: Verb, locale: Locale) -> &'static str {
+    let (en, ko) = match verb {
+        Verb::Create => ("added", "추가"),
+        Verb::Update => ("changed", "변경"),
+        Verb::Delete => ("removed", "삭제"),
+        Verb::Archive => ("archived", "보관"),
+        Verb::Unarchive => ("restored", "복원"),
+        Verb::Decide => ("decided", "결정"),
+        Verb::Post => ("posted", "게시"),
+        Verb::Set => ("changed", "변경"),
+        Verb::Remove => ("removed", "제외"),
+        Verb::Revoke => ("revoked", "폐기"),
+    };
+    match locale {
+        Locale::En => en,
+        Locale::Ko => ko,
     }
 }
 

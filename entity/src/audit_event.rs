@@ -12,6 +12,9 @@ pub struct Model {
     pub id: Uuid,
     /// Program the change belongs to, if any and still present.
     pub program_id: Option<Uuid>,
+    /// Another program the entry reveals (the other end of a cross-program
+    /// dependency): visible only to those who can see both programs.
+    pub related_program_id: Option<Uuid>,
     /// User who made the change, if any and still present.
     pub actor_id: Option<Uuid>,
     /// Action name, such as `create` or `update`.
@@ -61,3 +64,156 @@ impl Related<super::user::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// What a history entry is about; stored as its `entity_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Subject {
+    /// A user account.
+    User,
+    /// An API token.
+    ApiToken,
+    /// A team.
+    Team,
+    /// A program.
+    Program,
+    /// A program membership.
+    ProgramMember,
+    /// A workstream.
+    Workstream,
+    /// A milestone.
+    Milestone,
+    /// A dependency.
+    Dependency,
+    /// A decision.
+    Decision,
+    /// A risk.
+    Risk,
+    /// A status update.
+    StatusUpdate,
+}
+
+impl Subject {
+    /// Every subject.
+    pub const ALL: [Self; 11] = [
+        Self::User,
+        Self::ApiToken,
+        Self::Team,
+        Self::Program,
+        Self::ProgramMember,
+        Self::Workstream,
+        Self::Milestone,
+        Self::Dependency,
+        Self::Decision,
+        Self::Risk,
+        Self::StatusUpdate,
+    ];
+
+    /// The stored `entity_type`, which is also the GraphQL type's name.
+    pub fn entity_type(self) -> &'static str {
+        match self {
+            Self::User => "User",
+            Self::ApiToken => "ApiToken",
+            Self::Team => "Team",
+            Self::Program => "Program",
+            Self::ProgramMember => "ProgramMember",
+            Self::Workstream => "Workstream",
+            Self::Milestone => "Milestone",
+            Self::Dependency => "Dependency",
+            Self::Decision => "Decision",
+            Self::Risk => "Risk",
+            Self::StatusUpdate => "StatusUpdate",
+        }
+    }
+
+    /// The first half of the stored `action`, e.g. `member` in `member.set`.
+    pub fn action_prefix(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::ApiToken => "apiToken",
+            Self::Team => "team",
+            Self::Program => "program",
+            Self::ProgramMember => "member",
+            Self::Workstream => "workstream",
+            Self::Milestone => "milestone",
+            Self::Dependency => "dependency",
+            Self::Decision => "decision",
+            Self::Risk => "risk",
+            Self::StatusUpdate => "statusUpdate",
+        }
+    }
+
+    /// The subject stored as `entity_type`, if this version knows it.
+    pub fn parse(entity_type: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|subject| subject.entity_type() == entity_type)
+    }
+}
+
+/// What was done to a history entry's subject; the second half of its `action`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Verb {
+    /// Created.
+    Create,
+    /// Changed.
+    Update,
+    /// Deleted.
+    Delete,
+    /// Archived (a program).
+    Archive,
+    /// Restored from the archive (a program).
+    Unarchive,
+    /// Decided (a decision).
+    Decide,
+    /// Posted (a status update).
+    Post,
+    /// Added or given a new role (a program member).
+    Set,
+    /// Removed (a program member).
+    Remove,
+    /// Revoked (an API token).
+    Revoke,
+}
+
+impl Verb {
+    /// Every verb.
+    pub const ALL: [Self; 10] = [
+        Self::Create,
+        Self::Update,
+        Self::Delete,
+        Self::Archive,
+        Self::Unarchive,
+        Self::Decide,
+        Self::Post,
+        Self::Set,
+        Self::Remove,
+        Self::Revoke,
+    ];
+
+    /// The verb as stored at the end of `action`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Delete => "delete",
+            Self::Archive => "archive",
+            Self::Unarchive => "unarchive",
+            Self::Decide => "decide",
+            Self::Post => "post",
+            Self::Set => "set",
+            Self::Remove => "remove",
+            Self::Revoke => "revoke",
+        }
+    }
+
+    /// The verb of a stored `action` such as `workstream.create`, if this version knows it.
+    pub fn of_action(action: &str) -> Option<Self> {
+        let verb = action.rsplit_once('.').map_or(action, |(_, verb)| verb);
+        Self::ALL.into_iter().find(|known| known.as_str() == verb)
+    }
+}
+
+/// The stored `action` of `verb` done to `subject`, e.g. `workstream.create`.
+pub fn action(subject: Subject, verb: Verb) -> String {
+    format!("{}.{}", subject.action_prefix(), verb.as_str())
+}

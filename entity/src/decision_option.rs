@@ -13,6 +13,8 @@ pub struct Model {
     /// Decision the option belongs to; unique together with `position`.
     #[sea_orm(unique_key = "decision_position")]
     pub decision_id: Uuid,
+    /// Program of the decision (a copy, so visibility is decided from the row).
+    pub program_id: Uuid,
     /// Display order of the option within its decision.
     #[sea_orm(unique_key = "decision_position")]
     pub position: i32,

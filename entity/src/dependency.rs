@@ -20,6 +20,9 @@ pub struct Model {
     /// Workstream that waits; unique together with `upstream_id`.
     #[sea_orm(unique_key = "upstream_downstream")]
     pub downstream_id: Uuid,
+    /// Program of the upstream workstream (a copy: the dependency is visible
+    /// only to those who can see both ends' programs).
+    pub upstream_program_id: Uuid,
     /// Optional description of what is needed.
     #[sea_orm(column_type = "Text", nullable)]
     pub description: Option<String>,

@@ -12,6 +12,8 @@ pub struct Model {
     pub id: Uuid,
     /// Workstream the milestone belongs to.
     pub workstream_id: Uuid,
+    /// Program of the workstream (a copy, so visibility is decided from the row).
+    pub program_id: Uuid,
     /// Milestone name.
     pub name: String,
     /// Optional description.

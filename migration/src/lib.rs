@@ -17,6 +17,7 @@ mod m20261125_000011_create_decision_options;
 mod m20261125_000012_create_risks;
 mod m20261125_000013_create_status_updates;
 mod m20261125_000014_create_audit_events;
+mod m20261130_000015_add_program_scope_columns;
 
 /// Runs Trestle's schema migrations in dependency order.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000012_create_risks::Migration),
             Box::new(m20261125_000013_create_status_updates::Migration),
             Box::new(m20261125_000014_create_audit_events::Migration),
+            Box::new(m20261130_000015_add_program_scope_columns::Migration),
         ]
     }
 }

@@ -79,6 +79,7 @@ async fn an_editor_records_a_dependency_and_reads_it_from_both_ends() {
     let promiser = app.member("Promiser").await;
     let p = program(&app, &owner, "DEP").await;
     add_member(&app, &owner, &p, &editor, "EDITOR").await;
+    add_member(&app, &owner, &p, &promiser, "VIEWER").await;
     let api = workstream(&app, &owner, &p, "Payments API").await;
     let app_ws = workstream(&app, &owner, &p, "Checkout app").await;
     let audits = app.count_rows("audit_events").await;

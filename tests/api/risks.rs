@@ -80,6 +80,7 @@ async fn insert_dependency(app: &TestApp, program_id: &str) -> Uuid {
         program_id: Set(Uuid::parse_str(program_id).unwrap()),
         upstream_id: Set(upstream),
         downstream_id: Set(downstream),
+        upstream_program_id: Set(Uuid::parse_str(program_id).unwrap()),
         description: Set(None),
         needed_by: Set(None),
         status: Set(entity::enums::DependencyStatus::Open),

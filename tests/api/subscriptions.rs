@@ -481,16 +481,27 @@ async fn rolled_back_work_is_never_announced() {
     // A history entry written and then rolled back, as a failing mutation would.
     let domain = &app.server.domain;
     let txn = domain.begin_write().await.expect("a transaction");
+    let now = chrono::Utc::now();
+    let never_stored = entity::workstream::Model {
+        id: uuid::Uuid::now_v7(),
+        program_id: team.program.parse().unwrap(),
+        name: "Rolled back".into(),
+        description: None,
+        team_id: None,
+        lead_id: None,
+        status: entity::enums::WorkstreamStatus::NotStarted,
+        health: entity::enums::Health::OnTrack,
+        start_date: None,
+        target_date: None,
+        progress: 0,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
     audit::record(
         &txn,
-        audit::Event {
-            actor: Some(team.tpm.id.parse().unwrap()),
-            program_id: Some(team.program.parse().unwrap()),
-            action: "workstream.create",
-            entity_type: "Workstream",
-            entity_id: uuid::Uuid::now_v7(),
-            changes: json!({}),
-        },
+        Some(team.tpm.id.parse().unwrap()),
+        audit::Change::created(&never_stored),
     )
     .await
     .expect("the entry is written");

@@ -122,6 +122,7 @@ async fn an_owner_creates_reads_updates_and_deletes_a_workstream() {
     let owner = app.member("Owner").await;
     let lead = app.member("Lead").await;
     let program = id_of(&app.create_program(&owner, "MIG", "Migration").await);
+    add_member(&app, &owner, &program, &lead, "VIEWER").await;
     let team = create_team(&app, &owner, "Platform").await;
     let audits_before = app.count_rows("audit_events").await;
 
@@ -484,6 +485,7 @@ async fn program_workstreams_filter_order_and_page_in_memory() {
     let owner = app.member("Owner").await;
     let lead = app.member("Lead").await;
     let program = id_of(&app.create_program(&owner, "LIST", "Listing").await);
+    add_member(&app, &owner, &program, &lead, "EDITOR").await;
     let team = create_team(&app, &owner, "Payments").await;
     let rows = [
         ("Alpha", "DONE", Some("2026-03-10"), true),

@@ -1,11 +1,16 @@
 //! API tokens for scripted integrations.
 
 use chrono::{DateTime, Utc};
-use entity::api_token;
+use entity::{api_token, audit_event::Verb};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
-use super::{Domain, audit, validate};
+use super::{
+    Domain,
+    access::{self, Visible},
+    audit::{self, Change},
+    validate,
+};
 use crate::auth::{Viewer, api_token as tokens};
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::Message;
@@ -15,7 +20,7 @@ pub struct CreatedToken {
     /// The secret to present as `Authorization: Bearer …`.
     pub secret: String,
     /// The stored record (hash only).
-    pub token: api_token::Model,
+    pub token: Visible<api_token::Model>,
 }
 
 impl Domain {
@@ -49,26 +54,19 @@ impl Domain {
         }
         .insert(&txn)
         .await?;
-        audit::commit(
-            txn,
-            audit::Event {
-                actor: Some(user.id),
-                program_id: None,
-                action: "apiToken.create",
-                entity_type: "ApiToken",
-                entity_id: token.id,
-                changes: audit::diff(None, Some(&token)),
-            },
-        )
-        .await?;
+        audit::commit(txn, user.id, [Change::created(&token)]).await?;
         Ok(CreatedToken {
             secret: minted.secret,
-            token,
+            token: access::admit_unscoped(viewer, token)?,
         })
     }
 
     /// Revoke a token: the owner's own, or any for an ADMIN. Takes effect at once.
-    pub async fn revoke_api_token(&self, viewer: &Viewer, id: Uuid) -> ApiResult<api_token::Model> {
+    pub async fn revoke_api_token(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+    ) -> ApiResult<Visible<api_token::Model>> {
         let user = viewer.require_user()?;
         let txn = self.begin_write().await?;
         let token = api_token::Entity::find_by_id(id)
@@ -77,34 +75,34 @@ impl Domain {
             .filter(|token| token.user_id == user.id || viewer.is_admin())
             .ok_or(ApiError::NotFound(Message::NotFound))?;
         if token.revoked_at.is_some() {
-            return Ok(token);
+            return access::admit_unscoped(viewer, token);
         }
         let mut active: api_token::ActiveModel = token.clone().into();
         active.revoked_at = Set(Some(super::now()));
         let revoked = active.update(&txn).await?;
         audit::commit(
             txn,
-            audit::Event {
-                actor: Some(user.id),
-                program_id: None,
-                action: "apiToken.revoke",
-                entity_type: "ApiToken",
-                entity_id: revoked.id,
-                changes: audit::diff(Some(&token), Some(&revoked)),
-            },
+            user.id,
+            [Change::updated(&token, &revoked).as_verb(Verb::Revoke)],
         )
         .await?;
-        Ok(revoked)
+        access::admit_unscoped(viewer, revoked)
     }
 
     /// The signed-in user's tokens, newest first.
-    pub async fn my_api_tokens(&self, viewer: &Viewer) -> ApiResult<Vec<api_token::Model>> {
+    pub async fn my_api_tokens(
+        &self,
+        viewer: &Viewer,
+    ) -> ApiResult<Vec<Visible<api_token::Model>>> {
         let user = viewer.require_user()?;
-        Ok(api_token::Entity::find()
+        api_token::Entity::find()
             .filter(api_token::Column::UserId.eq(user.id))
             .order_by_desc(api_token::Column::CreatedAt)
             .order_by_desc(api_token::Column::Id)
             .all(&self.db)
-            .await?)
+            .await?
+            .into_iter()
+            .map(|token| access::admit_unscoped(viewer, token))
+            .collect()
     }
 }

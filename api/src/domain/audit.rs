@@ -1,43 +1,153 @@
-//! The append-only history: every successful mutation writes one event.
+//! The append-only history: every successful mutation writes its entries in
+//! its own transaction, through [`commit`].
 
-use entity::audit_event;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use entity::{
+    api_token,
+    audit_event::{self, Subject, Verb},
+    decision, dependency, milestone, program, program_member, risk, status_update, team, user,
+    workstream,
+};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, Set};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use super::access::{Reach, Scoped};
 use crate::error::ApiResult;
 
 /// Fields never copied into the history.
-const HIDDEN_FIELDS: [&str; 4] = ["passwordHash", "tokenHash", "version", "updatedAt"];
+const HIDDEN_FIELDS: [&str; 5] = [
+    "passwordHash",
+    "tokenHash",
+    "version",
+    "updatedAt",
+    "upstreamProgramId",
+];
 
-/// One history entry about to be written.
-pub struct Event<'a> {
-    /// Who did it.
-    pub actor: Option<Uuid>,
-    /// The program it happened in, if any.
-    pub program_id: Option<Uuid>,
-    /// What was done, e.g. `program.create`.
-    pub action: &'a str,
-    /// The kind of entity changed, e.g. `Program`.
-    pub entity_type: &'a str,
-    /// The entity changed.
-    pub entity_id: Uuid,
-    /// Changed fields as `{field: {"before": …, "after": …}}`.
-    pub changes: Value,
+/// A row whose changes the history records.
+pub trait Recorded: Scoped + serde::Serialize {
+    /// What its entries are about.
+    const SUBJECT: Subject;
+    /// The row's id.
+    fn id(&self) -> Uuid;
 }
 
-/// Write `event` inside the caller's transaction; live subscribers hear of it
-/// once that transaction commits (see [`super::events`]).
-pub async fn record(db: &impl ConnectionTrait, event: Event<'_>) -> ApiResult<()> {
+macro_rules! recorded {
+    ($($module:ident => $subject:ident),* $(,)?) => {
+        $(
+            impl Recorded for $module::Model {
+                const SUBJECT: Subject = Subject::$subject;
+                fn id(&self) -> Uuid {
+                    self.id
+                }
+            }
+        )*
+    };
+}
+
+recorded!(
+    user => User,
+    api_token => ApiToken,
+    team => Team,
+    program => Program,
+    program_member => ProgramMember,
+    workstream => Workstream,
+    milestone => Milestone,
+    dependency => Dependency,
+    decision => Decision,
+    risk => Risk,
+    status_update => StatusUpdate,
+);
+
+/// One history entry about to be written.
+#[derive(Debug, Clone)]
+pub struct Change {
+    subject: Subject,
+    verb: Verb,
+    entity_id: Uuid,
+    reach: Reach,
+    changes: Value,
+}
+
+impl Change {
+    /// `verb` done to `row`, with its field changes already worked out.
+    pub fn of<R: Recorded>(verb: Verb, row: &R, changes: Value) -> Self {
+        Self {
+            subject: R::SUBJECT,
+            verb,
+            entity_id: row.id(),
+            reach: row.reach(),
+            changes,
+        }
+    }
+
+    /// A row created.
+    pub fn created<R: Recorded>(row: &R) -> Self {
+        Self::of(Verb::Create, row, diff(None, Some(row)))
+    }
+
+    /// A row changed from `before` to `after`.
+    pub fn updated<R: Recorded>(before: &R, after: &R) -> Self {
+        Self::of(Verb::Update, after, diff(Some(before), Some(after)))
+    }
+
+    /// A row deleted.
+    pub fn deleted<R: Recorded>(before: &R) -> Self {
+        Self::of(Verb::Delete, before, diff(Some(before), None))
+    }
+
+    /// The same change under a more precise verb (`archive`, `decide`, `set`, …).
+    pub fn as_verb(mut self, verb: Verb) -> Self {
+        self.verb = verb;
+        self
+    }
+
+    /// The entry also names something in `program_id` (a risk linked to a
+    /// dependency from another program): only those who can see both read it.
+    pub fn revealing(mut self, program_id: Uuid) -> Self {
+        self.reach = match self.reach {
+            Reach::Program(own) => super::access::between(own, Some(program_id)),
+            other => other,
+        };
+        self
+    }
+
+    /// Leave out the earlier value of `field` (it names something the entry
+    /// may not reveal).
+    pub fn forget_before(mut self, field: &str) -> Self {
+        if let Some(change) = self.changes.get_mut(field) {
+            change["before"] = Value::Null;
+        }
+        self
+    }
+
+    /// Where the entry is filed: its program and the other program it reveals.
+    fn placement(&self) -> (Option<Uuid>, Option<Uuid>) {
+        match self.reach {
+            Reach::Program(program_id) => (Some(program_id), None),
+            Reach::Between(program_id, other) => (Some(program_id), Some(other)),
+            Reach::Directory | Reach::Owner(_) | Reach::Admins => (None, None),
+        }
+    }
+}
+
+/// Write `change` by `actor` inside the caller's transaction; live
+/// subscribers hear of it once that transaction commits (see [`super::events`]).
+pub async fn record(
+    db: &impl ConnectionTrait,
+    actor: Option<Uuid>,
+    change: Change,
+) -> ApiResult<()> {
     let id = Uuid::now_v7();
+    let (program_id, related_program_id) = change.placement();
     audit_event::ActiveModel {
         id: Set(id),
-        program_id: Set(event.program_id),
-        actor_id: Set(event.actor),
-        action: Set(event.action.to_owned()),
-        entity_type: Set(event.entity_type.to_owned()),
-        entity_id: Set(event.entity_id),
-        changes: Set(event.changes),
+        program_id: Set(program_id),
+        related_program_id: Set(related_program_id),
+        actor_id: Set(actor),
+        action: Set(audit_event::action(change.subject, change.verb)),
+        entity_type: Set(change.subject.entity_type().to_owned()),
+        entity_id: Set(change.entity_id),
+        changes: Set(change.changes),
         at: Set(super::now()),
     }
     .insert(db)
@@ -45,10 +155,17 @@ pub async fn record(db: &impl ConnectionTrait, event: Event<'_>) -> ApiResult<()
     super::events::announce(db, id).await
 }
 
-/// Record the mutation's one history event and commit its transaction: the
-/// last step of every mutation, so no mutation commits without its event.
-pub async fn commit(txn: sea_orm::DatabaseTransaction, event: Event<'_>) -> ApiResult<()> {
-    record(&txn, event).await?;
+/// Record a mutation's history entries and commit its transaction: the last
+/// step of every mutation, so no mutation commits without its history.
+pub async fn commit(
+    txn: DatabaseTransaction,
+    actor: impl Into<Option<Uuid>>,
+    changes: impl IntoIterator<Item = Change>,
+) -> ApiResult<()> {
+    let actor = actor.into();
+    for change in changes {
+        record(&txn, actor, change).await?;
+    }
     txn.commit().await?;
     Ok(())
 }

@@ -8,7 +8,7 @@
 //! dissolves the link.
 
 use chrono::NaiveDate;
-use entity::{decision, decision_option, enums::DecisionStatus};
+use entity::{audit_event::Verb, decision, decision_option, enums::DecisionStatus};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, Set,
@@ -18,8 +18,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{
-    Domain, audit,
-    authz::{self, Action},
+    Domain,
+    access::{self, Action, Visible},
+    audit::{self, Change},
     pagination::{self, Direction, Page, PageArgs, SortKey},
     patch::Patch,
     validate,
@@ -161,19 +162,6 @@ pub(crate) fn with_related(
     changes
 }
 
-/// Whether the viewer may see `program_id` (a hidden program is not an error here).
-pub(crate) async fn can_read(
-    db: &impl ConnectionTrait,
-    viewer: &Viewer,
-    program_id: Uuid,
-) -> ApiResult<bool> {
-    match authz::authorize(db, viewer, program_id, Action::Read).await {
-        Ok(_) => Ok(true),
-        Err(ApiError::NotFound(_)) => Ok(false),
-        Err(other) => Err(other),
-    }
-}
-
 fn validate_options(options: Vec<NewDecisionOption>) -> ApiResult<Vec<NewDecisionOption>> {
     if options.len() > MAX_OPTIONS {
         return Err(ApiError::bad_input(
@@ -213,7 +201,7 @@ async fn options_of(
 
 async fn insert_options(
     txn: &DatabaseTransaction,
-    decision_id: Uuid,
+    decision: &decision::Model,
     options: Vec<NewDecisionOption>,
 ) -> ApiResult<Vec<decision_option::Model>> {
     let mut stored = Vec::with_capacity(options.len());
@@ -221,7 +209,8 @@ async fn insert_options(
         stored.push(
             decision_option::ActiveModel {
                 id: Set(Uuid::now_v7()),
-                decision_id: Set(decision_id),
+                decision_id: Set(decision.id),
+                program_id: Set(decision.program_id),
                 position: Set(position as i32),
                 title: Set(option.title),
                 pros: Set(option.pros),
@@ -242,16 +231,14 @@ async fn supersedable(
     old_id: Uuid,
 ) -> ApiResult<decision::Model> {
     const FIELD: &str = "input.supersedesId";
-    let old = decision::Entity::find_by_id(old_id).one(txn).await?;
-    let Some(old) = old else {
-        return Err(ApiError::bad_input(FIELD, Message::NotFound));
+    // A decision the caller cannot see is reported exactly like a missing one.
+    let old = match access::find_visible::<decision::Entity>(txn, viewer, old_id).await {
+        Ok(old) => old.into_inner(),
+        Err(ApiError::NotFound(_)) => return Err(ApiError::bad_input(FIELD, Message::NotFound)),
+        Err(other) => return Err(other),
     };
     if old.program_id != program_id {
-        return Err(if can_read(txn, viewer, old.program_id).await? {
-            ApiError::bad_input(FIELD, Message::OtherProgram)
-        } else {
-            ApiError::bad_input(FIELD, Message::NotFound)
-        });
+        return Err(ApiError::bad_input(FIELD, Message::OtherProgram));
     }
     if old.status != DecisionStatus::Accepted {
         return Err(ApiError::bad_input(FIELD, Message::DecisionNotAccepted));
@@ -265,34 +252,20 @@ async fn supersedable(
     Ok(old)
 }
 
-/// Load a decision for a change and check the viewer may edit its program.
-async fn load_for_edit(
-    txn: &DatabaseTransaction,
-    viewer: &Viewer,
-    id: Uuid,
-) -> ApiResult<decision::Model> {
-    let before = decision::Entity::find_by_id(id)
-        .one(txn)
-        .await?
-        .ok_or(ApiError::NotFound(Message::NotFound))?;
-    authz::authorize(txn, viewer, before.program_id, Action::Edit).await?;
-    Ok(before)
-}
-
 impl Domain {
     /// Propose a decision (OWNER, EDITOR); it starts PROPOSED.
     pub async fn create_decision(
         &self,
         viewer: &Viewer,
         input: NewDecision,
-    ) -> ApiResult<(decision::Model, Vec<decision_option::Model>)> {
+    ) -> ApiResult<Visible<decision::Model>> {
         let user = viewer.require_user()?;
         let title = validate::name("input.title", &input.title)?;
         let context = validate::optional_text("input.context", input.context.as_deref())?;
         let options = validate_options(input.options)?;
 
         let txn = self.begin_write().await?;
-        authz::authorize(&txn, viewer, input.program_id, Action::Edit).await?;
+        let access = access::authorize(&txn, viewer, input.program_id, Action::Edit).await?;
         let superseded = match input.supersedes_id {
             Some(old_id) => Some(supersedable(&txn, viewer, input.program_id, old_id).await?),
             None => None,
@@ -317,7 +290,7 @@ impl Domain {
         }
         .insert(&txn)
         .await?;
-        let options = insert_options(&txn, created.id, options).await?;
+        let options = insert_options(&txn, &created, options).await?;
         let mut changes = audit::diff(None, Some(&snapshot(&created, &options)));
         if let Some(old) = superseded {
             let mut active: decision::ActiveModel = old.clone().into();
@@ -332,19 +305,8 @@ impl Domain {
                 audit::diff(Some(&old), Some(&after)),
             );
         }
-        audit::commit(
-            txn,
-            audit::Event {
-                actor: Some(user.id),
-                program_id: Some(created.program_id),
-                action: "decision.create",
-                entity_type: "Decision",
-                entity_id: created.id,
-                changes,
-            },
-        )
-        .await?;
-        Ok((created, options))
+        audit::commit(txn, user.id, [Change::of(Verb::Create, &created, changes)]).await?;
+        access.admit(created)
     }
 
     /// Change a decision's text, options or due date (OWNER, EDITOR).
@@ -354,7 +316,7 @@ impl Domain {
         id: Uuid,
         expected_version: Option<i32>,
         changes: DecisionChanges,
-    ) -> ApiResult<decision::Model> {
+    ) -> ApiResult<Visible<decision::Model>> {
         let user = viewer.require_user()?;
         let title = changes
             .title
@@ -372,7 +334,8 @@ impl Domain {
         };
 
         let txn = self.begin_write().await?;
-        let before = load_for_edit(&txn, viewer, id).await?;
+        let (before, access) =
+            access::find_authorized::<decision::Entity>(&txn, viewer, id, Action::Edit).await?;
         check_expected(before.version, expected_version)?;
         let options_before = options_of(&txn, id).await?;
 
@@ -396,26 +359,16 @@ impl Domain {
                     .filter(decision_option::Column::DecisionId.eq(id))
                     .exec(&txn)
                     .await?;
-                insert_options(&txn, id, options).await?
+                insert_options(&txn, &after, options).await?
             }
             None => options_before.clone(),
         };
-        audit::commit(
-            txn,
-            audit::Event {
-                actor: Some(user.id),
-                program_id: Some(after.program_id),
-                action: "decision.update",
-                entity_type: "Decision",
-                entity_id: id,
-                changes: audit::diff(
-                    Some(&snapshot(&before, &options_before)),
-                    Some(&snapshot(&after, &options_after)),
-                ),
-            },
-        )
-        .await?;
-        Ok(after)
+        let changes = audit::diff(
+            Some(&snapshot(&before, &options_before)),
+            Some(&snapshot(&after, &options_after)),
+        );
+        audit::commit(txn, user.id, [Change::of(Verb::Update, &after, changes)]).await?;
+        access.admit(after)
     }
 
     /// Accept or reject a PROPOSED decision (OWNER, EDITOR), recording who and
@@ -430,7 +383,7 @@ impl Domain {
         id: Uuid,
         expected_version: Option<i32>,
         verdict: Verdict,
-    ) -> ApiResult<(decision::Model, Vec<decision::Model>)> {
+    ) -> ApiResult<(Visible<decision::Model>, Vec<Visible<decision::Model>>)> {
         let user = viewer.require_user()?;
         if !matches!(
             verdict.status,
@@ -445,7 +398,8 @@ impl Domain {
         let rationale = validate::optional_text("input.rationale", verdict.rationale.as_deref())?;
 
         let txn = self.begin_write().await?;
-        let before = load_for_edit(&txn, viewer, id).await?;
+        let (before, access) =
+            access::find_authorized::<decision::Entity>(&txn, viewer, id, Action::Edit).await?;
         check_expected(before.version, expected_version)?;
         if before.status != DecisionStatus::Proposed {
             return Err(ApiError::Conflict(Message::DecisionAlreadyDecided));
@@ -482,44 +436,37 @@ impl Domain {
                 audit::diff(Some(&old), Some(&old_after)),
             );
             if old_after.status == DecisionStatus::Superseded {
-                superseded.push(old_after);
+                superseded.push(access.admit(old_after)?);
             }
         }
-        audit::commit(
-            txn,
-            audit::Event {
-                actor: Some(user.id),
-                program_id: Some(after.program_id),
-                action: "decision.decide",
-                entity_type: "Decision",
-                entity_id: id,
-                changes,
-            },
-        )
-        .await?;
-        Ok((after, superseded))
+        audit::commit(txn, user.id, [Change::of(Verb::Decide, &after, changes)]).await?;
+        Ok((access.admit(after)?, superseded))
     }
 
     /// A decision by id, or `None` when it does not exist or is not visible.
-    pub async fn decision(&self, viewer: &Viewer, id: Uuid) -> ApiResult<Option<decision::Model>> {
-        let query = decision::Entity::find_by_id(id);
-        let query = authz::visible_programs(query, viewer, decision::Column::ProgramId)?;
-        Ok(query.one(&self.db).await?)
+    pub async fn decision(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+    ) -> ApiResult<Option<Visible<decision::Model>>> {
+        access::visible(viewer, decision::Entity::find_by_id(id))?
+            .one(&self.db)
+            .await
     }
 
     /// Filter, order and page a program's decisions, already loaded in one batch.
     pub fn decision_page(
         &self,
-        rows: Vec<decision::Model>,
+        rows: Vec<Visible<decision::Model>>,
         filter: DecisionFilter,
         order: (DecisionOrderField, Direction),
         args: &PageArgs,
-    ) -> ApiResult<Page<decision::Model>> {
+    ) -> ApiResult<Page<Visible<decision::Model>>> {
         let search = filter
             .search
             .map(|s| s.trim().to_lowercase())
             .filter(|s| !s.is_empty());
-        let rows: Vec<decision::Model> = rows
+        let rows: Vec<Visible<decision::Model>> = rows
             .into_iter()
             .filter(|d| {
                 filter

@@ -13,13 +13,14 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    Domain, audit,
-    authz::{self, Action},
+    Domain,
+    access::{self, Access, Action, Visibility, Visible},
+    audit::{self, Change},
+    members::ensure_member,
     pagination::{self, Direction, Page, PageArgs, SortKey},
     patch::Patch,
     validate,
     versioned::{self, check_expected},
-    workstreams::{self, ensure_user},
 };
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult};
@@ -132,35 +133,48 @@ pub fn commitment_gap_days(row: &dependency::Model) -> Option<i64> {
     Some((row.committed_date? - row.needed_by?).num_days())
 }
 
-/// Check that the viewer can see both ends of `row` and may edit at least one.
-///
-/// A dependency with an end the caller cannot see answers `NOT_FOUND`, like
-/// one that does not exist; one they may only read answers `FORBIDDEN`.
+/// The viewer's standing in both ends' programs of a dependency they can
+/// see, if they may edit at least one of them (`FORBIDDEN` otherwise).
 async fn authorize_change(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
     row: &dependency::Model,
-) -> ApiResult<()> {
-    let upstream = workstreams::find(db, row.upstream_id).await?;
-    let downstream = authz::authorize(db, viewer, row.program_id, Action::Read).await?;
-    let upstream = if upstream.program_id == row.program_id {
+) -> ApiResult<(Access, Access)> {
+    let downstream = access::authorize(db, viewer, row.program_id, Action::Read).await?;
+    let upstream = if row.upstream_program_id == row.program_id {
         downstream
     } else {
-        authz::authorize(db, viewer, upstream.program_id, Action::Read).await?
+        access::authorize(db, viewer, row.upstream_program_id, Action::Read).await?
     };
     if downstream.allows(Action::Edit) || upstream.allows(Action::Edit) {
-        Ok(())
+        Ok((downstream, upstream))
     } else {
         Err(ApiError::Forbidden(Message::ProgramRoleTooLow))
     }
 }
 
-/// `NOT_FOUND` unless the dependency exists; the caller authorizes next.
-async fn find(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<dependency::Model> {
-    dependency::Entity::find_by_id(id)
-        .one(db)
+/// The steps of a refused cycle the viewer may see, in order: a workstream
+/// in a program hidden from them is left out, so the refusal tells nothing
+/// about it.
+async fn visible_steps(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    cycle: Vec<Uuid>,
+) -> ApiResult<Vec<Uuid>> {
+    let rows = workstream::Entity::find()
+        .filter(workstream::Column::Id.is_in(cycle.iter().copied()))
+        .all(db)
+        .await?;
+    let visible: std::collections::HashSet<Uuid> = Visibility::new(viewer.clone())
+        .admit_all(db, rows)
         .await?
-        .ok_or(ApiError::NotFound(Message::NotFound))
+        .into_iter()
+        .map(|ws| ws.id)
+        .collect();
+    Ok(cycle
+        .into_iter()
+        .filter(|id| visible.contains(id))
+        .collect())
 }
 
 impl Domain {
@@ -170,7 +184,7 @@ impl Domain {
         &self,
         viewer: &Viewer,
         input: NewDependency,
-    ) -> ApiResult<dependency::Model> {
+    ) -> ApiResult<Visible<dependency::Model>> {
         let user = viewer.require_user()?;
         if input.upstream_id == input.downstream_id {
             return Err(ApiError::bad_input(
@@ -182,27 +196,50 @@ impl Domain {
             validate::optional_text("input.description", input.description.as_deref())?;
 
         let txn = self.begin_write().await?;
-        let downstream = workstreams::find(&txn, input.downstream_id).await?;
-        authz::authorize(&txn, viewer, downstream.program_id, Action::Edit).await?;
+        let (downstream, downstream_access) = access::find_authorized::<workstream::Entity>(
+            &txn,
+            viewer,
+            input.downstream_id,
+            Action::Edit,
+        )
+        .await?;
         // An upstream in a program the caller cannot see is reported exactly
         // like one that does not exist.
-        let upstream = workstreams::find(&txn, input.upstream_id).await?;
-        if upstream.program_id != downstream.program_id {
-            authz::authorize(&txn, viewer, upstream.program_id, Action::Read).await?;
-        }
+        let (upstream, upstream_access) = access::find_authorized::<workstream::Entity>(
+            &txn,
+            viewer,
+            input.upstream_id,
+            Action::Read,
+        )
+        .await?;
         if let Some(committed_by) = input.committed_by_id {
-            ensure_user(&txn, "input.committedById", committed_by).await?;
+            ensure_member(
+                &txn,
+                upstream.program_id,
+                committed_by,
+                "input.committedById",
+                Message::NotAnUpstreamMember,
+            )
+            .await?;
         }
         if pair_exists(&txn, upstream.id, downstream.id).await? {
             return Err(ApiError::Conflict(Message::DependencyExists));
         }
-        super::planning::refuse_cycle(&txn, upstream.id, downstream.id).await?;
+        match super::planning::refuse_cycle(&txn, upstream.id, downstream.id).await {
+            Err(ApiError::DependencyCycle(cycle)) => {
+                return Err(ApiError::DependencyCycle(
+                    visible_steps(&txn, viewer, cycle).await?,
+                ));
+            }
+            other => other?,
+        }
         let now = super::now();
         let created = dependency::ActiveModel {
             id: Set(Uuid::now_v7()),
             program_id: Set(downstream.program_id),
             upstream_id: Set(upstream.id),
             downstream_id: Set(downstream.id),
+            upstream_program_id: Set(upstream.program_id),
             description: Set(description),
             needed_by: Set(input.needed_by),
             status: Set(input.status.unwrap_or(DependencyStatus::Open)),
@@ -218,19 +255,8 @@ impl Domain {
             ApiError::Conflict(_) => ApiError::Conflict(Message::DependencyExists),
             other => other,
         })?;
-        audit::commit(
-            txn,
-            audit::Event {
-                actor: Some(user.id),
-                program_id: Some(created.program_id),
-                action: "dependency.create",
-                entity_type: "Dependency",
-                entity_id: created.id,
-                changes: audit::diff(None, Some(&created)),
-            },
-        )
-        .await?;
-        Ok(created)
+        audit::commit(txn, user.id, [Change::created(&created)]).await?;
+        downstream_access.admit_between(&upstream_access, created)
     }
 
     /// Change a dependency: READ on both ends' programs and EDIT on either.
@@ -240,7 +266,7 @@ impl Domain {
         id: Uuid,
         expected_version: Option<i32>,
         changes: DependencyChanges,
-    ) -> ApiResult<dependency::Model> {
+    ) -> ApiResult<Visible<dependency::Model>> {
         let user = viewer.require_user()?;
         let description = changes
             .description
@@ -248,11 +274,20 @@ impl Domain {
         let status = changes.status.required("input.status")?;
 
         let txn = self.begin_write().await?;
-        let before = find(&txn, id).await?;
-        authorize_change(&txn, viewer, &before).await?;
+        let before = access::find_visible::<dependency::Entity>(&txn, viewer, id)
+            .await?
+            .into_inner();
+        let (downstream_access, upstream_access) = authorize_change(&txn, viewer, &before).await?;
         check_expected(before.version, expected_version)?;
         if let Patch::Set(committed_by) = changes.committed_by_id {
-            ensure_user(&txn, "input.committedById", committed_by).await?;
+            ensure_member(
+                &txn,
+                before.upstream_program_id,
+                committed_by,
+                "input.committedById",
+                Message::NotAnUpstreamMember,
+            )
+            .await?;
         }
         let mut active: dependency::ActiveModel = before.clone().into();
         if description.is_given() {
@@ -271,19 +306,8 @@ impl Domain {
             active.committed_by_id = Set(changes.committed_by_id.apply(before.committed_by_id));
         }
         let after = versioned::save::<dependency::Entity>(&txn, id, before.version, active).await?;
-        audit::commit(
-            txn,
-            audit::Event {
-                actor: Some(user.id),
-                program_id: Some(after.program_id),
-                action: "dependency.update",
-                entity_type: "Dependency",
-                entity_id: id,
-                changes: audit::diff(Some(&before), Some(&after)),
-            },
-        )
-        .await?;
-        Ok(after)
+        audit::commit(txn, user.id, [Change::updated(&before, &after)]).await?;
+        downstream_access.admit_between(&upstream_access, after)
     }
 
     /// Delete a dependency (READ on both ends' programs, EDIT on either);
@@ -293,26 +317,17 @@ impl Domain {
         viewer: &Viewer,
         id: Uuid,
         expected_version: Option<i32>,
-    ) -> ApiResult<dependency::Model> {
+    ) -> ApiResult<Visible<dependency::Model>> {
         let user = viewer.require_user()?;
         let txn = self.begin_write().await?;
-        let before = find(&txn, id).await?;
-        authorize_change(&txn, viewer, &before).await?;
+        let before = access::find_visible::<dependency::Entity>(&txn, viewer, id)
+            .await?
+            .into_inner();
+        let (downstream_access, upstream_access) = authorize_change(&txn, viewer, &before).await?;
         check_expected(before.version, expected_version)?;
-        workstreams::delete_versioned::<dependency::Entity>(&txn, id, before.version).await?;
-        audit::commit(
-            txn,
-            audit::Event {
-                actor: Some(user.id),
-                program_id: Some(before.program_id),
-                action: "dependency.delete",
-                entity_type: "Dependency",
-                entity_id: id,
-                changes: audit::diff(Some(&before), None),
-            },
-        )
-        .await?;
-        Ok(before)
+        versioned::delete::<dependency::Entity>(&txn, id, before.version).await?;
+        audit::commit(txn, user.id, [Change::deleted(&before)]).await?;
+        downstream_access.admit_between(&upstream_access, before)
     }
 
     /// A dependency by id, or `None` when it does not exist or either end's
@@ -321,27 +336,21 @@ impl Domain {
         &self,
         viewer: &Viewer,
         id: Uuid,
-    ) -> ApiResult<Option<dependency::Model>> {
-        let query = dependency::Entity::find_by_id(id);
-        let query = authz::visible_programs(query, viewer, dependency::Column::ProgramId)?;
-        let Some(row) = query.one(&self.db).await? else {
-            return Ok(None);
-        };
-        let upstream = workstream::Entity::find_by_id(row.upstream_id);
-        let upstream = authz::visible_programs(upstream, viewer, workstream::Column::ProgramId)?;
-        let upstream_visible = upstream.count(&self.db).await? > 0;
-        Ok(upstream_visible.then_some(row))
+    ) -> ApiResult<Option<Visible<dependency::Model>>> {
+        access::visible(viewer, dependency::Entity::find_by_id(id))?
+            .one(&self.db)
+            .await
     }
 
     /// Filter, order and page dependencies already loaded (and already
     /// restricted to those with both ends visible) in memory.
     pub fn page_dependencies(
         &self,
-        rows: Vec<dependency::Model>,
+        rows: Vec<Visible<dependency::Model>>,
         filter: &DependencyFilter,
         order: (DependencyOrderField, Direction),
         args: &PageArgs,
-    ) -> ApiResult<Page<dependency::Model>> {
+    ) -> ApiResult<Page<Visible<dependency::Model>>> {
         let (field, direction) = order;
         let today = today();
         let rows = rows
@@ -390,6 +399,7 @@ mod tests {
             program_id: Uuid::now_v7(),
             upstream_id: Uuid::now_v7(),
             downstream_id: Uuid::now_v7(),
+            upstream_program_id: Uuid::now_v7(),
             description: None,
             needed_by: needed_by.map(day),
             status,

@@ -32,7 +32,10 @@ use std::sync::{
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use entity::{audit_event, user};
+use entity::{
+    audit_event::{self, Subject, Verb},
+    user,
+};
 use futures::Stream;
 use sea_orm::sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sea_orm::{
@@ -46,8 +49,7 @@ use uuid::Uuid;
 
 use super::{
     Domain,
-    authz::{self, Action},
-    batch,
+    access::{self, Action},
 };
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult};
@@ -98,18 +100,22 @@ impl ChangeKind {
     /// tells an added program member (`member.set` of a new row) from a new role.
     /// Actions this version does not know count as updates.
     pub fn of(action: &str, changes: &Value) -> Self {
-        let verb = action.rsplit_once('.').map_or(action, |(_, verb)| verb);
+        let Some(verb) = Verb::of_action(action) else {
+            return Self::Updated;
+        };
         match verb {
-            "create" => Self::Created,
-            "update" => Self::Updated,
-            "delete" | "remove" | "revoke" => Self::Deleted,
-            "archive" => Self::Archived,
-            "unarchive" => Self::Unarchived,
-            "decide" => Self::Decided,
-            "post" => Self::Posted,
+            Verb::Create => Self::Created,
+            Verb::Update => Self::Updated,
+            Verb::Delete | Verb::Remove | Verb::Revoke => Self::Deleted,
+            Verb::Archive => Self::Archived,
+            Verb::Unarchive => Self::Unarchived,
+            Verb::Decide => Self::Decided,
+            Verb::Post => Self::Posted,
             // `audit::diff` lists `id` only when the row did not exist before.
-            "set" if changes.get("id").is_some_and(|id| id["before"].is_null()) => Self::Created,
-            _ => Self::Updated,
+            Verb::Set if changes.get("id").is_some_and(|id| id["before"].is_null()) => {
+                Self::Created
+            }
+            Verb::Set => Self::Updated,
         }
     }
 }
@@ -217,6 +223,8 @@ pub struct ChangeEvent {
     pub id: Uuid,
     /// The program it happened in, if any.
     pub program_id: Option<Uuid>,
+    /// Another program the change reveals (see `AuditEvent`'s visibility).
+    pub related_program_id: Option<Uuid>,
     /// What happened, derived from `action`.
     pub kind: ChangeKind,
     /// The history action, e.g. `decision.decide`.
@@ -229,6 +237,15 @@ pub struct ChangeEvent {
     pub actor: Option<user::Model>,
     /// When it happened.
     pub at: DateTime<Utc>,
+}
+
+impl access::Scoped for ChangeEvent {
+    fn reach(&self) -> access::Reach {
+        match self.program_id {
+            Some(program_id) => access::between(program_id, self.related_program_id),
+            None => access::Reach::Admins,
+        }
+    }
 }
 
 /// Announce history entry `event_id` to live subscribers once the caller's
@@ -354,28 +371,37 @@ impl Publisher {
             return Ok(());
         }
         let ids: Vec<Uuid> = entries.iter().map(|(id, _)| *id).collect();
-        let rows = batch::by_ids::<audit_event::Entity>(
-            &self.reader,
-            audit_event::Column::Id,
-            &ids,
-            |row| row.id,
-        )
-        .await?;
+        let rows: HashMap<Uuid, audit_event::Model> = audit_event::Entity::find()
+            .filter(audit_event::Column::Id.is_in(ids))
+            .all(&self.reader)
+            .await?
+            .into_iter()
+            .map(|row| (row.id, row))
+            .collect();
         let actor_ids: Vec<Uuid> = rows
             .values()
             .filter_map(|row| row.actor_id)
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        let actors: HashMap<Uuid, user::Model> =
-            batch::by_ids::<user::Entity>(&self.reader, user::Column::Id, &actor_ids, |u| u.id)
-                .await?;
+        let actors: HashMap<Uuid, user::Model> = if actor_ids.is_empty() {
+            HashMap::new()
+        } else {
+            user::Entity::find()
+                .filter(user::Column::Id.is_in(actor_ids))
+                .all(&self.reader)
+                .await?
+                .into_iter()
+                .map(|user| (user.id, user))
+                .collect()
+        };
         for (id, position) in entries {
             let Some(row) = rows.get(id) else { continue };
             let event = ChangeEvent {
                 position: *position,
                 id: row.id,
                 program_id: row.program_id,
+                related_program_id: row.related_program_id,
                 kind: ChangeKind::of(&row.action, &row.changes),
                 action: row.action.clone(),
                 entity_type: row.entity_type.clone(),
@@ -685,6 +711,8 @@ struct ProgramWatch {
     receiver: broadcast::Receiver<Arc<ChangeEvent>>,
     domain: Domain,
     viewer: Viewer,
+    /// The subscriber's standing in the program, checked when it subscribed.
+    access: access::Access,
     program_id: Uuid,
     /// Changes committed by then are not delivered.
     horizon: Horizon,
@@ -709,7 +737,7 @@ impl Drop for Live {
 
 impl ProgramWatch {
     /// The next event to deliver; `None` ends the subscription.
-    async fn next(&mut self) -> Option<Arc<ChangeEvent>> {
+    async fn next(&mut self) -> Option<access::Visible<Arc<ChangeEvent>>> {
         loop {
             let event = match self.receiver.recv().await {
                 Ok(event) => event,
@@ -730,9 +758,9 @@ impl ProgramWatch {
             }
             // Membership changes are the only events that can change what this
             // viewer may read: check again before delivering one.
-            if event.entity_type == "ProgramMember"
+            if event.entity_type == Subject::ProgramMember.entity_type()
                 && let Err(error) =
-                    authz::authorize(&self.domain.db, &self.viewer, self.program_id, Action::Read)
+                    access::authorize(&self.domain.db, &self.viewer, self.program_id, Action::Read)
                         .await
             {
                 if let ApiError::Internal(cause) = &error {
@@ -740,7 +768,25 @@ impl ProgramWatch {
                 }
                 return None;
             }
-            return Some(event);
+            // An entry that also names another program (a cross-program
+            // dependency) reaches only those who can see that program too,
+            // which is checked as it arrives.
+            let admitted = match event.related_program_id {
+                None => self.access.admit(event).map(Some),
+                Some(_) => {
+                    access::Visibility::new(self.viewer.clone())
+                        .admit(&self.domain.db, event)
+                        .await
+                }
+            };
+            match admitted {
+                Ok(Some(event)) => return Some(event),
+                Ok(None) => continue,
+                Err(error) => {
+                    tracing::error!(error = ?error, "could not check a subscriber's access");
+                    return None;
+                }
+            }
         }
     }
 }
@@ -753,13 +799,14 @@ impl Domain {
         &self,
         viewer: &Viewer,
         program_id: Uuid,
-    ) -> ApiResult<impl Stream<Item = Arc<ChangeEvent>> + Send + use<>> {
+    ) -> ApiResult<impl Stream<Item = access::Visible<Arc<ChangeEvent>>> + Send + use<>> {
         // Subscribe before reading the horizon: every change committed after
         // it is then on its way to this receiver.
         let receiver = self.events.subscribe();
         let horizon = Horizon::now(&self.db).await?;
-        authz::authorize(&self.db, viewer, program_id, Action::Read).await?;
+        let access = access::authorize(&self.db, viewer, program_id, Action::Read).await?;
         let watch = ProgramWatch {
+            access,
             receiver,
             domain: self.clone(),
             viewer: viewer.clone(),

@@ -1,15 +1,21 @@
 //! Program membership: who has which role in a program.
 
-use entity::{audit_event, enums::ProgramRole, program_member, user};
+use entity::{
+    audit_event::{self, Verb},
+    enums::ProgramRole,
+    program_member, risk, user, workstream,
+};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ModelTrait,
+    PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
 use uuid::Uuid;
 
 use super::{
-    Domain, audit,
-    authz::{self, Action},
-    pagination::{self, Direction, Ordering, Page, PageArgs},
+    Domain,
+    access::{self, Action, Visible},
+    audit::{self, Change},
+    pagination::{Direction, Ordering, Page, PageArgs},
     versioned,
 };
 use crate::auth::Viewer;
@@ -27,31 +33,73 @@ pub struct ActivityFilter {
     pub actor_id: Option<Uuid>,
 }
 
+/// Who `setProgramMember` names: a user id or a sign-in email.
+#[derive(Debug, Clone)]
+pub enum MemberRef {
+    /// By id.
+    Id(Uuid),
+    /// By sign-in email (case-insensitive).
+    Email(String),
+}
+
+/// `BAD_USER_INPUT` at `field` unless `user_id` is a member of `program_id`
+/// (a user that does not exist is not a member either).
+pub(super) async fn ensure_member(
+    db: &impl ConnectionTrait,
+    program_id: Uuid,
+    user_id: Uuid,
+    field: &str,
+    message: Message,
+) -> ApiResult<()> {
+    let found = program_member::Entity::find()
+        .select_only()
+        .column(program_member::Column::Id)
+        .filter(program_member::Column::ProgramId.eq(program_id))
+        .filter(program_member::Column::UserId.eq(user_id))
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await?;
+    match found {
+        Some(_) => Ok(()),
+        None => Err(ApiError::bad_input(field, message)),
+    }
+}
+
 impl Domain {
-    /// Give `user_id` a role in a program, adding them if needed (OWNER).
+    /// Give a user a role in a program, adding them if needed (OWNER).
     pub async fn set_program_member(
         &self,
         viewer: &Viewer,
         program_id: Uuid,
-        user_id: Uuid,
+        member: MemberRef,
         role: ProgramRole,
-    ) -> ApiResult<program_member::Model> {
+    ) -> ApiResult<Visible<program_member::Model>> {
         let actor = viewer.require_user()?;
         let txn = self.begin_write().await?;
-        authz::authorize(&txn, viewer, program_id, Action::Manage).await?;
-        if user::Entity::find_by_id(user_id).one(&txn).await?.is_none() {
-            return Err(ApiError::bad_input("input.userId", Message::NotFound));
-        }
+        let access = access::authorize(&txn, viewer, program_id, Action::Manage).await?;
+        let (field, found) = match member {
+            MemberRef::Id(id) => (
+                "input.userId",
+                user::Entity::find_by_id(id).one(&txn).await?,
+            ),
+            MemberRef::Email(email) => (
+                "input.email",
+                super::users::find_by_email(&txn, &email).await?,
+            ),
+        };
+        let user_id = found
+            .ok_or_else(|| ApiError::bad_input(field, Message::UnknownUser))?
+            .id;
         let existing = program_member::Entity::find()
             .filter(program_member::Column::ProgramId.eq(program_id))
             .filter(program_member::Column::UserId.eq(user_id))
             .one(&txn)
             .await?;
-        let (member, changes) = match existing {
+        let (member, change) = match existing {
             Some(before) if before.role == role => {
                 // Nothing changes; still a successful mutation, so it is recorded.
-                let changes = audit::diff(Some(&before), Some(&before));
-                (before, changes)
+                let change = Change::updated(&before, &before);
+                (before, change)
             }
             Some(before) => {
                 if before.role == ProgramRole::Owner {
@@ -66,8 +114,8 @@ impl Domain {
                     active,
                 )
                 .await?;
-                let changes = audit::diff(Some(&before), Some(&after));
-                (after, changes)
+                let change = Change::updated(&before, &after);
+                (after, change)
             }
             None => {
                 let now = super::now();
@@ -82,27 +130,17 @@ impl Domain {
                 }
                 .insert(&txn)
                 .await?;
-                let changes = audit::diff(None, Some(&created));
-                (created, changes)
+                let change = Change::created(&created);
+                (created, change)
             }
         };
-        audit::commit(
-            txn,
-            audit::Event {
-                actor: Some(actor.id),
-                program_id: Some(program_id),
-                action: "member.set",
-                entity_type: "ProgramMember",
-                entity_id: member.id,
-                changes,
-            },
-        )
-        .await?;
-        Ok(member)
+        audit::commit(txn, actor.id, [change.as_verb(Verb::Set)]).await?;
+        access.admit(member)
     }
 
-    /// Remove `user_id` from a program (OWNER, or the member themself);
-    /// the last OWNER cannot leave.
+    /// Remove `user_id` from a program (OWNER, or the member themself); the
+    /// last OWNER cannot leave. The workstreams they lead and the risks they
+    /// own in the program are unassigned, each change in the history.
     pub async fn remove_program_member(
         &self,
         viewer: &Viewer,
@@ -116,7 +154,7 @@ impl Domain {
         } else {
             Action::Manage
         };
-        authz::authorize(&txn, viewer, program_id, action).await?;
+        access::authorize(&txn, viewer, program_id, action).await?;
         let member = program_member::Entity::find()
             .filter(program_member::Column::ProgramId.eq(program_id))
             .filter(program_member::Column::UserId.eq(user_id))
@@ -127,18 +165,9 @@ impl Domain {
             ensure_another_owner(&txn, program_id, user_id, "input.userId").await?;
         }
         member.clone().delete(&txn).await?;
-        audit::commit(
-            txn,
-            audit::Event {
-                actor: Some(actor.id),
-                program_id: Some(program_id),
-                action: "member.remove",
-                entity_type: "ProgramMember",
-                entity_id: member.id,
-                changes: audit::diff(Some(&member), None),
-            },
-        )
-        .await?;
+        let mut changes = vec![Change::deleted(&member).as_verb(Verb::Remove)];
+        changes.extend(unassign(&txn, program_id, user_id).await?);
+        audit::commit(txn, actor.id, changes).await?;
         Ok(member)
     }
 
@@ -149,35 +178,68 @@ impl Domain {
         program_id: Uuid,
         filter: ActivityFilter,
         args: &PageArgs,
-    ) -> ApiResult<Page<audit_event::Model>> {
-        authz::authorize(&self.db, viewer, program_id, Action::Read).await?;
-        let mut query =
-            audit_event::Entity::find().filter(audit_event::Column::ProgramId.eq(program_id));
+    ) -> ApiResult<Page<Visible<audit_event::Model>>> {
+        let mut condition = Condition::all().add(audit_event::Column::ProgramId.eq(program_id));
         if let Some(entity_type) = filter.entity_type {
-            query = query.filter(audit_event::Column::EntityType.eq(entity_type));
+            condition = condition.add(audit_event::Column::EntityType.eq(entity_type));
         }
         if let Some(entity_id) = filter.entity_id {
-            query = query.filter(audit_event::Column::EntityId.eq(entity_id));
+            condition = condition.add(audit_event::Column::EntityId.eq(entity_id));
         }
         if let Some(actor_id) = filter.actor_id {
-            query = query.filter(audit_event::Column::ActorId.eq(actor_id));
+            condition = condition.add(audit_event::Column::ActorId.eq(actor_id));
         }
-        pagination::paginate(
-            &self.db,
-            query,
-            Ordering {
-                name: "AT:DESC".into(),
-                column: audit_event::Column::At,
-                id_column: audit_event::Column::Id,
-                direction: Direction::Desc,
-            },
-            args,
-            self.limits.max_page_size,
-            |event| event.at.into(),
-            |event| event.id,
-        )
-        .await
+        access::visible(viewer, audit_event::Entity::find())?
+            .narrow(condition)
+            .page(
+                &self.db,
+                Ordering {
+                    name: "AT:DESC".into(),
+                    column: audit_event::Column::At,
+                    id_column: audit_event::Column::Id,
+                    direction: Direction::Desc,
+                },
+                args,
+                self.limits.max_page_size,
+                |event| event.at.into(),
+                |event| event.id,
+            )
+            .await
     }
+}
+
+/// Unassign `user_id` from what they lead or own in `program_id`, as they
+/// leave it: the history entries of those changes.
+async fn unassign(
+    txn: &sea_orm::DatabaseTransaction,
+    program_id: Uuid,
+    user_id: Uuid,
+) -> ApiResult<Vec<Change>> {
+    let mut changes = Vec::new();
+    let led = workstream::Entity::find()
+        .filter(workstream::Column::ProgramId.eq(program_id))
+        .filter(workstream::Column::LeadId.eq(user_id))
+        .all(txn)
+        .await?;
+    for before in led {
+        let mut active: workstream::ActiveModel = before.clone().into();
+        active.lead_id = Set(None);
+        let after =
+            versioned::save::<workstream::Entity>(txn, before.id, before.version, active).await?;
+        changes.push(Change::updated(&before, &after));
+    }
+    let owned = risk::Entity::find()
+        .filter(risk::Column::ProgramId.eq(program_id))
+        .filter(risk::Column::OwnerId.eq(user_id))
+        .all(txn)
+        .await?;
+    for before in owned {
+        let mut active: risk::ActiveModel = before.clone().into();
+        active.owner_id = Set(None);
+        let after = versioned::save::<risk::Entity>(txn, before.id, before.version, active).await?;
+        changes.push(Change::updated(&before, &after));
+    }
+    Ok(changes)
 }
 
 /// Refuse a change that would leave the program without an OWNER.

@@ -1,22 +1,21 @@
 //! Milestones: dated checkpoints of a workstream.
 
 use chrono::{DateTime, DurationRound, NaiveDate, TimeDelta, Utc};
-use entity::milestone;
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use entity::{milestone, workstream};
+use sea_orm::{ActiveModelTrait, Set};
 use uuid::Uuid;
 
 use super::{
-    Domain, audit,
-    authz::{self, Action},
+    Domain,
+    access::{self, Action, Visible},
+    audit::{self, Change},
     pagination::{self, Direction, Page, PageArgs, SortKey},
     patch::Patch,
     validate,
     versioned::{self, check_expected},
-    workstreams,
 };
 use crate::auth::Viewer;
-use crate::error::{ApiError, ApiResult};
-use crate::i18n::Message;
+use crate::error::ApiResult;
 
 /// What `createMilestone` accepts.
 #[derive(Debug, Clone)]
@@ -111,19 +110,25 @@ impl Domain {
         &self,
         viewer: &Viewer,
         input: NewMilestone,
-    ) -> ApiResult<milestone::Model> {
+    ) -> ApiResult<Visible<milestone::Model>> {
         let user = viewer.require_user()?;
         let name = validate::name("input.name", &input.name)?;
         let description =
             validate::optional_text("input.description", input.description.as_deref())?;
 
         let txn = self.begin_write().await?;
-        let parent = workstreams::find(&txn, input.workstream_id).await?;
-        authz::authorize(&txn, viewer, parent.program_id, Action::Edit).await?;
+        let (parent, access) = access::find_authorized::<workstream::Entity>(
+            &txn,
+            viewer,
+            input.workstream_id,
+            Action::Edit,
+        )
+        .await?;
         let now = super::now();
         let created = milestone::ActiveModel {
             id: Set(Uuid::now_v7()),
             workstream_id: Set(parent.id),
+            program_id: Set(parent.program_id),
             name: Set(name),
             description: Set(description),
             due_date: Set(input.due_date),
@@ -134,19 +139,8 @@ impl Domain {
         }
         .insert(&txn)
         .await?;
-        audit::commit(
-            txn,
-            audit::Event {
-                actor: Some(user.id),
-                program_id: Some(parent.program_id),
-                action: "milestone.create",
-                entity_type: "Milestone",
-                entity_id: created.id,
-                changes: audit::diff(None, Some(&created)),
-            },
-        )
-        .await?;
-        Ok(created)
+        audit::commit(txn, user.id, [Change::created(&created)]).await?;
+        access.admit(created)
     }
 
     /// Change a milestone (OWNER or EDITOR of its program).
@@ -156,7 +150,7 @@ impl Domain {
         id: Uuid,
         expected_version: Option<i32>,
         changes: MilestoneChanges,
-    ) -> ApiResult<milestone::Model> {
+    ) -> ApiResult<Visible<milestone::Model>> {
         let user = viewer.require_user()?;
         let name = changes
             .name
@@ -166,9 +160,8 @@ impl Domain {
             .try_map(|d| validate::long_text("input.description", &d))?;
 
         let txn = self.begin_write().await?;
-        let before = find(&txn, id).await?;
-        let parent = workstreams::find(&txn, before.workstream_id).await?;
-        authz::authorize(&txn, viewer, parent.program_id, Action::Edit).await?;
+        let (before, access) =
+            access::find_authorized::<milestone::Entity>(&txn, viewer, id, Action::Edit).await?;
         check_expected(before.version, expected_version)?;
         let mut active: milestone::ActiveModel = before.clone().into();
         if let Some(name) = name {
@@ -184,19 +177,8 @@ impl Domain {
             active.completed_at = Set(changes.completed_at.map(to_micros).apply(None));
         }
         let after = versioned::save::<milestone::Entity>(&txn, id, before.version, active).await?;
-        audit::commit(
-            txn,
-            audit::Event {
-                actor: Some(user.id),
-                program_id: Some(parent.program_id),
-                action: "milestone.update",
-                entity_type: "Milestone",
-                entity_id: id,
-                changes: audit::diff(Some(&before), Some(&after)),
-            },
-        )
-        .await?;
-        Ok(after)
+        audit::commit(txn, user.id, [Change::updated(&before, &after)]).await?;
+        access.admit(after)
     }
 
     /// Delete a milestone (OWNER or EDITOR of its program); returns the deleted row.
@@ -205,37 +187,25 @@ impl Domain {
         viewer: &Viewer,
         id: Uuid,
         expected_version: Option<i32>,
-    ) -> ApiResult<milestone::Model> {
+    ) -> ApiResult<Visible<milestone::Model>> {
         let user = viewer.require_user()?;
         let txn = self.begin_write().await?;
-        let before = find(&txn, id).await?;
-        let parent = workstreams::find(&txn, before.workstream_id).await?;
-        authz::authorize(&txn, viewer, parent.program_id, Action::Edit).await?;
+        let (before, access) =
+            access::find_authorized::<milestone::Entity>(&txn, viewer, id, Action::Edit).await?;
         check_expected(before.version, expected_version)?;
-        workstreams::delete_versioned::<milestone::Entity>(&txn, id, before.version).await?;
-        audit::commit(
-            txn,
-            audit::Event {
-                actor: Some(user.id),
-                program_id: Some(parent.program_id),
-                action: "milestone.delete",
-                entity_type: "Milestone",
-                entity_id: id,
-                changes: audit::diff(Some(&before), None),
-            },
-        )
-        .await?;
-        Ok(before)
+        versioned::delete::<milestone::Entity>(&txn, id, before.version).await?;
+        audit::commit(txn, user.id, [Change::deleted(&before)]).await?;
+        access.admit(before)
     }
 
     /// Filter, order and page milestones already loaded in memory.
     pub fn page_milestones(
         &self,
-        rows: Vec<milestone::Model>,
+        rows: Vec<Visible<milestone::Model>>,
         filter: &MilestoneFilter,
         order: (MilestoneOrderField, Direction),
         args: &PageArgs,
-    ) -> ApiResult<Page<milestone::Model>> {
+    ) -> ApiResult<Page<Visible<milestone::Model>>> {
         let (field, direction) = order;
         let rows = rows.into_iter().filter(|row| filter.matches(row)).collect();
         pagination::paginate_rows(
@@ -248,12 +218,4 @@ impl Domain {
             |row| row.id,
         )
     }
-}
-
-/// `NOT_FOUND` unless the milestone exists; the caller authorizes next.
-async fn find(db: &impl sea_orm::ConnectionTrait, id: Uuid) -> ApiResult<milestone::Model> {
-    milestone::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(ApiError::NotFound(Message::NotFound))
 }

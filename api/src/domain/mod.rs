@@ -3,13 +3,13 @@
 //! Every read and write of the API goes through here; resolvers only parse
 //! arguments, call a service and map the result.
 
+pub mod access;
 pub mod api_tokens;
 pub mod audit;
-pub mod authz;
-pub mod batch;
 pub mod decisions;
 pub mod dependencies;
 pub mod events;
+pub mod loaders;
 pub mod members;
 pub mod milestones;
 pub mod pagination;

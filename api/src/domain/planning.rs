@@ -5,7 +5,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use entity::{
-    audit_event, decision, dependency,
+    audit_event::{self, Subject, Verb},
+    decision, dependency,
     enums::{DecisionStatus, DependencyStatus, Locale, RiskStatus},
     program, risk, status_update, team, user, workstream,
 };
@@ -18,7 +19,7 @@ use uuid::Uuid;
 
 use super::{
     Domain,
-    authz::{self, Action},
+    access::{self, Visibility, Visible},
     dependencies::{is_overdue, today},
 };
 use crate::auth::Viewer;
@@ -36,17 +37,23 @@ use crate::planning::{
 pub const MAX_SLIP_DAYS: i64 = 3650;
 
 /// A program's workstreams and dependencies, ready for analysis.
+///
+/// The schedule is computed over everything that constrains the program,
+/// including workstreams in programs the viewer cannot see (only the
+/// resulting dates show); what the plan hands out is what the viewer may see.
 pub struct ProgramPlan {
     /// The program.
-    pub program: program::Model,
+    pub program: Visible<program::Model>,
     /// Its workstreams.
-    pub workstreams: Vec<workstream::Model>,
-    /// Workstreams of other programs that this program's workstreams wait on.
-    pub outside: Vec<workstream::Model>,
-    /// Every dependency touching the program's workstreams.
-    pub dependencies: Vec<dependency::Model>,
-    /// Programs the viewer may see (`None`: all).
-    pub visible: Option<HashSet<Uuid>>,
+    workstreams: Vec<Visible<workstream::Model>>,
+    /// Workstreams of other programs linked to this program's by a
+    /// dependency, those the viewer may see.
+    outside: Vec<Visible<workstream::Model>>,
+    /// Dependencies touching the program's workstreams whose both ends the
+    /// viewer may see.
+    dependencies: Vec<Visible<dependency::Model>>,
+    /// The plan as the algorithms see it: every task and edge.
+    graph: PlanGraph,
     /// The computed schedule.
     pub schedule: Schedule,
 }
@@ -61,38 +68,33 @@ pub enum GraphFormat {
 }
 
 impl ProgramPlan {
-    fn can_see(&self, program_id: Uuid) -> bool {
-        self.visible
-            .as_ref()
-            .is_none_or(|ids| ids.contains(&program_id))
-    }
-
-    fn workstream(&self, id: Uuid) -> Option<&workstream::Model> {
+    /// A workstream of the plan the viewer may see.
+    pub fn workstream(&self, id: Uuid) -> Option<&Visible<workstream::Model>> {
         self.workstreams
             .iter()
             .chain(self.outside.iter())
             .find(|ws| ws.id == id)
     }
 
+    /// The program's own workstreams.
+    pub fn workstreams(&self) -> &[Visible<workstream::Model>] {
+        &self.workstreams
+    }
+
     /// Dependencies whose both ends the viewer may see.
-    pub fn visible_dependencies(&self) -> impl Iterator<Item = &dependency::Model> {
-        let program_of: HashMap<Uuid, Uuid> = self
-            .workstreams
-            .iter()
-            .chain(self.outside.iter())
-            .map(|ws| (ws.id, ws.program_id))
-            .collect();
-        self.dependencies.iter().filter(move |dep| {
-            [dep.upstream_id, dep.downstream_id].iter().all(|end| {
-                program_of
-                    .get(end)
-                    .is_some_and(|program_id| self.can_see(*program_id))
-            })
-        })
+    pub fn visible_dependencies(&self) -> impl Iterator<Item = &Visible<dependency::Model>> {
+        self.dependencies.iter()
+    }
+
+    /// The program's own workstreams among `ids`, in that order.
+    pub fn own_workstreams(&self, ids: &[Uuid]) -> Vec<Visible<workstream::Model>> {
+        ids.iter()
+            .filter_map(|id| self.workstreams.iter().find(|ws| ws.id == *id).cloned())
+            .collect()
     }
 
     /// Visible dependencies past their need date and not resolved.
-    pub fn overdue(&self) -> Vec<dependency::Model> {
+    pub fn overdue(&self) -> Vec<Visible<dependency::Model>> {
         let today = today();
         self.visible_dependencies()
             .filter(|dep| is_overdue(dep, today))
@@ -101,7 +103,7 @@ impl ProgramPlan {
     }
 
     /// Visible dependencies marked at risk or blocked, or promised after they are needed.
-    pub fn at_risk(&self) -> Vec<dependency::Model> {
+    pub fn at_risk(&self) -> Vec<Visible<dependency::Model>> {
         let today = today();
         self.visible_dependencies()
             .filter(|dep| dep.status != DependencyStatus::Resolved && !is_overdue(dep, today))
@@ -115,8 +117,9 @@ impl ProgramPlan {
             .collect()
     }
 
-    /// In-program workstreams most other work waits on: `(workstream, transitive, direct)`.
-    pub fn bottlenecks(&self, limit: usize) -> Vec<(workstream::Model, usize, usize)> {
+    /// In-program workstreams most other work waits on, counted over the
+    /// dependencies the viewer may see: `(workstream, transitive, direct)`.
+    pub fn bottlenecks(&self, limit: usize) -> Vec<(Visible<workstream::Model>, usize, usize)> {
         let ids: Vec<Uuid> = self.workstreams.iter().map(|ws| ws.id).collect();
         let edges: Vec<(Uuid, Uuid)> = self
             .dependencies
@@ -163,23 +166,22 @@ fn plan_graph(
 }
 
 impl Domain {
-    /// Load and schedule a program the viewer may read: five statements
-    /// whatever its size.
-    pub async fn program_plan(&self, viewer: &Viewer, program_id: Uuid) -> ApiResult<ProgramPlan> {
-        authz::authorize(&self.db, viewer, program_id, Action::Read).await?;
-        let visible = self.visible_program_ids(viewer).await?;
-        let program = program::Entity::find_by_id(program_id)
-            .one(&self.db)
-            .await?
-            .ok_or(ApiError::NotFound(Message::NotFound))?;
-        let (workstreams, outside, dependencies) = load_graph(&self.db, program_id).await?;
-        let schedule = schedule::schedule(&plan_graph(&workstreams, &outside, &dependencies));
+    /// Load and schedule a program the viewer may see: a constant number of
+    /// statements whatever its size.
+    pub async fn program_plan(
+        &self,
+        visibility: &Visibility,
+        program: Visible<program::Model>,
+    ) -> ApiResult<ProgramPlan> {
+        let (workstreams, outside, dependencies) = load_graph(&self.db, program.id).await?;
+        let graph = plan_graph(&workstreams, &outside, &dependencies);
+        let schedule = schedule::schedule(&graph);
         Ok(ProgramPlan {
+            workstreams: visibility.admit_all(&self.db, workstreams).await?,
+            outside: visibility.admit_all(&self.db, outside).await?,
+            dependencies: visibility.admit_all(&self.db, dependencies).await?,
             program,
-            workstreams,
-            outside,
-            dependencies,
-            visible,
+            graph,
             schedule,
         })
     }
@@ -202,12 +204,8 @@ impl Domain {
         if !plan.workstreams.iter().any(|ws| ws.id == workstream_id) {
             return Err(ApiError::bad_input("workstreamId", Message::NotFound));
         }
-        schedule::slip_impact(
-            &plan_graph(&plan.workstreams, &plan.outside, &plan.dependencies),
-            workstream_id,
-            days,
-        )
-        .ok_or_else(|| ApiError::bad_input("workstreamId", Message::Unscheduled))
+        schedule::slip_impact(&plan.graph, workstream_id, days)
+            .ok_or_else(|| ApiError::bad_input("workstreamId", Message::Unscheduled))
     }
 
     /// The program's dependency graph as Mermaid or DOT text.
@@ -244,8 +242,8 @@ impl Domain {
             .map(|pair| (pair[0], pair[1]))
             .collect();
         let today = today();
-        let dependencies: Vec<&dependency::Model> = plan.visible_dependencies().collect();
-        let mut shown: Vec<&workstream::Model> = plan.workstreams.iter().collect();
+        let dependencies: Vec<&Visible<dependency::Model>> = plan.visible_dependencies().collect();
+        let mut shown: Vec<&Visible<workstream::Model>> = plan.workstreams.iter().collect();
         for dep in &dependencies {
             for end in [dep.upstream_id, dep.downstream_id] {
                 if !shown.iter().any(|ws| ws.id == end)
@@ -283,8 +281,13 @@ impl Domain {
         })
     }
 
-    /// The executive brief in `locale`.
-    pub async fn brief(&self, plan: &ProgramPlan, locale: Locale) -> ApiResult<String> {
+    /// The executive brief in `locale`, of what `viewer` may see.
+    pub async fn brief(
+        &self,
+        viewer: &Viewer,
+        plan: &ProgramPlan,
+        locale: Locale,
+    ) -> ApiResult<String> {
         let program_id = plan.program.id;
         let latest = status_update::Entity::find()
             .filter(status_update::Column::ProgramId.eq(program_id))
@@ -318,28 +321,31 @@ impl Domain {
                 .map(|u| (u.id, u.name))
                 .collect()
         };
-        let mut changes_query = audit_event::Entity::find()
-            .select_only()
-            .column(audit_event::Column::EntityType)
-            .column(audit_event::Column::Action)
-            .column_as(audit_event::Column::Id.count(), "n")
-            .filter(audit_event::Column::ProgramId.eq(program_id))
-            .group_by(audit_event::Column::EntityType)
-            .group_by(audit_event::Column::Action);
+        let mut since = Condition::all().add(audit_event::Column::ProgramId.eq(program_id));
         if let Some(latest) = &latest {
             // Changes after the update, not the posting of the update itself.
-            changes_query = changes_query
-                .filter(audit_event::Column::At.gt(latest.created_at))
-                .filter(audit_event::Column::EntityId.ne(latest.id));
+            since = since
+                .add(audit_event::Column::At.gt(latest.created_at))
+                .add(audit_event::Column::EntityId.ne(latest.id));
         }
-        let mut changes: Vec<(String, String, usize)> = changes_query
-            .into_tuple::<(String, String, i64)>()
-            .all(&self.db)
-            .await?
+        // Counted over the history the viewer may read, so nothing about a
+        // program hidden from them is counted.
+        let counts = access::visible(viewer, audit_event::Entity::find())?
+            .narrow(since)
+            .count_by_pair(
+                &self.db,
+                audit_event::Column::EntityType,
+                audit_event::Column::Action,
+            )
+            .await?;
+        let mut changes: Vec<(Subject, Verb, usize)> = counts
             .into_iter()
-            .map(|(entity, action, n)| {
-                let verb = action.rsplit('.').next().unwrap_or(&action).to_owned();
-                (entity, verb, n as usize)
+            .filter_map(|(entity_type, action, n)| {
+                Some((
+                    Subject::parse(&entity_type)?,
+                    Verb::of_action(&action)?,
+                    usize::try_from(n).ok()?,
+                ))
             })
             .collect();
         changes.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
@@ -348,7 +354,12 @@ impl Domain {
             plan.workstream(id)
                 .map_or_else(|| "?".to_owned(), |ws| ws.name.clone())
         };
-        let line = |dep: &dependency::Model| DependencyLine {
+        let critical_path: Vec<String> = plan
+            .own_workstreams(&plan.schedule.critical_path)
+            .iter()
+            .map(|ws| ws.name.clone())
+            .collect();
+        let line = |dep: &Visible<dependency::Model>| DependencyLine {
             upstream: name_of(dep.upstream_id),
             downstream: name_of(dep.downstream_id),
             needed_by: dep.needed_by,
@@ -369,12 +380,7 @@ impl Domain {
             health_reason: latest.as_ref().map(|u| u.summary.clone()),
             forecast: plan.schedule.finish_date,
             target: plan.program.target_date,
-            critical_path: plan
-                .schedule
-                .critical_path
-                .iter()
-                .map(|id| name_of(*id))
-                .collect(),
+            critical_path,
             critical_days: plan.schedule.critical_path_days,
             unscheduled: plan.schedule.unscheduled.len(),
             overdue: plan.overdue().iter().map(line).collect(),

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDate;
 use entity::{
+    audit_event::Verb,
     enums::{Health, ProgramRole, ProgramStatus},
     program, program_member,
 };
@@ -11,9 +12,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    Domain, audit,
-    authz::{self, Action},
-    pagination::{self, Direction, Ordering, Page, PageArgs},
+    Domain,
+    access::{self, Access, Action, Visible},
+    audit::{self, Change},
+    pagination::{Direction, Ordering, Page, PageArgs},
     patch::Patch,
     validate,
     versioned::{self, check_expected},
@@ -128,7 +130,7 @@ impl Domain {
         &self,
         viewer: &Viewer,
         input: NewProgram,
-    ) -> ApiResult<program::Model> {
+    ) -> ApiResult<Visible<program::Model>> {
         let user = viewer.require_user()?;
         let key = validate::program_key("input.key", &input.key)?;
         let name = validate::name("input.name", &input.name)?;
@@ -190,19 +192,8 @@ impl Domain {
         }
         .insert(&txn)
         .await?;
-        audit::commit(
-            txn,
-            audit::Event {
-                actor: Some(user.id),
-                program_id: Some(created.id),
-                action: "program.create",
-                entity_type: "Program",
-                entity_id: created.id,
-                changes: audit::diff(None, Some(&created)),
-            },
-        )
-        .await?;
-        Ok(created)
+        audit::commit(txn, user.id, [Change::created(&created)]).await?;
+        Access::founder(created.id).admit(created)
     }
 
     /// Change a program (OWNER); `expected_version` guards against lost updates.
@@ -212,7 +203,7 @@ impl Domain {
         id: Uuid,
         expected_version: Option<i32>,
         changes: ProgramChanges,
-    ) -> ApiResult<program::Model> {
+    ) -> ApiResult<Visible<program::Model>> {
         let user = viewer.require_user()?;
         let key = changes
             .key
@@ -232,11 +223,8 @@ impl Domain {
         }
 
         let txn = self.begin_write().await?;
-        authz::authorize(&txn, viewer, id, Action::Manage).await?;
-        let before = program::Entity::find_by_id(id)
-            .one(&txn)
-            .await?
-            .ok_or(ApiError::NotFound(Message::NotFound))?;
+        let (before, access) =
+            access::find_authorized::<program::Entity>(&txn, viewer, id, Action::Manage).await?;
         check_expected(before.version, expected_version)?;
         let start_date = changes.start_date.apply(before.start_date);
         let target_date = changes.target_date.apply(before.target_date);
@@ -276,19 +264,8 @@ impl Domain {
             active.budget_currency = Set(budget.map(|b| b.currency));
         }
         let after = versioned::save::<program::Entity>(&txn, id, before.version, active).await?;
-        audit::commit(
-            txn,
-            audit::Event {
-                actor: Some(user.id),
-                program_id: Some(id),
-                action: "program.update",
-                entity_type: "Program",
-                entity_id: id,
-                changes: audit::diff(Some(&before), Some(&after)),
-            },
-        )
-        .await?;
-        Ok(after)
+        audit::commit(txn, user.id, [Change::updated(&before, &after)]).await?;
+        access.admit(after)
     }
 
     /// Archive (or restore) a program (OWNER); archived programs leave the default lists.
@@ -298,14 +275,11 @@ impl Domain {
         id: Uuid,
         expected_version: Option<i32>,
         archived: bool,
-    ) -> ApiResult<program::Model> {
+    ) -> ApiResult<Visible<program::Model>> {
         let user = viewer.require_user()?;
         let txn = self.begin_write().await?;
-        authz::authorize(&txn, viewer, id, Action::Manage).await?;
-        let before = program::Entity::find_by_id(id)
-            .one(&txn)
-            .await?
-            .ok_or(ApiError::NotFound(Message::NotFound))?;
+        let (before, access) =
+            access::find_authorized::<program::Entity>(&txn, viewer, id, Action::Manage).await?;
         check_expected(before.version, expected_version)?;
         let mut active: program::ActiveModel = before.clone().into();
         active.archived_at = Set(match (archived, before.archived_at) {
@@ -314,30 +288,29 @@ impl Domain {
             (false, _) => None,
         });
         let after = versioned::save::<program::Entity>(&txn, id, before.version, active).await?;
+        let verb = if archived {
+            Verb::Archive
+        } else {
+            Verb::Unarchive
+        };
         audit::commit(
             txn,
-            audit::Event {
-                actor: Some(user.id),
-                program_id: Some(id),
-                action: if archived {
-                    "program.archive"
-                } else {
-                    "program.unarchive"
-                },
-                entity_type: "Program",
-                entity_id: id,
-                changes: audit::diff(Some(&before), Some(&after)),
-            },
+            user.id,
+            [Change::updated(&before, &after).as_verb(verb)],
         )
         .await?;
-        Ok(after)
+        access.admit(after)
     }
 
     /// A program by id, or `None` when it does not exist or is not visible.
-    pub async fn program(&self, viewer: &Viewer, id: Uuid) -> ApiResult<Option<program::Model>> {
-        let query = program::Entity::find_by_id(id);
-        let query = authz::visible_programs(query, viewer, program::Column::Id)?;
-        Ok(query.one(&self.db).await?)
+    pub async fn program(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+    ) -> ApiResult<Option<Visible<program::Model>>> {
+        access::visible(viewer, program::Entity::find_by_id(id))?
+            .one(&self.db)
+            .await
     }
 
     /// A program by key, or `None` when it does not exist or is not visible.
@@ -345,10 +318,11 @@ impl Domain {
         &self,
         viewer: &Viewer,
         key: &str,
-    ) -> ApiResult<Option<program::Model>> {
-        let query = program::Entity::find().filter(program::Column::Key.eq(key));
-        let query = authz::visible_programs(query, viewer, program::Column::Id)?;
-        Ok(query.one(&self.db).await?)
+    ) -> ApiResult<Option<Visible<program::Model>>> {
+        access::visible(viewer, program::Entity::find())?
+            .narrow(program::Column::Key.eq(key))
+            .one(&self.db)
+            .await
     }
 
     /// Programs the viewer can see, filtered, ordered and paged.
@@ -358,21 +332,20 @@ impl Domain {
         filter: ProgramFilter,
         order: (ProgramOrderField, Direction),
         args: &PageArgs,
-    ) -> ApiResult<Page<program::Model>> {
-        let mut query =
-            authz::visible_programs(program::Entity::find(), viewer, program::Column::Id)?;
+    ) -> ApiResult<Page<Visible<program::Model>>> {
+        let mut condition = Condition::all();
         if !filter.include_archived {
-            query = query.filter(program::Column::ArchivedAt.is_null());
+            condition = condition.add(program::Column::ArchivedAt.is_null());
         }
         if let Some(statuses) = filter.status {
-            query = query.filter(program::Column::Status.is_in(statuses));
+            condition = condition.add(program::Column::Status.is_in(statuses));
         }
         if let Some(healths) = filter.health {
-            query = query.filter(program::Column::Health.is_in(healths));
+            condition = condition.add(program::Column::Health.is_in(healths));
         }
         if let Some(search) = filter.search.filter(|s| !s.trim().is_empty()) {
             let pattern = format!("%{}%", escape_like(&search.trim().to_lowercase()));
-            query = query.filter(
+            condition = condition.add(
                 Condition::any()
                     .add(lower_like(program::Column::Name, &pattern))
                     .add(lower_like(program::Column::Key, &pattern)),
@@ -391,21 +364,22 @@ impl Domain {
             id_column: program::Column::Id,
             direction,
         };
-        pagination::paginate(
-            &self.db,
-            query,
-            ordering,
-            args,
-            self.limits.max_page_size,
-            move |p| match field {
-                ProgramOrderField::CreatedAt => p.created_at.into(),
-                ProgramOrderField::Name => p.name.clone().into(),
-                ProgramOrderField::Key => p.key.clone().into(),
-                ProgramOrderField::TargetDate => p.target_date.into(),
-            },
-            |p| p.id,
-        )
-        .await
+        access::visible(viewer, program::Entity::find())?
+            .narrow(condition)
+            .page(
+                &self.db,
+                ordering,
+                args,
+                self.limits.max_page_size,
+                move |p| match field {
+                    ProgramOrderField::CreatedAt => p.created_at.into(),
+                    ProgramOrderField::Name => p.name.clone().into(),
+                    ProgramOrderField::Key => p.key.clone().into(),
+                    ProgramOrderField::TargetDate => p.target_date.into(),
+                },
+                |p| p.id,
+            )
+            .await
     }
 
     /// Check that the viewer may perform `action` in a program.
@@ -414,8 +388,8 @@ impl Domain {
         viewer: &Viewer,
         program_id: Uuid,
         action: Action,
-    ) -> ApiResult<authz::Access> {
-        authz::authorize(&self.db, viewer, program_id, action).await
+    ) -> ApiResult<Access> {
+        access::authorize(&self.db, viewer, program_id, action).await
     }
 }
 

@@ -1,16 +1,14 @@
 //! Risks: what could hurt a program, how likely and how badly, and who handles it.
 
-use entity::{dependency, enums::RiskStatus, risk, user, workstream};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    Set,
-};
+use entity::{dependency, enums::RiskStatus, risk, workstream};
+use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, QuerySelect, Set};
 use uuid::Uuid;
 
 use super::{
-    Domain, audit,
-    authz::{self, Action},
-    decisions::can_read,
+    Domain,
+    access::{self, Action, ScopedEntity, Visible},
+    audit::{self, Change},
+    members::ensure_member,
     pagination::{self, Direction, Page, PageArgs, SortKey},
     patch::Patch,
     validate,
@@ -101,78 +99,91 @@ fn level(field: &str, value: i32) -> ApiResult<i32> {
     validate::range(field, value, LEVEL_MIN, LEVEL_MAX)
 }
 
-/// A referenced user must exist.
-async fn check_user(txn: &DatabaseTransaction, field: &str, id: Uuid) -> ApiResult<()> {
-    let exists = user::Entity::find_by_id(id).count(txn).await? > 0;
-    if exists {
-        Ok(())
-    } else {
-        Err(ApiError::bad_input(field, Message::UnknownUser))
-    }
-}
-
-/// Something in `found_program` may be linked from `program_id` only if it is
-/// the same program; one the viewer cannot see is `NOT_FOUND`.
-async fn check_same_program(
+/// Row `id` of `E`, linked from a risk in `program_id`: it must be visible
+/// (`NOT_FOUND` otherwise, as for a missing one) and recorded in that program.
+async fn linked<E>(
     txn: &DatabaseTransaction,
     viewer: &Viewer,
     field: &str,
     program_id: Uuid,
-    found_program: Option<Uuid>,
-) -> ApiResult<()> {
-    match found_program {
-        None => Err(ApiError::NotFound(Message::NotFound)),
-        Some(found) if found == program_id => Ok(()),
-        Some(found) if can_read(txn, viewer, found).await? => {
-            Err(ApiError::bad_input(field, Message::OtherProgram))
-        }
-        Some(_) => Err(ApiError::NotFound(Message::NotFound)),
+    id: Uuid,
+    program_of: fn(&E::Model) -> Uuid,
+) -> ApiResult<E::Model>
+where
+    E: ScopedEntity,
+    E::Model: Send + Sync,
+{
+    let row = access::find_visible::<E>(txn, viewer, id)
+        .await?
+        .into_inner();
+    if program_of(&row) == program_id {
+        Ok(row)
+    } else {
+        Err(ApiError::bad_input(field, Message::OtherProgram))
     }
 }
 
-async fn check_workstream(
+/// Check what a risk of `program_id` links to; returns the other program a
+/// linked dependency reaches into, which its history entry then reveals.
+async fn check_links(
     txn: &DatabaseTransaction,
     viewer: &Viewer,
     program_id: Uuid,
-    id: Uuid,
-) -> ApiResult<()> {
-    let found = workstream::Entity::find_by_id(id)
-        .one(txn)
-        .await?
-        .map(|w| w.program_id);
-    check_same_program(txn, viewer, "input.workstreamId", program_id, found).await
+    owner: Option<Uuid>,
+    workstream_id: Option<Uuid>,
+    dependency_id: Option<Uuid>,
+) -> ApiResult<Option<Uuid>> {
+    if let Some(owner) = owner {
+        ensure_member(txn, program_id, owner, "input.ownerId", Message::NotAMember).await?;
+    }
+    if let Some(id) = workstream_id {
+        linked::<workstream::Entity>(txn, viewer, "input.workstreamId", program_id, id, |w| {
+            w.program_id
+        })
+        .await?;
+    }
+    let mut reveals = None;
+    if let Some(id) = dependency_id {
+        let dependency =
+            linked::<dependency::Entity>(txn, viewer, "input.dependencyId", program_id, id, |d| {
+                d.program_id
+            })
+            .await?;
+        reveals = Some(dependency.upstream_program_id).filter(|other| *other != program_id);
+    }
+    Ok(reveals)
 }
 
-async fn check_dependency(
+/// The other program a risk's linked dependency reaches into, if any.
+async fn linked_program(
     txn: &DatabaseTransaction,
-    viewer: &Viewer,
     program_id: Uuid,
-    id: Uuid,
-) -> ApiResult<()> {
-    let found = dependency::Entity::find_by_id(id)
+    dependency_id: Uuid,
+) -> ApiResult<Option<Uuid>> {
+    let upstream_program = dependency::Entity::find_by_id(dependency_id)
+        .select_only()
+        .column(dependency::Column::UpstreamProgramId)
+        .into_tuple::<Uuid>()
         .one(txn)
-        .await?
-        .map(|d| d.program_id);
-    check_same_program(txn, viewer, "input.dependencyId", program_id, found).await
+        .await?;
+    Ok(upstream_program.filter(|other| *other != program_id))
 }
 
-/// Load a risk for a change and check the viewer may edit its program.
-async fn load_for_edit(
-    txn: &DatabaseTransaction,
-    viewer: &Viewer,
-    id: Uuid,
-) -> ApiResult<risk::Model> {
-    let before = risk::Entity::find_by_id(id)
-        .one(txn)
-        .await?
-        .ok_or(ApiError::NotFound(Message::NotFound))?;
-    authz::authorize(txn, viewer, before.program_id, Action::Edit).await?;
-    Ok(before)
+/// The history entry of a risk change, filed where the risk's links are visible.
+fn risk_change(change: Change, reveals: Option<Uuid>) -> Change {
+    match reveals {
+        Some(other) => change.revealing(other),
+        None => change,
+    }
 }
 
 impl Domain {
     /// Record a risk (OWNER, EDITOR); its score is likelihood × impact.
-    pub async fn create_risk(&self, viewer: &Viewer, input: NewRisk) -> ApiResult<risk::Model> {
+    pub async fn create_risk(
+        &self,
+        viewer: &Viewer,
+        input: NewRisk,
+    ) -> ApiResult<Visible<risk::Model>> {
         let user = viewer.require_user()?;
         let title = validate::name("input.title", &input.title)?;
         let description =
@@ -182,16 +193,16 @@ impl Domain {
         let impact = level("input.impact", input.impact)?;
 
         let txn = self.begin_write().await?;
-        authz::authorize(&txn, viewer, input.program_id, Action::Edit).await?;
-        if let Some(owner) = input.owner_id {
-            check_user(&txn, "input.ownerId", owner).await?;
-        }
-        if let Some(id) = input.workstream_id {
-            check_workstream(&txn, viewer, input.program_id, id).await?;
-        }
-        if let Some(id) = input.dependency_id {
-            check_dependency(&txn, viewer, input.program_id, id).await?;
-        }
+        let access = access::authorize(&txn, viewer, input.program_id, Action::Edit).await?;
+        let reveals = check_links(
+            &txn,
+            viewer,
+            input.program_id,
+            input.owner_id,
+            input.workstream_id,
+            input.dependency_id,
+        )
+        .await?;
         let now = super::now();
         let created = risk::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -212,19 +223,9 @@ impl Domain {
         }
         .insert(&txn)
         .await?;
-        audit::commit(
-            txn,
-            audit::Event {
-                actor: Some(user.id),
-                program_id: Some(created.program_id),
-                action: "risk.create",
-                entity_type: "Risk",
-                entity_id: created.id,
-                changes: audit::diff(None, Some(&created)),
-            },
-        )
-        .await?;
-        Ok(created)
+        let change = risk_change(Change::created(&created), reveals);
+        audit::commit(txn, user.id, [change]).await?;
+        access.admit(created)
     }
 
     /// Change a risk (OWNER, EDITOR); the score follows likelihood and impact.
@@ -234,7 +235,7 @@ impl Domain {
         id: Uuid,
         expected_version: Option<i32>,
         changes: RiskChanges,
-    ) -> ApiResult<risk::Model> {
+    ) -> ApiResult<Visible<risk::Model>> {
         let user = viewer.require_user()?;
         let title = changes
             .title
@@ -258,18 +259,28 @@ impl Domain {
             .try_map(|m| validate::long_text("input.mitigation", &m))?;
 
         let txn = self.begin_write().await?;
-        let before = load_for_edit(&txn, viewer, id).await?;
+        let (before, access) =
+            access::find_authorized::<risk::Entity>(&txn, viewer, id, Action::Edit).await?;
         check_expected(before.version, expected_version)?;
-        if let Patch::Set(owner) = changes.owner_id {
-            check_user(&txn, "input.ownerId", owner).await?;
-        }
-        if let Patch::Set(workstream) = changes.workstream_id {
-            check_workstream(&txn, viewer, before.program_id, workstream).await?;
-        }
-        if let Patch::Set(dependency) = changes.dependency_id {
-            check_dependency(&txn, viewer, before.program_id, dependency).await?;
-        }
+        let set = |patch: &Patch<Uuid>| match patch {
+            Patch::Set(id) => Some(*id),
+            _ => None,
+        };
+        let reveals = check_links(
+            &txn,
+            viewer,
+            before.program_id,
+            set(&changes.owner_id),
+            set(&changes.workstream_id),
+            set(&changes.dependency_id),
+        )
+        .await?;
 
+        // Relinking also names the dependency it was linked to before.
+        let revealed_before = match (changes.dependency_id.is_given(), before.dependency_id) {
+            (true, Some(old)) => linked_program(&txn, before.program_id, old).await?,
+            _ => None,
+        };
         let mut active: risk::ActiveModel = before.clone().into();
         if let Some(title) = title {
             active.title = Set(title);
@@ -298,19 +309,14 @@ impl Domain {
             active.dependency_id = Set(changes.dependency_id.apply(before.dependency_id));
         }
         let after = versioned::save::<risk::Entity>(&txn, id, before.version, active).await?;
-        audit::commit(
-            txn,
-            audit::Event {
-                actor: Some(user.id),
-                program_id: Some(after.program_id),
-                action: "risk.update",
-                entity_type: "Risk",
-                entity_id: id,
-                changes: audit::diff(Some(&before), Some(&after)),
-            },
-        )
-        .await?;
-        Ok(after)
+        let mut change = Change::updated(&before, &after);
+        if revealed_before.is_some() && reveals.is_some() && revealed_before != reveals {
+            // One entry can reveal one other program: the old link's is left out.
+            change = change.forget_before("dependencyId");
+        }
+        let change = risk_change(change, reveals.or(revealed_before));
+        audit::commit(txn, user.id, [change]).await?;
+        access.admit(after)
     }
 
     /// Delete a risk (OWNER, EDITOR); returns its id.
@@ -322,51 +328,39 @@ impl Domain {
     ) -> ApiResult<Uuid> {
         let user = viewer.require_user()?;
         let txn = self.begin_write().await?;
-        let before = load_for_edit(&txn, viewer, id).await?;
+        let (before, _) =
+            access::find_authorized::<risk::Entity>(&txn, viewer, id, Action::Edit).await?;
         check_expected(before.version, expected_version)?;
-        let deleted = risk::Entity::delete_many()
-            .filter(risk::Column::Id.eq(id))
-            .filter(risk::Column::Version.eq(before.version))
-            .exec(&txn)
-            .await?;
-        if deleted.rows_affected != 1 {
-            return Err(ApiError::Conflict(Message::StaleVersion));
-        }
-        audit::commit(
-            txn,
-            audit::Event {
-                actor: Some(user.id),
-                program_id: Some(before.program_id),
-                action: "risk.delete",
-                entity_type: "Risk",
-                entity_id: id,
-                changes: audit::diff(Some(&before), None),
-            },
-        )
-        .await?;
+        versioned::delete::<risk::Entity>(&txn, id, before.version).await?;
+        let reveals = match before.dependency_id {
+            Some(dependency_id) => linked_program(&txn, before.program_id, dependency_id).await?,
+            None => None,
+        };
+        let change = risk_change(Change::deleted(&before), reveals);
+        audit::commit(txn, user.id, [change]).await?;
         Ok(id)
     }
 
     /// A risk by id, or `None` when it does not exist or is not visible.
-    pub async fn risk(&self, viewer: &Viewer, id: Uuid) -> ApiResult<Option<risk::Model>> {
-        let query = risk::Entity::find_by_id(id);
-        let query = authz::visible_programs(query, viewer, risk::Column::ProgramId)?;
-        Ok(query.one(&self.db).await?)
+    pub async fn risk(&self, viewer: &Viewer, id: Uuid) -> ApiResult<Option<Visible<risk::Model>>> {
+        access::visible(viewer, risk::Entity::find_by_id(id))?
+            .one(&self.db)
+            .await
     }
 
     /// Filter, order and page a program's risks, already loaded in one batch.
     pub fn risk_page(
         &self,
-        rows: Vec<risk::Model>,
+        rows: Vec<Visible<risk::Model>>,
         filter: RiskFilter,
         order: (RiskOrderField, Direction),
         args: &PageArgs,
-    ) -> ApiResult<Page<risk::Model>> {
+    ) -> ApiResult<Page<Visible<risk::Model>>> {
         let search = filter
             .search
             .map(|s| s.trim().to_lowercase())
             .filter(|s| !s.is_empty());
-        let rows: Vec<risk::Model> = rows
+        let rows: Vec<Visible<risk::Model>> = rows
             .into_iter()
             .filter(|r| {
                 filter

@@ -1,21 +1,21 @@
 //! Status updates: immutable reports that set a program's health.
 
 use chrono::NaiveDate;
-use entity::{enums::Health, program, status_update};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use entity::{audit_event::Verb, enums::Health, program, status_update};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 
 use uuid::Uuid;
 
 use super::{
-    Domain, audit,
-    authz::{self, Action},
+    Domain,
+    access::{self, Action, Visible},
+    audit::{self, Change},
     decisions::with_related,
     pagination::{self, Direction, Page, PageArgs},
     validate, versioned,
 };
 use crate::auth::Viewer;
-use crate::error::{ApiError, ApiResult};
-use crate::i18n::Message;
+use crate::error::ApiResult;
 
 /// The program's forecast finish day from its schedule (the critical-path
 /// forecast), snapshotted on every status update.
@@ -44,16 +44,18 @@ impl Domain {
         &self,
         viewer: &Viewer,
         input: NewStatusUpdate,
-    ) -> ApiResult<(status_update::Model, program::Model)> {
+    ) -> ApiResult<(Visible<status_update::Model>, Visible<program::Model>)> {
         let user = viewer.require_user()?;
         let summary = validate::long_text("input.summary", &input.summary)?;
 
         let txn = self.begin_write().await?;
-        authz::authorize(&txn, viewer, input.program_id, Action::Edit).await?;
-        let before = program::Entity::find_by_id(input.program_id)
-            .one(&txn)
-            .await?
-            .ok_or(ApiError::NotFound(Message::NotFound))?;
+        let (before, access) = access::find_authorized::<program::Entity>(
+            &txn,
+            viewer,
+            input.program_id,
+            Action::Edit,
+        )
+        .await?;
         let forecast = forecast_finish(&txn, input.program_id).await?;
         let posted = status_update::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -71,33 +73,23 @@ impl Domain {
         active.health = Set(input.health);
         let after =
             versioned::save::<program::Entity>(&txn, before.id, before.version, active).await?;
-        audit::commit(
-            txn,
-            audit::Event {
-                actor: Some(user.id),
-                program_id: Some(input.program_id),
-                action: "statusUpdate.post",
-                entity_type: "StatusUpdate",
-                entity_id: posted.id,
-                changes: with_related(
-                    audit::diff(None, Some(&posted)),
-                    "program",
-                    "Program",
-                    after.id,
-                    audit::diff(Some(&before), Some(&after)),
-                ),
-            },
-        )
-        .await?;
-        Ok((posted, after))
+        let changes = with_related(
+            audit::diff(None, Some(&posted)),
+            "program",
+            "Program",
+            after.id,
+            audit::diff(Some(&before), Some(&after)),
+        );
+        audit::commit(txn, user.id, [Change::of(Verb::Post, &posted, changes)]).await?;
+        Ok((access.admit(posted)?, access.admit(after)?))
     }
 
     /// Page a program's status updates, already loaded in one batch, newest first.
     pub fn status_update_page(
         &self,
-        rows: Vec<status_update::Model>,
+        rows: Vec<Visible<status_update::Model>>,
         args: &PageArgs,
-    ) -> ApiResult<Page<status_update::Model>> {
+    ) -> ApiResult<Page<Visible<status_update::Model>>> {
         pagination::paginate_rows(
             rows,
             "statusUpdates:CREATED_AT:Desc",
@@ -111,6 +103,6 @@ impl Domain {
 }
 
 /// The newest of a program's status updates, if any.
-pub fn latest(rows: Vec<status_update::Model>) -> Option<status_update::Model> {
+pub fn latest(rows: Vec<Visible<status_update::Model>>) -> Option<Visible<status_update::Model>> {
     rows.into_iter().max_by_key(|u| (u.created_at, u.id))
 }

@@ -11,8 +11,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    Domain, audit,
-    pagination::{self, Direction, Ordering, Page, PageArgs},
+    Domain,
+    access::{self, Visible},
+    audit::{self, Change},
+    pagination::{Direction, Ordering, Page, PageArgs},
     patch::Patch,
     programs::{escape_like, lower_like},
     validate,
@@ -83,7 +85,11 @@ fn name_clash(error: sea_orm::DbErr) -> ApiError {
 
 impl Domain {
     /// Create a team (any signed-in user); names are unique ignoring case.
-    pub async fn create_team(&self, viewer: &Viewer, input: NewTeam) -> ApiResult<team::Model> {
+    pub async fn create_team(
+        &self,
+        viewer: &Viewer,
+        input: NewTeam,
+    ) -> ApiResult<Visible<team::Model>> {
         let user = viewer.require_user()?;
         let name = validate::name("input.name", &input.name)?;
         let description =
@@ -106,19 +112,8 @@ impl Domain {
         .insert(&txn)
         .await
         .map_err(name_clash)?;
-        audit::commit(
-            txn,
-            audit::Event {
-                actor: Some(user.id),
-                program_id: None,
-                action: "team.create",
-                entity_type: "Team",
-                entity_id: created.id,
-                changes: audit::diff(None, Some(&created)),
-            },
-        )
-        .await?;
-        Ok(created)
+        audit::commit(txn, user.id, [Change::created(&created)]).await?;
+        access::admit_unscoped(viewer, created)
     }
 
     /// Change a team (its creator or an ADMIN).
@@ -128,7 +123,7 @@ impl Domain {
         id: Uuid,
         expected_version: Option<i32>,
         changes: TeamChanges,
-    ) -> ApiResult<team::Model> {
+    ) -> ApiResult<Visible<team::Model>> {
         let user = viewer.require_user()?;
         let name = changes
             .name
@@ -166,25 +161,15 @@ impl Domain {
                 }
                 other => other,
             })?;
-        audit::commit(
-            txn,
-            audit::Event {
-                actor: Some(user.id),
-                program_id: None,
-                action: "team.update",
-                entity_type: "Team",
-                entity_id: id,
-                changes: audit::diff(Some(&before), Some(&after)),
-            },
-        )
-        .await?;
-        Ok(after)
+        audit::commit(txn, user.id, [Change::updated(&before, &after)]).await?;
+        access::admit_unscoped(viewer, after)
     }
 
     /// A team by id (any signed-in user), or `None` when it does not exist.
-    pub async fn team(&self, viewer: &Viewer, id: Uuid) -> ApiResult<Option<team::Model>> {
-        viewer.require_user()?;
-        Ok(team::Entity::find_by_id(id).one(&self.db).await?)
+    pub async fn team(&self, viewer: &Viewer, id: Uuid) -> ApiResult<Option<Visible<team::Model>>> {
+        access::visible(viewer, team::Entity::find_by_id(id))?
+            .one(&self.db)
+            .await
     }
 
     /// Every team (any signed-in user), filtered, ordered and paged.
@@ -194,12 +179,11 @@ impl Domain {
         filter: TeamFilter,
         order: (TeamOrderField, Direction),
         args: &PageArgs,
-    ) -> ApiResult<Page<team::Model>> {
-        viewer.require_user()?;
-        let mut query = team::Entity::find();
+    ) -> ApiResult<Page<Visible<team::Model>>> {
+        let mut query = access::visible(viewer, team::Entity::find())?;
         if let Some(search) = filter.search.filter(|s| !s.trim().is_empty()) {
             let pattern = format!("%{}%", escape_like(&search.trim().to_lowercase()));
-            query = query.filter(lower_like(team::Column::Name, &pattern));
+            query = query.narrow(lower_like(team::Column::Name, &pattern));
         }
         let (field, direction) = order;
         let (name, column) = match field {
@@ -212,18 +196,18 @@ impl Domain {
             id_column: team::Column::Id,
             direction,
         };
-        pagination::paginate(
-            &self.db,
-            query,
-            ordering,
-            args,
-            self.limits.max_page_size,
-            move |t| match field {
-                TeamOrderField::Name => t.name.clone().into(),
-                TeamOrderField::CreatedAt => t.created_at.into(),
-            },
-            |t| t.id,
-        )
-        .await
+        query
+            .page(
+                &self.db,
+                ordering,
+                args,
+                self.limits.max_page_size,
+                move |t| match field {
+                    TeamOrderField::Name => t.name.clone().into(),
+                    TeamOrderField::CreatedAt => t.created_at.into(),
+                },
+                |t| t.id,
+            )
+            .await
     }
 }

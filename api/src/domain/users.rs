@@ -13,8 +13,10 @@ use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use super::{
-    Domain, audit,
-    pagination::{self, Direction, Ordering, Page, PageArgs},
+    Domain,
+    access::{self, Visible},
+    audit::{self, Change},
+    pagination::{Direction, Ordering, Page, PageArgs},
     validate,
 };
 use crate::auth::{AuthUser, Principal, Viewer, api_token as tokens, password};
@@ -43,7 +45,7 @@ pub struct Session {
     /// When the token expires.
     pub expires_at: DateTime<Utc>,
     /// Who signed in.
-    pub user: user::Model,
+    pub user: Visible<user::Model>,
 }
 
 fn auth_user(user: &user::Model) -> AuthUser {
@@ -132,15 +134,20 @@ impl Domain {
         Ok(Session {
             token,
             expires_at,
-            user,
+            user: access::own_account(user),
         })
     }
 
     /// Create a user account (ADMIN only).
-    pub async fn create_user(&self, viewer: &Viewer, input: NewUser) -> ApiResult<user::Model> {
+    pub async fn create_user(
+        &self,
+        viewer: &Viewer,
+        input: NewUser,
+    ) -> ApiResult<Visible<user::Model>> {
         let admin = viewer.require_admin()?;
         let actor = Some(admin.id);
-        self.insert_user(actor, input, "input").await
+        let created = self.insert_user(actor, input, "input").await?;
+        access::admit_unscoped(viewer, created)
     }
 
     /// Insert a user after validating the input; `actor` is recorded in the history.
@@ -181,44 +188,16 @@ impl Domain {
             ApiError::Conflict(_) => ApiError::Conflict(Message::EmailTaken),
             other => other,
         })?;
-        audit::commit(
-            txn,
-            audit::Event {
-                actor,
-                program_id: None,
-                action: "user.create",
-                entity_type: "User",
-                entity_id: created.id,
-                changes: audit::diff(None, Some(&created)),
-            },
-        )
-        .await?;
+        audit::commit(txn, actor, [Change::created(&created)]).await?;
         Ok(created)
     }
 
-    /// Load users by id (any signed-in user may see names and emails).
-    pub async fn users_by_ids(
-        &self,
-        ids: &[Uuid],
-    ) -> ApiResult<std::collections::HashMap<Uuid, user::Model>> {
-        if ids.is_empty() {
-            return Ok(Default::default());
-        }
-        Ok(user::Entity::find()
-            .filter(user::Column::Id.is_in(ids.iter().copied()))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|user| (user.id, user))
-            .collect())
-    }
-
     /// The signed-in user's own account.
-    pub async fn viewer_user(&self, viewer: &Viewer) -> ApiResult<Option<user::Model>> {
-        let Some(auth) = &viewer.user else {
-            return Ok(None);
-        };
-        Ok(user::Entity::find_by_id(auth.id).one(&self.db).await?)
+    pub async fn viewer_user(&self, viewer: &Viewer) -> ApiResult<Option<Visible<user::Model>>> {
+        let auth = viewer.require_user()?;
+        access::visible(viewer, user::Entity::find_by_id(auth.id))?
+            .one(&self.db)
+            .await
     }
 
     /// Every user, oldest first (ADMIN only).
@@ -226,23 +205,23 @@ impl Domain {
         &self,
         viewer: &Viewer,
         args: &PageArgs,
-    ) -> ApiResult<Page<user::Model>> {
+    ) -> ApiResult<Page<Visible<user::Model>>> {
         viewer.require_admin()?;
-        pagination::paginate(
-            &self.db,
-            user::Entity::find(),
-            Ordering {
-                name: "CREATED_AT:ASC".into(),
-                column: user::Column::CreatedAt,
-                id_column: user::Column::Id,
-                direction: Direction::Asc,
-            },
-            args,
-            self.limits.max_page_size,
-            |user| user.created_at.into(),
-            |user| user.id,
-        )
-        .await
+        access::visible(viewer, user::Entity::find())?
+            .page(
+                &self.db,
+                Ordering {
+                    name: "CREATED_AT:ASC".into(),
+                    column: user::Column::CreatedAt,
+                    id_column: user::Column::Id,
+                    direction: Direction::Asc,
+                },
+                args,
+                self.limits.max_page_size,
+                |user| user.created_at.into(),
+                |user| user.id,
+            )
+            .await
     }
 }
 

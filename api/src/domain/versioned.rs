@@ -87,3 +87,22 @@ where
         .await?
         .ok_or(ApiError::NotFound(Message::NotFound))
 }
+
+/// Delete row `id` of `E` if it is still at `version`; `CONFLICT` when
+/// another writer changed or removed it first.
+pub async fn delete<E: Versioned>(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    version: i32,
+) -> ApiResult<()> {
+    let result = E::delete_many()
+        .filter(E::id_column().eq(id))
+        .filter(E::version_column().eq(version))
+        .exec(txn)
+        .await?;
+    if result.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(ApiError::Conflict(Message::StaleVersion))
+    }
+}

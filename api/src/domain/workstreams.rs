@@ -4,17 +4,16 @@
 use chrono::NaiveDate;
 use entity::{
     enums::{Health, WorkstreamStatus},
-    team, user, workstream,
+    team, workstream,
 };
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QuerySelect, Set};
 use uuid::Uuid;
 
 use super::{
-    Domain, audit,
-    authz::{self, Action},
+    Domain,
+    access::{self, Action, Visible},
+    audit::{self, Change},
+    members::ensure_member,
     pagination::{self, Direction, Page, PageArgs, SortKey},
     patch::Patch,
     validate,
@@ -164,14 +163,6 @@ fn status_rank(status: WorkstreamStatus) -> i32 {
     }
 }
 
-/// `NOT_FOUND` unless the workstream exists; the caller authorizes next.
-pub(super) async fn find(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<workstream::Model> {
-    workstream::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(ApiError::NotFound(Message::NotFound))
-}
-
 /// `BAD_USER_INPUT` at `field` unless the team exists.
 async fn ensure_team(db: &impl ConnectionTrait, field: &str, id: Uuid) -> ApiResult<()> {
     let found = team::Entity::find_by_id(id)
@@ -186,20 +177,6 @@ async fn ensure_team(db: &impl ConnectionTrait, field: &str, id: Uuid) -> ApiRes
     }
 }
 
-/// `BAD_USER_INPUT` at `field` unless the user exists.
-pub(super) async fn ensure_user(db: &impl ConnectionTrait, field: &str, id: Uuid) -> ApiResult<()> {
-    let found = user::Entity::find_by_id(id)
-        .select_only()
-        .column(user::Column::Id)
-        .into_tuple::<Uuid>()
-        .one(db)
-        .await?;
-    match found {
-        Some(_) => Ok(()),
-        None => Err(ApiError::bad_input(field, Message::UnknownUser)),
-    }
-}
-
 fn progress(value: i32) -> ApiResult<i32> {
     validate::range("input.progress", value, PROGRESS_RANGE.0, PROGRESS_RANGE.1)
 }
@@ -210,7 +187,7 @@ impl Domain {
         &self,
         viewer: &Viewer,
         input: NewWorkstream,
-    ) -> ApiResult<workstream::Model> {
+    ) -> ApiResult<Visible<workstream::Model>> {
         let user = viewer.require_user()?;
         let name = validate::name("input.name", &input.name)?;
         let description =
@@ -224,12 +201,19 @@ impl Domain {
         let progress = input.progress.map(progress).transpose()?.unwrap_or(0);
 
         let txn = self.begin_write().await?;
-        authz::authorize(&txn, viewer, input.program_id, Action::Edit).await?;
+        let access = access::authorize(&txn, viewer, input.program_id, Action::Edit).await?;
         if let Some(team_id) = input.team_id {
             ensure_team(&txn, "input.teamId", team_id).await?;
         }
         if let Some(lead_id) = input.lead_id {
-            ensure_user(&txn, "input.leadId", lead_id).await?;
+            ensure_member(
+                &txn,
+                input.program_id,
+                lead_id,
+                "input.leadId",
+                Message::NotAMember,
+            )
+            .await?;
         }
         let now = super::now();
         let created = workstream::ActiveModel {
@@ -250,19 +234,8 @@ impl Domain {
         }
         .insert(&txn)
         .await?;
-        audit::commit(
-            txn,
-            audit::Event {
-                actor: Some(user.id),
-                program_id: Some(created.program_id),
-                action: "workstream.create",
-                entity_type: "Workstream",
-                entity_id: created.id,
-                changes: audit::diff(None, Some(&created)),
-            },
-        )
-        .await?;
-        Ok(created)
+        audit::commit(txn, user.id, [Change::created(&created)]).await?;
+        access.admit(created)
     }
 
     /// Change a workstream (OWNER or EDITOR of its program).
@@ -272,7 +245,7 @@ impl Domain {
         id: Uuid,
         expected_version: Option<i32>,
         changes: WorkstreamChanges,
-    ) -> ApiResult<workstream::Model> {
+    ) -> ApiResult<Visible<workstream::Model>> {
         let user = viewer.require_user()?;
         let name = changes
             .name
@@ -289,8 +262,8 @@ impl Domain {
             .transpose()?;
 
         let txn = self.begin_write().await?;
-        let before = find(&txn, id).await?;
-        authz::authorize(&txn, viewer, before.program_id, Action::Edit).await?;
+        let (before, access) =
+            access::find_authorized::<workstream::Entity>(&txn, viewer, id, Action::Edit).await?;
         check_expected(before.version, expected_version)?;
         let start_date = changes.start_date.apply(before.start_date);
         let target_date = changes.target_date.apply(before.target_date);
@@ -300,7 +273,14 @@ impl Domain {
             ensure_team(&txn, "input.teamId", team_id).await?;
         }
         if let Patch::Set(lead_id) = changes.lead_id {
-            ensure_user(&txn, "input.leadId", lead_id).await?;
+            ensure_member(
+                &txn,
+                before.program_id,
+                lead_id,
+                "input.leadId",
+                Message::NotAMember,
+            )
+            .await?;
         }
 
         let mut active: workstream::ActiveModel = before.clone().into();
@@ -328,19 +308,8 @@ impl Domain {
             active.progress = Set(progress);
         }
         let after = versioned::save::<workstream::Entity>(&txn, id, before.version, active).await?;
-        audit::commit(
-            txn,
-            audit::Event {
-                actor: Some(user.id),
-                program_id: Some(after.program_id),
-                action: "workstream.update",
-                entity_type: "Workstream",
-                entity_id: id,
-                changes: audit::diff(Some(&before), Some(&after)),
-            },
-        )
-        .await?;
-        Ok(after)
+        audit::commit(txn, user.id, [Change::updated(&before, &after)]).await?;
+        access.admit(after)
     }
 
     /// Delete a workstream with its milestones and dependencies (OWNER or
@@ -350,26 +319,15 @@ impl Domain {
         viewer: &Viewer,
         id: Uuid,
         expected_version: Option<i32>,
-    ) -> ApiResult<workstream::Model> {
+    ) -> ApiResult<Visible<workstream::Model>> {
         let user = viewer.require_user()?;
         let txn = self.begin_write().await?;
-        let before = find(&txn, id).await?;
-        authz::authorize(&txn, viewer, before.program_id, Action::Edit).await?;
+        let (before, access) =
+            access::find_authorized::<workstream::Entity>(&txn, viewer, id, Action::Edit).await?;
         check_expected(before.version, expected_version)?;
-        delete_versioned::<workstream::Entity>(&txn, id, before.version).await?;
-        audit::commit(
-            txn,
-            audit::Event {
-                actor: Some(user.id),
-                program_id: Some(before.program_id),
-                action: "workstream.delete",
-                entity_type: "Workstream",
-                entity_id: id,
-                changes: audit::diff(Some(&before), None),
-            },
-        )
-        .await?;
-        Ok(before)
+        versioned::delete::<workstream::Entity>(&txn, id, before.version).await?;
+        audit::commit(txn, user.id, [Change::deleted(&before)]).await?;
+        access.admit(before)
     }
 
     /// A workstream by id, or `None` when it does not exist or its program is not visible.
@@ -377,21 +335,21 @@ impl Domain {
         &self,
         viewer: &Viewer,
         id: Uuid,
-    ) -> ApiResult<Option<workstream::Model>> {
-        let query = workstream::Entity::find_by_id(id);
-        let query = authz::visible_programs(query, viewer, workstream::Column::ProgramId)?;
-        Ok(query.one(&self.db).await?)
+    ) -> ApiResult<Option<Visible<workstream::Model>>> {
+        access::visible(viewer, workstream::Entity::find_by_id(id))?
+            .one(&self.db)
+            .await
     }
 
     /// Filter, order and page workstreams already loaded (and already
     /// restricted to visible programs) in memory.
     pub fn page_workstreams(
         &self,
-        rows: Vec<workstream::Model>,
+        rows: Vec<Visible<workstream::Model>>,
         filter: &WorkstreamFilter,
         order: (WorkstreamOrderField, Direction),
         args: &PageArgs,
-    ) -> ApiResult<Page<workstream::Model>> {
+    ) -> ApiResult<Page<Visible<workstream::Model>>> {
         let (field, direction) = order;
         let rows = rows.into_iter().filter(|row| filter.matches(row)).collect();
         pagination::paginate_rows(
@@ -403,24 +361,5 @@ impl Domain {
             |row| field.key(row),
             |row| row.id,
         )
-    }
-}
-
-/// Delete row `id` of `E` if it is still at `version`; `CONFLICT` when
-/// another writer changed or removed it first.
-pub(super) async fn delete_versioned<E: versioned::Versioned>(
-    txn: &DatabaseTransaction,
-    id: Uuid,
-    version: i32,
-) -> ApiResult<()> {
-    let result = E::delete_many()
-        .filter(E::id_column().eq(id))
-        .filter(E::version_column().eq(version))
-        .exec(txn)
-        .await?;
-    if result.rows_affected == 1 {
-        Ok(())
-    } else {
-        Err(ApiError::Conflict(Message::StaleVersion))
     }
 }

@@ -1,7 +1,6 @@
 //! The GraphQL API: schema, resolvers, types and per-request loaders.
 
 pub mod context;
-pub mod loaders;
 pub mod mutation;
 pub mod query;
 pub mod scalars;

@@ -30,8 +30,9 @@ use super::{
     refusal,
 };
 use crate::auth::Viewer;
+use crate::domain::loaders::Loaders;
 use crate::error::ApiError;
-use crate::graphql::{RequestContext, loaders::Loaders};
+use crate::graphql::RequestContext;
 use crate::i18n::{Locale, Message, locale_from_accept_language};
 
 /// The response media type of the GraphQL-over-HTTP spec.

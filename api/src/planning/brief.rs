@@ -3,7 +3,12 @@
 //! Both languages share one rendering path; only the [`Templates`] differ.
 
 use chrono::NaiveDate;
-use entity::enums::{Health, Locale};
+use entity::{
+    audit_event::{Subject, Verb},
+    enums::{Health, Locale},
+};
+
+use crate::i18n;
 
 /// A dependency line of the brief.
 #[derive(Debug, Clone)]
@@ -69,8 +74,8 @@ pub struct BriefFacts {
     pub pending_decisions: Vec<DecisionLine>,
     /// When the last status update was posted, if any.
     pub last_update: Option<NaiveDate>,
-    /// Changes since then: `(entity type, verb, count)`, e.g. `("Risk", "create", 2)`.
-    pub changes: Vec<(String, String, usize)>,
+    /// Changes since then: `(subject, verb, count)`, e.g. `(Risk, Create, 2)`.
+    pub changes: Vec<(Subject, Verb, usize)>,
 }
 
 /// The words of one language.
@@ -102,8 +107,6 @@ struct Templates {
     changes_heading_first: &'static str,
     change_line: &'static str,
     none: &'static str,
-    entities: &'static [(&'static str, &'static str)],
-    verbs: &'static [(&'static str, &'static str)],
 }
 
 const EN: Templates = Templates {
@@ -134,27 +137,6 @@ const EN: Templates = Templates {
     changes_heading_first: "## Changes so far",
     change_line: "- {entity}: {count} {verb}",
     none: "None.",
-    entities: &[
-        ("Program", "program"),
-        ("ProgramMember", "members"),
-        ("Workstream", "workstreams"),
-        ("Milestone", "milestones"),
-        ("Dependency", "dependencies"),
-        ("Decision", "decisions"),
-        ("Risk", "risks"),
-        ("StatusUpdate", "status updates"),
-        ("Team", "teams"),
-    ],
-    verbs: &[
-        ("create", "added"),
-        ("update", "changed"),
-        ("delete", "removed"),
-        ("decide", "decided"),
-        ("set", "changed"),
-        ("remove", "removed"),
-        ("post", "posted"),
-        ("archive", "archived"),
-    ],
 };
 
 const KO: Templates = Templates {
@@ -185,27 +167,6 @@ const KO: Templates = Templates {
     changes_heading_first: "## 지금까지의 변경 사항",
     change_line: "- {entity} {count}건 {verb}",
     none: "없음.",
-    entities: &[
-        ("Program", "프로그램"),
-        ("ProgramMember", "구성원"),
-        ("Workstream", "워크스트림"),
-        ("Milestone", "마일스톤"),
-        ("Dependency", "의존 관계"),
-        ("Decision", "의사결정"),
-        ("Risk", "리스크"),
-        ("StatusUpdate", "상태 보고"),
-        ("Team", "팀"),
-    ],
-    verbs: &[
-        ("create", "추가"),
-        ("update", "변경"),
-        ("delete", "삭제"),
-        ("decide", "결정"),
-        ("set", "변경"),
-        ("remove", "제외"),
-        ("post", "게시"),
-        ("archive", "보관"),
-    ],
 };
 
 /// Replace `{name}` placeholders.
@@ -215,13 +176,6 @@ fn fill(template: &str, values: &[(&str, String)]) -> String {
         text = text.replace(&format!("{{{name}}}"), value);
     }
     text
-}
-
-fn lookup<'a>(table: &'a [(&'static str, &'static str)], key: &'a str) -> &'a str {
-    table
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map_or(key, |(_, v)| v)
 }
 
 fn day(date: Option<NaiveDate>, none: &str) -> String {
@@ -379,12 +333,12 @@ pub fn render(facts: &BriefFacts, locale: Locale) -> String {
     if facts.changes.is_empty() {
         lines.push(t.none.to_owned());
     }
-    for (entity, verb, count) in &facts.changes {
+    for (subject, verb, count) in &facts.changes {
         lines.push(fill(
             t.change_line,
             &[
-                ("entity", lookup(t.entities, entity).to_owned()),
-                ("verb", lookup(t.verbs, verb).to_owned()),
+                ("entity", i18n::subject_label(*subject, locale).to_owned()),
+                ("verb", i18n::verb_label(*verb, locale).to_owned()),
                 ("count", count.to_string()),
             ],
         ));
@@ -424,7 +378,7 @@ mod tests {
                 due: NaiveDate::from_ymd_opt(2026, 6, 1),
             }],
             last_update: NaiveDate::from_ymd_opt(2026, 5, 20),
-            changes: vec![("Risk".into(), "create".into(), 2)],
+            changes: vec![(Subject::Risk, Verb::Create, 2)],
         }
     }
 

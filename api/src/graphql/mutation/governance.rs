@@ -238,7 +238,7 @@ impl GovernanceMutation {
         let (domain, viewer) = scope(ctx)?;
         let program_id = parse_id("input.programId", &input.program_id)?;
         let supersedes_id = parse_optional_id("input.supersedesId", input.supersedes_id.as_ref())?;
-        let (decision, _) = domain
+        let decision = domain
             .create_decision(
                 viewer,
                 NewDecision {

@@ -2,18 +2,24 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 
+use crate::domain::members::MemberRef;
+use crate::error::ApiError;
 use crate::graphql::{
     context::{parse_id, scope},
     types::{Program, ProgramMember, enums::ProgramRole},
 };
+use crate::i18n::Message;
 
-/// Give a user a role in a program (OWNER only); adds them if needed.
+/// Give a user a role in a program (OWNER only); adds them if needed. Name
+/// the user by exactly one of `userId` or `email`.
 #[derive(InputObject)]
 pub struct SetProgramMemberInput {
     /// The program.
     pub program_id: ID,
-    /// The user.
-    pub user_id: ID,
+    /// The user, by id.
+    pub user_id: Option<ID>,
+    /// The user, by sign-in email (case-insensitive).
+    pub email: Option<String>,
     /// Their role.
     pub role: ProgramRole,
 }
@@ -57,9 +63,21 @@ impl MemberMutation {
     ) -> Result<SetProgramMemberPayload> {
         let (domain, viewer) = scope(ctx)?;
         let program_id = parse_id("input.programId", &input.program_id)?;
-        let user_id = parse_id("input.userId", &input.user_id)?;
+        let member = match (&input.user_id, input.email) {
+            (Some(id), None) => MemberRef::Id(parse_id("input.userId", id)?),
+            (None, Some(email)) => MemberRef::Email(email),
+            _ => {
+                return Err(ApiError::bad_input(
+                    "input.userId",
+                    Message::InvalidFormat {
+                        expected: "exactly one of userId or email",
+                    },
+                )
+                .into());
+            }
+        };
         let member = domain
-            .set_program_member(viewer, program_id, user_id, input.role.into())
+            .set_program_member(viewer, program_id, member, input.role.into())
             .await?;
         Ok(SetProgramMemberPayload {
             member: ProgramMember(member),

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, Si
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::domain::loaders::Loaders;
 use crate::domain::{
     dependencies::{DependencyChanges, NewDependency},
     milestones::{MilestoneChanges, NewMilestone},
@@ -13,7 +14,6 @@ use crate::domain::{
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::{
     context::{parse_id, parse_optional_id, patch, request_data, scope},
-    loaders::Loaders,
     scalars::Date,
     types::{
         Dependency, Milestone, Program, Workstream, dependency::DependencyStatus, enums::Health,

@@ -1,11 +1,12 @@
 //! `ApiToken`.
 
+use crate::domain::access::Visible;
 use async_graphql::{ID, Object};
 use chrono::{DateTime, Utc};
 use entity::api_token;
 
 /// A long-lived credential for scripts; its secret is shown only once.
-pub struct ApiToken(pub api_token::Model);
+pub struct ApiToken(pub Visible<api_token::Model>);
 
 /// A long-lived credential for scripts; its secret is shown only once.
 #[Object]

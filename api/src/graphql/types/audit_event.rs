@@ -1,14 +1,16 @@
 //! `AuditEvent`.
 
+use crate::domain::access::Visible;
 use async_graphql::{Context, ID, Json, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::audit_event;
 
 use super::User;
-use crate::graphql::{context::request_data, loaders::Loaders};
+use crate::domain::loaders::Loaders;
+use crate::graphql::context::request_data;
 
 /// One entry of the append-only history: who changed what, when.
-pub struct AuditEvent(pub audit_event::Model);
+pub struct AuditEvent(pub Visible<audit_event::Model>);
 
 /// One entry of the append-only history: who changed what, when.
 #[Object]

@@ -1,5 +1,6 @@
 //! `Decision` and `DecisionOption`, with the filter and order of a program's decisions.
 
+use crate::domain::access::Visible;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::{decision, decision_option, enums::DecisionStatus as StoredStatus};
@@ -11,10 +12,10 @@ use super::{
     enums::OrderDirection,
 };
 use crate::domain::decisions::{DecisionFilter as DomainFilter, DecisionOrderField as DomainField};
+use crate::domain::loaders::Loaders;
 use crate::error::ApiError;
 use crate::graphql::{
     context::{request_data, scope},
-    loaders::Loaders,
     scalars::Date,
 };
 use crate::i18n::Message;
@@ -34,10 +35,10 @@ pub enum DecisionStatus {
 }
 
 /// A recorded decision of a program: what was weighed, what was chosen and why.
-pub struct Decision(pub decision::Model);
+pub struct Decision(pub Visible<decision::Model>);
 
 /// An alternative weighed for a decision.
-pub struct DecisionOption(pub decision_option::Model);
+pub struct DecisionOption(pub Visible<decision_option::Model>);
 
 /// Which decisions to list.
 #[derive(InputObject, Default)]

@@ -1,6 +1,7 @@
 //! `Dependency`, its status enum and the filter and order of dependency lists.
 
-use std::collections::{HashMap, HashSet};
+use crate::domain::access::Visible;
+use std::collections::HashSet;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
@@ -17,10 +18,10 @@ use crate::domain::dependencies::{
     self as domain_dependencies, DependencyFilter as DomainFilter,
     DependencyOrderField as DomainField,
 };
-use crate::error::{ApiError, ApiResult};
+use crate::domain::loaders::Loaders;
+use crate::error::ApiError;
 use crate::graphql::{
     context::{request_data, scope},
-    loaders::Loaders,
     scalars::Date,
 };
 use crate::i18n::Message;
@@ -70,43 +71,12 @@ pub struct DependencyOrder {
     pub direction: OrderDirection,
 }
 
-/// Keep only the dependencies whose two ends both lie in programs the viewer
-/// can see, so nothing leaks about a program through the other end.
-pub async fn visible_dependencies(
-    loaders: &Loaders,
-    rows: Vec<dependency::Model>,
-) -> ApiResult<Vec<dependency::Model>> {
-    if loaders.visible_programs().await?.is_none() {
-        return Ok(rows);
-    }
-    let upstream_ids: HashSet<Uuid> = rows.iter().map(|row| row.upstream_id).collect();
-    let upstreams: HashMap<Uuid, Uuid> = loaders
-        .workstreams
-        .load_many(upstream_ids)
-        .await?
-        .into_iter()
-        .map(|(id, ws)| (id, ws.program_id))
-        .collect();
-    let mut visible = Vec::with_capacity(rows.len());
-    for row in rows {
-        let Some(&upstream_program) = upstreams.get(&row.upstream_id) else {
-            continue;
-        };
-        if loaders.can_see_program(row.program_id).await?
-            && loaders.can_see_program(upstream_program).await?
-        {
-            visible.push(row);
-        }
-    }
-    Ok(visible)
-}
-
-/// Restrict loaded dependencies to visible ones, then filter, order and page
-/// them as the connection a list field returns.
+/// Filter, order and page loaded dependencies (loaders hand out only those
+/// whose both ends are visible) as the connection a list field returns.
 #[allow(clippy::too_many_arguments)]
 pub async fn page_dependencies(
     ctx: &Context<'_>,
-    rows: Vec<dependency::Model>,
+    rows: Vec<Visible<dependency::Model>>,
     first: Option<i32>,
     after: Option<String>,
     last: Option<i32>,
@@ -115,8 +85,6 @@ pub async fn page_dependencies(
     order_by: Option<DependencyOrder>,
 ) -> Result<ListConnection<Dependency>> {
     let (domain, _) = scope(ctx)?;
-    let loaders = request_data::<Loaders>(ctx)?;
-    let rows = visible_dependencies(loaders, rows).await?;
     let filter = filter.unwrap_or_default();
     let filter = DomainFilter {
         status: filter
@@ -153,7 +121,7 @@ async fn workstream(ctx: &Context<'_>, id: Uuid) -> Result<Workstream> {
 }
 
 /// One workstream waiting on another.
-pub struct Dependency(pub dependency::Model);
+pub struct Dependency(pub Visible<dependency::Model>);
 
 /// A downstream workstream waiting on an upstream one to deliver, possibly
 /// across programs; visible only to those who can see both ends.
@@ -219,8 +187,8 @@ impl Dependency {
 }
 
 /// `Program.dependencies`: every dependency touching the program's
-/// workstreams at either end, restricted to those whose both ends are
-/// visible, then filtered, ordered and paged.
+/// workstreams at either end whose both ends are visible, then filtered,
+/// ordered and paged.
 #[allow(clippy::too_many_arguments)]
 pub async fn program_dependencies(
     ctx: &Context<'_>,
@@ -233,28 +201,21 @@ pub async fn program_dependencies(
     order_by: Option<DependencyOrder>,
 ) -> Result<ListConnection<Dependency>> {
     let loaders = request_data::<Loaders>(ctx)?;
-    // Recorded here: the downstream end is in this program.
-    let mut rows = loaders
-        .dependencies_by_program
-        .load_one(program_id)
-        .await?
-        .unwrap_or_default();
-    // Recorded elsewhere: the upstream end is one of this program's workstreams.
-    let workstream_ids = loaders
-        .workstreams_by_program
-        .load_one(program_id)
-        .await?
-        .unwrap_or_default()
-        .into_iter()
-        .map(|ws| ws.id);
+    // Recorded here (the downstream end is in this program) and elsewhere
+    // (the upstream end is), in one round.
+    let (downstream_side, upstream_side) = futures::try_join!(
+        loaders.dependencies_by_program.load_one(program_id),
+        loaders
+            .dependencies_by_upstream_program
+            .load_one(program_id),
+    )?;
+    let mut rows = downstream_side.unwrap_or_default();
     let mut seen: HashSet<Uuid> = rows.iter().map(|row| row.id).collect();
-    for group in loaders
-        .dependencies_by_upstream
-        .load_many(workstream_ids)
-        .await?
-        .into_values()
-    {
-        rows.extend(group.into_iter().filter(|row| seen.insert(row.id)));
-    }
+    rows.extend(
+        upstream_side
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|row| seen.insert(row.id)),
+    );
     page_dependencies(ctx, rows, first, after, last, before, filter, order_by).await
 }

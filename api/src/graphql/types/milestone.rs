@@ -1,5 +1,6 @@
 //! `Milestone` and the filter and order of milestone lists.
 
+use crate::domain::access::Visible;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::milestone;
@@ -9,13 +10,13 @@ use super::{
     enums::OrderDirection,
     workstream::Workstream,
 };
+use crate::domain::loaders::Loaders;
 use crate::domain::milestones::{
     MilestoneFilter as DomainFilter, MilestoneOrderField as DomainField,
 };
 use crate::error::ApiError;
 use crate::graphql::{
     context::{request_data, scope},
-    loaders::Loaders,
     scalars::Date,
 };
 use crate::i18n::Message;
@@ -58,7 +59,7 @@ pub struct MilestoneOrder {
 #[allow(clippy::too_many_arguments)]
 pub async fn page_milestones(
     ctx: &Context<'_>,
-    rows: Vec<milestone::Model>,
+    rows: Vec<Visible<milestone::Model>>,
     first: Option<i32>,
     after: Option<String>,
     last: Option<i32>,
@@ -92,7 +93,7 @@ pub async fn page_milestones(
 }
 
 /// A dated checkpoint of a workstream.
-pub struct Milestone(pub milestone::Model);
+pub struct Milestone(pub Visible<milestone::Model>);
 
 /// A dated checkpoint of a workstream.
 #[Object]

@@ -7,6 +7,7 @@ use entity::workstream;
 use uuid::Uuid;
 
 use super::Workstream;
+use crate::domain::access::Visible;
 use crate::domain::planning::{GraphFormat as DomainFormat, ProgramPlan};
 use crate::graphql::scalars::Date;
 use crate::planning::schedule::{SlipImpact as DomainImpact, Slot};
@@ -29,14 +30,14 @@ impl From<GraphFormat> for DomainFormat {
     }
 }
 
-fn by_id(plan: &ProgramPlan) -> HashMap<Uuid, &workstream::Model> {
-    plan.workstreams.iter().map(|ws| (ws.id, ws)).collect()
+fn by_id(plan: &ProgramPlan) -> HashMap<Uuid, &Visible<workstream::Model>> {
+    plan.workstreams().iter().map(|ws| (ws.id, ws)).collect()
 }
 
 /// Where one workstream can sit on the calendar, from the forward and backward passes.
 pub struct ScheduleEntry {
     slot: Slot,
-    workstream: workstream::Model,
+    workstream: Visible<workstream::Model>,
 }
 
 /// Where one workstream can sit on the calendar, from the forward and backward passes.
@@ -89,9 +90,9 @@ pub fn schedule_entries(plan: &ProgramPlan) -> Vec<ScheduleEntry> {
 
 /// The in-program workstreams of `ids`, in that order.
 pub fn workstreams_of(plan: &ProgramPlan, ids: &[Uuid]) -> Vec<Workstream> {
-    let index = by_id(plan);
-    ids.iter()
-        .filter_map(|id| index.get(id).map(|ws| Workstream((*ws).clone())))
+    plan.own_workstreams(ids)
+        .into_iter()
+        .map(Workstream)
         .collect()
 }
 

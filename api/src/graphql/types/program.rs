@@ -1,5 +1,6 @@
 //! `Program`.
 
+use crate::domain::access::Visible;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::{enums::ProgramRole as StoredRole, program};
@@ -12,10 +13,11 @@ use super::{
     money::Money,
     planning::{self, Bottleneck, CriticalPath, GraphFormat, ScheduleEntry, SlipImpact},
 };
-use crate::graphql::{context::request_data, loaders::Loaders, scalars::Date};
+use crate::domain::loaders::Loaders;
+use crate::graphql::{context::request_data, scalars::Date};
 
 /// A cross-team program led by a TPM.
-pub struct Program(pub program::Model);
+pub struct Program(pub Visible<program::Model>);
 
 /// Which history entries to list.
 #[derive(async_graphql::InputObject, Default)]
@@ -150,22 +152,22 @@ impl Program {
     }
     /// Where each scheduled workstream can sit on the calendar, in dependency order.
     async fn schedule(&self, ctx: &Context<'_>) -> Result<Vec<ScheduleEntry>> {
-        let plan = request_data::<Loaders>(ctx)?.plan(self.0.id).await?;
+        let plan = request_data::<Loaders>(ctx)?.plan(&self.0).await?;
         Ok(planning::schedule_entries(&plan))
     }
     /// Workstreams missing a start or target date, left out of the schedule.
     async fn unscheduled_workstreams(&self, ctx: &Context<'_>) -> Result<Vec<Workstream>> {
-        let plan = request_data::<Loaders>(ctx)?.plan(self.0.id).await?;
+        let plan = request_data::<Loaders>(ctx)?.plan(&self.0).await?;
         Ok(planning::workstreams_of(&plan, &plan.schedule.unscheduled))
     }
     /// The forecast finish: the latest earliest finish of any scheduled workstream.
     async fn forecast_finish_date(&self, ctx: &Context<'_>) -> Result<Option<Date>> {
-        let plan = request_data::<Loaders>(ctx)?.plan(self.0.id).await?;
+        let plan = request_data::<Loaders>(ctx)?.plan(&self.0).await?;
         Ok(plan.schedule.finish_date.map(Date))
     }
     /// The chain of zero-slack workstreams that sets the finish date.
     async fn critical_path(&self, ctx: &Context<'_>) -> Result<CriticalPath> {
-        let plan = request_data::<Loaders>(ctx)?.plan(self.0.id).await?;
+        let plan = request_data::<Loaders>(ctx)?.plan(&self.0).await?;
         Ok(planning::critical_path(&plan))
     }
     /// What moves if `workstreamId` finishes `days` later (0–3650); nothing is written.
@@ -175,19 +177,19 @@ impl Program {
         workstream_id: ID,
         days: i32,
     ) -> Result<SlipImpact> {
-        let plan = request_data::<Loaders>(ctx)?.plan(self.0.id).await?;
+        let plan = request_data::<Loaders>(ctx)?.plan(&self.0).await?;
         let id = crate::graphql::context::parse_id("workstreamId", &workstream_id)?;
         let impact = crate::domain::Domain::slip_impact(&plan, id, days.into())?;
         Ok(planning::slip_impact(&plan, impact))
     }
     /// Dependencies past their need date and not resolved.
     async fn overdue_dependencies(&self, ctx: &Context<'_>) -> Result<Vec<Dependency>> {
-        let plan = request_data::<Loaders>(ctx)?.plan(self.0.id).await?;
+        let plan = request_data::<Loaders>(ctx)?.plan(&self.0).await?;
         Ok(plan.overdue().into_iter().map(Dependency).collect())
     }
     /// Dependencies marked at risk or blocked, or promised after they are needed (not yet overdue).
     async fn at_risk_dependencies(&self, ctx: &Context<'_>) -> Result<Vec<Dependency>> {
-        let plan = request_data::<Loaders>(ctx)?.plan(self.0.id).await?;
+        let plan = request_data::<Loaders>(ctx)?.plan(&self.0).await?;
         Ok(plan.at_risk().into_iter().map(Dependency).collect())
     }
     /// Workstreams the most other work waits on, most first (open dependencies only).
@@ -196,7 +198,7 @@ impl Program {
         ctx: &Context<'_>,
         #[graphql(default = 5)] first: i32,
     ) -> Result<Vec<Bottleneck>> {
-        let plan = request_data::<Loaders>(ctx)?.plan(self.0.id).await?;
+        let plan = request_data::<Loaders>(ctx)?.plan(&self.0).await?;
         let limit = usize::try_from(first.clamp(0, 100)).unwrap_or(0);
         Ok(plan
             .bottlenecks(limit)
@@ -211,7 +213,7 @@ impl Program {
     /// The dependency graph as text: workstreams grouped by team, the critical path highlighted.
     async fn dependency_graph(&self, ctx: &Context<'_>, format: GraphFormat) -> Result<String> {
         let (domain, viewer) = crate::graphql::context::scope(ctx)?;
-        let plan = request_data::<Loaders>(ctx)?.plan(self.0.id).await?;
+        let plan = request_data::<Loaders>(ctx)?.plan(&self.0).await?;
         Ok(domain
             .dependency_graph(&plan, format.into(), viewer.locale)
             .await?)
@@ -219,9 +221,9 @@ impl Program {
     /// A concise Markdown executive brief (default: the viewer's language).
     async fn brief(&self, ctx: &Context<'_>, locale: Option<Locale>) -> Result<String> {
         let (domain, viewer) = crate::graphql::context::scope(ctx)?;
-        let plan = request_data::<Loaders>(ctx)?.plan(self.0.id).await?;
+        let plan = request_data::<Loaders>(ctx)?.plan(&self.0).await?;
         let locale = locale.map_or(viewer.locale, Into::into);
-        Ok(domain.brief(&plan, locale).await?)
+        Ok(domain.brief(viewer, &plan, locale).await?)
     }
     /// The program's history, newest first: every change to it and to everything in it.
     async fn activity(

@@ -9,6 +9,7 @@ use async_graphql::{Enum, ID, Object};
 use chrono::{DateTime, Utc};
 
 use super::User;
+use crate::domain::access::Visible;
 use crate::domain::events::ChangeEvent;
 
 /// What happened to the entity a `ProgramEvent` is about.
@@ -32,7 +33,7 @@ pub enum ProgramEventKind {
 }
 
 /// A change inside a program, delivered once its transaction has committed.
-pub struct ProgramEvent(pub Arc<ChangeEvent>);
+pub struct ProgramEvent(pub Visible<Arc<ChangeEvent>>);
 
 /// A change inside a program, delivered once its transaction has committed.
 #[Object]
@@ -59,7 +60,7 @@ impl ProgramEvent {
     }
     /// Who made the change (null when the account no longer exists).
     async fn actor(&self) -> Option<User> {
-        self.0.actor.clone().map(User)
+        self.0.directory_part(|event| event.actor.clone()).map(User)
     }
     /// When it happened.
     async fn at(&self) -> DateTime<Utc> {

@@ -1,14 +1,16 @@
 //! `ProgramMember`.
 
+use crate::domain::access::Visible;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::program_member;
 
 use super::{User, enums::ProgramRole};
-use crate::graphql::{context::request_data, loaders::Loaders};
+use crate::domain::loaders::Loaders;
+use crate::graphql::context::request_data;
 
 /// A user's membership in a program.
-pub struct ProgramMember(pub program_member::Model);
+pub struct ProgramMember(pub Visible<program_member::Model>);
 
 /// A user's membership in a program, with their role.
 #[Object]

@@ -1,5 +1,6 @@
 //! `Risk`, with the filter and order of a program's risks.
 
+use crate::domain::access::Visible;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::risk;
@@ -10,12 +11,10 @@ use super::{
     connection::{ListConnection, connection, page_args},
     enums::OrderDirection,
 };
+use crate::domain::loaders::Loaders;
 use crate::domain::risks::{RiskFilter as DomainFilter, RiskOrderField as DomainField};
 use crate::error::ApiError;
-use crate::graphql::{
-    context::{parse_optional_id, request_data, scope},
-    loaders::Loaders,
-};
+use crate::graphql::context::{parse_optional_id, request_data, scope};
 use crate::i18n::Message;
 
 /// Where a risk stands.
@@ -33,7 +32,7 @@ pub enum RiskStatus {
 }
 
 /// Something that could hurt a program, scored by likelihood × impact.
-pub struct Risk(pub risk::Model);
+pub struct Risk(pub Visible<risk::Model>);
 
 /// Which risks to list.
 #[derive(InputObject, Default)]
@@ -177,25 +176,16 @@ impl Risk {
             return Ok(None);
         };
         let loaders = request_data::<Loaders>(ctx)?;
-        match loaders.workstreams.load_one(id).await? {
-            Some(row) if loaders.can_see_program(row.program_id).await? => {
-                Ok(Some(Workstream(row)))
-            }
-            _ => Ok(None),
-        }
+        Ok(loaders.workstreams.load_one(id).await?.map(Workstream))
     }
-    /// The dependency the risk threatens, if any (always recorded in the same program).
+    /// The dependency the risk threatens, if any (recorded in the same program);
+    /// null when its upstream end lies in a program the viewer cannot see.
     async fn dependency(&self, ctx: &Context<'_>) -> Result<Option<Dependency>> {
         let Some(id) = self.0.dependency_id else {
             return Ok(None);
         };
         let loaders = request_data::<Loaders>(ctx)?;
-        match loaders.dependencies.load_one(id).await? {
-            Some(row) if loaders.can_see_program(row.program_id).await? => {
-                Ok(Some(Dependency(row)))
-            }
-            _ => Ok(None),
-        }
+        Ok(loaders.dependencies.load_one(id).await?.map(Dependency))
     }
     /// Optimistic-concurrency version; pass it as `expectedVersion` when changing the risk.
     async fn version(&self) -> i32 {

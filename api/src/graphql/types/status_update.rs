@@ -1,5 +1,6 @@
 //! `StatusUpdate`.
 
+use crate::domain::access::Visible;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::status_update;
@@ -10,19 +11,22 @@ use super::{
     connection::{ListConnection, connection, page_args},
     enums::Health,
 };
+use crate::domain::loaders::Loaders;
 use crate::domain::status_updates;
 use crate::error::ApiError;
 use crate::graphql::{
     context::{request_data, scope},
-    loaders::Loaders,
     scalars::Date,
 };
 use crate::i18n::Message;
 
 /// A dated report on a program's health; immutable once posted.
-pub struct StatusUpdate(pub status_update::Model);
+pub struct StatusUpdate(pub Visible<status_update::Model>);
 
-async fn program_rows(ctx: &Context<'_>, program_id: Uuid) -> Result<Vec<status_update::Model>> {
+async fn program_rows(
+    ctx: &Context<'_>,
+    program_id: Uuid,
+) -> Result<Vec<Visible<status_update::Model>>> {
     let loaders = request_data::<Loaders>(ctx)?;
     Ok(loaders
         .status_updates_by_program

@@ -1,5 +1,6 @@
 //! `Team`.
 
+use crate::domain::access::Visible;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::team;
@@ -9,10 +10,11 @@ use super::{
     connection::ListConnection,
     workstream::{Workstream, WorkstreamFilter, WorkstreamOrder, page_workstreams},
 };
-use crate::graphql::{context::request_data, loaders::Loaders};
+use crate::domain::loaders::Loaders;
+use crate::graphql::context::request_data;
 
 /// An engineering team that staffs workstreams.
-pub struct Team(pub team::Model);
+pub struct Team(pub Visible<team::Model>);
 
 /// An engineering team that staffs workstreams, possibly across several programs.
 #[Object]
@@ -51,17 +53,11 @@ impl Team {
         order_by: Option<WorkstreamOrder>,
     ) -> Result<ListConnection<Workstream>> {
         let loaders = request_data::<Loaders>(ctx)?;
-        let mut rows = Vec::new();
-        for row in loaders
+        let rows = loaders
             .workstreams_by_team
             .load_one(self.0.id)
             .await?
-            .unwrap_or_default()
-        {
-            if loaders.can_see_program(row.program_id).await? {
-                rows.push(row);
-            }
-        }
+            .unwrap_or_default();
         page_workstreams(ctx, rows, first, after, last, before, filter, order_by).await
     }
     /// When the team was created.

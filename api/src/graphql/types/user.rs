@@ -1,5 +1,6 @@
 //! `User`.
 
+use crate::domain::access::Visible;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::user;
@@ -7,7 +8,7 @@ use entity::user;
 use super::enums::{Locale, UserRole};
 
 /// A person who signs in to Trestle.
-pub struct User(pub user::Model);
+pub struct User(pub Visible<user::Model>);
 
 /// A person who signs in to Trestle.
 #[Object]

@@ -1,5 +1,6 @@
 //! `Workstream`, its status enum and the filter and order of workstream lists.
 
+use crate::domain::access::Visible;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::workstream;
@@ -12,13 +13,13 @@ use super::{
     milestone::{Milestone, MilestoneFilter, MilestoneOrder},
     team::Team,
 };
+use crate::domain::loaders::Loaders;
 use crate::domain::workstreams::{
     WorkstreamFilter as DomainFilter, WorkstreamOrderField as DomainField,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::{
     context::{parse_optional_id, request_data, scope},
-    loaders::Loaders,
     scalars::Date,
 };
 use crate::i18n::Message;
@@ -103,7 +104,7 @@ pub struct WorkstreamOrder {
 #[allow(clippy::too_many_arguments)]
 pub async fn page_workstreams(
     ctx: &Context<'_>,
-    rows: Vec<workstream::Model>,
+    rows: Vec<Visible<workstream::Model>>,
     first: Option<i32>,
     after: Option<String>,
     last: Option<i32>,
@@ -143,8 +144,8 @@ async fn dependency_ends(
     ctx: &Context<'_>,
     workstream_id: uuid::Uuid,
 ) -> Result<(
-    Vec<entity::dependency::Model>,
-    Vec<entity::dependency::Model>,
+    Vec<Visible<entity::dependency::Model>>,
+    Vec<Visible<entity::dependency::Model>>,
 )> {
     let loaders = request_data::<Loaders>(ctx)?;
     let (waits_on, waited_on_by) = futures::try_join!(
@@ -158,7 +159,7 @@ async fn dependency_ends(
 }
 
 /// A stream of work inside a program.
-pub struct Workstream(pub workstream::Model);
+pub struct Workstream(pub Visible<workstream::Model>);
 
 /// A stream of work inside a program, staffed by a team and led by one person.
 #[Object]

@@ -1,0 +1,692 @@
+//! Who may see and do what: the one place where visibility and program
+//! roles are decided.
+//!
+//! - A signed-in user sees the programs they are a member of (an ADMIN sees
+//!   them all) and everything inside them; people and teams form a directory
+//!   every signed-in user sees.
+//! - Every row says where it lives ([`Scoped::reach`]). A dependency lives
+//!   between its two ends' programs, and so does a history entry that names
+//!   one: it is visible only to those who can see both programs.
+//! - [`Visible<T>`] proves the viewer may see a row, and only this module
+//!   makes one: a [`Visibility`] admits rows (a lookup, a loader batch, an
+//!   SQL filter through [`visible`]), and an [`Access`] from [`authorize`]
+//!   admits the rows of the program it was granted for. GraphQL objects wrap
+//!   a `Visible`, so a field that skips the check does not compile.
+//! - What a caller cannot see answers exactly like what does not exist, and
+//!   costs the same statements.
+
+use std::collections::HashSet;
+
+use entity::{
+    api_token, audit_event, decision, decision_option, dependency, enums::ProgramRole, milestone,
+    program, program_member, risk, status_update, team, user, workstream,
+};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select,
+    sea_query::{Expr, ExprTrait, Query, SelectStatement},
+};
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+use super::pagination::{self, Ordering, Page, PageArgs, SortKey};
+use crate::auth::Viewer;
+use crate::error::{ApiError, ApiResult};
+use crate::i18n::Message;
+
+/// What a caller wants to do inside a program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Read the program and everything in it.
+    Read,
+    /// Change workstreams, milestones, dependencies, decisions, risks, updates.
+    Edit,
+    /// Change the program itself and its members.
+    Manage,
+}
+
+impl Action {
+    /// Whether `role` allows this action.
+    pub fn allowed_for(self, role: ProgramRole) -> bool {
+        match self {
+            Self::Read => true,
+            Self::Edit => matches!(role, ProgramRole::Owner | ProgramRole::Editor),
+            Self::Manage => role == ProgramRole::Owner,
+        }
+    }
+}
+
+/// Where a row lives, which decides who may see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// A directory entry (a user, a team): every signed-in user.
+    Directory,
+    /// Inside one program: its members and ADMINs.
+    Program(Uuid),
+    /// Between two programs: those who can see both.
+    Between(Uuid, Uuid),
+    /// One user's own (an API token): that user and ADMINs.
+    Owner(Uuid),
+    /// Server-wide history outside any program: ADMINs only.
+    Admins,
+}
+
+/// A row that knows where it lives.
+pub trait Scoped {
+    /// Where the row lives.
+    fn reach(&self) -> Reach;
+}
+
+/// An entity whose rows live in programs, so visibility can also be applied
+/// in SQL: a row is visible when every one of these columns names a program
+/// the viewer can see.
+pub trait ScopedEntity: EntityTrait<Model: Scoped> {
+    /// The columns naming the row's program(s); empty for directory entities.
+    const PROGRAM_COLUMNS: &'static [Self::Column];
+    /// Nullable columns naming another program the row may reveal.
+    const RELATED_PROGRAM_COLUMNS: &'static [Self::Column] = &[];
+}
+
+macro_rules! in_program {
+    ($($module:ident),* $(,)?) => {
+        $(
+            impl Scoped for $module::Model {
+                fn reach(&self) -> Reach {
+                    Reach::Program(self.program_id)
+                }
+            }
+            impl ScopedEntity for $module::Entity {
+                const PROGRAM_COLUMNS: &'static [Self::Column] = &[$module::Column::ProgramId];
+            }
+        )*
+    };
+}
+
+in_program!(
+    workstream,
+    milestone,
+    decision,
+    decision_option,
+    risk,
+    status_update,
+    program_member
+);
+
+impl Scoped for program::Model {
+    fn reach(&self) -> Reach {
+        Reach::Program(self.id)
+    }
+}
+
+impl ScopedEntity for program::Entity {
+    const PROGRAM_COLUMNS: &'static [Self::Column] = &[program::Column::Id];
+}
+
+impl Scoped for dependency::Model {
+    fn reach(&self) -> Reach {
+        between(self.program_id, Some(self.upstream_program_id))
+    }
+}
+
+impl ScopedEntity for dependency::Entity {
+    const PROGRAM_COLUMNS: &'static [Self::Column] = &[
+        dependency::Column::ProgramId,
+        dependency::Column::UpstreamProgramId,
+    ];
+}
+
+impl Scoped for audit_event::Model {
+    fn reach(&self) -> Reach {
+        match self.program_id {
+            Some(program_id) => between(program_id, self.related_program_id),
+            None => Reach::Admins,
+        }
+    }
+}
+
+impl ScopedEntity for audit_event::Entity {
+    const PROGRAM_COLUMNS: &'static [Self::Column] = &[audit_event::Column::ProgramId];
+    const RELATED_PROGRAM_COLUMNS: &'static [Self::Column] =
+        &[audit_event::Column::RelatedProgramId];
+}
+
+impl Scoped for user::Model {
+    fn reach(&self) -> Reach {
+        Reach::Directory
+    }
+}
+
+impl ScopedEntity for user::Entity {
+    const PROGRAM_COLUMNS: &'static [Self::Column] = &[];
+}
+
+impl Scoped for team::Model {
+    fn reach(&self) -> Reach {
+        Reach::Directory
+    }
+}
+
+impl ScopedEntity for team::Entity {
+    const PROGRAM_COLUMNS: &'static [Self::Column] = &[];
+}
+
+impl Scoped for api_token::Model {
+    fn reach(&self) -> Reach {
+        Reach::Owner(self.user_id)
+    }
+}
+
+impl<T: Scoped> Scoped for std::sync::Arc<T> {
+    fn reach(&self) -> Reach {
+        (**self).reach()
+    }
+}
+
+/// `Program(a)` when both are the same program, else `Between(a, b)`.
+pub fn between(program_id: Uuid, other: Option<Uuid>) -> Reach {
+    match other {
+        Some(other) if other != program_id => Reach::Between(program_id, other),
+        _ => Reach::Program(program_id),
+    }
+}
+
+/// Proof that the caller of this request may see the row it holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Visible<T>(T);
+
+impl<T> Visible<T> {
+    /// The row, giving up the proof.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> Visible<T> {
+    /// A directory entry this row names (its author, its team): visible to
+    /// whoever may see the row.
+    pub fn directory_part<U: Scoped>(
+        &self,
+        part: impl FnOnce(&T) -> Option<U>,
+    ) -> Option<Visible<U>> {
+        part(&self.0)
+            .filter(|part| part.reach() == Reach::Directory)
+            .map(Visible)
+    }
+}
+
+impl<T> std::ops::Deref for Visible<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// The programs one caller may see.
+#[derive(Debug)]
+enum Scope {
+    /// An ADMIN: every program.
+    Everything,
+    /// A member of these programs.
+    Programs(HashSet<Uuid>),
+}
+
+impl Scope {
+    fn sees(&self, program_id: Uuid) -> bool {
+        match self {
+            Self::Everything => true,
+            Self::Programs(ids) => ids.contains(&program_id),
+        }
+    }
+}
+
+/// What one caller may see, for one request: the programs they are a member
+/// of are read once, when first needed.
+pub struct Visibility {
+    viewer: Viewer,
+    scope: OnceCell<Scope>,
+}
+
+impl Visibility {
+    /// The visibility of `viewer`; nothing is read yet.
+    pub fn new(viewer: Viewer) -> Self {
+        Self {
+            viewer,
+            scope: OnceCell::new(),
+        }
+    }
+
+    /// Whose visibility this is.
+    pub fn viewer(&self) -> &Viewer {
+        &self.viewer
+    }
+
+    async fn scope(&self, db: &impl ConnectionTrait) -> ApiResult<&Scope> {
+        let user = self.viewer.require_user()?;
+        let is_admin = self.viewer.is_admin();
+        self.scope
+            .get_or_try_init(|| async move {
+                if is_admin {
+                    return Ok(Scope::Everything);
+                }
+                let ids = program_member::Entity::find()
+                    .select_only()
+                    .column(program_member::Column::ProgramId)
+                    .filter(program_member::Column::UserId.eq(user.id))
+                    .into_tuple::<Uuid>()
+                    .all(db)
+                    .await?;
+                Ok(Scope::Programs(ids.into_iter().collect()))
+            })
+            .await
+    }
+
+    /// Whether the caller may see a row that lives at `reach`.
+    pub async fn sees(&self, db: &impl ConnectionTrait, reach: Reach) -> ApiResult<bool> {
+        let Some(user) = &self.viewer.user else {
+            return Ok(false);
+        };
+        Ok(match reach {
+            Reach::Directory => true,
+            Reach::Owner(owner) => owner == user.id || self.viewer.is_admin(),
+            Reach::Admins => self.viewer.is_admin(),
+            Reach::Program(program_id) => self.scope(db).await?.sees(program_id),
+            Reach::Between(a, b) => {
+                let scope = self.scope(db).await?;
+                scope.sees(a) && scope.sees(b)
+            }
+        })
+    }
+
+    /// `row`, if the caller may see it.
+    pub async fn admit<T: Scoped>(
+        &self,
+        db: &impl ConnectionTrait,
+        row: T,
+    ) -> ApiResult<Option<Visible<T>>> {
+        Ok(self.sees(db, row.reach()).await?.then_some(Visible(row)))
+    }
+
+    /// The rows of `rows` the caller may see, in order.
+    pub async fn admit_all<T: Scoped>(
+        &self,
+        db: &impl ConnectionTrait,
+        rows: impl IntoIterator<Item = T>,
+    ) -> ApiResult<Vec<Visible<T>>> {
+        let mut visible = Vec::new();
+        for row in rows {
+            if let Some(row) = self.admit(db, row).await? {
+                visible.push(row);
+            }
+        }
+        Ok(visible)
+    }
+
+    /// Of `ids` (programs), those the caller may see.
+    pub async fn visible_programs(
+        &self,
+        db: &impl ConnectionTrait,
+        ids: impl IntoIterator<Item = Uuid>,
+    ) -> ApiResult<HashSet<Uuid>> {
+        let scope = self.scope(db).await?;
+        Ok(ids.into_iter().filter(|id| scope.sees(*id)).collect())
+    }
+}
+
+/// The programs `user_id` is a member of, as a subquery.
+fn member_program_ids(user_id: Uuid) -> SelectStatement {
+    Query::select()
+        .column(program_member::Column::ProgramId)
+        .from(program_member::Entity)
+        .and_where(Expr::col(program_member::Column::UserId).eq(user_id))
+        .to_owned()
+}
+
+/// A query restricted, in SQL, to rows the caller may see: whatever is read
+/// through it comes out [`Visible`].
+pub struct VisibleSelect<E: EntityTrait> {
+    select: Select<E>,
+}
+
+/// Restrict `select` to the rows `viewer` may see (`UNAUTHENTICATED` when
+/// signed out): one statement whether a row is missing or hidden.
+pub fn visible<E: ScopedEntity>(viewer: &Viewer, select: Select<E>) -> ApiResult<VisibleSelect<E>> {
+    let user = viewer.require_user()?;
+    let select = if viewer.is_admin() {
+        select
+    } else {
+        let select = E::PROGRAM_COLUMNS.iter().fold(select, |select, column| {
+            select.filter(column.in_subquery(member_program_ids(user.id)))
+        });
+        E::RELATED_PROGRAM_COLUMNS
+            .iter()
+            .fold(select, |select, column| {
+                select.filter(
+                    Condition::any()
+                        .add(column.is_null())
+                        .add(column.in_subquery(member_program_ids(user.id))),
+                )
+            })
+    };
+    Ok(VisibleSelect { select })
+}
+
+impl<E: ScopedEntity> VisibleSelect<E> {
+    /// Narrow the rows further.
+    pub fn narrow(self, condition: impl Into<Condition>) -> Self {
+        Self {
+            select: self.select.filter(condition.into()),
+        }
+    }
+
+    /// The first visible row.
+    pub async fn one(self, db: &impl ConnectionTrait) -> ApiResult<Option<Visible<E::Model>>> {
+        Ok(self.select.one(db).await?.map(Visible))
+    }
+
+    /// Every visible row.
+    pub async fn all(self, db: &impl ConnectionTrait) -> ApiResult<Vec<Visible<E::Model>>> {
+        Ok(self
+            .select
+            .all(db)
+            .await?
+            .into_iter()
+            .map(Visible)
+            .collect())
+    }
+
+    /// How many visible rows share each pair of values of the text columns `a` and `b`.
+    pub async fn count_by_pair(
+        self,
+        db: &impl ConnectionTrait,
+        a: E::Column,
+        b: E::Column,
+    ) -> ApiResult<Vec<(String, String, i64)>> {
+        Ok(self
+            .select
+            .select_only()
+            .column(a)
+            .column(b)
+            .column_as(Expr::cust("COUNT(*)"), "n")
+            .group_by(a)
+            .group_by(b)
+            .into_tuple::<(String, String, i64)>()
+            .all(db)
+            .await?)
+    }
+
+    /// One page of the visible rows, in `ordering` (see [`pagination::paginate`]).
+    pub async fn page(
+        self,
+        db: &sea_orm::DatabaseConnection,
+        ordering: Ordering<E::Column>,
+        args: &PageArgs,
+        max_page_size: usize,
+        key: impl Fn(&E::Model) -> SortKey,
+        id: impl Fn(&E::Model) -> Uuid,
+    ) -> ApiResult<Page<Visible<E::Model>>>
+    where
+        E::Model: Send + Sync + 'static,
+    {
+        let page =
+            pagination::paginate(db, self.select, ordering, args, max_page_size, key, id).await?;
+        Ok(page.map(Visible))
+    }
+}
+
+/// The caller's standing in one program they may see.
+#[derive(Debug, Clone, Copy)]
+pub struct Access {
+    program_id: Uuid,
+    role: Option<ProgramRole>,
+    is_admin: bool,
+}
+
+impl Access {
+    /// Whether this standing allows `action`.
+    pub fn allows(&self, action: Action) -> bool {
+        self.is_admin || self.role.is_some_and(|role| action.allowed_for(role))
+    }
+
+    /// The caller's membership role, if a member.
+    pub fn role(&self) -> Option<ProgramRole> {
+        self.role
+    }
+
+    /// The program this standing is in.
+    pub fn program_id(&self) -> Uuid {
+        self.program_id
+    }
+
+    /// The standing of a program's creator in it, who has just been made its OWNER.
+    pub(super) fn founder(program_id: Uuid) -> Self {
+        Self {
+            program_id,
+            role: Some(ProgramRole::Owner),
+            is_admin: false,
+        }
+    }
+
+    fn covers(&self, program_id: Uuid) -> bool {
+        self.is_admin || self.program_id == program_id
+    }
+
+    /// A row of this program (or a directory entry), now known to be visible.
+    pub fn admit<T: Scoped>(&self, row: T) -> ApiResult<Visible<T>> {
+        self.admit_with(None, row)
+    }
+
+    /// A row between this program and `other`'s (a dependency), now known visible.
+    pub fn admit_between<T: Scoped>(&self, other: &Access, row: T) -> ApiResult<Visible<T>> {
+        self.admit_with(Some(other), row)
+    }
+
+    fn admit_with<T: Scoped>(&self, other: Option<&Access>, row: T) -> ApiResult<Visible<T>> {
+        let covered = |program_id| {
+            self.covers(program_id) || other.is_some_and(|other| other.covers(program_id))
+        };
+        let visible = match row.reach() {
+            Reach::Directory => true,
+            Reach::Program(program_id) => covered(program_id),
+            Reach::Between(a, b) => covered(a) && covered(b),
+            Reach::Owner(_) | Reach::Admins => self.is_admin,
+        };
+        if visible {
+            Ok(Visible(row))
+        } else {
+            Err(ApiError::internal(
+                "a row outside the programs the caller was authorized for",
+            ))
+        }
+    }
+}
+
+/// The viewer's membership role in `program_id`, if any.
+pub async fn role_in(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    program_id: Uuid,
+) -> ApiResult<Option<ProgramRole>> {
+    Ok(program_member::Entity::find()
+        .select_only()
+        .column(program_member::Column::Role)
+        .filter(program_member::Column::ProgramId.eq(program_id))
+        .filter(program_member::Column::UserId.eq(user_id))
+        .into_tuple::<ProgramRole>()
+        .one(db)
+        .await?)
+}
+
+/// The membership role of `user_id` in each of `program_ids` where they are a member.
+pub async fn roles_in(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    program_ids: &[Uuid],
+) -> ApiResult<std::collections::HashMap<Uuid, ProgramRole>> {
+    if program_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(program_member::Entity::find()
+        .select_only()
+        .column(program_member::Column::ProgramId)
+        .column(program_member::Column::Role)
+        .filter(program_member::Column::UserId.eq(user_id))
+        .filter(program_member::Column::ProgramId.is_in(program_ids.iter().copied()))
+        .into_tuple::<(Uuid, ProgramRole)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// Check that the viewer may perform `action` in `program_id`.
+///
+/// A program the viewer cannot see answers `NOT_FOUND`, exactly like one that
+/// does not exist (one statement either way); a visible one with too low a
+/// role answers `FORBIDDEN`.
+pub async fn authorize(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    program_id: Uuid,
+    action: Action,
+) -> ApiResult<Access> {
+    let user = viewer.require_user()?;
+    let is_admin = viewer.is_admin();
+    let role = role_in(db, user.id, program_id).await?;
+    if !is_admin && role.is_none() {
+        return Err(ApiError::NotFound(Message::NotFound));
+    }
+    if is_admin && role.is_none() {
+        let exists = program::Entity::find_by_id(program_id)
+            .select_only()
+            .column(program::Column::Id)
+            .into_tuple::<Uuid>()
+            .one(db)
+            .await?
+            .is_some();
+        if !exists {
+            return Err(ApiError::NotFound(Message::NotFound));
+        }
+    }
+    let access = Access {
+        program_id,
+        role,
+        is_admin,
+    };
+    if access.allows(action) {
+        Ok(access)
+    } else {
+        Err(ApiError::Forbidden(Message::ProgramRoleTooLow))
+    }
+}
+
+/// Row `id` of `E` if the viewer may see it; `NOT_FOUND` when it is missing
+/// or hidden, in one statement either way.
+pub async fn find_visible<E>(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+) -> ApiResult<Visible<E::Model>>
+where
+    E: ScopedEntity,
+    E::Model: Send + Sync,
+{
+    use sea_orm::{Iterable, PrimaryKeyToColumn};
+    let primary = E::PrimaryKey::iter()
+        .next()
+        .map(|key| key.into_column())
+        .ok_or_else(|| ApiError::internal("an entity without a primary key"))?;
+    visible(viewer, E::find().filter(primary.eq(id)))?
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound(Message::NotFound))
+}
+
+/// Row `id` of `E`, which lives in one program, with the viewer's standing
+/// there for `action`: `NOT_FOUND` when missing or hidden (one statement
+/// either way), `FORBIDDEN` when the role is too low.
+pub async fn find_authorized<E>(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+    action: Action,
+) -> ApiResult<(E::Model, Access)>
+where
+    E: ScopedEntity,
+    E::Model: Send + Sync,
+{
+    let row = find_visible::<E>(db, viewer, id).await?.into_inner();
+    let Reach::Program(program_id) = row.reach() else {
+        return Err(ApiError::internal(
+            "find_authorized on a row between programs",
+        ));
+    };
+    let access = authorize(db, viewer, program_id, action).await?;
+    Ok((row, access))
+}
+
+/// A row outside every program (a directory entry, the caller's own API
+/// token, server-wide history), if the caller may see it; no statement runs.
+pub fn admit_unscoped<T: Scoped>(viewer: &Viewer, row: T) -> ApiResult<Visible<T>> {
+    let user = viewer.require_user()?;
+    let visible = match row.reach() {
+        Reach::Directory => true,
+        Reach::Owner(owner) => owner == user.id || viewer.is_admin(),
+        Reach::Admins => viewer.is_admin(),
+        Reach::Program(_) | Reach::Between(..) => {
+            return Err(ApiError::internal("a program's row admitted as unscoped"));
+        }
+    };
+    if visible {
+        Ok(Visible(row))
+    } else {
+        Err(ApiError::NotFound(Message::NotFound))
+    }
+}
+
+/// The one user the caller has just proven to be (at sign-in), visible to themself.
+pub(super) fn own_account(user: user::Model) -> Visible<user::Model> {
+    Visible(user)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dependency_inside_one_program_lives_in_that_program() {
+        let (p, q) = (Uuid::now_v7(), Uuid::now_v7());
+        assert_eq!(between(p, Some(p)), Reach::Program(p));
+        assert_eq!(between(p, None), Reach::Program(p));
+        assert_eq!(between(p, Some(q)), Reach::Between(p, q));
+    }
+
+    #[test]
+    fn an_access_admits_only_rows_of_its_program() {
+        let (p, q) = (Uuid::now_v7(), Uuid::now_v7());
+        let member = Access {
+            program_id: p,
+            role: Some(ProgramRole::Viewer),
+            is_admin: false,
+        };
+        let other = Access {
+            program_id: q,
+            role: Some(ProgramRole::Viewer),
+            is_admin: false,
+        };
+        struct Row(Reach);
+        impl Scoped for Row {
+            fn reach(&self) -> Reach {
+                self.0
+            }
+        }
+        assert!(member.admit(Row(Reach::Program(p))).is_ok());
+        assert!(member.admit(Row(Reach::Program(q))).is_err());
+        assert!(member.admit(Row(Reach::Between(p, q))).is_err());
+        assert!(
+            member
+                .admit_between(&other, Row(Reach::Between(p, q)))
+                .is_ok()
+        );
+        assert!(member.admit(Row(Reach::Owner(Uuid::now_v7()))).is_err());
+    }
+}

@@ -1,0 +1,257 @@
+//! DataLoaders, built per request for one caller, so no cache outlives a
+//! request or crosses users. Every loader admits what it loads through the
+//! request's [`Visibility`]: whatever key it is asked for, it hands out only
+//! rows the caller may see.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use entity::{
+    decision, decision_option, dependency, enums::ProgramRole, milestone, program, program_member,
+    risk, status_update, team, user, workstream,
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use super::Domain;
+use super::access::{ScopedEntity, Visibility, Visible};
+use super::planning::ProgramPlan;
+use crate::auth::Viewer;
+use crate::error::{ApiError, ApiResult};
+
+/// Loads visible rows of `E` by primary key.
+pub struct ById<E: EntityTrait> {
+    domain: Domain,
+    visibility: Arc<Visibility>,
+    column: E::Column,
+    id: fn(&E::Model) -> Uuid,
+}
+
+impl<E> Loader<Uuid> for ById<E>
+where
+    E: ScopedEntity + Send + Sync + 'static,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    type Value = Visible<E::Model>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = E::find()
+            .filter(self.column.is_in(keys.iter().copied()))
+            .all(&self.domain.db)
+            .await?;
+        let visible = self.visibility.admit_all(&self.domain.db, rows).await?;
+        Ok(visible
+            .into_iter()
+            .map(|row| ((self.id)(&row), row))
+            .collect())
+    }
+}
+
+/// Loads visible rows of `E` grouped by a foreign-key column, in `order`
+/// then id order.
+pub struct Grouped<E: EntityTrait> {
+    domain: Domain,
+    visibility: Arc<Visibility>,
+    column: E::Column,
+    key: fn(&E::Model) -> Option<Uuid>,
+    order: E::Column,
+    id: E::Column,
+}
+
+impl<E> Loader<Uuid> for Grouped<E>
+where
+    E: ScopedEntity + Send + Sync + 'static,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    type Value = Vec<Visible<E::Model>>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let mut groups: HashMap<Uuid, Self::Value> = HashMap::new();
+        if keys.is_empty() {
+            return Ok(groups);
+        }
+        let rows = E::find()
+            .filter(self.column.is_in(keys.iter().copied()))
+            .order_by_asc(self.order)
+            .order_by_asc(self.id)
+            .all(&self.domain.db)
+            .await?;
+        for row in self.visibility.admit_all(&self.domain.db, rows).await? {
+            if let Some(group) = (self.key)(&row) {
+                groups.entry(group).or_default().push(row);
+            }
+        }
+        Ok(groups)
+    }
+}
+
+/// Loads the caller's membership role per program id.
+pub struct ViewerRoleLoader {
+    domain: Domain,
+    user_id: Option<Uuid>,
+}
+
+impl Loader<Uuid> for ViewerRoleLoader {
+    type Value = ProgramRole;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        match self.user_id {
+            Some(user_id) => super::access::roles_in(&self.domain.db, user_id, keys).await,
+            None => Ok(HashMap::new()),
+        }
+    }
+}
+
+/// Every loader of one request.
+pub struct Loaders {
+    domain: Domain,
+    visibility: Arc<Visibility>,
+    plans: tokio::sync::Mutex<HashMap<Uuid, Arc<ProgramPlan>>>,
+    /// Users by id.
+    pub users: DataLoader<ById<user::Entity>>,
+    /// Teams by id.
+    pub teams: DataLoader<ById<team::Entity>>,
+    /// Programs by id.
+    pub programs: DataLoader<ById<program::Entity>>,
+    /// Workstreams by id.
+    pub workstreams: DataLoader<ById<workstream::Entity>>,
+    /// Dependencies by id (only those whose both ends are visible).
+    pub dependencies: DataLoader<ById<dependency::Entity>>,
+    /// Decisions by id.
+    pub decisions: DataLoader<ById<decision::Entity>>,
+    /// The caller's role per program.
+    pub viewer_roles: DataLoader<ViewerRoleLoader>,
+    /// Members per program.
+    pub members_by_program: DataLoader<Grouped<program_member::Entity>>,
+    /// Workstreams per program.
+    pub workstreams_by_program: DataLoader<Grouped<workstream::Entity>>,
+    /// Workstreams per team, across the programs the caller can see.
+    pub workstreams_by_team: DataLoader<Grouped<workstream::Entity>>,
+    /// Milestones per workstream.
+    pub milestones_by_workstream: DataLoader<Grouped<milestone::Entity>>,
+    /// Dependencies per upstream workstream (only those whose both ends are visible).
+    pub dependencies_by_upstream: DataLoader<Grouped<dependency::Entity>>,
+    /// Dependencies per downstream workstream (only those whose both ends are visible).
+    pub dependencies_by_downstream: DataLoader<Grouped<dependency::Entity>>,
+    /// Dependencies per upstream program (only those whose both ends are visible).
+    pub dependencies_by_upstream_program: DataLoader<Grouped<dependency::Entity>>,
+    /// Dependencies recorded in a program, the downstream side (only those
+    /// whose both ends are visible).
+    pub dependencies_by_program: DataLoader<Grouped<dependency::Entity>>,
+    /// Decisions per program.
+    pub decisions_by_program: DataLoader<Grouped<decision::Entity>>,
+    /// Decisions per the decision that superseded them.
+    pub decisions_by_superseder: DataLoader<Grouped<decision::Entity>>,
+    /// Options per decision, in position order.
+    pub options_by_decision: DataLoader<Grouped<decision_option::Entity>>,
+    /// Risks per program.
+    pub risks_by_program: DataLoader<Grouped<risk::Entity>>,
+    /// Status updates per program.
+    pub status_updates_by_program: DataLoader<Grouped<status_update::Entity>>,
+}
+
+impl Loaders {
+    /// Fresh loaders for one request by `viewer`.
+    pub fn new(domain: &Domain, viewer: &Viewer) -> Self {
+        let visibility = Arc::new(Visibility::new(viewer.clone()));
+        macro_rules! by_id {
+            ($module:ident) => {
+                DataLoader::new(
+                    ById::<$module::Entity> {
+                        domain: domain.clone(),
+                        visibility: visibility.clone(),
+                        column: $module::Column::Id,
+                        id: |m| m.id,
+                    },
+                    tokio::spawn,
+                )
+            };
+        }
+        macro_rules! grouped {
+            ($module:ident, $column:ident, $key:expr) => {
+                grouped!($module, $column, $key, CreatedAt)
+            };
+            ($module:ident, $column:ident, $key:expr, $order:ident) => {
+                DataLoader::new(
+                    Grouped::<$module::Entity> {
+                        domain: domain.clone(),
+                        visibility: visibility.clone(),
+                        column: $module::Column::$column,
+                        key: $key,
+                        order: $module::Column::$order,
+                        id: $module::Column::Id,
+                    },
+                    tokio::spawn,
+                )
+            };
+        }
+        Self {
+            domain: domain.clone(),
+            plans: Default::default(),
+            users: by_id!(user),
+            teams: by_id!(team),
+            programs: by_id!(program),
+            workstreams: by_id!(workstream),
+            dependencies: by_id!(dependency),
+            decisions: by_id!(decision),
+            viewer_roles: DataLoader::new(
+                ViewerRoleLoader {
+                    domain: domain.clone(),
+                    user_id: viewer.user.as_ref().map(|user| user.id),
+                },
+                tokio::spawn,
+            ),
+            members_by_program: grouped!(program_member, ProgramId, |m| Some(m.program_id)),
+            workstreams_by_program: grouped!(workstream, ProgramId, |m| Some(m.program_id)),
+            workstreams_by_team: grouped!(workstream, TeamId, |m| m.team_id),
+            milestones_by_workstream: grouped!(milestone, WorkstreamId, |m| Some(m.workstream_id)),
+            dependencies_by_upstream: grouped!(dependency, UpstreamId, |m| Some(m.upstream_id)),
+            dependencies_by_downstream: grouped!(dependency, DownstreamId, |m| Some(
+                m.downstream_id
+            )),
+            dependencies_by_upstream_program: grouped!(dependency, UpstreamProgramId, |m| Some(
+                m.upstream_program_id
+            )),
+            dependencies_by_program: grouped!(dependency, ProgramId, |m| Some(m.program_id)),
+            decisions_by_program: grouped!(decision, ProgramId, |m| Some(m.program_id)),
+            decisions_by_superseder: grouped!(decision, SupersededById, |m| m.superseded_by_id),
+            options_by_decision: grouped!(
+                decision_option,
+                DecisionId,
+                |m| Some(m.decision_id),
+                Position
+            ),
+            risks_by_program: grouped!(risk, ProgramId, |m| Some(m.program_id)),
+            status_updates_by_program: grouped!(status_update, ProgramId, |m| Some(m.program_id)),
+            visibility,
+        }
+    }
+
+    /// What the caller of this request may see.
+    pub fn visibility(&self) -> &Visibility {
+        &self.visibility
+    }
+
+    /// The program's plan, loaded and scheduled once per request however many
+    /// planning fields ask for it.
+    pub async fn plan(&self, program: &Visible<program::Model>) -> ApiResult<Arc<ProgramPlan>> {
+        let mut plans = self.plans.lock().await;
+        if let Some(plan) = plans.get(&program.id) {
+            return Ok(plan.clone());
+        }
+        let plan = Arc::new(
+            self.domain
+                .program_plan(&self.visibility, program.clone())
+                .await?,
+        );
+        plans.insert(program.id, plan.clone());
+        Ok(plan)
+    }
+}
