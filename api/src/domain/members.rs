@@ -165,8 +165,9 @@ impl Domain {
             ensure_another_owner(&txn, program_id, user_id, "input.userId").await?;
         }
         member.clone().delete(&txn).await?;
-        let mut changes = vec![Change::deleted(&member).as_verb(Verb::Remove)];
-        changes.extend(unassign(&txn, program_id, user_id).await?);
+        // The unassignments first, so the removal heads the history.
+        let mut changes = unassign(&txn, program_id, user_id).await?;
+        changes.push(Change::deleted(&member).as_verb(Verb::Remove));
         audit::commit(txn, actor.id, changes).await?;
         Ok(member)
     }

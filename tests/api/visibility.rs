@@ -1,0 +1,612 @@
+//! What a non-member may learn about a program: nothing, on any path.
+//!
+//! Program Q carries a marker in every text it holds and is linked to
+//! program P by cross-program dependencies and a risk. A VIEWER of P only
+//! then reads everything they can reach — every generated operation of the
+//! schema-driven fuzzer, a deep query per object type, the planning fields,
+//! the brief, the graph, the history and a live subscription while Q
+//! changes — and neither the marker nor any of Q's ids may ever show.
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::{
+    connect_async,
+    tungstenite::{Message, client::IntoClientRequest, http::HeaderValue},
+};
+
+use crate::fixtures::{
+    decision, dependency, member, milestone, mutate, program, risk, status_update, workstream,
+};
+use crate::generate::{Generator, Rng, ids_in, load_schema};
+use crate::helpers::{TestApp, TestUser, error_code, spawn_app_with};
+
+/// Written into every text of the hidden program.
+const MARKER: &str = "ZQXHIDDEN";
+
+/// Two programs, P and the hidden Q, linked across.
+struct World {
+    /// OWNER of P only.
+    p_owner: TestUser,
+    /// EDITOR of P only.
+    p_editor: TestUser,
+    /// VIEWER of P only: the one who must learn nothing about Q.
+    p_viewer: TestUser,
+    /// OWNER of Q only.
+    q_owner: TestUser,
+    /// EDITOR of both, who links them.
+    bridge: TestUser,
+    p: String,
+    p_workstreams: Vec<String>,
+    /// A risk of P linked to a dependency whose upstream end is in Q.
+    p_risk: String,
+    /// Everything of Q's, and every dependency between P and Q.
+    hidden_ids: Vec<String>,
+}
+
+fn marked(text: &str) -> String {
+    format!("{text} {MARKER}")
+}
+
+async fn world(app: &TestApp) -> World {
+    let p_owner = app.member("Pat").await;
+    let p_editor = app.member("Pia").await;
+    let p_viewer = app.member("Vic").await;
+    let q_owner = app
+        .user_with_role(&format!("Quinn{MARKER}"), "MEMBER")
+        .await;
+    let bridge = app.member("Bea").await;
+    let p = program(app, &p_owner, "PVIS", json!({ "targetDate": "2026-12-31" })).await;
+    let q = program(
+        app,
+        &q_owner,
+        "QVIS",
+        json!({ "name": marked("Secret program"), "description": marked("about"), "objective": marked("goal"), "targetDate": "2026-12-31" }),
+    )
+    .await;
+    member(app, &p_owner, &p, &p_editor, "EDITOR").await;
+    member(app, &p_owner, &p, &p_viewer, "VIEWER").await;
+    member(app, &p_owner, &p, &bridge, "EDITOR").await;
+    member(app, &q_owner, &q, &bridge, "EDITOR").await;
+
+    let dated = |start: &str, end: &str| json!({ "startDate": start, "targetDate": end });
+    let p1 = workstream(
+        app,
+        &p_owner,
+        &p,
+        "Checkout",
+        dated("2026-03-01", "2026-03-31"),
+    )
+    .await;
+    let p2 = workstream(
+        app,
+        &p_owner,
+        &p,
+        "Billing",
+        dated("2026-04-01", "2026-04-30"),
+    )
+    .await;
+    let q1 = workstream(
+        app,
+        &q_owner,
+        &q,
+        &marked("Vault"),
+        json!({ "description": marked("desc"), "startDate": "2026-01-01", "targetDate": "2026-06-30", "leadId": q_owner.id }),
+    )
+    .await;
+    let q2 = workstream(
+        app,
+        &q_owner,
+        &q,
+        &marked("Ledger"),
+        dated("2026-01-01", "2026-02-28"),
+    )
+    .await;
+    let q_milestone = milestone(app, &q_owner, &q1, &marked("Audit")).await;
+    // Q2 → Q1 inside Q; Q1 → P1 and P2 → Q2 across.
+    let inside_q = dependency(
+        app,
+        &q_owner,
+        &q2,
+        &q1,
+        json!({ "description": marked("inside") }),
+    )
+    .await;
+    let across_down = dependency(
+        app,
+        &bridge,
+        &q1,
+        &p1,
+        json!({ "description": marked("needs the vault"), "neededBy": "2026-01-15", "status": "AT_RISK", "committedById": bridge.id }),
+    )
+    .await;
+    let across_up = dependency(
+        app,
+        &bridge,
+        &p2,
+        &q2,
+        json!({ "description": marked("feeds the ledger"), "neededBy": "2026-01-20" }),
+    )
+    .await;
+    let p_risk = risk(
+        app,
+        &bridge,
+        &p,
+        "Vault late",
+        json!({ "dependencyId": across_down, "ownerId": bridge.id }),
+    )
+    .await;
+    let q_risk = risk(
+        app,
+        &q_owner,
+        &q,
+        &marked("Breach"),
+        json!({ "description": marked("d"), "mitigation": marked("m"), "dependencyId": inside_q, "workstreamId": q1 }),
+    )
+    .await;
+    let q_decision = decision(
+        app,
+        &q_owner,
+        &q,
+        &marked("Pick a vendor"),
+        json!({ "context": marked("context"), "options": [{ "title": marked("A"), "pros": marked("p"), "cons": marked("c") }] }),
+    )
+    .await;
+    let q_update = status_update(app, &q_owner, &q, &marked("all quiet")).await;
+    status_update(app, &p_owner, &p, "P is fine").await;
+    // Changes after P's status update, so the brief counts them.
+    mutate(
+        app,
+        &bridge,
+        "updateDependency",
+        json!({ "id": across_down, "description": marked("still needs the vault") }),
+        "dependency { id }",
+    )
+    .await;
+    workstream(
+        app,
+        &p_owner,
+        &p,
+        "Launch",
+        dated("2026-05-01", "2026-05-31"),
+    )
+    .await;
+
+    let mut hidden_ids = vec![
+        q.clone(),
+        q1.clone(),
+        q2.clone(),
+        q_milestone,
+        inside_q,
+        across_down,
+        across_up,
+        q_risk,
+        q_decision,
+        q_update,
+        q_owner.id.clone(),
+    ];
+    // The ids of Q's history entries.
+    let history = app
+        .as_user(
+            &q_owner,
+            "query($id: ID!) { program(id: $id) { activity(first: 100) { nodes { id } } decisions { nodes { options { id } } } } }",
+            json!({ "id": q }),
+        )
+        .await;
+    hidden_ids.extend(ids_in(&history));
+    World {
+        p_owner,
+        p_editor,
+        p_viewer,
+        q_owner,
+        bridge,
+        p,
+        p_workstreams: vec![p1, p2],
+        p_risk,
+        hidden_ids,
+    }
+}
+
+impl World {
+    /// Fail if `text` names anything of Q's.
+    fn assert_hides(&self, what: &str, text: &str) {
+        assert!(
+            !text.contains(MARKER),
+            "{what} shows a text of the hidden program:\n{text}"
+        );
+        for id in &self.hidden_ids {
+            assert!(
+                !text.contains(id.as_str()),
+                "{what} shows the hidden id {id}:\n{text}"
+            );
+        }
+    }
+}
+
+/// Every field a viewer of P can reach, nested where objects lead elsewhere.
+const DEEP: &str = r#"
+fragment Ws on Workstream {
+  id name description status program { id key name }
+  team { id name workstreams(first: 100) { totalCount nodes { id name program { id key name } } } }
+  lead { id name email }
+  milestones(first: 100) { totalCount nodes { id name workstream { id } } }
+  upstream(first: 100) { totalCount nodes { ...Dep } }
+  downstream(first: 100) { totalCount nodes { ...Dep } }
+}
+fragment Dep on Dependency {
+  id description status neededBy committedDate committedBy { id name }
+  upstream { id name program { id key name } } downstream { id name program { id key name } }
+}
+query($p: ID!, $ws: ID!, $risk: ID!) {
+  viewer { id name }
+  programs(first: 100, includeArchived: true) { totalCount nodes { id key name } }
+  teams(first: 100) { nodes { id name workstreams(first: 100) { totalCount nodes { id name } } } }
+  program(id: $p) {
+    id key name owner { id name } members { role user { id name email } }
+    workstreams(first: 100) { totalCount nodes { ...Ws } }
+    dependencies(first: 100) { totalCount nodes { ...Dep } }
+    decisions(first: 100) { totalCount nodes { id title options { title } supersedes { id } supersededBy { id } } }
+    risks(first: 100) { totalCount nodes { id title owner { id name } workstream { id name } dependency { ...Dep } } }
+    statusUpdates(first: 100) { totalCount nodes { id summary author { id name } } }
+    activity(first: 100) { totalCount nodes { id action entityType entityId changes actor { id name } } }
+    schedule { workstream { id name } earliestStart earliestFinish slackDays }
+    unscheduledWorkstreams { id name }
+    forecastFinishDate
+    criticalPath { workstreams { id name } finishDate durationDays }
+    slipImpact(workstreamId: $ws, days: 30) { finishDate affected { workstream { id name } slipDays } }
+    overdueDependencies { ...Dep }
+    atRiskDependencies { ...Dep }
+    bottlenecks(first: 100) { workstream { id name } downstreamCount directDownstreamCount }
+    mermaid: dependencyGraph(format: MERMAID)
+    dot: dependencyGraph(format: DOT)
+    en: brief(locale: EN)
+    ko: brief(locale: KO)
+  }
+  workstream(id: $ws) { ...Ws }
+  risk(id: $risk) { id dependency { ...Dep } }
+}
+"#;
+
+#[tokio::test]
+async fn a_viewer_of_one_program_learns_nothing_about_another_on_any_path() {
+    let app = spawn_app_with(&["--rate-limit-per-minute", "0"]).await;
+    let world = world(&app).await;
+    let viewer = &world.p_viewer;
+
+    // The reported leak: a risk's dependency leading into the hidden program.
+    let body = app
+        .as_user(
+            viewer,
+            "query($id: ID!) { risk(id: $id) { title dependency { upstream { program { key name workstreams { nodes { name } } } } } } }",
+            json!({ "id": world.p_risk }),
+        )
+        .await;
+    assert_eq!(body["data"]["risk"]["title"], "Vault late", "{body}");
+    assert!(body["data"]["risk"]["dependency"].is_null(), "{body}");
+    world.assert_hides("risk.dependency", &body.to_string());
+
+    // One deep query over every object type, planning field, brief, graph and history.
+    for ws in &world.p_workstreams {
+        let body = app
+            .as_user(
+                viewer,
+                DEEP,
+                json!({ "p": world.p, "ws": ws, "risk": world.p_risk }),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+        let program = &body["data"]["program"];
+        assert!(
+            program["activity"]["totalCount"].as_i64().unwrap() > 5,
+            "{body}"
+        );
+        assert!(
+            program["en"].as_str().unwrap().contains("Checkout"),
+            "{body}"
+        );
+        world.assert_hides("the deep query", &body.to_string());
+    }
+    // The same query as the bridge, who sees both programs, does show Q:
+    // the assertions above can fail.
+    let seen_by_bridge = app
+        .as_user(
+            &world.bridge,
+            DEEP,
+            json!({ "p": world.p, "ws": world.p_workstreams[0], "risk": world.p_risk }),
+        )
+        .await
+        .to_string();
+    assert!(seen_by_bridge.contains(MARKER), "{seen_by_bridge}");
+
+    // Direct lookups of Q's ids answer null, like ids that do not exist.
+    for id in &world.hidden_ids {
+        let body = app
+            .as_user(
+                viewer,
+                "query($id: ID!) { program(id: $id) { id } workstream(id: $id) { id } dependency(id: $id) { id } decision(id: $id) { id } risk(id: $id) { id } team(id: $id) { id } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+        for field in ["program", "workstream", "dependency", "decision", "risk"] {
+            assert!(body["data"][field].is_null(), "{field}({id}): {body}");
+        }
+    }
+    let by_key = app
+        .as_user(viewer, "{ program(key: \"QVIS\") { id } }", json!({}))
+        .await;
+    assert!(by_key["data"]["program"].is_null(), "{by_key}");
+
+    // Every operation the schema-driven fuzzer generates, with P's and Q's ids.
+    let schema = load_schema(&app, &viewer.token).await;
+    let mut ids = world.hidden_ids.clone();
+    ids.extend(world.p_workstreams.iter().cloned());
+    ids.push(world.p.clone());
+    ids.push(world.p_risk.clone());
+    let mut generator = Generator {
+        schema: &schema,
+        rng: Rng(0x5ec7),
+        ids,
+    };
+    for n in 0..600 {
+        let document = generator.operation();
+        let body = app.as_user(viewer, &document, json!({})).await;
+        world.assert_hides(
+            &format!("generated operation {n} {document}"),
+            &body.to_string(),
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_subscriber_of_one_program_hears_nothing_of_another() {
+    let app = spawn_app_with(&["--rate-limit-per-minute", "0"]).await;
+    let world = world(&app).await;
+    let url = format!("{}/graphql/ws", app.address.replacen("http", "ws", 1));
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    let (mut socket, _) = connect_async(request).await.expect("the upgrade");
+    let send = |message: Value| Message::text(message.to_string());
+    socket
+        .send(send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", world.p_viewer.token) } })))
+        .await
+        .unwrap();
+    socket
+        .send(send(json!({ "type": "subscribe", "id": "p", "payload": {
+            "query": "subscription($id: ID!) { programEvents(programId: $id) { id kind action entityType entityId actor { id name } } }",
+            "variables": { "id": world.p } } })))
+        .await
+        .unwrap();
+    while app.server.domain.events.subscriber_count() == 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Q changes, and so do the dependencies and the risk linking P and Q.
+    let across = app
+        .as_user(
+            &world.bridge,
+            "query($id: ID!) { program(id: $id) { dependencies { nodes { id } } } }",
+            json!({ "id": world.p }),
+        )
+        .await;
+    for id in ids_in(&across["data"]["program"]["dependencies"]) {
+        mutate(
+            &app,
+            &world.bridge,
+            "updateDependency",
+            json!({ "id": id, "description": marked("changed") }),
+            "dependency { id }",
+        )
+        .await;
+    }
+    mutate(
+        &app,
+        &world.bridge,
+        "updateRisk",
+        json!({ "id": world.p_risk, "dependencyId": null }),
+        "risk { id }",
+    )
+    .await;
+    let q_side = workstream(
+        &app,
+        &world.q_owner,
+        &world.hidden_ids[0],
+        &marked("New vault"),
+        json!({}),
+    )
+    .await;
+    let cross = dependency(
+        &app,
+        &world.bridge,
+        &q_side,
+        &world.p_workstreams[1],
+        json!({}),
+    )
+    .await;
+    mutate(
+        &app,
+        &world.bridge,
+        "deleteDependency",
+        json!({ "id": cross }),
+        "deletedDependencyId",
+    )
+    .await;
+    // Then something of P's that the viewer does hear, closing the window.
+    let last = workstream(&app, &world.p_editor, &world.p, "Visible", json!({})).await;
+
+    let mut heard = Vec::new();
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("events in time")
+            .expect("the socket stays open")
+            .expect("a frame");
+        let Message::Text(text) = frame else { continue };
+        let message: Value = serde_json::from_str(&text).unwrap();
+        if message["type"] != "next" {
+            continue;
+        }
+        let event = message["payload"]["data"]["programEvents"].clone();
+        world.assert_hides("a program event", &event.to_string());
+        assert!(!event.to_string().contains(&cross), "{event}");
+        let done = event["entityId"] == last.as_str();
+        heard.push(event);
+        if done {
+            break;
+        }
+    }
+    assert!(!heard.is_empty());
+}
+
+#[tokio::test]
+async fn a_refused_cycle_names_only_workstreams_the_caller_can_see() {
+    let app = spawn_app_with(&["--rate-limit-per-minute", "0"]).await;
+    let world = world(&app).await;
+    // P1 → P2 closes P1 → P2 → Q2 → Q1 → P1, half of it inside Q.
+    let body = app
+        .as_user(
+            &world.p_editor,
+            "mutation($input: CreateDependencyInput!) { createDependency(input: $input) { dependency { id } } }",
+            json!({ "input": { "upstreamId": world.p_workstreams[0], "downstreamId": world.p_workstreams[1] } }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "DEPENDENCY_CYCLE", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["cycle"],
+        json!([world.p_workstreams[0], world.p_workstreams[1]]),
+        "{body}"
+    );
+    world.assert_hides("the cycle refusal", &body.to_string());
+
+    // Whoever sees both programs gets the whole cycle.
+    let body = app
+        .as_user(
+            &world.bridge,
+            "mutation($input: CreateDependencyInput!) { createDependency(input: $input) { dependency { id } } }",
+            json!({ "input": { "upstreamId": world.p_workstreams[0], "downstreamId": world.p_workstreams[1] } }),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["cycle"]
+            .as_array()
+            .map(Vec::len),
+        Some(4),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn history_and_brief_leave_out_what_names_a_hidden_program() {
+    let app = spawn_app_with(&["--rate-limit-per-minute", "0"]).await;
+    let world = world(&app).await;
+    let query = "query($id: ID!) { program(id: $id) { activity(first: 100) { totalCount nodes { entityType entityId } } brief(locale: EN) } }";
+    let as_viewer = app
+        .as_user(&world.p_viewer, query, json!({ "id": world.p }))
+        .await;
+    let as_owner_of_both = app
+        .as_user(&world.bridge, query, json!({ "id": world.p }))
+        .await;
+    let count = |body: &Value| {
+        body["data"]["program"]["activity"]["totalCount"]
+            .as_i64()
+            .unwrap()
+    };
+    // The dependencies across, the risk linked to one and the change to it
+    // are in P's history, but only for those who can see Q too.
+    assert_eq!(
+        count(&as_owner_of_both) - count(&as_viewer),
+        3,
+        "{as_viewer}\n{as_owner_of_both}"
+    );
+    let brief = |body: &Value| {
+        body["data"]["program"]["brief"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(
+        brief(&as_owner_of_both).contains("- dependencies: 1 changed"),
+        "{}",
+        brief(&as_owner_of_both)
+    );
+    assert!(
+        brief(&as_viewer).contains("- workstreams: 1 added"),
+        "{}",
+        brief(&as_viewer)
+    );
+    assert!(
+        !brief(&as_viewer).contains("dependencies:"),
+        "{}",
+        brief(&as_viewer)
+    );
+    world.assert_hides("P's history", &as_viewer.to_string());
+    let _ = (&world.p_owner, &world.q_owner);
+}
+
+/// SQL statements one request costs (the fewest of three tries, so a
+/// background statement cannot tip the balance).
+async fn statements(app: &TestApp, user: &TestUser, query: &str, variables: Value) -> (u64, Value) {
+    let mut fewest = u64::MAX;
+    let mut body = Value::Null;
+    for _ in 0..3 {
+        let before = app.server.statements.get();
+        body = app.as_user(user, query, variables.clone()).await;
+        fewest = fewest.min(app.server.statements.get() - before);
+    }
+    (fewest, body)
+}
+
+#[tokio::test]
+async fn a_hidden_id_costs_the_same_work_as_a_missing_one() {
+    let app = spawn_app_with(&["--rate-limit-per-minute", "0"]).await;
+    let world = world(&app).await;
+    let hidden_workstream = &world.hidden_ids[1];
+    let hidden_dependency = &world.hidden_ids[5];
+    let hidden_risk = &world.hidden_ids[7];
+    let missing = uuid::Uuid::now_v7().to_string();
+    let operations = [
+        "query($id: ID!) { workstream(id: $id) { id } }",
+        "query($id: ID!) { dependency(id: $id) { id } }",
+        "query($id: ID!) { risk(id: $id) { id } }",
+        "query($id: ID!) { program(id: $id) { id } }",
+        "mutation($id: ID!) { updateWorkstream(input: { id: $id, name: \"x\" }) { workstream { id } } }",
+        "mutation($id: ID!) { createMilestone(input: { workstreamId: $id, name: \"x\" }) { milestone { id } } }",
+        "mutation($id: ID!) { updateDependency(input: { id: $id, description: \"x\" }) { dependency { id } } }",
+        "mutation($id: ID!) { deleteRisk(input: { id: $id }) { deletedRiskId } }",
+    ];
+    let hidden_for = |operation: &str| {
+        if operation.contains("ependency") {
+            hidden_dependency
+        } else if operation.contains("isk") {
+            hidden_risk
+        } else if operation.contains("program") {
+            &world.hidden_ids[0]
+        } else {
+            hidden_workstream
+        }
+    };
+    for operation in operations {
+        let (hidden, hidden_body) = statements(
+            &app,
+            &world.p_editor,
+            operation,
+            json!({ "id": hidden_for(operation) }),
+        )
+        .await;
+        let (absent, absent_body) =
+            statements(&app, &world.p_editor, operation, json!({ "id": missing })).await;
+        // The same answer, word for word, for the same work.
+        assert_eq!(
+            hidden_body
+                .to_string()
+                .replace(hidden_for(operation).as_str(), "ID"),
+            absent_body.to_string().replace(missing.as_str(), "ID"),
+            "{operation}"
+        );
+        assert_eq!(hidden, absent, "{operation}: {hidden_body}");
+    }
+}
