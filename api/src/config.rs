@@ -135,6 +135,16 @@ pub struct ServeConfig {
     /// Largest page a list may be asked for (`first`/`last`).
     #[arg(long, env = "TRESTLE_MAX_PAGE_SIZE", default_value_t = 100)]
     pub max_page_size: usize,
+    /// Most levels of the dependency graph one cycle check may fetch (one SQL statement each) before `createDependency` is refused with `QUERY_TOO_COMPLEX`.
+    #[arg(long, env = "TRESTLE_MAX_CYCLE_SEARCH_STEPS", default_value_t = 256)]
+    pub max_cycle_search_steps: usize,
+    /// Most workstreams one cycle check may visit before `createDependency` is refused with `QUERY_TOO_COMPLEX`.
+    #[arg(
+        long,
+        env = "TRESTLE_MAX_CYCLE_SEARCH_WORKSTREAMS",
+        default_value_t = 20_000
+    )]
+    pub max_cycle_search_workstreams: usize,
     /// Load the demo program into an empty database and print demo sign-ins.
     #[arg(long, env = "TRESTLE_DEMO")]
     pub demo: bool,

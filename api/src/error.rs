@@ -34,9 +34,11 @@ pub enum ApiError {
     /// A new dependency would close a cycle; the ids go around it.
     #[error("dependency cycle")]
     DependencyCycle(Vec<Uuid>),
-    /// A document costs more than the configured limit.
+    /// The work asked for exceeds a configured limit.
     #[error("query too complex")]
     QueryTooComplex {
+        /// What was measured: `complexity`, `cycleSearch`, ….
+        measure: &'static str,
         /// The computed cost.
         cost: usize,
         /// The configured limit.
@@ -94,7 +96,12 @@ impl ApiError {
             | Self::Conflict(m)
             | Self::BadUserInput { message: m, .. } => m.clone(),
             Self::DependencyCycle(_) => Message::DependencyCycle,
-            Self::QueryTooComplex { cost, limit } => Message::QueryTooComplex {
+            Self::QueryTooComplex {
+                measure: "cycleSearch",
+                limit,
+                ..
+            } => Message::CycleSearchTooLarge { limit: *limit },
+            Self::QueryTooComplex { cost, limit, .. } => Message::QueryTooComplex {
                 cost: *cost,
                 limit: *limit,
             },
@@ -121,7 +128,12 @@ impl ApiError {
                     "cycle",
                     cycle.iter().map(|id| id.to_string()).collect::<Vec<_>>(),
                 ),
-                Self::QueryTooComplex { cost, limit } => {
+                Self::QueryTooComplex {
+                    measure,
+                    cost,
+                    limit,
+                } => {
+                    ext.set("measure", *measure);
                     ext.set("cost", *cost as u64);
                     ext.set("limit", *limit as u64);
                 }
@@ -142,11 +154,31 @@ impl From<ApiError> for async_graphql::Error {
 
 impl From<DbErr> for ApiError {
     fn from(error: DbErr) -> Self {
+        if is_contention(&error) {
+            return Self::Conflict(Message::Contention);
+        }
         match error.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => Self::Conflict(Message::AlreadyExists),
             _ => Self::internal(error),
         }
     }
+}
+
+/// Whether PostgreSQL gave up on a transaction because a concurrent one
+/// touched the same data (a serialization failure or a deadlock): running it
+/// again may succeed.
+fn is_contention(error: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    let (DbErr::Conn(RuntimeErr::SqlxError(error))
+    | DbErr::Exec(RuntimeErr::SqlxError(error))
+    | DbErr::Query(RuntimeErr::SqlxError(error))) = error
+    else {
+        return false;
+    };
+    error
+        .as_database_error()
+        .and_then(|error| error.code())
+        .is_some_and(|code| code == "40001" || code == "40P01")
 }
 
 impl<E> From<sea_orm::TransactionError<E>> for ApiError
@@ -189,7 +221,11 @@ mod tests {
             (ApiError::Conflict(Message::StaleVersion), "CONFLICT"),
             (ApiError::DependencyCycle(vec![]), "DEPENDENCY_CYCLE"),
             (
-                ApiError::QueryTooComplex { cost: 2, limit: 1 },
+                ApiError::QueryTooComplex {
+                    measure: "complexity",
+                    cost: 2,
+                    limit: 1,
+                },
                 "QUERY_TOO_COMPLEX",
             ),
             (ApiError::RateLimited { retry_after: 1 }, "RATE_LIMITED"),

@@ -107,6 +107,13 @@ pub enum Message {
         /// The limit.
         limit: usize,
     },
+    /// Checking a new dependency for cycles would search too far.
+    CycleSearchTooLarge {
+        /// The configured number of steps.
+        limit: usize,
+    },
+    /// A concurrent change to the same data won; running the mutation again may succeed.
+    Contention,
     /// The caller is rate limited.
     RateLimited {
         /// Seconds to wait.
@@ -322,6 +329,21 @@ impl Message {
                     format!("The query is too complex (cost {cost}, limit {limit}).")
                 }
             }
+            Self::CycleSearchTooLarge { limit } => {
+                if ko {
+                    format!(
+                        "의존 관계 그래프가 너무 커서 순환 여부를 {limit}단계 안에 확인할 수 없습니다. 의존 관계 사슬을 줄이세요."
+                    )
+                } else {
+                    format!(
+                        "Checking this dependency for cycles would take more than {limit} steps through the dependency graph; shorten the chains it would join."
+                    )
+                }
+            }
+            Self::Contention => pick(
+                "Another change to the same data was made at the same moment; try again.",
+                "같은 데이터가 동시에 변경되었습니다. 다시 시도하세요.",
+            ),
             Self::RateLimited { retry_after } => {
                 if ko {
                     format!("요청이 너무 많습니다. {retry_after}초 후에 다시 시도해 주세요.")

@@ -4,6 +4,7 @@
 
 mod auth;
 mod authorization;
+mod cycle_limits;
 mod decisions;
 mod dependencies;
 mod examples;

@@ -177,6 +177,9 @@ async fn visible_steps(
         .collect())
 }
 
+/// How many times `createDependency` runs when concurrent writes collide.
+const CONTENTION_ATTEMPTS: u64 = 5;
+
 impl Domain {
     /// Record that `downstream` waits on `upstream`: EDIT on the downstream's
     /// program and READ on the upstream's.
@@ -194,8 +197,32 @@ impl Domain {
         }
         let description =
             validate::optional_text("input.description", input.description.as_deref())?;
+        // A concurrent dependency write can make this one fail PostgreSQL's
+        // serializable check (see `planning::refuse_cycle`): run it again.
+        let mut attempt = 1;
+        loop {
+            match self
+                .insert_dependency(viewer, user.id, &input, description.clone())
+                .await
+            {
+                Err(ApiError::Conflict(Message::Contention)) if attempt < CONTENTION_ATTEMPTS => {
+                    tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
 
-        let txn = self.begin_write().await?;
+    /// One attempt at `create_dependency`, in one transaction.
+    async fn insert_dependency(
+        &self,
+        viewer: &Viewer,
+        actor: Uuid,
+        input: &NewDependency,
+        description: Option<String>,
+    ) -> ApiResult<Visible<dependency::Model>> {
+        let txn = self.begin_serializable().await?;
         let (downstream, downstream_access) = access::find_authorized::<workstream::Entity>(
             &txn,
             viewer,
@@ -225,7 +252,8 @@ impl Domain {
         if pair_exists(&txn, upstream.id, downstream.id).await? {
             return Err(ApiError::Conflict(Message::DependencyExists));
         }
-        match super::planning::refuse_cycle(&txn, upstream.id, downstream.id).await {
+        let budget = self.limits.cycle_search;
+        match super::planning::refuse_cycle(&txn, upstream.id, downstream.id, budget).await {
             Err(ApiError::DependencyCycle(cycle)) => {
                 return Err(ApiError::DependencyCycle(
                     visible_steps(&txn, viewer, cycle).await?,
@@ -252,10 +280,12 @@ impl Domain {
         .insert(&txn)
         .await
         .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict(_) => ApiError::Conflict(Message::DependencyExists),
+            ApiError::Conflict(Message::AlreadyExists) => {
+                ApiError::Conflict(Message::DependencyExists)
+            }
             other => other,
         })?;
-        audit::commit(txn, user.id, [Change::created(&created)]).await?;
+        audit::commit(txn, actor, [Change::created(&created)]).await?;
         downstream_access.admit_between(&upstream_access, created)
     }
 

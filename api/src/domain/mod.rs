@@ -35,11 +35,19 @@ use crate::auth::JwtKeys;
 pub struct Limits {
     /// Largest `first`/`last` of a list.
     pub max_page_size: usize,
+    /// How far one dependency-cycle check may search.
+    pub cycle_search: crate::planning::cycles::Budget,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_page_size: 100 }
+        Self {
+            max_page_size: 100,
+            cycle_search: crate::planning::cycles::Budget {
+                steps: 256,
+                workstreams: 20_000,
+            },
+        }
     }
 }
 
@@ -86,6 +94,28 @@ impl Domain {
         Ok(self
             .db
             .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?)
+    }
+
+    /// Open a write transaction whose reads must still hold when it commits:
+    /// SERIALIZABLE on PostgreSQL, where a concurrent transaction that
+    /// invalidates them makes one of the two fail with `CONFLICT`
+    /// ([`crate::i18n::Message::Contention`]) to be run again; on SQLite
+    /// writers are serialised anyway (`BEGIN IMMEDIATE`).
+    pub async fn begin_serializable(
+        &self,
+    ) -> crate::error::ApiResult<sea_orm::DatabaseTransaction> {
+        use sea_orm::{
+            DbBackend, IsolationLevel, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+        };
+        let postgres = self.db.get_database_backend() == DbBackend::Postgres;
+        Ok(self
+            .db
+            .begin_with_options(TransactionOptions {
+                isolation_level: postgres.then_some(IsolationLevel::Serializable),
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                 ..Default::default()
             })

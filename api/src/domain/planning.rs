@@ -11,8 +11,7 @@ use entity::{
     program, risk, status_update, team, user, workstream,
 };
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait, Query},
 };
 use uuid::Uuid;
@@ -28,7 +27,7 @@ use crate::i18n::Message;
 use crate::planning::{
     PlanGraph, Task, bottlenecks,
     brief::{self, BriefFacts, DecisionLine, DependencyLine, RiskLine},
-    cycles::{CycleSearch, Step},
+    cycles::{Budget, CycleSearch, Side, Step},
     render,
     schedule::{self, Schedule, SlipImpact},
 };
@@ -457,36 +456,44 @@ pub async fn forecast_finish(
     Ok(schedule::schedule(&plan_graph(&workstreams, &outside, &dependencies)).finish_date)
 }
 
-/// Refuse `upstream → downstream` if it would close a cycle, searching
-/// level by level downstream from `downstream` (never the whole graph).
+/// Refuse `upstream → downstream` if it would close a cycle, searching from
+/// both ends level by level (never the whole graph) within `budget`.
 ///
-/// Call inside the write transaction that inserts the edge. On PostgreSQL a
-/// transaction-scoped advisory lock serialises dependency writes so that two
-/// requests each closing half a cycle cannot both pass; SQLite writers are
-/// already serialised by `BEGIN IMMEDIATE`.
+/// Call inside the write transaction that inserts the edge. Two requests
+/// each closing half of a cycle cannot both pass: SQLite serialises writers
+/// (`BEGIN IMMEDIATE`), and on PostgreSQL the transaction is serializable
+/// (see [`Domain::begin_serializable`]), so one of them fails and is run
+/// again — without any lock shared by unrelated writers.
 pub async fn refuse_cycle(
     db: &impl ConnectionTrait,
     upstream: Uuid,
     downstream: Uuid,
+    budget: Budget,
 ) -> ApiResult<()> {
-    if db.get_database_backend() == DatabaseBackend::Postgres {
-        db.execute_raw(Statement::from_string(
-            DatabaseBackend::Postgres,
-            format!("SELECT pg_advisory_xact_lock({DEPENDENCY_GRAPH_LOCK})"),
-        ))
-        .await?;
-    }
-    let (mut search, mut step) = CycleSearch::new(upstream, downstream);
+    let (mut search, mut step) = CycleSearch::new(upstream, downstream, budget);
+    let mut steps = 0;
     loop {
         match step {
             Step::Clear => return Ok(()),
             Step::Cycle(cycle) => return Err(ApiError::DependencyCycle(cycle)),
-            Step::Expand(frontier) => {
+            Step::TooLarge => {
+                return Err(ApiError::QueryTooComplex {
+                    measure: "cycleSearch",
+                    cost: steps,
+                    limit: budget.steps,
+                });
+            }
+            Step::Expand(side, frontier) => {
+                steps += 1;
+                let known = match side {
+                    Side::Downstream => dependency::Column::UpstreamId,
+                    Side::Upstream => dependency::Column::DownstreamId,
+                };
                 let edges: Vec<(Uuid, Uuid)> = dependency::Entity::find()
                     .select_only()
                     .column(dependency::Column::UpstreamId)
                     .column(dependency::Column::DownstreamId)
-                    .filter(dependency::Column::UpstreamId.is_in(frontier))
+                    .filter(known.is_in(frontier))
                     .into_tuple()
                     .all(db)
                     .await?;
@@ -495,6 +502,3 @@ pub async fn refuse_cycle(
         }
     }
 }
-
-/// The advisory lock key guarding dependency-graph writes ("TRESTLE" in hex-ish).
-const DEPENDENCY_GRAPH_LOCK: i64 = 0x7472_6573_746c;

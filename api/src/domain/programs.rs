@@ -178,7 +178,9 @@ impl Domain {
         .insert(&txn)
         .await
         .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict(_) => ApiError::bad_input("input.key", Message::ProgramKeyTaken),
+            ApiError::Conflict(Message::AlreadyExists) => {
+                ApiError::bad_input("input.key", Message::ProgramKeyTaken)
+            }
             other => other,
         })?;
         program_member::ActiveModel {

@@ -78,7 +78,9 @@ async fn name_taken(
 /// by a concurrent writer.
 fn name_clash(error: sea_orm::DbErr) -> ApiError {
     match ApiError::from(error) {
-        ApiError::Conflict(_) => ApiError::bad_input("input.name", Message::TeamNameTaken),
+        ApiError::Conflict(Message::AlreadyExists) => {
+            ApiError::bad_input("input.name", Message::TeamNameTaken)
+        }
         other => other,
     }
 }

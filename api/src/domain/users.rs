@@ -185,7 +185,7 @@ impl Domain {
         .insert(&txn)
         .await
         .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict(_) => ApiError::Conflict(Message::EmailTaken),
+            ApiError::Conflict(Message::AlreadyExists) => ApiError::Conflict(Message::EmailTaken),
             other => other,
         })?;
         audit::commit(txn, actor, [Change::created(&created)]).await?;
