@@ -135,6 +135,7 @@ pub async fn start(
         &config.jwt,
         Limits {
             max_page_size: config.max_page_size,
+            max_list_size: config.max_list_size,
             cycle_search: crate::planning::cycles::Budget {
                 steps: config.max_cycle_search_steps,
                 workstreams: config.max_cycle_search_workstreams,

@@ -179,9 +179,12 @@ pub struct ServeConfig {
     /// Most fragment spreads in a document (counted after expansion).
     #[arg(long, env = "TRESTLE_MAX_FRAGMENTS", default_value_t = 200)]
     pub max_fragments: u64,
-    /// Items the cost assumes for a list field without `first`/`last`.
+    /// Items the cost assumes for a list field without a `first` argument (introspection, a decision's options).
     #[arg(long, env = "TRESTLE_ASSUMED_LIST_SIZE", default_value_t = 20)]
     pub assumed_list_size: u64,
+    /// Most items a plain list field returns (`schedule`, `overdueDependencies`, …); its `first` argument may ask for fewer, never more.
+    #[arg(long, env = "TRESTLE_MAX_LIST_SIZE", default_value_t = 1000)]
+    pub max_list_size: usize,
     /// Query-cost points per principal per minute (0 = off); kept in memory per replica.
     #[arg(long, env = "TRESTLE_RATE_LIMIT_PER_MINUTE", default_value_t = 20_000)]
     pub rate_limit_per_minute: u64,

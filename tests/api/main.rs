@@ -4,6 +4,7 @@
 
 mod auth;
 mod authorization;
+mod costs;
 mod cycle_limits;
 mod decisions;
 mod dependencies;

@@ -36,7 +36,11 @@ fn every_type_and_field_has_a_description() {
             || trimmed.starts_with("enum ")
             || (line.starts_with('\t') || line.starts_with("  "))
                 && trimmed.contains(':')
-                && !trimmed.starts_with('"');
+                && !trimmed.starts_with('"')
+                // The close of a field's argument list, documented above it.
+                && !trimmed.starts_with(')')
+            // A field whose arguments follow on their own lines.
+            || (line.starts_with('\t') || line.starts_with("  ")) && trimmed.ends_with('(');
         if is_definition
             && !previous.ends_with('"')
             && !trimmed.starts_with("type Query")

@@ -4,7 +4,10 @@
 //! rows the caller may see.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
@@ -114,6 +117,8 @@ pub struct Loaders {
     domain: Domain,
     visibility: Arc<Visibility>,
     plans: tokio::sync::Mutex<HashMap<Uuid, Arc<ProgramPlan>>>,
+    /// Work done beyond the fields returned (plans, rendering), in cost points.
+    work: Arc<AtomicU64>,
     /// Users by id.
     pub users: DataLoader<ById<user::Entity>>,
     /// Teams by id.
@@ -195,6 +200,7 @@ impl Loaders {
         Self {
             domain: domain.clone(),
             plans: Default::default(),
+            work: Default::default(),
             users: by_id!(user),
             teams: by_id!(team),
             programs: by_id!(program),
@@ -239,8 +245,24 @@ impl Loaders {
         &self.visibility
     }
 
+    /// Cost points of the work this request did beyond the fields it
+    /// returns; the HTTP layer charges them to the caller's budget.
+    pub fn work_meter(&self) -> Arc<AtomicU64> {
+        self.work.clone()
+    }
+
+    fn charge(&self, points: u64) {
+        self.work.fetch_add(points, Ordering::Relaxed);
+    }
+
+    /// How many items a plain list returns for its `first` argument.
+    pub fn list_size(&self, first: Option<i32>) -> ApiResult<usize> {
+        super::pagination::list_size(first, self.domain.limits.max_list_size)
+    }
+
     /// The program's plan, loaded and scheduled once per request however many
-    /// planning fields ask for it.
+    /// planning fields ask for it; it costs a point per workstream and
+    /// dependency loaded.
     pub async fn plan(&self, program: &Visible<program::Model>) -> ApiResult<Arc<ProgramPlan>> {
         let mut plans = self.plans.lock().await;
         if let Some(plan) = plans.get(&program.id) {
@@ -251,7 +273,45 @@ impl Loaders {
                 .program_plan(&self.visibility, program.clone())
                 .await?,
         );
+        self.charge(plan.size() as u64);
         plans.insert(program.id, plan.clone());
         Ok(plan)
     }
+
+    /// The program's executive brief in `locale`; rendering costs a point
+    /// per 64 bytes written.
+    pub async fn brief(
+        &self,
+        program: &Visible<program::Model>,
+        locale: entity::enums::Locale,
+    ) -> ApiResult<String> {
+        let plan = self.plan(program).await?;
+        let brief = self
+            .domain
+            .brief(self.visibility.viewer(), &plan, locale)
+            .await?;
+        self.charge(rendering_cost(&brief));
+        Ok(brief)
+    }
+
+    /// The program's dependency graph as text; rendering costs a point per
+    /// 64 bytes written.
+    pub async fn dependency_graph(
+        &self,
+        program: &Visible<program::Model>,
+        format: super::planning::GraphFormat,
+    ) -> ApiResult<String> {
+        let plan = self.plan(program).await?;
+        let graph = self
+            .domain
+            .dependency_graph(&plan, format, self.visibility.viewer().locale)
+            .await?;
+        self.charge(rendering_cost(&graph));
+        Ok(graph)
+    }
+}
+
+/// Cost points of rendering `text`.
+fn rendering_cost(text: &str) -> u64 {
+    (text.len() as u64).div_ceil(64)
 }

@@ -35,6 +35,8 @@ use crate::auth::JwtKeys;
 pub struct Limits {
     /// Largest `first`/`last` of a list.
     pub max_page_size: usize,
+    /// Most items a plain list returns.
+    pub max_list_size: usize,
     /// How far one dependency-cycle check may search.
     pub cycle_search: crate::planning::cycles::Budget,
 }
@@ -43,6 +45,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_page_size: 100,
+            max_list_size: 1000,
             cycle_search: crate::planning::cycles::Budget {
                 steps: 256,
                 workstreams: 20_000,

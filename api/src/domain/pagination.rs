@@ -176,6 +176,12 @@ struct Window {
     backward: bool,
 }
 
+/// How many items a plain list returns: `first` when given (0 to `max`,
+/// `BAD_USER_INPUT` otherwise), else `max`.
+pub fn list_size(first: Option<i32>, max: usize) -> ApiResult<usize> {
+    Ok(page_size("first", first, max)?.unwrap_or(max))
+}
+
 fn page_size(field: &str, value: Option<i32>, max: usize) -> ApiResult<Option<usize>> {
     match value {
         None => Ok(None),

@@ -75,6 +75,11 @@ impl ProgramPlan {
             .find(|ws| ws.id == id)
     }
 
+    /// Workstreams and dependencies the plan was computed over.
+    pub fn size(&self) -> usize {
+        self.graph.tasks.len() + self.graph.edges.len()
+    }
+
     /// The program's own workstreams.
     pub fn workstreams(&self) -> &[Visible<workstream::Model>] {
         &self.workstreams

@@ -1,10 +1,14 @@
 //! Query cost: what a document asks of the server, measured on the parsed
 //! document before anything runs.
 //!
-//! Every selected field costs 1. A connection field (`…Connection` type)
-//! multiplies the cost of its `nodes` and `edges` by its page (`first` or
-//! `last`, 50 when absent); any other list field multiplies its items by its
-//! own `first`/`last` or, without one, by an assumed list size. Fragments are
+//! Every selected field costs 1, plus the weight of the work behind it for
+//! the few fields that compute more than they return ([`FIELD_WEIGHTS`]). A
+//! connection field (`…Connection` type) multiplies the cost of its `nodes`
+//! and `edges` by its page (`first` or `last`, 50 when absent); a list field
+//! with a `first` argument multiplies its items by `first` (its default, or
+//! the largest list size, when absent), which is also the most it returns;
+//! any other list (introspection, a decision's options) by an assumed list
+//! size. Fragments are
 //! expanded wherever they are spread, memoised so a document that spreads
 //! fragments into each other costs linear time to measure, however large
 //! its expansion. Aliases, directives and fragment spreads are counted after
@@ -35,6 +39,28 @@ use crate::i18n::{Locale, Message};
 /// The page a connection field is assumed to return without `first`/`last`.
 const DEFAULT_PAGE: u64 = DEFAULT_PAGE_SIZE as u64;
 
+/// Points a program's plan costs to load and schedule, for each field that
+/// needs it (the actual charge follows the plan's size).
+const PLAN_WEIGHT: u64 = 100;
+/// Points rendering a brief or a graph costs, beyond its plan.
+const RENDER_WEIGHT: u64 = 400;
+
+/// Fields whose work is more than their output: `(type, field, points)`
+/// added to the field's cost, so a request's estimate and the rate budget
+/// reflect it (README, "Limits"). A test checks every entry names a field.
+pub const FIELD_WEIGHTS: &[(&str, &str, u64)] = &[
+    ("Program", "schedule", PLAN_WEIGHT),
+    ("Program", "unscheduledWorkstreams", PLAN_WEIGHT),
+    ("Program", "forecastFinishDate", PLAN_WEIGHT),
+    ("Program", "criticalPath", PLAN_WEIGHT),
+    ("Program", "slipImpact", 2 * PLAN_WEIGHT),
+    ("Program", "overdueDependencies", PLAN_WEIGHT),
+    ("Program", "atRiskDependencies", PLAN_WEIGHT),
+    ("Program", "bottlenecks", 2 * PLAN_WEIGHT),
+    ("Program", "dependencyGraph", PLAN_WEIGHT + RENDER_WEIGHT),
+    ("Program", "brief", PLAN_WEIGHT + RENDER_WEIGHT),
+];
+
 /// Limits on what one document may ask for.
 #[derive(Debug, Clone)]
 pub struct CostLimits {
@@ -50,8 +76,10 @@ pub struct CostLimits {
     pub max_directives: u64,
     /// Most fragment spreads, counted after expansion.
     pub max_fragments: u64,
-    /// Items assumed for a list field without `first`/`last`.
+    /// Items assumed for a list field without a `first` argument.
     pub assumed_list_size: u64,
+    /// Most items a list field with a `first` argument returns.
+    pub max_list_size: u64,
 }
 
 /// What a document measures, one number per limit.
@@ -196,11 +224,16 @@ impl CostLimits {
     }
 }
 
-/// The named type a field returns and whether it is a list.
+/// The named type a field returns, whether it is a list, and what its cost
+/// needs to know besides.
 #[derive(Debug, Clone)]
 struct FieldType {
     name: String,
     list: bool,
+    /// For a field with a `first` argument: that argument's default, if any.
+    first: Option<Option<u64>>,
+    /// Points added for the work behind the field.
+    weight: u64,
 }
 
 /// The fields of an object or interface type.
@@ -222,7 +255,7 @@ pub struct TypeMap {
 /// The introspection query the type map is read from.
 const TYPE_MAP_QUERY: &str = "{ __schema {
   queryType { name } mutationType { name } subscriptionType { name }
-  types { name fields(includeDeprecated: true) { name type { kind name
+  types { name fields(includeDeprecated: true) { name args { name defaultValue } type { kind name
     ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
 } }";
 
@@ -236,6 +269,8 @@ fn unwrap_type(mut ty: &serde_json::Value) -> Option<FieldType> {
                 return Some(FieldType {
                     name: ty["name"].as_str()?.to_owned(),
                     list,
+                    first: None,
+                    weight: 0,
                 });
             }
         }
@@ -273,10 +308,19 @@ impl TypeMap {
             let fields: HashMap<String, FieldType> = fields
                 .iter()
                 .filter_map(|field| {
-                    Some((
-                        field["name"].as_str()?.to_owned(),
-                        unwrap_type(&field["type"])?,
-                    ))
+                    let field_name = field["name"].as_str()?;
+                    let mut field_type = unwrap_type(&field["type"])?;
+                    field_type.first = field["args"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .find(|arg| arg["name"] == "first")
+                        .map(|arg| arg["defaultValue"].as_str().and_then(|v| v.parse().ok()));
+                    field_type.weight = FIELD_WEIGHTS
+                        .iter()
+                        .find(|(ty, f, _)| *ty == name && *f == field_name)
+                        .map_or(0, |(_, _, weight)| *weight);
+                    Some((field_name.to_owned(), field_type))
                 })
                 .collect();
             let connection = name.ends_with("Connection")
@@ -421,6 +465,7 @@ struct Walker<'a> {
     types: &'a TypeMap,
     variables: &'a Variables,
     assumed_list_size: u64,
+    max_list_size: u64,
     /// Fragment stats by name and the page of the connection they sit in.
     memo: HashMap<(&'a str, Option<u64>), Stats>,
     /// Fragments being walked: a spread of one of them is a cycle.
@@ -500,6 +545,8 @@ impl<'a> Walker<'a> {
         let introspection = |name: &str| FieldType {
             name: name.to_owned(),
             list: false,
+            first: None,
+            weight: 0,
         };
         let name = field.name.node.as_str();
         let field_type = match name {
@@ -518,11 +565,19 @@ impl<'a> Walker<'a> {
         let items = match &field_type {
             Some(ty) if ty.list => page
                 .or_else(|| self.page_argument(field))
+                .or_else(|| {
+                    ty.first
+                        .map(|default| default.unwrap_or(self.max_list_size))
+                })
                 .unwrap_or(self.assumed_list_size),
             _ => 1,
         };
+        let weight = field_type.as_ref().map_or(0, |ty| ty.weight);
         Stats {
-            cost: items.saturating_mul(children.cost).saturating_add(1),
+            cost: items
+                .saturating_mul(children.cost)
+                .saturating_add(1)
+                .saturating_add(weight),
             depth: children.depth + 1,
             aliases: children
                 .aliases
@@ -560,6 +615,7 @@ impl CostPolicy {
                 max_directives: config.max_directives,
                 max_fragments: config.max_fragments,
                 assumed_list_size: config.assumed_list_size,
+                max_list_size: config.max_list_size as u64,
             },
         })
     }
@@ -579,6 +635,7 @@ impl CostPolicy {
             types: &self.types,
             variables,
             assumed_list_size: self.limits.assumed_list_size,
+            max_list_size: self.limits.max_list_size,
             memo: HashMap::new(),
             active: HashSet::new(),
         };
@@ -689,6 +746,7 @@ mod tests {
             max_directives: 10,
             max_fragments: 10,
             assumed_list_size: 20,
+            max_list_size: 1000,
         }
     }
 
@@ -714,6 +772,10 @@ mod tests {
                     { "name": "things", "type": named("OBJECT", "ThingConnection") },
                     { "name": "thing", "type": named("OBJECT", "Thing") },
                     { "name": "tags", "type": list_of("SCALAR", "String") },
+                    { "name": "recent", "args": [{ "name": "first", "defaultValue": null }],
+                      "type": list_of("OBJECT", "Thing") },
+                    { "name": "top", "args": [{ "name": "first", "defaultValue": "5" }],
+                      "type": list_of("OBJECT", "Thing") },
                 ] },
                 { "name": "Thing", "fields": [
                     { "name": "id", "type": named("SCALAR", "ID") },
@@ -778,6 +840,26 @@ mod tests {
             measure("{ thing { parts { id } } }", json!({})).complexity,
             1 + 1 + 20
         );
+    }
+
+    #[test]
+    fn lists_with_first_cost_at_most_what_they_return() {
+        // Without `first`: the largest list, or the argument's default.
+        assert_eq!(measure("{ recent { id } }", json!({})).complexity, 1 + 1000);
+        assert_eq!(measure("{ top { id } }", json!({})).complexity, 1 + 5);
+        assert_eq!(
+            measure("{ recent(first: 7) { id } }", json!({})).complexity,
+            1 + 7
+        );
+    }
+
+    #[tokio::test]
+    async fn every_field_weight_names_a_field_of_the_schema() {
+        let types = TypeMap::of_schema().await.unwrap();
+        for (ty, field, weight) in FIELD_WEIGHTS {
+            let found = types.types.get(*ty).and_then(|t| t.fields.get(*field));
+            assert_eq!(found.map(|f| f.weight), Some(*weight), "{ty}.{field}");
+        }
     }
 
     #[test]

@@ -170,31 +170,17 @@ fn too_many_requests(message: &Message, retry_after: u64, locale: Locale) -> Res
         .into_response()
 }
 
-/// The response fields a request pays for: every field in `data`, with an
-/// introspection root field (`__schema`, `__type`) counted as one, since it
-/// is served from memory.
-fn fields_returned(data: &Value, introspection_keys: &[String]) -> u64 {
-    fn count(value: &Value) -> u64 {
-        match value {
-            Value::Object(map) => map.values().fold(0u64, |sum, v| {
-                sum.saturating_add(1).saturating_add(count(v))
-            }),
-            Value::List(items) => items
-                .iter()
-                .fold(0u64, |sum, v| sum.saturating_add(count(v))),
-            _ => 0,
-        }
-    }
+/// The response fields a request pays for: every field in `data`,
+/// introspection included.
+fn fields_returned(data: &Value) -> u64 {
     match data {
-        Value::Object(map) => map.iter().fold(0u64, |sum, (key, value)| {
-            let own = if introspection_keys.iter().any(|k| k == key.as_str()) {
-                0
-            } else {
-                count(value)
-            };
-            sum.saturating_add(1).saturating_add(own)
+        Value::Object(map) => map.values().fold(0u64, |sum, v| {
+            sum.saturating_add(1).saturating_add(fields_returned(v))
         }),
-        other => count(other),
+        Value::List(items) => items
+            .iter()
+            .fold(0u64, |sum, v| sum.saturating_add(fields_returned(v))),
+        _ => 0,
     }
 }
 
@@ -527,11 +513,6 @@ async fn execute(
     let roots = operation
         .map(|op| cost::root_fields(&document, op))
         .unwrap_or_default();
-    let introspection_keys: Vec<String> = roots
-        .iter()
-        .filter(|field| matches!(field.name.node.as_str(), "__schema" | "__type"))
-        .map(|field| field.response_key().node.to_string())
-        .collect();
     let mut mutations = 0u64;
     let mut sign_ins = Vec::new();
     if let Some(op) = operation.filter(|op| op.ty == OperationType::Mutation) {
@@ -582,6 +563,7 @@ async fn execute(
     }
     request.set_parsed_query(document);
     let loaders = Loaders::new(&state.domain, &viewer);
+    let work = loaders.work_meter();
     let request = request
         .data(CostChecked)
         .data(loaders)
@@ -599,8 +581,11 @@ async fn execute(
             limiter.settle(sign_in.email.as_deref(), exchange.address, outcome);
         }
     }
-    exchange.charge = fields_returned(&response.data, &introspection_keys)
+    // What it returned, what it computed beyond that (plans, rendering), and
+    // a flat fee per mutation.
+    exchange.charge = fields_returned(&response.data)
         .max(1)
+        .saturating_add(work.load(std::sync::atomic::Ordering::Relaxed))
         .saturating_add(state.rate_limits.mutation_cost.saturating_mul(mutations));
     let request_failed = finish_errors(&mut response, locale, &exchange.request_id);
     exchange

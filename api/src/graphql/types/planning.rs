@@ -2,13 +2,15 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use async_graphql::{Enum, Object, SimpleObject};
+use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use entity::workstream;
 use uuid::Uuid;
 
 use super::Workstream;
 use crate::domain::access::Visible;
+use crate::domain::loaders::Loaders;
 use crate::domain::planning::{GraphFormat as DomainFormat, ProgramPlan};
+use crate::graphql::context::request_data;
 use crate::graphql::scalars::Date;
 use crate::planning::schedule::{SlipImpact as DomainImpact, Slot};
 
@@ -73,12 +75,13 @@ impl ScheduleEntry {
     }
 }
 
-/// The schedule of a plan, in dependency order.
-pub fn schedule_entries(plan: &ProgramPlan) -> Vec<ScheduleEntry> {
+/// The first `size` entries of the schedule of a plan, in dependency order.
+pub fn schedule_entries(plan: &ProgramPlan, size: usize) -> Vec<ScheduleEntry> {
     let index = by_id(plan);
     plan.schedule
         .slots
         .iter()
+        .take(size)
         .filter_map(|slot| {
             index.get(&slot.id).map(|ws| ScheduleEntry {
                 slot: slot.clone(),
@@ -97,14 +100,35 @@ pub fn workstreams_of(plan: &ProgramPlan, ids: &[Uuid]) -> Vec<Workstream> {
 }
 
 /// The chain of zero-slack workstreams that sets the program's finish date.
-#[derive(SimpleObject)]
 pub struct CriticalPath {
+    workstreams: Vec<Workstream>,
+    finish_date: Option<Date>,
+    duration_days: Option<i64>,
+}
+
+/// The chain of zero-slack workstreams that sets the program's finish date.
+#[Object]
+impl CriticalPath {
     /// The workstreams, first to last; empty when nothing is scheduled.
-    pub workstreams: Vec<Workstream>,
+    async fn workstreams(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "At most this many, from the first (default and largest: the server's list size, 1,000 unless configured)."
+        )]
+        first: Option<i32>,
+    ) -> Result<&[Workstream]> {
+        let size = request_data::<Loaders>(ctx)?.list_size(first)?;
+        Ok(&self.workstreams[..size.min(self.workstreams.len())])
+    }
     /// The forecast finish the chain sets.
-    pub finish_date: Option<Date>,
+    async fn finish_date(&self) -> Option<Date> {
+        self.finish_date
+    }
     /// Calendar days from the first workstream's earliest start to the finish, both included.
-    pub duration_days: Option<i64>,
+    async fn duration_days(&self) -> Option<i64> {
+        self.duration_days
+    }
 }
 
 /// Build the critical path object of a plan.
@@ -128,14 +152,35 @@ pub struct SlipImpactEntry {
 }
 
 /// What moves if one workstream finishes later. Nothing is written.
-#[derive(SimpleObject)]
 pub struct SlipImpact {
+    finish_date: Option<Date>,
+    finish_delay_days: i64,
+    affected: Vec<SlipImpactEntry>,
+}
+
+/// What moves if one workstream finishes later. Nothing is written.
+#[Object]
+impl SlipImpact {
     /// The program's forecast finish after the slip.
-    pub finish_date: Option<Date>,
+    async fn finish_date(&self) -> Option<Date> {
+        self.finish_date
+    }
     /// How many days the forecast finish moves.
-    pub finish_delay_days: i64,
-    /// Every workstream whose earliest finish moves, the slipped one included.
-    pub affected: Vec<SlipImpactEntry>,
+    async fn finish_delay_days(&self) -> i64 {
+        self.finish_delay_days
+    }
+    /// Every workstream whose earliest finish moves, the slipped one included, in dependency order.
+    async fn affected(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "At most this many (default and largest: the server's list size, 1,000 unless configured)."
+        )]
+        first: Option<i32>,
+    ) -> Result<&[SlipImpactEntry]> {
+        let size = request_data::<Loaders>(ctx)?.list_size(first)?;
+        Ok(&self.affected[..size.min(self.affected.len())])
+    }
 }
 
 /// Build the slip impact object of a plan.

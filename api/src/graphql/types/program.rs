@@ -84,15 +84,24 @@ impl Program {
         let loaders = request_data::<Loaders>(ctx)?;
         Ok(loaders.users.load_one(self.0.owner_id).await?.map(User))
     }
-    /// Everyone with a role in the program.
-    async fn members(&self, ctx: &Context<'_>) -> Result<Vec<ProgramMember>> {
+    /// Everyone with a role in the program, in the order they joined.
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "At most this many (default and largest: the server's list size, 1,000 unless configured)."
+        )]
+        first: Option<i32>,
+    ) -> Result<Vec<ProgramMember>> {
         let loaders = request_data::<Loaders>(ctx)?;
+        let size = loaders.list_size(first)?;
         Ok(loaders
             .members_by_program
             .load_one(self.0.id)
             .await?
             .unwrap_or_default()
             .into_iter()
+            .take(size)
             .map(ProgramMember)
             .collect())
     }
@@ -151,14 +160,36 @@ impl Program {
         Ok(matches!(role, Some(StoredRole::Owner | StoredRole::Editor)))
     }
     /// Where each scheduled workstream can sit on the calendar, in dependency order.
-    async fn schedule(&self, ctx: &Context<'_>) -> Result<Vec<ScheduleEntry>> {
-        let plan = request_data::<Loaders>(ctx)?.plan(&self.0).await?;
-        Ok(planning::schedule_entries(&plan))
+    async fn schedule(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "At most this many (default and largest: the server's list size, 1,000 unless configured)."
+        )]
+        first: Option<i32>,
+    ) -> Result<Vec<ScheduleEntry>> {
+        let loaders = request_data::<Loaders>(ctx)?;
+        let size = loaders.list_size(first)?;
+        let plan = loaders.plan(&self.0).await?;
+        Ok(planning::schedule_entries(&plan, size))
     }
     /// Workstreams missing a start or target date, left out of the schedule.
-    async fn unscheduled_workstreams(&self, ctx: &Context<'_>) -> Result<Vec<Workstream>> {
-        let plan = request_data::<Loaders>(ctx)?.plan(&self.0).await?;
-        Ok(planning::workstreams_of(&plan, &plan.schedule.unscheduled))
+    async fn unscheduled_workstreams(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "At most this many (default and largest: the server's list size, 1,000 unless configured)."
+        )]
+        first: Option<i32>,
+    ) -> Result<Vec<Workstream>> {
+        let loaders = request_data::<Loaders>(ctx)?;
+        let size = loaders.list_size(first)?;
+        let plan = loaders.plan(&self.0).await?;
+        let unscheduled = &plan.schedule.unscheduled;
+        Ok(planning::workstreams_of(
+            &plan,
+            &unscheduled[..size.min(unscheduled.len())],
+        ))
     }
     /// The forecast finish: the latest earliest finish of any scheduled workstream.
     async fn forecast_finish_date(&self, ctx: &Context<'_>) -> Result<Option<Date>> {
@@ -183,23 +214,56 @@ impl Program {
         Ok(planning::slip_impact(&plan, impact))
     }
     /// Dependencies past their need date and not resolved.
-    async fn overdue_dependencies(&self, ctx: &Context<'_>) -> Result<Vec<Dependency>> {
-        let plan = request_data::<Loaders>(ctx)?.plan(&self.0).await?;
-        Ok(plan.overdue().into_iter().map(Dependency).collect())
+    async fn overdue_dependencies(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "At most this many (default and largest: the server's list size, 1,000 unless configured)."
+        )]
+        first: Option<i32>,
+    ) -> Result<Vec<Dependency>> {
+        let loaders = request_data::<Loaders>(ctx)?;
+        let size = loaders.list_size(first)?;
+        let plan = loaders.plan(&self.0).await?;
+        Ok(plan
+            .overdue()
+            .into_iter()
+            .take(size)
+            .map(Dependency)
+            .collect())
     }
     /// Dependencies marked at risk or blocked, or promised after they are needed (not yet overdue).
-    async fn at_risk_dependencies(&self, ctx: &Context<'_>) -> Result<Vec<Dependency>> {
-        let plan = request_data::<Loaders>(ctx)?.plan(&self.0).await?;
-        Ok(plan.at_risk().into_iter().map(Dependency).collect())
+    async fn at_risk_dependencies(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "At most this many (default and largest: the server's list size, 1,000 unless configured)."
+        )]
+        first: Option<i32>,
+    ) -> Result<Vec<Dependency>> {
+        let loaders = request_data::<Loaders>(ctx)?;
+        let size = loaders.list_size(first)?;
+        let plan = loaders.plan(&self.0).await?;
+        Ok(plan
+            .at_risk()
+            .into_iter()
+            .take(size)
+            .map(Dependency)
+            .collect())
     }
     /// Workstreams the most other work waits on, most first (open dependencies only).
     async fn bottlenecks(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 5)] first: i32,
+        #[graphql(
+            default = 5,
+            desc = "How many, most first (at most the server's list size, 1,000 unless configured)."
+        )]
+        first: i32,
     ) -> Result<Vec<Bottleneck>> {
-        let plan = request_data::<Loaders>(ctx)?.plan(&self.0).await?;
-        let limit = usize::try_from(first.clamp(0, 100)).unwrap_or(0);
+        let loaders = request_data::<Loaders>(ctx)?;
+        let limit = loaders.list_size(Some(first))?;
+        let plan = loaders.plan(&self.0).await?;
         Ok(plan
             .bottlenecks(limit)
             .into_iter()
@@ -212,18 +276,15 @@ impl Program {
     }
     /// The dependency graph as text: workstreams grouped by team, the critical path highlighted.
     async fn dependency_graph(&self, ctx: &Context<'_>, format: GraphFormat) -> Result<String> {
-        let (domain, viewer) = crate::graphql::context::scope(ctx)?;
-        let plan = request_data::<Loaders>(ctx)?.plan(&self.0).await?;
-        Ok(domain
-            .dependency_graph(&plan, format.into(), viewer.locale)
-            .await?)
+        let loaders = request_data::<Loaders>(ctx)?;
+        Ok(loaders.dependency_graph(&self.0, format.into()).await?)
     }
     /// A concise Markdown executive brief (default: the viewer's language).
     async fn brief(&self, ctx: &Context<'_>, locale: Option<Locale>) -> Result<String> {
-        let (domain, viewer) = crate::graphql::context::scope(ctx)?;
-        let plan = request_data::<Loaders>(ctx)?.plan(&self.0).await?;
+        let (_, viewer) = crate::graphql::context::scope(ctx)?;
         let locale = locale.map_or(viewer.locale, Into::into);
-        Ok(domain.brief(viewer, &plan, locale).await?)
+        let loaders = request_data::<Loaders>(ctx)?;
+        Ok(loaders.brief(&self.0, locale).await?)
     }
     /// The program's history, newest first: every change to it and to everything in it.
     async fn activity(

@@ -41,9 +41,18 @@ impl User {
     async fn version(&self) -> i32 {
         self.0.version
     }
-    /// The user's API tokens; only visible to the user themself.
-    async fn api_tokens(&self, ctx: &Context<'_>) -> Result<Vec<super::ApiToken>> {
+    /// The user's API tokens, newest first; only visible to the user themself.
+    async fn api_tokens(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "At most this many (default and largest: the server's list size, 1,000 unless configured)."
+        )]
+        first: Option<i32>,
+    ) -> Result<Vec<super::ApiToken>> {
         let (domain, viewer) = crate::graphql::context::scope(ctx)?;
+        // Without loaders: a user may also arrive on a subscription.
+        let size = crate::domain::pagination::list_size(first, domain.limits.max_list_size)?;
         if viewer.user.as_ref().map(|user| user.id) != Some(self.0.id) {
             return Ok(Vec::new());
         }
@@ -51,6 +60,7 @@ impl User {
             .my_api_tokens(viewer)
             .await?
             .into_iter()
+            .take(size)
             .map(super::ApiToken)
             .collect())
     }

@@ -1,0 +1,155 @@
+//! What a request is estimated and charged: every list bounded by what it
+//! may return, planning fields by the work behind them, introspection by
+//! its size.
+
+use serde_json::{Value, json};
+
+use crate::fixtures::{dependency, program, workstream};
+use crate::helpers::{TestApp, TestUser, error_code, spawn_app, spawn_app_with};
+
+/// A program with `n` overdue dependencies, each between two new workstreams.
+async fn overdue(app: &TestApp, tpm: &TestUser, key: &str, n: usize) -> String {
+    let p = program(app, tpm, key, json!({})).await;
+    for i in 0..n {
+        let dated = json!({ "startDate": "2026-01-01", "targetDate": "2026-01-31" });
+        let up = workstream(app, tpm, &p, &format!("Up {i}"), dated.clone()).await;
+        let down = workstream(app, tpm, &p, &format!("Down {i}"), dated).await;
+        dependency(app, tpm, &up, &down, json!({ "neededBy": "2020-01-01" })).await;
+    }
+    p
+}
+
+/// POST a query as `user` and return the budget used by it and the body.
+async fn charged(app: &TestApp, user: &TestUser, query: &str, variables: Value) -> (u64, Value) {
+    let used = |response: &reqwest::Response| -> u64 {
+        response.headers()["x-ratelimit-used"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let post = || {
+        app.client
+            .post(format!("{}/graphql", app.address))
+            .bearer_auth(&user.token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+    };
+    // `{ __typename }` costs 1: the difference is what `query` cost.
+    let probe = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(&user.token)
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    let before = used(&probe);
+    let response = post().await.unwrap();
+    let after = used(&response);
+    (after.saturating_sub(before), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_plain_list_is_estimated_at_what_it_may_return_and_returns_no_more() {
+    let app = spawn_app_with(&["--max-query-complexity", "500"]).await;
+    let tpm = app.member("Tpm").await;
+    let p = overdue(&app, &tpm, "LISTS", 3).await;
+
+    // Without `first` a list may return up to 1,000 items: over the limit.
+    let body = app
+        .as_user(
+            &tpm,
+            "query($id: ID!) { program(id: $id) { overdueDependencies { id } } }",
+            json!({ "id": p }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX", "{body}");
+    assert!(body["errors"][0]["extensions"]["cost"].as_u64().unwrap() > 1000);
+
+    let body = app
+        .as_user(
+            &tpm,
+            "query($id: ID!) { program(id: $id) { overdueDependencies(first: 2) { id } schedule(first: 4) { slackDays } members(first: 1) { role } } }",
+            json!({ "id": p }),
+        )
+        .await;
+    let lists = &body["data"]["program"];
+    assert_eq!(
+        lists["overdueDependencies"].as_array().unwrap().len(),
+        2,
+        "{body}"
+    );
+    assert_eq!(lists["schedule"].as_array().unwrap().len(), 4, "{body}");
+    assert_eq!(lists["members"].as_array().unwrap().len(), 1, "{body}");
+
+    let app = spawn_app().await;
+    let tpm = app.member("Tpm").await;
+    let p = program(&app, &tpm, "LISTS", json!({})).await;
+    let body = app
+        .as_user(
+            &tpm,
+            "query($id: ID!) { program(id: $id) { schedule(first: 1001) { slackDays } } }",
+            json!({ "id": p }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+}
+
+#[tokio::test]
+async fn planning_fields_are_estimated_and_charged_for_their_work() {
+    let app = spawn_app_with(&["--max-query-complexity", "300"]).await;
+    let tpm = app.member("Tpm").await;
+    let p = overdue(&app, &tpm, "PLANS", 4).await;
+
+    // A brief returns one string but computes a plan and renders it.
+    let body = app
+        .as_user(
+            &tpm,
+            "query($id: ID!) { program(id: $id) { brief } }",
+            json!({ "id": p }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX", "{body}");
+
+    // A small budget refills slowly enough that the charge reads exactly.
+    let app = spawn_app_with(&["--rate-limit-per-minute", "600"]).await;
+    let tpm = app.member("Tpm").await;
+    let p = overdue(&app, &tpm, "PLANS", 4).await;
+    let (cost, body) = charged(
+        &app,
+        &tpm,
+        "query($id: ID!) { program(id: $id) { brief } }",
+        json!({ "id": p }),
+    )
+    .await;
+    let brief = body["data"]["program"]["brief"].as_str().unwrap();
+    // Two fields returned; 8 workstreams and 4 dependencies planned; the
+    // Markdown rendered.
+    let rendered = brief.len().div_ceil(64) as u64;
+    assert!(cost >= 2 + 12 + rendered, "charged {cost}");
+}
+
+#[tokio::test]
+async fn introspection_is_charged_for_every_field_it_returns() {
+    let app = spawn_app().await;
+    let tpm = app.member("Tpm").await;
+    let (cost, body) = charged(
+        &app,
+        &tpm,
+        "{ __schema { types { name fields { name } } } }",
+        json!({}),
+    )
+    .await;
+    let types = body["data"]["__schema"]["types"].as_array().unwrap();
+    let fields: usize = types
+        .iter()
+        .map(|ty| ty["fields"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert!(types.len() > 100);
+    assert!(
+        cost as usize >= types.len() * 2 + fields,
+        "charged {cost} for {} types and {fields} fields",
+        types.len()
+    );
+}
