@@ -21,7 +21,7 @@ use super::{
     Domain,
     access::{self, Action, Visible},
     audit::{self, Change},
-    pagination::{self, Direction, Page, PageArgs, SortKey},
+    pagination::order_fields,
     patch::Patch,
     validate,
     versioned::{self, check_expected},
@@ -98,17 +98,40 @@ pub struct DecisionFilter {
     pub due_before: Option<NaiveDate>,
 }
 
-/// Sortable fields of a program's decisions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DecisionOrderField {
-    /// Creation time.
-    CreatedAt,
-    /// Due date (decisions without one last).
-    DueDate,
-    /// Title.
-    Title,
-    /// When decided (undecided ones last).
-    DecidedAt,
+impl DecisionFilter {
+    /// Whether `row` passes every given filter.
+    pub fn matches(&self, row: &decision::Model) -> bool {
+        let needle = self
+            .search
+            .as_deref()
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty());
+        self.status.as_ref().is_none_or(|s| s.contains(&row.status))
+            && self
+                .due_before
+                .is_none_or(|day| row.due_date.is_some_and(|due| due < day))
+            && needle.is_none_or(|needle| {
+                row.title.to_lowercase().contains(&needle)
+                    || row
+                        .context
+                        .as_ref()
+                        .is_some_and(|c| c.to_lowercase().contains(&needle))
+            })
+    }
+}
+
+order_fields! {
+    /// Sortable fields of a program's decisions.
+    pub enum DecisionOrderField for decision::Model {
+        /// Creation time.
+        CreatedAt = "CREATED_AT" => |row| row.created_at,
+        /// Due date (decisions without one last).
+        DueDate = "DUE_DATE" => |row| row.due_date,
+        /// Title.
+        Title = "TITLE" => |row| row.title.clone(),
+        /// When decided (undecided ones last).
+        DecidedAt = "DECIDED_AT" => |row| row.decided_at,
+    }
 }
 
 /// A decision with its options, as written to the history.
@@ -452,64 +475,5 @@ impl Domain {
         access::visible(viewer, decision::Entity::find_by_id(id))?
             .one(&self.db)
             .await
-    }
-
-    /// Filter, order and page a program's decisions, already loaded in one batch.
-    pub fn decision_page(
-        &self,
-        rows: Vec<Visible<decision::Model>>,
-        filter: DecisionFilter,
-        order: (DecisionOrderField, Direction),
-        args: &PageArgs,
-    ) -> ApiResult<Page<Visible<decision::Model>>> {
-        let search = filter
-            .search
-            .map(|s| s.trim().to_lowercase())
-            .filter(|s| !s.is_empty());
-        let rows: Vec<Visible<decision::Model>> = rows
-            .into_iter()
-            .filter(|d| {
-                filter
-                    .status
-                    .as_ref()
-                    .is_none_or(|statuses| statuses.contains(&d.status))
-            })
-            .filter(|d| {
-                filter
-                    .due_before
-                    .is_none_or(|day| d.due_date.is_some_and(|due| due < day))
-            })
-            .filter(|d| {
-                search.as_ref().is_none_or(|needle| {
-                    d.title.to_lowercase().contains(needle)
-                        || d.context
-                            .as_ref()
-                            .is_some_and(|c| c.to_lowercase().contains(needle))
-                })
-            })
-            .collect();
-        let (field, direction) = order;
-        let name = match field {
-            DecisionOrderField::CreatedAt => "CREATED_AT",
-            DecisionOrderField::DueDate => "DUE_DATE",
-            DecisionOrderField::Title => "TITLE",
-            DecisionOrderField::DecidedAt => "DECIDED_AT",
-        };
-        pagination::paginate_rows(
-            rows,
-            &format!("decisions:{name}:{direction:?}"),
-            direction,
-            args,
-            self.limits.max_page_size,
-            move |d| -> SortKey {
-                match field {
-                    DecisionOrderField::CreatedAt => d.created_at.into(),
-                    DecisionOrderField::DueDate => d.due_date.into(),
-                    DecisionOrderField::Title => d.title.clone().into(),
-                    DecisionOrderField::DecidedAt => d.decided_at.into(),
-                }
-            },
-            |d| d.id,
-        )
     }
 }

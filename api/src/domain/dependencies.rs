@@ -17,7 +17,7 @@ use super::{
     access::{self, Access, Action, Visibility, Visible},
     audit::{self, Change},
     members::ensure_member,
-    pagination::{self, Direction, Page, PageArgs, SortKey},
+    pagination::order_fields,
     patch::Patch,
     validate,
     versioned::{self, check_expected},
@@ -79,35 +79,19 @@ impl DependencyFilter {
     }
 }
 
-/// Sortable fields of a dependency list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DependencyOrderField {
-    /// Need date (dependencies without one last).
-    NeededBy,
-    /// Creation time.
-    CreatedAt,
-    /// Status, in order: open, at risk, blocked, resolved.
-    Status,
-}
-
-impl DependencyOrderField {
-    fn name(self) -> &'static str {
-        match self {
-            Self::NeededBy => "NEEDED_BY",
-            Self::CreatedAt => "CREATED_AT",
-            Self::Status => "STATUS",
-        }
-    }
-
-    fn key(self, row: &dependency::Model) -> SortKey {
-        match self {
-            Self::NeededBy => row.needed_by.into(),
-            Self::CreatedAt => row.created_at.into(),
-            Self::Status => status_rank(row.status).into(),
-        }
+order_fields! {
+    /// Sortable fields of a dependency list.
+    pub enum DependencyOrderField for dependency::Model {
+        /// Need date (dependencies without one last).
+        NeededBy = "NEEDED_BY" => |row| row.needed_by,
+        /// Creation time.
+        CreatedAt = "CREATED_AT" => |row| row.created_at,
+        /// Status, in order: open, at risk, blocked, resolved.
+        Status = "STATUS" => |row| status_rank(row.status),
     }
 }
 
+/// Position of a status in the order open, at risk, blocked, resolved.
 fn status_rank(status: DependencyStatus) -> i32 {
     match status {
         DependencyStatus::Open => 0,
@@ -370,32 +354,6 @@ impl Domain {
         access::visible(viewer, dependency::Entity::find_by_id(id))?
             .one(&self.db)
             .await
-    }
-
-    /// Filter, order and page dependencies already loaded (and already
-    /// restricted to those with both ends visible) in memory.
-    pub fn page_dependencies(
-        &self,
-        rows: Vec<Visible<dependency::Model>>,
-        filter: &DependencyFilter,
-        order: (DependencyOrderField, Direction),
-        args: &PageArgs,
-    ) -> ApiResult<Page<Visible<dependency::Model>>> {
-        let (field, direction) = order;
-        let today = today();
-        let rows = rows
-            .into_iter()
-            .filter(|row| filter.matches(row, today))
-            .collect();
-        pagination::paginate_rows(
-            rows,
-            &format!("{}:{direction:?}", field.name()),
-            direction,
-            args,
-            self.limits.max_page_size,
-            |row| field.key(row),
-            |row| row.id,
-        )
     }
 }
 

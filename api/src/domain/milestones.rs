@@ -9,7 +9,7 @@ use super::{
     Domain,
     access::{self, Action, Visible},
     audit::{self, Change},
-    pagination::{self, Direction, Page, PageArgs, SortKey},
+    pagination::order_fields,
     patch::Patch,
     validate,
     versioned::{self, check_expected},
@@ -70,32 +70,15 @@ impl MilestoneFilter {
     }
 }
 
-/// Sortable fields of a milestone list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MilestoneOrderField {
-    /// Due date (milestones without one last).
-    DueDate,
-    /// Display name.
-    Name,
-    /// Creation time.
-    CreatedAt,
-}
-
-impl MilestoneOrderField {
-    fn name(self) -> &'static str {
-        match self {
-            Self::DueDate => "DUE_DATE",
-            Self::Name => "NAME",
-            Self::CreatedAt => "CREATED_AT",
-        }
-    }
-
-    fn key(self, row: &milestone::Model) -> SortKey {
-        match self {
-            Self::DueDate => row.due_date.into(),
-            Self::Name => row.name.clone().into(),
-            Self::CreatedAt => row.created_at.into(),
-        }
+order_fields! {
+    /// Sortable fields of a list of milestones.
+    pub enum MilestoneOrderField for milestone::Model {
+        /// Due date (milestones without one last).
+        DueDate = "DUE_DATE" => |row| row.due_date,
+        /// Display name.
+        Name = "NAME" => |row| row.name.clone(),
+        /// Creation time.
+        CreatedAt = "CREATED_AT" => |row| row.created_at,
     }
 }
 
@@ -196,26 +179,5 @@ impl Domain {
         versioned::delete::<milestone::Entity>(&txn, id, before.version).await?;
         audit::commit(txn, user.id, [Change::deleted(&before)]).await?;
         access.admit(before)
-    }
-
-    /// Filter, order and page milestones already loaded in memory.
-    pub fn page_milestones(
-        &self,
-        rows: Vec<Visible<milestone::Model>>,
-        filter: &MilestoneFilter,
-        order: (MilestoneOrderField, Direction),
-        args: &PageArgs,
-    ) -> ApiResult<Page<Visible<milestone::Model>>> {
-        let (field, direction) = order;
-        let rows = rows.into_iter().filter(|row| filter.matches(row)).collect();
-        pagination::paginate_rows(
-            rows,
-            &format!("{}:{direction:?}", field.name()),
-            direction,
-            args,
-            self.limits.max_page_size,
-            |row| field.key(row),
-            |row| row.id,
-        )
     }
 }

@@ -126,6 +126,22 @@ pub struct PageArgs {
     pub before: Option<String>,
 }
 
+impl<C: ColumnTrait> Ordering<C> {
+    /// The ordering by `field` of an `E` list, ties broken by `id_column`.
+    pub fn of<E, F>(field: F, direction: Direction, id_column: C) -> Self
+    where
+        E: EntityTrait<Column = C>,
+        F: SqlOrderField<E>,
+    {
+        Self {
+            name: format!("{}:{direction:?}", field.name()),
+            column: field.column(),
+            id_column,
+            direction,
+        }
+    }
+}
+
 /// How a list is ordered: one column plus the id as tie-break.
 pub struct Ordering<C> {
     /// A stable name of the ordering, checked against cursors.
@@ -137,6 +153,89 @@ pub struct Ordering<C> {
     /// Sort direction of both.
     pub direction: Direction,
 }
+
+/// A field a list of `M` can be sorted by.
+pub trait OrderField<M>: Copy {
+    /// Its name in cursors, e.g. `TARGET_DATE` (a cursor is only valid for
+    /// the ordering that issued it).
+    fn name(self) -> &'static str;
+    /// The value `row` sorts by; `SortKey::Null` sorts last.
+    fn key(self, row: &M) -> SortKey;
+}
+
+/// A field a list of `E` can be sorted by in SQL.
+pub trait SqlOrderField<E: EntityTrait>: OrderField<E::Model> {
+    /// The sorted column.
+    fn column(self) -> E::Column;
+}
+
+/// Declare the sortable fields of a list of `$model`: each variant with its
+/// cursor name and the value a row sorts by, in one place.
+macro_rules! order_fields {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident for $model:ty {
+            $(
+                $(#[$variant_meta:meta])*
+                $variant:ident = $label:literal => |$row:ident| $key:expr
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $( $(#[$variant_meta])* $variant, )*
+        }
+
+        impl $crate::domain::pagination::OrderField<$model> for $name {
+            fn name(self) -> &'static str {
+                match self {
+                    $( Self::$variant => $label, )*
+                }
+            }
+
+            fn key(self, row: &$model) -> $crate::domain::pagination::SortKey {
+                match self {
+                    $( Self::$variant => {
+                        let $row = row;
+                        $key.into()
+                    } )*
+                }
+            }
+        }
+    };
+}
+pub(crate) use order_fields;
+
+/// [`order_fields!`] for a list sorted in SQL: each variant also names the
+/// column of `$module`'s table it sorts by.
+macro_rules! sql_order_fields {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident for $module:ident {
+            $(
+                $(#[$variant_meta:meta])*
+                $variant:ident = $label:literal, $column:ident => |$row:ident| $key:expr
+            ),* $(,)?
+        }
+    ) => {
+        $crate::domain::pagination::order_fields! {
+            $(#[$meta])*
+            pub enum $name for $module::Model {
+                $( $(#[$variant_meta])* $variant = $label => |$row| $key, )*
+            }
+        }
+
+        impl $crate::domain::pagination::SqlOrderField<$module::Entity> for $name {
+            fn column(self) -> $module::Column {
+                match self {
+                    $( Self::$variant => $module::Column::$column, )*
+                }
+            }
+        }
+    };
+}
+pub(crate) use sql_order_fields;
 
 /// Lazily counts the whole filtered list, only when a client asks.
 pub type TotalCount = Arc<dyn Fn() -> BoxFuture<'static, ApiResult<u64>> + Send + Sync>;
@@ -378,6 +477,35 @@ fn compare(a: (&SortKey, Uuid), b: (&SortKey, Uuid), direction: Direction) -> st
         _ => Equal,
     };
     by_key.then_with(|| flip(a.1.cmp(&b.1)))
+}
+
+impl super::Domain {
+    /// Filter (`keep`), order and page rows already in memory (a parent's
+    /// children, loaded in one batch), as [`paginate_rows`].
+    pub fn page_loaded<M, F>(
+        &self,
+        rows: Vec<super::access::Visible<M>>,
+        keep: impl Fn(&M) -> bool,
+        order: (F, Direction),
+        args: &PageArgs,
+        id: impl Fn(&M) -> Uuid,
+    ) -> ApiResult<Page<super::access::Visible<M>>>
+    where
+        M: Send + Sync + 'static,
+        F: OrderField<M>,
+    {
+        let (field, direction) = order;
+        let rows = rows.into_iter().filter(|row| keep(row)).collect();
+        paginate_rows(
+            rows,
+            &format!("{}:{direction:?}", field.name()),
+            direction,
+            args,
+            self.limits.max_page_size,
+            |row| field.key(row),
+            |row| id(row),
+        )
+    }
 }
 
 /// Page through rows already in memory (a parent's children, loaded in one

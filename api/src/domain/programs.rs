@@ -15,7 +15,7 @@ use super::{
     Domain,
     access::{self, Access, Action, Visible},
     audit::{self, Change},
-    pagination::{Direction, Ordering, Page, PageArgs},
+    pagination::{Direction, OrderField, Ordering, Page, PageArgs, sql_order_fields},
     patch::Patch,
     validate,
     versioned::{self, check_expected},
@@ -88,17 +88,18 @@ pub struct ProgramFilter {
     pub include_archived: bool,
 }
 
-/// Sortable fields of the `programs` list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProgramOrderField {
-    /// Creation time.
-    CreatedAt,
-    /// Display name.
-    Name,
-    /// Key.
-    Key,
-    /// Target date (programs without one last).
-    TargetDate,
+sql_order_fields! {
+    /// Sortable fields of the `programs` list.
+    pub enum ProgramOrderField for program {
+        /// Creation time.
+        CreatedAt = "CREATED_AT", CreatedAt => |row| row.created_at,
+        /// Display name.
+        Name = "NAME", Name => |row| row.name.clone(),
+        /// Key.
+        Key = "KEY", Key => |row| row.key.clone(),
+        /// Target date (programs without one last).
+        TargetDate = "TARGET_DATE", TargetDate => |row| row.target_date,
+    }
 }
 
 /// Validate a budget's currency code and amount.
@@ -354,31 +355,14 @@ impl Domain {
             );
         }
         let (field, direction) = order;
-        let (name, column): (&str, program::Column) = match field {
-            ProgramOrderField::CreatedAt => ("CREATED_AT", program::Column::CreatedAt),
-            ProgramOrderField::Name => ("NAME", program::Column::Name),
-            ProgramOrderField::Key => ("KEY", program::Column::Key),
-            ProgramOrderField::TargetDate => ("TARGET_DATE", program::Column::TargetDate),
-        };
-        let ordering = Ordering {
-            name: format!("{name}:{direction:?}"),
-            column,
-            id_column: program::Column::Id,
-            direction,
-        };
         access::visible(viewer, program::Entity::find())?
             .narrow(condition)
             .page(
                 &self.db,
-                ordering,
+                Ordering::of(field, direction, program::Column::Id),
                 args,
                 self.limits.max_page_size,
-                move |p| match field {
-                    ProgramOrderField::CreatedAt => p.created_at.into(),
-                    ProgramOrderField::Name => p.name.clone().into(),
-                    ProgramOrderField::Key => p.key.clone().into(),
-                    ProgramOrderField::TargetDate => p.target_date.into(),
-                },
+                move |p| field.key(p),
                 |p| p.id,
             )
             .await

@@ -9,7 +9,7 @@ use super::{
     access::{self, Action, ScopedEntity, Visible},
     audit::{self, Change},
     members::ensure_member,
-    pagination::{self, Direction, Page, PageArgs, SortKey},
+    pagination::order_fields,
     patch::Patch,
     validate,
     versioned::{self, check_expected},
@@ -84,15 +84,39 @@ pub struct RiskFilter {
     pub search: Option<String>,
 }
 
-/// Sortable fields of a program's risks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RiskOrderField {
-    /// Likelihood × impact.
-    Score,
-    /// Creation time.
-    CreatedAt,
-    /// Title.
-    Title,
+impl RiskFilter {
+    /// Whether `row` passes every given filter.
+    pub fn matches(&self, row: &risk::Model) -> bool {
+        let needle = self
+            .search
+            .as_deref()
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty());
+        self.status.as_ref().is_none_or(|s| s.contains(&row.status))
+            && self.min_score.is_none_or(|min| row.score >= min)
+            && self
+                .owner_id
+                .is_none_or(|owner| row.owner_id == Some(owner))
+            && needle.is_none_or(|needle| {
+                row.title.to_lowercase().contains(&needle)
+                    || row
+                        .description
+                        .as_ref()
+                        .is_some_and(|d| d.to_lowercase().contains(&needle))
+            })
+    }
+}
+
+order_fields! {
+    /// Sortable fields of a program's risks.
+    pub enum RiskOrderField for risk::Model {
+        /// Likelihood × impact.
+        Score = "SCORE" => |row| row.score,
+        /// Creation time.
+        CreatedAt = "CREATED_AT" => |row| row.created_at,
+        /// Title.
+        Title = "TITLE" => |row| row.title.clone(),
+    }
 }
 
 fn level(field: &str, value: i32) -> ApiResult<i32> {
@@ -346,63 +370,5 @@ impl Domain {
         access::visible(viewer, risk::Entity::find_by_id(id))?
             .one(&self.db)
             .await
-    }
-
-    /// Filter, order and page a program's risks, already loaded in one batch.
-    pub fn risk_page(
-        &self,
-        rows: Vec<Visible<risk::Model>>,
-        filter: RiskFilter,
-        order: (RiskOrderField, Direction),
-        args: &PageArgs,
-    ) -> ApiResult<Page<Visible<risk::Model>>> {
-        let search = filter
-            .search
-            .map(|s| s.trim().to_lowercase())
-            .filter(|s| !s.is_empty());
-        let rows: Vec<Visible<risk::Model>> = rows
-            .into_iter()
-            .filter(|r| {
-                filter
-                    .status
-                    .as_ref()
-                    .is_none_or(|statuses| statuses.contains(&r.status))
-            })
-            .filter(|r| filter.min_score.is_none_or(|min| r.score >= min))
-            .filter(|r| {
-                filter
-                    .owner_id
-                    .is_none_or(|owner| r.owner_id == Some(owner))
-            })
-            .filter(|r| {
-                search.as_ref().is_none_or(|needle| {
-                    r.title.to_lowercase().contains(needle)
-                        || r.description
-                            .as_ref()
-                            .is_some_and(|d| d.to_lowercase().contains(needle))
-                })
-            })
-            .collect();
-        let (field, direction) = order;
-        let name = match field {
-            RiskOrderField::Score => "SCORE",
-            RiskOrderField::CreatedAt => "CREATED_AT",
-            RiskOrderField::Title => "TITLE",
-        };
-        pagination::paginate_rows(
-            rows,
-            &format!("risks:{name}:{direction:?}"),
-            direction,
-            args,
-            self.limits.max_page_size,
-            move |r| -> SortKey {
-                match field {
-                    RiskOrderField::Score => r.score.into(),
-                    RiskOrderField::CreatedAt => r.created_at.into(),
-                    RiskOrderField::Title => r.title.clone().into(),
-                }
-            },
-            |r| r.id,
-        )
     }
 }

@@ -14,7 +14,7 @@ use super::{
     Domain,
     access::{self, Visible},
     audit::{self, Change},
-    pagination::{Direction, Ordering, Page, PageArgs},
+    pagination::{Direction, OrderField, Ordering, Page, PageArgs, sql_order_fields},
     patch::Patch,
     programs::{escape_like, lower_like},
     validate,
@@ -49,13 +49,14 @@ pub struct TeamFilter {
     pub search: Option<String>,
 }
 
-/// Sortable fields of the `teams` list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TeamOrderField {
-    /// Display name.
-    Name,
-    /// Creation time.
-    CreatedAt,
+sql_order_fields! {
+    /// Sortable fields of the `teams` list.
+    pub enum TeamOrderField for team {
+        /// Display name.
+        Name = "NAME", Name => |row| row.name.clone(),
+        /// Creation time.
+        CreatedAt = "CREATED_AT", CreatedAt => |row| row.created_at,
+    }
 }
 
 /// Whether another team (not `except`) already uses `name`, ignoring case.
@@ -188,26 +189,13 @@ impl Domain {
             query = query.narrow(lower_like(team::Column::Name, &pattern));
         }
         let (field, direction) = order;
-        let (name, column) = match field {
-            TeamOrderField::Name => ("NAME", team::Column::Name),
-            TeamOrderField::CreatedAt => ("CREATED_AT", team::Column::CreatedAt),
-        };
-        let ordering = Ordering {
-            name: format!("{name}:{direction:?}"),
-            column,
-            id_column: team::Column::Id,
-            direction,
-        };
         query
             .page(
                 &self.db,
-                ordering,
+                Ordering::of(field, direction, team::Column::Id),
                 args,
                 self.limits.max_page_size,
-                move |t| match field {
-                    TeamOrderField::Name => t.name.clone().into(),
-                    TeamOrderField::CreatedAt => t.created_at.into(),
-                },
+                move |t| field.key(t),
                 |t| t.id,
             )
             .await

@@ -14,7 +14,7 @@ use super::{
     access::{self, Action, Visible},
     audit::{self, Change},
     members::ensure_member,
-    pagination::{self, Direction, Page, PageArgs, SortKey},
+    pagination::order_fields,
     patch::Patch,
     validate,
     versioned::{self, check_expected},
@@ -115,40 +115,19 @@ impl WorkstreamFilter {
     }
 }
 
-/// Sortable fields of a workstream list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WorkstreamOrderField {
-    /// Display name.
-    Name,
-    /// Start date (workstreams without one last).
-    StartDate,
-    /// Target date (workstreams without one last).
-    TargetDate,
-    /// Status, in lifecycle order: not started, in progress, blocked, done, cancelled.
-    Status,
-    /// Creation time.
-    CreatedAt,
-}
-
-impl WorkstreamOrderField {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Name => "NAME",
-            Self::StartDate => "START_DATE",
-            Self::TargetDate => "TARGET_DATE",
-            Self::Status => "STATUS",
-            Self::CreatedAt => "CREATED_AT",
-        }
-    }
-
-    fn key(self, row: &workstream::Model) -> SortKey {
-        match self {
-            Self::Name => row.name.clone().into(),
-            Self::StartDate => row.start_date.into(),
-            Self::TargetDate => row.target_date.into(),
-            Self::Status => status_rank(row.status).into(),
-            Self::CreatedAt => row.created_at.into(),
-        }
+order_fields! {
+    /// Sortable fields of a workstream list.
+    pub enum WorkstreamOrderField for workstream::Model {
+        /// Display name.
+        Name = "NAME" => |row| row.name.clone(),
+        /// Start date (workstreams without one last).
+        StartDate = "START_DATE" => |row| row.start_date,
+        /// Target date (workstreams without one last).
+        TargetDate = "TARGET_DATE" => |row| row.target_date,
+        /// Status, in lifecycle order: not started, in progress, blocked, done, cancelled.
+        Status = "STATUS" => |row| status_rank(row.status),
+        /// Creation time.
+        CreatedAt = "CREATED_AT" => |row| row.created_at,
     }
 }
 
@@ -339,27 +318,5 @@ impl Domain {
         access::visible(viewer, workstream::Entity::find_by_id(id))?
             .one(&self.db)
             .await
-    }
-
-    /// Filter, order and page workstreams already loaded (and already
-    /// restricted to visible programs) in memory.
-    pub fn page_workstreams(
-        &self,
-        rows: Vec<Visible<workstream::Model>>,
-        filter: &WorkstreamFilter,
-        order: (WorkstreamOrderField, Direction),
-        args: &PageArgs,
-    ) -> ApiResult<Page<Visible<workstream::Model>>> {
-        let (field, direction) = order;
-        let rows = rows.into_iter().filter(|row| filter.matches(row)).collect();
-        pagination::paginate_rows(
-            rows,
-            &format!("{}:{direction:?}", field.name()),
-            direction,
-            args,
-            self.limits.max_page_size,
-            |row| field.key(row),
-            |row| row.id,
-        )
     }
 }

@@ -9,7 +9,7 @@ use crate::graphql::{
     types::{
         Program,
         connection::{ListConnection, connection, page_args},
-        enums::{Health, OrderDirection, ProgramStatus},
+        enums::{Health, ProgramStatus, order_input, order_of},
     },
 };
 use crate::i18n::Message;
@@ -26,10 +26,10 @@ pub struct ProgramFilter {
 }
 
 /// Sortable fields of programs.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::programs::ProgramOrderField")]
 pub enum ProgramOrderField {
     /// Creation time.
-    #[default]
     CreatedAt,
     /// Display name.
     Name,
@@ -39,14 +39,9 @@ pub enum ProgramOrderField {
     TargetDate,
 }
 
-/// Order of the program list; ties are broken by id.
-#[derive(InputObject)]
-pub struct ProgramOrder {
-    /// Field to sort by.
-    pub field: ProgramOrderField,
-    /// Direction.
-    #[graphql(default)]
-    pub direction: OrderDirection,
+order_input! {
+    /// Order of the program list; ties are broken by id.
+    ProgramOrder { field: ProgramOrderField => DomainField }
 }
 
 /// Queries about programs.
@@ -94,17 +89,7 @@ impl ProgramQuery {
     ) -> Result<ListConnection<Program>> {
         let (domain, viewer) = scope(ctx)?;
         let filter = filter.unwrap_or_default();
-        let order = order_by.map_or((DomainField::CreatedAt, OrderDirection::Asc), |o| {
-            (
-                match o.field {
-                    ProgramOrderField::CreatedAt => DomainField::CreatedAt,
-                    ProgramOrderField::Name => DomainField::Name,
-                    ProgramOrderField::Key => DomainField::Key,
-                    ProgramOrderField::TargetDate => DomainField::TargetDate,
-                },
-                o.direction,
-            )
-        });
+        let order = order_of(order_by, DomainField::CreatedAt);
         let page = domain
             .programs(
                 viewer,
@@ -118,7 +103,7 @@ impl ProgramQuery {
                     search: filter.search,
                     include_archived,
                 },
-                (order.0, order.1.into()),
+                order,
                 &page_args(first, after, last, before),
             )
             .await?;

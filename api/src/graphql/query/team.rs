@@ -8,7 +8,7 @@ use crate::graphql::{
     types::{
         Team,
         connection::{ListConnection, connection, page_args},
-        enums::OrderDirection,
+        enums::{order_input, order_of},
     },
 };
 
@@ -20,23 +20,18 @@ pub struct TeamFilter {
 }
 
 /// Sortable fields of teams.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::teams::TeamOrderField")]
 pub enum TeamOrderField {
     /// Display name.
-    #[default]
     Name,
     /// Creation time.
     CreatedAt,
 }
 
-/// Order of the team list; ties are broken by id.
-#[derive(InputObject)]
-pub struct TeamOrder {
-    /// Field to sort by.
-    pub field: TeamOrderField,
-    /// Direction.
-    #[graphql(default)]
-    pub direction: OrderDirection,
+order_input! {
+    /// Order of the team list; ties are broken by id.
+    TeamOrder { field: TeamOrderField => DomainField }
 }
 
 /// Queries about teams.
@@ -65,21 +60,13 @@ impl TeamQuery {
     ) -> Result<ListConnection<Team>> {
         let (domain, viewer) = scope(ctx)?;
         let filter = filter.unwrap_or_default();
-        let (field, direction) = order_by
-            .map_or((TeamOrderField::Name, OrderDirection::Asc), |o| {
-                (o.field, o.direction)
-            });
-        let field = match field {
-            TeamOrderField::Name => DomainField::Name,
-            TeamOrderField::CreatedAt => DomainField::CreatedAt,
-        };
         let page = domain
             .teams(
                 viewer,
                 DomainFilter {
                     search: filter.search,
                 },
-                (field, direction.into()),
+                order_of(order_by, DomainField::Name),
                 &page_args(first, after, last, before),
             )
             .await?;

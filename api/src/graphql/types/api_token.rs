@@ -1,9 +1,10 @@
 //! `ApiToken`.
 
-use crate::domain::access::Visible;
 use async_graphql::{ID, Object};
 use chrono::{DateTime, Utc};
 use entity::api_token;
+
+use crate::domain::access::Visible;
 
 /// A long-lived credential for scripts; its secret is shown only once.
 pub struct ApiToken(pub Visible<api_token::Model>);

@@ -1,11 +1,11 @@
 //! `AuditEvent`.
 
-use crate::domain::access::Visible;
 use async_graphql::{Context, ID, Json, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::audit_event;
 
 use super::User;
+use crate::domain::access::Visible;
 use crate::domain::loaders::Loaders;
 use crate::graphql::context::request_data;
 

@@ -1,6 +1,5 @@
 //! `Decision` and `DecisionOption`, with the filter and order of a program's decisions.
 
-use crate::domain::access::Visible;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::{decision, decision_option, enums::DecisionStatus as StoredStatus};
@@ -9,8 +8,9 @@ use uuid::Uuid;
 use super::{
     Program, User,
     connection::{ListConnection, connection, page_args},
-    enums::OrderDirection,
+    enums::{order_input, order_of},
 };
+use crate::domain::access::Visible;
 use crate::domain::decisions::{DecisionFilter as DomainFilter, DecisionOrderField as DomainField};
 use crate::domain::loaders::Loaders;
 use crate::error::ApiError;
@@ -52,10 +52,10 @@ pub struct DecisionFilter {
 }
 
 /// Sortable fields of decisions.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::decisions::DecisionOrderField")]
 pub enum DecisionOrderField {
     /// Creation time.
-    #[default]
     CreatedAt,
     /// Due date (decisions without one come last).
     DueDate,
@@ -65,14 +65,9 @@ pub enum DecisionOrderField {
     DecidedAt,
 }
 
-/// Order of a decision list; ties are broken by id.
-#[derive(InputObject)]
-pub struct DecisionOrder {
-    /// Field to sort by.
-    pub field: DecisionOrderField,
-    /// Direction.
-    #[graphql(default)]
-    pub direction: OrderDirection,
+order_input! {
+    /// Order of a decision list; ties are broken by id.
+    DecisionOrder { field: DecisionOrderField => DomainField }
 }
 
 /// The `decisions` field of a program: loaded in one batch, paged in memory.
@@ -95,29 +90,19 @@ pub async fn program_decisions(
         .await?
         .unwrap_or_default();
     let filter = filter.unwrap_or_default();
-    let (field, direction) = order_by
-        .map_or((DecisionOrderField::CreatedAt, OrderDirection::Asc), |o| {
-            (o.field, o.direction)
-        });
-    let page = domain.decision_page(
+    let filter = DomainFilter {
+        status: filter
+            .status
+            .map(|s| s.into_iter().map(Into::into).collect()),
+        search: filter.search,
+        due_before: filter.due_before.map(Into::into),
+    };
+    let page = domain.page_loaded(
         rows,
-        DomainFilter {
-            status: filter
-                .status
-                .map(|s| s.into_iter().map(Into::into).collect()),
-            search: filter.search,
-            due_before: filter.due_before.map(Into::into),
-        },
-        (
-            match field {
-                DecisionOrderField::CreatedAt => DomainField::CreatedAt,
-                DecisionOrderField::DueDate => DomainField::DueDate,
-                DecisionOrderField::Title => DomainField::Title,
-                DecisionOrderField::DecidedAt => DomainField::DecidedAt,
-            },
-            direction.into(),
-        ),
+        |row| filter.matches(row),
+        order_of(order_by, DomainField::CreatedAt),
         &page_args(first, after, last, before),
+        |row| row.id,
     )?;
     Ok(connection(page, Decision))
 }

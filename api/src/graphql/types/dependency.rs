@@ -1,6 +1,5 @@
 //! `Dependency`, its status enum and the filter and order of dependency lists.
 
-use crate::domain::access::Visible;
 use std::collections::HashSet;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
@@ -11,9 +10,10 @@ use uuid::Uuid;
 use super::{
     User,
     connection::{ListConnection, connection, page_args},
-    enums::OrderDirection,
+    enums::{order_input, order_of},
     workstream::Workstream,
 };
+use crate::domain::access::Visible;
 use crate::domain::dependencies::{
     self as domain_dependencies, DependencyFilter as DomainFilter,
     DependencyOrderField as DomainField,
@@ -50,25 +50,20 @@ pub struct DependencyFilter {
 }
 
 /// Sortable fields of dependencies.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::dependencies::DependencyOrderField")]
 pub enum DependencyOrderField {
     /// Day the downstream needs the delivery (dependencies without one come last).
     NeededBy,
     /// Creation time.
-    #[default]
     CreatedAt,
     /// Status in the order OPEN, AT_RISK, BLOCKED, RESOLVED.
     Status,
 }
 
-/// Order of a dependency list; ties are broken by id.
-#[derive(InputObject)]
-pub struct DependencyOrder {
-    /// Field to sort by.
-    pub field: DependencyOrderField,
-    /// Direction.
-    #[graphql(default)]
-    pub direction: OrderDirection,
+order_input! {
+    /// Order of a dependency list; ties are broken by id.
+    DependencyOrder { field: DependencyOrderField => DomainField }
 }
 
 /// Filter, order and page loaded dependencies (loaders hand out only those
@@ -92,20 +87,13 @@ pub async fn page_dependencies(
             .map(|s| s.into_iter().map(Into::into).collect()),
         overdue: filter.overdue,
     };
-    let (field, direction) = order_by.map_or(
-        (DependencyOrderField::CreatedAt, OrderDirection::Asc),
-        |o| (o.field, o.direction),
-    );
-    let field = match field {
-        DependencyOrderField::NeededBy => DomainField::NeededBy,
-        DependencyOrderField::CreatedAt => DomainField::CreatedAt,
-        DependencyOrderField::Status => DomainField::Status,
-    };
-    let page = domain.page_dependencies(
+    let today = domain_dependencies::today();
+    let page = domain.page_loaded(
         rows,
-        &filter,
-        (field, direction.into()),
+        |row| filter.matches(row, today),
+        order_of(order_by, DomainField::CreatedAt),
         &page_args(first, after, last, before),
+        |row| row.id,
     )?;
     Ok(connection(page, Dependency))
 }

@@ -82,3 +82,41 @@ impl From<OrderDirection> for Direction {
         }
     }
 }
+
+/// An `orderBy` input: a sortable field and a direction.
+pub trait OrderInput {
+    /// The domain's sortable fields of the list.
+    type Field;
+    /// The field and direction asked for.
+    fn into_order(self) -> (Self::Field, Direction);
+}
+
+/// The order `order_by` asks for, or `default` ascending.
+pub fn order_of<I: OrderInput>(order_by: Option<I>, default: I::Field) -> (I::Field, Direction) {
+    order_by.map_or((default, Direction::Asc), OrderInput::into_order)
+}
+
+/// Declare the `orderBy` input of a list: `$input { field: $field, direction }`,
+/// where `$field` is the GraphQL mirror of the domain's `$domain` fields.
+macro_rules! order_input {
+    ($(#[$meta:meta])* $input:ident { field: $field:ident => $domain:path }) => {
+        $(#[$meta])*
+        #[derive(async_graphql::InputObject)]
+        pub struct $input {
+            /// Field to sort by.
+            pub field: $field,
+            /// Direction.
+            #[graphql(default)]
+            pub direction: $crate::graphql::types::enums::OrderDirection,
+        }
+
+        impl $crate::graphql::types::enums::OrderInput for $input {
+            type Field = $domain;
+
+            fn into_order(self) -> (Self::Field, $crate::domain::pagination::Direction) {
+                (self.field.into(), self.direction.into())
+            }
+        }
+    };
+}
+pub(crate) use order_input;

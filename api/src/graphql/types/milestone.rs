@@ -1,15 +1,15 @@
 //! `Milestone` and the filter and order of milestone lists.
 
-use crate::domain::access::Visible;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::milestone;
 
 use super::{
     connection::{ListConnection, connection, page_args},
-    enums::OrderDirection,
+    enums::{order_input, order_of},
     workstream::Workstream,
 };
+use crate::domain::access::Visible;
 use crate::domain::loaders::Loaders;
 use crate::domain::milestones::{
     MilestoneFilter as DomainFilter, MilestoneOrderField as DomainField,
@@ -33,25 +33,20 @@ pub struct MilestoneFilter {
 }
 
 /// Sortable fields of milestones.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::milestones::MilestoneOrderField")]
 pub enum MilestoneOrderField {
     /// Due date (milestones without one come last).
     DueDate,
     /// Display name.
     Name,
     /// Creation time.
-    #[default]
     CreatedAt,
 }
 
-/// Order of a milestone list; ties are broken by id.
-#[derive(InputObject)]
-pub struct MilestoneOrder {
-    /// Field to sort by.
-    pub field: MilestoneOrderField,
-    /// Direction.
-    #[graphql(default)]
-    pub direction: OrderDirection,
+order_input! {
+    /// Order of a milestone list; ties are broken by id.
+    MilestoneOrder { field: MilestoneOrderField => DomainField }
 }
 
 /// Filter, order and page milestones already loaded, as the connection a
@@ -74,20 +69,12 @@ pub async fn page_milestones(
         due_from: filter.due_from.map(Into::into),
         due_to: filter.due_to.map(Into::into),
     };
-    let (field, direction) = order_by
-        .map_or((MilestoneOrderField::CreatedAt, OrderDirection::Asc), |o| {
-            (o.field, o.direction)
-        });
-    let field = match field {
-        MilestoneOrderField::DueDate => DomainField::DueDate,
-        MilestoneOrderField::Name => DomainField::Name,
-        MilestoneOrderField::CreatedAt => DomainField::CreatedAt,
-    };
-    let page = domain.page_milestones(
+    let page = domain.page_loaded(
         rows,
-        &filter,
-        (field, direction.into()),
+        |row| filter.matches(row),
+        order_of(order_by, DomainField::CreatedAt),
         &page_args(first, after, last, before),
+        |row| row.id,
     )?;
     Ok(connection(page, Milestone))
 }

@@ -1,6 +1,5 @@
 //! `Program`.
 
-use crate::domain::access::Visible;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::{enums::ProgramRole as StoredRole, program};
@@ -13,6 +12,7 @@ use super::{
     money::Money,
     planning::{self, Bottleneck, CriticalPath, GraphFormat, ScheduleEntry, SlipImpact},
 };
+use crate::domain::access::Visible;
 use crate::domain::loaders::Loaders;
 use crate::graphql::{context::request_data, scalars::Date};
 

@@ -1,11 +1,11 @@
 //! `ProgramMember`.
 
-use crate::domain::access::Visible;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::program_member;
 
 use super::{User, enums::ProgramRole};
+use crate::domain::access::Visible;
 use crate::domain::loaders::Loaders;
 use crate::graphql::context::request_data;
 

@@ -1,6 +1,5 @@
 //! `Risk`, with the filter and order of a program's risks.
 
-use crate::domain::access::Visible;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::risk;
@@ -9,8 +8,9 @@ use uuid::Uuid;
 use super::{
     Dependency, Program, User, Workstream,
     connection::{ListConnection, connection, page_args},
-    enums::OrderDirection,
+    enums::{order_input, order_of},
 };
+use crate::domain::access::Visible;
 use crate::domain::loaders::Loaders;
 use crate::domain::risks::{RiskFilter as DomainFilter, RiskOrderField as DomainField};
 use crate::error::ApiError;
@@ -48,25 +48,20 @@ pub struct RiskFilter {
 }
 
 /// Sortable fields of risks.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::risks::RiskOrderField")]
 pub enum RiskOrderField {
     /// Score (likelihood × impact).
     Score,
     /// Creation time.
-    #[default]
     CreatedAt,
     /// Title.
     Title,
 }
 
-/// Order of a risk list; ties are broken by id.
-#[derive(InputObject)]
-pub struct RiskOrder {
-    /// Field to sort by.
-    pub field: RiskOrderField,
-    /// Direction.
-    #[graphql(default)]
-    pub direction: OrderDirection,
+order_input! {
+    /// Order of a risk list; ties are broken by id.
+    RiskOrder { field: RiskOrderField => DomainField }
 }
 
 /// The `risks` field of a program: loaded in one batch, paged in memory.
@@ -90,29 +85,20 @@ pub async fn program_risks(
         .load_one(program_id)
         .await?
         .unwrap_or_default();
-    let (field, direction) = order_by
-        .map_or((RiskOrderField::CreatedAt, OrderDirection::Asc), |o| {
-            (o.field, o.direction)
-        });
-    let page = domain.risk_page(
+    let filter = DomainFilter {
+        status: filter
+            .status
+            .map(|s| s.into_iter().map(Into::into).collect()),
+        min_score: filter.min_score,
+        owner_id,
+        search: filter.search,
+    };
+    let page = domain.page_loaded(
         rows,
-        DomainFilter {
-            status: filter
-                .status
-                .map(|s| s.into_iter().map(Into::into).collect()),
-            min_score: filter.min_score,
-            owner_id,
-            search: filter.search,
-        },
-        (
-            match field {
-                RiskOrderField::Score => DomainField::Score,
-                RiskOrderField::CreatedAt => DomainField::CreatedAt,
-                RiskOrderField::Title => DomainField::Title,
-            },
-            direction.into(),
-        ),
+        |row| filter.matches(row),
+        order_of(order_by, DomainField::CreatedAt),
         &page_args(first, after, last, before),
+        |row| row.id,
     )?;
     Ok(connection(page, Risk))
 }

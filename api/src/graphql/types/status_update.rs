@@ -1,6 +1,5 @@
 //! `StatusUpdate`.
 
-use crate::domain::access::Visible;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::status_update;
@@ -11,6 +10,7 @@ use super::{
     connection::{ListConnection, connection, page_args},
     enums::Health,
 };
+use crate::domain::access::Visible;
 use crate::domain::loaders::Loaders;
 use crate::domain::status_updates;
 use crate::error::ApiError;

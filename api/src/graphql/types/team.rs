@@ -1,6 +1,5 @@
 //! `Team`.
 
-use crate::domain::access::Visible;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::team;
@@ -10,6 +9,7 @@ use super::{
     connection::ListConnection,
     workstream::{Workstream, WorkstreamFilter, WorkstreamOrder, page_workstreams},
 };
+use crate::domain::access::Visible;
 use crate::domain::loaders::Loaders;
 use crate::graphql::context::request_data;
 

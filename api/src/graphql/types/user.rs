@@ -1,9 +1,10 @@
 //! `User`.
 
-use crate::domain::access::Visible;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::user;
+
+use crate::domain::access::Visible;
 
 use super::enums::{Locale, UserRole};
 

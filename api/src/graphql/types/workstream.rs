@@ -1,6 +1,5 @@
 //! `Workstream`, its status enum and the filter and order of workstream lists.
 
-use crate::domain::access::Visible;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::workstream;
@@ -9,10 +8,11 @@ use super::{
     Program, User,
     connection::{ListConnection, connection, page_args},
     dependency::{Dependency, DependencyFilter, DependencyOrder, page_dependencies},
-    enums::{Health, OrderDirection},
+    enums::{Health, order_input, order_of},
     milestone::{Milestone, MilestoneFilter, MilestoneOrder},
     team::Team,
 };
+use crate::domain::access::Visible;
 use crate::domain::loaders::Loaders;
 use crate::domain::workstreams::{
     WorkstreamFilter as DomainFilter, WorkstreamOrderField as DomainField,
@@ -74,7 +74,8 @@ impl WorkstreamFilter {
 }
 
 /// Sortable fields of workstreams.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::workstreams::WorkstreamOrderField")]
 pub enum WorkstreamOrderField {
     /// Display name.
     Name,
@@ -85,18 +86,12 @@ pub enum WorkstreamOrderField {
     /// Status in lifecycle order: NOT_STARTED, IN_PROGRESS, BLOCKED, DONE, CANCELLED.
     Status,
     /// Creation time.
-    #[default]
     CreatedAt,
 }
 
-/// Order of a workstream list; ties are broken by id.
-#[derive(InputObject)]
-pub struct WorkstreamOrder {
-    /// Field to sort by.
-    pub field: WorkstreamOrderField,
-    /// Direction.
-    #[graphql(default)]
-    pub direction: OrderDirection,
+order_input! {
+    /// Order of a workstream list; ties are broken by id.
+    WorkstreamOrder { field: WorkstreamOrderField => DomainField }
 }
 
 /// Filter, order and page workstreams already loaded and restricted to
@@ -114,22 +109,12 @@ pub async fn page_workstreams(
 ) -> Result<ListConnection<Workstream>> {
     let (domain, _) = scope(ctx)?;
     let filter = filter.unwrap_or_default().into_domain()?;
-    let (field, direction) = order_by.map_or(
-        (WorkstreamOrderField::CreatedAt, OrderDirection::Asc),
-        |o| (o.field, o.direction),
-    );
-    let field = match field {
-        WorkstreamOrderField::Name => DomainField::Name,
-        WorkstreamOrderField::StartDate => DomainField::StartDate,
-        WorkstreamOrderField::TargetDate => DomainField::TargetDate,
-        WorkstreamOrderField::Status => DomainField::Status,
-        WorkstreamOrderField::CreatedAt => DomainField::CreatedAt,
-    };
-    let page = domain.page_workstreams(
+    let page = domain.page_loaded(
         rows,
-        &filter,
-        (field, direction.into()),
+        |row| filter.matches(row),
+        order_of(order_by, DomainField::CreatedAt),
         &page_args(first, after, last, before),
+        |row| row.id,
     )?;
     Ok(connection(page, Workstream))
 }
