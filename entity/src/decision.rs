@@ -101,4 +101,4 @@ impl Linked for SupersededByLink {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+crate::stamped!(id, version, created_at, updated_at);

@@ -47,4 +47,4 @@ impl Related<super::decision::Entity> for Entity {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+crate::stamped!(id);

@@ -3,6 +3,59 @@
 //! One module per table; the entities describe storage only and hold no
 //! business rules.
 
+/// Stamp new rows as they are inserted: the one place a row gets its id
+/// (UUID v7), its first `version` and its timestamps, for every table that
+/// has them. Columns a caller set explicitly are kept.
+macro_rules! stamped {
+    ($($column:ident),+ $(,)?) => {
+        #[sea_orm::prelude::async_trait::async_trait]
+        impl sea_orm::ActiveModelBehavior for ActiveModel {
+            async fn before_save<C>(mut self, _db: &C, insert: bool) -> Result<Self, sea_orm::DbErr>
+            where
+                C: sea_orm::ConnectionTrait,
+            {
+                if insert {
+                    #[allow(unused_variables)]
+                    let now = $crate::now();
+                    $( $crate::stamp_column!(self, $column, now); )+
+                }
+                Ok(self)
+            }
+        }
+    };
+}
+pub(crate) use stamped;
+
+/// Fill one stamped column of a row being inserted if it was left unset.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! stamp_column {
+    ($row:ident, id, $now:ident) => {
+        if $row.id.is_not_set() {
+            $row.id = sea_orm::Set(sea_orm::prelude::Uuid::now_v7());
+        }
+    };
+    ($row:ident, version, $now:ident) => {
+        if $row.version.is_not_set() {
+            $row.version = sea_orm::Set(1);
+        }
+    };
+    ($row:ident, $timestamp:ident, $now:ident) => {
+        if $row.$timestamp.is_not_set() {
+            $row.$timestamp = sea_orm::Set($now);
+        }
+    };
+}
+
+/// A timestamp for new rows, truncated to microseconds so that every
+/// database stores exactly what was written.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::{DurationRound, TimeDelta};
+    let now = chrono::Utc::now();
+    now.duration_trunc(TimeDelta::microseconds(1))
+        .unwrap_or(now)
+}
+
 pub mod api_token;
 pub mod audit_event;
 pub mod decision;

@@ -50,4 +50,4 @@ impl Related<super::workstream::Entity> for Entity {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+crate::stamped!(id, version, created_at, updated_at);

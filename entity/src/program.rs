@@ -66,4 +66,4 @@ impl Related<super::user::Entity> for Entity {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+crate::stamped!(id, version, created_at, updated_at);

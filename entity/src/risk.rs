@@ -105,4 +105,4 @@ impl Related<super::dependency::Entity> for Entity {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+crate::stamped!(id, version, created_at, updated_at);

@@ -42,15 +42,14 @@ impl Domain {
         let minted = tokens::mint();
         let txn = self.begin_write().await?;
         let token = api_token::ActiveModel {
-            id: Set(Uuid::now_v7()),
             user_id: Set(user.id),
             name: Set(name),
             token_hash: Set(minted.hash),
             token_prefix: Set(minted.display_prefix),
-            created_at: Set(super::now()),
             last_used_at: Set(None),
             expires_at: Set(expires_at),
             revoked_at: Set(None),
+            ..Default::default()
         }
         .insert(&txn)
         .await?;

@@ -148,7 +148,7 @@ pub async fn record(
         entity_type: Set(change.subject.entity_type().to_owned()),
         entity_id: Set(change.entity_id),
         changes: Set(change.changes),
-        at: Set(super::now()),
+        ..Default::default()
     }
     .insert(db)
     .await?;

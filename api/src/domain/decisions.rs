@@ -22,7 +22,7 @@ use super::{
     access::{self, Action, Visible},
     audit::{self, Change},
     pagination::order_fields,
-    patch::Patch,
+    patch::{self, Patch},
     validate,
     versioned::{self, check_expected},
 };
@@ -231,13 +231,13 @@ async fn insert_options(
     for (position, option) in options.into_iter().enumerate() {
         stored.push(
             decision_option::ActiveModel {
-                id: Set(Uuid::now_v7()),
                 decision_id: Set(decision.id),
                 program_id: Set(decision.program_id),
                 position: Set(position as i32),
                 title: Set(option.title),
                 pros: Set(option.pros),
                 cons: Set(option.cons),
+                ..Default::default()
             }
             .insert(txn)
             .await?,
@@ -293,9 +293,7 @@ impl Domain {
             Some(old_id) => Some(supersedable(&txn, viewer, input.program_id, old_id).await?),
             None => None,
         };
-        let now = super::now();
         let created = decision::ActiveModel {
-            id: Set(Uuid::now_v7()),
             program_id: Set(input.program_id),
             title: Set(title),
             context: Set(context),
@@ -307,9 +305,7 @@ impl Domain {
             decided_at: Set(None),
             due_date: Set(input.due_date),
             superseded_by_id: Set(None),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
+            ..Default::default()
         }
         .insert(&txn)
         .await?;
@@ -363,18 +359,10 @@ impl Domain {
         let options_before = options_of(&txn, id).await?;
 
         let mut active: decision::ActiveModel = before.clone().into();
-        if let Some(title) = title {
-            active.title = Set(title);
-        }
-        if context.is_given() {
-            active.context = Set(context.apply(before.context.clone()));
-        }
-        if consequences.is_given() {
-            active.consequences = Set(consequences.apply(before.consequences.clone()));
-        }
-        if changes.due_date.is_given() {
-            active.due_date = Set(changes.due_date.apply(before.due_date));
-        }
+        patch::assign(&mut active.title, title);
+        context.assign(&mut active.context);
+        consequences.assign(&mut active.consequences);
+        changes.due_date.assign(&mut active.due_date);
         let after = versioned::save::<decision::Entity>(&txn, id, before.version, active).await?;
         let options_after = match options {
             Some(options) => {

@@ -18,7 +18,7 @@ use super::{
     audit::{self, Change},
     members::ensure_member,
     pagination::order_fields,
-    patch::Patch,
+    patch::{self, Patch},
     validate,
     versioned::{self, check_expected},
 };
@@ -245,9 +245,7 @@ impl Domain {
             }
             other => other?,
         }
-        let now = super::now();
         let created = dependency::ActiveModel {
-            id: Set(Uuid::now_v7()),
             program_id: Set(downstream.program_id),
             upstream_id: Set(upstream.id),
             downstream_id: Set(downstream.id),
@@ -257,9 +255,7 @@ impl Domain {
             status: Set(input.status.unwrap_or(DependencyStatus::Open)),
             committed_date: Set(input.committed_date),
             committed_by_id: Set(input.committed_by_id),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
+            ..Default::default()
         }
         .insert(&txn)
         .await
@@ -304,21 +300,11 @@ impl Domain {
             .await?;
         }
         let mut active: dependency::ActiveModel = before.clone().into();
-        if description.is_given() {
-            active.description = Set(description.apply(before.description.clone()));
-        }
-        if changes.needed_by.is_given() {
-            active.needed_by = Set(changes.needed_by.apply(before.needed_by));
-        }
-        if let Some(status) = status {
-            active.status = Set(status);
-        }
-        if changes.committed_date.is_given() {
-            active.committed_date = Set(changes.committed_date.apply(before.committed_date));
-        }
-        if changes.committed_by_id.is_given() {
-            active.committed_by_id = Set(changes.committed_by_id.apply(before.committed_by_id));
-        }
+        description.assign(&mut active.description);
+        changes.needed_by.assign(&mut active.needed_by);
+        patch::assign(&mut active.status, status);
+        changes.committed_date.assign(&mut active.committed_date);
+        changes.committed_by_id.assign(&mut active.committed_by_id);
         let after = versioned::save::<dependency::Entity>(&txn, id, before.version, active).await?;
         audit::commit(txn, user.id, [Change::updated(&before, &after)]).await?;
         downstream_access.admit_between(&upstream_access, after)

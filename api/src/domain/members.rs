@@ -118,15 +118,11 @@ impl Domain {
                 (after, change)
             }
             None => {
-                let now = super::now();
                 let created = program_member::ActiveModel {
-                    id: Set(Uuid::now_v7()),
                     program_id: Set(program_id),
                     user_id: Set(user_id),
                     role: Set(role),
-                    version: Set(1),
-                    created_at: Set(now),
-                    updated_at: Set(now),
+                    ..Default::default()
                 }
                 .insert(&txn)
                 .await?;

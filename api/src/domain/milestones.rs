@@ -10,7 +10,7 @@ use super::{
     access::{self, Action, Visible},
     audit::{self, Change},
     pagination::order_fields,
-    patch::Patch,
+    patch::{self, Patch},
     validate,
     versioned::{self, check_expected},
 };
@@ -107,18 +107,14 @@ impl Domain {
             Action::Edit,
         )
         .await?;
-        let now = super::now();
         let created = milestone::ActiveModel {
-            id: Set(Uuid::now_v7()),
             workstream_id: Set(parent.id),
             program_id: Set(parent.program_id),
             name: Set(name),
             description: Set(description),
             due_date: Set(input.due_date),
             completed_at: Set(input.completed_at.map(to_micros)),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
+            ..Default::default()
         }
         .insert(&txn)
         .await?;
@@ -147,18 +143,13 @@ impl Domain {
             access::find_authorized::<milestone::Entity>(&txn, viewer, id, Action::Edit).await?;
         check_expected(before.version, expected_version)?;
         let mut active: milestone::ActiveModel = before.clone().into();
-        if let Some(name) = name {
-            active.name = Set(name);
-        }
-        if description.is_given() {
-            active.description = Set(description.apply(before.description.clone()));
-        }
-        if changes.due_date.is_given() {
-            active.due_date = Set(changes.due_date.apply(before.due_date));
-        }
-        if changes.completed_at.is_given() {
-            active.completed_at = Set(changes.completed_at.map(to_micros).apply(None));
-        }
+        patch::assign(&mut active.name, name);
+        description.assign(&mut active.description);
+        changes.due_date.assign(&mut active.due_date);
+        changes
+            .completed_at
+            .map(to_micros)
+            .assign(&mut active.completed_at);
         let after = versioned::save::<milestone::Entity>(&txn, id, before.version, active).await?;
         audit::commit(txn, user.id, [Change::updated(&before, &after)]).await?;
         access.admit(after)

@@ -79,14 +79,9 @@ impl Domain {
     }
 }
 
-/// A timestamp for new rows, truncated to microseconds so that every
-/// database stores exactly what was written.
-pub fn now() -> chrono::DateTime<chrono::Utc> {
-    use chrono::{DurationRound, TimeDelta};
-    let now = chrono::Utc::now();
-    now.duration_trunc(TimeDelta::microseconds(1))
-        .unwrap_or(now)
-}
+/// A timestamp for stored rows, truncated to microseconds (new rows are
+/// stamped with it on insert: see the `entity` crate).
+pub use entity::now;
 
 impl Domain {
     /// Open a write transaction. On SQLite it takes the write lock up front

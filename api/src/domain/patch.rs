@@ -40,6 +40,19 @@ impl<T> Patch<T> {
         }
     }
 
+    /// Apply the change to a nullable column of an active model: absent
+    /// leaves it, `null` clears it, a value sets it.
+    pub fn assign(self, column: &mut sea_orm::ActiveValue<Option<T>>)
+    where
+        Option<T>: Into<sea_orm::Value>,
+    {
+        match self {
+            Self::Keep => {}
+            Self::Clear => *column = sea_orm::ActiveValue::Set(None),
+            Self::Set(value) => *column = sea_orm::ActiveValue::Set(Some(value)),
+        }
+    }
+
     /// Whether the field was given at all.
     pub fn is_given(&self) -> bool {
         !matches!(self, Self::Keep)
@@ -68,6 +81,13 @@ impl<T> Patch<T> {
             )),
             Self::Set(value) => Ok(Some(value)),
         }
+    }
+}
+
+/// Set a required column of an active model when a new value was given.
+pub fn assign<T: Into<sea_orm::Value>>(column: &mut sea_orm::ActiveValue<T>, value: Option<T>) {
+    if let Some(value) = value {
+        *column = sea_orm::ActiveValue::Set(value);
     }
 }
 

@@ -16,7 +16,7 @@ use super::{
     access::{self, Access, Action, Visible},
     audit::{self, Change},
     pagination::{Direction, OrderField, Ordering, Page, PageArgs, sql_order_fields},
-    patch::Patch,
+    patch::{self, Patch},
     validate,
     versioned::{self, check_expected},
 };
@@ -157,9 +157,7 @@ impl Domain {
         if taken {
             return Err(ApiError::bad_input("input.key", Message::ProgramKeyTaken));
         }
-        let now = super::now();
         let created = program::ActiveModel {
-            id: Set(Uuid::now_v7()),
             key: Set(key),
             name: Set(name),
             description: Set(description),
@@ -172,9 +170,7 @@ impl Domain {
             budget_currency: Set(input.budget.map(|b| b.currency)),
             owner_id: Set(user.id),
             archived_at: Set(None),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
+            ..Default::default()
         }
         .insert(&txn)
         .await
@@ -185,13 +181,10 @@ impl Domain {
             other => other,
         })?;
         program_member::ActiveModel {
-            id: Set(Uuid::now_v7()),
             program_id: Set(created.id),
             user_id: Set(user.id),
             role: Set(ProgramRole::Owner),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
+            ..Default::default()
         }
         .insert(&txn)
         .await?;
@@ -244,21 +237,11 @@ impl Domain {
         }
 
         let mut active: program::ActiveModel = before.clone().into();
-        if let Some(key) = key {
-            active.key = Set(key);
-        }
-        if let Some(name) = name {
-            active.name = Set(name);
-        }
-        if let Some(status) = status {
-            active.status = Set(status);
-        }
-        if description.is_given() {
-            active.description = Set(description.apply(before.description.clone()));
-        }
-        if objective.is_given() {
-            active.objective = Set(objective.apply(before.objective.clone()));
-        }
+        patch::assign(&mut active.key, key);
+        patch::assign(&mut active.name, name);
+        patch::assign(&mut active.status, status);
+        description.assign(&mut active.description);
+        objective.assign(&mut active.objective);
         active.start_date = Set(start_date);
         active.target_date = Set(target_date);
         if changes.budget.is_given() {

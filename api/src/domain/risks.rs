@@ -10,7 +10,7 @@ use super::{
     audit::{self, Change},
     members::ensure_member,
     pagination::order_fields,
-    patch::Patch,
+    patch::{self, Patch},
     validate,
     versioned::{self, check_expected},
 };
@@ -227,9 +227,7 @@ impl Domain {
             input.dependency_id,
         )
         .await?;
-        let now = super::now();
         let created = risk::ActiveModel {
-            id: Set(Uuid::now_v7()),
             program_id: Set(input.program_id),
             title: Set(title),
             description: Set(description),
@@ -241,9 +239,7 @@ impl Domain {
             owner_id: Set(input.owner_id),
             workstream_id: Set(input.workstream_id),
             dependency_id: Set(input.dependency_id),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
+            ..Default::default()
         }
         .insert(&txn)
         .await?;
@@ -306,32 +302,18 @@ impl Domain {
             _ => None,
         };
         let mut active: risk::ActiveModel = before.clone().into();
-        if let Some(title) = title {
-            active.title = Set(title);
-        }
+        patch::assign(&mut active.title, title);
         let likelihood = likelihood.unwrap_or(before.likelihood);
         let impact = impact.unwrap_or(before.impact);
         active.likelihood = Set(likelihood);
         active.impact = Set(impact);
         active.score = Set(likelihood * impact);
-        if let Some(status) = status {
-            active.status = Set(status);
-        }
-        if description.is_given() {
-            active.description = Set(description.apply(before.description.clone()));
-        }
-        if mitigation.is_given() {
-            active.mitigation = Set(mitigation.apply(before.mitigation.clone()));
-        }
-        if changes.owner_id.is_given() {
-            active.owner_id = Set(changes.owner_id.apply(before.owner_id));
-        }
-        if changes.workstream_id.is_given() {
-            active.workstream_id = Set(changes.workstream_id.apply(before.workstream_id));
-        }
-        if changes.dependency_id.is_given() {
-            active.dependency_id = Set(changes.dependency_id.apply(before.dependency_id));
-        }
+        patch::assign(&mut active.status, status);
+        description.assign(&mut active.description);
+        mitigation.assign(&mut active.mitigation);
+        changes.owner_id.assign(&mut active.owner_id);
+        changes.workstream_id.assign(&mut active.workstream_id);
+        changes.dependency_id.assign(&mut active.dependency_id);
         let after = versioned::save::<risk::Entity>(&txn, id, before.version, active).await?;
         let mut change = Change::updated(&before, &after);
         if revealed_before.is_some() && reveals.is_some() && revealed_before != reveals {

@@ -58,14 +58,13 @@ impl Domain {
         .await?;
         let forecast = forecast_finish(&txn, input.program_id).await?;
         let posted = status_update::ActiveModel {
-            id: Set(Uuid::now_v7()),
             program_id: Set(input.program_id),
             author_id: Set(Some(user.id)),
             health: Set(input.health),
             summary: Set(summary),
             forecast_finish: Set(forecast),
             target_date: Set(before.target_date),
-            created_at: Set(super::now()),
+            ..Default::default()
         }
         .insert(&txn)
         .await?;

@@ -15,7 +15,7 @@ use super::{
     access::{self, Visible},
     audit::{self, Change},
     pagination::{Direction, OrderField, Ordering, Page, PageArgs, sql_order_fields},
-    patch::Patch,
+    patch::{self, Patch},
     programs::{escape_like, lower_like},
     validate,
     versioned::{self, check_expected},
@@ -102,15 +102,11 @@ impl Domain {
         if name_taken(&txn, &name, None).await? {
             return Err(ApiError::bad_input("input.name", Message::TeamNameTaken));
         }
-        let now = super::now();
         let created = team::ActiveModel {
-            id: Set(Uuid::now_v7()),
             name: Set(name),
             description: Set(description),
             created_by_id: Set(Some(user.id)),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
+            ..Default::default()
         }
         .insert(&txn)
         .await
@@ -150,12 +146,8 @@ impl Domain {
             return Err(ApiError::bad_input("input.name", Message::TeamNameTaken));
         }
         let mut active: team::ActiveModel = before.clone().into();
-        if let Some(name) = name {
-            active.name = Set(name);
-        }
-        if description.is_given() {
-            active.description = Set(description.apply(before.description.clone()));
-        }
+        patch::assign(&mut active.name, name);
+        description.assign(&mut active.description);
         let after = versioned::save::<team::Entity>(&txn, id, before.version, active)
             .await
             .map_err(|e| match e {

@@ -170,17 +170,13 @@ impl Domain {
         if taken {
             return Err(ApiError::Conflict(Message::EmailTaken));
         }
-        let now = super::now();
         let created = user::ActiveModel {
-            id: Set(Uuid::now_v7()),
             email: Set(email),
             name: Set(name),
             password_hash: Set(Some(password_hash)),
             role: Set(input.role),
             locale: Set(input.locale),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
+            ..Default::default()
         }
         .insert(&txn)
         .await

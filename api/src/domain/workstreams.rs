@@ -15,7 +15,7 @@ use super::{
     audit::{self, Change},
     members::ensure_member,
     pagination::order_fields,
-    patch::Patch,
+    patch::{self, Patch},
     validate,
     versioned::{self, check_expected},
 };
@@ -194,9 +194,7 @@ impl Domain {
             )
             .await?;
         }
-        let now = super::now();
         let created = workstream::ActiveModel {
-            id: Set(Uuid::now_v7()),
             program_id: Set(input.program_id),
             name: Set(name),
             description: Set(description),
@@ -207,9 +205,7 @@ impl Domain {
             start_date: Set(input.start_date),
             target_date: Set(input.target_date),
             progress: Set(progress),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
+            ..Default::default()
         }
         .insert(&txn)
         .await?;
@@ -263,29 +259,15 @@ impl Domain {
         }
 
         let mut active: workstream::ActiveModel = before.clone().into();
-        if let Some(name) = name {
-            active.name = Set(name);
-        }
-        if description.is_given() {
-            active.description = Set(description.apply(before.description.clone()));
-        }
-        if changes.team_id.is_given() {
-            active.team_id = Set(changes.team_id.apply(before.team_id));
-        }
-        if changes.lead_id.is_given() {
-            active.lead_id = Set(changes.lead_id.apply(before.lead_id));
-        }
-        if let Some(status) = status {
-            active.status = Set(status);
-        }
-        if let Some(health) = health {
-            active.health = Set(health);
-        }
+        patch::assign(&mut active.name, name);
+        description.assign(&mut active.description);
+        changes.team_id.assign(&mut active.team_id);
+        changes.lead_id.assign(&mut active.lead_id);
+        patch::assign(&mut active.status, status);
+        patch::assign(&mut active.health, health);
         active.start_date = Set(start_date);
         active.target_date = Set(target_date);
-        if let Some(progress) = progress {
-            active.progress = Set(progress);
-        }
+        patch::assign(&mut active.progress, progress);
         let after = versioned::save::<workstream::Entity>(&txn, id, before.version, active).await?;
         audit::commit(txn, user.id, [Change::updated(&before, &after)]).await?;
         access.admit(after)
