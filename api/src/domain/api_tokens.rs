@@ -25,6 +25,7 @@ pub struct CreatedToken {
 
 impl Domain {
     /// Create an API token for the signed-in user.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_api_token(
         &self,
         viewer: &Viewer,
@@ -61,6 +62,7 @@ impl Domain {
     }
 
     /// Revoke a token: the owner's own, or any for an ADMIN. Takes effect at once.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn revoke_api_token(
         &self,
         viewer: &Viewer,

@@ -277,6 +277,7 @@ async fn supersedable(
 
 impl Domain {
     /// Propose a decision (OWNER, EDITOR); it starts PROPOSED.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_decision(
         &self,
         viewer: &Viewer,
@@ -329,6 +330,7 @@ impl Domain {
     }
 
     /// Change a decision's text, options or due date (OWNER, EDITOR).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn update_decision(
         &self,
         viewer: &Viewer,
@@ -388,6 +390,7 @@ impl Domain {
     /// Deciding a decision that is no longer PROPOSED is `CONFLICT`: someone
     /// decided it first. Accepting a decision that supersedes another marks
     /// the other SUPERSEDED; rejecting it releases the other.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn decide_decision(
         &self,
         viewer: &Viewer,

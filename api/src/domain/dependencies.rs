@@ -5,10 +5,11 @@
 //! visible only to callers who can see both ends' programs, so nothing about
 //! a program leaks to someone outside it.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::{dependency, enums::DependencyStatus, workstream};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -25,6 +26,7 @@ use super::{
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::Message;
+use crate::planning::cycles::{Budget, CycleSearch, Side, Step};
 
 /// What `createDependency` accepts.
 #[derive(Debug, Clone)]
@@ -101,11 +103,6 @@ fn status_rank(status: DependencyStatus) -> i32 {
     }
 }
 
-/// Today as a calendar day in UTC, the day overdue-ness is judged on.
-pub fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
 /// Whether the need date has passed (before `today`) and the dependency is not resolved.
 pub fn is_overdue(row: &dependency::Model, today: NaiveDate) -> bool {
     row.status != DependencyStatus::Resolved && row.needed_by.is_some_and(|d| d < today)
@@ -167,6 +164,7 @@ const CONTENTION_ATTEMPTS: u64 = 5;
 impl Domain {
     /// Record that `downstream` waits on `upstream`: EDIT on the downstream's
     /// program and READ on the upstream's.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_dependency(
         &self,
         viewer: &Viewer,
@@ -237,7 +235,7 @@ impl Domain {
             return Err(ApiError::Conflict(Message::DependencyExists));
         }
         let budget = self.limits.cycle_search;
-        match super::planning::refuse_cycle(&txn, upstream.id, downstream.id, budget).await {
+        match refuse_cycle(&txn, upstream.id, downstream.id, budget).await {
             Err(ApiError::DependencyCycle(cycle)) => {
                 return Err(ApiError::DependencyCycle(
                     visible_steps(&txn, viewer, cycle).await?,
@@ -270,6 +268,7 @@ impl Domain {
     }
 
     /// Change a dependency: READ on both ends' programs and EDIT on either.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn update_dependency(
         &self,
         viewer: &Viewer,
@@ -312,6 +311,7 @@ impl Domain {
 
     /// Delete a dependency (READ on both ends' programs, EDIT on either);
     /// returns the deleted row.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn delete_dependency(
         &self,
         viewer: &Viewer,
@@ -343,6 +343,53 @@ impl Domain {
     }
 }
 
+/// Refuse `upstream → downstream` if it would close a cycle, searching from
+/// both ends level by level (never the whole graph) within `budget`.
+///
+/// Call inside the write transaction that inserts the edge. Two requests
+/// each closing half of a cycle cannot both pass: SQLite serialises writers
+/// (`BEGIN IMMEDIATE`), and on PostgreSQL the transaction is serializable
+/// (see [`Domain::begin_serializable`]), so one of them fails and is run
+/// again — without any lock shared by unrelated writers.
+pub async fn refuse_cycle(
+    db: &impl ConnectionTrait,
+    upstream: Uuid,
+    downstream: Uuid,
+    budget: Budget,
+) -> ApiResult<()> {
+    let (mut search, mut step) = CycleSearch::new(upstream, downstream, budget);
+    let mut steps = 0;
+    loop {
+        match step {
+            Step::Clear => return Ok(()),
+            Step::Cycle(cycle) => return Err(ApiError::DependencyCycle(cycle)),
+            Step::TooLarge => {
+                return Err(ApiError::QueryTooComplex {
+                    measure: "cycleSearch",
+                    cost: steps,
+                    limit: budget.steps,
+                });
+            }
+            Step::Expand(side, frontier) => {
+                steps += 1;
+                let known = match side {
+                    Side::Downstream => dependency::Column::UpstreamId,
+                    Side::Upstream => dependency::Column::DownstreamId,
+                };
+                let edges: Vec<(Uuid, Uuid)> = dependency::Entity::find()
+                    .select_only()
+                    .column(dependency::Column::UpstreamId)
+                    .column(dependency::Column::DownstreamId)
+                    .filter(known.is_in(frontier))
+                    .into_tuple()
+                    .all(db)
+                    .await?;
+                step = search.advance(&edges);
+            }
+        }
+    }
+}
+
 /// Whether `downstream` already waits on `upstream`.
 async fn pair_exists(
     db: &impl ConnectionTrait,
@@ -367,7 +414,7 @@ mod tests {
         status: DependencyStatus,
     ) -> dependency::Model {
         let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
-        let now = Utc::now();
+        let now = chrono::Utc::now();
         dependency::Model {
             id: Uuid::now_v7(),
             program_id: Uuid::now_v7(),

@@ -39,6 +39,7 @@ where
     type Value = Visible<E::Model>;
     type Error = ApiError;
 
+    #[tracing::instrument(level = "debug", skip_all, fields(table = E::default().table_name(), keys = keys.len()))]
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
         if keys.is_empty() {
             return Ok(HashMap::new());
@@ -74,6 +75,7 @@ where
     type Value = Vec<Visible<E::Model>>;
     type Error = ApiError;
 
+    #[tracing::instrument(level = "debug", skip_all, fields(table = E::default().table_name(), keys = keys.len()))]
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
         let mut groups: HashMap<Uuid, Self::Value> = HashMap::new();
         if keys.is_empty() {

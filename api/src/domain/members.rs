@@ -67,6 +67,7 @@ pub(super) async fn ensure_member(
 
 impl Domain {
     /// Give a user a role in a program, adding them if needed (OWNER).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_program_member(
         &self,
         viewer: &Viewer,
@@ -137,6 +138,7 @@ impl Domain {
     /// Remove `user_id` from a program (OWNER, or the member themself); the
     /// last OWNER cannot leave. The workstreams they lead and the risks they
     /// own in the program are unassigned, each change in the history.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn remove_program_member(
         &self,
         viewer: &Viewer,

@@ -89,6 +89,7 @@ fn to_micros(at: DateTime<Utc>) -> DateTime<Utc> {
 
 impl Domain {
     /// Add a milestone to a workstream (OWNER or EDITOR of its program).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_milestone(
         &self,
         viewer: &Viewer,
@@ -123,6 +124,7 @@ impl Domain {
     }
 
     /// Change a milestone (OWNER or EDITOR of its program).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn update_milestone(
         &self,
         viewer: &Viewer,
@@ -156,6 +158,7 @@ impl Domain {
     }
 
     /// Delete a milestone (OWNER or EDITOR of its program); returns the deleted row.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn delete_milestone(
         &self,
         viewer: &Viewer,

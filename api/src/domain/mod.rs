@@ -6,6 +6,7 @@
 pub mod access;
 pub mod api_tokens;
 pub mod audit;
+pub mod clock;
 pub mod decisions;
 pub mod dependencies;
 pub mod events;
@@ -65,6 +66,8 @@ pub struct Domain {
     pub limits: Limits,
     /// Live change events of committed work.
     pub events: events::EventBus,
+    /// What time it is.
+    pub clock: Arc<dyn clock::Clock>,
 }
 
 impl Domain {
@@ -75,7 +78,19 @@ impl Domain {
             jwt: Arc::new(jwt),
             limits,
             events: events::EventBus::new(),
+            clock: Arc::new(clock::SystemClock),
         }
+    }
+
+    /// The same services with another clock.
+    pub fn with_clock(mut self, clock: impl clock::Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Today as a calendar day (UTC), the day overdue-ness is judged on.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.clock.today()
     }
 }
 

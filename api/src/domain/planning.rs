@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::{
     Domain,
     access::{self, Visibility, Visible},
-    dependencies::{is_overdue, today},
+    dependencies::is_overdue,
 };
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult};
@@ -27,7 +27,6 @@ use crate::i18n::Message;
 use crate::planning::{
     PlanGraph, Task, bottlenecks,
     brief::{self, BriefFacts, DecisionLine, DependencyLine, RiskLine},
-    cycles::{Budget, CycleSearch, Side, Step},
     render,
     schedule::{self, Schedule, SlipImpact},
 };
@@ -55,6 +54,8 @@ pub struct ProgramPlan {
     graph: PlanGraph,
     /// The computed schedule.
     pub schedule: Schedule,
+    /// The day the plan was computed on.
+    pub today: NaiveDate,
 }
 
 /// Output formats of the dependency graph.
@@ -99,18 +100,16 @@ impl ProgramPlan {
 
     /// Visible dependencies past their need date and not resolved.
     pub fn overdue(&self) -> Vec<Visible<dependency::Model>> {
-        let today = today();
         self.visible_dependencies()
-            .filter(|dep| is_overdue(dep, today))
+            .filter(|dep| is_overdue(dep, self.today))
             .cloned()
             .collect()
     }
 
     /// Visible dependencies marked at risk or blocked, or promised after they are needed.
     pub fn at_risk(&self) -> Vec<Visible<dependency::Model>> {
-        let today = today();
         self.visible_dependencies()
-            .filter(|dep| dep.status != DependencyStatus::Resolved && !is_overdue(dep, today))
+            .filter(|dep| dep.status != DependencyStatus::Resolved && !is_overdue(dep, self.today))
             .filter(|dep| {
                 matches!(
                     dep.status,
@@ -187,6 +186,7 @@ impl Domain {
             program,
             graph,
             schedule,
+            today: self.today(),
         })
     }
 
@@ -245,7 +245,7 @@ impl Domain {
             .windows(2)
             .map(|pair| (pair[0], pair[1]))
             .collect();
-        let today = today();
+        let today = plan.today;
         let dependencies: Vec<&Visible<dependency::Model>> = plan.visible_dependencies().collect();
         let mut shown: Vec<&Visible<workstream::Model>> = plan.workstreams.iter().collect();
         for dep in &dependencies {
@@ -459,51 +459,4 @@ pub async fn forecast_finish(
 ) -> ApiResult<Option<NaiveDate>> {
     let (workstreams, outside, dependencies) = load_graph(db, program_id).await?;
     Ok(schedule::schedule(&plan_graph(&workstreams, &outside, &dependencies)).finish_date)
-}
-
-/// Refuse `upstream → downstream` if it would close a cycle, searching from
-/// both ends level by level (never the whole graph) within `budget`.
-///
-/// Call inside the write transaction that inserts the edge. Two requests
-/// each closing half of a cycle cannot both pass: SQLite serialises writers
-/// (`BEGIN IMMEDIATE`), and on PostgreSQL the transaction is serializable
-/// (see [`Domain::begin_serializable`]), so one of them fails and is run
-/// again — without any lock shared by unrelated writers.
-pub async fn refuse_cycle(
-    db: &impl ConnectionTrait,
-    upstream: Uuid,
-    downstream: Uuid,
-    budget: Budget,
-) -> ApiResult<()> {
-    let (mut search, mut step) = CycleSearch::new(upstream, downstream, budget);
-    let mut steps = 0;
-    loop {
-        match step {
-            Step::Clear => return Ok(()),
-            Step::Cycle(cycle) => return Err(ApiError::DependencyCycle(cycle)),
-            Step::TooLarge => {
-                return Err(ApiError::QueryTooComplex {
-                    measure: "cycleSearch",
-                    cost: steps,
-                    limit: budget.steps,
-                });
-            }
-            Step::Expand(side, frontier) => {
-                steps += 1;
-                let known = match side {
-                    Side::Downstream => dependency::Column::UpstreamId,
-                    Side::Upstream => dependency::Column::DownstreamId,
-                };
-                let edges: Vec<(Uuid, Uuid)> = dependency::Entity::find()
-                    .select_only()
-                    .column(dependency::Column::UpstreamId)
-                    .column(dependency::Column::DownstreamId)
-                    .filter(known.is_in(frontier))
-                    .into_tuple()
-                    .all(db)
-                    .await?;
-                step = search.advance(&edges);
-            }
-        }
-    }
 }

@@ -127,6 +127,7 @@ fn budget(field: &str, budget: &Budget) -> ApiResult<()> {
 
 impl Domain {
     /// Create a program; its creator becomes OWNER.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_program(
         &self,
         viewer: &Viewer,
@@ -193,6 +194,7 @@ impl Domain {
     }
 
     /// Change a program (OWNER); `expected_version` guards against lost updates.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn update_program(
         &self,
         viewer: &Viewer,
@@ -255,6 +257,7 @@ impl Domain {
     }
 
     /// Archive (or restore) a program (OWNER); archived programs leave the default lists.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn archive_program(
         &self,
         viewer: &Viewer,

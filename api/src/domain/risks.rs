@@ -203,6 +203,7 @@ fn risk_change(change: Change, reveals: Option<Uuid>) -> Change {
 
 impl Domain {
     /// Record a risk (OWNER, EDITOR); its score is likelihood × impact.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_risk(
         &self,
         viewer: &Viewer,
@@ -249,6 +250,7 @@ impl Domain {
     }
 
     /// Change a risk (OWNER, EDITOR); the score follows likelihood and impact.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn update_risk(
         &self,
         viewer: &Viewer,
@@ -326,6 +328,7 @@ impl Domain {
     }
 
     /// Delete a risk (OWNER, EDITOR); returns its id.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn delete_risk(
         &self,
         viewer: &Viewer,

@@ -40,6 +40,7 @@ pub struct NewStatusUpdate {
 impl Domain {
     /// Post a status update (OWNER, EDITOR) and set the program's health to it,
     /// snapshotting the forecast finish and target date; returns both rows.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn post_status_update(
         &self,
         viewer: &Viewer,

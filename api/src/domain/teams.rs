@@ -88,6 +88,7 @@ fn name_clash(error: sea_orm::DbErr) -> ApiError {
 
 impl Domain {
     /// Create a team (any signed-in user); names are unique ignoring case.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_team(
         &self,
         viewer: &Viewer,
@@ -116,6 +117,7 @@ impl Domain {
     }
 
     /// Change a team (its creator or an ADMIN).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn update_team(
         &self,
         viewer: &Viewer,

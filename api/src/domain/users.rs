@@ -113,6 +113,7 @@ impl Domain {
     }
 
     /// Check an email and password and issue a token.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn login(&self, email: &str, password: &str) -> ApiResult<Session> {
         let refused = || ApiError::Unauthenticated(Message::InvalidCredentials);
         let email = email.trim().to_lowercase();
@@ -139,6 +140,7 @@ impl Domain {
     }
 
     /// Create a user account (ADMIN only).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_user(
         &self,
         viewer: &Viewer,
@@ -151,6 +153,7 @@ impl Domain {
     }
 
     /// Insert a user after validating the input; `actor` is recorded in the history.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn insert_user(
         &self,
         actor: Option<Uuid>,

@@ -162,6 +162,7 @@ fn progress(value: i32) -> ApiResult<i32> {
 
 impl Domain {
     /// Create a workstream in a program (OWNER or EDITOR).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_workstream(
         &self,
         viewer: &Viewer,
@@ -214,6 +215,7 @@ impl Domain {
     }
 
     /// Change a workstream (OWNER or EDITOR of its program).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn update_workstream(
         &self,
         viewer: &Viewer,
@@ -275,6 +277,7 @@ impl Domain {
 
     /// Delete a workstream with its milestones and dependencies (OWNER or
     /// EDITOR of its program); returns the deleted row.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn delete_workstream(
         &self,
         viewer: &Viewer,

@@ -87,7 +87,7 @@ pub async fn page_dependencies(
             .map(|s| s.into_iter().map(Into::into).collect()),
         overdue: filter.overdue,
     };
-    let today = domain_dependencies::today();
+    let today = domain.today();
     let page = domain.page_loaded(
         rows,
         |row| filter.matches(row, today),
@@ -152,8 +152,9 @@ impl Dependency {
         Ok(loaders.users.load_one(user_id).await?.map(User))
     }
     /// Whether `neededBy` is before today (UTC) and the dependency is not RESOLVED.
-    async fn is_overdue(&self) -> bool {
-        domain_dependencies::is_overdue(&self.0, domain_dependencies::today())
+    async fn is_overdue(&self, ctx: &Context<'_>) -> Result<bool> {
+        let (domain, _) = scope(ctx)?;
+        Ok(domain_dependencies::is_overdue(&self.0, domain.today()))
     }
     /// Days from `neededBy` to `committedDate`: positive when the promise lands
     /// after the need; null when either date is missing.

@@ -1,0 +1,35 @@
+//! What time it is, as the domain sees it: one clock, injectable, so a test
+//! or a tool can fix "now".
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// A source of the current time.
+pub trait Clock: Send + Sync + 'static {
+    /// Now, to the microsecond.
+    fn now(&self) -> DateTime<Utc>;
+
+    /// Today as a calendar day in UTC.
+    fn today(&self) -> NaiveDate {
+        self.now().date_naive()
+    }
+}
+
+/// The system's clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        entity::now()
+    }
+}
+
+/// A clock stopped at one instant.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub DateTime<Utc>);
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
