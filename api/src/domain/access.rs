@@ -198,9 +198,7 @@ impl<T> Visible<T> {
     pub fn into_inner(self) -> T {
         self.0
     }
-}
 
-impl<T> Visible<T> {
     /// A directory entry this row names (its author, its team): visible to
     /// whoever may see the row.
     pub fn directory_part<U: Scoped>(
@@ -281,7 +279,7 @@ impl Visibility {
     }
 
     /// Whether the caller may see a row that lives at `reach`.
-    pub async fn sees(&self, db: &impl ConnectionTrait, reach: Reach) -> ApiResult<bool> {
+    async fn sees(&self, db: &impl ConnectionTrait, reach: Reach) -> ApiResult<bool> {
         let Some(user) = &self.viewer.user else {
             return Ok(false);
         };
@@ -319,16 +317,6 @@ impl Visibility {
             }
         }
         Ok(visible)
-    }
-
-    /// Of `ids` (programs), those the caller may see.
-    pub async fn visible_programs(
-        &self,
-        db: &impl ConnectionTrait,
-        ids: impl IntoIterator<Item = Uuid>,
-    ) -> ApiResult<HashSet<Uuid>> {
-        let scope = self.scope(db).await?;
-        Ok(ids.into_iter().filter(|id| scope.sees(*id)).collect())
     }
 }
 
