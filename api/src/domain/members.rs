@@ -1,8 +1,9 @@
 //! Program membership: who has which role in a program.
 
-use entity::{audit_event, enums::ProgramRole, program_member, user};
+use entity::{audit_event, enums::ProgramRole, program, program_member, user};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -38,6 +39,7 @@ impl Domain {
     ) -> ApiResult<program_member::Model> {
         let actor = viewer.require_user()?;
         let txn = self.begin_write().await?;
+        lock_memberships(&txn, program_id).await?;
         authz::authorize(&txn, viewer, program_id, Action::Manage).await?;
         if user::Entity::find_by_id(user_id).one(&txn).await?.is_none() {
             return Err(ApiError::bad_input("input.userId", Message::NotFound));
@@ -111,6 +113,7 @@ impl Domain {
     ) -> ApiResult<program_member::Model> {
         let actor = viewer.require_user()?;
         let txn = self.begin_write().await?;
+        lock_memberships(&txn, program_id).await?;
         let action = if actor.id == user_id {
             Action::Read
         } else {
@@ -178,6 +181,24 @@ impl Domain {
         )
         .await
     }
+}
+
+/// Serialise membership changes of one program: PostgreSQL locks the
+/// program's row (`FOR UPDATE`) until the transaction ends, so a concurrent
+/// change waits and then reads the committed memberships; two OWNERs
+/// demoting each other cannot both see the other as the remaining OWNER.
+/// SQLite needs nothing more: a write transaction holds the database's
+/// write lock from its start (`BEGIN IMMEDIATE`). Taken before any
+/// membership is read, authorization included.
+async fn lock_memberships(txn: &sea_orm::DatabaseTransaction, program_id: Uuid) -> ApiResult<()> {
+    program::Entity::find_by_id(program_id)
+        .select_only()
+        .column(program::Column::Id)
+        .lock_exclusive()
+        .into_tuple::<Uuid>()
+        .one(txn)
+        .await?;
+    Ok(())
 }
 
 /// Refuse a change that would leave the program without an OWNER.
