@@ -394,6 +394,23 @@ async fn an_identity_provider_token_for_an_unknown_email_creates_no_user() {
     assert_eq!(app.count_rows("users").await, users);
 }
 
+#[tokio::test]
+async fn an_identity_provider_token_that_does_not_say_the_email_is_verified_is_refused() {
+    let (app, _jwks) = spawn_app_with_idp().await;
+    let mut claims = idp_claims(ADMIN_EMAIL);
+    claims
+        .as_object_mut()
+        .expect("claims")
+        .remove("email_verified");
+    let (status, body, challenges) = viewer_with(&app, &IDP.rsa.sign(&claims)).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(error_code(&body), "UNAUTHENTICATED");
+    assert!(challenges);
+    // The same token saying `true` signs in.
+    claims["email_verified"] = json!(true);
+    assert_eq!(viewer_with(&app, &IDP.rsa.sign(&claims)).await.0, 200);
+}
+
 /// Forged and malformed credentials against `spawn_app_with_idp`'s keys, each
 /// with what is wrong with it. None may sign anyone in.
 fn forged_tokens(admin_id: &str, other_token: &str) -> Vec<(String, Refusal, String)> {
@@ -899,6 +916,11 @@ fn forged_tokens(admin_id: &str, other_token: &str) -> Vec<(String, Refusal, Str
             "identity provider: email not verified",
             Refusal::EmailUnverified,
             idp.rsa.sign(&idp_with("email_verified", json!(false))),
+        ),
+        (
+            "identity provider: no email_verified",
+            Refusal::EmailUnverified,
+            idp.ec.sign(&idp_without("email_verified")),
         ),
         (
             "identity provider: email_verified as a string",

@@ -123,7 +123,7 @@ pub enum Refusal {
     /// The identity provider's email claim is missing or not an email.
     #[error("email claim missing or malformed")]
     Email,
-    /// The identity provider says the email is not verified.
+    /// The identity provider does not say `email_verified: true`.
     #[error("email not verified")]
     EmailUnverified,
 }
@@ -600,9 +600,10 @@ fn check_claims(
                 }
                 _ => return Err(Refusal::Email),
             };
+            // Only an explicit `true`: a provider that does not say is not trusted.
             match claims.get("email_verified") {
-                None | Some(Value::Bool(true)) => Ok(Principal::Email(email.clone())),
-                Some(_) => Err(Refusal::EmailUnverified),
+                Some(Value::Bool(true)) => Ok(Principal::Email(email.clone())),
+                _ => Err(Refusal::EmailUnverified),
             }
         }
     }
