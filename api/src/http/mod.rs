@@ -80,6 +80,29 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     )
 }
 
+#[cfg(test)]
+mod tests {
+    use super::is_safe_request_id;
+
+    #[test]
+    fn only_short_plain_request_ids_are_kept() {
+        for good in ["abc-123", "0190a1a2-7b3c-7d4e-8f90-a1b2c3d4e5f6", "trace:span/1+2="] {
+            assert!(is_safe_request_id(good.as_bytes()), "{good}");
+        }
+        let long = "a".repeat(129);
+        for bad in [
+            "",
+            "ok principal=admin",
+            "a\"b",
+            "line\nbreak",
+            "caf\u{e9}",
+            long.as_str(),
+        ] {
+            assert!(!is_safe_request_id(bad.as_bytes()), "{bad:?}");
+        }
+    }
+}
+
 fn cors(origins: &[String]) -> CorsLayer {
     let allowed: Vec<HeaderValue> = origins
         .iter()
@@ -106,9 +129,36 @@ fn cors(origins: &[String]) -> CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
+/// Longest client-chosen request id kept; a longer one is replaced.
+const MAX_REQUEST_ID_CHARS: usize = 128;
+
+/// Whether a client's `x-request-id` may be kept: it ends up in every log
+/// line of the request, so only a short token of letters, digits and
+/// `-_.:/+=` (no spaces, quotes or line breaks that could forge log fields).
+fn is_safe_request_id(value: &[u8]) -> bool {
+    (1..=MAX_REQUEST_ID_CHARS).contains(&value.len())
+        && value
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:/+=".contains(b))
+}
+
+/// Drop a client's `x-request-id` that is not safe to log, so a fresh one is generated.
+fn sanitise_request_id<B>(mut request: axum::http::Request<B>) -> axum::http::Request<B> {
+    let headers = request.headers_mut();
+    let unsafe_id = headers.get_all(&REQUEST_ID).iter().count() > 1
+        || headers
+            .get(&REQUEST_ID)
+            .is_some_and(|value| !is_safe_request_id(value.as_bytes()));
+    if unsafe_id {
+        headers.remove(&REQUEST_ID);
+    }
+    request
+}
+
 /// The application router with its middleware.
 pub fn router(state: AppState, cors_origins: &[String], request_timeout: Duration) -> Router {
     let middleware = ServiceBuilder::new()
+        .map_request(sanitise_request_id)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
