@@ -129,6 +129,10 @@ pub async fn start(
     config: ServeConfig,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<RunningServer, StartError> {
+    if config.environment == Environment::Production {
+        crate::auth::jwt::require_long_secrets(&config.jwt)
+            .map_err(|e| StartError::Config(e.to_string()))?;
+    }
     let statements = StatementCounter::default();
     let domain = open(
         &config.database,

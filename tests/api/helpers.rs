@@ -7,6 +7,9 @@ use clap::Parser;
 use serde_json::{Value, json};
 use trestle_api::{app, config::ServeConfig};
 
+/// The HS256 secret every test server signs with (long enough for production).
+pub const JWT_SECRET: &str = "test-secret-for-the-suite-of-black-box-tests";
+
 /// The bootstrap admin every test server starts with.
 pub const ADMIN_EMAIL: &str = "admin@trestle.test";
 /// Its password.
@@ -152,7 +155,7 @@ pub async fn spawn_app_on(db: TestDb, extra: &[&str]) -> TestApp {
         "--listen".into(),
         "127.0.0.1:0".into(),
         "--jwt-secret".into(),
-        "test-secret-for-the-suite".into(),
+        JWT_SECRET.into(),
         "--database-max-connections".into(),
         "5".into(),
     ];

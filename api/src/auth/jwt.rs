@@ -30,8 +30,9 @@ pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// Longest `kid` accepted in a header.
 const MAX_KID_CHARS: usize = 128;
 
-/// Shortest HS256 secret that does not earn a warning (RFC 7518 §3.2: the hash size).
-const MIN_SECRET_BYTES: usize = 32;
+/// Shortest HS256 secret accepted in production, and without a warning in
+/// development (RFC 7518 §3.2: at least the hash size).
+pub const MIN_SECRET_BYTES: usize = 32;
 
 /// Header parameters that point at or embed a key: Trestle never takes a key from a token.
 const KEY_CARRYING_PARAMETERS: [&str; 4] = ["jku", "x5u", "jwk", "x5c"];
@@ -134,6 +135,11 @@ pub enum KeyError {
     /// The signing secret is empty.
     #[error("the JWT signing secret is empty")]
     EmptySecret,
+    /// A secret is too short to be safe, and the server runs in production.
+    #[error(
+        "TRESTLE_JWT_SECRET and every TRESTLE_JWT_PREVIOUS_SECRETS entry must be at least {MIN_SECRET_BYTES} bytes in production (generate one with `openssl rand -hex 32`)"
+    )]
+    ShortSecret,
     /// A setting is missing or contradicts another.
     #[error("{0}")]
     Setting(&'static str),
@@ -229,6 +235,22 @@ pub fn key_id(secret: &SecretString) -> String {
     hex::encode(&digest[..4])
 }
 
+/// Refuse configured HS256 secrets shorter than [`MIN_SECRET_BYTES`]
+/// (production): a short secret can be guessed offline from any token it
+/// signed, and then every token can be forged.
+pub fn require_long_secrets(config: &JwtConfig) -> Result<(), KeyError> {
+    let short = config
+        .jwt_secret
+        .iter()
+        .chain(&config.jwt_previous_secrets)
+        .any(|s| !s.expose_secret().is_empty() && s.expose_secret().len() < MIN_SECRET_BYTES);
+    if short {
+        Err(KeyError::ShortSecret)
+    } else {
+        Ok(())
+    }
+}
+
 /// Trestle's signing key and every key it verifies with, with their claim rules.
 pub struct JwtKeys {
     signing: EncodingKey,
@@ -320,7 +342,8 @@ impl JwtKeys {
     }
 
     /// Every key the configuration names: `current` signs, earlier secrets and
-    /// the identity provider's public keys verify.
+    /// the identity provider's public keys verify. A short secret earns a
+    /// warning here; production refuses it earlier ([`require_long_secrets`]).
     pub fn from_config(current: &SecretString, config: &JwtConfig) -> Result<Self, KeyError> {
         if current.expose_secret().is_empty() {
             return Err(KeyError::EmptySecret);
@@ -330,7 +353,7 @@ impl JwtKeys {
             .any(|s| !s.expose_secret().is_empty() && s.expose_secret().len() < MIN_SECRET_BYTES);
         if short {
             tracing::warn!(
-                "a JWT secret is shorter than {MIN_SECRET_BYTES} bytes: use a long random secret"
+                "a JWT secret is shorter than {MIN_SECRET_BYTES} bytes: use a long random secret (production refuses to start with it)"
             );
         }
         let keys = Self::new(
