@@ -198,6 +198,8 @@ pub enum Message {
         /// Seconds to wait.
         retry_after: u64,
     },
+    /// API tokens are created with a signed-in session, not with another API token.
+    ApiTokenCannotCreateTokens,
 }
 
 impl Message {
@@ -450,6 +452,10 @@ impl Message {
                     format!("Too many failed sign-ins; retry in {retry_after} seconds.")
                 }
             }
+            Self::ApiTokenCannotCreateTokens => pick(
+                "An API token cannot create API tokens; sign in to create one.",
+                "API 토큰으로는 API 토큰을 만들 수 없습니다. 로그인한 뒤 만들어 주세요.",
+            ),
         }
     }
 }

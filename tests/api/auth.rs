@@ -164,6 +164,27 @@ async fn api_tokens_work_until_revoked() {
 }
 
 #[tokio::test]
+async fn an_api_token_cannot_create_api_tokens() {
+    let app = spawn_app().await;
+    let member = app.member("Scripter").await;
+    const CREATE: &str = "mutation { createApiToken(input: { name: \"child\" }) { token apiToken { id } } }";
+    let created = app.as_user(&member, CREATE, json!({})).await;
+    let secret = created["data"]["createApiToken"]["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned();
+    let tokens = app.count_rows("api_tokens").await;
+
+    let body = app.graphql(Some(&secret), CREATE, json!({})).await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    assert!(body["data"].is_null() || body["data"]["createApiToken"].is_null());
+    assert_eq!(app.count_rows("api_tokens").await, tokens);
+    // The token still reads as its user.
+    let body = app.graphql(Some(&secret), VIEWER, json!({})).await;
+    assert_eq!(body["data"]["viewer"]["id"], member.id.as_str());
+}
+
+#[tokio::test]
 async fn members_cannot_revoke_someone_elses_token() {
     let app = spawn_app().await;
     let owner = app.member("Owner").await;

@@ -58,6 +58,17 @@ pub struct Claims {
     pub aud: String,
 }
 
+/// A token whose signature and claims verified: whom it names and its lifetime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// Whom it names.
+    pub principal: Principal,
+    /// `iat`, seconds since the epoch.
+    pub issued_at: i64,
+    /// `exp`, seconds since the epoch; accepted until [`LEEWAY_SECONDS`] after it.
+    pub expires_at: i64,
+}
+
 /// Whom a verified token names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
@@ -402,9 +413,9 @@ impl JwtKeys {
         Ok((token, expires_at))
     }
 
-    /// Verify a token and return whom it names, or `UNAUTHENTICATED`.
-    pub fn verify(&self, token: &str) -> ApiResult<Principal> {
-        self.check(token).map_err(|refusal| {
+    /// Verify a token and return whom it names and until when, or `UNAUTHENTICATED`.
+    pub fn verify(&self, token: &str) -> ApiResult<Verified> {
+        self.check_verified(token).map_err(|refusal| {
             tracing::debug!(%refusal, "bearer token refused");
             ApiError::Unauthenticated(Message::InvalidToken)
         })
@@ -412,6 +423,11 @@ impl JwtKeys {
 
     /// Verify a token and return whom it names, or why it is refused.
     pub fn check(&self, token: &str) -> Result<Principal, Refusal> {
+        self.check_verified(token).map(|verified| verified.principal)
+    }
+
+    /// Verify a token and return whom it names and its lifetime, or why it is refused.
+    pub fn check_verified(&self, token: &str) -> Result<Verified, Refusal> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(Refusal::TooLong);
         }
@@ -570,7 +586,7 @@ fn check_claims(
     claims: &Map<String, Value>,
     rules: &ClaimRules,
     now: i64,
-) -> Result<Principal, Refusal> {
+) -> Result<Verified, Refusal> {
     let exp = numeric_date(claims, "exp")?.ok_or(Refusal::Claim("exp"))?;
     let iat = numeric_date(claims, "iat")?.ok_or(Refusal::Claim("iat"))?;
     let nbf = numeric_date(claims, "nbf")?;
@@ -607,7 +623,7 @@ fn check_claims(
         Some(Value::String(sub)) if !sub.is_empty() => sub,
         _ => return Err(Refusal::Claim("sub")),
     };
-    match &rules.subject {
+    let principal = match &rules.subject {
         // Only the hyphenated lower-case form Trestle writes, not every spelling.
         SubjectRule::UserId => Uuid::parse_str(sub)
             .ok()
@@ -629,7 +645,12 @@ fn check_claims(
                 _ => Err(Refusal::EmailUnverified),
             }
         }
-    }
+    }?;
+    Ok(Verified {
+        principal,
+        issued_at: iat,
+        expires_at: exp,
+    })
 }
 
 #[cfg(test)]

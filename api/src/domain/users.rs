@@ -17,7 +17,9 @@ use super::{
     pagination::{self, Direction, Ordering, Page, PageArgs},
     validate,
 };
-use crate::auth::{AuthUser, Principal, Viewer, api_token as tokens, password};
+use crate::auth::{
+    AuthUser, Credential, Principal, Viewer, api_token as tokens, jwt::Verified, password,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::Message;
 
@@ -46,11 +48,12 @@ pub struct Session {
     pub user: user::Model,
 }
 
-fn auth_user(user: &user::Model) -> AuthUser {
+fn auth_user(user: &user::Model, credential: Credential) -> AuthUser {
     AuthUser {
         id: user.id,
         role: user.role,
         locale: user.locale,
+        credential,
     }
 }
 
@@ -69,45 +72,90 @@ async fn verify_password(password: String, hash: String) -> ApiResult<bool> {
 impl Domain {
     /// Resolve a bearer credential (JWT or API token) to the user it names.
     pub async fn authenticate(&self, credential: &str) -> ApiResult<AuthUser> {
-        let invalid = || ApiError::Unauthenticated(Message::InvalidToken);
-        let user_id = if tokens::is_api_token(credential) {
-            let token = api_token::Entity::find()
-                .filter(api_token::Column::TokenHash.eq(tokens::hash(credential)))
-                .one(&self.db)
-                .await?
-                .ok_or_else(invalid)?;
-            let now = Utc::now();
-            if token.revoked_at.is_some() || token.expires_at.is_some_and(|at| at <= now) {
-                return Err(invalid());
-            }
-            // Record use at most once a minute, so reads do not turn into writes.
-            if token
-                .last_used_at
-                .is_none_or(|at| now - at > chrono::Duration::minutes(1))
-            {
-                let mut active: api_token::ActiveModel = token.clone().into();
-                active.last_used_at = Set(Some(super::now()));
-                active.update(&self.db).await?;
-            }
-            token.user_id
+        if tokens::is_api_token(credential) {
+            self.authenticate_api_token(credential).await
         } else {
-            match self.jwt.verify(credential)? {
-                Principal::User(id) => id,
-                // An identity-provider token names an existing user by email;
-                // none is created.
-                Principal::Email(email) => {
-                    return find_by_email(&self.db, &email)
-                        .await?
-                        .map(|user| auth_user(&user))
-                        .ok_or_else(invalid);
-                }
-            }
-        };
-        let user = user::Entity::find_by_id(user_id)
+            let verified = self.verify_token(credential)?;
+            self.token_user(&verified).await
+        }
+    }
+
+    /// Check a signed token's signature and claims, without the database.
+    pub fn verify_token(&self, token: &str) -> ApiResult<Verified> {
+        self.jwt.verify(token)
+    }
+
+    /// The user a verified token names; none is created for an
+    /// identity-provider email that matches no user.
+    pub async fn token_user(&self, verified: &Verified) -> ApiResult<AuthUser> {
+        let invalid = || ApiError::Unauthenticated(Message::InvalidToken);
+        let user = match &verified.principal {
+            Principal::User(id) => user::Entity::find_by_id(*id).one(&self.db).await?,
+            Principal::Email(email) => find_by_email(&self.db, email).await?,
+        }
+        .ok_or_else(invalid)?;
+        let credential = Credential::from_token(
+            matches!(verified.principal, Principal::Email(_)),
+            verified.issued_at,
+            verified.expires_at,
+        );
+        Ok(auth_user(&user, credential))
+    }
+
+    /// Resolve an API token (`trst_…`) to its user: one lookup by its hash.
+    pub async fn authenticate_api_token(&self, secret: &str) -> ApiResult<AuthUser> {
+        let invalid = || ApiError::Unauthenticated(Message::InvalidToken);
+        let token = api_token::Entity::find()
+            .filter(api_token::Column::TokenHash.eq(tokens::hash(secret)))
             .one(&self.db)
             .await?
             .ok_or_else(invalid)?;
-        Ok(auth_user(&user))
+        let now = Utc::now();
+        if token.revoked_at.is_some() || token.expires_at.is_some_and(|at| at <= now) {
+            return Err(invalid());
+        }
+        // Record use at most once a minute, so reads do not turn into writes.
+        if token
+            .last_used_at
+            .is_none_or(|at| now - at > chrono::Duration::minutes(1))
+        {
+            let mut active: api_token::ActiveModel = token.clone().into();
+            active.last_used_at = Set(Some(super::now()));
+            active.update(&self.db).await?;
+        }
+        let user = user::Entity::find_by_id(token.user_id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(invalid)?;
+        Ok(auth_user(
+            &user,
+            Credential::ApiToken {
+                id: token.id,
+                expires_at: token.expires_at,
+            },
+        ))
+    }
+
+    /// Whether `user`'s credential is still accepted, as a new request would
+    /// find it: the API token is not revoked or expired, the user exists.
+    pub async fn credential_is_valid(&self, user: &AuthUser) -> ApiResult<bool> {
+        if user
+            .credential
+            .expires_at()
+            .is_some_and(|at| at <= Utc::now())
+        {
+            return Ok(false);
+        }
+        if let Credential::ApiToken { id, .. } = &user.credential {
+            let token = api_token::Entity::find_by_id(*id).one(&self.db).await?;
+            if token.is_none_or(|token| token.revoked_at.is_some()) {
+                return Ok(false);
+            }
+        }
+        Ok(user::Entity::find_by_id(user.id)
+            .one(&self.db)
+            .await?
+            .is_some())
     }
 
     /// Check an email and password and issue a token.
