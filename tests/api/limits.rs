@@ -547,3 +547,64 @@ async fn successful_sign_ins_do_not_count_as_failures() {
         assert!(body["data"]["login"]["token"].is_string(), "{body}");
     }
 }
+
+#[tokio::test]
+async fn bad_credentials_spend_the_address_budget_and_then_get_429_without_a_statement() {
+    let app = spawn_app_with(&["--rate-limit-per-minute", "30"]).await;
+    let member = app.member("Member").await;
+    // Wrong API tokens are refused with 401 and paid for by the address …
+    let mut statuses = Vec::new();
+    for _ in 0..40 {
+        let response = post(
+            &app,
+            Some("trst_not-a-real-api-token"),
+            "{ __typename }",
+            json!({}),
+            &[],
+        )
+        .await;
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses[0], 401, "{statuses:?}");
+    // … until its budget is spent: then 429, before the token is looked up.
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429));
+
+    let before = app.server.statements.get();
+    for token in ["trst_another-wrong-api-token", "not.a.jwt", "eyJhbGciOiJIUzI1NiJ9.e30.c2ln"] {
+        let response = post(&app, Some(token), "{ __typename }", json!({}), &[]).await;
+        assert_eq!(response.status(), 429, "{token}");
+        assert!(header(&response, "retry-after") >= 1);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(error_code(&body), "RATE_LIMITED", "{token}: {body}");
+    }
+    let anonymous = post(&app, None, "{ __typename }", json!({}), &[]).await;
+    assert_eq!(anonymous.status(), 429);
+    assert_eq!(
+        app.server.statements.get(),
+        before,
+        "a refused credential reached the database"
+    );
+    // A signed-in user from the same address spends their own budget.
+    let signed_in = post(&app, Some(&member.token), "{ __typename }", json!({}), &[]).await;
+    assert_eq!(signed_in.status(), 200);
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let app = spawn_app().await;
+    let member = app.member("Member").await;
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let response = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .header("authorization", format!("{scheme} {}", member.token))
+            .json(&json!({ "query": "{ viewer { id } }" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{scheme}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["data"]["viewer"]["id"], member.id.as_str(), "{scheme}");
+    }
+}

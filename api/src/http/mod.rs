@@ -1,6 +1,7 @@
 //! HTTP: the router, middleware and the server's lifecycle.
 
 pub mod cost;
+pub mod credentials;
 mod graphql;
 pub mod guard;
 mod health;
