@@ -141,9 +141,42 @@ pub struct ServeConfig {
     /// After SIGTERM, milliseconds to keep serving while `/readyz` reports 503, before closing the listener.
     #[arg(long, env = "TRESTLE_SHUTDOWN_DRAIN_MS", default_value_t = 1000)]
     pub shutdown_drain_ms: u64,
-    /// Seconds a client may take to send a request's headers before the connection is closed.
+    /// Seconds a connection may take to send a complete request head, from its acceptance and after each response; then it is closed.
     #[arg(long, env = "TRESTLE_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
     pub header_read_timeout_secs: u64,
+    /// Most open client connections, WebSockets included; more are answered 503 and closed (default: the open-file limit less a reserve, at most 10000).
+    #[arg(long, env = "TRESTLE_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Most open connections from one client address (IPv6: its /64); more are answered 503 and closed (0 = no cap, e.g. behind a proxy).
+    #[arg(
+        long,
+        env = "TRESTLE_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 256
+    )]
+    pub max_connections_per_address: usize,
+    /// Most open GraphQL WebSockets in total (default: half of the connection cap).
+    #[arg(long, env = "TRESTLE_MAX_WEBSOCKETS")]
+    pub max_websockets: Option<usize>,
+    /// Most open GraphQL WebSockets from one client address (0 = no cap).
+    #[arg(long, env = "TRESTLE_MAX_WEBSOCKETS_PER_ADDRESS", default_value_t = 64)]
+    pub max_websockets_per_address: usize,
+    /// Most open GraphQL WebSockets of one user (0 = no cap).
+    #[arg(long, env = "TRESTLE_MAX_WEBSOCKETS_PER_USER", default_value_t = 16)]
+    pub max_websockets_per_user: usize,
+    /// Seconds a WebSocket may stay silent (not even answering pings) before it is closed.
+    #[arg(
+        long,
+        env = "TRESTLE_WEBSOCKET_IDLE_TIMEOUT_SECS",
+        default_value_t = 60
+    )]
+    pub websocket_idle_timeout_secs: u64,
+    /// Seconds between the pings the server sends on each WebSocket.
+    #[arg(
+        long,
+        env = "TRESTLE_WEBSOCKET_PING_INTERVAL_SECS",
+        default_value_t = 20
+    )]
+    pub websocket_ping_interval_secs: u64,
     /// Largest request head (request line and headers) in bytes, at least 8192; larger answers 431.
     #[arg(long, env = "TRESTLE_MAX_HEADER_BYTES", default_value_t = 64 * 1024)]
     pub max_header_bytes: usize,

@@ -167,7 +167,8 @@ async fn api_tokens_work_until_revoked() {
 async fn an_api_token_cannot_create_api_tokens() {
     let app = spawn_app().await;
     let member = app.member("Scripter").await;
-    const CREATE: &str = "mutation { createApiToken(input: { name: \"child\" }) { token apiToken { id } } }";
+    const CREATE: &str =
+        "mutation { createApiToken(input: { name: \"child\" }) { token apiToken { id } } }";
     let created = app.as_user(&member, CREATE, json!({})).await;
     let secret = created["data"]["createApiToken"]["token"]
         .as_str()

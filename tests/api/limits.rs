@@ -571,7 +571,11 @@ async fn bad_credentials_spend_the_address_budget_and_then_get_429_without_a_sta
     assert!(statuses.iter().all(|s| *s == 401 || *s == 429));
 
     let before = app.server.statements.get();
-    for token in ["trst_another-wrong-api-token", "not.a.jwt", "eyJhbGciOiJIUzI1NiJ9.e30.c2ln"] {
+    for token in [
+        "trst_another-wrong-api-token",
+        "not.a.jwt",
+        "eyJhbGciOiJIUzI1NiJ9.e30.c2ln",
+    ] {
         let response = post(&app, Some(token), "{ __typename }", json!({}), &[]).await;
         assert_eq!(response.status(), 429, "{token}");
         assert!(header(&response, "retry-after") >= 1);

@@ -4,6 +4,8 @@
 
 mod auth;
 mod authorization;
+#[cfg(unix)]
+mod connections;
 mod decisions;
 mod dependencies;
 mod examples;

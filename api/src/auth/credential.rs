@@ -44,7 +44,8 @@ impl Credential {
     /// A signed token's lifetime as [`Credential::Session`] or
     /// [`Credential::IdentityProvider`], from its `iat` and `exp`.
     pub fn from_token(external: bool, issued_at: i64, expires_at: i64) -> Self {
-        let at = |seconds: i64| DateTime::from_timestamp(seconds, 0).unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let at =
+            |seconds: i64| DateTime::from_timestamp(seconds, 0).unwrap_or(DateTime::<Utc>::MAX_UTC);
         if external {
             Self::IdentityProvider {
                 expires_at: at(expires_at),

@@ -423,7 +423,8 @@ impl JwtKeys {
 
     /// Verify a token and return whom it names, or why it is refused.
     pub fn check(&self, token: &str) -> Result<Principal, Refusal> {
-        self.check_verified(token).map(|verified| verified.principal)
+        self.check_verified(token)
+            .map(|verified| verified.principal)
     }
 
     /// Verify a token and return whom it names and its lifetime, or why it is refused.

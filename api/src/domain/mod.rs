@@ -7,6 +7,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod authz;
 pub mod batch;
+pub mod credentials;
 pub mod decisions;
 pub mod dependencies;
 pub mod events;

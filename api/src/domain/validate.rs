@@ -215,7 +215,10 @@ mod tests {
             assert_eq!(optional_text("d", Some(invisible)).unwrap(), None);
         }
         // Joiners inside real text are kept (emoji sequences, Persian, Hangul).
-        assert_eq!(name("name", "👩\u{200D}💻 team").unwrap(), "👩\u{200D}💻 team");
+        assert_eq!(
+            name("name", "👩\u{200D}💻 team").unwrap(),
+            "👩\u{200D}💻 team"
+        );
         assert!(name("name", "می\u{200C}خواهم").is_ok());
     }
 

@@ -101,7 +101,13 @@ mod tests {
 
     #[test]
     fn the_bearer_scheme_is_case_insensitive() {
-        for value in ["Bearer abc", "bearer abc", "BEARER abc", "bEaReR   abc  ", "Bearer\tabc"] {
+        for value in [
+            "Bearer abc",
+            "bearer abc",
+            "BEARER abc",
+            "bEaReR   abc  ",
+            "Bearer\tabc",
+        ] {
             assert_eq!(bearer_token(value), Some("abc"), "{value:?}");
         }
         for value in ["Basic abc", "Bearer", "Bearer ", "Bearerabc", "abc", ""] {

@@ -250,19 +250,27 @@ async fn viewer(
     exchange: &mut Exchange,
 ) -> Result<Viewer, Response> {
     let locale = anonymous_locale(headers);
-    let authorization = headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
     match credentials::authenticate(state, exchange.address, authorization).await {
         Ok(None) => Ok(Viewer::anonymous(locale)),
         Ok(Some(user)) => Ok(Viewer::signed_in(user)),
         Err(Refused::Unauthenticated(message)) => {
-            let mut response =
-                exchange.refuse(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &message, locale);
+            let mut response = exchange.refuse(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                &message,
+                locale,
+            );
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             Err(response)
         }
-        Err(Refused::RateLimited(exhausted)) => Err(rate_limited(state, exchange, exhausted, locale)),
+        Err(Refused::RateLimited(exhausted)) => {
+            Err(rate_limited(state, exchange, exhausted, locale))
+        }
         Err(Refused::Internal) => Err(exchange.refuse(
             StatusCode::INTERNAL_SERVER_ERROR,
             "INTERNAL_SERVER_ERROR",

@@ -32,13 +32,11 @@ fn parse(value: &Value) -> Option<NaiveDate> {
 )]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
-        parse(&value)
-            .map(Date)
-            .ok_or_else(|| {
-                InputValueError::custom(format!(
-                    "expected a calendar day as YYYY-MM-DD, from {MIN_YEAR}-01-01 to {MAX_YEAR}-12-31"
-                ))
-            })
+        parse(&value).map(Date).ok_or_else(|| {
+            InputValueError::custom(format!(
+                "expected a calendar day as YYYY-MM-DD, from {MIN_YEAR}-01-01 to {MAX_YEAR}-12-31"
+            ))
+        })
     }
 
     // Checked during validation, so a bad day is reported with its field path.
