@@ -139,6 +139,9 @@ pub async fn start(
         &config.jwt,
         Limits {
             max_page_size: config.max_page_size,
+            max_concurrent_hashes: config
+                .max_concurrent_hashes
+                .unwrap_or_else(crate::domain::default_concurrent_hashes),
         },
         &statements,
     )

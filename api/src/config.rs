@@ -211,12 +211,21 @@ pub struct ServeConfig {
     /// Extra points each mutation field costs against the rate limit.
     #[arg(long, env = "TRESTLE_RATE_LIMIT_MUTATION_COST", default_value_t = 10)]
     pub rate_limit_mutation_cost: u64,
-    /// Failed sign-ins allowed per account and per client address in the window (0 = off).
+    /// Failed sign-ins allowed per client address in the window, then 429 until the oldest leaves it (0 = no sign-in limits).
     #[arg(long, env = "TRESTLE_SIGN_IN_MAX_FAILURES", default_value_t = 10)]
     pub sign_in_max_failures: u32,
-    /// Length of the failed sign-in window in seconds.
+    /// Length of the failed sign-in window in seconds; an account's failures are forgiven after as long without one.
     #[arg(long, env = "TRESTLE_SIGN_IN_WINDOW_SECS", default_value_t = 900)]
     pub sign_in_window_secs: u64,
+    /// Failed sign-ins an account may have before each further attempt from an unrecognised address must wait (1 s, doubling).
+    #[arg(long, env = "TRESTLE_SIGN_IN_FREE_FAILURES", default_value_t = 5)]
+    pub sign_in_free_failures: u32,
+    /// Longest wait between attempts on an account under attack, in seconds.
+    #[arg(long, env = "TRESTLE_SIGN_IN_MAX_DELAY_SECS", default_value_t = 300)]
+    pub sign_in_max_delay_secs: u64,
+    /// Most password hashes computed at once (argon2 takes 19 MiB each); others wait (default: the number of cores).
+    #[arg(long, env = "TRESTLE_MAX_CONCURRENT_HASHES")]
+    pub max_concurrent_hashes: Option<usize>,
     /// Take the client address from the last `X-Forwarded-For` entry (only behind a proxy that sets it).
     #[arg(long, env = "TRESTLE_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,

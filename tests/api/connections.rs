@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
-use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, TestDb, spawn_app_with};
+use crate::helpers::{ServerProcess, TestApp, TestDb, healthz, spawn_app_with};
 
 /// The first 24 bytes every HTTP/2 connection starts with.
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -30,23 +30,6 @@ async fn read_until_closed(stream: &mut TcpStream, patience: Duration) -> Option
         Ok(_) => Some(received),
         Err(_) => None,
     }
-}
-
-/// `GET /healthz` on a fresh connection from 127.0.0.1: the status, if the
-/// server answered within `patience`.
-async fn healthz(server: SocketAddr, patience: Duration) -> Option<u16> {
-    let check = async {
-        let mut stream = TcpStream::connect(server).await.ok()?;
-        stream
-            .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-            .await
-            .ok()?;
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).await.ok()?;
-        let text = String::from_utf8_lossy(&response);
-        text.split(' ').nth(1)?.parse().ok()
-    };
-    tokio::time::timeout(patience, check).await.ok().flatten()
 }
 
 async fn app_with_timeout(extra: &[&str]) -> TestApp {
@@ -211,46 +194,6 @@ fn raise_open_file_limit() -> u64 {
     getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX)
 }
 
-/// The release of a server process started by [`start_limited`].
-struct Process(std::process::Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The `trestle` binary with at most 1,024 open files (soft and hard).
-async fn start_limited(db: &TestDb) -> (Process, SocketAddr) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("a free port");
-    let child = std::process::Command::new("sh")
-        .arg("-c")
-        .arg("ulimit -n 1024 && exec \"$0\" serve")
-        .arg(env!("CARGO_BIN_EXE_trestle"))
-        .env("TRESTLE_DATABASE_URL", &db.url)
-        .env("TRESTLE_LISTEN", format!("127.0.0.1:{port}"))
-        .env("TRESTLE_JWT_SECRET", crate::helpers::JWT_SECRET)
-        .env("TRESTLE_BOOTSTRAP_ADMIN_EMAIL", ADMIN_EMAIL)
-        .env("TRESTLE_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("TRESTLE_LOG", "error")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start the trestle binary");
-    let process = Process(child);
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while healthz(addr, Duration::from_secs(1)).await != Some(200) {
-        assert!(Instant::now() < deadline, "the server did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    (process, addr)
-}
-
 #[tokio::test]
 async fn a_server_at_1024_file_descriptors_stays_responsive_while_1100_silent_connections_are_held()
 {
@@ -259,7 +202,8 @@ async fn a_server_at_1024_file_descriptors_stays_responsive_while_1100_silent_co
         return;
     }
     let db = TestDb::new().await;
-    let (_server, addr) = start_limited(&db).await;
+    let server = ServerProcess::start(&db, &[], Some(1024)).await;
+    let addr = server.addr;
     // Two floods: 1,100 connections from one address, then 1,100 from eleven.
     for addresses in [1u8, 11] {
         let mut held = Vec::new();

@@ -36,12 +36,22 @@ use crate::auth::JwtKeys;
 pub struct Limits {
     /// Largest `first`/`last` of a list.
     pub max_page_size: usize,
+    /// Most password hashes computed at once.
+    pub max_concurrent_hashes: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_page_size: 100 }
+        Self {
+            max_page_size: 100,
+            max_concurrent_hashes: default_concurrent_hashes(),
+        }
     }
+}
+
+/// One password hash at a time per core.
+pub fn default_concurrent_hashes() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
 }
 
 /// The application's services, shared by every request.
@@ -55,6 +65,8 @@ pub struct Domain {
     pub limits: Limits,
     /// Live change events of committed work.
     pub events: events::EventBus,
+    /// The password hashing threads.
+    pub hasher: Arc<crate::auth::password::Hasher>,
 }
 
 impl Domain {
@@ -63,6 +75,9 @@ impl Domain {
         Self {
             db,
             jwt: Arc::new(jwt),
+            hasher: Arc::new(crate::auth::password::Hasher::new(
+                limits.max_concurrent_hashes,
+            )),
             limits,
             events: events::EventBus::new(),
         }

@@ -57,18 +57,6 @@ fn auth_user(user: &user::Model, credential: Credential) -> AuthUser {
     }
 }
 
-async fn hash_password(password: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || password::hash(&password))
-        .await
-        .map_err(ApiError::internal)?
-}
-
-async fn verify_password(password: String, hash: String) -> ApiResult<bool> {
-    tokio::task::spawn_blocking(move || password::verify(&password, &hash))
-        .await
-        .map_err(ApiError::internal)
-}
-
 impl Domain {
     /// Resolve a bearer credential (JWT or API token) to the user it names.
     pub async fn authenticate(&self, credential: &str) -> ApiResult<AuthUser> {
@@ -166,12 +154,9 @@ impl Domain {
             .filter(user::Column::Email.eq(email))
             .one(&self.db)
             .await?;
-        // Verify against a dummy hash for unknown users so timing tells nothing.
-        let stored = found
-            .as_ref()
-            .and_then(|user| user.password_hash.clone())
-            .unwrap_or_else(|| password::dummy_hash().to_owned());
-        let matches = verify_password(password.to_owned(), stored).await?;
+        // An unknown user is verified against a dummy hash: timing tells nothing.
+        let stored = found.as_ref().and_then(|user| user.password_hash.clone());
+        let matches = self.hasher.verify(password.to_owned(), stored).await?;
         let user = match found {
             Some(user) if matches && user.password_hash.is_some() => user,
             _ => return Err(refused()),
@@ -201,7 +186,7 @@ impl Domain {
         let email = validate::email(&format!("{path}.email"), &input.email)?;
         let name = validate::name(&format!("{path}.name"), &input.name)?;
         validate::password(&format!("{path}.password"), &input.password)?;
-        let password_hash = hash_password(input.password).await?;
+        let password_hash = self.hasher.hash(input.password).await?;
         let txn = self.begin_write().await?;
         let taken = user::Entity::find()
             .filter(user::Column::Email.eq(email.clone()))

@@ -567,7 +567,7 @@ async fn execute(
             tracing::warn!(
                 request_id = %exchange.request_id,
                 retry_after,
-                "sign-in refused: too many failures for the account or the address"
+                "sign-in refused: too many failures from the address, or the account must wait"
             );
             state.metrics.rejected(Rejection::SignIn);
             exchange.codes.push("RATE_LIMITED".into());
