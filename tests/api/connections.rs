@@ -202,7 +202,7 @@ async fn a_server_at_1024_file_descriptors_stays_responsive_while_1100_silent_co
         return;
     }
     let db = TestDb::new().await;
-    let server = ServerProcess::start(&db, &[], Some(1024)).await;
+    let server = ServerProcess::start(&db, &[], "ulimit -n 1024 && ").await;
     let addr = server.addr;
     // Two floods: 1,100 connections from one address, then 1,100 from eleven.
     for addresses in [1u8, 11] {

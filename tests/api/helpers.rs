@@ -156,9 +156,10 @@ pub async fn spawn_app_on(db: TestDb, extra: &[&str]) -> TestApp {
         "127.0.0.1:0".into(),
         "--jwt-secret".into(),
         JWT_SECRET.into(),
-        "--database-max-connections".into(),
-        "5".into(),
     ];
+    if !extra.contains(&"--database-max-connections") {
+        args.extend(["--database-max-connections".into(), "5".into()]);
+    }
     let has_bootstrap = extra
         .iter()
         .any(|a| a.starts_with("--bootstrap") || a.starts_with("--env"));
@@ -341,18 +342,17 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Start `trestle serve` on `db` with extra environment variables and,
-    /// when given, at most `open_files` open files (soft and hard limit).
-    pub async fn start(db: &TestDb, env: &[(&str, &str)], open_files: Option<u32>) -> Self {
+    /// Start `trestle serve` on `db` with extra environment variables, after
+    /// the shell commands `setup` (e.g. `ulimit -n 1024 && `).
+    pub async fn start(db: &TestDb, env: &[(&str, &str)], setup: &str) -> Self {
         use std::time::{Duration, Instant};
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .map(|addr| addr.port())
             .expect("a free port");
-        let limit = open_files.map_or(String::new(), |n| format!("ulimit -n {n} && "));
         let child = std::process::Command::new("sh")
             .arg("-c")
-            .arg(format!("{limit}exec \"$0\" serve"))
+            .arg(format!("{setup}exec \"$0\" serve"))
             .arg(env!("CARGO_BIN_EXE_trestle"))
             .env("TRESTLE_DATABASE_URL", &db.url)
             .env("TRESTLE_LISTEN", format!("127.0.0.1:{port}"))

@@ -664,7 +664,7 @@ async fn concurrent_failed_sign_ins_take_a_bounded_amount_of_memory() {
             ("TRESTLE_MAX_CONCURRENT_HASHES", "2"),
             ("TRESTLE_RATE_LIMIT_PER_MINUTE", "0"),
         ],
-        None,
+        "",
     )
     .await;
     let client = reqwest::Client::new();

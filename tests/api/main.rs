@@ -23,6 +23,7 @@ mod risks;
 mod schema;
 mod statements;
 mod status_updates;
+mod storage;
 mod subscriptions;
 mod teams;
 mod tokens;
