@@ -231,3 +231,24 @@ async fn a_server_at_1024_file_descriptors_stays_responsive_while_1100_silent_co
         );
     }
 }
+
+#[tokio::test]
+async fn idle_and_silent_connections_do_not_hold_up_shutdown() {
+    let app = spawn_app_with(&[]).await;
+    // One connection that never sent anything, one kept alive after a request.
+    let _silent = TcpStream::connect(app.server.addr).await.unwrap();
+    let mut kept_alive = TcpStream::connect(app.server.addr).await.unwrap();
+    kept_alive
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .unwrap();
+    let mut response = [0u8; 12];
+    kept_alive.read_exact(&mut response).await.unwrap();
+    assert_eq!(&response, b"HTTP/1.1 200");
+    let started = Instant::now();
+    tokio::time::timeout(Duration::from_secs(5), app.server.shutdown())
+        .await
+        .expect("shutdown waited on an idle connection")
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+}
