@@ -250,5 +250,9 @@ async fn idle_and_silent_connections_do_not_hold_up_shutdown() {
         .await
         .expect("shutdown waited on an idle connection")
         .unwrap();
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
 }

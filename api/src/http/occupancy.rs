@@ -70,14 +70,17 @@ impl<K: Hash + Eq + Clone> Occupancy<K> {
         })
     }
 
-    /// Take a place for `key` above the total cap (not above the key's):
-    /// for an entry admitted in exchange for one being evicted, whose place
-    /// frees a moment later.
-    pub fn enter_over_total(self: &Arc<Self>, key: K) -> Result<Seat<K>, Full> {
+    /// Take a place for `key` up to `slack` above the total cap (not above
+    /// the key's): for an entry admitted in exchange for one being evicted,
+    /// whose place frees a moment later.
+    pub fn enter_over_total(self: &Arc<Self>, key: K, slack: usize) -> Result<Seat<K>, Full> {
         let mut counts = lock(&self.counts);
         let own = counts.per_key.get(&key).copied().unwrap_or(0);
         if self.max_per_key > 0 && own >= self.max_per_key {
             return Err(Full::Key);
+        }
+        if counts.total >= self.max_total.saturating_add(slack) {
+            return Err(Full::Total);
         }
         counts.total += 1;
         counts.per_key.insert(key.clone(), own + 1);

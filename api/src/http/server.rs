@@ -74,6 +74,10 @@ static OVER_CAPACITY: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(||
     .into_bytes()
 });
 
+/// How far above the total cap connections may briefly be while evicted
+/// ones close; well within the reserve [`default_max_connections`] keeps.
+const EVICTION_SLACK: usize = 32;
+
 /// The most open-file descriptors Trestle will use for connections by default.
 const DEFAULT_MAX_CONNECTIONS_CAP: usize = 10_000;
 
@@ -242,7 +246,9 @@ pub async fn serve(
         let seat = match connections.enter(address) {
             Ok(seat) => Ok(seat),
             // Full: make room by closing a connection that has sent nothing.
-            Err(Full::Total) if pending.evict_oldest() => connections.enter_over_total(address),
+            Err(Full::Total) if pending.evict_oldest() => {
+                connections.enter_over_total(address, EVICTION_SLACK)
+            }
             Err(full) => Err(full),
         };
         let seat = match seat {
