@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tokio::sync::Notify;
+use std::pin::Pin;
+
+use tokio::sync::{Notify, futures::Notified};
 
 /// Which cap refused an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +30,7 @@ pub struct Occupancy<K> {
     max_total: usize,
     max_per_key: usize,
     emptied: Notify,
+    left: Notify,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -48,6 +51,7 @@ impl<K: Hash + Eq + Clone> Occupancy<K> {
             max_total,
             max_per_key,
             emptied: Notify::new(),
+            left: Notify::new(),
         })
     }
 
@@ -60,26 +64,6 @@ impl<K: Hash + Eq + Clone> Occupancy<K> {
             return Err(Full::Key);
         }
         if counts.total >= self.max_total {
-            return Err(Full::Total);
-        }
-        counts.total += 1;
-        counts.per_key.insert(key.clone(), own + 1);
-        Ok(Seat {
-            table: self.clone(),
-            key: Some(key),
-        })
-    }
-
-    /// Take a place for `key` up to `slack` above the total cap (not above
-    /// the key's): for an entry admitted in exchange for one being evicted,
-    /// whose place frees a moment later.
-    pub fn enter_over_total(self: &Arc<Self>, key: K, slack: usize) -> Result<Seat<K>, Full> {
-        let mut counts = lock(&self.counts);
-        let own = counts.per_key.get(&key).copied().unwrap_or(0);
-        if self.max_per_key > 0 && own >= self.max_per_key {
-            return Err(Full::Key);
-        }
-        if counts.total >= self.max_total.saturating_add(slack) {
             return Err(Full::Total);
         }
         counts.total += 1;
@@ -105,6 +89,14 @@ impl<K: Hash + Eq + Clone> Occupancy<K> {
         self.max_total
     }
 
+    /// A future that resolves when an entry next leaves; it counts from the
+    /// moment it is created, before it is first polled.
+    pub fn freed(&self) -> Pin<Box<Notified<'_>>> {
+        let mut notified = Box::pin(self.left.notified());
+        notified.as_mut().enable();
+        notified
+    }
+
     /// Resolves once nothing is open.
     pub async fn emptied(&self) {
         loop {
@@ -128,6 +120,7 @@ impl<K: Hash + Eq + Clone> Occupancy<K> {
         if counts.total == 0 {
             self.emptied.notify_waiters();
         }
+        self.left.notify_waiters();
     }
 }
 
@@ -168,6 +161,18 @@ mod tests {
         let table = Occupancy::new(3, 0);
         let _seats: Vec<_> = (0..3).map(|_| table.enter(1).unwrap()).collect();
         assert_eq!(table.enter(1).err(), Some(Full::Total));
+    }
+
+    #[tokio::test]
+    async fn freed_hears_a_leave_that_happens_before_it_is_awaited() {
+        let table = Occupancy::new(1, 0);
+        let seat = table.enter(1).unwrap();
+        let freed = table.freed();
+        drop(seat);
+        tokio::time::timeout(std::time::Duration::from_secs(1), freed)
+            .await
+            .expect("the leave was missed");
+        assert!(table.enter(1).is_ok());
     }
 
     #[tokio::test]

@@ -74,9 +74,8 @@ static OVER_CAPACITY: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(||
     .into_bytes()
 });
 
-/// How far above the total cap connections may briefly be while evicted
-/// ones close; well within the reserve [`default_max_connections`] keeps.
-const EVICTION_SLACK: usize = 32;
+/// Longest the accept loop waits for an evicted connection to close.
+const EVICTION_WAIT: Duration = Duration::from_millis(250);
 
 /// The most open-file descriptors Trestle will use for connections by default.
 const DEFAULT_MAX_CONNECTIONS_CAP: usize = 10_000;
@@ -244,12 +243,16 @@ pub async fn serve(
         };
         let address = client_network(peer.ip());
         let seat = match connections.enter(address) {
-            Ok(seat) => Ok(seat),
-            // Full: make room by closing a connection that has sent nothing.
-            Err(Full::Total) if pending.evict_oldest() => {
-                connections.enter_over_total(address, EVICTION_SLACK)
+            Err(Full::Total) => {
+                // Full: make room by closing a connection that has sent
+                // nothing, and wait (briefly) for its place to free.
+                let freed = connections.freed();
+                if pending.evict_oldest() {
+                    let _ = tokio::time::timeout(EVICTION_WAIT, freed).await;
+                }
+                connections.enter(address)
             }
-            Err(full) => Err(full),
+            entered => entered,
         };
         let seat = match seat {
             Ok(seat) => seat,
