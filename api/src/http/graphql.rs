@@ -149,7 +149,7 @@ impl Exchange {
 }
 
 /// `429 Too Many Requests` with `Retry-After` and a `RATE_LIMITED` error.
-fn too_many_requests(message: &Message, retry_after: u64, locale: Locale) -> Response {
+pub(super) fn too_many_requests(message: &Message, retry_after: u64, locale: Locale) -> Response {
     let body = serde_json::json!({
         "errors": [{
             "message": message.text(locale),

@@ -40,7 +40,7 @@ use axum::{
         ConnectInfo, State, WebSocketUpgrade,
         ws::{CloseFrame, Message as WsFrame, WebSocket},
     },
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, StatusCode, header},
     response::Response,
 };
 use futures::{SinkExt, StreamExt, future, stream::BoxStream};
@@ -52,7 +52,7 @@ use uuid::Uuid;
 use super::{
     AppState, REQUEST_ID,
     credentials::{self, Refused},
-    graphql::client_address,
+    graphql::{client_address, too_many_requests},
     guard,
     metrics::Rejection,
     occupancy::{Full, Occupancy, Seat},
@@ -162,7 +162,7 @@ pub async fn graphql_ws(
     if let Some(limiter) = &state.rate_limits.requests {
         if let Err(exhausted) = limiter.admit(Principal::Address(address)) {
             state.metrics.rejected(Rejection::Rate);
-            return too_many(
+            return too_many_requests(
                 &Message::RateLimited {
                     retry_after: exhausted.retry_after,
                 },
@@ -185,7 +185,7 @@ pub async fn graphql_ws(
         }
         Err(Full::Key) => {
             state.metrics.websocket_refused("address");
-            return too_many(&Message::TooManyWebSockets, 1, locale);
+            return too_many_requests(&Message::TooManyWebSockets, 1, locale);
         }
     };
     let upgrade = upgrade
@@ -225,27 +225,6 @@ pub async fn graphql_ws(
         }
         .serve(socket)
     })
-}
-
-/// `429 Too Many Requests` with `Retry-After`, before the upgrade.
-fn too_many(message: &Message, retry_after: u64, locale: Locale) -> Response {
-    let body = serde_json::json!({
-        "errors": [{
-            "message": message.text(locale),
-            "extensions": { "code": "RATE_LIMITED", "retryAfter": retry_after }
-        }]
-    });
-    let mut response = refusal(
-        StatusCode::TOO_MANY_REQUESTS,
-        "RATE_LIMITED",
-        message,
-        locale,
-    );
-    *response.body_mut() = body.to_string().into();
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-    response
 }
 
 /// A signed-in socket: its user, what ends its credential, its place under
