@@ -119,7 +119,7 @@ async fn end_to_end(base_url: &str, n: usize) {
         "--listen",
         "127.0.0.1:0",
         "--jwt-secret",
-        "bench-secret",
+        "bench-secret-bench-secret-bench-secret",
         "--env",
         "production",
         "--bootstrap-admin-email",

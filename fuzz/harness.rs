@@ -188,6 +188,10 @@ pub fn assert_accepted_token_is_sound(token: &str, principal: &Principal) {
             assert_eq!(claims["iss"], IDP_ISSUER);
             assert!(names_audience(IDP_AUDIENCE), "accepted a foreign audience");
             assert_eq!(claims["email"].as_str(), Some(email.as_str()));
+            assert_eq!(
+                claims["email_verified"], true,
+                "accepted an unverified email"
+            );
         }
     }
 }

@@ -129,6 +129,10 @@ pub async fn start(
     config: ServeConfig,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<RunningServer, StartError> {
+    if config.environment == Environment::Production {
+        crate::auth::jwt::require_long_secrets(&config.jwt)
+            .map_err(|e| StartError::Config(e.to_string()))?;
+    }
     let statements = StatementCounter::default();
     let domain = open(
         &config.database,
@@ -140,6 +144,9 @@ pub async fn start(
                 steps: config.max_cycle_search_steps,
                 workstreams: config.max_cycle_search_workstreams,
             },
+            max_concurrent_hashes: config
+                .max_concurrent_hashes
+                .unwrap_or_else(crate::domain::default_concurrent_hashes),
         },
         &statements,
     )
@@ -205,6 +212,23 @@ pub async fn start(
         }
     }
     let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let max_connections = config.max_connections.unwrap_or_else(|| {
+        http::server::default_max_connections(config.database.database_max_connections)
+    });
+    let connections =
+        http::occupancy::Occupancy::new(max_connections.max(1), config.max_connections_per_address);
+    let websockets = Arc::new(http::WebSocketLimits::new(
+        config.max_websockets.unwrap_or(max_connections / 2).max(1),
+        config.max_websockets_per_address,
+        config.max_websockets_per_user,
+        Duration::from_secs(config.websocket_idle_timeout_secs.max(1)),
+        Duration::from_secs(config.websocket_ping_interval_secs.max(1)),
+    ));
+    let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
+    let metrics = Arc::new(
+        http::metrics::Metrics::new(statements.clone(), config.metrics_token.clone())
+            .map_err(|error| StartError::Config(error.to_string()))?,
+    );
     let state = AppState {
         draining: draining.clone(),
         schema: schema.clone(),
@@ -217,10 +241,10 @@ pub async fn start(
         },
         cost,
         rate_limits: Arc::new(http::rate_limit::RateLimits::from_config(&config)),
-        metrics: Arc::new(
-            http::metrics::Metrics::new(statements.clone(), config.metrics_token.clone())
-                .map_err(|error| StartError::Config(error.to_string()))?,
-        ),
+        metrics: metrics.clone(),
+        connections: connections.clone(),
+        websockets,
+        stopping: stopping_rx,
     };
     let router = http::router(
         state,
@@ -243,11 +267,18 @@ pub async fn start(
             _ = rx => {},
         }
     };
-    let connection_limits = http::ConnectionLimits {
-        header_read_timeout: Duration::from_secs(config.header_read_timeout_secs),
-        max_header_bytes: config.max_header_bytes,
+    let listening = http::Listening {
+        limits: http::ConnectionLimits {
+            header_read_timeout: Duration::from_secs(config.header_read_timeout_secs.max(1)),
+            max_header_bytes: config.max_header_bytes,
+            // In-flight requests end by their timeout; WebSockets close at once.
+            drain_timeout: Duration::from_secs(config.request_timeout_secs + 5),
+        },
+        connections,
+        stopping,
+        metrics,
     };
-    let handle = tokio::spawn(http::serve(listener, router, shutdown, connection_limits));
+    let handle = tokio::spawn(http::serve(listener, router, shutdown, listening));
     Ok(RunningServer {
         addr,
         domain,

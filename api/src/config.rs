@@ -151,9 +151,42 @@ pub struct ServeConfig {
     /// After SIGTERM, milliseconds to keep serving while `/readyz` reports 503, before closing the listener.
     #[arg(long, env = "TRESTLE_SHUTDOWN_DRAIN_MS", default_value_t = 1000)]
     pub shutdown_drain_ms: u64,
-    /// Seconds a client may take to send a request's headers before the connection is closed.
+    /// Seconds a connection may take to send a complete request head, from its acceptance and after each response; then it is closed.
     #[arg(long, env = "TRESTLE_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
     pub header_read_timeout_secs: u64,
+    /// Most open client connections, WebSockets included; more are answered 503 and closed (default: the open-file limit less a reserve, at most 10000).
+    #[arg(long, env = "TRESTLE_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Most open connections from one client address (IPv6: its /64); more are answered 503 and closed (0 = no cap, e.g. behind a proxy).
+    #[arg(
+        long,
+        env = "TRESTLE_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 256
+    )]
+    pub max_connections_per_address: usize,
+    /// Most open GraphQL WebSockets in total (default: half of the connection cap).
+    #[arg(long, env = "TRESTLE_MAX_WEBSOCKETS")]
+    pub max_websockets: Option<usize>,
+    /// Most open GraphQL WebSockets from one client address (0 = no cap).
+    #[arg(long, env = "TRESTLE_MAX_WEBSOCKETS_PER_ADDRESS", default_value_t = 64)]
+    pub max_websockets_per_address: usize,
+    /// Most open GraphQL WebSockets of one user (0 = no cap).
+    #[arg(long, env = "TRESTLE_MAX_WEBSOCKETS_PER_USER", default_value_t = 16)]
+    pub max_websockets_per_user: usize,
+    /// Seconds a WebSocket may stay silent (not even answering pings) before it is closed.
+    #[arg(
+        long,
+        env = "TRESTLE_WEBSOCKET_IDLE_TIMEOUT_SECS",
+        default_value_t = 60
+    )]
+    pub websocket_idle_timeout_secs: u64,
+    /// Seconds between the pings the server sends on each WebSocket.
+    #[arg(
+        long,
+        env = "TRESTLE_WEBSOCKET_PING_INTERVAL_SECS",
+        default_value_t = 20
+    )]
+    pub websocket_ping_interval_secs: u64,
     /// Largest request head (request line and headers) in bytes, at least 8192; larger answers 431.
     #[arg(long, env = "TRESTLE_MAX_HEADER_BYTES", default_value_t = 64 * 1024)]
     pub max_header_bytes: usize,
@@ -191,12 +224,21 @@ pub struct ServeConfig {
     /// Extra points each mutation field costs against the rate limit.
     #[arg(long, env = "TRESTLE_RATE_LIMIT_MUTATION_COST", default_value_t = 10)]
     pub rate_limit_mutation_cost: u64,
-    /// Failed sign-ins allowed per account and per client address in the window (0 = off).
+    /// Failed sign-ins allowed per client address in the window, then 429 until the oldest leaves it (0 = no sign-in limits).
     #[arg(long, env = "TRESTLE_SIGN_IN_MAX_FAILURES", default_value_t = 10)]
     pub sign_in_max_failures: u32,
-    /// Length of the failed sign-in window in seconds.
+    /// Length of the failed sign-in window in seconds; an account's failures are forgiven after as long without one.
     #[arg(long, env = "TRESTLE_SIGN_IN_WINDOW_SECS", default_value_t = 900)]
     pub sign_in_window_secs: u64,
+    /// Failed sign-ins an account may have before each further attempt from an unrecognised address must wait (1 s, doubling).
+    #[arg(long, env = "TRESTLE_SIGN_IN_FREE_FAILURES", default_value_t = 5)]
+    pub sign_in_free_failures: u32,
+    /// Longest wait between attempts on an account under attack, in seconds.
+    #[arg(long, env = "TRESTLE_SIGN_IN_MAX_DELAY_SECS", default_value_t = 300)]
+    pub sign_in_max_delay_secs: u64,
+    /// Most password hashes computed at once (argon2 takes 19 MiB each); others wait (default: the number of cores).
+    #[arg(long, env = "TRESTLE_MAX_CONCURRENT_HASHES")]
+    pub max_concurrent_hashes: Option<usize>,
     /// Take the client address from the last `X-Forwarded-For` entry (only behind a proxy that sets it).
     #[arg(long, env = "TRESTLE_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,

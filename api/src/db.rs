@@ -47,10 +47,23 @@ pub async fn connect(
     }
     if is_sqlite(&config.database_url) {
         options.map_sqlx_sqlite_opts(|opts| {
+            // FULL: a commit is on disk (WAL synced) before it is confirmed,
+            // so an OK survives a power loss too, not only a crash.
             opts.journal_mode(sqlx_sqlite_journal_wal())
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
-                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
+        });
+        options.map_sqlx_sqlite_pool_opts(|opts| {
+            opts.after_release(|conn, _| {
+                Box::pin(outside_transaction::<sea_orm::sqlx::Sqlite>(conn))
+            })
+        });
+    } else {
+        options.map_sqlx_postgres_pool_opts(|opts| {
+            opts.after_release(|conn, _| {
+                Box::pin(outside_transaction::<sea_orm::sqlx::Postgres>(conn))
+            })
         });
     }
     let mut db = Database::connect(options).await?;
@@ -59,6 +72,31 @@ pub async fn connect(
         counter.fetch_add(1, Ordering::Relaxed);
     });
     Ok(db)
+}
+
+/// Whether a connection coming back to the pool may serve again: only when
+/// it is outside any transaction. A transaction that did not end in a
+/// successful COMMIT or ROLLBACK — a COMMIT that failed on a full disk or an
+/// I/O error — can leave the driver and the database apart: SQLite rolls
+/// such a transaction back by itself, the driver's own ROLLBACK then fails,
+/// and a connection reused in that state would run every later transaction
+/// as a savepoint that never commits (answering OK for writes it does not
+/// keep). Such a connection is closed instead; the pool opens a fresh one.
+async fn outside_transaction<DB: sea_orm::sqlx::Database>(
+    conn: &mut DB::Connection,
+) -> Result<bool, sea_orm::sqlx::Error> {
+    use sea_orm::sqlx::Connection;
+    // Runs first whatever rollback the dropped transaction queued.
+    conn.ping().await?;
+    // The driver's count of open transactions, which only a successful
+    // BEGIN, COMMIT or ROLLBACK changes.
+    let inside = conn.is_in_transaction();
+    if inside {
+        tracing::warn!(
+            "closing a database connection left inside a transaction (a failed commit?)"
+        );
+    }
+    Ok(!inside)
 }
 
 fn sqlx_sqlite_journal_wal() -> sea_orm::sqlx::sqlite::SqliteJournalMode {

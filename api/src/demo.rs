@@ -123,6 +123,7 @@ pub async fn load(domain: &Domain, schema: &AppSchema) -> ApiResult<Option<Vec<D
             id: user.id,
             role: user.role,
             locale: user.locale,
+            credential: crate::auth::Credential::Internal,
         });
         sign_ins.push(DemoSignIn {
             role,

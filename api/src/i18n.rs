@@ -210,6 +210,12 @@ pub enum Message {
         /// Seconds to wait.
         retry_after: u64,
     },
+    /// API tokens are created with a signed-in session, not with another API token.
+    ApiTokenCannotCreateTokens,
+    /// Too many WebSockets are open (in total or from this address).
+    TooManyWebSockets,
+    /// Too many connections are open (in total or from this address).
+    TooManyConnections,
 }
 
 impl Message {
@@ -485,6 +491,18 @@ impl Message {
                     format!("Too many failed sign-ins; retry in {retry_after} seconds.")
                 }
             }
+            Self::TooManyConnections => pick(
+                "Too many connections are open; retry shortly.",
+                "열린 연결이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
+            ),
+            Self::TooManyWebSockets => pick(
+                "Too many WebSocket connections are open; retry shortly.",
+                "열린 WebSocket 연결이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
+            ),
+            Self::ApiTokenCannotCreateTokens => pick(
+                "An API token cannot create API tokens; sign in to create one.",
+                "API 토큰으로는 API 토큰을 만들 수 없습니다. 로그인한 뒤 만들어 주세요.",
+            ),
         }
     }
 }

@@ -69,7 +69,7 @@ async fn anonymous_callers_get_unauthenticated() {
 async fn a_token_that_really_decodes_names_its_user() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    let token = sign(&claims(&admin.id, 300), "test-secret-for-the-suite");
+    let token = sign(&claims(&admin.id, 300), crate::helpers::JWT_SECRET);
     let body = app.graphql(Some(&token), VIEWER, json!({})).await;
     assert_eq!(body["data"]["viewer"]["id"], admin.id.as_str());
 }
@@ -78,7 +78,7 @@ async fn a_token_that_really_decodes_names_its_user() {
 async fn expired_forged_and_unsigned_tokens_are_unauthenticated() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    let secret = "test-secret-for-the-suite";
+    let secret = crate::helpers::JWT_SECRET;
     let header_none = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
     let payload = URL_SAFE_NO_PAD.encode(claims(&admin.id, 300).to_string());
     let mut no_aud = claims(&admin.id, 300);
@@ -161,6 +161,28 @@ async fn api_tokens_work_until_revoked() {
     );
     let body = app.graphql(Some(&secret), VIEWER, json!({})).await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn an_api_token_cannot_create_api_tokens() {
+    let app = spawn_app().await;
+    let member = app.member("Scripter").await;
+    const CREATE: &str =
+        "mutation { createApiToken(input: { name: \"child\" }) { token apiToken { id } } }";
+    let created = app.as_user(&member, CREATE, json!({})).await;
+    let secret = created["data"]["createApiToken"]["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned();
+    let tokens = app.count_rows("api_tokens").await;
+
+    let body = app.graphql(Some(&secret), CREATE, json!({})).await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    assert!(body["data"].is_null() || body["data"]["createApiToken"].is_null());
+    assert_eq!(app.count_rows("api_tokens").await, tokens);
+    // The token still reads as its user.
+    let body = app.graphql(Some(&secret), VIEWER, json!({})).await;
+    assert_eq!(body["data"]["viewer"]["id"], member.id.as_str());
 }
 
 #[tokio::test]

@@ -7,6 +7,9 @@ use clap::Parser;
 use serde_json::{Value, json};
 use trestle_api::{app, config::ServeConfig};
 
+/// The HS256 secret every test server signs with (long enough for production).
+pub const JWT_SECRET: &str = "test-secret-for-the-suite-of-black-box-tests";
+
 /// The bootstrap admin every test server starts with.
 pub const ADMIN_EMAIL: &str = "admin@trestle.test";
 /// Its password.
@@ -152,10 +155,11 @@ pub async fn spawn_app_on(db: TestDb, extra: &[&str]) -> TestApp {
         "--listen".into(),
         "127.0.0.1:0".into(),
         "--jwt-secret".into(),
-        "test-secret-for-the-suite".into(),
-        "--database-max-connections".into(),
-        "5".into(),
+        JWT_SECRET.into(),
     ];
+    if !extra.contains(&"--database-max-connections") {
+        args.extend(["--database-max-connections".into(), "5".into()]);
+    }
     let has_bootstrap = extra
         .iter()
         .any(|a| a.starts_with("--bootstrap") || a.starts_with("--env"));
@@ -310,4 +314,90 @@ pub fn error_field(body: &Value) -> &str {
     body["errors"][0]["extensions"]["field"]
         .as_str()
         .unwrap_or("")
+}
+
+/// `GET /healthz` on a fresh connection from 127.0.0.1: the status, if the
+/// server answered within `patience`.
+pub async fn healthz(server: std::net::SocketAddr, patience: std::time::Duration) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let check = async {
+        let mut stream = tokio::net::TcpStream::connect(server).await.ok()?;
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            .await
+            .ok()?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.ok()?;
+        let text = String::from_utf8_lossy(&response);
+        text.split(' ').nth(1)?.parse().ok()
+    };
+    tokio::time::timeout(patience, check).await.ok().flatten()
+}
+
+/// The `trestle` binary serving in its own process, killed when dropped.
+pub struct ServerProcess {
+    child: std::process::Child,
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+}
+
+impl ServerProcess {
+    /// Start `trestle serve` on `db` with extra environment variables, after
+    /// the shell commands `setup` (e.g. `ulimit -n 1024 && `).
+    pub async fn start(db: &TestDb, env: &[(&str, &str)], setup: &str) -> Self {
+        use std::time::{Duration, Instant};
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map(|addr| addr.port())
+            .expect("a free port");
+        let child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{setup}exec \"$0\" serve"))
+            .arg(env!("CARGO_BIN_EXE_trestle"))
+            .env("TRESTLE_DATABASE_URL", &db.url)
+            .env("TRESTLE_LISTEN", format!("127.0.0.1:{port}"))
+            .env("TRESTLE_JWT_SECRET", JWT_SECRET)
+            .env("TRESTLE_BOOTSTRAP_ADMIN_EMAIL", ADMIN_EMAIL)
+            .env("TRESTLE_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("TRESTLE_LOG", "error")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start the trestle binary");
+        let process = Self {
+            child,
+            addr: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while healthz(process.addr, Duration::from_secs(1)).await != Some(200) {
+            assert!(Instant::now() < deadline, "the server did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        process
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Its resident memory in KiB (Linux).
+    pub fn resident_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("the process status");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS")
+    }
+}
+
+impl Drop for ServerProcess {
+    // A failing test must not leave a server running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

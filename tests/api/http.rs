@@ -205,6 +205,42 @@ async fn probes_and_request_ids() {
 }
 
 #[tokio::test]
+async fn a_client_request_id_is_kept_only_when_it_is_safe_to_log() {
+    let app = spawn_app().await;
+    let echoed = |id: String| {
+        let app = &app;
+        async move {
+            let response = app
+                .client
+                .post(format!("{}/graphql", app.address))
+                .header("x-request-id", id)
+                .json(&json!({ "query": "{ __typename }" }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            response.headers()["x-request-id"]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    assert_eq!(echoed("client-7f3a.42".into()).await, "client-7f3a.42");
+    // Spaces and quotes could forge log fields; a huge id floods the log.
+    for forged in [
+        "x principal=admin status=200 \"graphql request\"".to_owned(),
+        "a".repeat(5000),
+    ] {
+        let replaced = echoed(forged.clone()).await;
+        assert_ne!(replaced, forged);
+        assert!(
+            uuid::Uuid::parse_str(&replaced).is_ok(),
+            "not a generated id: {replaced}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn cors_allows_only_configured_origins() {
     let app = crate::helpers::spawn_app_with(&["--cors-origins", "https://app.example.com"]).await;
     let preflight = |origin: &'static str| {

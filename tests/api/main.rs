@@ -4,6 +4,8 @@
 
 mod auth;
 mod authorization;
+#[cfg(unix)]
+mod connections;
 mod costs;
 mod cycle_limits;
 mod decisions;
@@ -26,6 +28,7 @@ mod risks;
 mod schema;
 mod statements;
 mod status_updates;
+mod storage;
 mod subscriptions;
 mod teams;
 mod tokens;

@@ -102,6 +102,72 @@ async fn only_owners_manage_members() {
     assert_eq!(app.count_rows("program_members").await, 4);
 }
 
+/// How many OWNERs `program` has, read straight from the database.
+async fn owners(app: &TestApp, program: &str) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = &app.server.domain.db;
+    let program: uuid::Uuid = program.parse().unwrap();
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            format!(
+                "SELECT COUNT(*) AS n FROM program_members WHERE program_id = {} AND role = 'OWNER'",
+                match db.get_database_backend() {
+                    sea_orm::DbBackend::Postgres => "$1",
+                    _ => "?",
+                }
+            ),
+            [program.into()],
+        ))
+        .await
+        .expect("count owners")
+        .expect("a row");
+    row.try_get::<i64>("", "n").expect("a count")
+}
+
+#[tokio::test]
+async fn two_owners_demoting_or_removing_each_other_at_once_leave_one_owner() {
+    let app = spawn_app().await;
+    let first = app.member("First").await;
+    let second = app.member("Second").await;
+    for trial in 0..10 {
+        let key = format!("RACE{trial}");
+        let program = app.create_program(&first, &key, "Race").await;
+        let id = program["id"].as_str().unwrap().to_owned();
+        set_member(&app, &first, &id, &second, "OWNER").await;
+        assert_eq!(owners(&app, &id).await, 2);
+        // Even trials demote, odd ones remove: each owner acts on the other.
+        let act = |by: &TestUser, other: &TestUser| {
+            let (app, id) = (&app, id.clone());
+            let (by, other) = (by.clone(), other.clone());
+            async move {
+                if trial % 2 == 0 {
+                    set_member(app, &by, &id, &other, "VIEWER").await
+                } else {
+                    app.as_user(
+                        &by,
+                        REMOVE,
+                        json!({ "input": { "programId": id, "userId": other.id } }),
+                    )
+                    .await
+                }
+            }
+        };
+        let (a, b) = tokio::join!(act(&first, &second), act(&second, &first));
+        assert_eq!(
+            owners(&app, &id).await,
+            1,
+            "trial {trial} left no single owner: {a} {b}"
+        );
+        // Exactly one of the two won; the other was refused.
+        let refused = [&a, &b]
+            .iter()
+            .filter(|body| body["errors"].is_array())
+            .count();
+        assert_eq!(refused, 1, "trial {trial}: {a} {b}");
+    }
+}
+
 #[tokio::test]
 async fn the_last_owner_cannot_leave_or_be_demoted() {
     let app = spawn_app().await;

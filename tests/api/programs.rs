@@ -106,6 +106,21 @@ async fn other_fields_are_validated_too() {
             json!({ "key": "AB", "name": "ok", "startDate": "2026-13-01" }),
             "input.startDate",
         ),
+        // Only zero-width and other invisible characters: nothing to read.
+        (
+            json!({ "key": "AB", "name": "\u{200B}\u{200D}\u{FEFF}\u{3164}" }),
+            "input.name",
+        ),
+        // Days outside 1900–2999 (a 9999-12-31 target made forecasts print
+        // `+10000-…`).
+        (
+            json!({ "key": "AB", "name": "ok", "targetDate": "9999-12-31" }),
+            "input.targetDate",
+        ),
+        (
+            json!({ "key": "AB", "name": "ok", "startDate": "1899-12-31" }),
+            "input.startDate",
+        ),
     ];
     for (input, field) in cases {
         let body = app.as_user(&tpm, CREATE, json!({ "input": input })).await;
@@ -113,6 +128,14 @@ async fn other_fields_are_validated_too() {
         assert_eq!(error_field(&body), field, "{input}: {body}");
     }
     assert_eq!(app.count_rows("programs").await, 0);
+    // The first and last day of the range are fine.
+    let body = app
+        .as_user(&tpm, CREATE, json!({ "input": { "key": "EDGE", "name": "Edges", "startDate": "1900-01-01", "targetDate": "2999-12-31" } }))
+        .await;
+    assert_eq!(
+        body["data"]["createProgram"]["program"]["key"], "EDGE",
+        "{body}"
+    );
     // Long texts up to the limit, in any script, are fine.
     let body = app
         .as_user(&tpm, CREATE, json!({ "input": { "key": "KR", "name": "한국 시장 진출", "description": "설명".repeat(10_000) } }))

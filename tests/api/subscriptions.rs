@@ -62,6 +62,37 @@ impl Socket {
         Self { stream }
     }
 
+    /// Open `/graphql/ws` on `app` from the loopback address `from`; the
+    /// HTTP status when the server refuses the upgrade.
+    async fn try_open_from(app: &TestApp, from: std::net::Ipv4Addr) -> Result<Self, u16> {
+        let url = format!("{}/graphql/ws", app.address.replacen("http", "ws", 1));
+        let mut request = url.into_client_request().expect("a WebSocket URL");
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            HeaderValue::from_static("graphql-transport-ws"),
+        );
+        let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+        socket
+            .bind(std::net::SocketAddr::from((from, 0)))
+            .expect("bind the client address");
+        let tcp = socket.connect(app.server.addr).await.expect("connect");
+        match tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(tcp)).await {
+            Ok((stream, _)) => Ok(Self { stream }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                Err(response.status().as_u16())
+            }
+            Err(error) => panic!("the upgrade failed: {error}"),
+        }
+    }
+
+    /// The close code the server ends this socket with, within `PATIENCE`.
+    async fn close_code(&mut self) -> u16 {
+        match self.receive().await {
+            Received::Closed(Some(frame)) => frame.code.into(),
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+
     /// Open and initialise with `payload`, expecting `connection_ack`.
     async fn connect(app: &TestApp, payload: Value) -> Self {
         let mut socket = Self::open(app).await;
@@ -381,16 +412,22 @@ async fn an_admin_may_watch_any_program() {
 }
 
 #[tokio::test]
-async fn subscribing_without_a_token_is_unauthenticated() {
+async fn a_connection_init_without_a_token_is_closed_as_unauthorized() {
     let app = spawn_app().await;
-    let team = team(&app, "ANON").await;
-    let mut socket = Socket::connect(&app, json!({})).await;
-
-    socket.watch("events", &team.program).await;
-    let payload = socket.next_payload("events").await;
-    socket.expect_complete("events").await;
-
-    assert_eq!(error_code(&payload), "UNAUTHENTICATED", "{payload}");
+    for payload in [
+        json!({}),
+        json!({ "Authorization": null }),
+        json!({ "authorization": null, "other": 1 }),
+    ] {
+        let mut socket = Socket::open(&app).await;
+        socket.init(payload.clone()).await;
+        match socket.receive().await {
+            Received::Closed(Some(frame)) => {
+                assert_eq!(frame.code, CloseCode::from(4401), "{payload}");
+            }
+            other => panic!("expected a close with 4401 for {payload}, got {other:?}"),
+        }
+    }
 }
 
 #[tokio::test]
@@ -663,5 +700,308 @@ async fn events_survive_a_lost_listener_connection() {
     assert_eq!(
         socket.next_event("events").await["entityId"],
         second.as_str()
+    );
+}
+
+/// A signed Trestle token for `user` with this `iat` and `exp` (seconds from now).
+fn token_expiring(user: &TestUser, issued: i64, expires: i64) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({
+        "sub": user.id, "iat": now + issued, "exp": now + expires,
+        "iss": "trestle", "aud": "trestle-api",
+    });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(crate::helpers::JWT_SECRET.as_bytes()),
+    )
+    .expect("a token")
+}
+
+/// An API token of `user`: (secret, id).
+async fn api_token(app: &TestApp, user: &TestUser) -> (String, String) {
+    let body = app
+        .as_user(
+            user,
+            "mutation { createApiToken(input: { name: \"live\" }) { token apiToken { id } } }",
+            json!({}),
+        )
+        .await;
+    let payload = &body["data"]["createApiToken"];
+    (
+        payload["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_owned(),
+        payload["apiToken"]["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn revoke(app: &TestApp, user: &TestUser, id: &str) {
+    let body = app
+        .as_user(
+            user,
+            "mutation($id: ID!) { revokeApiToken(input: { id: $id }) { apiToken { revokedAt } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_of_connection_init_is_case_insensitive() {
+    let app = spawn_app().await;
+    let team = team(&app, "CASE").await;
+    let mut sockets = Vec::new();
+    for scheme in ["bearer", "BEARER", "BeArEr"] {
+        let mut socket = Socket::connect(
+            &app,
+            json!({ "Authorization": format!("{scheme} {}", team.viewer.token) }),
+        )
+        .await;
+        socket.watch("events", &team.program).await;
+        sockets.push(socket);
+    }
+    subscribed(&app, 3).await;
+}
+
+#[tokio::test]
+async fn revoking_an_api_token_closes_its_sockets_as_forbidden() {
+    let app = spawn_app().await;
+    let team = team(&app, "REVOKE").await;
+    let (secret, id) = api_token(&app, &team.viewer).await;
+    let mut socket =
+        Socket::connect(&app, json!({ "Authorization": format!("Bearer {secret}") })).await;
+    socket.watch("events", &team.program).await;
+    // A socket on another credential of the same user stays open.
+    let mut other = Socket::signed_in(&app, &team.viewer).await;
+    other.watch("events", &team.program).await;
+    subscribed(&app, 2).await;
+
+    let started = Instant::now();
+    revoke(&app, &team.viewer, &id).await;
+    assert_eq!(socket.close_code().await, 4403);
+    eprintln!(
+        "closed {:?} after the revocation was sent",
+        started.elapsed()
+    );
+    let workstream = workstream_id(&app, &team.editor, &team.program, "After").await;
+    assert_eq!(
+        other.next_event("events").await["entityId"],
+        workstream.as_str()
+    );
+}
+
+#[tokio::test]
+async fn revoking_an_api_token_on_one_replica_closes_its_sockets_on_another() {
+    // Replicas share a database only on PostgreSQL (LISTEN/NOTIFY).
+    if std::env::var("TRESTLE_TEST_DATABASE_URL").map_or(true, |url| url.is_empty()) {
+        return;
+    }
+    let db = TestDb::new().await;
+    let url = db.url.clone();
+    let writer = spawn_app_on(db, &[]).await;
+    let reader = spawn_app_on(TestDb::existing(&url), &[]).await;
+    let team = team(&writer, "REVOKED").await;
+    let (secret, id) = api_token(&writer, &team.viewer).await;
+    let mut socket = Socket::connect(
+        &reader,
+        json!({ "Authorization": format!("Bearer {secret}") }),
+    )
+    .await;
+    socket.watch("events", &team.program).await;
+    subscribed(&reader, 1).await;
+
+    let started = Instant::now();
+    revoke(&writer, &team.viewer, &id).await;
+    assert_eq!(socket.close_code().await, 4403);
+    let elapsed = started.elapsed();
+    eprintln!("closed on the other replica {elapsed:?} after the revocation was sent");
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn a_token_reaching_its_expiry_closes_its_sockets_as_forbidden() {
+    let app = spawn_app().await;
+    let team = team(&app, "EXPIRY").await;
+    // Signed a minute ago, expired 27 s ago: accepted within the 30 s leeway
+    // for about 3 s more, and not a moment longer.
+    let token = token_expiring(&team.viewer, -60, -27);
+    let mut socket =
+        Socket::connect(&app, json!({ "Authorization": format!("Bearer {token}") })).await;
+    socket.watch("events", &team.program).await;
+    let started = Instant::now();
+    assert_eq!(socket.close_code().await, 4403);
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed > Duration::from_secs(1) && elapsed < Duration::from_secs(6),
+        "{elapsed:?}"
+    );
+    // HTTP refuses the same token by now.
+    let body = app
+        .graphql(Some(&token), "{ viewer { id } }", json!({}))
+        .await;
+    assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+}
+
+#[tokio::test]
+async fn sockets_are_capped_per_user_per_address_and_in_total() {
+    use std::net::Ipv4Addr;
+    let app = spawn_app_with(&[
+        "--max-websockets-per-user",
+        "2",
+        "--max-websockets-per-address",
+        "3",
+        "--max-websockets",
+        "4",
+    ])
+    .await;
+    let first = app.member("First").await;
+    let second = app.member("Second").await;
+    let home = Ipv4Addr::LOCALHOST;
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        held.push(Socket::signed_in(&app, &first).await);
+    }
+    // A third socket of the same user is refused when it signs in.
+    let mut third = Socket::open(&app).await;
+    third
+        .init(json!({ "Authorization": format!("Bearer {}", first.token) }))
+        .await;
+    assert_eq!(third.close_code().await, 4429);
+    drop(third);
+    // Another user from the same address fills the address's three places …
+    held.push(Socket::signed_in(&app, &second).await);
+    // … so the address's fourth socket is refused before the upgrade.
+    let mut refused = None;
+    for _ in 0..50 {
+        match Socket::try_open_from(&app, home).await {
+            Err(status) => {
+                refused = Some(status);
+                break;
+            }
+            // The refused socket's place frees when the server notices it closed.
+            Ok(socket) => {
+                drop(socket);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+    assert_eq!(refused, Some(429));
+    // A fourth address fills the total; a fifth socket anywhere is refused.
+    let _fourth = Socket::try_open_from(&app, Ipv4Addr::new(127, 0, 0, 2))
+        .await
+        .expect("the fourth socket");
+    assert_eq!(
+        Socket::try_open_from(&app, Ipv4Addr::new(127, 0, 0, 3))
+            .await
+            .err(),
+        Some(503)
+    );
+    // Closing one makes room again.
+    drop(held.pop());
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if Socket::try_open_from(&app, Ipv4Addr::new(127, 0, 0, 3))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the freed place was never reused"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_silent_socket_is_closed_after_the_idle_timeout_and_a_live_one_kept() {
+    let app = spawn_app_with(&[
+        "--websocket-idle-timeout-secs",
+        "2",
+        "--websocket-ping-interval-secs",
+        "1",
+    ])
+    .await;
+    let team = team(&app, "IDLE").await;
+    let mut silent = Socket::signed_in(&app, &team.viewer).await;
+    let mut live = Socket::signed_in(&app, &team.viewer).await;
+    // The live client reads, so its library answers every ping.
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(3500);
+    let mut pinged = false;
+    while let Ok(frame) = tokio::time::timeout_at(deadline, live.stream.next()).await {
+        match frame {
+            Some(Ok(Message::Ping(_))) => pinged = true,
+            Some(Ok(Message::Close(frame))) => panic!("the live socket was closed: {frame:?}"),
+            Some(Ok(_)) => {}
+            other => panic!("the live socket ended: {other:?}"),
+        }
+    }
+    assert!(pinged, "the server sent no ping");
+    // The silent client's library answers the queued pings only now, on a
+    // socket the server has closed: the close frame may be lost to a reset.
+    match silent.receive().await {
+        Received::Closed(None) => {}
+        Received::Closed(Some(frame)) => assert_eq!(frame.code, CloseCode::from(1000)),
+        other => panic!("the silent socket was kept open: {other:?}"),
+    }
+    live.watch("events", &team.program).await;
+    subscribed(&app, 1).await;
+}
+
+#[tokio::test]
+async fn subscribe_messages_spend_the_users_rate_budget() {
+    let app = spawn_app_with(&["--rate-limit-per-minute", "60"]).await;
+    let viewer = app.member("Viewer").await;
+    let mut socket = Socket::signed_in(&app, &viewer).await;
+    let missing = uuid::Uuid::now_v7().to_string();
+    let mut limited = None;
+    for n in 0..20 {
+        let id = format!("op{n}");
+        socket.watch(&id, &missing).await;
+        let payload = socket.next_payload(&id).await;
+        socket.expect_complete(&id).await;
+        if error_code(&payload) == "RATE_LIMITED" {
+            limited = Some(payload);
+            break;
+        }
+        assert_eq!(error_code(&payload), "NOT_FOUND", "{payload}");
+    }
+    let limited = limited.expect("60 points a minute ran out within 20 subscribe messages");
+    assert!(limited["errors"][0]["extensions"]["retryAfter"].as_u64() >= Some(1));
+    // The budget is the same one HTTP requests spend.
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(&viewer.token)
+        .json(&json!({ "query": "{ viewer { id } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+}
+
+#[tokio::test]
+async fn open_sockets_are_told_the_server_is_going_away_on_shutdown() {
+    let app = spawn_app().await;
+    let team = team(&app, "BYE").await;
+    let mut socket = Socket::signed_in(&app, &team.viewer).await;
+    socket.watch("events", &team.program).await;
+    subscribed(&app, 1).await;
+    let crate::helpers::TestApp { server, .. } = app;
+    let started = Instant::now();
+    let stopped = tokio::spawn(server.shutdown());
+    assert_eq!(socket.close_code().await, 1001);
+    tokio::time::timeout(PATIENCE, stopped)
+        .await
+        .expect("the server stopped in time")
+        .unwrap()
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
     );
 }

@@ -22,7 +22,7 @@ mod harness;
 
 const VIEWER: &str = "{ viewer { id email } }";
 /// The secret `spawn_app` signs with.
-const SECRET: &str = "test-secret-for-the-suite";
+const SECRET: &str = crate::helpers::JWT_SECRET;
 /// A secret rotated out, still accepted for tokens that name it.
 const PREVIOUS_SECRET: &str = "previous-secret-for-the-suite";
 const IDP_ISSUER: &str = "https://idp.trestle.test/";
@@ -392,6 +392,23 @@ async fn an_identity_provider_token_for_an_unknown_email_creates_no_user() {
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
     assert!(challenges);
     assert_eq!(app.count_rows("users").await, users);
+}
+
+#[tokio::test]
+async fn an_identity_provider_token_that_does_not_say_the_email_is_verified_is_refused() {
+    let (app, _jwks) = spawn_app_with_idp().await;
+    let mut claims = idp_claims(ADMIN_EMAIL);
+    claims
+        .as_object_mut()
+        .expect("claims")
+        .remove("email_verified");
+    let (status, body, challenges) = viewer_with(&app, &IDP.rsa.sign(&claims)).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(error_code(&body), "UNAUTHENTICATED");
+    assert!(challenges);
+    // The same token saying `true` signs in.
+    claims["email_verified"] = json!(true);
+    assert_eq!(viewer_with(&app, &IDP.rsa.sign(&claims)).await.0, 200);
 }
 
 /// Forged and malformed credentials against `spawn_app_with_idp`'s keys, each
@@ -901,6 +918,11 @@ fn forged_tokens(admin_id: &str, other_token: &str) -> Vec<(String, Refusal, Str
             idp.rsa.sign(&idp_with("email_verified", json!(false))),
         ),
         (
+            "identity provider: no email_verified",
+            Refusal::EmailUnverified,
+            idp.ec.sign(&idp_without("email_verified")),
+        ),
+        (
             "identity provider: email_verified as a string",
             Refusal::EmailUnverified,
             idp.rsa.sign(&idp_with("email_verified", json!("true"))),
@@ -1025,8 +1047,14 @@ struct ServeArgs {
     serve: ServeConfig,
 }
 
-/// The start-up error for `extra` flags, or `None` if the server started.
+/// The start-up error of a production server with `extra` flags, or `None`
+/// if the server started.
 async fn start_error(extra: &[&str]) -> Option<String> {
+    start_error_with_secret(SECRET, extra).await
+}
+
+/// [`start_error`] with another signing secret.
+async fn start_error_with_secret(secret: &str, extra: &[&str]) -> Option<String> {
     let db = TestDb::new().await;
     let mut args = vec![
         "trestle",
@@ -1035,7 +1063,7 @@ async fn start_error(extra: &[&str]) -> Option<String> {
         "--listen",
         "127.0.0.1:0",
         "--jwt-secret",
-        SECRET,
+        secret,
         "--env",
         "production",
     ];
@@ -1052,6 +1080,19 @@ async fn start_error(extra: &[&str]) -> Option<String> {
         }
         Err(error) => Some(error.to_string()),
     }
+}
+
+#[tokio::test]
+async fn a_production_server_refuses_to_start_with_a_short_jwt_secret() {
+    let error = start_error_with_secret("hunter", &[])
+        .await
+        .expect("a 6-byte secret must not start a production server");
+    assert!(error.contains("at least 32 bytes"), "{error}");
+    let error = start_error(&["--jwt-previous-secrets", "old-and-short"])
+        .await
+        .expect("a short previous secret must not start a production server");
+    assert!(error.contains("TRESTLE_JWT_PREVIOUS_SECRETS"), "{error}");
+    assert_eq!(start_error_with_secret(&"k".repeat(32), &[]).await, None);
 }
 
 #[tokio::test]

@@ -30,8 +30,9 @@ pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// Longest `kid` accepted in a header.
 const MAX_KID_CHARS: usize = 128;
 
-/// Shortest HS256 secret that does not earn a warning (RFC 7518 §3.2: the hash size).
-const MIN_SECRET_BYTES: usize = 32;
+/// Shortest HS256 secret accepted in production, and without a warning in
+/// development (RFC 7518 §3.2: at least the hash size).
+pub const MIN_SECRET_BYTES: usize = 32;
 
 /// Header parameters that point at or embed a key: Trestle never takes a key from a token.
 const KEY_CARRYING_PARAMETERS: [&str; 4] = ["jku", "x5u", "jwk", "x5c"];
@@ -55,6 +56,17 @@ pub struct Claims {
     pub iss: String,
     /// Audience.
     pub aud: String,
+}
+
+/// A token whose signature and claims verified: whom it names and its lifetime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// Whom it names.
+    pub principal: Principal,
+    /// `iat`, seconds since the epoch.
+    pub issued_at: i64,
+    /// `exp`, seconds since the epoch; accepted until [`LEEWAY_SECONDS`] after it.
+    pub expires_at: i64,
 }
 
 /// Whom a verified token names.
@@ -123,7 +135,7 @@ pub enum Refusal {
     /// The identity provider's email claim is missing or not an email.
     #[error("email claim missing or malformed")]
     Email,
-    /// The identity provider says the email is not verified.
+    /// The identity provider does not say `email_verified: true`.
     #[error("email not verified")]
     EmailUnverified,
 }
@@ -134,6 +146,11 @@ pub enum KeyError {
     /// The signing secret is empty.
     #[error("the JWT signing secret is empty")]
     EmptySecret,
+    /// A secret is too short to be safe, and the server runs in production.
+    #[error(
+        "TRESTLE_JWT_SECRET and every TRESTLE_JWT_PREVIOUS_SECRETS entry must be at least {MIN_SECRET_BYTES} bytes in production (generate one with `openssl rand -hex 32`)"
+    )]
+    ShortSecret,
     /// A setting is missing or contradicts another.
     #[error("{0}")]
     Setting(&'static str),
@@ -229,6 +246,22 @@ pub fn key_id(secret: &SecretString) -> String {
     hex::encode(&digest[..4])
 }
 
+/// Refuse configured HS256 secrets shorter than [`MIN_SECRET_BYTES`]
+/// (production): a short secret can be guessed offline from any token it
+/// signed, and then every token can be forged.
+pub fn require_long_secrets(config: &JwtConfig) -> Result<(), KeyError> {
+    let short = config
+        .jwt_secret
+        .iter()
+        .chain(&config.jwt_previous_secrets)
+        .any(|s| !s.expose_secret().is_empty() && s.expose_secret().len() < MIN_SECRET_BYTES);
+    if short {
+        Err(KeyError::ShortSecret)
+    } else {
+        Ok(())
+    }
+}
+
 /// Trestle's signing key and every key it verifies with, with their claim rules.
 pub struct JwtKeys {
     signing: EncodingKey,
@@ -320,7 +353,8 @@ impl JwtKeys {
     }
 
     /// Every key the configuration names: `current` signs, earlier secrets and
-    /// the identity provider's public keys verify.
+    /// the identity provider's public keys verify. A short secret earns a
+    /// warning here; production refuses it earlier ([`require_long_secrets`]).
     pub fn from_config(current: &SecretString, config: &JwtConfig) -> Result<Self, KeyError> {
         if current.expose_secret().is_empty() {
             return Err(KeyError::EmptySecret);
@@ -330,7 +364,7 @@ impl JwtKeys {
             .any(|s| !s.expose_secret().is_empty() && s.expose_secret().len() < MIN_SECRET_BYTES);
         if short {
             tracing::warn!(
-                "a JWT secret is shorter than {MIN_SECRET_BYTES} bytes: use a long random secret"
+                "a JWT secret is shorter than {MIN_SECRET_BYTES} bytes: use a long random secret (production refuses to start with it)"
             );
         }
         let keys = Self::new(
@@ -379,9 +413,9 @@ impl JwtKeys {
         Ok((token, expires_at))
     }
 
-    /// Verify a token and return whom it names, or `UNAUTHENTICATED`.
-    pub fn verify(&self, token: &str) -> ApiResult<Principal> {
-        self.check(token).map_err(|refusal| {
+    /// Verify a token and return whom it names and until when, or `UNAUTHENTICATED`.
+    pub fn verify(&self, token: &str) -> ApiResult<Verified> {
+        self.check_verified(token).map_err(|refusal| {
             tracing::debug!(%refusal, "bearer token refused");
             ApiError::Unauthenticated(Message::InvalidToken)
         })
@@ -389,6 +423,12 @@ impl JwtKeys {
 
     /// Verify a token and return whom it names, or why it is refused.
     pub fn check(&self, token: &str) -> Result<Principal, Refusal> {
+        self.check_verified(token)
+            .map(|verified| verified.principal)
+    }
+
+    /// Verify a token and return whom it names and its lifetime, or why it is refused.
+    pub fn check_verified(&self, token: &str) -> Result<Verified, Refusal> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(Refusal::TooLong);
         }
@@ -547,7 +587,7 @@ fn check_claims(
     claims: &Map<String, Value>,
     rules: &ClaimRules,
     now: i64,
-) -> Result<Principal, Refusal> {
+) -> Result<Verified, Refusal> {
     let exp = numeric_date(claims, "exp")?.ok_or(Refusal::Claim("exp"))?;
     let iat = numeric_date(claims, "iat")?.ok_or(Refusal::Claim("iat"))?;
     let nbf = numeric_date(claims, "nbf")?;
@@ -584,7 +624,7 @@ fn check_claims(
         Some(Value::String(sub)) if !sub.is_empty() => sub,
         _ => return Err(Refusal::Claim("sub")),
     };
-    match &rules.subject {
+    let principal = match &rules.subject {
         // Only the hyphenated lower-case form Trestle writes, not every spelling.
         SubjectRule::UserId => Uuid::parse_str(sub)
             .ok()
@@ -600,12 +640,18 @@ fn check_claims(
                 }
                 _ => return Err(Refusal::Email),
             };
+            // Only an explicit `true`: a provider that does not say is not trusted.
             match claims.get("email_verified") {
-                None | Some(Value::Bool(true)) => Ok(Principal::Email(email.clone())),
-                Some(_) => Err(Refusal::EmailUnverified),
+                Some(Value::Bool(true)) => Ok(Principal::Email(email.clone())),
+                _ => Err(Refusal::EmailUnverified),
             }
         }
-    }
+    }?;
+    Ok(Verified {
+        principal,
+        issued_at: iat,
+        expires_at: exp,
+    })
 }
 
 #[cfg(test)]

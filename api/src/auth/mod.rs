@@ -2,10 +2,12 @@
 //! and the per-request viewer.
 
 pub mod api_token;
+pub mod credential;
 pub mod idp;
 pub mod jwt;
 pub mod password;
 pub mod viewer;
 
+pub use credential::Credential;
 pub use jwt::{JwtKeys, Principal};
 pub use viewer::{AuthUser, Viewer};

@@ -15,6 +15,8 @@ pub struct AuthUser {
     pub role: UserRole,
     /// The user's preferred locale.
     pub locale: Locale,
+    /// The credential this request or connection was authenticated with.
+    pub credential: super::Credential,
 }
 
 /// Who is calling: a signed-in user or nobody.

@@ -24,7 +24,8 @@ pub struct CreatedToken {
 }
 
 impl Domain {
-    /// Create an API token for the signed-in user.
+    /// Create an API token for the signed-in user. An API token cannot
+    /// create another: a leaked token must not be able to outlive its revocation.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_api_token(
         &self,
@@ -33,6 +34,9 @@ impl Domain {
         expires_at: Option<DateTime<Utc>>,
     ) -> ApiResult<CreatedToken> {
         let user = viewer.require_user()?;
+        if user.credential.is_api_token() {
+            return Err(ApiError::Forbidden(Message::ApiTokenCannotCreateTokens));
+        }
         let name = validate::name("input.name", name)?;
         if expires_at.is_some_and(|at| at <= Utc::now()) {
             return Err(ApiError::bad_input(

@@ -3,7 +3,7 @@
 use entity::{
     audit_event::{self, Verb},
     enums::ProgramRole,
-    program_member, risk, user, workstream,
+    program, program_member, risk, user, workstream,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ModelTrait,
@@ -77,6 +77,7 @@ impl Domain {
     ) -> ApiResult<Visible<program_member::Model>> {
         let actor = viewer.require_user()?;
         let txn = self.begin_write().await?;
+        lock_memberships(&txn, program_id).await?;
         let access = access::authorize(&txn, viewer, program_id, Action::Manage).await?;
         let (field, found) = match member {
             MemberRef::Id(id) => (
@@ -147,6 +148,7 @@ impl Domain {
     ) -> ApiResult<program_member::Model> {
         let actor = viewer.require_user()?;
         let txn = self.begin_write().await?;
+        lock_memberships(&txn, program_id).await?;
         let action = if actor.id == user_id {
             Action::Read
         } else {
@@ -239,6 +241,24 @@ async fn unassign(
         changes.push(Change::updated(&before, &after));
     }
     Ok(changes)
+}
+
+/// Serialise membership changes of one program: PostgreSQL locks the
+/// program's row (`FOR UPDATE`) until the transaction ends, so a concurrent
+/// change waits and then reads the committed memberships; two OWNERs
+/// demoting each other cannot both see the other as the remaining OWNER.
+/// SQLite needs nothing more: a write transaction holds the database's
+/// write lock from its start (`BEGIN IMMEDIATE`). Taken before any
+/// membership is read, authorization included.
+async fn lock_memberships(txn: &sea_orm::DatabaseTransaction, program_id: Uuid) -> ApiResult<()> {
+    program::Entity::find_by_id(program_id)
+        .select_only()
+        .column(program::Column::Id)
+        .lock_exclusive()
+        .into_tuple::<Uuid>()
+        .one(txn)
+        .await?;
+    Ok(())
 }
 
 /// Refuse a change that would leave the program without an OWNER.

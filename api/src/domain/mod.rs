@@ -7,6 +7,7 @@ pub mod access;
 pub mod api_tokens;
 pub mod audit;
 pub mod clock;
+pub mod credentials;
 pub mod decisions;
 pub mod dependencies;
 pub mod events;
@@ -40,6 +41,8 @@ pub struct Limits {
     pub max_list_size: usize,
     /// How far one dependency-cycle check may search.
     pub cycle_search: crate::planning::cycles::Budget,
+    /// Most password hashes computed at once.
+    pub max_concurrent_hashes: usize,
 }
 
 impl Default for Limits {
@@ -51,8 +54,14 @@ impl Default for Limits {
                 steps: 256,
                 workstreams: 20_000,
             },
+            max_concurrent_hashes: default_concurrent_hashes(),
         }
     }
+}
+
+/// One password hash at a time per core.
+pub fn default_concurrent_hashes() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
 }
 
 /// The application's services, shared by every request.
@@ -68,6 +77,8 @@ pub struct Domain {
     pub events: events::EventBus,
     /// What time it is.
     pub clock: Arc<dyn clock::Clock>,
+    /// The password hashing threads.
+    pub hasher: Arc<crate::auth::password::Hasher>,
 }
 
 impl Domain {
@@ -76,6 +87,9 @@ impl Domain {
         Self {
             db,
             jwt: Arc::new(jwt),
+            hasher: Arc::new(crate::auth::password::Hasher::new(
+                limits.max_concurrent_hashes,
+            )),
             limits,
             events: events::EventBus::new(),
             clock: Arc::new(clock::SystemClock),

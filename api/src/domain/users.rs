@@ -19,7 +19,9 @@ use super::{
     pagination::{Direction, Ordering, Page, PageArgs},
     validate,
 };
-use crate::auth::{AuthUser, Principal, Viewer, api_token as tokens, password};
+use crate::auth::{
+    AuthUser, Credential, Principal, Viewer, api_token as tokens, jwt::Verified, password,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::Message;
 
@@ -48,68 +50,102 @@ pub struct Session {
     pub user: Visible<user::Model>,
 }
 
-fn auth_user(user: &user::Model) -> AuthUser {
+fn auth_user(user: &user::Model, credential: Credential) -> AuthUser {
     AuthUser {
         id: user.id,
         role: user.role,
         locale: user.locale,
+        credential,
     }
-}
-
-async fn hash_password(password: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || password::hash(&password))
-        .await
-        .map_err(ApiError::internal)?
-}
-
-async fn verify_password(password: String, hash: String) -> ApiResult<bool> {
-    tokio::task::spawn_blocking(move || password::verify(&password, &hash))
-        .await
-        .map_err(ApiError::internal)
 }
 
 impl Domain {
     /// Resolve a bearer credential (JWT or API token) to the user it names.
     pub async fn authenticate(&self, credential: &str) -> ApiResult<AuthUser> {
-        let invalid = || ApiError::Unauthenticated(Message::InvalidToken);
-        let user_id = if tokens::is_api_token(credential) {
-            let token = api_token::Entity::find()
-                .filter(api_token::Column::TokenHash.eq(tokens::hash(credential)))
-                .one(&self.db)
-                .await?
-                .ok_or_else(invalid)?;
-            let now = Utc::now();
-            if token.revoked_at.is_some() || token.expires_at.is_some_and(|at| at <= now) {
-                return Err(invalid());
-            }
-            // Record use at most once a minute, so reads do not turn into writes.
-            if token
-                .last_used_at
-                .is_none_or(|at| now - at > chrono::Duration::minutes(1))
-            {
-                let mut active: api_token::ActiveModel = token.clone().into();
-                active.last_used_at = Set(Some(super::now()));
-                active.update(&self.db).await?;
-            }
-            token.user_id
+        if tokens::is_api_token(credential) {
+            self.authenticate_api_token(credential).await
         } else {
-            match self.jwt.verify(credential)? {
-                Principal::User(id) => id,
-                // An identity-provider token names an existing user by email;
-                // none is created.
-                Principal::Email(email) => {
-                    return find_by_email(&self.db, &email)
-                        .await?
-                        .map(|user| auth_user(&user))
-                        .ok_or_else(invalid);
-                }
-            }
-        };
-        let user = user::Entity::find_by_id(user_id)
+            let verified = self.verify_token(credential)?;
+            self.token_user(&verified).await
+        }
+    }
+
+    /// Check a signed token's signature and claims, without the database.
+    pub fn verify_token(&self, token: &str) -> ApiResult<Verified> {
+        self.jwt.verify(token)
+    }
+
+    /// The user a verified token names; none is created for an
+    /// identity-provider email that matches no user.
+    pub async fn token_user(&self, verified: &Verified) -> ApiResult<AuthUser> {
+        let invalid = || ApiError::Unauthenticated(Message::InvalidToken);
+        let user = match &verified.principal {
+            Principal::User(id) => user::Entity::find_by_id(*id).one(&self.db).await?,
+            Principal::Email(email) => find_by_email(&self.db, email).await?,
+        }
+        .ok_or_else(invalid)?;
+        let credential = Credential::from_token(
+            matches!(verified.principal, Principal::Email(_)),
+            verified.issued_at,
+            verified.expires_at,
+        );
+        Ok(auth_user(&user, credential))
+    }
+
+    /// Resolve an API token (`trst_…`) to its user: one lookup by its hash.
+    pub async fn authenticate_api_token(&self, secret: &str) -> ApiResult<AuthUser> {
+        let invalid = || ApiError::Unauthenticated(Message::InvalidToken);
+        let token = api_token::Entity::find()
+            .filter(api_token::Column::TokenHash.eq(tokens::hash(secret)))
             .one(&self.db)
             .await?
             .ok_or_else(invalid)?;
-        Ok(auth_user(&user))
+        let now = Utc::now();
+        if token.revoked_at.is_some() || token.expires_at.is_some_and(|at| at <= now) {
+            return Err(invalid());
+        }
+        // Record use at most once a minute, so reads do not turn into writes.
+        if token
+            .last_used_at
+            .is_none_or(|at| now - at > chrono::Duration::minutes(1))
+        {
+            let mut active: api_token::ActiveModel = token.clone().into();
+            active.last_used_at = Set(Some(super::now()));
+            active.update(&self.db).await?;
+        }
+        let user = user::Entity::find_by_id(token.user_id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(invalid)?;
+        Ok(auth_user(
+            &user,
+            Credential::ApiToken {
+                id: token.id,
+                expires_at: token.expires_at,
+            },
+        ))
+    }
+
+    /// Whether `user`'s credential is still accepted, as a new request would
+    /// find it: the API token is not revoked or expired, the user exists.
+    pub async fn credential_is_valid(&self, user: &AuthUser) -> ApiResult<bool> {
+        if user
+            .credential
+            .expires_at()
+            .is_some_and(|at| at <= Utc::now())
+        {
+            return Ok(false);
+        }
+        if let Credential::ApiToken { id, .. } = &user.credential {
+            let token = api_token::Entity::find_by_id(*id).one(&self.db).await?;
+            if token.is_none_or(|token| token.revoked_at.is_some()) {
+                return Ok(false);
+            }
+        }
+        Ok(user::Entity::find_by_id(user.id)
+            .one(&self.db)
+            .await?
+            .is_some())
     }
 
     /// Check an email and password and issue a token.
@@ -121,12 +157,9 @@ impl Domain {
             .filter(user::Column::Email.eq(email))
             .one(&self.db)
             .await?;
-        // Verify against a dummy hash for unknown users so timing tells nothing.
-        let stored = found
-            .as_ref()
-            .and_then(|user| user.password_hash.clone())
-            .unwrap_or_else(|| password::dummy_hash().to_owned());
-        let matches = verify_password(password.to_owned(), stored).await?;
+        // An unknown user is verified against a dummy hash: timing tells nothing.
+        let stored = found.as_ref().and_then(|user| user.password_hash.clone());
+        let matches = self.hasher.verify(password.to_owned(), stored).await?;
         let user = match found {
             Some(user) if matches && user.password_hash.is_some() => user,
             _ => return Err(refused()),
@@ -163,7 +196,7 @@ impl Domain {
         let email = validate::email(&format!("{path}.email"), &input.email)?;
         let name = validate::name(&format!("{path}.name"), &input.name)?;
         validate::password(&format!("{path}.password"), &input.password)?;
-        let password_hash = hash_password(input.password).await?;
+        let password_hash = self.hasher.hash(input.password).await?;
         let txn = self.begin_write().await?;
         let taken = user::Entity::find()
             .filter(user::Column::Email.eq(email.clone()))

@@ -25,6 +25,41 @@ fn check_characters(field: &str, value: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// Characters that take no visible space: format characters (zero-width
+/// spaces and joiners, direction marks, the byte-order mark, word joiners,
+/// invisible operators, tags), variation selectors, the soft hyphen, the
+/// combining grapheme joiner, Hangul fillers and the blank Braille pattern.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{2800}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E007F}'
+            | '\u{E0100}'..='\u{E01EF}'
+    )
+}
+
+/// Whether a text shows nothing: only whitespace and invisible characters.
+fn is_blank(value: &str) -> bool {
+    value.chars().all(|c| c.is_whitespace() || is_invisible(c))
+}
+
 fn check_length(field: &str, value: &str, max: usize) -> ApiResult<()> {
     if value.chars().count() > max {
         return Err(ApiError::bad_input(field, Message::TooLong { max }));
@@ -32,10 +67,11 @@ fn check_length(field: &str, value: &str, max: usize) -> ApiResult<()> {
     Ok(())
 }
 
-/// A required single-line name or title: trimmed, non-blank, at most [`NAME_MAX`].
+/// A required single-line name or title: trimmed, with something visible
+/// (not only zero-width or other invisible characters), at most [`NAME_MAX`].
 pub fn name(field: &str, value: &str) -> ApiResult<String> {
     let trimmed = value.trim();
-    if trimmed.is_empty() {
+    if is_blank(trimmed) {
         return Err(ApiError::bad_input(field, Message::Blank));
     }
     check_length(field, trimmed, NAME_MAX)?;
@@ -46,9 +82,9 @@ pub fn name(field: &str, value: &str) -> ApiResult<String> {
     Ok(trimmed.to_owned())
 }
 
-/// A required long text: non-blank, at most [`TEXT_MAX`].
+/// A required long text: something visible, at most [`TEXT_MAX`].
 pub fn long_text(field: &str, value: &str) -> ApiResult<String> {
-    if value.trim().is_empty() {
+    if is_blank(value) {
         return Err(ApiError::bad_input(field, Message::Blank));
     }
     check_length(field, value, TEXT_MAX)?;
@@ -56,11 +92,11 @@ pub fn long_text(field: &str, value: &str) -> ApiResult<String> {
     Ok(value.to_owned())
 }
 
-/// An optional long text: blank becomes `None`.
+/// An optional long text: blank (or only invisible characters) becomes `None`.
 pub fn optional_text(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
     match value {
         None => Ok(None),
-        Some(text) if text.trim().is_empty() => Ok(None),
+        Some(text) if is_blank(text) => Ok(None),
         Some(text) => long_text(field, text).map(Some),
     }
 }
@@ -163,6 +199,27 @@ mod tests {
         assert!(name("name", &"x".repeat(201)).is_err());
         assert_eq!(name("name", "  한국 진출  ").unwrap(), "한국 진출");
         assert!(name("name", "   ").is_err());
+    }
+
+    #[test]
+    fn names_of_only_invisible_characters_are_blank() {
+        for invisible in [
+            "\u{200B}\u{200B}",
+            " \u{200D}\u{FEFF} ",
+            "\u{3164}",
+            "\u{2060}\u{180E}\u{00AD}",
+            "\u{E0041}\u{FE0F}",
+        ] {
+            assert!(name("name", invisible).is_err(), "{invisible:?}");
+            assert!(long_text("d", invisible).is_err(), "{invisible:?}");
+            assert_eq!(optional_text("d", Some(invisible)).unwrap(), None);
+        }
+        // Joiners inside real text are kept (emoji sequences, Persian, Hangul).
+        assert_eq!(
+            name("name", "👩\u{200D}💻 team").unwrap(),
+            "👩\u{200D}💻 team"
+        );
+        assert!(name("name", "می\u{200C}خواهم").is_ok());
     }
 
     #[test]

@@ -24,9 +24,10 @@ use serde::Deserialize;
 use super::{
     AppState, REQUEST_ID,
     cost::{self, CostChecked},
+    credentials::{self, Refused},
     guard,
     metrics::Rejection,
-    rate_limit::{Principal, Quota, SignInOutcome, client_network},
+    rate_limit::{Exhausted, Principal, Quota, SignInOutcome, client_network},
     refusal,
 };
 use crate::auth::Viewer;
@@ -149,7 +150,7 @@ impl Exchange {
 }
 
 /// `429 Too Many Requests` with `Retry-After` and a `RATE_LIMITED` error.
-fn too_many_requests(message: &Message, retry_after: u64, locale: Locale) -> Response {
+pub(super) fn too_many_requests(message: &Message, retry_after: u64, locale: Locale) -> Response {
     let body = serde_json::json!({
         "errors": [{
             "message": message.text(locale),
@@ -227,47 +228,57 @@ fn bad_request(message: Message, locale: Locale) -> Response {
     refusal(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &message, locale)
 }
 
-/// Decode the caller from `Authorization`; a bad credential is an error, never anonymous.
-async fn viewer(state: &AppState, headers: &HeaderMap) -> Result<Viewer, Response> {
+/// Decode the caller from `Authorization`; a bad credential is an error,
+/// never anonymous, and is paid for by the client address (429 once its
+/// budget is spent, before any database statement).
+async fn viewer(
+    state: &AppState,
+    headers: &HeaderMap,
+    exchange: &mut Exchange,
+) -> Result<Viewer, Response> {
     let locale = anonymous_locale(headers);
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(Viewer::anonymous(locale));
-    };
-    let unauthenticated = |message: Message| {
-        let mut response = refusal(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHENTICATED",
-            &message,
-            locale,
-        );
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        response
-    };
-    let credential = value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| unauthenticated(Message::InvalidToken))?;
-    match state.domain.authenticate(credential).await {
-        Ok(user) => Ok(Viewer::signed_in(user)),
-        Err(ApiError::Unauthenticated(message)) => Err(unauthenticated(message)),
-        Err(error) => {
-            tracing::error!(error = ?error, "authentication failed unexpectedly");
-            Err(refusal(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL_SERVER_ERROR",
-                &Message::Internal,
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
+    match credentials::authenticate(state, exchange.address, authorization).await {
+        Ok(None) => Ok(Viewer::anonymous(locale)),
+        Ok(Some(user)) => Ok(Viewer::signed_in(user)),
+        Err(Refused::Unauthenticated(message)) => {
+            let mut response = exchange.refuse(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                &message,
                 locale,
-            ))
+            );
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            Err(response)
         }
+        Err(Refused::RateLimited(exhausted)) => {
+            Err(rate_limited(state, exchange, exhausted, locale))
+        }
+        Err(Refused::Internal) => Err(exchange.refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_SERVER_ERROR",
+            &Message::Internal,
+            locale,
+        )),
     }
+}
+
+/// 429 for a spent budget; nothing more is charged.
+fn rate_limited(
+    state: &AppState,
+    exchange: &mut Exchange,
+    exhausted: Exhausted,
+    locale: Locale,
+) -> Response {
+    state.metrics.rejected(Rejection::Rate);
+    exchange.refused_quota = Some(exhausted.quota);
+    exchange.codes.push("RATE_LIMITED".into());
+    let retry_after = exhausted.retry_after;
+    too_many_requests(&Message::RateLimited { retry_after }, retry_after, locale)
 }
 
 /// Refuse documents that are too large or deep before they are parsed.
@@ -427,17 +438,9 @@ async fn execute(
 ) -> Response {
     exchange.operation = request.operation_name.clone();
     // Who asks decides whose budget pays, so the caller is known first.
-    let viewer = match viewer(state, headers).await {
+    let viewer = match viewer(state, headers, exchange).await {
         Ok(viewer) => viewer,
-        Err(response) => {
-            let code = if response.status() == StatusCode::UNAUTHORIZED {
-                "UNAUTHENTICATED"
-            } else {
-                "INTERNAL_SERVER_ERROR"
-            };
-            exchange.codes.push(code.into());
-            return response;
-        }
+        Err(response) => return response,
     };
     if let Some(user) = &viewer.user {
         exchange.principal = Principal::User(user.id);
@@ -446,11 +449,7 @@ async fn execute(
     if let Some(limiter) = &state.rate_limits.requests
         && let Err(exhausted) = limiter.admit(exchange.principal)
     {
-        state.metrics.rejected(Rejection::Rate);
-        exchange.refused_quota = Some(exhausted.quota);
-        exchange.codes.push("RATE_LIMITED".into());
-        let retry_after = exhausted.retry_after;
-        return too_many_requests(&Message::RateLimited { retry_after }, retry_after, locale);
+        return rate_limited(state, exchange, exhausted, locale);
     }
     if let Err(response) = check_document(state, &request.query, locale, exchange) {
         return response;
@@ -550,7 +549,7 @@ async fn execute(
             tracing::warn!(
                 request_id = %exchange.request_id,
                 retry_after,
-                "sign-in refused: too many failures for the account or the address"
+                "sign-in refused: too many failures from the address, or the account must wait"
             );
             state.metrics.rejected(Rejection::SignIn);
             exchange.codes.push("RATE_LIMITED".into());

@@ -18,6 +18,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
 use super::AppState;
+use super::occupancy::Full;
 use crate::db::StatementCounter;
 
 /// Distinct operation names kept as label values; later ones count as `other`.
@@ -57,6 +58,10 @@ pub struct Metrics {
     pool_open: IntGauge,
     pool_idle: IntGauge,
     pool_max: IntGauge,
+    connections_refused: IntCounterVec,
+    connections_open: IntGauge,
+    websockets_refused: IntCounterVec,
+    websockets_open: IntGauge,
     operations: Mutex<HashSet<String>>,
     token: Option<SecretString>,
 }
@@ -110,8 +115,31 @@ impl Metrics {
             "db_pool_max_connections",
             "Most database connections the pool opens.",
         )?;
+        let connections_refused = IntCounterVec::new(
+            Opts::new(
+                "connections_refused_total",
+                "Connections answered 503 and closed at accept, by the cap they met: total or address.",
+            ),
+            &["cap"],
+        )?;
+        let connections_open = IntGauge::new(
+            "connections_open",
+            "Open client connections, WebSockets included.",
+        )?;
+        let websockets_refused = IntCounterVec::new(
+            Opts::new(
+                "websockets_refused_total",
+                "WebSockets refused by a cap: total, address or user.",
+            ),
+            &["cap"],
+        )?;
+        let websockets_open = IntGauge::new("websockets_open", "Open GraphQL WebSockets.")?;
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(connections_refused.clone()),
+            Box::new(connections_open.clone()),
+            Box::new(websockets_refused.clone()),
+            Box::new(websockets_open.clone()),
             Box::new(duration.clone()),
             Box::new(errors.clone()),
             Box::new(rejected.clone()),
@@ -126,6 +154,12 @@ impl Metrics {
         for rejection in [Rejection::Cost, Rejection::Rate, Rejection::SignIn] {
             rejected.with_label_values(&[rejection.label()]);
         }
+        for cap in ["total", "address"] {
+            connections_refused.with_label_values(&[cap]);
+        }
+        for cap in ["total", "address", "user"] {
+            websockets_refused.with_label_values(&[cap]);
+        }
         Ok(Self {
             registry,
             requests,
@@ -138,6 +172,10 @@ impl Metrics {
             pool_open,
             pool_idle,
             pool_max,
+            connections_refused,
+            connections_open,
+            websockets_refused,
+            websockets_open,
             operations: Mutex::new(HashSet::new()),
             token,
         })
@@ -183,6 +221,18 @@ impl Metrics {
         self.rejected.with_label_values(&[rejection.label()]).inc();
     }
 
+    /// Record a connection refused at accept by a cap.
+    pub fn connection_refused(&self, full: Full) {
+        self.connections_refused
+            .with_label_values(&[super::server::cap_label(full)])
+            .inc();
+    }
+
+    /// Record a WebSocket refused by a cap (`total`, `address` or `user`).
+    pub fn websocket_refused(&self, cap: &'static str) {
+        self.websockets_refused.with_label_values(&[cap]).inc();
+    }
+
     fn sync(&self, db: &DatabaseConnection) {
         {
             let mut seen = lock(&self.statements_seen);
@@ -214,9 +264,19 @@ impl Metrics {
         self.pool_max.set(i64::from(max));
     }
 
-    /// The metrics in Prometheus text format.
-    pub fn render(&self, db: &DatabaseConnection) -> Result<String, prometheus::Error> {
+    /// The metrics in Prometheus text format, with `open_connections` and
+    /// `open_websockets` as they stand.
+    pub fn render(
+        &self,
+        db: &DatabaseConnection,
+        open_connections: usize,
+        open_websockets: usize,
+    ) -> Result<String, prometheus::Error> {
         self.sync(db);
+        self.connections_open
+            .set(i64::try_from(open_connections).unwrap_or(i64::MAX));
+        self.websockets_open
+            .set(i64::try_from(open_websockets).unwrap_or(i64::MAX));
         let mut buffer = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut buffer)?;
         String::from_utf8(buffer).map_err(|error| prometheus::Error::Msg(error.to_string()))
@@ -229,7 +289,7 @@ impl Metrics {
         let presented = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(super::credentials::bearer_token)
             .unwrap_or("");
         // Compare digests so the comparison takes the same time wherever it differs.
         Sha256::digest(presented.as_bytes()) == Sha256::digest(token.expose_secret().as_bytes())
@@ -245,7 +305,12 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
         )
             .into_response();
     }
-    match state.metrics.render(&state.domain.db) {
+    let open_connections = state.connections.open();
+    let open_websockets = state.websockets.open();
+    match state
+        .metrics
+        .render(&state.domain.db, open_connections, open_websockets)
+    {
         Ok(text) => (
             [(
                 header::CONTENT_TYPE,

@@ -1,12 +1,15 @@
 //! HTTP: the router, middleware and the server's lifecycle.
 
 pub mod cost;
+pub mod credentials;
 mod graphql;
 pub mod guard;
 mod health;
 pub mod metrics;
 mod nul;
+pub mod occupancy;
 pub mod rate_limit;
+pub mod server;
 mod ws;
 
 use std::time::Duration;
@@ -31,6 +34,8 @@ use crate::graphql::AppSchema;
 use crate::i18n::{Locale, Message};
 
 pub use graphql::HttpLimits;
+pub use server::{ConnectionLimits, Listening, serve};
+pub use ws::WebSocketLimits;
 
 /// The header carrying the request id.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -52,6 +57,12 @@ pub struct AppState {
     pub rate_limits: std::sync::Arc<rate_limit::RateLimits>,
     /// This server's metrics registry.
     pub metrics: std::sync::Arc<metrics::Metrics>,
+    /// Open client connections, capped in total and per client address.
+    pub connections: std::sync::Arc<occupancy::Occupancy<std::net::IpAddr>>,
+    /// The WebSocket caps and timers, and the sockets open now.
+    pub websockets: std::sync::Arc<WebSocketLimits>,
+    /// Becomes `true` when the server stops accepting: WebSockets close (1001).
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// A GraphQL-shaped error body with an HTTP status, for refusals before execution.
@@ -106,9 +117,36 @@ fn cors(origins: &[String]) -> CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
+/// Longest client-chosen request id kept; a longer one is replaced.
+const MAX_REQUEST_ID_CHARS: usize = 128;
+
+/// Whether a client's `x-request-id` may be kept: it ends up in every log
+/// line of the request, so only a short token of letters, digits and
+/// `-_.:/+=` (no spaces, quotes or line breaks that could forge log fields).
+fn is_safe_request_id(value: &[u8]) -> bool {
+    (1..=MAX_REQUEST_ID_CHARS).contains(&value.len())
+        && value
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:/+=".contains(b))
+}
+
+/// Drop a client's `x-request-id` that is not safe to log, so a fresh one is generated.
+fn sanitise_request_id<B>(mut request: axum::http::Request<B>) -> axum::http::Request<B> {
+    let headers = request.headers_mut();
+    let unsafe_id = headers.get_all(&REQUEST_ID).iter().count() > 1
+        || headers
+            .get(&REQUEST_ID)
+            .is_some_and(|value| !is_safe_request_id(value.as_bytes()));
+    if unsafe_id {
+        headers.remove(&REQUEST_ID);
+    }
+    request
+}
+
 /// The application router with its middleware.
 pub fn router(state: AppState, cors_origins: &[String], request_timeout: Duration) -> Router {
     let middleware = ServiceBuilder::new()
+        .map_request(sanitise_request_id)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
@@ -137,70 +175,29 @@ pub fn router(state: AppState, cors_origins: &[String], request_timeout: Duratio
         .layer(middleware)
 }
 
-/// Limits on each connection, applied by the HTTP/1 parser itself.
-#[derive(Debug, Clone, Copy)]
-pub struct ConnectionLimits {
-    /// Longest a client may take to send a request's headers (slow clients are cut off).
-    pub header_read_timeout: Duration,
-    /// Largest request head (request line and headers) in bytes; larger answers 431.
-    pub max_header_bytes: usize,
-}
+#[cfg(test)]
+mod tests {
+    use super::is_safe_request_id;
 
-/// Serve `router` on `listener` until `shutdown` resolves, letting in-flight
-/// requests (and open WebSockets, which are told to close) finish.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    limits: ConnectionLimits,
-) -> std::io::Result<()> {
-    use hyper_util::{
-        rt::{TokioExecutor, TokioIo, TokioTimer},
-        server::{conn::auto::Builder, graceful::GracefulShutdown},
-        service::TowerToHyperService,
-    };
-    use tower::ServiceExt;
-
-    let mut builder = Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout)
-        .max_buf_size(limits.max_header_bytes.max(8192));
-    let graceful = GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(error) => {
-                    // Out of file descriptors and the like: wait, do not spin.
-                    tracing::warn!(%error, "accepting a connection failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = &mut shutdown => break,
-        };
-        let service = router.clone().map_request(
-            move |mut request: axum::http::Request<hyper::body::Incoming>| {
-                request
-                    .extensions_mut()
-                    .insert(axum::extract::ConnectInfo(peer));
-                request.map(axum::body::Body::new)
-            },
-        );
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
-            .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(error = %error, "connection ended with an error");
-            }
-        });
+    #[test]
+    fn only_short_plain_request_ids_are_kept() {
+        for good in [
+            "abc-123",
+            "0190a1a2-7b3c-7d4e-8f90-a1b2c3d4e5f6",
+            "trace:span/1+2=",
+        ] {
+            assert!(is_safe_request_id(good.as_bytes()), "{good}");
+        }
+        let long = "a".repeat(129);
+        for bad in [
+            "",
+            "ok principal=admin",
+            "a\"b",
+            "line\nbreak",
+            "caf\u{e9}",
+            long.as_str(),
+        ] {
+            assert!(!is_safe_request_id(bad.as_bytes()), "{bad:?}");
+        }
     }
-    drop(listener);
-    graceful.shutdown().await;
-    Ok(())
 }

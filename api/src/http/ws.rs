@@ -1,14 +1,30 @@
 //! `/graphql/ws`: subscriptions over the `graphql-transport-ws` protocol.
 //!
 //! The client signs in with its `connection_init` payload,
-//! `{"Authorization": "Bearer …"}`; a bad credential closes the socket with
-//! 4403 (Forbidden), and without one every subscription answers
-//! `UNAUTHENTICATED`. No `connection_init` within 3 seconds closes it with 4408. Only subscriptions run here: queries and mutations go
-//! to `POST /graphql`, behind the HTTP guards.
+//! `{"Authorization": "Bearer …"}`. Close codes:
+//!
+//! - 4401: `connection_init` carried no credential (anonymous sockets are refused);
+//! - 4403: the credential is bad, or stopped being valid while the socket
+//!   was open (an API token revoked on any replica, a token past its expiry);
+//! - 4408: no `connection_init` within 3 seconds;
+//! - 4429: the user has too many sockets open, or the client address's
+//!   budget is spent;
+//! - 4500: the credential could not be checked;
+//! - 1000: nothing was heard from the client (not even a pong) for the idle timeout;
+//! - 1001: the server is shutting down.
+//!
+//! Sockets are capped in total and per client address when they open (503
+//! and 429 before the upgrade) and per user when they sign in. The server
+//! pings every socket; each `subscribe` is charged to the user's rate budget
+//! like an HTTP request. Only subscriptions run here: queries and mutations
+//! go to `POST /graphql`, behind the HTTP guards.
 
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::{
-    Arc, OnceLock,
-    atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering},
+    Arc, Mutex, OnceLock,
+    atomic::{AtomicU16, AtomicUsize, Ordering},
 };
 use std::time::Duration;
 
@@ -19,8 +35,9 @@ use async_graphql::{
     parser::types::{DocumentOperations, OperationType},
 };
 use axum::{
+    Extension,
     extract::{
-        State, WebSocketUpgrade,
+        ConnectInfo, State, WebSocketUpgrade,
         ws::{CloseFrame, Message as WsFrame, WebSocket},
     },
     http::{HeaderMap, StatusCode, header},
@@ -28,31 +45,106 @@ use axum::{
 };
 use futures::{SinkExt, StreamExt, future, stream::BoxStream};
 use serde_json::Value as Json;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use uuid::Uuid;
 
-use super::{AppState, REQUEST_ID, guard, refusal};
-use crate::auth::Viewer;
+use super::{
+    AppState, REQUEST_ID,
+    credentials::{self, Refused},
+    graphql::{client_address, too_many_requests},
+    guard,
+    metrics::Rejection,
+    occupancy::{Full, Occupancy, Seat},
+    rate_limit::{Principal, client_network},
+    refusal,
+};
+use crate::auth::{AuthUser, Viewer};
+use crate::domain::credentials::{CredentialEnd, CredentialWatch};
 use crate::error::ApiError;
-use crate::graphql::{AppSchema, RequestContext};
+use crate::graphql::RequestContext;
 use crate::i18n::{Locale, Message, locale_from_accept_language};
 
 /// The subprotocols served, preferred first (`graphql-ws` is the legacy one).
 const PROTOCOLS: [&str; 2] = ["graphql-transport-ws", "graphql-ws"];
 
-/// Close code of a refused `connection_init` (graphql-transport-ws: Forbidden).
+/// Close code of a `connection_init` without a credential (Unauthorized).
+const CLOSE_UNAUTHORIZED: u16 = 4401;
+/// Close code of a refused or ended credential (Forbidden).
 const CLOSE_FORBIDDEN: u16 = 4403;
-/// Close code when the server failed to check the credential.
-const CLOSE_INTERNAL: u16 = 4500;
 /// Close code when no `connection_init` arrived in time.
 const CLOSE_INIT_TIMEOUT: u16 = 4408;
+/// Close code when a cap or the rate budget refuses the socket.
+const CLOSE_TOO_MANY: u16 = 4429;
+/// Close code when the server failed to check the credential.
+const CLOSE_INTERNAL: u16 = 4500;
+/// Close code after the idle timeout (normal closure).
+const CLOSE_IDLE: u16 = 1000;
+/// Close code on shutdown (going away).
+const CLOSE_GOING_AWAY: u16 = 1001;
 /// How long a new connection may wait before its `connection_init` (as
 /// graphql-ws's default `connectionInitWaitTimeout`).
 const INIT_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long, after sending a close frame, the server waits for the client's.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// Most operations one connection may keep running at once.
 const MAX_OPERATIONS: usize = 64;
+/// Bytes buffered per socket for reading and before writing: small, since
+/// GraphQL messages are small and thousands of sockets may be open.
+const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
+/// Most bytes queued for a client that does not read; then the socket closes.
+const MAX_WRITE_BUFFER_BYTES: usize = 1024 * 1024;
+
+/// The WebSocket caps and timers, and the sockets open now.
+pub struct WebSocketLimits {
+    /// Open sockets, capped in total and per client address.
+    pub by_address: Arc<Occupancy<IpAddr>>,
+    /// Signed-in sockets, capped per user.
+    pub by_user: Arc<Occupancy<Uuid>>,
+    /// A socket from which nothing (not even a pong) arrives for this long is closed.
+    pub idle_timeout: Duration,
+    /// How often the server pings each socket.
+    pub ping_interval: Duration,
+}
+
+impl WebSocketLimits {
+    /// Caps of `max_total` sockets, `max_per_address` per client address and
+    /// `max_per_user` per user (0: no cap of that kind).
+    pub fn new(
+        max_total: usize,
+        max_per_address: usize,
+        max_per_user: usize,
+        idle_timeout: Duration,
+        ping_interval: Duration,
+    ) -> Self {
+        Self {
+            by_address: Occupancy::new(
+                if max_total == 0 {
+                    usize::MAX
+                } else {
+                    max_total
+                },
+                max_per_address,
+            ),
+            by_user: Occupancy::new(usize::MAX, max_per_user),
+            idle_timeout,
+            ping_interval,
+        }
+    }
+
+    /// Sockets open now.
+    pub fn open(&self) -> usize {
+        self.by_address.open()
+    }
+}
+
+/// The connection's peer address, when the server recorded it.
+type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
 
 /// `GET /graphql/ws`: upgrade to a GraphQL WebSocket.
 pub async fn graphql_ws(
     State(state): State<AppState>,
+    peer: Peer,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -61,9 +153,48 @@ pub async fn graphql_ws(
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok()),
     );
+    let address = client_network(client_address(
+        &headers,
+        peer.map(|p| p.0.0),
+        state.rate_limits.trust_forwarded_for,
+    ));
+    // Opening a socket is an anonymous request: the address pays for it.
+    if let Some(limiter) = &state.rate_limits.requests {
+        if let Err(exhausted) = limiter.admit(Principal::Address(address)) {
+            state.metrics.rejected(Rejection::Rate);
+            return too_many_requests(
+                &Message::RateLimited {
+                    retry_after: exhausted.retry_after,
+                },
+                exhausted.retry_after,
+                locale,
+            );
+        }
+        limiter.charge(Principal::Address(address), 1);
+    }
+    let seat = match state.websockets.by_address.enter(address) {
+        Ok(seat) => seat,
+        Err(Full::Total) => {
+            state.metrics.websocket_refused("total");
+            return refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                &Message::TooManyWebSockets,
+                locale,
+            );
+        }
+        Err(Full::Key) => {
+            state.metrics.websocket_refused("address");
+            return too_many_requests(&Message::TooManyWebSockets, 1, locale);
+        }
+    };
     let upgrade = upgrade
         .protocols(PROTOCOLS)
-        .max_message_size(state.limits.max_body_bytes);
+        .read_buffer_size(SOCKET_BUFFER_BYTES)
+        .write_buffer_size(SOCKET_BUFFER_BYTES)
+        .max_write_buffer_size(MAX_WRITE_BUFFER_BYTES)
+        .max_message_size(state.limits.max_body_bytes)
+        .max_frame_size(state.limits.max_body_bytes);
     let protocol = match upgrade.selected_protocol().and_then(|p| p.to_str().ok()) {
         Some("graphql-transport-ws") => WebSocketProtocols::GraphQLWS,
         Some("graphql-ws") => WebSocketProtocols::SubscriptionsTransportWS,
@@ -89,39 +220,71 @@ pub async fn graphql_ws(
             protocol,
             locale,
             request_id,
+            address,
+            _seat: seat,
         }
         .serve(socket)
     })
 }
 
-/// One WebSocket connection before its `connection_init`.
+/// A signed-in socket: its user, what ends its credential, its place under
+/// the per-user cap.
+struct SignedIn {
+    user: AuthUser,
+    watch: CredentialWatch,
+    seat: Seat<Uuid>,
+}
+
+/// One WebSocket connection.
 struct Connection {
     state: AppState,
     protocol: WebSocketProtocols,
     /// From `Accept-Language`, until the viewer is known.
     locale: Locale,
     request_id: Arc<str>,
+    /// The client network, for the budget and the cap.
+    address: IpAddr,
+    _seat: Seat<IpAddr>,
+}
+
+/// A close frame.
+fn close(code: u16, reason: &'static str) -> WsFrame {
+    WsFrame::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
 }
 
 impl Connection {
     async fn serve(self, socket: WebSocket) {
         let (mut sink, stream) = socket.split();
-        let input = stream
-            .take_while(|frame| future::ready(frame.is_ok()))
-            .filter_map(|frame| {
-                future::ready(match frame {
-                    Ok(frame @ (WsFrame::Text(_) | WsFrame::Binary(_))) => Some(frame.into_data()),
-                    _ => None,
+        // Every frame, pongs included, shows the client is alive.
+        let heard = Arc::new(Mutex::new(Instant::now()));
+        let input = {
+            let heard = heard.clone();
+            stream
+                .take_while(|frame| future::ready(frame.is_ok()))
+                .inspect(move |_| {
+                    *heard
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Instant::now();
                 })
-            });
-        let viewer_locale = Arc::new(OnceLock::new());
+                .filter_map(|frame| {
+                    future::ready(match frame {
+                        Ok(frame @ (WsFrame::Text(_) | WsFrame::Binary(_))) => {
+                            Some(frame.into_data())
+                        }
+                        _ => None,
+                    })
+                })
+        };
+        let viewer = Arc::new(OnceLock::new());
         // Set when `connection_init` is refused: the close code to send.
         let refused = Arc::new(AtomicU16::new(0));
-        let initialised = Arc::new(AtomicBool::new(false));
+        let (signed_in_tx, mut signed_in_rx) = mpsc::unbounded_channel::<SignedIn>();
         let executor = SubscriptionExecutor {
-            schema: self.state.schema.clone(),
-            limits: self.state.limits.clone(),
-            locale: viewer_locale.clone(),
+            state: self.state.clone(),
+            viewer: viewer.clone(),
             fallback_locale: self.locale,
             request_id: self.request_id.clone(),
             running: Arc::new(AtomicUsize::new(0)),
@@ -129,40 +292,39 @@ impl Connection {
         let on_init = {
             let state = self.state.clone();
             let refused = refused.clone();
-            let initialised = initialised.clone();
             let request_id = self.request_id.clone();
-            let locale = self.locale;
+            let address = self.address;
             move |payload: Json| async move {
-                initialised.store(true, Ordering::SeqCst);
-                match viewer(&state, &payload, locale).await {
-                    Ok(viewer) => {
-                        let _ = viewer_locale.set(viewer.locale);
+                match sign_in(&state, address, &payload).await {
+                    Ok(signed_in) => {
+                        let _ = viewer.set(signed_in.user.clone());
                         let mut data = Data::default();
                         data.insert(RequestContext {
-                            viewer,
+                            viewer: Viewer::signed_in(signed_in.user.clone()),
                             request_id: request_id.to_string(),
                         });
+                        let _ = signed_in_tx.send(signed_in);
                         Ok(data)
                     }
                     Err(code) => {
                         refused.store(code, Ordering::SeqCst);
-                        Err(async_graphql::Error::new(if code == CLOSE_FORBIDDEN {
-                            "Forbidden"
-                        } else {
-                            "Internal Server Error"
+                        Err(async_graphql::Error::new(match code {
+                            CLOSE_UNAUTHORIZED => "Unauthorized",
+                            CLOSE_FORBIDDEN => "Forbidden",
+                            CLOSE_TOO_MANY => "Too many requests",
+                            _ => "Internal Server Error",
                         }))
                     }
                 }
             }
         };
-        let protocol = self.protocol;
-        let outgoing = GqlWebSocket::new(executor, input, protocol)
+        let outgoing = GqlWebSocket::new(executor, input, self.protocol)
             .on_connection_init(on_init)
             .map(|message| match message {
                 WsMessage::Text(text) => WsFrame::Text(text.into()),
                 WsMessage::Close(code, reason) => {
                     // The library closes a refused init with 1002; the
-                    // protocol asks for 4403 Forbidden.
+                    // protocol asks for 4401 or 4403.
                     let code = match refused.load(Ordering::SeqCst) {
                         0 => code,
                         refusal => refusal,
@@ -174,67 +336,111 @@ impl Connection {
                 }
             });
         futures::pin_mut!(outgoing);
+        let limits = &self.state.websockets;
         let init_deadline = tokio::time::sleep(INIT_TIMEOUT);
         futures::pin_mut!(init_deadline);
+        let idle = tokio::time::sleep(limits.idle_timeout);
+        futures::pin_mut!(idle);
+        let mut pings =
+            tokio::time::interval_at(Instant::now() + limits.ping_interval, limits.ping_interval);
+        let mut stopping = self.state.stopping.clone();
+        // Held while the socket is open: the user's place under the cap.
+        let mut user_seat: Option<Seat<Uuid>> = None;
+        // Resolves when the credential ends, once signed in.
+        let mut ended: Pin<Box<dyn Future<Output = CredentialEnd> + Send>> =
+            Box::pin(future::pending());
         loop {
             let frame = tokio::select! {
                 frame = outgoing.next() => match frame {
                     Some(frame) => frame,
                     None => break,
                 },
-                () = &mut init_deadline, if !initialised.load(Ordering::SeqCst) => {
-                    let _ = sink
-                        .send(WsFrame::Close(Some(CloseFrame {
-                            code: CLOSE_INIT_TIMEOUT,
-                            reason: "Connection initialisation timeout".into(),
-                        })))
-                        .await;
-                    break;
+                Some(SignedIn { user, watch, seat }) = signed_in_rx.recv() => {
+                    user_seat = Some(seat);
+                    ended = Box::pin(async move { watch.ended(&user).await });
+                    continue;
+                }
+                end = &mut ended => close(CLOSE_FORBIDDEN, match end {
+                    CredentialEnd::Expired => "Credential expired",
+                    CredentialEnd::Revoked => "Credential revoked",
+                }),
+                () = &mut init_deadline, if user_seat.is_none() && refused.load(Ordering::SeqCst) == 0 => {
+                    close(CLOSE_INIT_TIMEOUT, "Connection initialisation timeout")
+                }
+                () = &mut idle => {
+                    let last = *heard.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if last.elapsed() < limits.idle_timeout {
+                        idle.as_mut().reset(last + limits.idle_timeout);
+                        continue;
+                    }
+                    close(CLOSE_IDLE, "Idle timeout")
+                }
+                _ = pings.tick() => WsFrame::Ping(Default::default()),
+                () = super::server::stopped(&mut stopping) => {
+                    close(CLOSE_GOING_AWAY, "Server shutting down")
                 }
             };
+            let closing = matches!(frame, WsFrame::Close(_));
             if sink.send(frame).await.is_err() {
                 break;
             }
+            if closing {
+                // The closing handshake: let the client answer before the
+                // socket closes, so its close frame is not lost to a reset.
+                let _ = tokio::time::timeout(CLOSE_GRACE, async {
+                    while outgoing.next().await.is_some() {}
+                })
+                .await;
+                break;
+            }
         }
+        drop(user_seat);
     }
 }
 
-/// The caller named by a `connection_init` payload; `Err` is the close code.
-async fn viewer(state: &AppState, payload: &Json, locale: Locale) -> Result<Viewer, u16> {
+/// Check the `connection_init` payload; `Err` is the close code. A bad
+/// credential is paid for by the client address, as over HTTP.
+async fn sign_in(state: &AppState, address: IpAddr, payload: &Json) -> Result<SignedIn, u16> {
     let credential = payload
         .get("Authorization")
-        .or_else(|| payload.get("authorization"));
-    let Some(credential) = credential.filter(|value| !value.is_null()) else {
-        return Ok(Viewer::anonymous(locale));
+        .or_else(|| payload.get("authorization"))
+        .filter(|value| !value.is_null());
+    let Some(credential) = credential else {
+        return Err(CLOSE_UNAUTHORIZED);
     };
-    let token = credential
-        .as_str()
-        .and_then(|value| {
-            value
-                .strip_prefix("Bearer ")
-                .or_else(|| value.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|token| !token.is_empty())
-        .ok_or(CLOSE_FORBIDDEN)?;
-    match state.domain.authenticate(token).await {
-        Ok(user) => Ok(Viewer::signed_in(user)),
-        Err(ApiError::Unauthenticated(_)) => Err(CLOSE_FORBIDDEN),
-        Err(error) => {
-            tracing::error!(error = ?error, "authenticating a WebSocket failed unexpectedly");
-            Err(CLOSE_INTERNAL)
+    let value = credential.as_str().unwrap_or_default().as_bytes();
+    // Follow committed changes before checking, so an ending in between is seen.
+    let watch = state.domain.watch_credential();
+    let user = match credentials::authenticate(state, address, Some(value)).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return Err(CLOSE_UNAUTHORIZED),
+        Err(Refused::Unauthenticated(_)) => {
+            if let Some(limiter) = &state.rate_limits.requests {
+                limiter.charge(Principal::Address(address), 1);
+            }
+            return Err(CLOSE_FORBIDDEN);
         }
-    }
+        Err(Refused::RateLimited(_)) => {
+            state.metrics.rejected(Rejection::Rate);
+            return Err(CLOSE_TOO_MANY);
+        }
+        Err(Refused::Internal) => return Err(CLOSE_INTERNAL),
+    };
+    let seat = state.websockets.by_user.enter(user.id).map_err(|_| {
+        state.metrics.websocket_refused("user");
+        CLOSE_TOO_MANY
+    })?;
+    Ok(SignedIn { user, watch, seat })
 }
 
 /// Runs the subscriptions of one connection: the HTTP document limits, only
-/// subscription operations, and errors finished as over HTTP.
+/// subscription operations, each charged to the user's budget, and errors
+/// finished as over HTTP.
 #[derive(Clone)]
 struct SubscriptionExecutor {
-    schema: AppSchema,
-    limits: super::HttpLimits,
-    /// The viewer's locale, once `connection_init` has been accepted.
-    locale: Arc<OnceLock<Locale>>,
+    state: AppState,
+    /// The signed-in user, once `connection_init` has been accepted.
+    viewer: Arc<OnceLock<AuthUser>>,
     fallback_locale: Locale,
     request_id: Arc<str>,
     /// Operations of this connection still running.
@@ -252,23 +458,30 @@ impl Drop for Running {
 
 impl SubscriptionExecutor {
     fn locale(&self) -> Locale {
-        self.locale.get().copied().unwrap_or(self.fallback_locale)
+        self.viewer
+            .get()
+            .map_or(self.fallback_locale, |user| user.locale)
     }
 
-    /// Why `request` may not run here, if it may not.
-    fn refusal(&self, request: &mut GqlRequest) -> Option<ApiError> {
+    /// Why `request` may not run here, if it may not; otherwise the points
+    /// it costs (its estimated cost, at least 1).
+    fn refusal(&self, request: &mut GqlRequest) -> Result<u64, ApiError> {
+        let limits = &self.state.limits;
         if guard::check_document(
             &request.query,
-            self.limits.max_document_bytes,
-            self.limits.max_document_nesting,
+            limits.max_document_bytes,
+            limits.max_document_nesting,
         )
         .is_err()
         {
-            return Some(ApiError::bad_input("query", Message::DocumentTooLarge));
+            return Err(ApiError::bad_input("query", Message::DocumentTooLarge));
         }
         let operation_name = request.operation_name.clone();
+        let variables = request.variables.clone();
         // A syntax error is reported by the executor itself.
-        let document = request.parsed_query().ok()?;
+        let Ok(document) = request.parsed_query() else {
+            return Ok(1);
+        };
         let operation = match (&document.operations, operation_name.as_deref()) {
             (DocumentOperations::Single(op), _) => Some(op.node.ty),
             (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
@@ -277,14 +490,39 @@ impl SubscriptionExecutor {
             }
             _ => None,
         };
-        match operation {
-            Some(OperationType::Query | OperationType::Mutation) => Some(ApiError::bad_input(
+        if let Some(OperationType::Query | OperationType::Mutation) = operation {
+            return Err(ApiError::bad_input(
                 "query",
                 Message::InvalidFormat {
                     expected: "a subscription (send queries and mutations to POST /graphql)",
                 },
-            )),
-            _ => None,
+            ));
+        }
+        Ok(self
+            .state
+            .cost
+            .measure(document, operation_name.as_deref(), &variables)
+            .map_or(1, |measures| measures.complexity.max(1)))
+    }
+
+    /// Admit and charge `points` to the user's budget, or why not.
+    fn charge(&self, points: u64) -> Result<(), ApiError> {
+        let (Some(limiter), Some(user)) = (&self.state.rate_limits.requests, self.viewer.get())
+        else {
+            return Ok(());
+        };
+        let principal = Principal::User(user.id);
+        match limiter.admit(principal) {
+            Ok(_) => {
+                limiter.charge(principal, points);
+                Ok(())
+            }
+            Err(exhausted) => {
+                self.state.metrics.rejected(Rejection::Rate);
+                Err(ApiError::RateLimited {
+                    retry_after: exhausted.retry_after,
+                })
+            }
         }
     }
 }
@@ -305,7 +543,7 @@ impl Executor for SubscriptionExecutor {
         let locale = self.locale();
         let running = Running(self.running.clone());
         let refused = if self.running.fetch_add(1, Ordering::SeqCst) >= MAX_OPERATIONS {
-            Some(ApiError::bad_input(
+            Err(ApiError::bad_input(
                 "id",
                 Message::TooManyItems {
                     max: MAX_OPERATIONS,
@@ -313,13 +551,14 @@ impl Executor for SubscriptionExecutor {
             ))
         } else {
             self.refusal(&mut request)
+                .and_then(|points| self.charge(points))
         };
-        if let Some(error) = refused {
+        if let Err(error) = refused {
             let response = GqlResponse::from_errors(vec![server_error(&error, locale)]);
             return futures::stream::once(future::ready(response)).boxed();
         }
         let request_id = self.request_id.clone();
-        Executor::execute_stream(&self.schema, request, session_data)
+        Executor::execute_stream(&self.state.schema, request, session_data)
             .map(move |mut response| {
                 let _running = &running;
                 finish_errors(&mut response, locale, &request_id);
@@ -336,8 +575,10 @@ fn server_error(error: &ApiError, locale: Locale) -> ServerError {
         .extensions
         .get_or_insert_with(ErrorExtensionValues::default);
     extensions.set("code", error.code());
-    if let ApiError::BadUserInput { field, .. } = error {
-        extensions.set("field", field.as_str());
+    match error {
+        ApiError::BadUserInput { field, .. } => extensions.set("field", field.as_str()),
+        ApiError::RateLimited { retry_after } => extensions.set("retryAfter", *retry_after),
+        _ => {}
     }
     server_error
 }

@@ -5,13 +5,22 @@ use chrono::NaiveDate;
 
 const FORMAT: &str = "%Y-%m-%d";
 
+/// Earliest year a day given to the API may lie in.
+pub const MIN_YEAR: i32 = 1900;
+/// Latest year a day given to the API may lie in: far enough for any plan,
+/// near enough that schedules computed from it stay four-digit years.
+pub const MAX_YEAR: i32 = 2999;
+
 /// A calendar day, `YYYY-MM-DD`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date(pub NaiveDate);
 
 fn parse(value: &Value) -> Option<NaiveDate> {
+    use chrono::Datelike;
     match value {
-        Value::String(text) if text.len() == 10 => NaiveDate::parse_from_str(text, FORMAT).ok(),
+        Value::String(text) if text.len() == 10 => NaiveDate::parse_from_str(text, FORMAT)
+            .ok()
+            .filter(|day| (MIN_YEAR..=MAX_YEAR).contains(&day.year())),
         _ => None,
     }
 }
@@ -23,9 +32,11 @@ fn parse(value: &Value) -> Option<NaiveDate> {
 )]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
-        parse(&value)
-            .map(Date)
-            .ok_or_else(|| InputValueError::custom("expected a calendar day as YYYY-MM-DD"))
+        parse(&value).map(Date).ok_or_else(|| {
+            InputValueError::custom(format!(
+                "expected a calendar day as YYYY-MM-DD, from {MIN_YEAR}-01-01 to {MAX_YEAR}-12-31"
+            ))
+        })
     }
 
     // Checked during validation, so a bad day is reported with its field path.
