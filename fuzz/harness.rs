@@ -15,7 +15,7 @@ use serde_json::Value;
 use trestle_api::auth::idp::{IdentityProvider, keys_from_jwks};
 use trestle_api::auth::jwt::{LEEWAY_SECONDS, MAX_TOKEN_BYTES};
 use trestle_api::auth::{JwtKeys, Principal};
-use trestle_api::http::guard::{Refusal, check_document};
+use trestle_api::http::document::scan::{Oversized, check_document};
 
 /// The current HS256 secret of the harness's key set.
 pub const SECRET: &str = "fuzz-secret-fuzz-secret-fuzz-secret";
@@ -71,7 +71,7 @@ pub fn guard(data: &[u8]) {
 pub fn check_guard(document: &str, max_bytes: usize, max_depth: usize) {
     let result = check_document(document, max_bytes, max_depth);
     assert_eq!(
-        result == Err(Refusal::TooLarge),
+        result == Err(Oversized::TooLarge),
         document.len() > max_bytes,
         "size refusal must match the length: {document:?}"
     );

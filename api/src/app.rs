@@ -147,6 +147,12 @@ pub async fn start(
             max_concurrent_hashes: config
                 .max_concurrent_hashes
                 .unwrap_or_else(crate::domain::default_concurrent_hashes),
+            sign_ins: Some(crate::domain::sign_ins::SignInPolicy {
+                max_failures_per_address: config.sign_in_max_failures,
+                window: Duration::from_secs(config.sign_in_window_secs),
+                free_failures: config.sign_in_free_failures,
+                max_delay: Duration::from_secs(config.sign_in_max_delay_secs.max(1)),
+            }),
         },
         &statements,
     )
@@ -180,15 +186,15 @@ pub async fn start(
         }
     }
 
-    let cost = Arc::new(
-        http::cost::CostPolicy::from_config(&config)
+    let documents = Arc::new(
+        http::document::DocumentPolicy::from_config(&config)
             .await
             .map_err(StartError::Config)?,
     );
+    // Documents are judged before they run, over HTTP and WebSocket alike
+    // (`http::steps::judge`); the parser's own recursion limit stays as a backstop.
     let mut schema = schema_builder()
         .data(domain.clone())
-        .extension(http::cost::CostGuard(cost.clone()))
-        .limit_depth(config.max_query_depth)
         .limit_recursive_depth(64);
     if !config.introspection_enabled() {
         schema = schema.disable_introspection().disable_suggestions();
@@ -239,7 +245,7 @@ pub async fn start(
             max_document_nesting: config.max_document_nesting,
             graphiql: config.graphiql_enabled(),
         },
-        cost,
+        documents,
         rate_limits: Arc::new(http::rate_limit::RateLimits::from_config(&config)),
         metrics: metrics.clone(),
         connections: connections.clone(),

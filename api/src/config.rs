@@ -193,11 +193,11 @@ pub struct ServeConfig {
     /// Seconds a request may run before it is cancelled.
     #[arg(long, env = "TRESTLE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
-    /// Highest estimated query cost: fields selected, lists multiplied by their page.
+    /// Highest estimated query cost: fields selected, lists multiplied by their page, planning work added.
     #[arg(
         long,
         env = "TRESTLE_MAX_QUERY_COMPLEXITY",
-        default_value_t = 25_000_000
+        default_value_t = 1_000_000
     )]
     pub max_query_complexity: u64,
     /// Most aliased fields in a document (counted after fragment expansion).
@@ -218,8 +218,8 @@ pub struct ServeConfig {
     /// Most items a plain list field returns (`schedule`, `overdueDependencies`, …); its `first` argument may ask for fewer, never more.
     #[arg(long, env = "TRESTLE_MAX_LIST_SIZE", default_value_t = 1000)]
     pub max_list_size: usize,
-    /// Query-cost points per principal per minute (0 = off); kept in memory per replica.
-    #[arg(long, env = "TRESTLE_RATE_LIMIT_PER_MINUTE", default_value_t = 20_000)]
+    /// Query-cost points per principal per minute (0 = off); a request is admitted when its estimate fits, then charged what it cost; kept in memory per replica.
+    #[arg(long, env = "TRESTLE_RATE_LIMIT_PER_MINUTE", default_value_t = 100_000)]
     pub rate_limit_per_minute: u64,
     /// Extra points each mutation field costs against the rate limit.
     #[arg(long, env = "TRESTLE_RATE_LIMIT_MUTATION_COST", default_value_t = 10)]

@@ -41,6 +41,7 @@ impl Client<'_> {
             .data(RequestContext {
                 viewer,
                 request_id: "demo".into(),
+                address: None,
             });
         let response = self.schema.execute(request).await;
         if let Some(error) = response.errors.first() {

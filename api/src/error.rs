@@ -8,6 +8,102 @@ use uuid::Uuid;
 
 use crate::i18n::{Locale, Message};
 
+/// Every `extensions.code` a client may receive: the one place they are spelled.
+pub mod codes {
+    /// No valid credentials (HTTP 401).
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    /// Known caller, not allowed.
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    /// Does not exist, or the caller may not know it exists.
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    /// A bad input value (`extensions.field` names it).
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    /// A stale version, a clash, or a concurrent change.
+    pub const CONFLICT: &str = "CONFLICT";
+    /// A dependency would close a cycle (`extensions.cycle`).
+    pub const DEPENDENCY_CYCLE: &str = "DEPENDENCY_CYCLE";
+    /// The work asked for exceeds a limit (`extensions.measure`, `cost`, `limit`).
+    pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
+    /// The caller's budget is spent (HTTP 429, `extensions.retryAfter`).
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    /// Something failed on the server (`extensions.requestId`).
+    pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
+    /// The document is not valid GraphQL syntax.
+    pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+    /// The document does not fit the schema.
+    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    /// A mutation sent with GET (HTTP 405).
+    pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
+    /// A body that is not JSON (HTTP 415).
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
+    /// A body over the size limit (HTTP 413).
+    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    /// The server is at a cap (HTTP 503).
+    pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
+}
+
+/// What a `QUERY_TOO_COMPLEX` refusal measured (`extensions.measure`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    /// The estimated cost of a document.
+    Complexity,
+    /// The deepest field nesting of a document.
+    Depth,
+    /// The aliased fields of a document, counted after fragment expansion.
+    Aliases,
+    /// The fields at the root of an operation.
+    RootFields,
+    /// The directive uses of a document, counted after fragment expansion.
+    Directives,
+    /// The fragment spreads of a document, counted after expansion.
+    Fragments,
+    /// The levels a dependency's cycle check would search.
+    CycleSearch,
+}
+
+impl Measure {
+    /// The name sent as `extensions.measure`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Complexity => "complexity",
+            Self::Depth => "depth",
+            Self::Aliases => "aliases",
+            Self::RootFields => "rootFields",
+            Self::Directives => "directives",
+            Self::Fragments => "fragments",
+            Self::CycleSearch => "cycleSearch",
+        }
+    }
+
+    /// What the caller is told when `value` exceeds `limit`.
+    fn message(self, value: u64, limit: u64) -> Message {
+        match self {
+            Self::Complexity => Message::QueryTooComplex { cost: value, limit },
+            Self::Depth => Message::QueryTooDeep {
+                depth: value,
+                limit,
+            },
+            Self::Aliases => Message::TooManyAliases {
+                count: value,
+                limit,
+            },
+            Self::RootFields => Message::TooManyRootFields {
+                count: value,
+                limit,
+            },
+            Self::Directives => Message::TooManyDirectives {
+                count: value,
+                limit,
+            },
+            Self::Fragments => Message::TooManyFragments {
+                count: value,
+                limit,
+            },
+            Self::CycleSearch => Message::CycleSearchTooLarge { limit },
+        }
+    }
+}
+
 /// Every failure a caller can see, each with a stable `extensions.code`.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
@@ -37,17 +133,23 @@ pub enum ApiError {
     /// The work asked for exceeds a configured limit.
     #[error("query too complex")]
     QueryTooComplex {
-        /// What was measured: `complexity`, `cycleSearch`, ….
-        measure: &'static str,
-        /// The computed cost.
-        cost: usize,
+        /// What was measured.
+        measure: Measure,
+        /// What it measured.
+        cost: u64,
         /// The configured limit.
-        limit: usize,
+        limit: u64,
     },
     /// The caller spent its budget; it may retry after this many seconds.
     #[error("rate limited")]
     RateLimited {
         /// Seconds until enough budget has refilled.
+        retry_after: u64,
+    },
+    /// Too many failed sign-ins from this address, or this account must wait.
+    #[error("too many failed sign-ins")]
+    TooManySignIns {
+        /// Seconds until the next attempt may run.
         retry_after: u64,
     },
     /// Anything unexpected; the cause is logged, never sent.
@@ -72,18 +174,28 @@ impl ApiError {
         }
     }
 
+    /// Seconds to wait before trying again, for a refusal of the rate.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited { retry_after } | Self::TooManySignIns { retry_after } => {
+                Some(*retry_after)
+            }
+            _ => None,
+        }
+    }
+
     /// The `extensions.code` clients rely on.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Unauthenticated(_) => "UNAUTHENTICATED",
-            Self::Forbidden(_) => "FORBIDDEN",
-            Self::NotFound(_) => "NOT_FOUND",
-            Self::BadUserInput { .. } => "BAD_USER_INPUT",
-            Self::Conflict(_) => "CONFLICT",
-            Self::DependencyCycle(_) => "DEPENDENCY_CYCLE",
-            Self::QueryTooComplex { .. } => "QUERY_TOO_COMPLEX",
-            Self::RateLimited { .. } => "RATE_LIMITED",
-            Self::Internal(_) => "INTERNAL_SERVER_ERROR",
+            Self::Unauthenticated(_) => codes::UNAUTHENTICATED,
+            Self::Forbidden(_) => codes::FORBIDDEN,
+            Self::NotFound(_) => codes::NOT_FOUND,
+            Self::BadUserInput { .. } => codes::BAD_USER_INPUT,
+            Self::Conflict(_) => codes::CONFLICT,
+            Self::DependencyCycle(_) => codes::DEPENDENCY_CYCLE,
+            Self::QueryTooComplex { .. } => codes::QUERY_TOO_COMPLEX,
+            Self::RateLimited { .. } | Self::TooManySignIns { .. } => codes::RATE_LIMITED,
+            Self::Internal(_) => codes::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -97,15 +209,14 @@ impl ApiError {
             | Self::BadUserInput { message: m, .. } => m.clone(),
             Self::DependencyCycle(_) => Message::DependencyCycle,
             Self::QueryTooComplex {
-                measure: "cycleSearch",
+                measure,
+                cost,
                 limit,
-                ..
-            } => Message::CycleSearchTooLarge { limit: *limit },
-            Self::QueryTooComplex { cost, limit, .. } => Message::QueryTooComplex {
-                cost: *cost,
-                limit: *limit,
-            },
+            } => measure.message(*cost, *limit),
             Self::RateLimited { retry_after } => Message::RateLimited {
+                retry_after: *retry_after,
+            },
+            Self::TooManySignIns { retry_after } => Message::TooManySignInFailures {
                 retry_after: *retry_after,
             },
             Self::Internal(_) => Message::Internal,
@@ -133,11 +244,13 @@ impl ApiError {
                     cost,
                     limit,
                 } => {
-                    ext.set("measure", *measure);
-                    ext.set("cost", *cost as u64);
-                    ext.set("limit", *limit as u64);
+                    ext.set("measure", measure.as_str());
+                    ext.set("cost", *cost);
+                    ext.set("limit", *limit);
                 }
-                Self::RateLimited { retry_after } => ext.set("retryAfter", *retry_after),
+                Self::RateLimited { retry_after } | Self::TooManySignIns { retry_after } => {
+                    ext.set("retryAfter", *retry_after)
+                }
                 _ => {}
             }
         })
@@ -222,7 +335,7 @@ mod tests {
             (ApiError::DependencyCycle(vec![]), "DEPENDENCY_CYCLE"),
             (
                 ApiError::QueryTooComplex {
-                    measure: "complexity",
+                    measure: Measure::Complexity,
                     cost: 2,
                     limit: 1,
                 },

@@ -103,14 +103,14 @@ pub enum Message {
     /// The document costs too much.
     QueryTooComplex {
         /// The computed cost.
-        cost: usize,
+        cost: u64,
         /// The limit.
-        limit: usize,
+        limit: u64,
     },
     /// Checking a new dependency for cycles would search too far.
     CycleSearchTooLarge {
         /// The configured number of steps.
-        limit: usize,
+        limit: u64,
     },
     /// A concurrent change to the same data won; running the mutation again may succeed.
     Contention,

@@ -7,24 +7,24 @@ use crate::helpers::{TestApp, TestUser, spawn_app};
 use crate::planning::{depend, workstream};
 
 const DEEP: &str = "{
-  programs(first: 100) {
+  programs(first: 5) {
     nodes {
       key
       owner { name }
-      members { role user { name } }
-      workstreams(first: 100) {
+      members(first: 10) { role user { name } }
+      workstreams(first: 25) {
         totalCount
         nodes {
           name
           lead { name }
           team { name }
-          milestones(first: 100) { nodes { name dueDate } }
-          upstream(first: 100) { nodes { status upstream { name } downstream { name } } }
-          downstream(first: 100) { nodes { status upstream { name } downstream { name } } }
+          milestones(first: 5) { nodes { name dueDate } }
+          upstream(first: 5) { nodes { status upstream { name } downstream { name } } }
+          downstream(first: 5) { nodes { status upstream { name } downstream { name } } }
         }
       }
-      decisions(first: 100) { nodes { title options { title } decidedBy { name } } }
-      risks(first: 100) { nodes { title score owner { name } } }
+      decisions(first: 25) { nodes { title options { title } decidedBy { name } } }
+      risks(first: 25) { nodes { title score owner { name } } }
     }
   }
 }";

@@ -1296,7 +1296,7 @@ proptest! {
     ) {
         let close = match open { '{' => '}', '[' => ']', _ => ')' };
         let document = format!("{}x{}", open.to_string().repeat(depth), close.to_string().repeat(depth));
-        let result = trestle_api::http::guard::check_document(&document, usize::MAX, max_depth);
+        let result = trestle_api::http::document::scan::check_document(&document, usize::MAX, max_depth);
         prop_assert_eq!(result.is_ok(), depth <= max_depth);
     }
 

@@ -1,6 +1,8 @@
 //! What time it is, as the domain sees it: one clock, injectable, so a test
 //! or a tool can fix "now".
 
+use std::time::{Duration, Instant};
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// A source of the current time.
@@ -31,5 +33,27 @@ pub struct FixedClock(pub DateTime<Utc>);
 impl Clock for FixedClock {
     fn now(&self) -> DateTime<Utc> {
         self.0
+    }
+}
+
+/// A source of elapsed time, for budgets and delays: never goes backwards.
+pub trait Ticker: Send + Sync {
+    /// Time elapsed since a fixed origin.
+    fn elapsed(&self) -> Duration;
+}
+
+/// The system's monotonic clock.
+#[derive(Debug)]
+pub struct SystemTicker(Instant);
+
+impl Default for SystemTicker {
+    fn default() -> Self {
+        Self(Instant::now())
+    }
+}
+
+impl Ticker for SystemTicker {
+    fn elapsed(&self) -> Duration {
+        self.0.elapsed()
     }
 }

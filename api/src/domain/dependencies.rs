@@ -24,7 +24,7 @@ use super::{
     versioned::{self, check_expected},
 };
 use crate::auth::Viewer;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Measure};
 use crate::i18n::Message;
 use crate::planning::cycles::{Budget, CycleSearch, Side, Step};
 
@@ -358,16 +358,16 @@ pub async fn refuse_cycle(
     budget: Budget,
 ) -> ApiResult<()> {
     let (mut search, mut step) = CycleSearch::new(upstream, downstream, budget);
-    let mut steps = 0;
+    let mut steps = 0u64;
     loop {
         match step {
             Step::Clear => return Ok(()),
             Step::Cycle(cycle) => return Err(ApiError::DependencyCycle(cycle)),
             Step::TooLarge => {
                 return Err(ApiError::QueryTooComplex {
-                    measure: "cycleSearch",
+                    measure: Measure::CycleSearch,
                     cost: steps,
-                    limit: budget.steps,
+                    limit: budget.steps as u64,
                 });
             }
             Step::Expand(side, frontier) => {

@@ -19,6 +19,7 @@ pub mod patch;
 pub mod planning;
 pub mod programs;
 pub mod risks;
+pub mod sign_ins;
 pub mod status_updates;
 pub mod teams;
 pub mod users;
@@ -43,6 +44,8 @@ pub struct Limits {
     pub cycle_search: crate::planning::cycles::Budget,
     /// Most password hashes computed at once.
     pub max_concurrent_hashes: usize,
+    /// Limits on failed sign-ins; `None`: off.
+    pub sign_ins: Option<sign_ins::SignInPolicy>,
 }
 
 impl Default for Limits {
@@ -55,6 +58,7 @@ impl Default for Limits {
                 workstreams: 20_000,
             },
             max_concurrent_hashes: default_concurrent_hashes(),
+            sign_ins: None,
         }
     }
 }
@@ -79,6 +83,8 @@ pub struct Domain {
     pub clock: Arc<dyn clock::Clock>,
     /// The password hashing threads.
     pub hasher: Arc<crate::auth::password::Hasher>,
+    /// Failed sign-ins per client address and per account (in memory, per replica).
+    pub sign_ins: Option<Arc<sign_ins::SignInLimiter>>,
 }
 
 impl Domain {
@@ -90,6 +96,10 @@ impl Domain {
             hasher: Arc::new(crate::auth::password::Hasher::new(
                 limits.max_concurrent_hashes,
             )),
+            sign_ins: limits.sign_ins.and_then(|policy| {
+                sign_ins::SignInLimiter::new(policy, Arc::new(clock::SystemTicker::default()))
+                    .map(Arc::new)
+            }),
             limits,
             events: events::EventBus::new(),
             clock: Arc::new(clock::SystemClock),

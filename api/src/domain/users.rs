@@ -17,6 +17,7 @@ use super::{
     access::{self, Visible},
     audit::{self, Change},
     pagination::{Direction, Ordering, Page, PageArgs},
+    sign_ins::SignInOutcome,
     validate,
 };
 use crate::auth::{
@@ -150,8 +151,42 @@ impl Domain {
 
     /// Check an email and password and issue a token.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn login(&self, email: &str, password: &str) -> ApiResult<Session> {
-        let refused = || ApiError::Unauthenticated(Message::InvalidCredentials);
+    ///
+    /// From a client `address`, an attempt is counted before it runs: too
+    /// many failures from the address, or an account being guessed at, are
+    /// refused with the seconds to wait (see [`super::sign_ins`]).
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        address: Option<std::net::IpAddr>,
+    ) -> ApiResult<Session> {
+        let limiter = self.sign_ins.as_deref().zip(address);
+        if let Some((limiter, address)) = limiter {
+            limiter
+                .reserve(&[Some(email.to_owned())], address)
+                .map_err(|retry_after| ApiError::TooManySignIns { retry_after })?;
+        }
+        let signed_in = self.check_password(email, password).await;
+        if let Some((limiter, address)) = limiter {
+            let outcome = match &signed_in {
+                Ok(_) => SignInOutcome::Succeeded,
+                Err(ApiError::Unauthenticated(_)) => SignInOutcome::Failed,
+                Err(_) => SignInOutcome::NotRun,
+            };
+            limiter.settle(Some(email), address, outcome);
+        }
+        let user = signed_in?;
+        let (token, expires_at) = self.jwt.issue(user.id)?;
+        Ok(Session {
+            token,
+            expires_at,
+            user: access::own_account(user),
+        })
+    }
+
+    /// The user whose email and password these are (`UNAUTHENTICATED` otherwise).
+    async fn check_password(&self, email: &str, password: &str) -> ApiResult<user::Model> {
         let email = email.trim().to_lowercase();
         let found = user::Entity::find()
             .filter(user::Column::Email.eq(email))
@@ -160,16 +195,10 @@ impl Domain {
         // An unknown user is verified against a dummy hash: timing tells nothing.
         let stored = found.as_ref().and_then(|user| user.password_hash.clone());
         let matches = self.hasher.verify(password.to_owned(), stored).await?;
-        let user = match found {
-            Some(user) if matches && user.password_hash.is_some() => user,
-            _ => return Err(refused()),
-        };
-        let (token, expires_at) = self.jwt.issue(user.id)?;
-        Ok(Session {
-            token,
-            expires_at,
-            user: access::own_account(user),
-        })
+        match found {
+            Some(user) if matches && user.password_hash.is_some() => Ok(user),
+            _ => Err(ApiError::Unauthenticated(Message::InvalidCredentials)),
+        }
     }
 
     /// Create a user account (ADMIN only).

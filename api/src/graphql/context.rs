@@ -15,6 +15,8 @@ pub struct RequestContext {
     pub viewer: Viewer,
     /// The request id, also in the log and the `x-request-id` header.
     pub request_id: String,
+    /// The client's network (its address, an IPv6 client's /64), when known.
+    pub address: Option<std::net::IpAddr>,
 }
 
 /// The services and the viewer of the current request.

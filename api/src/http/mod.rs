@@ -1,15 +1,15 @@
 //! HTTP: the router, middleware and the server's lifecycle.
 
-pub mod cost;
 pub mod credentials;
+pub mod document;
 mod graphql;
-pub mod guard;
 mod health;
 pub mod metrics;
-mod nul;
 pub mod occupancy;
 pub mod rate_limit;
+mod respond;
 pub mod server;
+mod steps;
 mod ws;
 
 use std::time::Duration;
@@ -51,8 +51,8 @@ pub struct AppState {
     pub domain: Domain,
     /// HTTP-level limits.
     pub limits: HttpLimits,
-    /// The query-cost limits and the schema's types they are measured on.
-    pub cost: std::sync::Arc<cost::CostPolicy>,
+    /// The document limits and the schema's types they are measured on.
+    pub documents: std::sync::Arc<document::DocumentPolicy>,
     /// The per-principal budget and the failed sign-in limit (in memory, per replica).
     pub rate_limits: std::sync::Arc<rate_limit::RateLimits>,
     /// This server's metrics registry.

@@ -29,10 +29,9 @@ use std::sync::{
 use std::time::Duration;
 
 use async_graphql::{
-    Data, ErrorExtensionValues, Executor, Request as GqlRequest, Response as GqlResponse,
-    ServerError,
+    Data, Executor, Request as GqlRequest, Response as GqlResponse, ServerError,
     http::{WebSocket as GqlWebSocket, WebSocketProtocols, WsMessage},
-    parser::types::{DocumentOperations, OperationType},
+    parser::types::OperationType,
 };
 use axum::{
     Extension,
@@ -40,7 +39,7 @@ use axum::{
         ConnectInfo, State, WebSocketUpgrade,
         ws::{CloseFrame, Message as WsFrame, WebSocket},
     },
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::Response,
 };
 use futures::{SinkExt, StreamExt, future, stream::BoxStream};
@@ -52,16 +51,16 @@ use uuid::Uuid;
 use super::{
     AppState, REQUEST_ID,
     credentials::{self, Refused},
-    graphql::{client_address, too_many_requests},
-    guard,
+    graphql::client_address,
     metrics::Rejection,
     occupancy::{Full, Occupancy, Seat},
     rate_limit::{Principal, client_network},
-    refusal,
+    respond::{self, Media, Refusal},
+    steps,
 };
 use crate::auth::{AuthUser, Viewer};
 use crate::domain::credentials::{CredentialEnd, CredentialWatch};
-use crate::error::ApiError;
+use crate::error::{ApiError, codes};
 use crate::graphql::RequestContext;
 use crate::i18n::{Locale, Message, locale_from_accept_language};
 
@@ -158,34 +157,37 @@ pub async fn graphql_ws(
         peer.map(|p| p.0.0),
         state.rate_limits.trust_forwarded_for,
     ));
+    let media = Media::accepted(&headers);
     // Opening a socket is an anonymous request: the address pays for it.
+    let principal = Principal::Address(address);
+    if let Err(refusal) = steps::admit(&state, principal, locale) {
+        return refusal.into_response(media);
+    }
     if let Some(limiter) = &state.rate_limits.requests {
-        if let Err(exhausted) = limiter.admit(Principal::Address(address)) {
-            state.metrics.rejected(Rejection::Rate);
-            return too_many_requests(
-                &Message::RateLimited {
-                    retry_after: exhausted.retry_after,
-                },
-                exhausted.retry_after,
-                locale,
-            );
-        }
-        limiter.charge(Principal::Address(address), 1);
+        limiter.charge(principal, 1);
     }
     let seat = match state.websockets.by_address.enter(address) {
         Ok(seat) => seat,
         Err(Full::Total) => {
             state.metrics.websocket_refused("total");
-            return refusal(
+            return Refusal::http(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "SERVICE_UNAVAILABLE",
+                codes::SERVICE_UNAVAILABLE,
                 &Message::TooManyWebSockets,
                 locale,
-            );
+            )
+            .into_response(media);
         }
         Err(Full::Key) => {
             state.metrics.websocket_refused("address");
-            return too_many_requests(&Message::TooManyWebSockets, 1, locale);
+            return Refusal::http(
+                StatusCode::TOO_MANY_REQUESTS,
+                codes::RATE_LIMITED,
+                &Message::TooManyWebSockets,
+                locale,
+            )
+            .header(header::RETRY_AFTER, HeaderValue::from(1u64))
+            .into_response(media);
         }
     };
     let upgrade = upgrade
@@ -199,14 +201,15 @@ pub async fn graphql_ws(
         Some("graphql-transport-ws") => WebSocketProtocols::GraphQLWS,
         Some("graphql-ws") => WebSocketProtocols::SubscriptionsTransportWS,
         _ => {
-            return refusal(
+            return Refusal::http(
                 StatusCode::BAD_REQUEST,
-                "BAD_USER_INPUT",
+                codes::BAD_USER_INPUT,
                 &Message::InvalidFormat {
                     expected: "Sec-WebSocket-Protocol: graphql-transport-ws",
                 },
                 locale,
-            );
+            )
+            .into_response(media);
         }
     };
     let request_id: Arc<str> = headers
@@ -302,6 +305,7 @@ impl Connection {
                         data.insert(RequestContext {
                             viewer: Viewer::signed_in(signed_in.user.clone()),
                             request_id: request_id.to_string(),
+                            address: Some(address),
                         });
                         let _ = signed_in_tx.send(signed_in);
                         Ok(data)
@@ -463,67 +467,39 @@ impl SubscriptionExecutor {
             .map_or(self.fallback_locale, |user| user.locale)
     }
 
-    /// Why `request` may not run here, if it may not; otherwise the points
-    /// it costs (its estimated cost, at least 1).
-    fn refusal(&self, request: &mut GqlRequest) -> Result<u64, ApiError> {
-        let limits = &self.state.limits;
-        if guard::check_document(
-            &request.query,
-            limits.max_document_bytes,
-            limits.max_document_nesting,
-        )
-        .is_err()
+    /// Judge `request` as over HTTP, allow only a subscription, and charge
+    /// its estimated cost to the user's budget; or the error to answer.
+    fn admit(&self, request: &mut GqlRequest) -> Result<(), ServerError> {
+        let locale = self.locale();
+        let judged = steps::judge(&self.state, request, locale).map_err(Refusal::into_error)?;
+        if let Some(OperationType::Query | OperationType::Mutation) =
+            judged.analysis.as_ref().map(|analysis| analysis.kind)
         {
-            return Err(ApiError::bad_input("query", Message::DocumentTooLarge));
-        }
-        let operation_name = request.operation_name.clone();
-        let variables = request.variables.clone();
-        // A syntax error is reported by the executor itself.
-        let Ok(document) = request.parsed_query() else {
-            return Ok(1);
-        };
-        let operation = match (&document.operations, operation_name.as_deref()) {
-            (DocumentOperations::Single(op), _) => Some(op.node.ty),
-            (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
-            (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
-                ops.values().next().map(|op| op.node.ty)
-            }
-            _ => None,
-        };
-        if let Some(OperationType::Query | OperationType::Mutation) = operation {
-            return Err(ApiError::bad_input(
+            let error = ApiError::bad_input(
                 "query",
                 Message::InvalidFormat {
                     expected: "a subscription (send queries and mutations to POST /graphql)",
                 },
-            ));
+            );
+            return Err(Refusal::request_error(&error, locale).into_error());
         }
-        Ok(self
-            .state
-            .cost
-            .measure(document, operation_name.as_deref(), &variables)
-            .map_or(1, |measures| measures.complexity.max(1)))
-    }
-
-    /// Admit and charge `points` to the user's budget, or why not.
-    fn charge(&self, points: u64) -> Result<(), ApiError> {
-        let (Some(limiter), Some(user)) = (&self.state.rate_limits.requests, self.viewer.get())
-        else {
-            return Ok(());
-        };
-        let principal = Principal::User(user.id);
-        match limiter.admit(principal) {
-            Ok(_) => {
-                limiter.charge(principal, points);
-                Ok(())
-            }
-            Err(exhausted) => {
-                self.state.metrics.rejected(Rejection::Rate);
-                Err(ApiError::RateLimited {
-                    retry_after: exhausted.retry_after,
-                })
+        if let Some(user) = self.viewer.get() {
+            let principal = Principal::User(user.id);
+            let reservation = steps::reserve(&self.state, principal, &judged, locale)
+                .map_err(Refusal::into_error)?;
+            // A subscription runs on: it pays its estimate up front.
+            if let (Some(limiter), Some(reservation)) =
+                (&self.state.rate_limits.requests, reservation)
+            {
+                let estimate = judged
+                    .analysis
+                    .as_ref()
+                    .map_or(1, |analysis| analysis.measures.complexity);
+                limiter.settle(reservation, estimate);
             }
         }
+        request.set_parsed_query(judged.document);
+        Ok(())
     }
 }
 
@@ -543,48 +519,27 @@ impl Executor for SubscriptionExecutor {
         let locale = self.locale();
         let running = Running(self.running.clone());
         let refused = if self.running.fetch_add(1, Ordering::SeqCst) >= MAX_OPERATIONS {
-            Err(ApiError::bad_input(
+            let error = ApiError::bad_input(
                 "id",
                 Message::TooManyItems {
                     max: MAX_OPERATIONS,
                 },
-            ))
+            );
+            Err(Refusal::request_error(&error, locale).into_error())
         } else {
-            self.refusal(&mut request)
-                .and_then(|points| self.charge(points))
+            self.admit(&mut request)
         };
         if let Err(error) = refused {
-            let response = GqlResponse::from_errors(vec![server_error(&error, locale)]);
+            let response = GqlResponse::from_errors(vec![error]);
             return futures::stream::once(future::ready(response)).boxed();
         }
         let request_id = self.request_id.clone();
         Executor::execute_stream(&self.state.schema, request, session_data)
             .map(move |mut response| {
                 let _running = &running;
-                finish_errors(&mut response, locale, &request_id);
+                respond::finish_errors(&mut response, locale, &request_id);
                 response
             })
             .boxed()
     }
-}
-
-/// A GraphQL error for `error`, in `locale`, with its code.
-fn server_error(error: &ApiError, locale: Locale) -> ServerError {
-    let mut server_error = ServerError::new(error.message(locale), None);
-    let extensions = server_error
-        .extensions
-        .get_or_insert_with(ErrorExtensionValues::default);
-    extensions.set("code", error.code());
-    match error {
-        ApiError::BadUserInput { field, .. } => extensions.set("field", field.as_str()),
-        ApiError::RateLimited { retry_after } => extensions.set("retryAfter", *retry_after),
-        _ => {}
-    }
-    server_error
-}
-
-/// Localise domain errors, give every error a code and keep internals out,
-/// exactly as over HTTP.
-fn finish_errors(response: &mut GqlResponse, locale: Locale, request_id: &str) {
-    super::graphql::finish_errors(response, locale, request_id);
 }

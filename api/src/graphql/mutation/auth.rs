@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::users::NewUser;
 use crate::graphql::{
-    context::{parse_id, scope},
+    RequestContext,
+    context::{parse_id, request_data, scope},
     types::{
         ApiToken, User,
         enums::{Locale, UserRole},
@@ -97,7 +98,8 @@ impl AuthMutation {
     /// Sign in with email and password; returns a bearer token.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<LoginPayload> {
         let (domain, _) = scope(ctx)?;
-        let session = domain.login(&input.email, &input.password).await?;
+        let address = request_data::<RequestContext>(ctx)?.address;
+        let session = domain.login(&input.email, &input.password, address).await?;
         Ok(LoginPayload {
             token: session.token,
             expires_at: session.expires_at,

@@ -5,7 +5,7 @@
 
 /// Why a document was refused before parsing.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Refusal {
+pub enum Oversized {
     /// Longer than the configured number of bytes.
     TooLarge,
     /// Brackets nest deeper than the configured limit.
@@ -14,9 +14,9 @@ pub enum Refusal {
 
 /// Refuse documents longer than `max_bytes` or nesting `{`, `[` or `(` deeper
 /// than `max_depth`, ignoring brackets inside strings and comments.
-pub fn check_document(document: &str, max_bytes: usize, max_depth: usize) -> Result<(), Refusal> {
+pub fn check_document(document: &str, max_bytes: usize, max_depth: usize) -> Result<(), Oversized> {
     if document.len() > max_bytes {
-        return Err(Refusal::TooLarge);
+        return Err(Oversized::TooLarge);
     }
     let bytes = document.as_bytes();
     let mut depth = 0usize;
@@ -52,7 +52,7 @@ pub fn check_document(document: &str, max_bytes: usize, max_depth: usize) -> Res
             b'{' | b'[' | b'(' => {
                 depth += 1;
                 if depth > max_depth {
-                    return Err(Refusal::TooDeep);
+                    return Err(Oversized::TooDeep);
                 }
             }
             b'}' | b']' | b')' => depth = depth.saturating_sub(1),
@@ -70,7 +70,7 @@ mod tests {
     #[test]
     fn deep_brackets_are_refused_before_parsing() {
         let deep = format!("{{ a(x: {}1{}) }}", "[".repeat(5000), "]".repeat(5000));
-        assert_eq!(check_document(&deep, 1 << 20, 48), Err(Refusal::TooDeep));
+        assert_eq!(check_document(&deep, 1 << 20, 48), Err(Oversized::TooDeep));
     }
 
     #[test]
@@ -88,7 +88,7 @@ mod tests {
     fn large_documents_are_refused() {
         assert_eq!(
             check_document(&"a".repeat(11), 10, 5),
-            Err(Refusal::TooLarge)
+            Err(Oversized::TooLarge)
         );
     }
 
