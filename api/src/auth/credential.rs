@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::jwt::LEEWAY_SECONDS;
-use crate::domain::events::ChangeEvent;
+use crate::events::ChangeEvent;
 
 /// The credential a signed-in caller presented.
 #[derive(Debug, Clone, PartialEq, Eq)]

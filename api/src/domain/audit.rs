@@ -152,7 +152,7 @@ pub async fn record(
     }
     .insert(db)
     .await?;
-    super::events::announce(db, id).await
+    crate::events::announce(db, id).await
 }
 
 /// Record a mutation's history entries and commit its transaction: the last

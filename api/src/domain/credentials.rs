@@ -3,7 +3,7 @@
 //! A WebSocket is authenticated once, by its `connection_init`; from then on
 //! it must stop when its credential stops: at the credential's expiry, or
 //! when a committed change ends it early on any replica (the history entry
-//! reaches every replica's [`EventBus`](super::events::EventBus)). Which
+//! reaches every replica's [`EventBus`](crate::events::EventBus)). Which
 //! changes end which credential is decided in one place,
 //! [`Credential::is_ended_by`](crate::auth::Credential::is_ended_by).
 
@@ -13,8 +13,9 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::sync::broadcast;
 
-use super::{Domain, events::ChangeEvent};
+use super::Domain;
 use crate::auth::AuthUser;
+use crate::events::ChangeEvent;
 
 /// Why a credential stopped being accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

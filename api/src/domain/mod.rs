@@ -78,7 +78,7 @@ pub struct Domain {
     /// Configured limits.
     pub limits: Limits,
     /// Live change events of committed work.
-    pub events: events::EventBus,
+    pub events: crate::events::EventBus,
     /// What time it is.
     pub clock: Arc<dyn clock::Clock>,
     /// The password hashing threads.
@@ -101,7 +101,7 @@ impl Domain {
                     .map(Arc::new)
             }),
             limits,
-            events: events::EventBus::new(),
+            events: crate::events::EventBus::new(),
             clock: Arc::new(clock::SystemClock),
         }
     }

@@ -10,11 +10,11 @@ use chrono::{DateTime, Utc};
 
 use super::User;
 use crate::domain::access::Visible;
-use crate::domain::events::ChangeEvent;
+use crate::events::ChangeEvent;
 
 /// What happened to the entity a `ProgramEvent` is about.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "crate::domain::events::ChangeKind")]
+#[graphql(remote = "crate::events::ChangeKind")]
 pub enum ProgramEventKind {
     /// It was created (a program member: added).
     Created,

@@ -1,0 +1,429 @@
+//! Live change events: every committed history entry, fanned out to the
+//! subscribers of its program.
+//!
+//! `domain::audit::record` announces each entry inside its
+//! transaction; a tailer per server turns announcements of *committed* work
+//! into [`ChangeEvent`]s on an in-process broadcast channel, which
+//! `Domain::program_events` filters per subscriber.
+//!
+//! - PostgreSQL: the announcement is `pg_notify('trestle_events', <id>)`.
+//!   PostgreSQL delivers a notification only when its transaction commits, and
+//!   to every session listening on the database, so every replica hears every
+//!   change and rolled-back work is never heard. A lost listener connection is
+//!   re-established and the gap back-filled from `audit_events`.
+//! - SQLite (one process): the announcement wakes the tailer, which reads the
+//!   rows past the last `rowid` it saw. Writers are serialised (`BEGIN
+//!   IMMEDIATE`), so rowids grow in commit order and uncommitted rows are
+//!   invisible to it.
+//!
+//! A subscription delivers exactly the changes committed after it started:
+//! each event carries its place in the commit history (the writing
+//! transaction's id on PostgreSQL, the rowid on SQLite), compared with a
+//! [`Horizon`] read when the subscription starts.
+//!
+//! The tailer reads through its own connection handle, outside the statement
+//! counter, so live events never disturb the N+1 measurements.
+
+use std::sync::{
+    Arc, LazyLock,
+    atomic::{AtomicBool, AtomicUsize, Ordering},
+};
+
+use chrono::{DateTime, Utc};
+use entity::{audit_event::Verb, user};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, SqlxPostgresConnector,
+    SqlxSqliteConnector, Statement,
+};
+use serde_json::Value;
+use tokio::sync::{broadcast, watch};
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+use tailers::{PostgresTailer, Publisher, SqliteTailer};
+
+mod tailers;
+
+/// The PostgreSQL notification channel carrying the ids of committed history entries.
+pub const CHANNEL: &str = "trestle_events";
+
+/// Events a slow subscriber may fall behind before its subscription ends.
+const BUS_CAPACITY: usize = 1024;
+
+/// Signals writes on SQLite, where there is no `NOTIFY`. Process-wide because
+/// `audit::record` only sees a connection; a spurious wake costs one query.
+pub(crate) static LOCAL_WRITES: LazyLock<watch::Sender<u64>> =
+    LazyLock::new(|| watch::channel(0).0);
+
+/// What happened to the changed entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// It was created (or, for a program member, added).
+    Created,
+    /// Some of its fields changed.
+    Updated,
+    /// It was deleted (or, for a program member, removed).
+    Deleted,
+    /// The program was archived.
+    Archived,
+    /// The program was restored from the archive.
+    Unarchived,
+    /// The decision was taken (accepted, rejected or superseded).
+    Decided,
+    /// The status update was posted.
+    Posted,
+}
+
+impl ChangeKind {
+    /// The kind of a history `action` such as `workstream.create`; `changes`
+    /// tells an added program member (`member.set` of a new row) from a new role.
+    /// Actions this version does not know count as updates.
+    pub fn of(action: &str, changes: &Value) -> Self {
+        let Some(verb) = Verb::of_action(action) else {
+            return Self::Updated;
+        };
+        match verb {
+            Verb::Create => Self::Created,
+            Verb::Update => Self::Updated,
+            Verb::Delete | Verb::Remove | Verb::Revoke => Self::Deleted,
+            Verb::Archive => Self::Archived,
+            Verb::Unarchive => Self::Unarchived,
+            Verb::Decide => Self::Decided,
+            Verb::Post => Self::Posted,
+            // `audit::diff` lists `id` only when the row did not exist before.
+            Verb::Set if changes.get("id").is_some_and(|id| id["before"].is_null()) => {
+                Self::Created
+            }
+            Verb::Set => Self::Updated,
+        }
+    }
+}
+
+/// Where a change sits in the database's commit history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Position {
+    /// The `rowid` of its history row (SQLite: rowids grow in commit order).
+    Row(i64),
+    /// The id of the transaction that wrote it (PostgreSQL).
+    Transaction(u64),
+    /// Not known (a PostgreSQL back-fill): delivered to every subscriber.
+    Unknown,
+}
+
+/// What had committed when a subscription started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Horizon {
+    /// Every row up to this `rowid` (SQLite).
+    Row(i64),
+    /// A PostgreSQL snapshot: transactions below `xmin` and those below
+    /// `xmax` but not `in_progress` had committed.
+    Snapshot {
+        /// Lowest transaction still running.
+        xmin: u64,
+        /// One past the highest transaction that had finished.
+        xmax: u64,
+        /// Transactions between the two that were still running.
+        in_progress: Vec<u64>,
+    },
+}
+
+impl Horizon {
+    /// Whether a change at `position` had already committed at this horizon.
+    pub fn includes(&self, position: Position) -> bool {
+        match (self, position) {
+            (Self::Row(max), Position::Row(row)) => row <= *max,
+            (
+                Self::Snapshot {
+                    xmin,
+                    xmax,
+                    in_progress,
+                },
+                Position::Transaction(xid),
+            ) => xid < *xmin || (xid < *xmax && !in_progress.contains(&xid)),
+            _ => false,
+        }
+    }
+
+    /// Parse PostgreSQL's `pg_snapshot` text, `xmin:xmax:xip,xip,…`.
+    fn parse_snapshot(text: &str) -> Option<Self> {
+        let mut parts = text.trim().splitn(3, ':');
+        let xmin = parts.next()?.parse().ok()?;
+        let xmax = parts.next()?.parse().ok()?;
+        let in_progress = parts
+            .next()?
+            .split(',')
+            .filter(|xid| !xid.is_empty())
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .ok()?;
+        Some(Self::Snapshot {
+            xmin,
+            xmax,
+            in_progress,
+        })
+    }
+
+    /// The horizon of `db` now.
+    pub async fn now(db: &impl ConnectionTrait) -> ApiResult<Self> {
+        match db.get_database_backend() {
+            DbBackend::Postgres => {
+                let row = db
+                    .query_one_raw(Statement::from_string(
+                        DbBackend::Postgres,
+                        "SELECT pg_current_snapshot()::text AS snapshot",
+                    ))
+                    .await?
+                    .ok_or_else(|| ApiError::internal("pg_current_snapshot returned no row"))?;
+                let text: String = row.try_get("", "snapshot")?;
+                Self::parse_snapshot(&text).ok_or_else(|| {
+                    ApiError::internal(format!("unexpected pg_snapshot text {text:?}"))
+                })
+            }
+            _ => {
+                let row = db
+                    .query_one_raw(Statement::from_string(
+                        db.get_database_backend(),
+                        "SELECT COALESCE(MAX(rowid), 0) AS seq FROM audit_events",
+                    ))
+                    .await?
+                    .ok_or_else(|| ApiError::internal("MAX(rowid) returned no row"))?;
+                Ok(Self::Row(row.try_get("", "seq")?))
+            }
+        }
+    }
+}
+
+/// One committed change, as delivered to subscribers.
+#[derive(Debug, Clone)]
+pub struct ChangeEvent {
+    /// Its place in the commit history.
+    pub position: Position,
+    /// The history entry's id (`AuditEvent.id`).
+    pub id: Uuid,
+    /// The program it happened in, if any.
+    pub program_id: Option<Uuid>,
+    /// Another program the change reveals (see `AuditEvent`'s visibility).
+    pub related_program_id: Option<Uuid>,
+    /// What happened, derived from `action`.
+    pub kind: ChangeKind,
+    /// The history action, e.g. `decision.decide`.
+    pub action: String,
+    /// The kind of entity changed, e.g. `Workstream`.
+    pub entity_type: String,
+    /// The entity changed.
+    pub entity_id: Uuid,
+    /// Who did it, if the account still exists.
+    pub actor: Option<user::Model>,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+}
+
+/// Announce history entry `event_id` to live subscribers once the caller's
+/// transaction commits; called by `audit::record` inside that transaction.
+pub async fn announce(db: &impl ConnectionTrait, event_id: Uuid) -> ApiResult<()> {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            // `<event id>:<transaction id>`: the id tells subscribers which
+            // changes committed before they subscribed.
+            db.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_notify($1, $2 || ':' || pg_current_xact_id()::text)",
+                [CHANNEL.into(), event_id.to_string().into()],
+            ))
+            .await?;
+        }
+        _ => {
+            LOCAL_WRITES.send_modify(|writes| *writes = writes.wrapping_add(1));
+        }
+    }
+    Ok(())
+}
+
+/// The in-process fan-out of committed changes, one per server.
+#[derive(Clone)]
+pub struct EventBus {
+    inner: Arc<BusInner>,
+}
+
+struct BusInner {
+    sender: broadcast::Sender<Arc<ChangeEvent>>,
+    /// Subscriptions past their horizon: changes committed now reach them.
+    live: Arc<AtomicUsize>,
+    /// Dropped with the last handle on the bus, which stops the tailer.
+    stop: watch::Sender<()>,
+    /// Whether a tailer runs: a second one would deliver everything twice.
+    started: AtomicBool,
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventBus {
+    /// A bus with no tailer yet: nothing is delivered until [`Self::start`].
+    pub fn new() -> Self {
+        let (sender, _) = broadcast::channel(BUS_CAPACITY);
+        let (stop, _) = watch::channel(());
+        Self {
+            inner: Arc::new(BusInner {
+                sender,
+                live: Arc::new(AtomicUsize::new(0)),
+                stop,
+                started: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// Receive every change committed from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<ChangeEvent>> {
+        self.inner.sender.subscribe()
+    }
+
+    /// Program subscriptions on this server that every change committed
+    /// from now on will reach.
+    pub fn subscriber_count(&self) -> usize {
+        self.inner.live.load(Ordering::SeqCst)
+    }
+
+    /// Count one subscription in [`Self::subscriber_count`] while the
+    /// returned guard lives.
+    pub fn live(&self) -> Live {
+        self.inner.live.fetch_add(1, Ordering::SeqCst);
+        Live(self.inner.live.clone())
+    }
+
+    /// Start following the history of `db`. When this returns, every change
+    /// committed afterwards (by this server or any other) will be delivered.
+    /// The tailer stops when the last handle on the bus is dropped; starting
+    /// a started bus does nothing.
+    pub async fn start(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
+        if self.inner.started.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let stop = self.inner.stop.subscribe();
+        match db.get_database_backend() {
+            DbBackend::Postgres => {
+                let pool = db.get_postgres_connection_pool().clone();
+                let publisher = Publisher {
+                    sender: self.inner.sender.clone(),
+                    reader: SqlxPostgresConnector::from_sqlx_postgres_pool(pool.clone()),
+                };
+                let tailer = PostgresTailer::start(&pool, publisher).await?;
+                tokio::spawn(tailer.run(stop));
+            }
+            DbBackend::Sqlite => {
+                let publisher = Publisher {
+                    sender: self.inner.sender.clone(),
+                    reader: SqlxSqliteConnector::from_sqlx_sqlite_pool(
+                        db.get_sqlite_connection_pool().clone(),
+                    ),
+                };
+                let tailer = SqliteTailer::start(publisher).await?;
+                tokio::spawn(tailer.run(stop));
+            }
+            other => {
+                tracing::warn!(
+                    backend = ?other,
+                    "live change events are not supported on this database"
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One live subscription, counted in [`EventBus::subscriber_count`] until dropped.
+pub struct Live(Arc<AtomicUsize>);
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn kinds_follow_the_action_verb() {
+        let none = json!({});
+        assert_eq!(
+            ChangeKind::of("workstream.create", &none),
+            ChangeKind::Created
+        );
+        assert_eq!(ChangeKind::of("risk.update", &none), ChangeKind::Updated);
+        assert_eq!(
+            ChangeKind::of("dependency.delete", &none),
+            ChangeKind::Deleted
+        );
+        assert_eq!(ChangeKind::of("member.remove", &none), ChangeKind::Deleted);
+        assert_eq!(
+            ChangeKind::of("program.archive", &none),
+            ChangeKind::Archived
+        );
+        assert_eq!(
+            ChangeKind::of("program.unarchive", &none),
+            ChangeKind::Unarchived
+        );
+        assert_eq!(
+            ChangeKind::of("decision.decide", &none),
+            ChangeKind::Decided
+        );
+        assert_eq!(
+            ChangeKind::of("statusUpdate.post", &none),
+            ChangeKind::Posted
+        );
+        assert_eq!(ChangeKind::of("risk.escalate", &none), ChangeKind::Updated);
+    }
+
+    #[test]
+    fn a_member_set_is_an_addition_only_for_a_new_row() {
+        let added = json!({ "id": { "before": null, "after": "0190…" }, "role": { "before": null, "after": "VIEWER" } });
+        let changed = json!({ "role": { "before": "VIEWER", "after": "EDITOR" } });
+        assert_eq!(ChangeKind::of("member.set", &added), ChangeKind::Created);
+        assert_eq!(ChangeKind::of("member.set", &changed), ChangeKind::Updated);
+    }
+
+    #[test]
+    fn a_horizon_includes_what_had_committed() {
+        let rows = Horizon::Row(7);
+        assert!(rows.includes(Position::Row(7)));
+        assert!(!rows.includes(Position::Row(8)));
+        assert!(!rows.includes(Position::Unknown));
+
+        // As in PostgreSQL's documentation: 100 and 103 were still running.
+        let snapshot = Horizon::parse_snapshot("100:105:100,103").unwrap();
+        assert!(snapshot.includes(Position::Transaction(99)));
+        assert!(!snapshot.includes(Position::Transaction(100)));
+        assert!(snapshot.includes(Position::Transaction(101)));
+        assert!(snapshot.includes(Position::Transaction(102)));
+        assert!(!snapshot.includes(Position::Transaction(103)));
+        assert!(snapshot.includes(Position::Transaction(104)));
+        assert!(!snapshot.includes(Position::Transaction(105)));
+        assert!(!snapshot.includes(Position::Unknown));
+        assert_eq!(
+            Horizon::parse_snapshot("8852:8852:"),
+            Some(Horizon::Snapshot {
+                xmin: 8852,
+                xmax: 8852,
+                in_progress: vec![]
+            })
+        );
+        assert_eq!(Horizon::parse_snapshot("garbage"), None);
+    }
+
+    #[test]
+    fn a_bus_counts_live_subscriptions() {
+        let bus = EventBus::new();
+        assert_eq!(bus.subscriber_count(), 0);
+        let live = bus.live();
+        assert_eq!(bus.subscriber_count(), 1);
+        drop(live);
+        assert_eq!(bus.subscriber_count(), 0);
+    }
+}

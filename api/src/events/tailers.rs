@@ -1,0 +1,409 @@
+//! The tailers: one per server, turning announcements of committed history
+//! entries into [`ChangeEvent`]s on the bus (see the module above for how
+//! each database announces them).
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use entity::{audit_event, user};
+use sea_orm::sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::Expr,
+};
+use tokio::sync::{broadcast, watch};
+use uuid::Uuid;
+
+use super::{CHANNEL, ChangeEvent, ChangeKind, LOCAL_WRITES, Position};
+use crate::error::ApiResult;
+
+/// Most history rows read in one go.
+const BATCH: u64 = 500;
+/// How often the SQLite tailer looks for writes it was not told about.
+const IDLE_POLL: Duration = Duration::from_secs(1);
+/// Longest wait, after a write signal, for its transaction to commit.
+const COMMIT_WAIT: Duration = Duration::from_millis(500);
+/// How far back a back-fill after a lost PostgreSQL listener reaches beyond
+/// the last sign of life: covers transactions open that long and clock skew
+/// between replicas.
+const BACKFILL_MARGIN: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+/// Ids remembered to drop duplicates between back-fills and notifications.
+const RECENT_IDS: usize = 4096;
+
+/// Loads committed history rows and broadcasts them.
+pub(super) struct Publisher {
+    pub(super) sender: broadcast::Sender<Arc<ChangeEvent>>,
+    /// The same pool as the domain's, without the statement counter.
+    pub(super) reader: DatabaseConnection,
+}
+
+impl Publisher {
+    /// Broadcast `entries`, in that order; those no longer stored are skipped.
+    async fn publish(&self, entries: &[(Uuid, Position)]) -> ApiResult<()> {
+        if entries.is_empty() || self.sender.receiver_count() == 0 {
+            return Ok(());
+        }
+        let ids: Vec<Uuid> = entries.iter().map(|(id, _)| *id).collect();
+        let rows: HashMap<Uuid, audit_event::Model> = audit_event::Entity::find()
+            .filter(audit_event::Column::Id.is_in(ids))
+            .all(&self.reader)
+            .await?
+            .into_iter()
+            .map(|row| (row.id, row))
+            .collect();
+        let actor_ids: Vec<Uuid> = rows
+            .values()
+            .filter_map(|row| row.actor_id)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let actors: HashMap<Uuid, user::Model> = if actor_ids.is_empty() {
+            HashMap::new()
+        } else {
+            user::Entity::find()
+                .filter(user::Column::Id.is_in(actor_ids))
+                .all(&self.reader)
+                .await?
+                .into_iter()
+                .map(|user| (user.id, user))
+                .collect()
+        };
+        for (id, position) in entries {
+            let Some(row) = rows.get(id) else { continue };
+            let event = ChangeEvent {
+                position: *position,
+                id: row.id,
+                program_id: row.program_id,
+                related_program_id: row.related_program_id,
+                kind: ChangeKind::of(&row.action, &row.changes),
+                action: row.action.clone(),
+                entity_type: row.entity_type.clone(),
+                entity_id: row.entity_id,
+                actor: row.actor_id.and_then(|actor| actors.get(&actor).cloned()),
+                at: row.at,
+            };
+            // No receiver left is not an error: nobody is listening.
+            let _ = self.sender.send(Arc::new(event));
+        }
+        Ok(())
+    }
+}
+
+/// Follows `audit_events` by `rowid` on SQLite.
+pub(super) struct SqliteTailer {
+    publisher: Publisher,
+    /// The highest rowid already published.
+    cursor: i64,
+}
+
+impl SqliteTailer {
+    pub(super) async fn start(publisher: Publisher) -> Result<Self, DbErr> {
+        let cursor = max_rowid(&publisher.reader).await?;
+        Ok(Self { publisher, cursor })
+    }
+
+    pub(super) async fn run(mut self, mut stop: watch::Receiver<()>) {
+        let mut writes = LOCAL_WRITES.subscribe();
+        loop {
+            let signalled = tokio::select! {
+                _ = stop.changed() => return,
+                changed = writes.changed() => changed.is_ok(),
+                _ = tokio::time::sleep(IDLE_POLL) => false,
+            };
+            // A signal comes from inside a transaction that usually commits
+            // within milliseconds: look again, backing off, until it shows.
+            let mut backoff = Duration::from_millis(1);
+            let mut waited = Duration::ZERO;
+            loop {
+                let found = match self.poll().await {
+                    Ok(found) => found,
+                    Err(error) => {
+                        tracing::warn!(error = ?error, "could not read new history rows");
+                        0
+                    }
+                };
+                if found > 0 || !signalled || waited >= COMMIT_WAIT {
+                    break;
+                }
+                tokio::time::sleep(backoff).await;
+                waited += backoff;
+                backoff = (backoff * 2).min(Duration::from_millis(100));
+            }
+        }
+    }
+
+    /// Publish the rows committed since the last poll; returns how many.
+    async fn poll(&mut self) -> ApiResult<usize> {
+        let max = max_rowid(&self.publisher.reader).await?;
+        if max < self.cursor {
+            // Only a VACUUM renumbers rowids; start over from the new end.
+            tracing::warn!("the history table was renumbered; following it from its new end");
+            self.cursor = max;
+            return Ok(0);
+        }
+        let mut published = 0;
+        while self.cursor < max {
+            let rows: Vec<(i64, Uuid)> = audit_event::Entity::find()
+                .select_only()
+                .column_as(Expr::cust("rowid"), "seq")
+                .column(audit_event::Column::Id)
+                .filter(Expr::cust_with_values("rowid > ?", [self.cursor]))
+                .filter(Expr::cust_with_values("rowid <= ?", [max]))
+                .order_by(Expr::cust("rowid"), Order::Asc)
+                .limit(BATCH)
+                .into_tuple()
+                .all(&self.publisher.reader)
+                .await?;
+            let Some(&(last, _)) = rows.last() else { break };
+            let entries: Vec<(Uuid, Position)> = rows
+                .into_iter()
+                .map(|(row, id)| (id, Position::Row(row)))
+                .collect();
+            self.publisher.publish(&entries).await?;
+            self.cursor = last;
+            published += entries.len();
+        }
+        Ok(published)
+    }
+}
+
+async fn max_rowid(db: &DatabaseConnection) -> Result<i64, DbErr> {
+    Ok(audit_event::Entity::find()
+        .select_only()
+        .column_as(Expr::cust("COALESCE(MAX(rowid), 0)"), "seq")
+        .into_tuple::<i64>()
+        .one(db)
+        .await?
+        .unwrap_or(0))
+}
+
+/// Follows `NOTIFY trestle_events` on PostgreSQL.
+pub(super) struct PostgresTailer {
+    publisher: Publisher,
+    listener: PgListener,
+    recent: RecentIds,
+}
+
+impl PostgresTailer {
+    /// Listen on a dedicated connection (same settings as the pool), so the
+    /// listener neither takes a pooled connection nor waits for one.
+    pub(super) async fn start(pool: &PgPool, publisher: Publisher) -> Result<Self, DbErr> {
+        let listen = async {
+            let listener_pool = PgPoolOptions::new()
+                .max_connections(1)
+                .min_connections(0)
+                .max_lifetime(None)
+                .idle_timeout(None)
+                .connect_with((*pool.connect_options()).clone())
+                .await?;
+            let mut listener = PgListener::connect_with(&listener_pool).await?;
+            listener.listen(CHANNEL).await?;
+            Ok::<_, sea_orm::sqlx::Error>(listener)
+        };
+        let listener = listen
+            .await
+            .map_err(|error| DbErr::Custom(format!("listen on {CHANNEL}: {error}")))?;
+        Ok(Self {
+            publisher,
+            listener,
+            recent: RecentIds::new(RECENT_IDS),
+        })
+    }
+
+    pub(super) async fn run(mut self, mut stop: watch::Receiver<()>) {
+        // The last moment the listener was known to hear everything.
+        let mut alive_at = Utc::now();
+        // Set while notifications may have been missed, from `alive_at`.
+        let mut gap_since: Option<DateTime<Utc>> = None;
+        let mut retry = Duration::from_millis(100);
+        loop {
+            // Notifications arriving meanwhile wait in the listener's buffer.
+            while let Some(since) = gap_since {
+                match self.backfill(since - BACKFILL_MARGIN).await {
+                    Ok(()) => {
+                        gap_since = None;
+                        retry = Duration::from_millis(100);
+                    }
+                    Err(error) => {
+                        tracing::warn!(error = ?error, "could not back-fill missed change events");
+                        tokio::select! {
+                            _ = stop.changed() => return,
+                            _ = tokio::time::sleep(retry) => {}
+                        }
+                        retry = (retry * 2).min(Duration::from_secs(10));
+                    }
+                }
+            }
+            let received = tokio::select! {
+                _ = stop.changed() => return,
+                received = self.listener.try_recv() => received,
+            };
+            match received {
+                Ok(Some(notification)) => {
+                    let heard_at = Utc::now();
+                    let mut entries = Vec::new();
+                    let mut next = Some(notification);
+                    while let Some(notification) = next {
+                        match parse_notification(notification.payload()) {
+                            Some((id, position)) if !self.recent.contains(id) => {
+                                entries.push((id, position));
+                            }
+                            Some(_) => {}
+                            None => tracing::warn!(
+                                payload = notification.payload(),
+                                "ignoring a malformed change notification"
+                            ),
+                        }
+                        next = self.listener.next_buffered();
+                    }
+                    match self.publisher.publish(&entries).await {
+                        Ok(()) => {
+                            for (id, _) in &entries {
+                                self.recent.insert(*id);
+                            }
+                            alive_at = heard_at;
+                        }
+                        Err(error) => {
+                            // Read them again from the table.
+                            tracing::warn!(error = ?error, "could not publish change events");
+                            gap_since.get_or_insert(alive_at);
+                        }
+                    }
+                }
+                // The connection dropped and has been re-established.
+                Ok(None) => {
+                    tracing::warn!("the change-event listener reconnected; back-filling");
+                    gap_since.get_or_insert(alive_at);
+                    alive_at = Utc::now();
+                }
+                Err(error) => {
+                    tracing::warn!(error = ?error, "the change-event listener failed; retrying");
+                    gap_since.get_or_insert(alive_at);
+                    tokio::select! {
+                        _ = stop.changed() => return,
+                        _ = tokio::time::sleep(retry) => {}
+                    }
+                    retry = (retry * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+    }
+
+    /// Publish entries recorded since `since` that were not published yet.
+    async fn backfill(&mut self, since: DateTime<Utc>) -> ApiResult<()> {
+        use sea_orm::sea_query::ExprTrait;
+        let mut after: Option<(DateTime<Utc>, Uuid)> = None;
+        loop {
+            let mut query = audit_event::Entity::find()
+                .select_only()
+                .column(audit_event::Column::At)
+                .column(audit_event::Column::Id)
+                .filter(audit_event::Column::At.gte(since));
+            if let Some((at, id)) = after {
+                query = query.filter(
+                    audit_event::Column::At.gt(at).or(audit_event::Column::At
+                        .eq(at)
+                        .and(audit_event::Column::Id.gt(id))),
+                );
+            }
+            let rows: Vec<(DateTime<Utc>, Uuid)> = query
+                .order_by_asc(audit_event::Column::At)
+                .order_by_asc(audit_event::Column::Id)
+                .limit(BATCH)
+                .into_tuple()
+                .all(&self.publisher.reader)
+                .await?;
+            let Some(&last) = rows.last() else {
+                return Ok(());
+            };
+            let full = rows.len() as u64 == BATCH;
+            let fresh: Vec<(Uuid, Position)> = rows
+                .into_iter()
+                .filter(|(_, id)| !self.recent.contains(*id))
+                .map(|(_, id)| (id, Position::Unknown))
+                .collect();
+            self.publisher.publish(&fresh).await?;
+            for (id, _) in &fresh {
+                self.recent.insert(*id);
+            }
+            if !full {
+                return Ok(());
+            }
+            after = Some(last);
+        }
+    }
+}
+
+/// `<event id>:<transaction id>` from a notification.
+fn parse_notification(payload: &str) -> Option<(Uuid, Position)> {
+    let (id, xid) = payload.split_once(':')?;
+    Some((
+        Uuid::parse_str(id).ok()?,
+        Position::Transaction(xid.parse().ok()?),
+    ))
+}
+
+/// A bounded set of the most recently published ids.
+struct RecentIds {
+    order: VecDeque<Uuid>,
+    members: HashSet<Uuid>,
+    capacity: usize,
+}
+
+impl RecentIds {
+    fn new(capacity: usize) -> Self {
+        Self {
+            order: VecDeque::with_capacity(capacity),
+            members: HashSet::with_capacity(capacity),
+            capacity,
+        }
+    }
+
+    /// Whether `id` is remembered.
+    fn contains(&self, id: Uuid) -> bool {
+        self.members.contains(&id)
+    }
+
+    /// Remember `id`; false when it was already remembered.
+    fn insert(&mut self, id: Uuid) -> bool {
+        if !self.members.insert(id) {
+            return false;
+        }
+        self.order.push_back(id);
+        if self.order.len() > self.capacity
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.members.remove(&oldest);
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notifications_carry_the_entry_and_its_transaction() {
+        let id = Uuid::now_v7();
+        assert_eq!(
+            parse_notification(&format!("{id}:42")),
+            Some((id, Position::Transaction(42)))
+        );
+        assert_eq!(parse_notification(&id.to_string()), None);
+    }
+
+    #[test]
+    fn recent_ids_forget_the_oldest_beyond_capacity() {
+        let mut recent = RecentIds::new(2);
+        let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        assert!(recent.insert(a));
+        assert!(!recent.insert(a));
+        assert!(recent.insert(b));
+        assert!(recent.insert(c));
+        assert!(recent.insert(a), "the oldest id was forgotten");
+        assert!(!recent.insert(c));
+    }
+}
