@@ -130,7 +130,7 @@ pub async fn start(
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<RunningServer, StartError> {
     if config.environment == Environment::Production {
-        crate::auth::jwt::require_long_secrets(&config.jwt)
+        crate::auth::keys::require_long_secrets(&config.jwt)
             .map_err(|e| StartError::Config(e.to_string()))?;
     }
     let statements = StatementCounter::default();

@@ -8,7 +8,7 @@ use jsonwebtoken::{
 };
 use serde_json::Value;
 
-use super::jwt::KeyError;
+use super::keys::KeyError;
 use crate::config::OidcConfig;
 
 /// Smallest RSA modulus accepted, in bytes: 2048 bits (RFC 7518 §3.3).

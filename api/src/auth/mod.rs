@@ -5,6 +5,7 @@ pub mod api_token;
 pub mod credential;
 pub mod idp;
 pub mod jwt;
+pub mod keys;
 pub mod password;
 pub mod viewer;
 
