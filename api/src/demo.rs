@@ -1,5 +1,9 @@
 //! The demo program: a bilingual microservices migration, built through the
 //! GraphQL API itself (in process), so a newcomer sees every feature at once.
+//!
+//! This file is long because it is one story told top to bottom (the
+//! program, its teams, workstreams, milestones, dependencies, decisions,
+//! risks and status updates, in the order a TPM would set them up).
 
 use chrono::{Duration, NaiveDate, Utc};
 use entity::{

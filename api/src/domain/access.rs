@@ -14,6 +14,9 @@
 //!   a `Visible`, so a field that skips the check does not compile.
 //! - What a caller cannot see answers exactly like what does not exist, and
 //!   costs the same statements.
+//!
+//! This file is longer than most on purpose: a reviewer of who may see what
+//! reads one file, and `Visible`'s constructor stays private to it.
 
 use std::collections::HashSet;
 
