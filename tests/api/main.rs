@@ -17,6 +17,7 @@ mod generate;
 mod helpers;
 mod http;
 mod lifecycle;
+mod long_plans;
 mod limits;
 mod members;
 mod metrics;

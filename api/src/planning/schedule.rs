@@ -141,6 +141,21 @@ fn index(graph: &PlanGraph) -> Indexed {
     }
 }
 
+/// The first day a schedule can name.
+pub const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(1, 1, 1).expect("a valid day");
+/// The last day a schedule can name: a chain of long workstreams that ends
+/// later ends here, instead of overflowing the calendar.
+pub const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid day");
+
+/// `date` moved by `days`, held within [`FIRST_DAY`] and [`LAST_DAY`].
+fn shift(date: NaiveDate, days: i64) -> NaiveDate {
+    Duration::try_days(days)
+        .and_then(|delta| date.checked_add_signed(delta))
+        .map_or(if days < 0 { FIRST_DAY } else { LAST_DAY }, |day| {
+            day.clamp(FIRST_DAY, LAST_DAY)
+        })
+}
+
 /// Earliest starts and finishes; `extra` adds days to one task's duration.
 fn forward(g: &Indexed, extra: Option<(usize, i64)>) -> (Vec<NaiveDate>, Vec<NaiveDate>) {
     let n = g.ids.len();
@@ -154,7 +169,7 @@ fn forward(g: &Indexed, extra: Option<(usize, i64)>) -> (Vec<NaiveDate>, Vec<Nai
         }
         let mut earliest = g.start[i];
         for &u in &g.upstream[i] {
-            let after = ef[u] + Duration::days(1);
+            let after = shift(ef[u], 1);
             if after > earliest {
                 earliest = after;
             }
@@ -163,10 +178,10 @@ fn forward(g: &Indexed, extra: Option<(usize, i64)>) -> (Vec<NaiveDate>, Vec<Nai
         if let Some((slipped, days)) = extra
             && slipped == i
         {
-            duration += days;
+            duration = duration.saturating_add(days);
         }
         es[i] = earliest;
-        ef[i] = earliest + Duration::days(duration);
+        ef[i] = shift(earliest, duration);
     }
     (es, ef)
 }
@@ -195,13 +210,13 @@ pub fn schedule(graph: &PlanGraph) -> Schedule {
     for &i in g.order.iter().rev() {
         let mut latest = finish;
         for &d in &g.downstream[i] {
-            let before = ls[d] - Duration::days(1);
+            let before = shift(ls[d], -1);
             if before < latest {
                 latest = before;
             }
         }
         lf[i] = latest;
-        ls[i] = latest - Duration::days(g.duration[i]);
+        ls[i] = shift(latest, -g.duration[i]);
     }
     let slots: Vec<Slot> = g
         .order
@@ -232,7 +247,7 @@ pub fn schedule(graph: &PlanGraph) -> Schedule {
         current = g.upstream[i]
             .iter()
             .copied()
-            .filter(|&u| !g.external[u] && slack(u) == 0 && ef[u] + Duration::days(1) == es[i])
+            .filter(|&u| !g.external[u] && slack(u) == 0 && shift(ef[u], 1) == es[i])
             .min_by_key(|&u| g.ids[u]);
     }
     path.reverse();
@@ -426,5 +441,26 @@ mod tests {
         let s = schedule(&graph);
         assert_eq!(s.critical_path, vec![id[0], id[1]]);
         assert_eq!(s.slot(id[3]).unwrap().slack_days, 6);
+    }
+
+    #[test]
+    fn a_chain_longer_than_the_calendar_ends_on_its_last_day() {
+        // 300 chained workstreams of 1,099 years each: 329,700 years, more
+        // than chrono's calendar holds.
+        let id = ids(300);
+        let graph = PlanGraph {
+            tasks: id
+                .iter()
+                .map(|&id| task(id, "1900-01-01", "2999-12-31"))
+                .collect(),
+            edges: id.windows(2).map(|pair| (pair[0], pair[1])).collect(),
+        };
+        let s = schedule(&graph);
+        assert_eq!(s.finish_date, Some(LAST_DAY));
+        assert_eq!(s.slot(id[299]).unwrap().earliest_finish, LAST_DAY);
+        assert!(s.slots.iter().all(|slot| slot.latest_start >= FIRST_DAY));
+        let impact = slip_impact(&graph, id[0], 3650).unwrap();
+        assert_eq!(impact.finish_date, Some(LAST_DAY));
+        assert_eq!(impact.finish_delay_days, 0);
     }
 }
