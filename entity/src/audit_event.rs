@@ -1,5 +1,6 @@
 //! The `audit_events` table: append-only log of changes.
 
+use sea_orm::Iterable;
 use sea_orm::entity::prelude::*;
 
 /// One audited change.
@@ -66,7 +67,7 @@ impl Related<super::user::Entity> for Entity {
 crate::stamped!(id, at);
 
 /// What a history entry is about; stored as its `entity_type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter)]
 pub enum Subject {
     /// A user account.
     User,
@@ -93,21 +94,6 @@ pub enum Subject {
 }
 
 impl Subject {
-    /// Every subject.
-    pub const ALL: [Self; 11] = [
-        Self::User,
-        Self::ApiToken,
-        Self::Team,
-        Self::Program,
-        Self::ProgramMember,
-        Self::Workstream,
-        Self::Milestone,
-        Self::Dependency,
-        Self::Decision,
-        Self::Risk,
-        Self::StatusUpdate,
-    ];
-
     /// The stored `entity_type`, which is also the GraphQL type's name.
     pub fn entity_type(self) -> &'static str {
         match self {
@@ -144,14 +130,12 @@ impl Subject {
 
     /// The subject stored as `entity_type`, if this version knows it.
     pub fn parse(entity_type: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|subject| subject.entity_type() == entity_type)
+        Self::iter().find(|subject| subject.entity_type() == entity_type)
     }
 }
 
 /// What was done to a history entry's subject; the second half of its `action`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter)]
 pub enum Verb {
     /// Created.
     Create,
@@ -176,20 +160,6 @@ pub enum Verb {
 }
 
 impl Verb {
-    /// Every verb.
-    pub const ALL: [Self; 10] = [
-        Self::Create,
-        Self::Update,
-        Self::Delete,
-        Self::Archive,
-        Self::Unarchive,
-        Self::Decide,
-        Self::Post,
-        Self::Set,
-        Self::Remove,
-        Self::Revoke,
-    ];
-
     /// The verb as stored at the end of `action`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -209,11 +179,28 @@ impl Verb {
     /// The verb of a stored `action` such as `workstream.create`, if this version knows it.
     pub fn of_action(action: &str) -> Option<Self> {
         let verb = action.rsplit_once('.').map_or(action, |(_, verb)| verb);
-        Self::ALL.into_iter().find(|known| known.as_str() == verb)
+        Self::iter().find(|known| known.as_str() == verb)
     }
 }
 
 /// The stored `action` of `verb` done to `subject`, e.g. `workstream.create`.
 pub fn action(subject: Subject, verb: Verb) -> String {
     format!("{}.{}", subject.action_prefix(), verb.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_subject_and_verb_reads_back_from_what_is_stored() {
+        for subject in Subject::iter() {
+            assert_eq!(Subject::parse(subject.entity_type()), Some(subject));
+            for verb in Verb::iter() {
+                assert_eq!(Verb::of_action(&action(subject, verb)), Some(verb));
+            }
+        }
+        assert_eq!(action(Subject::ProgramMember, Verb::Set), "member.set");
+        assert_eq!(Subject::parse("Comment"), None);
+    }
 }
