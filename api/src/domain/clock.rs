@@ -57,3 +57,21 @@ impl Ticker for SystemTicker {
         self.0.elapsed()
     }
 }
+
+/// A ticker that moves only when told: for tests and tools that replay time.
+#[derive(Debug, Default)]
+pub struct ManualTicker(std::sync::atomic::AtomicU64);
+
+impl ManualTicker {
+    /// Move time forward by `by`.
+    pub fn advance(&self, by: Duration) {
+        let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        self.0.fetch_add(nanos, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Ticker for ManualTicker {
+    fn elapsed(&self) -> Duration {
+        Duration::from_nanos(self.0.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}

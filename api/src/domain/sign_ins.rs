@@ -218,25 +218,10 @@ mod tests {
     use std::net::Ipv4Addr;
 
     use super::*;
+    use crate::domain::clock::ManualTicker;
 
     const HOME: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
     const AWAY: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2));
-
-    /// A clock that moves only when told.
-    #[derive(Default)]
-    struct ManualClock(Mutex<Duration>);
-
-    impl ManualClock {
-        fn advance(&self, by: Duration) {
-            *lock(&self.0) += by;
-        }
-    }
-
-    impl Ticker for ManualClock {
-        fn elapsed(&self) -> Duration {
-            *lock(&self.0)
-        }
-    }
 
     fn policy() -> SignInPolicy {
         SignInPolicy {
@@ -247,7 +232,7 @@ mod tests {
         }
     }
 
-    fn sign_ins(clock: Arc<ManualClock>) -> SignInLimiter {
+    fn sign_ins(clock: Arc<ManualTicker>) -> SignInLimiter {
         SignInLimiter::new(policy(), clock).unwrap()
     }
 
@@ -271,12 +256,12 @@ mod tests {
             max_failures_per_address: 0,
             ..policy()
         };
-        assert!(SignInLimiter::new(policy, Arc::new(ManualClock::default())).is_none());
+        assert!(SignInLimiter::new(policy, Arc::new(ManualTicker::default())).is_none());
     }
 
     #[test]
     fn failed_sign_ins_slow_an_account_down_with_a_growing_delay() {
-        let clock = Arc::new(ManualClock::default());
+        let clock = Arc::new(ManualTicker::default());
         let limiter = sign_ins(clock.clone());
         // Two failures are free, from anywhere.
         fail(&limiter, "a@x.test", address(1));
@@ -300,7 +285,7 @@ mod tests {
 
     #[test]
     fn the_owner_signs_in_from_a_recognised_address_while_the_account_is_guessed_at() {
-        let clock = Arc::new(ManualClock::default());
+        let clock = Arc::new(ManualTicker::default());
         let limiter = sign_ins(clock.clone());
         limiter.reserve(&account("a@x.test"), HOME).unwrap();
         limiter.settle(Some("a@x.test"), HOME, SignInOutcome::Succeeded);
@@ -317,7 +302,7 @@ mod tests {
 
     #[test]
     fn an_accounts_failures_are_forgiven_after_a_quiet_window() {
-        let clock = Arc::new(ManualClock::default());
+        let clock = Arc::new(ManualTicker::default());
         let limiter = sign_ins(clock.clone());
         for n in 1..=3 {
             clock.advance(Duration::from_secs(10));
@@ -331,7 +316,7 @@ mod tests {
 
     #[test]
     fn failed_sign_ins_lock_the_address_across_accounts() {
-        let limiter = sign_ins(Arc::new(ManualClock::default()));
+        let limiter = sign_ins(Arc::new(ManualTicker::default()));
         for i in 0..3 {
             limiter
                 .reserve(&account(&format!("{i}@x.test")), HOME)
@@ -343,7 +328,7 @@ mod tests {
 
     #[test]
     fn successful_and_unrun_sign_ins_do_not_count() {
-        let limiter = sign_ins(Arc::new(ManualClock::default()));
+        let limiter = sign_ins(Arc::new(ManualTicker::default()));
         for _ in 0..2 {
             fail(&limiter, "a@x.test", HOME);
         }
@@ -363,7 +348,7 @@ mod tests {
 
     #[test]
     fn many_sign_ins_in_one_request_count_each() {
-        let limiter = sign_ins(Arc::new(ManualClock::default()));
+        let limiter = sign_ins(Arc::new(ManualTicker::default()));
         let four = vec![Some("a@x.test".to_owned()); 4];
         assert_eq!(limiter.reserve(&four, HOME), Err(900));
         // Two free failures in one request pass; a third guess would have to wait.

@@ -248,22 +248,7 @@ mod tests {
     use std::net::Ipv4Addr;
 
     use super::*;
-
-    /// A clock that moves only when told.
-    #[derive(Default)]
-    struct ManualClock(Mutex<Duration>);
-
-    impl ManualClock {
-        fn advance(&self, by: Duration) {
-            *lock(&self.0) += by;
-        }
-    }
-
-    impl Ticker for ManualClock {
-        fn elapsed(&self) -> Duration {
-            *lock(&self.0)
-        }
-    }
+    use crate::domain::clock::ManualTicker;
 
     fn user() -> Principal {
         Principal::User(Uuid::nil())
@@ -273,7 +258,7 @@ mod tests {
 
     #[test]
     fn a_full_bucket_admits_and_reports_its_quota() {
-        let limiter = RateLimiter::new(60, Arc::new(ManualClock::default())).unwrap();
+        let limiter = RateLimiter::new(60, Arc::new(ManualTicker::default())).unwrap();
         let quota = limiter.admit(user()).unwrap();
         assert_eq!(
             quota,
@@ -293,7 +278,7 @@ mod tests {
 
     #[test]
     fn the_bucket_refills_continuously_and_never_above_its_capacity() {
-        let clock = Arc::new(ManualClock::default());
+        let clock = Arc::new(ManualTicker::default());
         let limiter = RateLimiter::new(60, clock.clone()).unwrap();
         limiter.charge(user(), 60);
         let refused = limiter.admit(user()).unwrap_err();
@@ -309,7 +294,7 @@ mod tests {
 
     #[test]
     fn an_expensive_request_leaves_debt_of_at_most_one_minute() {
-        let clock = Arc::new(ManualClock::default());
+        let clock = Arc::new(ManualTicker::default());
         let limiter = RateLimiter::new(60, clock.clone()).unwrap();
         let quota = limiter.charge(user(), 1_000_000);
         assert_eq!(quota.remaining, 0);
@@ -321,7 +306,7 @@ mod tests {
 
     #[test]
     fn concurrent_reservations_cannot_spend_the_same_points_twice() {
-        let limiter = RateLimiter::new(60, Arc::new(ManualClock::default())).unwrap();
+        let limiter = RateLimiter::new(60, Arc::new(ManualTicker::default())).unwrap();
         let first = limiter.reserve(user(), 40).unwrap();
         // 20 left: a second request estimated at 40 waits for 20 more seconds.
         let refused = limiter.reserve(user(), 40).unwrap_err();
@@ -334,7 +319,7 @@ mod tests {
 
     #[test]
     fn a_settled_bucket_never_holds_more_than_its_capacity() {
-        let clock = Arc::new(ManualClock::default());
+        let clock = Arc::new(ManualTicker::default());
         let limiter = RateLimiter::new(60, clock.clone()).unwrap();
         let reservation = limiter.reserve(user(), 50).unwrap();
         // The request runs long enough for the bucket to refill.
@@ -344,7 +329,7 @@ mod tests {
 
     #[test]
     fn an_estimate_above_the_whole_budget_needs_a_full_bucket() {
-        let clock = Arc::new(ManualClock::default());
+        let clock = Arc::new(ManualTicker::default());
         let limiter = RateLimiter::new(60, clock.clone()).unwrap();
         limiter.charge(user(), 1);
         assert_eq!(limiter.reserve(user(), 1_000).unwrap_err().retry_after, 1);
@@ -356,7 +341,7 @@ mod tests {
 
     #[test]
     fn principals_have_separate_buckets() {
-        let limiter = RateLimiter::new(10, Arc::new(ManualClock::default())).unwrap();
+        let limiter = RateLimiter::new(10, Arc::new(ManualTicker::default())).unwrap();
         limiter.charge(user(), 10);
         assert!(limiter.admit(user()).is_err());
         assert!(limiter.admit(Principal::Address(HOME)).is_ok());
@@ -376,6 +361,6 @@ mod tests {
 
     #[test]
     fn a_zero_rate_turns_the_limiter_off() {
-        assert!(RateLimiter::new(0, Arc::new(ManualClock::default())).is_none());
+        assert!(RateLimiter::new(0, Arc::new(ManualTicker::default())).is_none());
     }
 }
