@@ -1,14 +1,22 @@
-//! The role matrix: every mutation and root query, for every role.
+//! The role matrix: who may run every mutation and root query, in one table.
 //!
-//! The table below is the source of truth; a test checks that every field
-//! of `Mutation` and `Query` has a row, so nothing is added unreviewed.
+//! A row is an operation and the rule for it; every row runs as every role.
+//! Besides the outcome the rule gives, an allowed write records one audit
+//! event, a refused call writes nothing, and a non-member is refused exactly
+//! as for an id that does not exist. Another entity is more rows here; a test
+//! checks that every field of `Mutation` and `Query` has one, so nothing is
+//! added unreviewed.
 
 use std::collections::BTreeSet;
 
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, error_code, spawn_app};
+use crate::fixtures::{
+    Cast, api_token, cast, decision, dependency, milestone, mutation_document, program, risk,
+    set_member, team, workstream,
+};
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, TestUser, error_code, spawn_app};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -48,6 +56,9 @@ enum Rule {
     TeamCreator,
     /// The token's holder (the owner here) and ADMIN; others NOT_FOUND.
     TokenHolder,
+    /// A member leaving: any but the last OWNER (BAD_USER_INPUT); who is not
+    /// a member, the ADMIN included, has nothing to leave (NOT_FOUND).
+    Leave,
 }
 
 enum Outcome {
@@ -66,6 +77,9 @@ fn expected(rule: Rule, role: Role) -> Outcome {
         (Rule::Anyone | Rule::SignedIn, _) => Allowed,
         (Rule::AdminOnly, Admin) => Allowed,
         (Rule::AdminOnly, _) => Refused("FORBIDDEN"),
+        (Rule::Leave, Owner) => Refused("BAD_USER_INPUT"),
+        (Rule::Leave, Editor | Viewer) => Allowed,
+        (Rule::Leave, _) => Refused("NOT_FOUND"),
         (_, Admin | Owner) => Allowed,
         (Rule::Manage, Editor | Viewer) => Refused("FORBIDDEN"),
         (Rule::Edit, Editor) => Allowed,
@@ -78,13 +92,9 @@ fn expected(rule: Rule, role: Role) -> Outcome {
     }
 }
 
+/// The program's cast and one object of each kind, all the owner's.
 struct Fixture {
-    admin: TestUser,
-    owner: TestUser,
-    editor: TestUser,
-    viewer: TestUser,
-    outsider: TestUser,
-    program: String,
+    cast: Cast,
     team: String,
     workstream: String,
     dependency: String,
@@ -92,46 +102,117 @@ struct Fixture {
     risk: String,
 }
 
-type Setup = for<'a> fn(&'a TestApp, &'a Fixture) -> BoxFuture<'a, Value>;
+impl Fixture {
+    /// Who plays `role`; nobody for an anonymous caller.
+    fn user(&self, role: Role) -> Option<&TestUser> {
+        match role {
+            Role::Admin => Some(&self.cast.admin),
+            Role::Owner => Some(&self.cast.owner),
+            Role::Editor => Some(&self.cast.editor),
+            Role::Viewer => Some(&self.cast.viewer),
+            Role::Outsider => Some(&self.cast.outsider),
+            Role::Anonymous => None,
+        }
+    }
+}
+
+/// Builds a row's variables for a caller in a role, creating what the call
+/// uses up as the owner.
+type Setup = for<'a> fn(&'a TestApp, &'a Fixture, Role) -> BoxFuture<'a, Value>;
+
+/// Creates, as the owner, the object a row's call uses up; returns its id.
+type Maker = for<'a> fn(&'a TestApp, &'a Fixture) -> BoxFuture<'a, String>;
+
+/// Where a row's variables come from.
+enum Variables {
+    /// The fixture's objects alone.
+    Of(fn(&Fixture) -> Value),
+    /// The `id` of one of the fixture's objects.
+    Id(fn(&Fixture) -> &String),
+    /// The `id` of an object made for the call.
+    Made(Maker),
+    /// Made for the call and the caller's role.
+    Fresh(Setup),
+}
 
 struct Case {
     field: &'static str,
     mutation: bool,
     rule: Rule,
-    document: &'static str,
-    /// Builds the variables, creating a fresh target as the owner if needed.
-    variables: Setup,
+    document: String,
+    /// A mutation's `input`, or a query's variables.
+    variables: Variables,
+    /// Whether an allowed call records one audit event.
+    audited: bool,
 }
 
-async fn run_as_owner(
-    app: &TestApp,
-    f: &Fixture,
-    document: &str,
-    input: Value,
-    pointer: &str,
-) -> String {
-    let body = app
-        .as_user(&f.owner, document, json!({ "input": input }))
-        .await;
-    body.pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or_else(|| panic!("setup failed: {body}"))
-        .to_owned()
+/// Mutation `field`, answering `selection`, with the input built from the fixture.
+fn write(rule: Rule, field: &'static str, selection: &str, input: fn(&Fixture) -> Value) -> Case {
+    write_with(rule, field, selection, Variables::Of(input))
 }
 
-async fn new_workstream(app: &TestApp, f: &Fixture) -> String {
-    run_as_owner(
-        app,
-        f,
-        "mutation($input: CreateWorkstreamInput!) { createWorkstream(input: $input) { workstream { id } } }",
-        json!({ "programId": f.program, "name": "Fresh" }),
-        "/data/createWorkstream/workstream/id",
+/// Mutation `field`, answering `selection`, with the input from `variables`.
+fn write_with(rule: Rule, field: &'static str, selection: &str, variables: Variables) -> Case {
+    Case {
+        field,
+        mutation: true,
+        rule,
+        document: mutation_document(field, selection),
+        variables,
+        audited: true,
+    }
+}
+
+/// Root query `field` as `document`, with the variables built from the fixture.
+fn read(rule: Rule, field: &'static str, document: &str, variables: fn(&Fixture) -> Value) -> Case {
+    Case {
+        field,
+        mutation: false,
+        rule,
+        document: document.to_owned(),
+        variables: Variables::Of(variables),
+        audited: false,
+    }
+}
+
+/// Root query `field(id: $id) { id }` of one of the fixture's objects.
+fn lookup(rule: Rule, field: &'static str, id: fn(&Fixture) -> &String) -> Case {
+    Case {
+        field,
+        mutation: false,
+        rule,
+        document: format!("query($id: ID!) {{ {field}(id: $id) {{ id }} }}"),
+        variables: Variables::Id(id),
+        audited: false,
+    }
+}
+
+/// A new program with the cast in their roles, for a row whose call would
+/// change who is in the fixture's program.
+async fn program_of_its_own(app: &TestApp, f: &Fixture) -> String {
+    let c = &f.cast;
+    let program = program(app, &c.owner, &unique_key(), json!({})).await;
+    set_member(app, &c.owner, &program, &c.editor, "EDITOR").await;
+    set_member(app, &c.owner, &program, &c.viewer, "VIEWER").await;
+    program
+}
+
+/// A workstream of the program, made for a row that uses one up.
+async fn fresh_workstream(app: &TestApp, f: &Fixture) -> String {
+    workstream(app, &f.cast.owner, &f.cast.program, "Fresh", json!({})).await
+}
+
+/// A milestone of the fixture's workstream, for a row that uses one up.
+async fn fresh_milestone(app: &TestApp, f: &Fixture) -> String {
+    milestone(app, &f.cast.owner, &f.workstream, "M", json!({})).await
+}
+
+/// Two workstreams of the program, for a dependency between them.
+async fn fresh_pair(app: &TestApp, f: &Fixture) -> (String, String) {
+    (
+        fresh_workstream(app, f).await,
+        fresh_workstream(app, f).await,
     )
-    .await
-}
-
-async fn new_user(app: &TestApp) -> String {
-    app.member("Fresh").await.id
 }
 
 fn unique_key() -> String {
@@ -139,429 +220,360 @@ fn unique_key() -> String {
     format!("K{n}")
 }
 
+fn unique(name: &str) -> String {
+    format!("{name} {}", uuid::Uuid::now_v7().simple())
+}
+
 fn cases() -> Vec<Case> {
+    use Rule::*;
+    use Variables::{Fresh, Made};
     vec![
         Case {
-            field: "login",
-            mutation: true,
-            rule: Rule::Anyone,
-            document: "mutation($input: LoginInput!) { login(input: $input) { token } }",
-            variables: |_, _| {
-                Box::pin(async {
-                    json!({ "input": { "email": crate::helpers::ADMIN_EMAIL, "password": crate::helpers::ADMIN_PASSWORD } })
-                })
-            },
+            audited: false,
+            ..write(
+                Anyone,
+                "login",
+                "token",
+                |_| json!({ "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD }),
+            )
         },
-        Case {
-            field: "createUser",
-            mutation: true,
-            rule: Rule::AdminOnly,
-            document: "mutation($input: CreateUserInput!) { createUser(input: $input) { user { id } } }",
-            variables: |_, _| {
-                Box::pin(async {
-                    json!({ "input": { "email": format!("{}@matrix.test", uuid::Uuid::now_v7().simple()), "name": "New", "password": "password-123" } })
-                })
-            },
-        },
-        Case {
-            field: "createApiToken",
-            mutation: true,
-            rule: Rule::SignedIn,
-            document: "mutation($input: CreateApiTokenInput!) { createApiToken(input: $input) { token } }",
-            variables: |_, _| Box::pin(async { json!({ "input": { "name": "matrix" } }) }),
-        },
-        Case {
-            field: "revokeApiToken",
-            mutation: true,
-            rule: Rule::TokenHolder,
-            document: "mutation($input: RevokeApiTokenInput!) { revokeApiToken(input: $input) { apiToken { id } } }",
-            variables: |app, f| {
+        write(AdminOnly, "createUser", "user { id }", |_| {
+            let email = format!("{}@matrix.test", uuid::Uuid::now_v7().simple());
+            json!({ "email": email, "name": "New", "password": "password-123" })
+        }),
+        write(
+            SignedIn,
+            "createApiToken",
+            "token",
+            |_| json!({ "name": "matrix" }),
+        ),
+        write_with(
+            TokenHolder,
+            "revokeApiToken",
+            "apiToken { id }",
+            Made(|app, f| Box::pin(async move { api_token(app, &f.cast.owner, "t").await.1 })),
+        ),
+        write(
+            SignedIn,
+            "createTeam",
+            "team { id }",
+            |_| json!({ "name": unique("Team") }),
+        ),
+        write(
+            TeamCreator,
+            "updateTeam",
+            "team { id }",
+            |f| json!({ "id": f.team, "description": "changed" }),
+        ),
+        write(
+            SignedIn,
+            "createProgram",
+            "program { id }",
+            |_| json!({ "key": unique_key(), "name": "New" }),
+        ),
+        write(
+            Manage,
+            "updateProgram",
+            "program { id }",
+            |f| json!({ "id": f.cast.program, "objective": "changed" }),
+        ),
+        write(
+            Manage,
+            "archiveProgram",
+            "program { id }",
+            |f| json!({ "id": f.cast.program, "archived": false }),
+        ),
+        write_with(
+            Manage,
+            "setProgramMember",
+            "member { role }",
+            Fresh(|app, f, _| {
                 Box::pin(async move {
-                    let id = run_as_owner(app, f, "mutation($input: CreateApiTokenInput!) { createApiToken(input: $input) { apiToken { id } } }", json!({ "name": "t" }), "/data/createApiToken/apiToken/id").await;
-                    json!({ "input": { "id": id } })
+                    let user = app.member("Fresh").await;
+                    json!({ "programId": f.cast.program, "userId": user.id, "role": "VIEWER" })
                 })
-            },
-        },
-        Case {
-            field: "createTeam",
-            mutation: true,
-            rule: Rule::SignedIn,
-            document: "mutation($input: CreateTeamInput!) { createTeam(input: $input) { team { id } } }",
-            variables: |_, _| {
-                Box::pin(async {
-                    json!({ "input": { "name": format!("Team {}", uuid::Uuid::now_v7().simple()) } })
+            }),
+        ),
+        write_with(
+            Manage,
+            "removeProgramMember",
+            "removedUserId",
+            Fresh(|app, f, _| {
+                Box::pin(async move {
+                    let user = app.member("Fresh").await;
+                    set_member(app, &f.cast.owner, &f.cast.program, &user, "VIEWER").await;
+                    json!({ "programId": f.cast.program, "userId": user.id })
                 })
-            },
-        },
-        Case {
-            field: "updateTeam",
-            mutation: true,
-            rule: Rule::TeamCreator,
-            document: "mutation($input: UpdateTeamInput!) { updateTeam(input: $input) { team { id } } }",
-            variables: |_, f| {
+            }),
+        ),
+        write_with(
+            Manage,
+            "setProgramMember",
+            "member { role }",
+            Fresh(|app, f, role| {
+                Box::pin(async move {
+                    // Promoting oneself, in a program of its own.
+                    let program = program_of_its_own(app, f).await;
+                    let promoted = f.user(role).unwrap_or(&f.cast.outsider);
+                    json!({ "programId": program, "userId": promoted.id, "role": "OWNER" })
+                })
+            }),
+        ),
+        write_with(
+            Leave,
+            "removeProgramMember",
+            "removedUserId",
+            Fresh(|app, f, role| {
+                Box::pin(async move {
+                    let program = program_of_its_own(app, f).await;
+                    let leaving = f.user(role).unwrap_or(&f.cast.outsider);
+                    json!({ "programId": program, "userId": leaving.id })
+                })
+            }),
+        ),
+        write(
+            Edit,
+            "createWorkstream",
+            "workstream { id }",
+            |f| json!({ "programId": f.cast.program, "name": "By role" }),
+        ),
+        write(
+            Edit,
+            "updateWorkstream",
+            "workstream { id }",
+            |f| json!({ "id": f.workstream, "progress": 10 }),
+        ),
+        write_with(
+            Edit,
+            "deleteWorkstream",
+            "deletedWorkstreamId",
+            Made(|app, f| Box::pin(fresh_workstream(app, f))),
+        ),
+        write(
+            Edit,
+            "createMilestone",
+            "milestone { id }",
+            |f| json!({ "workstreamId": f.workstream, "name": "M" }),
+        ),
+        write_with(
+            Edit,
+            "updateMilestone",
+            "milestone { id }",
+            Fresh(|app, f, _| {
                 Box::pin(
-                    async move { json!({ "input": { "id": f.team, "description": "changed" } }) },
+                    async move { json!({ "id": fresh_milestone(app, f).await, "name": "M2" }) },
                 )
-            },
-        },
-        Case {
-            field: "createProgram",
-            mutation: true,
-            rule: Rule::SignedIn,
-            document: "mutation($input: CreateProgramInput!) { createProgram(input: $input) { program { id } } }",
-            variables: |_, _| {
-                Box::pin(async { json!({ "input": { "key": unique_key(), "name": "New" } }) })
-            },
-        },
-        Case {
-            field: "updateProgram",
-            mutation: true,
-            rule: Rule::Manage,
-            document: "mutation($input: UpdateProgramInput!) { updateProgram(input: $input) { program { id } } }",
-            variables: |_, f| {
-                Box::pin(
-                    async move { json!({ "input": { "id": f.program, "objective": "changed" } }) },
-                )
-            },
-        },
-        Case {
-            field: "archiveProgram",
-            mutation: true,
-            rule: Rule::Manage,
-            document: "mutation($input: ArchiveProgramInput!) { archiveProgram(input: $input) { program { id } } }",
-            variables: |_, f| {
-                Box::pin(async move { json!({ "input": { "id": f.program, "archived": false } }) })
-            },
-        },
-        Case {
-            field: "setProgramMember",
-            mutation: true,
-            rule: Rule::Manage,
-            document: "mutation($input: SetProgramMemberInput!) { setProgramMember(input: $input) { member { role } } }",
-            variables: |app, f| {
+            }),
+        ),
+        write_with(
+            Edit,
+            "deleteMilestone",
+            "deletedMilestoneId",
+            Made(|app, f| Box::pin(fresh_milestone(app, f))),
+        ),
+        write_with(
+            Edit,
+            "createDependency",
+            "dependency { id }",
+            Fresh(|app, f, _| {
                 Box::pin(async move {
-                    json!({ "input": { "programId": f.program, "userId": new_user(app).await, "role": "VIEWER" } })
+                    let (upstream, downstream) = fresh_pair(app, f).await;
+                    json!({ "upstreamId": upstream, "downstreamId": downstream })
                 })
-            },
-        },
-        Case {
-            field: "removeProgramMember",
-            mutation: true,
-            rule: Rule::Manage,
-            document: "mutation($input: RemoveProgramMemberInput!) { removeProgramMember(input: $input) { removedUserId } }",
-            variables: |app, f| {
+            }),
+        ),
+        write(
+            Edit,
+            "updateDependency",
+            "dependency { id }",
+            |f| json!({ "id": f.dependency, "description": "changed" }),
+        ),
+        write_with(
+            Edit,
+            "deleteDependency",
+            "deletedDependencyId",
+            Made(|app, f| {
                 Box::pin(async move {
-                    let user = new_user(app).await;
-                    run_as_owner(app, f, "mutation($input: SetProgramMemberInput!) { setProgramMember(input: $input) { member { role } } }", json!({ "programId": f.program, "userId": user, "role": "VIEWER" }), "/data/setProgramMember/member/role").await;
-                    json!({ "input": { "programId": f.program, "userId": user } })
+                    let (upstream, downstream) = fresh_pair(app, f).await;
+                    dependency(app, &f.cast.owner, &upstream, &downstream, json!({})).await
                 })
-            },
-        },
-        Case {
-            field: "createWorkstream",
-            mutation: true,
-            rule: Rule::Edit,
-            document: "mutation($input: CreateWorkstreamInput!) { createWorkstream(input: $input) { workstream { id } } }",
-            variables: |_, f| {
+            }),
+        ),
+        write(
+            Edit,
+            "createDecision",
+            "decision { id }",
+            |f| json!({ "programId": f.cast.program, "title": "Pick" }),
+        ),
+        write(
+            Edit,
+            "updateDecision",
+            "decision { id }",
+            |f| json!({ "id": f.decision, "context": "changed" }),
+        ),
+        write_with(
+            Edit,
+            "decideDecision",
+            "decision { id }",
+            Fresh(|app, f, _| {
                 Box::pin(async move {
-                    json!({ "input": { "programId": f.program, "name": "By role" } })
+                    let c = &f.cast;
+                    let id = decision(app, &c.owner, &c.program, "To decide", json!({})).await;
+                    json!({ "id": id, "status": "ACCEPTED", "outcome": "Yes", "rationale": "Because" })
                 })
-            },
-        },
-        Case {
-            field: "updateWorkstream",
-            mutation: true,
-            rule: Rule::Edit,
-            document: "mutation($input: UpdateWorkstreamInput!) { updateWorkstream(input: $input) { workstream { id } } }",
-            variables: |_, f| {
-                Box::pin(async move { json!({ "input": { "id": f.workstream, "progress": 10 } }) })
-            },
-        },
-        Case {
-            field: "deleteWorkstream",
-            mutation: true,
-            rule: Rule::Edit,
-            document: "mutation($input: DeleteWorkstreamInput!) { deleteWorkstream(input: $input) { deletedWorkstreamId } }",
-            variables: |app, f| {
-                Box::pin(async move { json!({ "input": { "id": new_workstream(app, f).await } }) })
-            },
-        },
-        Case {
-            field: "createMilestone",
-            mutation: true,
-            rule: Rule::Edit,
-            document: "mutation($input: CreateMilestoneInput!) { createMilestone(input: $input) { milestone { id } } }",
-            variables: |_, f| {
-                Box::pin(async move {
-                    json!({ "input": { "workstreamId": f.workstream, "name": "M" } })
-                })
-            },
-        },
-        Case {
-            field: "updateMilestone",
-            mutation: true,
-            rule: Rule::Edit,
-            document: "mutation($input: UpdateMilestoneInput!) { updateMilestone(input: $input) { milestone { id } } }",
-            variables: |app, f| {
-                Box::pin(async move {
-                    let id = run_as_owner(app, f, "mutation($input: CreateMilestoneInput!) { createMilestone(input: $input) { milestone { id } } }", json!({ "workstreamId": f.workstream, "name": "M" }), "/data/createMilestone/milestone/id").await;
-                    json!({ "input": { "id": id, "name": "M2" } })
-                })
-            },
-        },
-        Case {
-            field: "deleteMilestone",
-            mutation: true,
-            rule: Rule::Edit,
-            document: "mutation($input: DeleteMilestoneInput!) { deleteMilestone(input: $input) { deletedMilestoneId } }",
-            variables: |app, f| {
-                Box::pin(async move {
-                    let id = run_as_owner(app, f, "mutation($input: CreateMilestoneInput!) { createMilestone(input: $input) { milestone { id } } }", json!({ "workstreamId": f.workstream, "name": "M" }), "/data/createMilestone/milestone/id").await;
-                    json!({ "input": { "id": id } })
-                })
-            },
-        },
-        Case {
-            field: "createDependency",
-            mutation: true,
-            rule: Rule::Edit,
-            document: "mutation($input: CreateDependencyInput!) { createDependency(input: $input) { dependency { id } } }",
-            variables: |app, f| {
-                Box::pin(async move {
-                    json!({ "input": { "upstreamId": new_workstream(app, f).await, "downstreamId": new_workstream(app, f).await } })
-                })
-            },
-        },
-        Case {
-            field: "updateDependency",
-            mutation: true,
-            rule: Rule::Edit,
-            document: "mutation($input: UpdateDependencyInput!) { updateDependency(input: $input) { dependency { id } } }",
-            variables: |_, f| {
-                Box::pin(async move {
-                    json!({ "input": { "id": f.dependency, "description": "changed" } })
-                })
-            },
-        },
-        Case {
-            field: "deleteDependency",
-            mutation: true,
-            rule: Rule::Edit,
-            document: "mutation($input: DeleteDependencyInput!) { deleteDependency(input: $input) { deletedDependencyId } }",
-            variables: |app, f| {
-                Box::pin(async move {
-                    let input = json!({ "upstreamId": new_workstream(app, f).await, "downstreamId": new_workstream(app, f).await });
-                    let id = run_as_owner(app, f, "mutation($input: CreateDependencyInput!) { createDependency(input: $input) { dependency { id } } }", input, "/data/createDependency/dependency/id").await;
-                    json!({ "input": { "id": id } })
-                })
-            },
-        },
-        Case {
-            field: "createDecision",
-            mutation: true,
-            rule: Rule::Edit,
-            document: "mutation($input: CreateDecisionInput!) { createDecision(input: $input) { decision { id } } }",
-            variables: |_, f| {
-                Box::pin(
-                    async move { json!({ "input": { "programId": f.program, "title": "Pick" } }) },
-                )
-            },
-        },
-        Case {
-            field: "updateDecision",
-            mutation: true,
-            rule: Rule::Edit,
-            document: "mutation($input: UpdateDecisionInput!) { updateDecision(input: $input) { decision { id } } }",
-            variables: |_, f| {
-                Box::pin(
-                    async move { json!({ "input": { "id": f.decision, "context": "changed" } }) },
-                )
-            },
-        },
-        Case {
-            field: "decideDecision",
-            mutation: true,
-            rule: Rule::Edit,
-            document: "mutation($input: DecideDecisionInput!) { decideDecision(input: $input) { decision { id } } }",
-            variables: |app, f| {
-                Box::pin(async move {
-                    let id = run_as_owner(app, f, "mutation($input: CreateDecisionInput!) { createDecision(input: $input) { decision { id } } }", json!({ "programId": f.program, "title": "To decide" }), "/data/createDecision/decision/id").await;
-                    json!({ "input": { "id": id, "status": "ACCEPTED", "outcome": "Yes", "rationale": "Because" } })
-                })
-            },
-        },
-        Case {
-            field: "createRisk",
-            mutation: true,
-            rule: Rule::Edit,
-            document: "mutation($input: CreateRiskInput!) { createRisk(input: $input) { risk { id } } }",
-            variables: |_, f| {
-                Box::pin(async move {
-                    json!({ "input": { "programId": f.program, "title": "R", "likelihood": 2, "impact": 2 } })
-                })
-            },
-        },
-        Case {
-            field: "updateRisk",
-            mutation: true,
-            rule: Rule::Edit,
-            document: "mutation($input: UpdateRiskInput!) { updateRisk(input: $input) { risk { id } } }",
-            variables: |_, f| {
-                Box::pin(
-                    async move { json!({ "input": { "id": f.risk, "mitigation": "changed" } }) },
-                )
-            },
-        },
-        Case {
-            field: "deleteRisk",
-            mutation: true,
-            rule: Rule::Edit,
-            document: "mutation($input: DeleteRiskInput!) { deleteRisk(input: $input) { deletedRiskId } }",
-            variables: |app, f| {
-                Box::pin(async move {
-                    let id = run_as_owner(app, f, "mutation($input: CreateRiskInput!) { createRisk(input: $input) { risk { id } } }", json!({ "programId": f.program, "title": "R", "likelihood": 1, "impact": 1 }), "/data/createRisk/risk/id").await;
-                    json!({ "input": { "id": id } })
-                })
-            },
-        },
-        Case {
-            field: "postStatusUpdate",
-            mutation: true,
-            rule: Rule::Edit,
-            document: "mutation($input: PostStatusUpdateInput!) { postStatusUpdate(input: $input) { statusUpdate { id } } }",
-            variables: |_, f| {
-                Box::pin(async move {
-                    json!({ "input": { "programId": f.program, "health": "ON_TRACK", "summary": "Fine" } })
-                })
-            },
-        },
-        Case {
-            field: "viewer",
-            mutation: false,
-            rule: Rule::SignedIn,
-            document: "{ viewer { id } }",
-            variables: |_, _| Box::pin(async { json!({}) }),
-        },
-        Case {
-            field: "users",
-            mutation: false,
-            rule: Rule::AdminOnly,
-            document: "{ users { totalCount } }",
-            variables: |_, _| Box::pin(async { json!({}) }),
-        },
-        Case {
-            field: "programs",
-            mutation: false,
-            rule: Rule::SignedIn,
-            document: "{ programs { totalCount } }",
-            variables: |_, _| Box::pin(async { json!({}) }),
-        },
-        Case {
-            field: "teams",
-            mutation: false,
-            rule: Rule::SignedIn,
-            document: "{ teams { totalCount } }",
-            variables: |_, _| Box::pin(async { json!({}) }),
-        },
-        Case {
-            field: "team",
-            mutation: false,
-            rule: Rule::SignedIn,
-            document: "query($id: ID!) { team(id: $id) { id } }",
-            variables: |_, f| Box::pin(async move { json!({ "id": f.team }) }),
-        },
-        Case {
-            field: "program",
-            mutation: false,
-            rule: Rule::Read,
-            document: "query($id: ID!) { program(id: $id) { id } }",
-            variables: |_, f| Box::pin(async move { json!({ "id": f.program }) }),
-        },
-        Case {
-            field: "workstream",
-            mutation: false,
-            rule: Rule::Read,
-            document: "query($id: ID!) { workstream(id: $id) { id } }",
-            variables: |_, f| Box::pin(async move { json!({ "id": f.workstream }) }),
-        },
-        Case {
-            field: "dependency",
-            mutation: false,
-            rule: Rule::Read,
-            document: "query($id: ID!) { dependency(id: $id) { id } }",
-            variables: |_, f| Box::pin(async move { json!({ "id": f.dependency }) }),
-        },
-        Case {
-            field: "decision",
-            mutation: false,
-            rule: Rule::Read,
-            document: "query($id: ID!) { decision(id: $id) { id } }",
-            variables: |_, f| Box::pin(async move { json!({ "id": f.decision }) }),
-        },
-        Case {
-            field: "risk",
-            mutation: false,
-            rule: Rule::Read,
-            document: "query($id: ID!) { risk(id: $id) { id } }",
-            variables: |_, f| Box::pin(async move { json!({ "id": f.risk }) }),
-        },
+            }),
+        ),
+        write(
+            Edit,
+            "createRisk",
+            "risk { id }",
+            |f| json!({ "programId": f.cast.program, "title": "R", "likelihood": 2, "impact": 2 }),
+        ),
+        write(
+            Edit,
+            "updateRisk",
+            "risk { id }",
+            |f| json!({ "id": f.risk, "mitigation": "changed" }),
+        ),
+        write_with(
+            Edit,
+            "deleteRisk",
+            "deletedRiskId",
+            Made(|app, f| {
+                let small = json!({ "likelihood": 1, "impact": 1 });
+                Box::pin(risk(app, &f.cast.owner, &f.cast.program, "R", small))
+            }),
+        ),
+        write(
+            Edit,
+            "postStatusUpdate",
+            "statusUpdate { id }",
+            |f| json!({ "programId": f.cast.program, "health": "ON_TRACK", "summary": "Fine" }),
+        ),
+        read(SignedIn, "viewer", "{ viewer { id } }", |_| json!({})),
+        read(
+            AdminOnly,
+            "users",
+            "{ users { totalCount } }",
+            |_| json!({}),
+        ),
+        read(SignedIn, "programs", "{ programs { totalCount } }", |_| {
+            json!({})
+        }),
+        read(SignedIn, "teams", "{ teams { totalCount } }", |_| json!({})),
+        lookup(SignedIn, "team", |f| &f.team),
+        lookup(Read, "program", |f| &f.cast.program),
+        read(
+            Read,
+            "program",
+            "query($id: ID!) { program(id: $id) { criticalPath { durationDays } statusUpdates { totalCount } } }",
+            |f| json!({ "id": f.cast.program }),
+        ),
+        lookup(Read, "workstream", |f| &f.workstream),
+        lookup(Read, "dependency", |f| &f.dependency),
+        lookup(Read, "decision", |f| &f.decision),
+        lookup(Read, "risk", |f| &f.risk),
     ]
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
-    let admin = app.admin().await;
-    let owner = app.member("Owner").await;
-    let editor = app.member("Editor").await;
-    let viewer = app.member("Viewer").await;
-    let outsider = app.member("Outsider").await;
-    let program = app.create_program(&owner, "MATRIX", "Matrix").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    for (user, role) in [(&editor, "EDITOR"), (&viewer, "VIEWER")] {
-        let body = app
-            .as_user(
-                &owner,
-                "mutation($input: SetProgramMemberInput!) { setProgramMember(input: $input) { member { role } } }",
-                json!({ "input": { "programId": program, "userId": user.id, "role": role } }),
-            )
-            .await;
-        assert!(body["errors"].is_null(), "{body}");
+    let cast = cast(app, "MATRIX").await;
+    let (owner, program) = (&cast.owner, &cast.program);
+    let team = team(app, owner, "Matrix team").await;
+    let upstream = workstream(app, owner, program, "Fresh", json!({})).await;
+    let downstream = workstream(app, owner, program, "Fresh", json!({})).await;
+    let dependency = dependency(app, owner, &upstream, &downstream, json!({})).await;
+    let decision = decision(app, owner, program, "Matrix decision", json!({})).await;
+    let scored = json!({ "likelihood": 3, "impact": 3 });
+    let risk = risk(app, owner, program, "Matrix risk", scored).await;
+    Fixture {
+        cast,
+        team,
+        workstream: upstream,
+        dependency,
+        decision,
+        risk,
     }
-    let mut f = Fixture {
-        admin,
-        owner,
-        editor,
-        viewer,
-        outsider,
-        program,
-        team: String::new(),
-        workstream: String::new(),
-        dependency: String::new(),
-        decision: String::new(),
-        risk: String::new(),
+}
+
+/// The tables a call may write to, the history last.
+const TABLES: [&str; 13] = [
+    "users",
+    "api_tokens",
+    "teams",
+    "programs",
+    "program_members",
+    "workstreams",
+    "milestones",
+    "dependencies",
+    "decisions",
+    "decision_options",
+    "risks",
+    "status_updates",
+    "audit_events",
+];
+
+/// The number of rows of each of `TABLES`, in order.
+async fn row_counts(app: &TestApp) -> Vec<i64> {
+    let mut counts = Vec::with_capacity(TABLES.len());
+    for table in TABLES {
+        counts.push(app.count_rows(table).await);
+    }
+    counts
+}
+
+/// `variables` with every id of an object (not a user's) replaced by one
+/// that names nothing, and the pairs replaced.
+fn with_missing_ids(variables: &Value, replaced: &mut Vec<(String, String)>) -> Value {
+    match variables {
+        Value::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(name, value)| {
+                    let value = if name == "userId" {
+                        value.clone()
+                    } else {
+                        with_missing_ids(value, replaced)
+                    };
+                    (name.clone(), value)
+                })
+                .collect(),
+        ),
+        Value::String(id) if uuid::Uuid::parse_str(id).is_ok() => {
+            let missing = uuid::Uuid::now_v7().to_string();
+            replaced.push((id.clone(), missing.clone()));
+            json!(missing)
+        }
+        other => other.clone(),
+    }
+}
+
+/// Every way the call of `case` as `role`, answered with `body`, breaks the
+/// rules; `written` is how many rows each of `TABLES` gained.
+fn wrongs(case: &Case, role: Role, body: &Value, written: &[i64]) -> Vec<String> {
+    let data = &body["data"][case.field];
+    let allowed = matches!(expected(case.rule, role), Outcome::Allowed);
+    let mut wrongs = Vec::new();
+    let as_expected = match expected(case.rule, role) {
+        Outcome::Allowed => body["errors"].is_null() && !data.is_null(),
+        Outcome::Null => body["errors"].is_null() && data.is_null(),
+        Outcome::Refused(code) => {
+            error_code(body) == code && (data.is_null() || body["data"].is_null())
+        }
     };
-    f.team = run_as_owner(
-        app,
-        &f,
-        "mutation($input: CreateTeamInput!) { createTeam(input: $input) { team { id } } }",
-        json!({ "name": "Matrix team" }),
-        "/data/createTeam/team/id",
-    )
-    .await;
-    f.workstream = new_workstream(app, &f).await;
-    let other = new_workstream(app, &f).await;
-    f.dependency = run_as_owner(app, &f, "mutation($input: CreateDependencyInput!) { createDependency(input: $input) { dependency { id } } }", json!({ "upstreamId": f.workstream, "downstreamId": other }), "/data/createDependency/dependency/id").await;
-    f.decision = run_as_owner(app, &f, "mutation($input: CreateDecisionInput!) { createDecision(input: $input) { decision { id } } }", json!({ "programId": f.program, "title": "Matrix decision" }), "/data/createDecision/decision/id").await;
-    f.risk = run_as_owner(
-        app,
-        &f,
-        "mutation($input: CreateRiskInput!) { createRisk(input: $input) { risk { id } } }",
-        json!({ "programId": f.program, "title": "Matrix risk", "likelihood": 3, "impact": 3 }),
-        "/data/createRisk/risk/id",
-    )
-    .await;
-    f
+    if !as_expected {
+        wrongs.push("the wrong outcome".to_owned());
+    }
+    let audit_events = *written.last().expect("the history's count");
+    if allowed && case.mutation {
+        let history = i64::from(case.audited);
+        if audit_events != history {
+            wrongs.push(format!("{audit_events} audit events, not {history}"));
+        }
+    } else if written.iter().any(|rows| *rows != 0) {
+        wrongs.push(format!("rows written: {written:?} of {TABLES:?}"));
+    }
+    wrongs
 }
 
 #[tokio::test]
@@ -571,31 +583,55 @@ async fn every_operation_allows_and_refuses_exactly_the_right_roles() {
     let mut failures = Vec::new();
     for case in cases() {
         for role in ROLES {
-            let variables = (case.variables)(&app, &f).await;
-            let token = match role {
-                Role::Admin => Some(&f.admin.token),
-                Role::Owner => Some(&f.owner.token),
-                Role::Editor => Some(&f.editor.token),
-                Role::Viewer => Some(&f.viewer.token),
-                Role::Outsider => Some(&f.outsider.token),
-                Role::Anonymous => None,
+            let variables = match &case.variables {
+                Variables::Of(build) => build(&f),
+                Variables::Id(id) => json!({ "id": id(&f) }),
+                Variables::Made(make) => json!({ "id": make(&app, &f).await }),
+                Variables::Fresh(setup) => setup(&app, &f, role).await,
             };
-            let body = app
-                .graphql(token.map(String::as_str), case.document, variables)
-                .await;
-            let data = &body["data"][case.field];
-            let ok = match expected(case.rule, role) {
-                Outcome::Allowed => body["errors"].is_null() && !data.is_null(),
-                Outcome::Null => body["errors"].is_null() && data.is_null(),
-                Outcome::Refused(code) => {
-                    error_code(&body) == code && (data.is_null() || body["data"].is_null())
-                }
+            let variables = if case.mutation {
+                json!({ "input": variables })
+            } else {
+                variables
             };
-            if !ok {
+            let token = f.user(role).map(|user| user.token.as_str());
+            let before = row_counts(&app).await;
+            let body = app.graphql(token, &case.document, variables.clone()).await;
+            let written: Vec<i64> = row_counts(&app)
+                .await
+                .iter()
+                .zip(&before)
+                .map(|(after, before)| after - before)
+                .collect();
+            for wrong in wrongs(&case, role, &body, &written) {
                 failures.push(format!(
-                    "{} as {role:?} ({:?}): {body}",
-                    case.field, case.rule
+                    "{} as {role:?} ({:?}): {wrong}: {body}\n  {}",
+                    case.field, case.rule, case.document
                 ));
+            }
+            // A refused non-member learns nothing: not even that the id exists.
+            let hides = matches!(
+                expected(case.rule, role),
+                Outcome::Null | Outcome::Refused("NOT_FOUND")
+            );
+            if role == Role::Outsider && hides {
+                let mut replaced = Vec::new();
+                let missing = with_missing_ids(&variables, &mut replaced);
+                if replaced.is_empty() {
+                    continue;
+                }
+                let absent = app.graphql(token, &case.document, missing).await;
+                let (mut seen, mut unseen) = (body.to_string(), absent.to_string());
+                for (id, missing) in &replaced {
+                    seen = seen.replace(id.as_str(), "ID");
+                    unseen = unseen.replace(missing.as_str(), "ID");
+                }
+                if seen != unseen {
+                    failures.push(format!(
+                        "{} as {role:?}: a hidden id answers {seen}, a missing one {unseen}",
+                        case.field
+                    ));
+                }
             }
         }
     }

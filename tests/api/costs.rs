@@ -28,24 +28,11 @@ async fn charged(app: &TestApp, user: &TestUser, query: &str, variables: Value) 
             .parse()
             .unwrap()
     };
-    let post = || {
-        app.client
-            .post(format!("{}/graphql", app.address))
-            .bearer_auth(&user.token)
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-    };
+    let token = Some(user.token.as_str());
     // `{ __typename }` costs 1: the difference is what `query` cost.
-    let probe = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .bearer_auth(&user.token)
-        .json(&json!({ "query": "{ __typename }" }))
-        .send()
-        .await
-        .unwrap();
+    let probe = app.post(token, "{ __typename }", json!({}), &[]).await;
     let before = used(&probe);
-    let response = post().await.unwrap();
+    let response = app.post(token, query, variables, &[]).await;
     let after = used(&response);
     (after.saturating_sub(before), response.json().await.unwrap())
 }
@@ -175,13 +162,8 @@ async fn a_request_is_admitted_only_when_the_budget_holds_its_estimate() {
     // A brief returns one field, yet is estimated at 1,003 points: it
     // waits until the budget holds them, however cheap it would have been.
     let response = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .bearer_auth(&tpm.token)
-        .json(&json!({ "query": brief, "variables": { "id": p } }))
-        .send()
-        .await
-        .unwrap();
+        .post(Some(&tpm.token), brief, json!({ "id": p }), &[])
+        .await;
     assert_eq!(response.status(), 429);
     let retry_after: u64 = response.headers()["retry-after"]
         .to_str()

@@ -1,94 +1,10 @@
-//! Decisions: proposing, changing, deciding and superseding, and who may do it.
-//! Also home of the program cast (owner, editor, viewer, outsider, admin)
-//! that the risk and status-update tests share.
+//! Decisions: proposing, changing, deciding and superseding them.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::{Value, json};
 
+use crate::fixtures::{audit_actions, cast, last_audit_event, mutate, node_texts, program};
 use crate::helpers::{TestApp, TestUser, error_code, error_field, spawn_app};
-
-/// A program with one user per role, plus an outsider and the admin.
-pub struct Cast {
-    /// The program's OWNER (its creator).
-    pub owner: TestUser,
-    /// An EDITOR.
-    pub editor: TestUser,
-    /// A VIEWER.
-    pub viewer: TestUser,
-    /// A signed-in user who is not a member.
-    pub outsider: TestUser,
-    /// The global ADMIN (not a member).
-    pub admin: TestUser,
-    /// The program's id.
-    pub program_id: String,
-}
-
-/// Give `user` a role in a program through `setProgramMember`.
-pub async fn set_member(
-    app: &TestApp,
-    owner: &TestUser,
-    program_id: &str,
-    user: &TestUser,
-    role: &str,
-) {
-    let body = app
-        .as_user(
-            owner,
-            "mutation($input: SetProgramMemberInput!) { setProgramMember(input: $input) { member { role } } }",
-            json!({ "input": { "programId": program_id, "userId": user.id, "role": role } }),
-        )
-        .await;
-    assert_eq!(
-        body["data"]["setProgramMember"]["member"]["role"], role,
-        "setProgramMember failed: {body}"
-    );
-}
-
-/// A program `key` owned by a new member, with an editor, a viewer and an outsider.
-pub async fn cast(app: &TestApp, key: &str) -> Cast {
-    let owner = app.member("Owner").await;
-    let editor = app.member("Editor").await;
-    let viewer = app.member("Viewer").await;
-    let outsider = app.member("Outsider").await;
-    let admin = app.admin().await;
-    let program = app.create_program(&owner, key, "Governed program").await;
-    let program_id = program["id"].as_str().expect("program id").to_owned();
-    set_member(app, &owner, &program_id, &editor, "EDITOR").await;
-    set_member(app, &owner, &program_id, &viewer, "VIEWER").await;
-    Cast {
-        owner,
-        editor,
-        viewer,
-        outsider,
-        admin,
-        program_id,
-    }
-}
-
-/// The actions of every audit event, oldest first.
-pub async fn audit_actions(app: &TestApp) -> Vec<String> {
-    entity::audit_event::Entity::find()
-        .order_by_asc(entity::audit_event::Column::At)
-        .order_by_asc(entity::audit_event::Column::Id)
-        .all(&app.server.domain.db)
-        .await
-        .expect("audit events")
-        .into_iter()
-        .map(|event| event.action)
-        .collect()
-}
-
-/// The newest audit event.
-pub async fn last_audit_event(app: &TestApp) -> entity::audit_event::Model {
-    entity::audit_event::Entity::find()
-        .order_by_desc(entity::audit_event::Column::At)
-        .order_by_desc(entity::audit_event::Column::Id)
-        .one(&app.server.domain.db)
-        .await
-        .expect("audit events")
-        .expect("at least one audit event")
-}
 
 const FIELDS: &str = "id title context outcome rationale consequences status dueDate decidedAt decidedBy { id } options { title pros cons } supersededBy { id } proposedReplacement { id } supersedes { id } program { id } version createdAt updatedAt";
 
@@ -116,12 +32,8 @@ fn lookup_query() -> String {
 
 /// Propose a decision as `user` and return it.
 async fn propose(app: &TestApp, user: &TestUser, input: Value) -> Value {
-    let body = app
-        .as_user(user, &create_query(), json!({ "input": input }))
-        .await;
-    let decision = body["data"]["createDecision"]["decision"].clone();
-    assert!(decision.is_object(), "createDecision failed: {body}");
-    decision
+    let selection = format!("decision {{ {FIELDS} }}");
+    mutate(app, user, "createDecision", input, &selection).await["decision"].clone()
 }
 
 /// Decide a decision as `user` and return the whole response.
@@ -150,7 +62,7 @@ async fn a_proposed_decision_is_created_with_its_options_and_read_back() {
         &app,
         &cast.editor,
         json!({
-            "programId": cast.program_id,
+            "programId": cast.program,
             "title": "Pick a message broker",
             "context": "Ordering matters.\n\tAnd 한국어 too.",
             "dueDate": "2026-04-30",
@@ -166,7 +78,7 @@ async fn a_proposed_decision_is_created_with_its_options_and_read_back() {
     assert_eq!(decision["context"], "Ordering matters.\n\tAnd 한국어 too.");
     assert_eq!(decision["dueDate"], "2026-04-30");
     assert_eq!(decision["version"], 1);
-    assert_eq!(decision["program"]["id"], cast.program_id.as_str());
+    assert_eq!(decision["program"]["id"], cast.program.as_str());
     assert!(decision["decidedBy"].is_null() && decision["decidedAt"].is_null());
     assert_eq!(
         decision["options"],
@@ -182,7 +94,7 @@ async fn a_proposed_decision_is_created_with_its_options_and_read_back() {
         .as_user(
             &cast.viewer,
             "query($id: ID!) { program(id: $id) { decisions { totalCount nodes { id options { title } } } } }",
-            json!({ "id": cast.program_id }),
+            json!({ "id": cast.program }),
         )
         .await;
     let list = &body["data"]["program"]["decisions"];
@@ -198,7 +110,7 @@ async fn updating_a_decision_replaces_its_options_and_null_clears() {
     let decision = propose(
         &app,
         &cast.owner,
-        json!({ "programId": cast.program_id, "title": "Broker", "context": "ctx", "dueDate": "2026-04-30",
+        json!({ "programId": cast.program, "title": "Broker", "context": "ctx", "dueDate": "2026-04-30",
                 "options": [{ "title": "A" }, { "title": "B" }, { "title": "C" }] }),
     )
     .await;
@@ -255,7 +167,7 @@ async fn deciding_records_who_decided_and_when() {
     let decision = propose(
         &app,
         &cast.owner,
-        json!({ "programId": cast.program_id, "title": "Broker" }),
+        json!({ "programId": cast.program, "title": "Broker" }),
     )
     .await;
     let id = decision["id"].as_str().unwrap();
@@ -285,7 +197,7 @@ async fn deciding_records_who_decided_and_when() {
     let rejected = propose(
         &app,
         &cast.owner,
-        json!({ "programId": cast.program_id, "title": "Second broker" }),
+        json!({ "programId": cast.program, "title": "Second broker" }),
     )
     .await;
     let body = decide(
@@ -308,7 +220,7 @@ async fn deciding_twice_is_a_conflict_and_writes_nothing() {
     let decision = propose(
         &app,
         &cast.owner,
-        json!({ "programId": cast.program_id, "title": "Broker" }),
+        json!({ "programId": cast.program, "title": "Broker" }),
     )
     .await;
     let id = decision["id"].as_str().unwrap();
@@ -329,7 +241,7 @@ async fn deciding_twice_is_a_conflict_and_writes_nothing() {
     let other = propose(
         &app,
         &cast.owner,
-        json!({ "programId": cast.program_id, "title": "Other" }),
+        json!({ "programId": cast.program, "title": "Other" }),
     )
     .await;
     for status in ["PROPOSED", "SUPERSEDED"] {
@@ -346,7 +258,7 @@ async fn accepting_a_superseding_decision_links_old_and_new_both_ways() {
     let old = propose(
         &app,
         &cast.owner,
-        json!({ "programId": cast.program_id, "title": "Use RabbitMQ" }),
+        json!({ "programId": cast.program, "title": "Use RabbitMQ" }),
     )
     .await;
     let old_id = old["id"].as_str().unwrap();
@@ -355,7 +267,7 @@ async fn accepting_a_superseding_decision_links_old_and_new_both_ways() {
     let new = propose(
         &app,
         &cast.editor,
-        json!({ "programId": cast.program_id, "title": "Move to Kafka", "supersedesId": old_id }),
+        json!({ "programId": cast.program, "title": "Move to Kafka", "supersedesId": old_id }),
     )
     .await;
     let new_id = new["id"].as_str().unwrap();
@@ -370,7 +282,7 @@ async fn accepting_a_superseding_decision_links_old_and_new_both_ways() {
         .as_user(
             &cast.editor,
             &create_query(),
-            json!({ "input": { "programId": cast.program_id, "title": "Move to NATS", "supersedesId": old_id } }),
+            json!({ "input": { "programId": cast.program, "title": "Move to NATS", "supersedesId": old_id } }),
         )
         .await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
@@ -406,7 +318,7 @@ async fn accepting_a_superseding_decision_links_old_and_new_both_ways() {
         .as_user(
             &cast.editor,
             &create_query(),
-            json!({ "input": { "programId": cast.program_id, "title": "Again", "supersedesId": old_id } }),
+            json!({ "input": { "programId": cast.program, "title": "Again", "supersedesId": old_id } }),
         )
         .await;
     assert_eq!(error_field(&body), "input.supersedesId", "{body}");
@@ -419,7 +331,7 @@ async fn rejecting_a_superseding_decision_releases_the_old_one() {
     let old = propose(
         &app,
         &cast.owner,
-        json!({ "programId": cast.program_id, "title": "Use RabbitMQ" }),
+        json!({ "programId": cast.program, "title": "Use RabbitMQ" }),
     )
     .await;
     let old_id = old["id"].as_str().unwrap();
@@ -427,7 +339,7 @@ async fn rejecting_a_superseding_decision_releases_the_old_one() {
     let new = propose(
         &app,
         &cast.owner,
-        json!({ "programId": cast.program_id, "title": "Move to Kafka", "supersedesId": old_id }),
+        json!({ "programId": cast.program, "title": "Move to Kafka", "supersedesId": old_id }),
     )
     .await;
     let body = decide(&app, &cast.owner, new["id"].as_str().unwrap(), "REJECTED").await;
@@ -447,7 +359,7 @@ async fn rejecting_a_superseding_decision_releases_the_old_one() {
     let later = propose(
         &app,
         &cast.owner,
-        json!({ "programId": cast.program_id, "title": "Move to NATS", "supersedesId": old_id }),
+        json!({ "programId": cast.program, "title": "Move to NATS", "supersedesId": old_id }),
     )
     .await;
     assert_eq!(later["supersedes"], json!([{ "id": old_id }]));
@@ -460,14 +372,14 @@ async fn only_an_accepted_decision_of_the_same_program_can_be_superseded() {
     let proposed = propose(
         &app,
         &cast.owner,
-        json!({ "programId": cast.program_id, "title": "Still proposed" }),
+        json!({ "programId": cast.program, "title": "Still proposed" }),
     )
     .await;
-    let elsewhere = app.create_program(&cast.owner, "OTHER", "Other").await;
+    let elsewhere = program(&app, &cast.owner, "OTHER", json!({})).await;
     let foreign = propose(
         &app,
         &cast.owner,
-        json!({ "programId": elsewhere["id"], "title": "Other program" }),
+        json!({ "programId": elsewhere, "title": "Other program" }),
     )
     .await;
     decide(
@@ -488,7 +400,7 @@ async fn only_an_accepted_decision_of_the_same_program_can_be_superseded() {
             .as_user(
                 &cast.owner,
                 &create_query(),
-                json!({ "input": { "programId": cast.program_id, "title": "New", "supersedesId": supersedes } }),
+                json!({ "input": { "programId": cast.program, "title": "New", "supersedesId": supersedes } }),
             )
             .await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
@@ -533,7 +445,7 @@ async fn decision_input_is_validated_with_code_and_field_and_nothing_is_written(
         ),
     ];
     for (mut input, field) in cases {
-        input["programId"] = json!(cast.program_id);
+        input["programId"] = json!(cast.program);
         let body = app
             .as_user(&cast.editor, &create_query(), json!({ "input": input }))
             .await;
@@ -548,7 +460,7 @@ async fn decision_input_is_validated_with_code_and_field_and_nothing_is_written(
     let decision = propose(
         &app,
         &cast.editor,
-        json!({ "programId": cast.program_id, "title": "t".repeat(200), "context": "가".repeat(20_000), "options": twenty }),
+        json!({ "programId": cast.program, "title": "t".repeat(200), "context": "가".repeat(20_000), "options": twenty }),
     )
     .await;
     assert_eq!(decision["options"].as_array().unwrap().len(), 20);
@@ -561,7 +473,7 @@ async fn a_stale_expected_version_is_a_conflict_for_update_and_decide() {
     let decision = propose(
         &app,
         &cast.owner,
-        json!({ "programId": cast.program_id, "title": "Broker" }),
+        json!({ "programId": cast.program, "title": "Broker" }),
     )
     .await;
     let id = decision["id"].as_str().unwrap();
@@ -597,114 +509,6 @@ async fn a_stale_expected_version_is_a_conflict_for_update_and_decide() {
     assert_eq!(stored["version"], 2);
 }
 
-/// The outcome of one attempt: `"ok"` or the error code.
-pub fn outcome(body: &Value, field: &str) -> String {
-    if body["errors"].is_null() && body["data"][field].is_object() {
-        "ok".into()
-    } else {
-        error_code(body).to_owned()
-    }
-}
-
-#[tokio::test]
-async fn who_may_propose_change_decide_and_look_up_decisions() {
-    let app = spawn_app().await;
-    let cast = cast(&app, "ADR").await;
-    let anonymous = TestUser {
-        id: String::new(),
-        token: String::new(),
-    };
-    let callers = [
-        ("owner", &cast.owner, "ok", "ok"),
-        ("editor", &cast.editor, "ok", "ok"),
-        ("viewer", &cast.viewer, "FORBIDDEN", "ok"),
-        ("outsider", &cast.outsider, "NOT_FOUND", "null"),
-        (
-            "anonymous",
-            &anonymous,
-            "UNAUTHENTICATED",
-            "UNAUTHENTICATED",
-        ),
-        ("admin", &cast.admin, "ok", "ok"),
-    ];
-    for (who, user, write, read) in callers {
-        let token = (!user.token.is_empty()).then_some(user.token.as_str());
-        // A decision made by the owner for the caller to work on.
-        let target = propose(
-            &app,
-            &cast.owner,
-            json!({ "programId": cast.program_id, "title": format!("For {who}") }),
-        )
-        .await;
-        let id = target["id"].as_str().unwrap();
-        let decisions = app.count_rows("decisions").await;
-        let events = app.count_rows("audit_events").await;
-
-        let body = app
-            .graphql(
-                token,
-                &create_query(),
-                json!({ "input": { "programId": cast.program_id, "title": "Mine" } }),
-            )
-            .await;
-        assert_eq!(
-            outcome(&body, "createDecision"),
-            write,
-            "{who} create: {body}"
-        );
-        let body = app
-            .graphql(
-                token,
-                &update_query(),
-                json!({ "input": { "id": id, "title": "Changed" } }),
-            )
-            .await;
-        assert_eq!(
-            outcome(&body, "updateDecision"),
-            write,
-            "{who} update: {body}"
-        );
-        let body = app
-            .graphql(
-                token,
-                &decide_query(),
-                json!({ "input": { "id": id, "status": "ACCEPTED" } }),
-            )
-            .await;
-        assert_eq!(
-            outcome(&body, "decideDecision"),
-            write,
-            "{who} decide: {body}"
-        );
-        if write == "ok" {
-            assert_eq!(app.count_rows("decisions").await, decisions + 1);
-            assert_eq!(app.count_rows("audit_events").await, events + 3, "{who}");
-        } else {
-            assert_eq!(app.count_rows("decisions").await, decisions);
-            assert_eq!(app.count_rows("audit_events").await, events, "{who}");
-        }
-
-        let body = app
-            .graphql(token, &lookup_query(), json!({ "id": id }))
-            .await;
-        let seen = match read {
-            "ok" => body["data"]["decision"]["id"] == id,
-            "null" => body["data"]["decision"].is_null() && body["errors"].is_null(),
-            code => error_code(&body) == code,
-        };
-        assert!(seen, "{who} lookup: {body}");
-    }
-    // A non-member cannot tell a decision from one that does not exist.
-    let missing = app
-        .as_user(
-            &cast.outsider,
-            &update_query(),
-            json!({ "input": { "id": uuid::Uuid::now_v7().to_string(), "title": "x" } }),
-        )
-        .await;
-    assert_eq!(error_code(&missing), "NOT_FOUND");
-}
-
 #[tokio::test]
 async fn each_successful_decision_mutation_writes_one_audit_event() {
     let app = spawn_app().await;
@@ -713,7 +517,7 @@ async fn each_successful_decision_mutation_writes_one_audit_event() {
     let old = propose(
         &app,
         &cast.owner,
-        json!({ "programId": cast.program_id, "title": "Old", "options": [{ "title": "A" }] }),
+        json!({ "programId": cast.program, "title": "Old", "options": [{ "title": "A" }] }),
     )
     .await;
     let old_id = old["id"].as_str().unwrap();
@@ -721,7 +525,7 @@ async fn each_successful_decision_mutation_writes_one_audit_event() {
     let new = propose(
         &app,
         &cast.owner,
-        json!({ "programId": cast.program_id, "title": "New", "supersedesId": old_id }),
+        json!({ "programId": cast.program, "title": "New", "supersedesId": old_id }),
     )
     .await;
     let event = last_audit_event(&app).await;
@@ -768,22 +572,15 @@ async fn program_decisions_filter_order_and_page() {
         propose(
             &app,
             &cast.owner,
-            json!({ "programId": cast.program_id, "title": title, "dueDate": due, "context": format!("About {title}") }),
+            json!({ "programId": cast.program, "title": title, "dueDate": due, "context": format!("About {title}") }),
         )
         .await;
     }
     let query = "query($id: ID!, $filter: DecisionFilter, $orderBy: DecisionOrder, $first: Int, $after: String) { program(id: $id) { decisions(filter: $filter, orderBy: $orderBy, first: $first, after: $after) { totalCount nodes { id title } pageInfo { hasNextPage endCursor } } } }";
-    let titles = |body: &Value| -> Vec<String> {
-        body["data"]["program"]["decisions"]["nodes"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{body}"))
-            .iter()
-            .map(|n| n["title"].as_str().unwrap().to_owned())
-            .collect()
-    };
+    let titles = |body: &Value| node_texts(&body["data"]["program"]["decisions"], "title");
     let run = |vars: Value| {
         let mut vars = vars;
-        vars["id"] = json!(cast.program_id);
+        vars["id"] = json!(cast.program);
         app.as_user(&cast.viewer, query, vars)
     };
     let body = run(json!({ "orderBy": { "field": "DUE_DATE" } })).await;

@@ -4,8 +4,10 @@
 use chrono::{Days, Utc};
 use serde_json::{Value, json};
 
+use crate::fixtures::{
+    audit_actions, depend, dependency, node_texts, program, set_member, workstream,
+};
 use crate::helpers::{TestApp, TestUser, error_code, error_field, spawn_app};
-use crate::workstreams::{add_member, audit_actions, create_workstream};
 
 const CREATE: &str = "mutation($input: CreateDependencyInput!) { createDependency(input: $input) { dependency { id description neededBy status committedDate committedBy { id } isOverdue commitmentGapDays version upstream { id } downstream { id } } } }";
 const UPDATE: &str = "mutation($input: UpdateDependencyInput!) { updateDependency(input: $input) { dependency { id description neededBy status committedDate committedBy { id } isOverdue commitmentGapDays version } } }";
@@ -14,10 +16,6 @@ const LOOKUP: &str =
     "query($id: ID!) { dependency(id: $id) { id upstream { id name } downstream { id name } } }";
 const PROGRAM_DEPENDENCIES: &str = "query($id: ID!, $filter: DependencyFilter, $orderBy: DependencyOrder, $first: Int, $after: String) { program(id: $id) { dependencies(filter: $filter, orderBy: $orderBy, first: $first, after: $after) { totalCount nodes { id description isOverdue } pageInfo { hasNextPage endCursor } } } }";
 const WORKSTREAM_ENDS: &str = "query($id: ID!) { workstream(id: $id) { upstream { totalCount nodes { id } } downstream { totalCount nodes { id } } } }";
-
-fn id_of(value: &Value) -> String {
-    value["id"].as_str().expect("an id").to_owned()
-}
 
 fn day(offset: i64) -> String {
     let today = Utc::now().date_naive();
@@ -29,46 +27,12 @@ fn day(offset: i64) -> String {
     day.unwrap().format("%Y-%m-%d").to_string()
 }
 
-async fn program(app: &TestApp, owner: &TestUser, key: &str) -> String {
-    id_of(&app.create_program(owner, key, key).await)
-}
-
-async fn workstream(app: &TestApp, user: &TestUser, program: &str, name: &str) -> String {
-    id_of(&create_workstream(app, user, program, json!({ "name": name })).await)
-}
-
-async fn depend(app: &TestApp, user: &TestUser, upstream: &str, downstream: &str) -> Value {
-    app.as_user(
-        user,
-        CREATE,
-        json!({ "input": { "upstreamId": upstream, "downstreamId": downstream } }),
-    )
-    .await
-}
-
-fn created_id(body: &Value) -> String {
-    body["data"]["createDependency"]["dependency"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("createDependency failed: {body}"))
-        .to_owned()
-}
-
 fn program_dependency_ids(body: &Value) -> Vec<String> {
-    body["data"]["program"]["dependencies"]["nodes"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no dependencies: {body}"))
-        .iter()
-        .map(id_of)
-        .collect()
+    node_texts(&body["data"]["program"]["dependencies"], "id")
 }
 
 fn end_ids(body: &Value, end: &str) -> Vec<String> {
-    body["data"]["workstream"][end]["nodes"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no {end}: {body}"))
-        .iter()
-        .map(id_of)
-        .collect()
+    node_texts(&body["data"]["workstream"][end], "id")
 }
 
 #[tokio::test]
@@ -77,11 +41,11 @@ async fn an_editor_records_a_dependency_and_reads_it_from_both_ends() {
     let owner = app.member("Owner").await;
     let editor = app.member("Editor").await;
     let promiser = app.member("Promiser").await;
-    let p = program(&app, &owner, "DEP").await;
-    add_member(&app, &owner, &p, &editor, "EDITOR").await;
-    add_member(&app, &owner, &p, &promiser, "VIEWER").await;
-    let api = workstream(&app, &owner, &p, "Payments API").await;
-    let app_ws = workstream(&app, &owner, &p, "Checkout app").await;
+    let p = program(&app, &owner, "DEP", json!({})).await;
+    set_member(&app, &owner, &p, &editor, "EDITOR").await;
+    set_member(&app, &owner, &p, &promiser, "VIEWER").await;
+    let api = workstream(&app, &owner, &p, "Payments API", json!({})).await;
+    let app_ws = workstream(&app, &owner, &p, "Checkout app", json!({})).await;
     let audits = app.count_rows("audit_events").await;
 
     let body = app
@@ -101,7 +65,7 @@ async fn an_editor_records_a_dependency_and_reads_it_from_both_ends() {
     assert_eq!(dep["commitmentGapDays"], 10);
     assert_eq!(dep["isOverdue"], false);
     assert_eq!(dep["version"], 1);
-    let id = id_of(dep);
+    let id = dep["id"].as_str().unwrap().to_owned();
 
     let body = app.as_user(&owner, LOOKUP, json!({ "id": id })).await;
     assert_eq!(
@@ -209,18 +173,18 @@ async fn an_editor_records_a_dependency_and_reads_it_from_both_ends() {
 async fn invalid_dependencies_are_refused_and_nothing_is_written() {
     let app = spawn_app().await;
     let owner = app.member("Owner").await;
-    let p = program(&app, &owner, "BAD").await;
-    let a = workstream(&app, &owner, &p, "A").await;
-    let b = workstream(&app, &owner, &p, "B").await;
-    let c = workstream(&app, &owner, &p, "C").await;
-    created_id(&depend(&app, &owner, &a, &b).await);
+    let p = program(&app, &owner, "BAD", json!({})).await;
+    let a = workstream(&app, &owner, &p, "A", json!({})).await;
+    let b = workstream(&app, &owner, &p, "B", json!({})).await;
+    let c = workstream(&app, &owner, &p, "C", json!({})).await;
+    dependency(&app, &owner, &a, &b, json!({})).await;
     let audits = app.count_rows("audit_events").await;
 
-    let body = depend(&app, &owner, &a, &a).await;
+    let body = depend(&app, &owner, &a, &a, json!({})).await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
     assert_eq!(error_field(&body), "input.upstreamId");
 
-    let body = depend(&app, &owner, &a, &b).await;
+    let body = depend(&app, &owner, &a, &b, json!({})).await;
     assert_eq!(error_code(&body), "CONFLICT", "{body}");
 
     let missing = uuid::Uuid::now_v7().to_string();
@@ -249,9 +213,9 @@ async fn invalid_dependencies_are_refused_and_nothing_is_written() {
         assert_eq!(error_field(&body), field, "{input}: {body}");
     }
     // A workstream that does not exist, at either end, is NOT_FOUND.
-    let body = depend(&app, &owner, &missing, &a).await;
+    let body = depend(&app, &owner, &missing, &a, json!({})).await;
     assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
-    let body = depend(&app, &owner, &a, &missing).await;
+    let body = depend(&app, &owner, &a, &missing, json!({})).await;
     assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
 
     assert_eq!(app.count_rows("dependencies").await, 1);
@@ -262,11 +226,11 @@ async fn invalid_dependencies_are_refused_and_nothing_is_written() {
 async fn overdue_and_commitment_gap_follow_the_dates_and_filter_the_program_list() {
     let app = spawn_app().await;
     let owner = app.member("Owner").await;
-    let p = program(&app, &owner, "LATE").await;
-    let up = workstream(&app, &owner, &p, "Upstream").await;
+    let p = program(&app, &owner, "LATE", json!({})).await;
+    let up = workstream(&app, &owner, &p, "Upstream", json!({})).await;
     let mut downs = Vec::new();
     for name in ["D1", "D2", "D3", "D4"] {
-        downs.push(workstream(&app, &owner, &p, name).await);
+        downs.push(workstream(&app, &owner, &p, name, json!({})).await);
     }
     let cases = [
         ("late", Some(day(-1)), "OPEN", true),
@@ -383,16 +347,16 @@ async fn cross_program(app: &TestApp) -> CrossProgram {
     let only_up = app.member("OnlyUp").await;
     let reader = app.member("Reader").await;
     let admin = app.admin().await;
-    let down_program = program(app, &tpm_down, "APP").await;
-    let up_program = program(app, &tpm_up, "INFRA").await;
-    add_member(app, &tpm_down, &down_program, &both, "EDITOR").await;
-    add_member(app, &tpm_up, &up_program, &both, "VIEWER").await;
-    add_member(app, &tpm_down, &down_program, &only_down, "EDITOR").await;
-    add_member(app, &tpm_up, &up_program, &only_up, "EDITOR").await;
-    add_member(app, &tpm_down, &down_program, &reader, "VIEWER").await;
-    add_member(app, &tpm_up, &up_program, &reader, "VIEWER").await;
-    let down = workstream(app, &tpm_down, &down_program, "Checkout on k8s").await;
-    let up = workstream(app, &tpm_up, &up_program, "Cluster ready").await;
+    let down_program = program(app, &tpm_down, "APP", json!({})).await;
+    let up_program = program(app, &tpm_up, "INFRA", json!({})).await;
+    set_member(app, &tpm_down, &down_program, &both, "EDITOR").await;
+    set_member(app, &tpm_up, &up_program, &both, "VIEWER").await;
+    set_member(app, &tpm_down, &down_program, &only_down, "EDITOR").await;
+    set_member(app, &tpm_up, &up_program, &only_up, "EDITOR").await;
+    set_member(app, &tpm_down, &down_program, &reader, "VIEWER").await;
+    set_member(app, &tpm_up, &up_program, &reader, "VIEWER").await;
+    let down = workstream(app, &tpm_down, &down_program, "Checkout on k8s", json!({})).await;
+    let up = workstream(app, &tpm_up, &up_program, "Cluster ready", json!({})).await;
     CrossProgram {
         tpm_down,
         tpm_up,
@@ -415,15 +379,10 @@ async fn creating_a_cross_program_dependency_needs_edit_downstream_and_read_upst
     let audits = app.count_rows("audit_events").await;
 
     // Cannot see the upstream program: exactly like an upstream that does not exist.
-    let hidden = depend(&app, &x.only_down, &x.up, &x.down).await;
+    let hidden = depend(&app, &x.only_down, &x.up, &x.down, json!({})).await;
     assert_eq!(error_code(&hidden), "NOT_FOUND", "{hidden}");
-    let missing = depend(
-        &app,
-        &x.only_down,
-        &uuid::Uuid::now_v7().to_string(),
-        &x.down,
-    )
-    .await;
+    let missing = uuid::Uuid::now_v7().to_string();
+    let missing = depend(&app, &x.only_down, &missing, &x.down, json!({})).await;
     assert_eq!(
         hidden["errors"][0]["message"],
         missing["errors"][0]["message"]
@@ -433,10 +392,10 @@ async fn creating_a_cross_program_dependency_needs_edit_downstream_and_read_upst
         missing["errors"][0]["extensions"]
     );
     // Cannot see the downstream program.
-    let body = depend(&app, &x.only_up, &x.up, &x.down).await;
+    let body = depend(&app, &x.only_up, &x.up, &x.down, json!({})).await;
     assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
     // Reads the downstream program only.
-    let body = depend(&app, &x.reader, &x.up, &x.down).await;
+    let body = depend(&app, &x.reader, &x.up, &x.down, json!({})).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     let body = app
         .graphql(
@@ -450,7 +409,7 @@ async fn creating_a_cross_program_dependency_needs_edit_downstream_and_read_upst
     assert_eq!(app.count_rows("audit_events").await, audits);
 
     // EDIT downstream + READ upstream is enough; the row lives downstream.
-    let id = created_id(&depend(&app, &x.both, &x.up, &x.down).await);
+    let id = dependency(&app, &x.both, &x.up, &x.down, json!({})).await;
     let row = {
         use sea_orm::EntityTrait;
         entity::dependency::Entity::find_by_id(uuid::Uuid::parse_str(&id).unwrap())
@@ -470,8 +429,8 @@ async fn creating_a_cross_program_dependency_needs_edit_downstream_and_read_upst
     assert_eq!(program_dependency_ids(&body), [id.as_str()]);
 
     // Admins may do it anywhere.
-    let other = workstream(&app, &x.tpm_up, &x.up_program, "Observability").await;
-    created_id(&depend(&app, &x.admin, &other, &x.down).await);
+    let other = workstream(&app, &x.tpm_up, &x.up_program, "Observability", json!({})).await;
+    dependency(&app, &x.admin, &other, &x.down, json!({})).await;
     // Two dependencies and the extra workstream.
     assert_eq!(app.count_rows("audit_events").await, audits + 3);
 }
@@ -480,7 +439,7 @@ async fn creating_a_cross_program_dependency_needs_edit_downstream_and_read_upst
 async fn a_cross_program_dependency_is_visible_only_to_members_of_both_programs() {
     let app = spawn_app().await;
     let x = cross_program(&app).await;
-    let id = created_id(&depend(&app, &x.both, &x.up, &x.down).await);
+    let id = dependency(&app, &x.both, &x.up, &x.down, json!({})).await;
 
     let sees = |user: &TestUser| {
         let user = user.clone();
@@ -536,7 +495,7 @@ async fn a_cross_program_dependency_is_visible_only_to_members_of_both_programs(
 async fn changing_a_cross_program_dependency_needs_edit_on_either_end_and_read_on_both() {
     let app = spawn_app().await;
     let x = cross_program(&app).await;
-    let id = created_id(&depend(&app, &x.both, &x.up, &x.down).await);
+    let id = dependency(&app, &x.both, &x.up, &x.down, json!({})).await;
     let audits = app.count_rows("audit_events").await;
 
     let refusals = [
@@ -577,7 +536,7 @@ async fn changing_a_cross_program_dependency_needs_edit_on_either_end_and_read_o
     );
     // EDIT on the upstream end, once they can read the downstream program:
     // the upstream team records its promise.
-    add_member(&app, &x.tpm_down, &x.down_program, &x.only_up, "VIEWER").await;
+    set_member(&app, &x.tpm_down, &x.down_program, &x.only_up, "VIEWER").await;
     let body = app
         .as_user(
             &x.only_up,
@@ -616,7 +575,7 @@ async fn changing_a_cross_program_dependency_needs_edit_on_either_end_and_read_o
 async fn deleting_an_upstream_workstream_removes_its_dependencies_in_other_programs() {
     let app = spawn_app().await;
     let x = cross_program(&app).await;
-    created_id(&depend(&app, &x.both, &x.up, &x.down).await);
+    dependency(&app, &x.both, &x.up, &x.down, json!({})).await;
     let audits = app.count_rows("audit_events").await;
     let body = app
         .as_user(

@@ -12,17 +12,7 @@ async fn demo_owner(app: &TestApp) -> TestUser {
         .iter()
         .find(|s| s.role == "OWNER")
         .expect("the demo printed an owner sign-in");
-    let body = app.login(&owner.email, &owner.password).await;
-    TestUser {
-        id: body["data"]["login"]["user"]["id"]
-            .as_str()
-            .expect("owner id")
-            .to_owned(),
-        token: body["data"]["login"]["token"]
-            .as_str()
-            .expect("token")
-            .to_owned(),
-    }
+    app.signed_in(&owner.email, &owner.password).await
 }
 
 #[tokio::test]

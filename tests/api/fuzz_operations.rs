@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::generate::{Generator, Rng, ids_in, load_schema};
-use crate::helpers::{TestDb, spawn_app_on};
+use crate::helpers::{TestDb, graphql_request, spawn_app_on};
 
 #[tokio::test]
 async fn generated_operations_from_every_role_never_fail_inside_the_server() {
@@ -57,17 +57,16 @@ async fn generated_operations_from_every_role_never_fail_inside_the_server() {
     for n in 0..operations {
         let document = generator.operation();
         let token = tokens[n % tokens.len()].clone();
-        let mut request = app
-            .client
-            .post(format!("{}/graphql", app.address))
-            .json(&json!({ "query": document }));
-        if let Some(token) = &token {
-            request = request.bearer_auth(token);
-        }
-        let response = request
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("the server dropped operation {n}: {e}\n{document}"));
+        let response = graphql_request(
+            &app.client,
+            &app.address,
+            token.as_deref(),
+            &document,
+            json!({}),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("the server dropped operation {n}: {e}\n{document}"));
         let status = response.status();
         assert!(
             status.as_u16() < 500,

@@ -146,35 +146,40 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
     spawn_app_on(db, extra).await
 }
 
-/// Start a server on an existing database with extra flags.
-pub async fn spawn_app_on(db: TestDb, extra: &[&str]) -> TestApp {
+/// The `serve` configuration of a test server on `db` with extra flags: the
+/// suite's secret and bootstrap admin unless `extra` says otherwise.
+pub fn serve_config(db: &TestDb, extra: &[&str]) -> Result<ServeConfig, clap::Error> {
     let mut args = vec![
-        "trestle".to_owned(),
-        "--database-url".into(),
-        db.url.clone(),
-        "--listen".into(),
-        "127.0.0.1:0".into(),
-        "--jwt-secret".into(),
-        JWT_SECRET.into(),
+        "trestle",
+        "--database-url",
+        &db.url,
+        "--listen",
+        "127.0.0.1:0",
     ];
+    if !extra.contains(&"--jwt-secret") {
+        args.extend(["--jwt-secret", JWT_SECRET]);
+    }
     if !extra.contains(&"--database-max-connections") {
-        args.extend(["--database-max-connections".into(), "5".into()]);
+        args.extend(["--database-max-connections", "5"]);
     }
     let has_bootstrap = extra
         .iter()
         .any(|a| a.starts_with("--bootstrap") || a.starts_with("--env"));
     if !has_bootstrap {
         args.extend([
-            "--bootstrap-admin-email".into(),
-            ADMIN_EMAIL.into(),
-            "--bootstrap-admin-password".into(),
-            ADMIN_PASSWORD.into(),
+            "--bootstrap-admin-email",
+            ADMIN_EMAIL,
+            "--bootstrap-admin-password",
+            ADMIN_PASSWORD,
         ]);
     }
-    args.extend(extra.iter().map(|a| a.to_string()));
-    let config = ConfigArgs::try_parse_from(args)
-        .expect("valid test configuration")
-        .serve;
+    args.extend(extra);
+    ConfigArgs::try_parse_from(args).map(|args| args.serve)
+}
+
+/// Start a server on an existing database with extra flags.
+pub async fn spawn_app_on(db: TestDb, extra: &[&str]) -> TestApp {
+    let config = serve_config(&db, extra).expect("valid test configuration");
     let server = app::start(config, std::future::pending())
         .await
         .expect("the server starts");
@@ -198,20 +203,27 @@ pub struct TestUser {
 impl TestApp {
     /// POST a GraphQL request with an optional bearer token; returns the JSON body.
     pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let mut request = self
-            .client
-            .post(format!("{}/graphql", self.address))
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request
-            .send()
+        self.post(token, query, variables, &[])
             .await
-            .expect("the server answers")
             .json()
             .await
             .expect("a JSON body")
+    }
+
+    /// POST a GraphQL request with an optional bearer token and extra
+    /// headers; the response, for its status and headers.
+    pub async fn post(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = graphql_request(&self.client, &self.address, token, query, variables);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("the server answers")
     }
 
     /// Run a request as `user`.
@@ -231,11 +243,22 @@ impl TestApp {
 
     /// The bootstrap admin, signed in.
     pub async fn admin(&self) -> TestUser {
-        let body = self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        self.signed_in(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    /// The user with these credentials, signed in.
+    pub async fn signed_in(&self, email: &str, password: &str) -> TestUser {
+        let body = self.login(email, password).await;
         let login = &body["data"]["login"];
+        let text = |value: &Value| {
+            value
+                .as_str()
+                .unwrap_or_else(|| panic!("{email} cannot sign in: {body}"))
+                .to_owned()
+        };
         TestUser {
-            id: login["user"]["id"].as_str().expect("admin id").to_owned(),
-            token: login["token"].as_str().expect("admin token").to_owned(),
+            id: text(&login["user"]["id"]),
+            token: text(&login["token"]),
         }
     }
 
@@ -272,20 +295,6 @@ impl TestApp {
         TestUser { id, token }
     }
 
-    /// Create a program as `owner` and return its JSON.
-    pub async fn create_program(&self, owner: &TestUser, key: &str, name: &str) -> Value {
-        let body = self
-            .as_user(
-                owner,
-                "mutation($input: CreateProgramInput!) { createProgram(input: $input) { program { id key name version } } }",
-                json!({ "input": { "key": key, "name": name } }),
-            )
-            .await;
-        let program = body["data"]["createProgram"]["program"].clone();
-        assert!(program.is_object(), "createProgram failed: {body}");
-        program
-    }
-
     /// Count rows of a table directly in the database.
     pub async fn count_rows(&self, table: &str) -> i64 {
         use sea_orm::{ConnectionTrait, Statement};
@@ -300,6 +309,40 @@ impl TestApp {
             .expect("a row");
         row.try_get::<i64>("", "n").expect("a count")
     }
+}
+
+/// A GraphQL POST to the server at `address` (`http://…`), with a bearer
+/// token if given.
+pub fn graphql_request(
+    client: &reqwest::Client,
+    address: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> reqwest::RequestBuilder {
+    let request = client
+        .post(format!("{address}/graphql"))
+        .json(&json!({ "query": query, "variables": variables }));
+    match token {
+        Some(token) => request.bearer_auth(token),
+        None => request,
+    }
+}
+
+/// POST a GraphQL request to the server at `address`; the JSON body, or why
+/// there is none.
+pub async fn post_graphql(
+    client: &reqwest::Client,
+    address: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> reqwest::Result<Value> {
+    graphql_request(client, address, token, query, variables)
+        .send()
+        .await?
+        .json()
+        .await
 }
 
 /// The `extensions.code` of the first error.
@@ -336,9 +379,12 @@ pub async fn healthz(server: std::net::SocketAddr, patience: std::time::Duration
 
 /// The `trestle` binary serving in its own process, killed when dropped.
 pub struct ServerProcess {
-    child: std::process::Child,
+    /// The process, for its exit status.
+    pub child: std::process::Child,
     /// Where it listens.
     pub addr: std::net::SocketAddr,
+    /// Its base URL, e.g. `http://127.0.0.1:43123`.
+    pub address: String,
 }
 
 impl ServerProcess {
@@ -365,9 +411,11 @@ impl ServerProcess {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("start the trestle binary");
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
         let process = Self {
             child,
-            addr: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+            addr,
+            address: format!("http://{addr}"),
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         while healthz(process.addr, Duration::from_secs(1)).await != Some(200) {
@@ -380,6 +428,33 @@ impl ServerProcess {
     /// The process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Send it signal `name` (`TERM`, `KILL`, …).
+    pub fn signal(&self, name: &str) {
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{name} failed");
+    }
+
+    /// Sign the bootstrap admin in through `client`; the token.
+    pub async fn admin_token(&self, client: &reqwest::Client) -> String {
+        let body = post_graphql(
+            client,
+            &self.address,
+            None,
+            "mutation($input: LoginInput!) { login(input: $input) { token } }",
+            json!({ "input": { "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD } }),
+        )
+        .await
+        .expect("the server answers with JSON");
+        body["data"]["login"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login failed: {body}"))
+            .to_owned()
     }
 
     /// Its resident memory in KiB (Linux).

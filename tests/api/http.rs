@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use crate::fixtures::program;
 use crate::helpers::{error_code, spawn_app};
 
 #[tokio::test]
@@ -303,7 +304,7 @@ async fn internal_failures_reach_the_client_as_a_code_and_a_request_id_only() {
     use sea_orm::ConnectionTrait;
     let app = spawn_app().await;
     let tpm = app.member("Tpm").await;
-    let program = app.create_program(&tpm, "BROKEN", "Broken").await;
+    let program = program(&app, &tpm, "BROKEN", json!({ "name": "Broken" })).await;
     // Break the database under the server: the risks table disappears.
     app.server
         .domain
@@ -315,7 +316,7 @@ async fn internal_failures_reach_the_client_as_a_code_and_a_request_id_only() {
         .client
         .post(format!("{}/graphql", app.address))
         .bearer_auth(&tpm.token)
-        .json(&json!({ "query": "query($id: ID!) { program(id: $id) { name risks { totalCount } } }", "variables": { "id": program["id"] } }))
+        .json(&json!({ "query": "query($id: ID!) { program(id: $id) { name risks { totalCount } } }", "variables": { "id": program } }))
         .send()
         .await
         .unwrap();

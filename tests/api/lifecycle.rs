@@ -1,119 +1,35 @@
 //! The real binary under signals: SIGTERM drains in-flight requests,
 //! SIGKILL in the middle of writes leaves no half-applied mutation.
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestDb};
+use crate::helpers::{ServerProcess, TestDb, post_graphql};
 
-struct Process {
-    child: Child,
-    address: String,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("a free port")
-}
-
-async fn start(db: &TestDb) -> Process {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_trestle"))
-        .arg("serve")
-        .env("TRESTLE_DATABASE_URL", &db.url)
-        .env("TRESTLE_LISTEN", format!("127.0.0.1:{port}"))
-        .env("TRESTLE_JWT_SECRET", "lifecycle-secret")
-        .env("TRESTLE_BOOTSTRAP_ADMIN_EMAIL", ADMIN_EMAIL)
-        .env("TRESTLE_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("TRESTLE_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the trestle binary");
-    let process = Process {
-        child,
-        address: format!("http://127.0.0.1:{port}"),
-    };
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if client
-            .get(format!("{}/readyz", process.address))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return process;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the server did not become ready");
-}
-
-impl Drop for Process {
-    // A failing test must not leave a server running.
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn signal(process: &Process, name: &str) {
-    let status = Command::new("kill")
-        .arg(format!("-{name}"))
-        .arg(process.child.id().to_string())
-        .status()
-        .expect("run kill");
-    assert!(status.success());
-}
-
-async fn login(client: &reqwest::Client, address: &str) -> String {
-    let body: Value = client
-        .post(format!("{address}/graphql"))
-        .json(&json!({ "query": "mutation($i: LoginInput!) { login(input: $i) { token } }", "variables": { "i": { "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD } } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["data"]["login"]["token"]
-        .as_str()
-        .expect("token")
-        .to_owned()
-}
-
+/// Create program `key` as the holder of `token`; the body, or why none came.
 async fn create_program(
     client: &reqwest::Client,
     address: &str,
     token: &str,
     key: String,
-) -> Result<Value, reqwest::Error> {
-    client
-        .post(format!("{address}/graphql"))
-        .bearer_auth(token)
-        .json(&json!({ "query": "mutation($i: CreateProgramInput!) { createProgram(input: $i) { program { id } } }", "variables": { "i": { "key": key, "name": "Load" } } }))
-        .send()
-        .await?
-        .json()
-        .await
+) -> reqwest::Result<Value> {
+    let query = "mutation($i: CreateProgramInput!) { createProgram(input: $i) { program { id } } }";
+    let variables = json!({ "i": { "key": key, "name": "Load" } });
+    post_graphql(client, address, Some(token), query, variables).await
 }
 
 #[tokio::test]
 async fn sigterm_lets_in_flight_requests_finish_and_exits_promptly() {
     let db = TestDb::new().await;
-    let mut process = start(&db).await;
+    let mut process = ServerProcess::start(&db, &[], "").await;
     // One connection per request: a keep-alive connection closed by the
     // server while idle is a client-side retry matter, not a dropped request.
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(0)
         .build()
         .unwrap();
-    let token = login(&client, &process.address).await;
+    let token = process.admin_token(&client).await;
     let requests: Vec<_> = (0..60)
         .map(|i| {
             let client = client.clone();
@@ -125,7 +41,7 @@ async fn sigterm_lets_in_flight_requests_finish_and_exits_promptly() {
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(20)).await;
-    signal(&process, "TERM");
+    process.signal("TERM");
     let stopped = Instant::now();
     // While draining it reports not ready, so a load balancer stops routing to it.
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -166,9 +82,9 @@ async fn sigterm_lets_in_flight_requests_finish_and_exits_promptly() {
 async fn sigkill_during_writes_never_leaves_a_half_applied_mutation() {
     let db = TestDb::new().await;
     for round in 0..3u64 {
-        let mut process = start(&db).await;
+        let mut process = ServerProcess::start(&db, &[], "").await;
         let client = reqwest::Client::new();
-        let token = login(&client, &process.address).await;
+        let token = process.admin_token(&client).await;
         let landed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         // Writers keep creating programs until the server dies under them.
         let writers: Vec<_> = (0..8)
@@ -197,14 +113,14 @@ async fn sigkill_during_writes_never_leaves_a_half_applied_mutation() {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         tokio::time::sleep(Duration::from_millis(3 * round)).await;
-        signal(&process, "KILL");
+        process.signal("KILL");
         let _ = process.child.wait();
         for writer in writers {
             let _ = writer.await;
         }
     }
     // Restart on the same database and check every committed mutation is whole.
-    let process = start(&db).await;
+    let process = ServerProcess::start(&db, &[], "").await;
     let conn = sea_orm::Database::connect(&db.url).await.unwrap();
     use sea_orm::{ConnectionTrait, Statement};
     let count = |sql: &'static str| {
@@ -249,7 +165,7 @@ async fn sigkill_during_writes_never_leaves_a_half_applied_mutation() {
     }
     conn.close().await.ok();
     let mut process = process;
-    signal(&process, "TERM");
+    process.signal("TERM");
     let _ = process.child.wait();
 }
 

@@ -117,27 +117,6 @@ const FOUR_LEVELS: &str = "{ programs(first: 100) { nodes { workstreams(first: 1
     upstream(first: 100) { nodes { upstream { downstream(first: 100) { nodes { id } } } } }
 } } } } }";
 
-/// POST a GraphQL request with extra headers; the raw response.
-async fn post(
-    app: &TestApp,
-    token: Option<&str>,
-    query: &str,
-    variables: Value,
-    headers: &[(&str, &str)],
-) -> reqwest::Response {
-    let mut request = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .json(&json!({ "query": query, "variables": variables }));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    request.send().await.expect("the server answers")
-}
-
 fn header(response: &reqwest::Response, name: &str) -> u64 {
     response
         .headers()
@@ -157,8 +136,7 @@ async fn login_from(
     password: &str,
     address: &str,
 ) -> reqwest::Response {
-    post(
-        app,
+    app.post(
         None,
         LOGIN,
         json!({ "input": { "email": email, "password": password } }),
@@ -196,14 +174,13 @@ async fn a_query_over_the_complexity_limit_is_refused_with_its_cost_and_limit() 
 
     // The GraphQL-over-HTTP media type answers a request error with 400.
     let response = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .bearer_auth(&admin.token)
-        .header("accept", "application/graphql-response+json")
-        .json(&json!({ "query": FOUR_LEVELS }))
-        .send()
-        .await
-        .unwrap();
+        .post(
+            Some(&admin.token),
+            FOUR_LEVELS,
+            json!({}),
+            &[("accept", "application/graphql-response+json")],
+        )
+        .await;
     assert_eq!(response.status(), 400);
 }
 
@@ -344,34 +321,20 @@ async fn every_graphql_response_carries_the_rate_limit_headers() {
         .send()
         .await
         .unwrap();
-    let bad_token = post(
-        &app,
-        Some("not-a-token"),
-        "{ viewer { id } }",
-        json!({}),
-        &[],
-    )
-    .await;
+    let bad_token = app
+        .post(Some("not-a-token"), "{ viewer { id } }", json!({}), &[])
+        .await;
     let responses = [
-        post(
-            &app,
-            Some(&admin.token),
-            "{ viewer { id } }",
-            json!({}),
-            &[],
-        )
-        .await,
-        post(
-            &app,
-            Some(&admin.token),
-            "{ viewer { nope } }",
-            json!({}),
-            &[],
-        )
-        .await,
-        post(&app, Some(&admin.token), "{ viewer { id ", json!({}), &[]).await,
-        post(&app, Some(&admin.token), FOUR_LEVELS, json!({}), &[]).await,
-        post(&app, None, "{ users { totalCount } }", json!({}), &[]).await,
+        app.post(Some(&admin.token), "{ viewer { id } }", json!({}), &[])
+            .await,
+        app.post(Some(&admin.token), "{ viewer { nope } }", json!({}), &[])
+            .await,
+        app.post(Some(&admin.token), "{ viewer { id ", json!({}), &[])
+            .await,
+        app.post(Some(&admin.token), FOUR_LEVELS, json!({}), &[])
+            .await,
+        app.post(None, "{ users { totalCount } }", json!({}), &[])
+            .await,
         bad_token,
         get_mutation,
     ];
@@ -392,7 +355,9 @@ async fn an_exhausted_budget_answers_429_with_retry_after_and_refills() {
     let second = app.member("Second").await;
     let mut refused = None;
     for _ in 0..80 {
-        let response = post(&app, Some(&first.token), "{ __typename }", json!({}), &[]).await;
+        let response = app
+            .post(Some(&first.token), "{ __typename }", json!({}), &[])
+            .await;
         if response.status() == 429 {
             refused = Some(response);
             break;
@@ -409,12 +374,16 @@ async fn an_exhausted_budget_answers_429_with_retry_after_and_refills() {
     assert_eq!(body["errors"][0]["extensions"]["retryAfter"], retry_after);
 
     // Another user has a budget of their own.
-    let other = post(&app, Some(&second.token), "{ __typename }", json!({}), &[]).await;
+    let other = app
+        .post(Some(&second.token), "{ __typename }", json!({}), &[])
+        .await;
     assert_eq!(other.status(), 200);
 
     // The bucket refills continuously: after Retry-After the next request runs.
     tokio::time::sleep(Duration::from_secs(retry_after) + Duration::from_millis(100)).await;
-    let again = post(&app, Some(&first.token), "{ __typename }", json!({}), &[]).await;
+    let again = app
+        .post(Some(&first.token), "{ __typename }", json!({}), &[])
+        .await;
     assert_eq!(again.status(), 200);
 }
 
@@ -422,24 +391,19 @@ async fn an_exhausted_budget_answers_429_with_retry_after_and_refills() {
 async fn a_mutation_costs_its_fields_plus_ten() {
     let app = spawn_app_with(&["--rate-limit-per-minute", "600"]).await;
     let member = app.member("Writer").await;
-    let query = post(
-        &app,
-        Some(&member.token),
-        "{ viewer { id } }",
-        json!({}),
-        &[],
-    )
-    .await;
+    let query = app
+        .post(Some(&member.token), "{ viewer { id } }", json!({}), &[])
+        .await;
     // viewer + id.
     assert_eq!(header(&query, "x-ratelimit-used"), 2);
-    let mutation = post(
-        &app,
-        Some(&member.token),
-        "mutation { createTeam(input: { name: \"Payments\" }) { team { id } } }",
-        json!({}),
-        &[],
-    )
-    .await;
+    let mutation = app
+        .post(
+            Some(&member.token),
+            "mutation { createTeam(input: { name: \"Payments\" }) { team { id } } }",
+            json!({}),
+            &[],
+        )
+        .await;
     // createTeam + team + id, and 10 for the mutation; a little refills meanwhile.
     let used = header(&mutation, "x-ratelimit-used");
     assert!((13..=15).contains(&used), "{used}");
@@ -451,7 +415,8 @@ async fn anonymous_callers_share_their_address_budget_but_not_a_users() {
     let member = app.member("Member").await;
     let mut exhausted = false;
     for _ in 0..40 {
-        if post(&app, None, "{ __typename }", json!({}), &[])
+        if app
+            .post(None, "{ __typename }", json!({}), &[])
             .await
             .status()
             == 429
@@ -461,7 +426,9 @@ async fn anonymous_callers_share_their_address_budget_but_not_a_users() {
         }
     }
     assert!(exhausted);
-    let signed_in = post(&app, Some(&member.token), "{ __typename }", json!({}), &[]).await;
+    let signed_in = app
+        .post(Some(&member.token), "{ __typename }", json!({}), &[])
+        .await;
     assert_eq!(signed_in.status(), 200);
     assert_eq!(header(&signed_in, "x-ratelimit-used"), 1);
 }
@@ -555,9 +522,7 @@ async fn failed_sign_ins_lock_the_client_address_across_accounts() {
     assert!(body["data"]["login"]["token"].is_string(), "{body}");
 
     // Aliased sign-ins in one request count one each.
-    let many = post(
-        &app,
-        None,
+    let many = app.post(None,
         "mutation($i: LoginInput!) { a: login(input: $i) { token } b: login(input: $i) { token }
             c: login(input: $i) { token } d: login(input: $i) { token } }",
         json!({ "i": { "email": "x@trestle.test", "password": "guess" } }),
@@ -595,14 +560,14 @@ async fn bad_credentials_spend_the_address_budget_and_then_get_429_without_a_sta
     // Wrong API tokens are refused with 401 and paid for by the address …
     let mut statuses = Vec::new();
     for _ in 0..40 {
-        let response = post(
-            &app,
-            Some("trst_not-a-real-api-token"),
-            "{ __typename }",
-            json!({}),
-            &[],
-        )
-        .await;
+        let response = app
+            .post(
+                Some("trst_not-a-real-api-token"),
+                "{ __typename }",
+                json!({}),
+                &[],
+            )
+            .await;
         statuses.push(response.status().as_u16());
     }
     assert_eq!(statuses[0], 401, "{statuses:?}");
@@ -616,13 +581,15 @@ async fn bad_credentials_spend_the_address_budget_and_then_get_429_without_a_sta
         "not.a.jwt",
         "eyJhbGciOiJIUzI1NiJ9.e30.c2ln",
     ] {
-        let response = post(&app, Some(token), "{ __typename }", json!({}), &[]).await;
+        let response = app
+            .post(Some(token), "{ __typename }", json!({}), &[])
+            .await;
         assert_eq!(response.status(), 429, "{token}");
         assert!(header(&response, "retry-after") >= 1);
         let body: Value = response.json().await.unwrap();
         assert_eq!(error_code(&body), "RATE_LIMITED", "{token}: {body}");
     }
-    let anonymous = post(&app, None, "{ __typename }", json!({}), &[]).await;
+    let anonymous = app.post(None, "{ __typename }", json!({}), &[]).await;
     assert_eq!(anonymous.status(), 429);
     assert_eq!(
         app.server.statements.get(),
@@ -630,7 +597,9 @@ async fn bad_credentials_spend_the_address_budget_and_then_get_429_without_a_sta
         "a refused credential reached the database"
     );
     // A signed-in user from the same address spends their own budget.
-    let signed_in = post(&app, Some(&member.token), "{ __typename }", json!({}), &[]).await;
+    let signed_in = app
+        .post(Some(&member.token), "{ __typename }", json!({}), &[])
+        .await;
     assert_eq!(signed_in.status(), 200);
 }
 
@@ -639,14 +608,15 @@ async fn the_bearer_scheme_is_case_insensitive() {
     let app = spawn_app().await;
     let member = app.member("Member").await;
     for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let authorization = format!("{scheme} {}", member.token);
         let response = app
-            .client
-            .post(format!("{}/graphql", app.address))
-            .header("authorization", format!("{scheme} {}", member.token))
-            .json(&json!({ "query": "{ viewer { id } }" }))
-            .send()
-            .await
-            .unwrap();
+            .post(
+                None,
+                "{ viewer { id } }",
+                json!({}),
+                &[("authorization", &authorization)],
+            )
+            .await;
         assert_eq!(response.status(), 200, "{scheme}");
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["data"]["viewer"]["id"], member.id.as_str(), "{scheme}");

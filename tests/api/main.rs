@@ -1,7 +1,14 @@
 //! Black-box tests of the whole server: a real server on a random port, a
 //! fresh database per test (SQLite, or PostgreSQL with
 //! `TRESTLE_TEST_DATABASE_URL`), GraphQL over HTTP.
+//!
+//! Three modules are shared: `helpers` (the server and a client for it),
+//! `fixtures` (typed set-up, the cast of roles, signed tokens, a WebSocket
+//! client) and `generate` (operations generated from the schema). Every
+//! other module holds tests and imports from these alone; who may do what
+//! is said once, in `authorization`.
 
+mod architecture;
 mod auth;
 mod authorization;
 #[cfg(unix)]
@@ -17,8 +24,8 @@ mod generate;
 mod helpers;
 mod http;
 mod lifecycle;
-mod long_plans;
 mod limits;
+mod long_plans;
 mod members;
 mod metrics;
 mod migrations;

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use crate::fixtures::program;
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 /// The scrape, as text.
@@ -100,7 +101,7 @@ async fn requests_are_counted_and_timed_by_operation_and_error_code() {
 async fn statements_and_the_connection_pool_are_reported() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    app.create_program(&admin, "METR", "Metrics").await;
+    program(&app, &admin, "METR", json!({})).await;
     let text = scrape(&app).await;
     let statements = sample(&text, "trestle_db_statements_total", &[]).unwrap();
     assert_eq!(statements, app.server.statements.get() as f64);

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::fixtures::{dependency, member, mutate, program, risk, workstream};
+use crate::fixtures::{dependency, mutate, program, risk, set_member, workstream};
 use crate::helpers::{error_code, error_field, spawn_app};
 
 #[tokio::test]
@@ -50,7 +50,7 @@ async fn a_lead_or_risk_owner_from_outside_the_program_is_refused() {
     );
 
     // Once a member, the same person may lead and own.
-    member(&app, &owner, &p, &outsider, "VIEWER").await;
+    set_member(&app, &owner, &p, &outsider, "VIEWER").await;
     mutate(
         &app,
         &owner,
@@ -70,8 +70,8 @@ async fn a_promise_is_made_by_a_member_of_the_upstream_program() {
     let upstream_lead = app.member("Up").await;
     let down = program(&app, &owner, "DOWN", json!({})).await;
     let up = program(&app, &owner, "UP", json!({})).await;
-    member(&app, &owner, &down, &downstream_only, "EDITOR").await;
-    member(&app, &owner, &up, &upstream_lead, "VIEWER").await;
+    set_member(&app, &owner, &down, &downstream_only, "EDITOR").await;
+    set_member(&app, &owner, &up, &upstream_lead, "VIEWER").await;
     let waits = workstream(&app, &owner, &down, "Checkout", json!({})).await;
     let delivers = workstream(&app, &owner, &up, "Payments", json!({})).await;
 

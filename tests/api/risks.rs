@@ -1,11 +1,11 @@
-//! Risks: scoring, validation, what a risk may threaten, deletion, and who may do it.
+//! Risks: scoring, validation, what a risk may threaten, and deletion.
 
-use chrono::NaiveDate;
-use sea_orm::{ActiveModelTrait, Set};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::decisions::{audit_actions, cast, last_audit_event, outcome};
+use crate::fixtures::{
+    audit_actions, cast, dependency, last_audit_event, mutate, node_texts, program, workstream,
+};
 use crate::helpers::{TestApp, TestUser, error_code, error_field, spawn_app};
 
 const FIELDS: &str = "id title description likelihood impact score status mitigation owner { id } workstream { id } dependency { id } program { id } version createdAt updatedAt";
@@ -31,69 +31,15 @@ fn lookup_query() -> String {
 
 /// Record a risk as `user` and return it.
 async fn create(app: &TestApp, user: &TestUser, input: Value) -> Value {
-    let body = app
-        .as_user(user, &create_query(), json!({ "input": input }))
-        .await;
-    let risk = body["data"]["createRisk"]["risk"].clone();
-    assert!(risk.is_object(), "createRisk failed: {body}");
-    risk
+    let selection = format!("risk {{ {FIELDS} }}");
+    mutate(app, user, "createRisk", input, &selection).await["risk"].clone()
 }
 
-/// Insert a workstream straight into the database and return its id; with a
-/// target date it is a fortnight of work ending on that day.
-pub async fn insert_workstream(
-    app: &TestApp,
-    program_id: &str,
-    name: &str,
-    target_date: Option<NaiveDate>,
-) -> Uuid {
-    let now = chrono::Utc::now();
-    let row = entity::workstream::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        program_id: Set(Uuid::parse_str(program_id).unwrap()),
-        name: Set(name.to_owned()),
-        description: Set(None),
-        team_id: Set(None),
-        lead_id: Set(None),
-        status: Set(entity::enums::WorkstreamStatus::NotStarted),
-        health: Set(entity::enums::Health::OnTrack),
-        start_date: Set(target_date.map(|day| day - chrono::Duration::days(14))),
-        target_date: Set(target_date),
-        progress: Set(0),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&app.server.domain.db)
-    .await
-    .expect("insert a workstream");
-    row.id
-}
-
-/// Insert a dependency between two workstreams of `program_id` and return its id.
-async fn insert_dependency(app: &TestApp, program_id: &str) -> Uuid {
-    let upstream = insert_workstream(app, program_id, "Platform", None).await;
-    let downstream = insert_workstream(app, program_id, "Product", None).await;
-    let now = chrono::Utc::now();
-    let row = entity::dependency::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        program_id: Set(Uuid::parse_str(program_id).unwrap()),
-        upstream_id: Set(upstream),
-        downstream_id: Set(downstream),
-        upstream_program_id: Set(Uuid::parse_str(program_id).unwrap()),
-        description: Set(None),
-        needed_by: Set(None),
-        status: Set(entity::enums::DependencyStatus::Open),
-        committed_date: Set(None),
-        committed_by_id: Set(None),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&app.server.domain.db)
-    .await
-    .expect("insert a dependency");
-    row.id
+/// A dependency between two new workstreams of `program`, created by its `owner`.
+async fn linked_pair(app: &TestApp, owner: &TestUser, program: &str) -> String {
+    let upstream = workstream(app, owner, program, "Platform", json!({})).await;
+    let downstream = workstream(app, owner, program, "Product", json!({})).await;
+    dependency(app, owner, &upstream, &downstream, json!({})).await
 }
 
 #[tokio::test]
@@ -103,14 +49,14 @@ async fn a_risk_scores_likelihood_times_impact() {
     let risk = create(
         &app,
         &cast.editor,
-        json!({ "programId": cast.program_id, "title": "Vendor slips", "description": "The vendor may slip.",
+        json!({ "programId": cast.program, "title": "Vendor slips", "description": "The vendor may slip.",
                 "likelihood": 3, "impact": 4, "mitigation": "Second vendor", "ownerId": cast.viewer.id }),
     )
     .await;
     assert_eq!(risk["score"], 12);
     assert_eq!(risk["status"], "OPEN");
     assert_eq!(risk["owner"]["id"], cast.viewer.id.as_str());
-    assert_eq!(risk["program"]["id"], cast.program_id.as_str());
+    assert_eq!(risk["program"]["id"], cast.program.as_str());
     assert_eq!(risk["version"], 1);
     let id = risk["id"].as_str().unwrap();
 
@@ -138,7 +84,7 @@ async fn a_risk_scores_likelihood_times_impact() {
         .as_user(
             &cast.viewer,
             "query($id: ID!) { program(id: $id) { risks { totalCount nodes { id score } } } }",
-            json!({ "id": cast.program_id }),
+            json!({ "id": cast.program }),
         )
         .await;
     assert_eq!(
@@ -164,7 +110,7 @@ async fn likelihood_and_impact_outside_one_to_five_are_refused_and_nothing_is_wr
             .as_user(
                 &cast.editor,
                 &create_query(),
-                json!({ "input": { "programId": cast.program_id, "title": "Risk", "likelihood": likelihood, "impact": impact } }),
+                json!({ "input": { "programId": cast.program, "title": "Risk", "likelihood": likelihood, "impact": impact } }),
             )
             .await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
@@ -176,7 +122,7 @@ async fn likelihood_and_impact_outside_one_to_five_are_refused_and_nothing_is_wr
     let risk = create(
         &app,
         &cast.editor,
-        json!({ "programId": cast.program_id, "title": "Risk", "likelihood": 1, "impact": 5 }),
+        json!({ "programId": cast.program, "title": "Risk", "likelihood": 1, "impact": 5 }),
     )
     .await;
     let events = app.count_rows("audit_events").await;
@@ -224,7 +170,7 @@ async fn risk_texts_and_owner_are_validated() {
     ];
     for (extra, field) in cases {
         let mut input =
-            json!({ "programId": cast.program_id, "title": "Risk", "likelihood": 2, "impact": 2 });
+            json!({ "programId": cast.program, "title": "Risk", "likelihood": 2, "impact": 2 });
         for (key, value) in extra.as_object().unwrap() {
             input[key] = value.clone();
         }
@@ -241,41 +187,39 @@ async fn risk_texts_and_owner_are_validated() {
 async fn a_risk_may_only_threaten_workstreams_and_dependencies_of_its_program() {
     let app = spawn_app().await;
     let cast = cast(&app, "RISK").await;
-    let workstream = insert_workstream(&app, &cast.program_id, "Migration", None).await;
-    let dependency = insert_dependency(&app, &cast.program_id).await;
+    let threatened = workstream(&app, &cast.owner, &cast.program, "Migration", json!({})).await;
+    let dependency = linked_pair(&app, &cast.owner, &cast.program).await;
     let risk = create(
         &app,
         &cast.editor,
-        json!({ "programId": cast.program_id, "title": "Slip", "likelihood": 2, "impact": 3,
-                "workstreamId": workstream.to_string(), "dependencyId": dependency.to_string() }),
+        json!({ "programId": cast.program, "title": "Slip", "likelihood": 2, "impact": 3,
+                "workstreamId": threatened, "dependencyId": dependency }),
     )
     .await;
-    assert_eq!(risk["workstream"]["id"], workstream.to_string());
-    assert_eq!(risk["dependency"]["id"], dependency.to_string());
+    assert_eq!(risk["workstream"]["id"], threatened.as_str());
+    assert_eq!(risk["dependency"]["id"], dependency.as_str());
 
     // Another program the editor can see: refused as bad input.
-    let visible = app.create_program(&cast.editor, "MINE", "Mine").await;
-    let visible_id = visible["id"].as_str().unwrap();
-    let visible_workstream = insert_workstream(&app, visible_id, "Elsewhere", None).await;
-    let visible_dependency = insert_dependency(&app, visible_id).await;
+    let visible = program(&app, &cast.editor, "MINE", json!({})).await;
+    let visible_workstream = workstream(&app, &cast.editor, &visible, "Elsewhere", json!({})).await;
+    let visible_dependency = linked_pair(&app, &cast.editor, &visible).await;
     // A program the editor cannot see: as if it did not exist.
-    let hidden = app.create_program(&cast.outsider, "HIDDEN", "Hidden").await;
-    let hidden_id = hidden["id"].as_str().unwrap();
-    let hidden_workstream = insert_workstream(&app, hidden_id, "Secret", None).await;
-    let hidden_dependency = insert_dependency(&app, hidden_id).await;
+    let hidden = program(&app, &cast.outsider, "HIDDEN", json!({})).await;
+    let hidden_workstream = workstream(&app, &cast.outsider, &hidden, "Secret", json!({})).await;
+    let hidden_dependency = linked_pair(&app, &cast.outsider, &hidden).await;
     let risks = app.count_rows("risks").await;
     let cases = [
         ("workstreamId", visible_workstream, "BAD_USER_INPUT"),
         ("dependencyId", visible_dependency, "BAD_USER_INPUT"),
         ("workstreamId", hidden_workstream, "NOT_FOUND"),
         ("dependencyId", hidden_dependency, "NOT_FOUND"),
-        ("workstreamId", Uuid::now_v7(), "NOT_FOUND"),
-        ("dependencyId", Uuid::now_v7(), "NOT_FOUND"),
+        ("workstreamId", Uuid::now_v7().to_string(), "NOT_FOUND"),
+        ("dependencyId", Uuid::now_v7().to_string(), "NOT_FOUND"),
     ];
     for (key, id, code) in cases {
         let mut input =
-            json!({ "programId": cast.program_id, "title": "Slip", "likelihood": 2, "impact": 3 });
-        input[key] = json!(id.to_string());
+            json!({ "programId": cast.program, "title": "Slip", "likelihood": 2, "impact": 3 });
+        input[key] = json!(id);
         let body = app
             .as_user(&cast.editor, &create_query(), json!({ "input": input }))
             .await;
@@ -283,7 +227,7 @@ async fn a_risk_may_only_threaten_workstreams_and_dependencies_of_its_program() 
         if code == "BAD_USER_INPUT" {
             assert_eq!(error_field(&body), format!("input.{key}"));
         }
-        let update = json!({ "input": { "id": risk["id"], key: id.to_string() } });
+        let update = json!({ "input": { "id": risk["id"], key: id } });
         let body = app.as_user(&cast.editor, &update_query(), update).await;
         assert_eq!(error_code(&body), code, "update {key}: {body}");
     }
@@ -310,7 +254,7 @@ async fn deleting_a_risk_returns_its_id_and_removes_it() {
     let risk = create(
         &app,
         &cast.editor,
-        json!({ "programId": cast.program_id, "title": "Risk", "likelihood": 2, "impact": 2 }),
+        json!({ "programId": cast.program, "title": "Risk", "likelihood": 2, "impact": 2 }),
     )
     .await;
     let id = risk["id"].as_str().unwrap();
@@ -343,7 +287,7 @@ async fn a_stale_expected_version_is_a_conflict_for_update_and_delete() {
     let risk = create(
         &app,
         &cast.editor,
-        json!({ "programId": cast.program_id, "title": "Risk", "likelihood": 2, "impact": 2 }),
+        json!({ "programId": cast.program, "title": "Risk", "likelihood": 2, "impact": 2 }),
     )
     .await;
     let id = risk["id"].as_str().unwrap();
@@ -377,80 +321,6 @@ async fn a_stale_expected_version_is_a_conflict_for_update_and_delete() {
 }
 
 #[tokio::test]
-async fn who_may_record_change_delete_and_look_up_risks() {
-    let app = spawn_app().await;
-    let cast = cast(&app, "RISK").await;
-    let anonymous = TestUser {
-        id: String::new(),
-        token: String::new(),
-    };
-    let callers = [
-        ("owner", &cast.owner, "ok", "ok"),
-        ("editor", &cast.editor, "ok", "ok"),
-        ("viewer", &cast.viewer, "FORBIDDEN", "ok"),
-        ("outsider", &cast.outsider, "NOT_FOUND", "null"),
-        (
-            "anonymous",
-            &anonymous,
-            "UNAUTHENTICATED",
-            "UNAUTHENTICATED",
-        ),
-        ("admin", &cast.admin, "ok", "ok"),
-    ];
-    for (who, user, write, read) in callers {
-        let token = (!user.token.is_empty()).then_some(user.token.as_str());
-        let target = create(
-            &app,
-            &cast.owner,
-            json!({ "programId": cast.program_id, "title": format!("For {who}"), "likelihood": 1, "impact": 1 }),
-        )
-        .await;
-        let id = target["id"].as_str().unwrap();
-        let risks = app.count_rows("risks").await;
-        let events = app.count_rows("audit_events").await;
-
-        let body = app
-            .graphql(token, &lookup_query(), json!({ "id": id }))
-            .await;
-        let seen = match read {
-            "ok" => body["data"]["risk"]["id"] == id,
-            "null" => body["data"]["risk"].is_null() && body["errors"].is_null(),
-            code => error_code(&body) == code,
-        };
-        assert!(seen, "{who} lookup: {body}");
-
-        let body = app
-            .graphql(
-                token,
-                &create_query(),
-                json!({ "input": { "programId": cast.program_id, "title": "Mine", "likelihood": 2, "impact": 2 } }),
-            )
-            .await;
-        assert_eq!(outcome(&body, "createRisk"), write, "{who} create: {body}");
-        let body = app
-            .graphql(
-                token,
-                &update_query(),
-                json!({ "input": { "id": id, "impact": 3 } }),
-            )
-            .await;
-        assert_eq!(outcome(&body, "updateRisk"), write, "{who} update: {body}");
-        let body = app
-            .graphql(token, DELETE, json!({ "input": { "id": id } }))
-            .await;
-        assert_eq!(outcome(&body, "deleteRisk"), write, "{who} delete: {body}");
-        if write == "ok" {
-            // One created, one deleted.
-            assert_eq!(app.count_rows("risks").await, risks, "{who}");
-            assert_eq!(app.count_rows("audit_events").await, events + 3, "{who}");
-        } else {
-            assert_eq!(app.count_rows("risks").await, risks, "{who}");
-            assert_eq!(app.count_rows("audit_events").await, events, "{who}");
-        }
-    }
-}
-
-#[tokio::test]
 async fn each_successful_risk_mutation_writes_one_audit_event() {
     let app = spawn_app().await;
     let cast = cast(&app, "RISK").await;
@@ -458,7 +328,7 @@ async fn each_successful_risk_mutation_writes_one_audit_event() {
     let risk = create(
         &app,
         &cast.editor,
-        json!({ "programId": cast.program_id, "title": "Risk", "likelihood": 2, "impact": 2 }),
+        json!({ "programId": cast.program, "title": "Risk", "likelihood": 2, "impact": 2 }),
     )
     .await;
     let event = last_audit_event(&app).await;
@@ -501,23 +371,16 @@ async fn program_risks_filter_and_order() {
         create(
             &app,
             &cast.owner,
-            json!({ "programId": cast.program_id, "title": title, "likelihood": likelihood, "impact": impact,
+            json!({ "programId": cast.program, "title": title, "likelihood": likelihood, "impact": impact,
                     "status": status, "ownerId": owner.map(|o| o.id.clone()) }),
         )
         .await;
     }
     let query = "query($id: ID!, $filter: RiskFilter, $orderBy: RiskOrder) { program(id: $id) { risks(filter: $filter, orderBy: $orderBy) { totalCount nodes { title } } } }";
-    let titles = |body: &Value| -> Vec<String> {
-        body["data"]["program"]["risks"]["nodes"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{body}"))
-            .iter()
-            .map(|n| n["title"].as_str().unwrap().to_owned())
-            .collect()
-    };
+    let titles = |body: &Value| node_texts(&body["data"]["program"]["risks"], "title");
     let run = |vars: Value| {
         let mut vars = vars;
-        vars["id"] = json!(cast.program_id);
+        vars["id"] = json!(cast.program);
         app.as_user(&cast.viewer, query, vars)
     };
     let body = run(json!({ "orderBy": { "field": "SCORE", "direction": "DESC" } })).await;

@@ -3,8 +3,10 @@
 
 use serde_json::json;
 
+use crate::fixtures::{
+    dated, decision, dependency, fewest_statements, milestone, program, risk, workstream,
+};
 use crate::helpers::{TestApp, TestUser, spawn_app};
-use crate::planning::{depend, workstream};
 
 const DEEP: &str = "{
   programs(first: 5) {
@@ -33,12 +35,7 @@ const DEEP: &str = "{
 /// workstream, and `size` decisions and risks.
 async fn seed(app: &TestApp, tpm: &TestUser, tag: &str, size: usize) {
     for p in 0..2 {
-        let program = app
-            .create_program(tpm, &format!("{tag}{p}"), "Seeded")
-            .await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let program = program(app, tpm, &format!("{tag}{p}"), json!({})).await;
         let mut previous: Option<String> = None;
         for w in 0..size {
             let ws = workstream(
@@ -46,51 +43,25 @@ async fn seed(app: &TestApp, tpm: &TestUser, tag: &str, size: usize) {
                 tpm,
                 &program,
                 &format!("WS {w}"),
-                Some("2026-01-01"),
-                Some("2026-01-10"),
+                dated("2026-01-01", "2026-01-10"),
             )
             .await;
             for m in 0..2 {
-                app.as_user(
-                    tpm,
-                    "mutation($input: CreateMilestoneInput!) { createMilestone(input: $input) { milestone { id } } }",
-                    json!({ "input": { "workstreamId": ws, "name": format!("M{m}"), "dueDate": "2026-01-05" } }),
-                )
-                .await;
+                let due = json!({ "dueDate": "2026-01-05" });
+                milestone(app, tpm, &ws, &format!("M{m}"), due).await;
             }
             if let Some(previous) = &previous {
-                depend(app, tpm, previous, &ws, json!({})).await;
+                dependency(app, tpm, previous, &ws, json!({})).await;
             }
             previous = Some(ws);
         }
         for i in 0..size {
-            app.as_user(
-                tpm,
-                "mutation($input: CreateDecisionInput!) { createDecision(input: $input) { decision { id } } }",
-                json!({ "input": { "programId": program, "title": format!("D{i}"), "options": [{ "title": "A" }, { "title": "B" }] } }),
-            )
-            .await;
-            app.as_user(
-                tpm,
-                "mutation($input: CreateRiskInput!) { createRisk(input: $input) { risk { id } } }",
-                json!({ "input": { "programId": program, "title": format!("R{i}"), "likelihood": 3, "impact": 4, "ownerId": tpm.id } }),
-            )
-            .await;
+            let options = json!({ "options": [{ "title": "A" }, { "title": "B" }] });
+            decision(app, tpm, &program, &format!("D{i}"), options).await;
+            let owned = json!({ "likelihood": 3, "impact": 4, "ownerId": tpm.id });
+            risk(app, tpm, &program, &format!("R{i}"), owned).await;
         }
     }
-}
-
-/// Statements for the deep query: the fewest over three requests, since a
-/// DataLoader batch can split in two when its keys arrive a moment apart.
-async fn statements_for_deep_query(app: &TestApp, tpm: &TestUser) -> (u64, serde_json::Value) {
-    let mut fewest = u64::MAX;
-    let mut body = serde_json::Value::Null;
-    for _ in 0..3 {
-        let before = app.server.statements.get();
-        body = app.as_user(tpm, DEEP, json!({})).await;
-        fewest = fewest.min(app.server.statements.get() - before);
-    }
-    (fewest, body)
 }
 
 #[tokio::test]
@@ -98,7 +69,7 @@ async fn a_deep_query_costs_the_same_statements_at_ten_times_the_data() {
     let small = spawn_app().await;
     let tpm = small.member("Tpm").await;
     seed(&small, &tpm, "S", 2).await;
-    let (small_count, body) = statements_for_deep_query(&small, &tpm).await;
+    let (small_count, body) = fewest_statements(&small, &tpm, DEEP, json!({})).await;
     assert!(body["errors"].is_null(), "{body}");
     assert_eq!(
         body["data"]["programs"]["nodes"][0]["workstreams"]["totalCount"],
@@ -108,7 +79,7 @@ async fn a_deep_query_costs_the_same_statements_at_ten_times_the_data() {
     let large = spawn_app().await;
     let tpm = large.member("Tpm").await;
     seed(&large, &tpm, "L", 20).await;
-    let (large_count, body) = statements_for_deep_query(&large, &tpm).await;
+    let (large_count, body) = fewest_statements(&large, &tpm, DEEP, json!({})).await;
     assert!(body["errors"].is_null(), "{body}");
     assert_eq!(
         body["data"]["programs"]["nodes"][1]["workstreams"]["totalCount"],

@@ -255,35 +255,13 @@ async fn a_full_disk_never_confirms_a_write_it_does_not_keep() {
     .await;
 }
 
-/// POST a GraphQL request to a server process.
-async fn post(
-    address: std::net::SocketAddr,
-    token: Option<&str>,
-    query: &str,
-    variables: Value,
-) -> Value {
-    let mut request = reqwest::Client::new()
-        .post(format!("http://{address}/graphql"))
-        .json(&json!({ "query": query, "variables": variables }));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request
-        .send()
-        .await
-        .expect("an answer")
-        .json()
-        .await
-        .expect("JSON")
-}
-
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn a_commit_failing_on_an_io_error_never_leaves_a_connection_inside_a_transaction() {
     // Unprivileged fault injection: the server's file-size limit (RLIMIT_FSIZE)
     // is lowered to the write-ahead log's current size, so the next COMMIT's
     // write fails (EFBIG, an I/O error to SQLite), then raised again.
-    use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess};
+    use crate::helpers::{ServerProcess, post_graphql};
     use rustix::process::{Pid, Resource, Rlimit, prlimit};
     if !sqlite_only() {
         return;
@@ -298,28 +276,16 @@ async fn a_commit_failing_on_an_io_error_never_leaves_a_connection_inside_a_tran
     let env = [("TRESTLE_DATABASE_MAX_CONNECTIONS", "1")];
     // A write past the limit raises SIGXFSZ: ignored, it becomes an error.
     let server = ServerProcess::start(&db, &env, "trap '' XFSZ; ").await;
-    let login = post(
-        server.addr,
-        None,
-        "mutation($i: LoginInput!) { login(input: $i) { token } }",
-        json!({ "i": { "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD } }),
-    )
-    .await;
-    let token = login["data"]["login"]["token"]
-        .as_str()
-        .expect("a token")
-        .to_owned();
+    let client = reqwest::Client::new();
+    let token = server.admin_token(&client).await;
     let create = |key: &str, description: String| {
-        let token = token.clone();
-        let key = key.to_owned();
+        let (client, token, address) = (&client, token.clone(), server.address.clone());
+        let input =
+            json!({ "input": { "key": key, "name": "Storage", "description": description } });
         async move {
-            post(
-                server.addr,
-                Some(&token),
-                CREATE,
-                json!({ "input": { "key": key, "name": "Storage", "description": description } }),
-            )
-            .await
+            post_graphql(client, &address, Some(&token), CREATE, input)
+                .await
+                .expect("an answer")
         }
     };
     let body = create("BEFORE", String::new()).await;
@@ -372,13 +338,15 @@ async fn a_commit_failing_on_an_io_error_never_leaves_a_connection_inside_a_tran
     // Killed and started again, the server still has every confirmed write.
     drop(server);
     let server = ServerProcess::start(&db, &[], "").await;
-    let body = post(
-        server.addr,
+    let body = post_graphql(
+        &client,
+        &server.address,
         Some(&token),
         "{ programs(first: 50) { nodes { key } } }",
         json!({}),
     )
-    .await;
+    .await
+    .expect("an answer");
     let keys = body["data"]["programs"]["nodes"].to_string();
     for key in confirmed {
         assert!(keys.contains(key), "{key} was lost in a restart: {keys}");

