@@ -163,19 +163,33 @@ async fn malformed_requests_get_clear_errors() {
 #[tokio::test]
 async fn graphql_response_media_type_uses_http_status_for_request_errors() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .header("accept", "application/graphql-response+json")
-        .json(&json!({ "query": "{ viewer { id " }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 400);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/graphql-response+json"
-    );
+    // A document that does not parse, one that does not validate, and one
+    // over a limit: nothing ran, so the body has errors and no `data`.
+    for (query, code) in [
+        ("{ viewer { id ", "GRAPHQL_PARSE_FAILED"),
+        ("{ noSuchField }", "GRAPHQL_VALIDATION_FAILED"),
+        (
+            "{ a: __typename b: __typename c: __typename d: __typename e: __typename f: __typename g: __typename h: __typename i: __typename j: __typename k: __typename l: __typename m: __typename n: __typename o: __typename p: __typename q: __typename r: __typename s: __typename t: __typename u: __typename v: __typename w: __typename x: __typename y: __typename z: __typename aa: __typename ab: __typename ac: __typename ad: __typename ae: __typename }",
+            "QUERY_TOO_COMPLEX",
+        ),
+    ] {
+        let response = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{query}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/graphql-response+json"
+        );
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(error_code(&body), code, "{body}");
+        assert!(body.get("data").is_none(), "{body}");
+    }
 }
 
 #[tokio::test]

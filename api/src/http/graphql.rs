@@ -366,7 +366,12 @@ impl Exchange {
                 }
             }));
         let status = respond::status_of(&response, request_failed, self.media);
-        let mut answer = respond::respond(status, &response, self.media);
+        let outcome = if request_failed {
+            respond::Outcome::RequestError
+        } else {
+            respond::Outcome::Executed
+        };
+        let mut answer = respond::respond(status, &response, self.media, outcome);
         if status == StatusCode::TOO_MANY_REQUESTS
             && let Some(retry_after) = respond::retry_after(&response)
         {

@@ -133,7 +133,8 @@ impl Refusal {
     /// The response, in `media`.
     pub fn into_response(self, media: Media) -> Response {
         let status = self.status.unwrap_or(media.request_error());
-        let mut response = respond(status, &GqlResponse::from_errors(vec![*self.error]), media);
+        let errors = GqlResponse::from_errors(vec![*self.error]);
+        let mut response = respond(status, &errors, media, Outcome::RequestError);
         for (name, value) in self.headers {
             response.headers_mut().insert(name, value);
         }
@@ -141,9 +142,32 @@ impl Refusal {
     }
 }
 
+/// Whether a response comes from executing the operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The operation ran (perhaps with field errors): the body has `data`.
+    Executed,
+    /// The request failed before anything ran (it did not parse, validate
+    /// or pass a limit): the body has `errors` and no `data` entry.
+    RequestError,
+}
+
 /// A GraphQL response with `status`, in `media`.
-pub fn respond(status: StatusCode, response: &GqlResponse, media: Media) -> Response {
-    match serde_json::to_vec(response) {
+pub fn respond(
+    status: StatusCode,
+    response: &GqlResponse,
+    media: Media,
+    outcome: Outcome,
+) -> Response {
+    let body = serde_json::to_value(response).map(|mut body| {
+        if outcome == Outcome::RequestError
+            && let Some(fields) = body.as_object_mut()
+        {
+            fields.remove("data");
+        }
+        body
+    });
+    match body.and_then(|body| serde_json::to_vec(&body)) {
         Ok(body) => (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response(),
         Err(error) => {
             tracing::error!(%error, "could not serialise a response");
