@@ -155,6 +155,8 @@ async fn end_to_end(base_url: &str, n: usize) {
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
+        time_zone: Set("UTC".into()),
+        off_track_after_days: Set(14),
     })
     .exec(db)
     .await
@@ -174,6 +176,8 @@ async fn end_to_end(base_url: &str, n: usize) {
                 health: Set(entity::enums::Health::OnTrack),
                 start_date: Set(Some(*start)),
                 target_date: Set(Some(*target)),
+                started_on: Set(Some(*start)),
+                finished_on: Set(None),
                 progress: Set(0),
                 version: Set(1),
                 created_at: Set(now),

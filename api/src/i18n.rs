@@ -521,6 +521,7 @@ pub fn subject_label(subject: Subject, locale: Locale) -> &'static str {
         Subject::Decision => ("decisions", "의사결정"),
         Subject::Risk => ("risks", "리스크"),
         Subject::StatusUpdate => ("status updates", "상태 보고"),
+        Subject::Baseline => ("baselines", "기준선"),
     };
     match locale {
         Locale::En => en,
@@ -541,6 +542,7 @@ pub fn verb_label(verb: Verb, locale: Locale) -> &'static str {
         Verb::Set => ("changed", "변경"),
         Verb::Remove => ("removed", "제외"),
         Verb::Revoke => ("revoked", "폐기"),
+        Verb::Capture => ("captured", "저장"),
     };
     match locale {
         Locale::En => en,

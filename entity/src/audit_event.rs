@@ -91,6 +91,8 @@ pub enum Subject {
     Risk,
     /// A status update.
     StatusUpdate,
+    /// A baseline of the plan.
+    Baseline,
 }
 
 impl Subject {
@@ -108,6 +110,7 @@ impl Subject {
             Self::Decision => "Decision",
             Self::Risk => "Risk",
             Self::StatusUpdate => "StatusUpdate",
+            Self::Baseline => "Baseline",
         }
     }
 
@@ -125,6 +128,7 @@ impl Subject {
             Self::Decision => "decision",
             Self::Risk => "risk",
             Self::StatusUpdate => "statusUpdate",
+            Self::Baseline => "baseline",
         }
     }
 
@@ -157,6 +161,8 @@ pub enum Verb {
     Remove,
     /// Revoked (an API token).
     Revoke,
+    /// Captured (a baseline).
+    Capture,
 }
 
 impl Verb {
@@ -173,6 +179,7 @@ impl Verb {
             Self::Set => "set",
             Self::Remove => "remove",
             Self::Revoke => "revoke",
+            Self::Capture => "capture",
         }
     }
 

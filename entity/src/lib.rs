@@ -58,6 +58,7 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
 
 pub mod api_token;
 pub mod audit_event;
+pub mod baseline;
 pub mod decision;
 pub mod decision_option;
 pub mod dependency;

@@ -45,6 +45,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// When the row was last updated.
     pub updated_at: DateTimeUtc,
+    /// IANA time zone in which "today" is taken (`UTC` by default).
+    pub time_zone: String,
+    /// Days the forecast may run past the target before the computed health is `OFF_TRACK`.
+    pub off_track_after_days: i32,
 }
 
 /// Relations of the `programs` table.

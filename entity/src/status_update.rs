@@ -27,6 +27,9 @@ pub struct Model {
     pub target_date: Option<Date>,
     /// When the update was posted.
     pub created_at: DateTimeUtc,
+    /// The summary in other languages: `[{"locale": "KO", "summary": "…"}]`.
+    #[sea_orm(column_type = "JsonBinary")]
+    pub translations: Json,
 }
 
 /// Relations of the `status_updates` table.

@@ -39,6 +39,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// When the row was last updated.
     pub updated_at: DateTimeUtc,
+    /// Day work actually started.
+    pub started_on: Option<Date>,
+    /// Day work actually finished.
+    pub finished_on: Option<Date>,
 }
 
 /// Relations of the `workstreams` table.

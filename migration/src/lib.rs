@@ -18,6 +18,7 @@ mod m20261125_000012_create_risks;
 mod m20261125_000013_create_status_updates;
 mod m20261125_000014_create_audit_events;
 mod m20261130_000015_add_program_scope_columns;
+mod m20261201_000016_forecast_from_reality;
 
 /// Runs Trestle's schema migrations in dependency order.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000013_create_status_updates::Migration),
             Box::new(m20261125_000014_create_audit_events::Migration),
             Box::new(m20261130_000015_add_program_scope_columns::Migration),
+            Box::new(m20261201_000016_forecast_from_reality::Migration),
         ]
     }
 }

@@ -146,4 +146,8 @@ pub enum Programs {
     CreatedAt,
     /// The `updated_at` column.
     UpdatedAt,
+    /// The `time_zone` column (added by the forecast migration).
+    TimeZone,
+    /// The `off_track_after_days` column (added by the forecast migration).
+    OffTrackAfterDays,
 }

@@ -155,4 +155,8 @@ pub enum Workstreams {
     CreatedAt,
     /// The `updated_at` column.
     UpdatedAt,
+    /// The `started_on` column (added by the forecast migration).
+    StartedOn,
+    /// The `finished_on` column (added by the forecast migration).
+    FinishedOn,
 }

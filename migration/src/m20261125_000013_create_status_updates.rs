@@ -104,4 +104,6 @@ pub enum StatusUpdates {
     TargetDate,
     /// The `created_at` column.
     CreatedAt,
+    /// The `translations` column (added by the forecast migration).
+    Translations,
 }

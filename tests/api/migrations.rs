@@ -48,7 +48,12 @@ async fn program_scope_columns_are_back_filled_for_existing_rows() {
 
     let db = TestDb::new().await;
     let conn = Database::connect(&db.url).await.expect("connect");
-    let before_scope_columns = Migrator::migrations().len() as u32 - 1;
+    // Up to the migration before `add_program_scope_columns`; rows are
+    // written with the columns that existed then (the later ones unset).
+    let before_scope_columns = Migrator::migrations()
+        .iter()
+        .position(|m| m.name().contains("add_program_scope_columns"))
+        .expect("the scope migration") as u32;
     Migrator::up(&conn, Some(before_scope_columns))
         .await
         .expect("up to the migration before");
@@ -85,9 +90,18 @@ async fn program_scope_columns_are_back_filled_for_existing_rows() {
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
+        ..Default::default()
     };
-    let p = program("PPP").insert(&conn).await.unwrap().id;
-    let q = program("QQQ").insert(&conn).await.unwrap().id;
+    let old_row = async |row: entity::program::ActiveModel| {
+        let id = row.id.clone().unwrap();
+        entity::program::Entity::insert(row)
+            .exec_without_returning(&conn)
+            .await
+            .unwrap();
+        id
+    };
+    let p = old_row(program("PPP")).await;
+    let q = old_row(program("QQQ")).await;
     for (program_id, user_id, role) in [
         (p, both.id, ProgramRole::Owner),
         (q, both.id, ProgramRole::Owner),
@@ -121,9 +135,18 @@ async fn program_scope_columns_are_back_filled_for_existing_rows() {
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
+        ..Default::default()
     };
-    let in_p = workstream(p, nobody.id).insert(&conn).await.unwrap().id;
-    let in_q = workstream(q, both.id).insert(&conn).await.unwrap().id;
+    let old_workstream = async |row: entity::workstream::ActiveModel| {
+        let id = row.id.clone().unwrap();
+        entity::workstream::Entity::insert(row)
+            .exec_without_returning(&conn)
+            .await
+            .unwrap();
+        id
+    };
+    let in_p = old_workstream(workstream(p, nobody.id)).await;
+    let in_q = old_workstream(workstream(q, both.id)).await;
     let decision = entity::decision::ActiveModel {
         id: Set(Uuid::now_v7()),
         program_id: Set(p),

@@ -303,6 +303,8 @@ async fn rolled_back_work_is_never_announced() {
         version: 1,
         created_at: now,
         updated_at: now,
+        started_on: None,
+        finished_on: None,
     };
     audit::record(
         &txn,

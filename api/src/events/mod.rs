@@ -83,7 +83,7 @@ impl ChangeKind {
             return Self::Updated;
         };
         match verb {
-            Verb::Create => Self::Created,
+            Verb::Create | Verb::Capture => Self::Created,
             Verb::Update => Self::Updated,
             Verb::Delete | Verb::Remove | Verb::Revoke => Self::Deleted,
             Verb::Archive => Self::Archived,
