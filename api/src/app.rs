@@ -140,6 +140,7 @@ pub async fn start(
         Limits {
             max_page_size: config.max_page_size,
             max_list_size: config.max_list_size,
+            max_request_work: config.max_request_work,
             cycle_search: crate::planning::cycles::Budget {
                 steps: config.max_cycle_search_steps,
                 workstreams: config.max_cycle_search_workstreams,
@@ -157,6 +158,10 @@ pub async fn start(
         &statements,
     )
     .await?;
+    let domain = match config.now {
+        Some(now) => domain.with_clock(crate::domain::clock::FixedClock(now)),
+        None => domain,
+    };
     // Follow committed changes before serving, so no subscriber misses one.
     domain.events.start(&domain.db).await?;
 
@@ -195,6 +200,7 @@ pub async fn start(
     // (`http::steps::judge`); the parser's own recursion limit stays as a backstop.
     let mut schema = schema_builder()
         .data(domain.clone())
+        .extension(crate::graphql::work::WorkMeter)
         .limit_recursive_depth(64);
     if !config.introspection_enabled() {
         schema = schema.disable_introspection().disable_suggestions();

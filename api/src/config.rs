@@ -148,6 +148,9 @@ pub struct ServeConfig {
     /// Load the demo program into an empty database and print demo sign-ins.
     #[arg(long, env = "TRESTLE_DEMO")]
     pub demo: bool,
+    /// The instant (RFC 3339) forecasts and overdue checks take as now, for demos and reproducible tests; writes are still stamped with the real time (default: the system clock).
+    #[arg(long, env = "TRESTLE_NOW")]
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
     /// After SIGTERM, milliseconds to keep serving while `/readyz` reports 503, before closing the listener.
     #[arg(long, env = "TRESTLE_SHUTDOWN_DRAIN_MS", default_value_t = 1000)]
     pub shutdown_drain_ms: u64,
@@ -215,6 +218,9 @@ pub struct ServeConfig {
     /// Items the cost assumes for a list field without a `first` argument (introspection, a decision's options).
     #[arg(long, env = "TRESTLE_ASSUMED_LIST_SIZE", default_value_t = 20)]
     pub assumed_list_size: u64,
+    /// Most work one request may do, in cost points: a point per workstream and dependency of each plan loaded, per 64 bytes of text rendered or returned; past it the request's remaining fields answer `QUERY_TOO_COMPLEX` (measure `work`).
+    #[arg(long, env = "TRESTLE_MAX_REQUEST_WORK", default_value_t = 1_000_000)]
+    pub max_request_work: u64,
     /// Most items a plain list field returns (`schedule`, `overdueDependencies`, …); its `first` argument may ask for fewer, never more.
     #[arg(long, env = "TRESTLE_MAX_LIST_SIZE", default_value_t = 1000)]
     pub max_list_size: usize,

@@ -59,6 +59,8 @@ pub enum Measure {
     Fragments,
     /// The levels a dependency's cycle check would search.
     CycleSearch,
+    /// The work one request did: plans loaded, text rendered and returned.
+    Work,
 }
 
 impl Measure {
@@ -72,6 +74,7 @@ impl Measure {
             Self::Directives => "directives",
             Self::Fragments => "fragments",
             Self::CycleSearch => "cycleSearch",
+            Self::Work => "work",
         }
     }
 
@@ -100,6 +103,7 @@ impl Measure {
                 limit,
             },
             Self::CycleSearch => Message::CycleSearchTooLarge { limit },
+            Self::Work => Message::QueryTooComplex { cost: value, limit },
         }
     }
 }

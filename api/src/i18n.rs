@@ -81,6 +81,13 @@ pub enum Message {
     },
     /// `first` and `last` were both given.
     FirstAndLast,
+    /// A day that has not come yet where only past days make sense.
+    InTheFuture,
+    /// Exactly one of several arguments must be given.
+    ExactlyOneOf {
+        /// The arguments, comma-separated.
+        fields: &'static str,
+    },
     /// The cursor was not issued by this list.
     InvalidCursor,
     /// The email address is malformed.
@@ -296,6 +303,14 @@ impl Message {
                 "Pass either first or last, not both.",
                 "first와 last는 함께 사용할 수 없습니다.",
             ),
+            Self::InTheFuture => pick(
+                "The day must not be after today.",
+                "오늘 이후의 날짜는 지정할 수 없습니다.",
+            ),
+            Self::ExactlyOneOf { fields } => match locale {
+                Locale::En => format!("Pass exactly one of {fields}."),
+                Locale::Ko => format!("{fields} 중 하나만 지정하세요."),
+            },
             Self::InvalidCursor => pick(
                 "The cursor is not valid for this list.",
                 "이 목록에 맞지 않는 커서입니다.",

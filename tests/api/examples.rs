@@ -80,6 +80,18 @@ async fn every_graphql_example_runs_without_errors_on_the_demo() {
         )
         .await;
     let workstream_id = critical["data"]["program"]["criticalPath"]["workstreams"][0]["id"].clone();
+    let teams = app
+        .as_user(
+            &owner,
+            "{ program(key: \"PAY\") { bottlenecks(groupBy: TEAM, first: 1) { team { id } } } }",
+            json!({}),
+        )
+        .await;
+    let team_id = teams["data"]["program"]["bottlenecks"][0]["team"]["id"].clone();
+    assert!(
+        team_id.is_string(),
+        "the demo has a team others wait on: {teams}"
+    );
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
     let mut ran = 0;
     for entry in std::fs::read_dir(dir).expect("examples/ exists") {
@@ -91,6 +103,9 @@ async fn every_graphql_example_runs_without_errors_on_the_demo() {
         let mut variables = json!({});
         if document.contains("$workstreamId") {
             variables["workstreamId"] = workstream_id.clone();
+        }
+        if document.contains("$teamId") {
+            variables["teamId"] = team_id.clone();
         }
         let body = app.as_user(&owner, &document, variables).await;
         assert!(body["errors"].is_null(), "{}: {body}", path.display());

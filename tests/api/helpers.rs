@@ -136,6 +136,10 @@ pub struct TestApp {
 }
 
 /// Start a server with the default test configuration.
+/// A `--now` before every date the planning tests use, so their plans are
+/// forecast as planned (nothing has started and today constrains nothing).
+pub const BEFORE_THE_PLANS: [&str; 2] = ["--now", "2026-01-01T00:00:00Z"];
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }

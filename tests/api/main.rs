@@ -19,6 +19,7 @@ mod decisions;
 mod dependencies;
 mod examples;
 mod fixtures;
+mod forecast;
 mod fuzz_operations;
 mod generate;
 mod helpers;

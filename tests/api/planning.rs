@@ -3,7 +3,9 @@
 use serde_json::json;
 
 use crate::fixtures::{dated, depend, dependency, program, workstream};
-use crate::helpers::{TestApp, TestUser, error_code, error_field, spawn_app};
+use crate::helpers::{
+    BEFORE_THE_PLANS, TestApp, TestUser, error_code, error_field, spawn_app_with,
+};
 
 struct Diamond {
     program: String,
@@ -30,7 +32,7 @@ async fn diamond(app: &TestApp, tpm: &TestUser) -> Diamond {
 
 #[tokio::test]
 async fn the_schedule_and_critical_path_follow_the_dependencies() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&BEFORE_THE_PLANS).await;
     let tpm = app.member("Tpm").await;
     let d = diamond(&app, &tpm).await;
     let someday = json!({ "targetDate": "2026-04-01" });
@@ -76,7 +78,7 @@ async fn the_schedule_and_critical_path_follow_the_dependencies() {
 
 #[tokio::test]
 async fn slip_impact_shows_what_moves_and_writes_nothing() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&BEFORE_THE_PLANS).await;
     let tpm = app.member("Tpm").await;
     let d = diamond(&app, &tpm).await;
     let audit_before = app.count_rows("audit_events").await;
@@ -129,7 +131,7 @@ async fn slip_impact_shows_what_moves_and_writes_nothing() {
 
 #[tokio::test]
 async fn a_dependency_that_closes_a_cycle_is_refused_with_the_cycle() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&BEFORE_THE_PLANS).await;
     let tpm = app.member("Tpm").await;
     let d = diamond(&app, &tpm).await;
     let before = app.count_rows("dependencies").await;
@@ -153,7 +155,7 @@ async fn a_dependency_that_closes_a_cycle_is_refused_with_the_cycle() {
 
 #[tokio::test]
 async fn cycles_are_refused_across_programs_too() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&BEFORE_THE_PLANS).await;
     let tpm = app.member("Tpm").await;
     let a = program(&app, &tpm, "PA", json!({})).await;
     let b = program(&app, &tpm, "PB", json!({})).await;
@@ -168,7 +170,7 @@ async fn cycles_are_refused_across_programs_too() {
 
 #[tokio::test]
 async fn concurrent_halves_of_a_cycle_cannot_both_land() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&BEFORE_THE_PLANS).await;
     let tpm = app.member("Tpm").await;
     let program = program(&app, &tpm, "RACE", json!({})).await;
     for round in 0..5 {
@@ -193,7 +195,7 @@ async fn concurrent_halves_of_a_cycle_cannot_both_land() {
 
 #[tokio::test]
 async fn the_dependency_graph_renders_as_mermaid_and_valid_dot() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&BEFORE_THE_PLANS).await;
     let tpm = app.member("Tpm").await;
     let d = diamond(&app, &tpm).await;
     let body = app
@@ -243,7 +245,7 @@ async fn the_dependency_graph_renders_as_mermaid_and_valid_dot() {
 
 #[tokio::test]
 async fn overdue_and_at_risk_dependencies_and_bottlenecks_for_a_dashboard() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&BEFORE_THE_PLANS).await;
     let tpm = app.member("Tpm").await;
     let program = program(&app, &tpm, "DASH", json!({})).await;
     let core = workstream(&app, &tpm, &program, "Core API", json!({})).await;
@@ -308,7 +310,7 @@ async fn overdue_and_at_risk_dependencies_and_bottlenecks_for_a_dashboard() {
 
 #[tokio::test]
 async fn the_brief_is_markdown_in_english_and_korean() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&BEFORE_THE_PLANS).await;
     let tpm = app.member("Tpm").await;
     let d = diamond(&app, &tpm).await;
     let body = app

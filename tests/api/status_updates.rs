@@ -4,13 +4,13 @@
 use serde_json::{Value, json};
 
 use crate::fixtures::{cast, dated, last_audit_event, node_texts, workstream};
-use crate::helpers::{error_code, error_field, spawn_app};
+use crate::helpers::{BEFORE_THE_PLANS, error_code, error_field, spawn_app_with};
 
 const POST: &str = "mutation($input: PostStatusUpdateInput!) { postStatusUpdate(input: $input) { statusUpdate { id health summary author { id } forecastFinish targetDate createdAt program { id } } program { id health version } } }";
 
 #[tokio::test]
 async fn posting_a_status_update_sets_program_health_and_bumps_its_version() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&BEFORE_THE_PLANS).await;
     let cast = cast(&app, "STAT").await;
     let body = app
         .as_user(
@@ -87,7 +87,7 @@ async fn posting_a_status_update_sets_program_health_and_bumps_its_version() {
 
 #[tokio::test]
 async fn status_updates_list_newest_first_and_the_latest_is_the_newest() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&BEFORE_THE_PLANS).await;
     let cast = cast(&app, "STAT").await;
     let query = "query($id: ID!, $first: Int, $after: String) { program(id: $id) { health latestStatusUpdate { summary } statusUpdates(first: $first, after: $after) { totalCount nodes { summary } pageInfo { hasNextPage endCursor } } } }";
     let body = app
@@ -143,7 +143,7 @@ async fn status_updates_list_newest_first_and_the_latest_is_the_newest() {
 
 #[tokio::test]
 async fn status_updates_cannot_be_changed_or_deleted() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&BEFORE_THE_PLANS).await;
     let cast = cast(&app, "STAT").await;
     let body = app
         .as_user(
@@ -185,7 +185,7 @@ async fn status_updates_cannot_be_changed_or_deleted() {
 
 #[tokio::test]
 async fn a_status_update_summary_is_validated_and_nothing_is_written() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&BEFORE_THE_PLANS).await;
     let cast = cast(&app, "STAT").await;
     let events = app.count_rows("audit_events").await;
     for summary in [

@@ -14,6 +14,11 @@ pub trait Clock: Send + Sync + 'static {
     fn today(&self) -> NaiveDate {
         self.now().date_naive()
     }
+
+    /// Today as a calendar day in a time zone.
+    fn today_in(&self, zone: chrono_tz::Tz) -> NaiveDate {
+        self.now().with_timezone(&zone).date_naive()
+    }
 }
 
 /// The system's clock.

@@ -143,6 +143,8 @@ pub struct Loaders {
     pub workstreams_by_team: DataLoader<Grouped<workstream::Entity>>,
     /// Milestones per workstream.
     pub milestones_by_workstream: DataLoader<Grouped<milestone::Entity>>,
+    /// Milestones per program.
+    pub milestones_by_program: DataLoader<Grouped<milestone::Entity>>,
     /// Dependencies per upstream workstream (only those whose both ends are visible).
     pub dependencies_by_upstream: DataLoader<Grouped<dependency::Entity>>,
     /// Dependencies per downstream workstream (only those whose both ends are visible).
@@ -220,6 +222,7 @@ impl Loaders {
             workstreams_by_program: grouped!(workstream, ProgramId, |m| Some(m.program_id)),
             workstreams_by_team: grouped!(workstream, TeamId, |m| m.team_id),
             milestones_by_workstream: grouped!(milestone, WorkstreamId, |m| Some(m.workstream_id)),
+            milestones_by_program: grouped!(milestone, ProgramId, |m| Some(m.program_id)),
             dependencies_by_upstream: grouped!(dependency, UpstreamId, |m| Some(m.upstream_id)),
             dependencies_by_downstream: grouped!(dependency, DownstreamId, |m| Some(
                 m.downstream_id
@@ -253,8 +256,22 @@ impl Loaders {
         self.work.clone()
     }
 
-    fn charge(&self, points: u64) {
-        self.work.fetch_add(points, Ordering::Relaxed);
+    /// Add `points` of work to this request; past the request's work limit
+    /// the work is refused (what was done already stays charged).
+    pub fn charge(&self, points: u64) -> ApiResult<()> {
+        let total = self
+            .work
+            .fetch_add(points, Ordering::Relaxed)
+            .saturating_add(points);
+        let limit = self.domain.limits.max_request_work;
+        if total > limit {
+            return Err(ApiError::QueryTooComplex {
+                measure: crate::error::Measure::Work,
+                cost: total,
+                limit,
+            });
+        }
+        Ok(())
     }
 
     /// How many items a plain list returns for its `first` argument.
@@ -275,9 +292,23 @@ impl Loaders {
                 .program_plan(&self.visibility, program.clone())
                 .await?,
         );
-        self.charge(plan.size() as u64);
         plans.insert(program.id, plan.clone());
+        self.charge(plan.size() as u64)?;
         Ok(plan)
+    }
+
+    /// The program's health computed from its forecast, with reasons.
+    pub async fn computed_health(
+        &self,
+        program: &Visible<program::Model>,
+    ) -> ApiResult<super::health::ComputedHealth> {
+        let plan = self.plan(program).await?;
+        let risks = self
+            .risks_by_program
+            .load_one(program.id)
+            .await?
+            .unwrap_or_default();
+        Ok(super::health::computed_health(&plan, &risks))
     }
 
     /// The program's executive brief in `locale`; rendering costs a point
@@ -292,7 +323,7 @@ impl Loaders {
             .domain
             .brief(self.visibility.viewer(), &plan, locale)
             .await?;
-        self.charge(rendering_cost(&brief));
+        self.charge(rendering_cost(&brief))?;
         Ok(brief)
     }
 
@@ -308,12 +339,12 @@ impl Loaders {
             .domain
             .dependency_graph(&plan, format, self.visibility.viewer().locale)
             .await?;
-        self.charge(rendering_cost(&graph));
+        self.charge(rendering_cost(&graph))?;
         Ok(graph)
     }
 }
 
-/// Cost points of rendering `text`.
-fn rendering_cost(text: &str) -> u64 {
+/// Cost points of rendering or returning `text`.
+pub fn rendering_cost(text: &str) -> u64 {
     (text.len() as u64).div_ceil(64)
 }

@@ -54,13 +54,34 @@ pub struct MilestoneFilter {
     pub due_from: Option<NaiveDate>,
     /// Only milestones due on or before this day.
     pub due_to: Option<NaiveDate>,
+    /// Only milestones due before this day.
+    pub due_before: Option<NaiveDate>,
+    /// Only milestones due after this day.
+    pub due_after: Option<NaiveDate>,
+    /// Only overdue (open and due before `today`) or only not overdue
+    /// milestones, with today in the program's time zone.
+    pub overdue: Option<(bool, NaiveDate)>,
+}
+
+/// Whether a milestone is open and due before `today`.
+pub fn is_overdue(row: &milestone::Model, today: NaiveDate) -> bool {
+    row.completed_at.is_none() && row.due_date.is_some_and(|due| due < today)
 }
 
 impl MilestoneFilter {
     /// Whether `row` passes every given filter.
     pub fn matches(&self, row: &milestone::Model) -> bool {
-        self.completed
-            .is_none_or(|done| row.completed_at.is_some() == done)
+        self.overdue
+            .is_none_or(|(overdue, today)| is_overdue(row, today) == overdue)
+            && self
+                .due_before
+                .is_none_or(|before| row.due_date.is_some_and(|d| d < before))
+            && self
+                .due_after
+                .is_none_or(|after| row.due_date.is_some_and(|d| d > after))
+            && self
+                .completed
+                .is_none_or(|done| row.completed_at.is_some() == done)
             && self
                 .due_from
                 .is_none_or(|from| row.due_date.is_some_and(|d| d >= from))

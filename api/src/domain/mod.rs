@@ -11,9 +11,11 @@ pub mod credentials;
 pub mod decisions;
 pub mod dependencies;
 pub mod events;
+pub mod health;
 pub mod loaders;
 pub mod members;
 pub mod milestones;
+pub mod near;
 pub mod pagination;
 pub mod patch;
 pub mod planning;
@@ -46,6 +48,8 @@ pub struct Limits {
     pub max_concurrent_hashes: usize,
     /// Limits on failed sign-ins; `None`: off.
     pub sign_ins: Option<sign_ins::SignInPolicy>,
+    /// Most work points one request may do (plans loaded, text rendered and returned).
+    pub max_request_work: u64,
 }
 
 impl Default for Limits {
@@ -59,6 +63,7 @@ impl Default for Limits {
             },
             max_concurrent_hashes: default_concurrent_hashes(),
             sign_ins: None,
+            max_request_work: 1_000_000,
         }
     }
 }
@@ -112,9 +117,15 @@ impl Domain {
         self
     }
 
-    /// Today as a calendar day (UTC), the day overdue-ness is judged on.
+    /// Today as a calendar day in UTC.
     pub fn today(&self) -> chrono::NaiveDate {
         self.clock.today()
+    }
+
+    /// Today in a program's time zone: the day its forecasts start from and
+    /// overdue-ness is judged on.
+    pub fn today_of(&self, program: &entity::program::Model) -> chrono::NaiveDate {
+        self.clock.today_in(validate::zone_of(&program.time_zone))
     }
 }
 

@@ -12,6 +12,13 @@ pub enum Patch<T> {
     Set(T),
 }
 
+/// An optional value as a patch: absent keeps, present sets.
+impl<T> From<Option<T>> for Patch<T> {
+    fn from(value: Option<T>) -> Self {
+        value.map_or(Self::Keep, Self::Set)
+    }
+}
+
 impl<T> Patch<T> {
     /// Map the new value, keeping `Keep` and `Clear`.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Patch<U> {

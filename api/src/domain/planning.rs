@@ -7,25 +7,23 @@ use chrono::NaiveDate;
 use entity::{
     audit_event::{self, Subject, Verb},
     decision, dependency,
-    enums::{DecisionStatus, DependencyStatus, Locale, RiskStatus},
-    program, risk, status_update, team, user, workstream,
+    enums::{DecisionStatus, DependencyStatus, Locale, RiskStatus, WorkstreamStatus},
+    milestone, program, risk, status_update, team, user, workstream,
 };
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Expr, ExprTrait, Query},
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::{
     Domain,
     access::{self, Visibility, Visible},
     dependencies::is_overdue,
+    near::{load_near, plan_graph},
 };
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::Message;
 use crate::planning::{
-    PlanGraph, Task, bottlenecks,
+    PlanGraph, bottlenecks,
     brief::{self, BriefFacts, DecisionLine, DependencyLine, RiskLine},
     render,
     schedule::{self, Schedule, SlipImpact},
@@ -36,26 +34,29 @@ pub const MAX_SLIP_DAYS: i64 = 3650;
 
 /// A program's workstreams and dependencies, ready for analysis.
 ///
-/// The schedule is computed over everything that constrains the program,
-/// including workstreams in programs the viewer cannot see (only the
-/// resulting dates show); what the plan hands out is what the viewer may see.
+/// The forecast is computed over everything that constrains the program or
+/// that it constrains, across programs, including workstreams in programs
+/// the viewer cannot see (only the resulting dates show); what the plan
+/// hands out is what the viewer may see.
 pub struct ProgramPlan {
     /// The program.
     pub program: Visible<program::Model>,
     /// Its workstreams.
     workstreams: Vec<Visible<workstream::Model>>,
-    /// Workstreams of other programs linked to this program's by a
-    /// dependency, those the viewer may see.
+    /// Workstreams of other programs up- or downstream of the program's,
+    /// those the viewer may see.
     outside: Vec<Visible<workstream::Model>>,
     /// Dependencies touching the program's workstreams whose both ends the
     /// viewer may see.
     dependencies: Vec<Visible<dependency::Model>>,
     /// The plan as the algorithms see it: every task and edge.
     graph: PlanGraph,
-    /// The computed schedule.
+    /// The computed forecast.
     pub schedule: Schedule,
-    /// The day the plan was computed on.
+    /// Today in the program's time zone.
     pub today: NaiveDate,
+    /// Today in each program of the plan, by program id.
+    todays: HashMap<Uuid, NaiveDate>,
 }
 
 /// Output formats of the dependency graph.
@@ -65,6 +66,31 @@ pub enum GraphFormat {
     Mermaid,
     /// Graphviz DOT.
     Dot,
+}
+
+/// What a slip is applied to.
+#[derive(Debug, Clone, Copy)]
+pub enum Slipped {
+    /// One workstream of the program.
+    Workstream(Uuid),
+    /// Every unfinished workstream of a team in the program.
+    Team(Uuid),
+}
+
+/// A team that unfinished work waits on.
+#[derive(Debug, Clone)]
+pub struct TeamBottleneck {
+    /// The team.
+    pub team_id: Uuid,
+    /// Unfinished workstreams of other teams waiting on the team's work,
+    /// directly or through others.
+    pub waiting: usize,
+    /// Of those, waiting directly.
+    pub direct: usize,
+    /// Overdue dependencies the team must deliver.
+    pub overdue_deliveries: usize,
+    /// Share of the critical path's workstreams that are the team's (0 to 1).
+    pub critical_path_share: f64,
 }
 
 impl ProgramPlan {
@@ -98,39 +124,102 @@ impl ProgramPlan {
             .collect()
     }
 
+    /// Today in a program of the plan's time zone (the plan's own today for others).
+    pub fn today_of(&self, program_id: Uuid) -> NaiveDate {
+        self.todays.get(&program_id).copied().unwrap_or(self.today)
+    }
+
+    /// When a dependency is predicted to be delivered: none when resolved,
+    /// else the later of its upstream's forecast finish and its promise.
+    pub fn predicted_delivery(&self, dep: &dependency::Model) -> Option<NaiveDate> {
+        self.schedule.delivery(
+            dep.upstream_id,
+            dep.status == DependencyStatus::Resolved,
+            dep.committed_date,
+        )
+    }
+
+    /// Whether a dependency is predicted to be delivered after it is needed.
+    pub fn is_predicted_late(&self, dep: &dependency::Model) -> bool {
+        matches!((self.predicted_delivery(dep), dep.needed_by), (Some(p), Some(n)) if p > n)
+    }
+
+    /// Whether a dependency is unresolved and needed before today in the
+    /// downstream program's time zone.
+    pub fn is_overdue(&self, dep: &dependency::Model) -> bool {
+        is_overdue(dep, self.today_of(dep.program_id))
+    }
+
     /// Visible dependencies past their need date and not resolved.
     pub fn overdue(&self) -> Vec<Visible<dependency::Model>> {
         self.visible_dependencies()
-            .filter(|dep| is_overdue(dep, self.today))
+            .filter(|dep| self.is_overdue(dep))
             .cloned()
             .collect()
     }
 
-    /// Visible dependencies marked at risk or blocked, or promised after they are needed.
+    /// Visible dependencies not resolved and not yet overdue that are marked
+    /// at risk or blocked, or predicted to be delivered after they are needed.
     pub fn at_risk(&self) -> Vec<Visible<dependency::Model>> {
         self.visible_dependencies()
-            .filter(|dep| dep.status != DependencyStatus::Resolved && !is_overdue(dep, self.today))
+            .filter(|dep| dep.status != DependencyStatus::Resolved && !self.is_overdue(dep))
             .filter(|dep| {
                 matches!(
                     dep.status,
                     DependencyStatus::AtRisk | DependencyStatus::Blocked
-                ) || matches!((dep.committed_date, dep.needed_by), (Some(c), Some(n)) if c > n)
+                ) || self.is_predicted_late(dep)
             })
             .cloned()
             .collect()
+    }
+
+    /// Days a workstream of the plan (this program's or a visible one's of
+    /// another) is forecast past its target; zero when on time or unknown.
+    pub fn late_days(&self, workstream_id: Uuid) -> i64 {
+        let Some(target) = self.workstream(workstream_id).and_then(|ws| ws.target_date) else {
+            return 0;
+        };
+        self.schedule
+            .forecast_finish(workstream_id)
+            .map_or(0, |finish| (finish - target).num_days().max(0))
+    }
+
+    /// A milestone's forecast: its due day moved by its workstream's late days.
+    pub fn milestone_forecast(&self, milestone: &milestone::Model) -> Option<NaiveDate> {
+        let due = milestone.due_date?;
+        Some(schedule::shift(
+            due,
+            self.late_days(milestone.workstream_id),
+        ))
+    }
+
+    /// Whether a milestone is open and due before today (the program's time zone).
+    pub fn milestone_overdue(&self, milestone: &milestone::Model) -> bool {
+        milestone.completed_at.is_none()
+            && milestone
+                .due_date
+                .is_some_and(|due| due < self.today_of(milestone.program_id))
+    }
+
+    /// Open dependencies the viewer may see, as `(upstream, downstream)` pairs.
+    fn open_edges(&self) -> Vec<(Uuid, Uuid)> {
+        self.dependencies
+            .iter()
+            .filter(|dep| dep.status != DependencyStatus::Resolved)
+            .map(|dep| (dep.upstream_id, dep.downstream_id))
+            .collect()
+    }
+
+    /// The program's unfinished workstreams.
+    fn unfinished(&self) -> impl Iterator<Item = &Visible<workstream::Model>> {
+        self.workstreams.iter().filter(|ws| is_unfinished(ws))
     }
 
     /// In-program workstreams most other work waits on, counted over the
     /// dependencies the viewer may see: `(workstream, transitive, direct)`.
     pub fn bottlenecks(&self, limit: usize) -> Vec<(Visible<workstream::Model>, usize, usize)> {
         let ids: Vec<Uuid> = self.workstreams.iter().map(|ws| ws.id).collect();
-        let edges: Vec<(Uuid, Uuid)> = self
-            .dependencies
-            .iter()
-            .filter(|dep| dep.status != DependencyStatus::Resolved)
-            .map(|dep| (dep.upstream_id, dep.downstream_id))
-            .collect();
-        bottlenecks::downstream_counts(&ids, &edges)
+        bottlenecks::downstream_counts(&ids, &self.open_edges())
             .into_iter()
             .filter_map(|(id, total, direct)| {
                 self.workstreams
@@ -141,61 +230,121 @@ impl ProgramPlan {
             .take(limit)
             .collect()
     }
-}
 
-fn plan_graph(
-    workstreams: &[workstream::Model],
-    outside: &[workstream::Model],
-    dependencies: &[dependency::Model],
-) -> PlanGraph {
-    let tasks = workstreams
-        .iter()
-        .map(|ws| (ws, false))
-        .chain(outside.iter().map(|ws| (ws, true)))
-        .map(|(ws, external)| Task {
-            id: ws.id,
-            start: ws.start_date,
-            target: ws.target_date,
-            external,
-        })
-        .collect();
-    PlanGraph {
-        tasks,
-        edges: dependencies
+    /// Teams whose unfinished work (in this program, or in another that
+    /// this program waits on) the most other unfinished work waits on.
+    pub fn team_bottlenecks(&self, limit: usize) -> Vec<TeamBottleneck> {
+        // The program's unfinished work and other programs' (visible) that
+        // it waits on or that waits on it.
+        let unfinished: Vec<&Visible<workstream::Model>> = self
+            .workstreams
             .iter()
-            .map(|dep| (dep.upstream_id, dep.downstream_id))
-            .collect(),
+            .chain(self.outside.iter())
+            .filter(|ws| is_unfinished(ws))
+            .collect();
+        let ids: Vec<Uuid> = unfinished.iter().map(|ws| ws.id).collect();
+        let team_of: HashMap<Uuid, Uuid> = unfinished
+            .iter()
+            .filter_map(|ws| Some((ws.id, ws.team_id?)))
+            .collect();
+        let critical = &self.schedule.critical_path;
+        let mut teams: Vec<TeamBottleneck> =
+            bottlenecks::group_counts(&ids, &self.open_edges(), |id| team_of.get(&id).copied())
+                .into_iter()
+                .map(|(team_id, waiting, direct)| TeamBottleneck {
+                    team_id,
+                    waiting,
+                    direct,
+                    overdue_deliveries: self
+                        .overdue()
+                        .iter()
+                        .filter(|dep| {
+                            self.workstream(dep.upstream_id)
+                                .is_some_and(|ws| ws.team_id == Some(team_id))
+                        })
+                        .count(),
+                    critical_path_share: if critical.is_empty() {
+                        0.0
+                    } else {
+                        critical
+                            .iter()
+                            .filter(|id| team_of.get(id) == Some(&team_id))
+                            .count() as f64
+                            / critical.len() as f64
+                    },
+                })
+                .collect();
+        teams.sort_by(|a, b| {
+            b.waiting
+                .cmp(&a.waiting)
+                .then(b.overdue_deliveries.cmp(&a.overdue_deliveries))
+                .then(b.critical_path_share.total_cmp(&a.critical_path_share))
+                .then(a.team_id.cmp(&b.team_id))
+        });
+        teams.truncate(limit);
+        teams
+    }
+
+    /// The program's unfinished workstreams of one team.
+    pub fn team_workstreams(&self, team_id: Uuid) -> Vec<Uuid> {
+        self.unfinished()
+            .filter(|ws| ws.team_id == Some(team_id))
+            .map(|ws| ws.id)
+            .collect()
     }
 }
 
+fn is_unfinished(ws: &workstream::Model) -> bool {
+    !matches!(
+        ws.status,
+        WorkstreamStatus::Done | WorkstreamStatus::Cancelled
+    )
+}
+
 impl Domain {
-    /// Load and schedule a program the viewer may see: a constant number of
+    /// Load and forecast a program the viewer may see: a constant number of
     /// statements whatever its size.
     pub async fn program_plan(
         &self,
         visibility: &Visibility,
         program: Visible<program::Model>,
     ) -> ApiResult<ProgramPlan> {
-        let (workstreams, outside, dependencies) = load_graph(&self.db, program.id).await?;
-        let graph = plan_graph(&workstreams, &outside, &dependencies);
+        let near = load_near(&self.db, program.id).await?;
+        let today = self.today_of(&program);
+        let todays = near
+            .programs
+            .iter()
+            .map(|p| (p.id, self.today_of(p)))
+            .collect();
+        let graph = plan_graph(program.id, &near.workstreams, &near.dependencies, today);
         let schedule = schedule::schedule(&graph);
+        let (own, outside): (Vec<_>, Vec<_>) = near
+            .workstreams
+            .into_iter()
+            .partition(|ws| ws.program_id == program.id);
+        let own_ids: HashSet<Uuid> = own.iter().map(|ws| ws.id).collect();
+        let touching: Vec<dependency::Model> = near
+            .dependencies
+            .into_iter()
+            .filter(|dep| {
+                own_ids.contains(&dep.upstream_id) || own_ids.contains(&dep.downstream_id)
+            })
+            .collect();
         Ok(ProgramPlan {
-            workstreams: visibility.admit_all(&self.db, workstreams).await?,
+            workstreams: visibility.admit_all(&self.db, own).await?,
             outside: visibility.admit_all(&self.db, outside).await?,
-            dependencies: visibility.admit_all(&self.db, dependencies).await?,
+            dependencies: visibility.admit_all(&self.db, touching).await?,
             program,
             graph,
             schedule,
-            today: self.today(),
+            today,
+            todays,
         })
     }
 
-    /// What moves if a workstream of the program finishes `days` later.
-    pub fn slip_impact(
-        plan: &ProgramPlan,
-        workstream_id: Uuid,
-        days: i64,
-    ) -> ApiResult<SlipImpact> {
+    /// What moves if a workstream, or all of a team's unfinished work in the
+    /// program, finishes `days` later.
+    pub fn slip_impact(plan: &ProgramPlan, slipped: Slipped, days: i64) -> ApiResult<SlipImpact> {
         if !(0..=MAX_SLIP_DAYS).contains(&days) {
             return Err(ApiError::bad_input(
                 "days",
@@ -205,11 +354,17 @@ impl Domain {
                 },
             ));
         }
-        if !plan.workstreams.iter().any(|ws| ws.id == workstream_id) {
-            return Err(ApiError::bad_input("workstreamId", Message::NotFound));
-        }
-        schedule::slip_impact(&plan.graph, workstream_id, days)
-            .ok_or_else(|| ApiError::bad_input("workstreamId", Message::Unscheduled))
+        let (field, ids) = match slipped {
+            Slipped::Workstream(id) => {
+                if !plan.workstreams.iter().any(|ws| ws.id == id) {
+                    return Err(ApiError::bad_input("workstreamId", Message::NotFound));
+                }
+                ("workstreamId", vec![id])
+            }
+            Slipped::Team(id) => ("teamId", plan.team_workstreams(id)),
+        };
+        schedule::slip_impact(&plan.graph, &ids, days)
+            .ok_or_else(|| ApiError::bad_input(field, Message::Unscheduled))
     }
 
     /// The program's dependency graph as Mermaid or DOT text.
@@ -245,7 +400,6 @@ impl Domain {
             .windows(2)
             .map(|pair| (pair[0], pair[1]))
             .collect();
-        let today = plan.today;
         let dependencies: Vec<&Visible<dependency::Model>> = plan.visible_dependencies().collect();
         let mut shown: Vec<&Visible<workstream::Model>> = plan.workstreams.iter().collect();
         for dep in &dependencies {
@@ -275,7 +429,7 @@ impl Domain {
                 upstream: dep.upstream_id,
                 downstream: dep.downstream_id,
                 critical: critical_edges.contains(&(dep.upstream_id, dep.downstream_id)),
-                troubled: is_overdue(dep, today) || dep.status == DependencyStatus::Blocked,
+                troubled: plan.is_overdue(dep) || dep.status == DependencyStatus::Blocked,
             })
             .collect();
         let no_team = Message::NoTeam.text(locale);
@@ -403,60 +557,4 @@ impl Domain {
         };
         Ok(brief::render(&facts, locale))
     }
-}
-
-/// The program's workstreams, the outside workstreams they wait on, and
-/// every dependency touching them: three statements.
-async fn load_graph(
-    db: &impl ConnectionTrait,
-    program_id: Uuid,
-) -> ApiResult<(
-    Vec<workstream::Model>,
-    Vec<workstream::Model>,
-    Vec<dependency::Model>,
-)> {
-    let workstreams = workstream::Entity::find()
-        .filter(workstream::Column::ProgramId.eq(program_id))
-        .order_by_asc(workstream::Column::CreatedAt)
-        .order_by_asc(workstream::Column::Id)
-        .all(db)
-        .await?;
-    let in_program = Query::select()
-        .column(workstream::Column::Id)
-        .from(workstream::Entity)
-        .and_where(Expr::col(workstream::Column::ProgramId).eq(program_id))
-        .to_owned();
-    let dependencies = dependency::Entity::find()
-        .filter(
-            Condition::any()
-                .add(dependency::Column::ProgramId.eq(program_id))
-                .add(dependency::Column::UpstreamId.in_subquery(in_program.clone()))
-                .add(dependency::Column::DownstreamId.in_subquery(in_program)),
-        )
-        .all(db)
-        .await?;
-    let own: HashSet<Uuid> = workstreams.iter().map(|ws| ws.id).collect();
-    let outside_ids: HashSet<Uuid> = dependencies
-        .iter()
-        .flat_map(|dep| [dep.upstream_id, dep.downstream_id])
-        .filter(|id| !own.contains(id))
-        .collect();
-    let outside = if outside_ids.is_empty() {
-        Vec::new()
-    } else {
-        workstream::Entity::find()
-            .filter(workstream::Column::Id.is_in(outside_ids))
-            .all(db)
-            .await?
-    };
-    Ok((workstreams, outside, dependencies))
-}
-
-/// The forecast finish of a program from its schedule (used for status-update snapshots).
-pub async fn forecast_finish(
-    db: &impl ConnectionTrait,
-    program_id: Uuid,
-) -> ApiResult<Option<NaiveDate>> {
-    let (workstreams, outside, dependencies) = load_graph(db, program_id).await?;
-    Ok(schedule::schedule(&plan_graph(&workstreams, &outside, &dependencies)).finish_date)
 }

@@ -52,7 +52,16 @@ pub struct NewProgram {
     pub target_date: Option<NaiveDate>,
     /// Budget.
     pub budget: Option<Budget>,
+    /// IANA time zone (default `UTC`).
+    pub time_zone: Option<String>,
+    /// Days late before the computed health is `OFF_TRACK` (default 14).
+    pub off_track_after_days: Option<i32>,
 }
+
+/// Default of `offTrackAfterDays`.
+pub const OFF_TRACK_AFTER_DAYS: i32 = 14;
+/// Largest `offTrackAfterDays`.
+pub const MAX_OFF_TRACK_AFTER_DAYS: i32 = 365;
 
 /// What `updateProgram` changes.
 #[derive(Debug, Clone, Default)]
@@ -73,6 +82,10 @@ pub struct ProgramChanges {
     pub target_date: Patch<NaiveDate>,
     /// New budget.
     pub budget: Patch<Budget>,
+    /// New time zone.
+    pub time_zone: Patch<String>,
+    /// New off-track threshold.
+    pub off_track_after_days: Patch<i32>,
 }
 
 /// Filters of the `programs` list.
@@ -148,6 +161,18 @@ impl Domain {
         if let Some(b) = &input.budget {
             budget("input.budget", b)?;
         }
+        let time_zone = input
+            .time_zone
+            .as_deref()
+            .map(|zone| validate::time_zone("input.timeZone", zone))
+            .transpose()?
+            .unwrap_or_else(|| "UTC".to_owned());
+        let off_track_after_days = validate::range(
+            "input.offTrackAfterDays",
+            input.off_track_after_days.unwrap_or(OFF_TRACK_AFTER_DAYS),
+            0,
+            MAX_OFF_TRACK_AFTER_DAYS,
+        )?;
 
         let txn = self.begin_write().await?;
         let taken = program::Entity::find()
@@ -171,6 +196,8 @@ impl Domain {
             budget_currency: Set(input.budget.map(|b| b.currency)),
             owner_id: Set(user.id),
             archived_at: Set(None),
+            time_zone: Set(time_zone),
+            off_track_after_days: Set(off_track_after_days),
             ..Default::default()
         }
         .insert(&txn)
@@ -219,6 +246,14 @@ impl Domain {
         if let Patch::Set(b) = &changes.budget {
             budget("input.budget", b)?;
         }
+        let time_zone = changes
+            .time_zone
+            .required_with("input.timeZone", |field, z| validate::time_zone(field, &z))?;
+        let off_track_after_days = changes
+            .off_track_after_days
+            .required_with("input.offTrackAfterDays", |field, days| {
+                validate::range(field, days, 0, MAX_OFF_TRACK_AFTER_DAYS)
+            })?;
 
         let txn = self.begin_write().await?;
         let (before, access) =
@@ -242,6 +277,8 @@ impl Domain {
         patch::assign(&mut active.key, key);
         patch::assign(&mut active.name, name);
         patch::assign(&mut active.status, status);
+        patch::assign(&mut active.time_zone, time_zone);
+        patch::assign(&mut active.off_track_after_days, off_track_after_days);
         description.assign(&mut active.description);
         objective.assign(&mut active.objective);
         active.start_date = Set(start_date);

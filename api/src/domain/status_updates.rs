@@ -1,8 +1,7 @@
 //! Status updates: immutable reports that set a program's health.
 
-use chrono::NaiveDate;
 use entity::{audit_event::Verb, enums::Health, program, status_update};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ActiveModelTrait, Set};
 
 use uuid::Uuid;
 
@@ -11,20 +10,12 @@ use super::{
     access::{self, Action, Visible},
     audit::{self, Change},
     decisions::with_related,
+    near::forecast_finish,
     pagination::{self, Direction, Page, PageArgs},
     validate, versioned,
 };
 use crate::auth::Viewer;
 use crate::error::ApiResult;
-
-/// The program's forecast finish day from its schedule (the critical-path
-/// forecast), snapshotted on every status update.
-pub async fn forecast_finish(
-    db: &impl ConnectionTrait,
-    program_id: Uuid,
-) -> ApiResult<Option<NaiveDate>> {
-    super::planning::forecast_finish(db, program_id).await
-}
 
 /// What `postStatusUpdate` accepts.
 #[derive(Debug, Clone)]
@@ -57,7 +48,8 @@ impl Domain {
             Action::Edit,
         )
         .await?;
-        let forecast = forecast_finish(&txn, input.program_id).await?;
+        // The forecast as of now, snapshotted with the update.
+        let forecast = forecast_finish(&txn, &before, self.today_of(&before)).await?;
         let posted = status_update::ActiveModel {
             program_id: Set(input.program_id),
             author_id: Set(Some(user.id)),

@@ -179,6 +179,25 @@ pub fn date_order(
     }
 }
 
+/// An IANA time zone name such as `Asia/Seoul`, kept as given.
+pub fn time_zone(field: &str, value: &str) -> ApiResult<String> {
+    let value = value.trim();
+    value.parse::<chrono_tz::Tz>().map_err(|_| {
+        ApiError::bad_input(
+            field,
+            Message::InvalidFormat {
+                expected: "an IANA time zone name such as Asia/Seoul",
+            },
+        )
+    })?;
+    Ok(value.to_owned())
+}
+
+/// The zone of a stored time zone name; UTC for a name this build does not know.
+pub fn zone_of(name: &str) -> chrono_tz::Tz {
+    name.parse().unwrap_or(chrono_tz::Tz::UTC)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -49,6 +49,10 @@ pub struct NewWorkstream {
     pub target_date: Option<NaiveDate>,
     /// Percent complete, 0–100 (default 0).
     pub progress: Option<i32>,
+    /// Day work actually started (default: today when created under way or done).
+    pub started_on: Option<NaiveDate>,
+    /// Day work actually finished (default: today when created done).
+    pub finished_on: Option<NaiveDate>,
 }
 
 /// What `updateWorkstream` changes.
@@ -72,6 +76,10 @@ pub struct WorkstreamChanges {
     pub target_date: Patch<NaiveDate>,
     /// New progress.
     pub progress: Patch<i32>,
+    /// New actual start.
+    pub started_on: Patch<NaiveDate>,
+    /// New actual finish.
+    pub finished_on: Patch<NaiveDate>,
 }
 
 /// Filters of a workstream list.
@@ -160,6 +168,62 @@ fn progress(value: i32) -> ApiResult<i32> {
     validate::range("input.progress", value, PROGRESS_RANGE.0, PROGRESS_RANGE.1)
 }
 
+/// The actual start and finish after a change: set to `today` when work
+/// first starts or finishes unless given (a jump straight to `DONE` sets
+/// both), cleared when it goes back, never after today, never finished
+/// before started.
+fn actuals(
+    status: WorkstreamStatus,
+    was: (Option<NaiveDate>, Option<NaiveDate>),
+    given: (Patch<NaiveDate>, Patch<NaiveDate>),
+    today: NaiveDate,
+) -> ApiResult<(Option<NaiveDate>, Option<NaiveDate>)> {
+    let (start_given, finish_given) = (given.0.is_given(), given.1.is_given());
+    let mut started = given.0.apply(was.0);
+    let mut finished = given.1.apply(was.1);
+    match status {
+        WorkstreamStatus::NotStarted => {
+            if !start_given {
+                started = None;
+            }
+            if !finish_given {
+                finished = None;
+            }
+        }
+        WorkstreamStatus::InProgress | WorkstreamStatus::Blocked => {
+            started = started.or(Some(today));
+            if !finish_given {
+                finished = None;
+            }
+        }
+        WorkstreamStatus::Done => {
+            finished = finished.or(Some(today));
+            started = started.or(finished.min(Some(today)));
+        }
+        WorkstreamStatus::Cancelled => {}
+    }
+    for (field, day) in [("input.startedOn", started), ("input.finishedOn", finished)] {
+        if day.is_some_and(|day| day > today) {
+            return Err(ApiError::bad_input(field, Message::InTheFuture));
+        }
+    }
+    validate::date_order("input.finishedOn", started, finished, "startedOn")?;
+    Ok((started, finished))
+}
+
+/// Today in the time zone of a program, read inside a write.
+async fn today_in_program(
+    domain: &Domain,
+    db: &impl sea_orm::ConnectionTrait,
+    program_id: Uuid,
+) -> ApiResult<NaiveDate> {
+    let program = entity::program::Entity::find_by_id(program_id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound(Message::NotFound))?;
+    Ok(domain.today_of(&program))
+}
+
 impl Domain {
     /// Create a workstream in a program (OWNER or EDITOR).
     #[tracing::instrument(level = "debug", skip_all)]
@@ -195,13 +259,25 @@ impl Domain {
             )
             .await?;
         }
+        let status = input.status.unwrap_or(WorkstreamStatus::NotStarted);
+        let (started_on, finished_on) = actuals(
+            status,
+            (None, None),
+            (
+                Patch::from(input.started_on),
+                Patch::from(input.finished_on),
+            ),
+            today_in_program(self, &txn, input.program_id).await?,
+        )?;
         let created = workstream::ActiveModel {
             program_id: Set(input.program_id),
+            started_on: Set(started_on),
+            finished_on: Set(finished_on),
             name: Set(name),
             description: Set(description),
             team_id: Set(input.team_id),
             lead_id: Set(input.lead_id),
-            status: Set(input.status.unwrap_or(WorkstreamStatus::NotStarted)),
+            status: Set(status),
             health: Set(input.health.unwrap_or(Health::OnTrack)),
             start_date: Set(input.start_date),
             target_date: Set(input.target_date),
@@ -270,6 +346,14 @@ impl Domain {
         active.start_date = Set(start_date);
         active.target_date = Set(target_date);
         patch::assign(&mut active.progress, progress);
+        let (started_on, finished_on) = actuals(
+            status.unwrap_or(before.status),
+            (before.started_on, before.finished_on),
+            (changes.started_on, changes.finished_on),
+            today_in_program(self, &txn, before.program_id).await?,
+        )?;
+        active.started_on = Set(started_on);
+        active.finished_on = Set(finished_on);
         let after = versioned::save::<workstream::Entity>(&txn, id, before.version, active).await?;
         audit::commit(txn, user.id, [Change::updated(&before, &after)]).await?;
         access.admit(after)

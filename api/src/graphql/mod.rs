@@ -7,6 +7,7 @@ pub mod scalars;
 pub mod schema;
 pub mod subscription;
 pub mod types;
+pub mod work;
 
 pub use context::RequestContext;
 pub use schema::{AppSchema, export_sdl, schema_builder};

@@ -1,27 +1,49 @@
-//! Forward and backward passes, the critical path and slip impact.
+//! The forecast: forward and backward passes over what has happened and
+//! what is planned, the critical path and slip impact.
+//!
+//! Per task, with `duration = target - start`:
+//! - cancelled: left out, with its edges;
+//! - done: fixed at `started ?? start` … `finished ?? target`;
+//! - started: from the day it started to `max(start + duration, today)`;
+//! - not started: from `max(start, today, every unresolved upstream's
+//!   delivery + 1)` for `duration` days, where a delivery is
+//!   `max(upstream's forecast finish, promised day)`.
+//!
+//! The backward pass runs on the forecast dates; finished work is never critical.
 
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDate};
 use uuid::Uuid;
 
-use super::PlanGraph;
+use super::{PlanGraph, Progress};
 
-/// Where one workstream can sit on the calendar.
+/// Where one workstream sits on the calendar: planned and forecast.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slot {
     /// The workstream.
     pub id: Uuid,
-    /// Earliest day it can start.
-    pub earliest_start: NaiveDate,
-    /// Earliest day it can finish.
-    pub earliest_finish: NaiveDate,
-    /// Latest day it can start without moving the program's finish.
+    /// Planned start (the start date, or the actual start of finished work
+    /// that had none).
+    pub planned_start: Option<NaiveDate>,
+    /// Planned finish (the target date).
+    pub planned_finish: Option<NaiveDate>,
+    /// Forecast start.
+    pub forecast_start: NaiveDate,
+    /// Forecast finish.
+    pub forecast_finish: NaiveDate,
+    /// Latest day it can start without moving the program's forecast finish.
     pub latest_start: NaiveDate,
-    /// Latest day it can finish without moving the program's finish.
+    /// Latest day it can finish without moving the program's forecast finish.
     pub latest_finish: NaiveDate,
-    /// Days it can slip without moving the finish (zero: critical).
+    /// Days it can slip without moving the forecast finish.
     pub slack_days: i64,
+    /// Days the forecast finish is past the target (zero when on time).
+    pub late_days: i64,
+    /// Unfinished with zero slack: a slip moves the program's finish.
+    pub critical: bool,
+    /// Finished.
+    pub done: bool,
 }
 
 /// The program's computed schedule.
@@ -31,114 +53,169 @@ pub struct Schedule {
     pub slots: Vec<Slot>,
     /// In-program workstreams missing a date, left out of the passes.
     pub unscheduled: Vec<Uuid>,
-    /// The forecast finish: the latest earliest finish.
+    /// The forecast finish: the latest forecast finish of the program's work.
     pub finish_date: Option<NaiveDate>,
-    /// A zero-slack chain from first to last that sets the finish date.
+    /// A zero-slack chain of unfinished work that sets the finish date.
     pub critical_path: Vec<Uuid>,
-    /// Calendar days from the path's first earliest start to the finish, both included.
+    /// Calendar days from the path's first forecast start to the finish, both included.
     pub critical_path_days: Option<i64>,
+    /// Forecast `(start, finish)` of every scheduled task, other programs' included.
+    pub forecasts: HashMap<Uuid, (NaiveDate, NaiveDate)>,
 }
 
 impl Schedule {
-    /// The slot of one workstream.
+    /// The slot of one of the program's workstreams.
     pub fn slot(&self, id: Uuid) -> Option<&Slot> {
         self.slots.iter().find(|slot| slot.id == id)
     }
+
+    /// Forecast finish of any scheduled task, in this program or another.
+    pub fn forecast_finish(&self, id: Uuid) -> Option<NaiveDate> {
+        self.forecasts.get(&id).map(|(_, finish)| *finish)
+    }
+
+    /// When a dependency is predicted to be delivered: the later of the
+    /// upstream's forecast finish and the promise; `None` when resolved or
+    /// when neither is known.
+    pub fn delivery(
+        &self,
+        upstream: Uuid,
+        resolved: bool,
+        committed: Option<NaiveDate>,
+    ) -> Option<NaiveDate> {
+        if resolved {
+            return None;
+        }
+        self.forecast_finish(upstream).max(committed)
+    }
 }
 
-/// What moves if one workstream finishes later.
+/// What moves if some workstreams finish later.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SlipImpact {
     /// The forecast finish after the slip.
     pub finish_date: Option<NaiveDate>,
     /// How many days the forecast finish moves.
     pub finish_delay_days: i64,
-    /// Every workstream whose earliest finish moves: `(id, slip days, new finish)`.
+    /// Every task, in this program or another, whose forecast finish moves:
+    /// `(id, slip days, new finish)`, in dependency order.
     pub affected: Vec<(Uuid, i64, NaiveDate)>,
+}
+
+/// How a task's dates are found.
+#[derive(Debug, Clone, Copy)]
+enum Rule {
+    /// Finished: fixed.
+    Done { start: NaiveDate, finish: NaiveDate },
+    /// Started: fixed start, runs its duration but not into the past.
+    Started { start: NaiveDate, duration: i64 },
+    /// Not started: floats after its plan, today and its upstream.
+    Floating { start: NaiveDate, duration: i64 },
 }
 
 /// The graph in index form, restricted to scheduled tasks, topologically sorted.
 struct Indexed {
     ids: Vec<Uuid>,
-    start: Vec<NaiveDate>,
-    duration: Vec<i64>,
+    rule: Vec<Rule>,
     external: Vec<bool>,
-    /// External tasks finish at their target, whatever their start.
-    fixed_finish: Vec<Option<NaiveDate>>,
-    upstream: Vec<Vec<usize>>,
+    planned: Vec<(Option<NaiveDate>, Option<NaiveDate>)>,
+    /// Unresolved upstream edges of each task, with their promise.
+    upstream: Vec<Vec<(usize, Option<NaiveDate>)>>,
     downstream: Vec<Vec<usize>>,
     order: Vec<usize>,
     unscheduled: Vec<Uuid>,
+    today: NaiveDate,
+}
+
+impl Indexed {
+    fn done(&self, i: usize) -> bool {
+        matches!(self.rule[i], Rule::Done { .. })
+    }
+
+    /// The program's own tasks, in dependency order.
+    fn own(&self) -> impl Iterator<Item = usize> + '_ {
+        self.order.iter().copied().filter(|&i| !self.external[i])
+    }
+}
+
+fn rule_of(task: &super::Task) -> Option<Rule> {
+    let duration = task.duration().map(|days| days.max(0));
+    match task.progress {
+        Progress::Cancelled => None,
+        Progress::Done { started, finished } => {
+            let finish = finished.or(task.target)?;
+            let start = started.or(task.start).unwrap_or(finish).min(finish);
+            Some(Rule::Done { start, finish })
+        }
+        Progress::Started(start) => Some(Rule::Started {
+            start,
+            duration: duration?,
+        }),
+        Progress::NotStarted => Some(Rule::Floating {
+            start: task.start?,
+            duration: duration?,
+        }),
+    }
 }
 
 fn index(graph: &PlanGraph) -> Indexed {
     let mut position = HashMap::with_capacity(graph.tasks.len());
-    let mut ids = Vec::new();
-    let mut start = Vec::new();
-    let mut duration = Vec::new();
-    let mut external = Vec::new();
-    let mut fixed_finish = Vec::new();
-    let mut unscheduled = Vec::new();
+    let mut g = Indexed {
+        ids: Vec::new(),
+        rule: Vec::new(),
+        external: Vec::new(),
+        planned: Vec::new(),
+        upstream: Vec::new(),
+        downstream: Vec::new(),
+        order: Vec::new(),
+        unscheduled: Vec::new(),
+        today: graph.today,
+    };
     for task in &graph.tasks {
         if position.contains_key(&task.id) {
             continue;
         }
-        let usable = if task.external {
-            task.target.is_some()
-        } else {
-            task.duration().is_some()
-        };
-        if !usable {
-            if !task.external {
-                unscheduled.push(task.id);
+        let Some(rule) = rule_of(task) else {
+            if !task.external && task.progress != Progress::Cancelled {
+                g.unscheduled.push(task.id);
             }
             continue;
-        }
-        position.insert(task.id, ids.len());
-        ids.push(task.id);
-        let target = task.target.unwrap_or(NaiveDate::MIN);
-        start.push(task.start.unwrap_or(target));
-        duration.push(task.duration().unwrap_or(0).max(0));
-        external.push(task.external);
-        fixed_finish.push(task.external.then_some(target));
+        };
+        position.insert(task.id, g.ids.len());
+        g.ids.push(task.id);
+        g.rule.push(rule);
+        g.external.push(task.external);
+        let planned_start = match rule {
+            Rule::Done { start, .. } => task.start.or(Some(start)),
+            _ => task.start,
+        };
+        g.planned.push((planned_start, task.target));
     }
-    let n = ids.len();
-    let mut upstream = vec![Vec::new(); n];
-    let mut downstream = vec![Vec::new(); n];
+    let n = g.ids.len();
+    g.upstream = vec![Vec::new(); n];
+    g.downstream = vec![Vec::new(); n];
     let mut indegree = vec![0usize; n];
-    for (up, down) in &graph.edges {
-        if let (Some(&u), Some(&d)) = (position.get(up), position.get(down))
+    for edge in graph.edges.iter().filter(|edge| !edge.resolved) {
+        if let (Some(&u), Some(&d)) = (position.get(&edge.upstream), position.get(&edge.downstream))
             && u != d
-            && !external[d]
         {
-            upstream[d].push(u);
-            downstream[u].push(d);
+            g.upstream[d].push((u, edge.committed));
+            g.downstream[u].push(d);
             indegree[d] += 1;
         }
     }
     // Kahn's algorithm; a cycle (refused on write) would leave nodes out.
-    let mut order = Vec::with_capacity(n);
     let mut ready: Vec<usize> = (0..n).filter(|&i| indegree[i] == 0).collect();
     while let Some(i) = ready.pop() {
-        order.push(i);
-        for &d in &downstream[i] {
+        g.order.push(i);
+        for &d in &g.downstream[i] {
             indegree[d] -= 1;
             if indegree[d] == 0 {
                 ready.push(d);
             }
         }
     }
-    Indexed {
-        ids,
-        start,
-        duration,
-        external,
-        fixed_finish,
-        upstream,
-        downstream,
-        order,
-        unscheduled,
-    }
+    g
 }
 
 /// The first day a schedule can name.
@@ -148,7 +225,7 @@ pub const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(1, 1, 1).expect("a vali
 pub const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid day");
 
 /// `date` moved by `days`, held within [`FIRST_DAY`] and [`LAST_DAY`].
-fn shift(date: NaiveDate, days: i64) -> NaiveDate {
+pub fn shift(date: NaiveDate, days: i64) -> NaiveDate {
     Duration::try_days(days)
         .and_then(|delta| date.checked_add_signed(delta))
         .map_or(if days < 0 { FIRST_DAY } else { LAST_DAY }, |day| {
@@ -156,130 +233,151 @@ fn shift(date: NaiveDate, days: i64) -> NaiveDate {
         })
 }
 
-/// Earliest starts and finishes; `extra` adds days to one task's duration.
-fn forward(g: &Indexed, extra: Option<(usize, i64)>) -> (Vec<NaiveDate>, Vec<NaiveDate>) {
+/// Forecast starts and finishes; `extra[i]` days are added to unfinished task `i`'s finish.
+fn forward(g: &Indexed, extra: &[i64]) -> (Vec<NaiveDate>, Vec<NaiveDate>) {
     let n = g.ids.len();
-    let mut es = vec![NaiveDate::MIN; n];
-    let mut ef = vec![NaiveDate::MIN; n];
+    let mut fs = vec![NaiveDate::MIN; n];
+    let mut ff = vec![NaiveDate::MIN; n];
     for &i in &g.order {
-        if let Some(finish) = g.fixed_finish[i] {
-            es[i] = g.start[i];
-            ef[i] = finish;
-            continue;
-        }
-        let mut earliest = g.start[i];
-        for &u in &g.upstream[i] {
-            let after = shift(ef[u], 1);
-            if after > earliest {
-                earliest = after;
+        let more = extra.get(i).copied().unwrap_or(0);
+        let (start, finish) = match g.rule[i] {
+            Rule::Done { start, finish } => (start, finish),
+            Rule::Started { start, duration } => {
+                (start, shift(shift(start, duration).max(g.today), more))
             }
-        }
-        let mut duration = g.duration[i];
-        if let Some((slipped, days)) = extra
-            && slipped == i
-        {
-            duration = duration.saturating_add(days);
-        }
-        es[i] = earliest;
-        ef[i] = shift(earliest, duration);
+            Rule::Floating { start, duration } => {
+                let mut earliest = start.max(g.today);
+                for &(u, committed) in &g.upstream[i] {
+                    let after = shift(ff[u].max(committed.unwrap_or(NaiveDate::MIN)), 1);
+                    earliest = earliest.max(after);
+                }
+                (earliest, shift(earliest, duration.saturating_add(more)))
+            }
+        };
+        fs[i] = start;
+        ff[i] = finish;
     }
-    (es, ef)
+    (fs, ff)
 }
 
-fn finish_of(g: &Indexed, ef: &[NaiveDate]) -> Option<NaiveDate> {
-    g.order
-        .iter()
-        .filter(|&&i| !g.external[i])
-        .map(|&i| ef[i])
-        .max()
+fn finish_of(g: &Indexed, ff: &[NaiveDate]) -> Option<NaiveDate> {
+    g.own().map(|i| ff[i]).max()
 }
 
-/// Compute the schedule of `graph`.
+/// Compute the forecast schedule of `graph`.
 pub fn schedule(graph: &PlanGraph) -> Schedule {
     let g = index(graph);
-    let (es, ef) = forward(&g, None);
-    let Some(finish) = finish_of(&g, &ef) else {
+    let (fs, ff) = forward(&g, &[]);
+    let forecasts = g
+        .order
+        .iter()
+        .map(|&i| (g.ids[i], (fs[i], ff[i])))
+        .collect();
+    let Some(finish) = finish_of(&g, &ff) else {
         return Schedule {
             unscheduled: g.unscheduled,
+            forecasts,
             ..Schedule::default()
         };
     };
+    // Backward pass on the forecast: a task nothing unstarted waits on may
+    // finish by the program's finish (or its own forecast, for another
+    // program's work).
     let n = g.ids.len();
     let mut lf = vec![finish; n];
     let mut ls = vec![finish; n];
     for &i in g.order.iter().rev() {
-        let mut latest = finish;
+        let mut latest = finish.max(ff[i]);
+        // Only work that has not started waits on its upstream.
         for &d in &g.downstream[i] {
-            let before = shift(ls[d], -1);
-            if before < latest {
-                latest = before;
+            if matches!(g.rule[d], Rule::Floating { .. }) {
+                latest = latest.min(shift(ls[d], -1));
             }
         }
         lf[i] = latest;
-        ls[i] = shift(latest, -g.duration[i]);
+        ls[i] = shift(latest, -(ff[i] - fs[i]).num_days());
     }
+    let slack = |i: usize| (ls[i] - fs[i]).num_days();
+    let critical = |i: usize| !g.external[i] && !g.done(i) && slack(i) == 0;
     let slots: Vec<Slot> = g
-        .order
-        .iter()
-        .filter(|&&i| !g.external[i])
-        .map(|&i| Slot {
+        .own()
+        .map(|i| Slot {
             id: g.ids[i],
-            earliest_start: es[i],
-            earliest_finish: ef[i],
+            planned_start: g.planned[i].0,
+            planned_finish: g.planned[i].1,
+            forecast_start: fs[i],
+            forecast_finish: ff[i],
             latest_start: ls[i],
             latest_finish: lf[i],
-            slack_days: (ls[i] - es[i]).num_days(),
+            slack_days: slack(i),
+            late_days: g.planned[i]
+                .1
+                .map_or(0, |target| (ff[i] - target).num_days().max(0)),
+            critical: critical(i),
+            done: g.done(i),
         })
         .collect();
 
-    // Walk back from a zero-slack task finishing last, through the upstream
-    // that binds its start, to the first task of the chain.
-    let slack = |i: usize| (ls[i] - es[i]).num_days();
+    // Walk back from critical work finishing last, through the upstream
+    // whose own finish (not a promise) binds each start.
     let mut path = Vec::new();
     let mut current = g
-        .order
-        .iter()
-        .copied()
-        .filter(|&i| !g.external[i] && ef[i] == finish && slack(i) == 0)
+        .own()
+        .filter(|&i| ff[i] == finish && critical(i))
         .min_by_key(|&i| g.ids[i]);
     while let Some(i) = current {
         path.push(g.ids[i]);
+        if !matches!(g.rule[i], Rule::Floating { .. }) {
+            break;
+        }
         current = g.upstream[i]
             .iter()
-            .copied()
-            .filter(|&u| !g.external[u] && slack(u) == 0 && shift(ef[u], 1) == es[i])
+            .filter(|&&(u, committed)| {
+                critical(u)
+                    && shift(ff[u], 1) == fs[i]
+                    && committed.is_none_or(|promise| promise <= ff[u])
+            })
+            .map(|&(u, _)| u)
             .min_by_key(|&u| g.ids[u]);
     }
     path.reverse();
     let critical_path_days = path
         .first()
         .and_then(|first| slots.iter().find(|slot| slot.id == *first))
-        .map(|slot| (finish - slot.earliest_start).num_days() + 1);
+        .map(|slot| (finish - slot.forecast_start).num_days() + 1);
     Schedule {
         slots,
         unscheduled: g.unscheduled,
         finish_date: Some(finish),
         critical_path: path,
         critical_path_days,
+        forecasts,
     }
 }
 
-/// What moves if `slipped` finishes `days` later (its duration grows by `days`).
-/// `None` when the workstream is not scheduled.
-pub fn slip_impact(graph: &PlanGraph, slipped: Uuid, days: i64) -> Option<SlipImpact> {
+/// What moves if every unfinished, scheduled task of `slipped` finishes
+/// `days` later. `None` when none of them is unfinished and scheduled.
+pub fn slip_impact(graph: &PlanGraph, slipped: &[Uuid], days: i64) -> Option<SlipImpact> {
     let g = index(graph);
-    let target = g.ids.iter().position(|id| *id == slipped)?;
-    if g.external[target] {
+    let mut extra = vec![0i64; g.ids.len()];
+    let mut any = false;
+    for (i, id) in g.ids.iter().enumerate() {
+        if slipped.contains(id) && !g.done(i) {
+            extra[i] = days;
+            any = true;
+        }
+    }
+    if !any {
         return None;
     }
-    let (_, before) = forward(&g, None);
-    let (_, after) = forward(&g, Some((target, days)));
+    let (_, before) = forward(&g, &[]);
+    let (_, after) = forward(&g, &extra);
     let old_finish = finish_of(&g, &before);
     let new_finish = finish_of(&g, &after);
     let affected = g
         .order
         .iter()
-        .filter(|&&i| !g.external[i] && after[i] != before[i])
+        .filter(|&&i| after[i] != before[i])
         .map(|&i| (g.ids[i], (after[i] - before[i]).num_days(), after[i]))
         .collect();
     Some(SlipImpact {
@@ -293,174 +391,5 @@ pub fn slip_impact(graph: &PlanGraph, slipped: Uuid, days: i64) -> Option<SlipIm
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::Task;
-    use super::*;
-
-    fn day(s: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-    }
-
-    fn task(id: Uuid, start: &str, target: &str) -> Task {
-        Task {
-            id,
-            start: Some(day(start)),
-            target: Some(day(target)),
-            external: false,
-        }
-    }
-
-    fn ids(n: usize) -> Vec<Uuid> {
-        let mut ids: Vec<Uuid> = (0..n).map(|_| Uuid::now_v7()).collect();
-        ids.sort();
-        ids
-    }
-
-    #[test]
-    fn a_chain_pushes_each_workstream_after_the_previous_one() {
-        let id = ids(3);
-        let graph = PlanGraph {
-            tasks: vec![
-                task(id[0], "2026-01-01", "2026-01-10"),
-                task(id[1], "2026-01-01", "2026-01-05"),
-                task(id[2], "2026-01-01", "2026-01-03"),
-            ],
-            edges: vec![(id[0], id[1]), (id[1], id[2])],
-        };
-        let s = schedule(&graph);
-        assert_eq!(s.slot(id[1]).unwrap().earliest_start, day("2026-01-11"));
-        assert_eq!(s.slot(id[1]).unwrap().earliest_finish, day("2026-01-15"));
-        assert_eq!(s.slot(id[2]).unwrap().earliest_finish, day("2026-01-18"));
-        assert_eq!(s.finish_date, Some(day("2026-01-18")));
-        assert_eq!(s.critical_path, id);
-        assert_eq!(s.critical_path_days, Some(18));
-    }
-
-    #[test]
-    fn a_diamond_has_slack_on_its_short_side() {
-        let id = ids(4);
-        let graph = PlanGraph {
-            tasks: vec![
-                task(id[0], "2026-03-01", "2026-03-05"),
-                task(id[1], "2026-03-01", "2026-03-21"),
-                task(id[2], "2026-03-01", "2026-03-04"),
-                task(id[3], "2026-03-01", "2026-03-02"),
-            ],
-            edges: vec![
-                (id[0], id[1]),
-                (id[0], id[2]),
-                (id[1], id[3]),
-                (id[2], id[3]),
-            ],
-        };
-        let s = schedule(&graph);
-        assert_eq!(s.slot(id[1]).unwrap().slack_days, 0);
-        assert_eq!(s.slot(id[2]).unwrap().slack_days, 17);
-        assert_eq!(s.critical_path, vec![id[0], id[1], id[3]]);
-        let impact = slip_impact(&graph, id[2], 10).unwrap();
-        assert_eq!(impact.finish_delay_days, 0);
-        assert_eq!(impact.affected, vec![(id[2], 10, day("2026-03-19"))]);
-        let impact = slip_impact(&graph, id[1], 3).unwrap();
-        assert_eq!(impact.finish_delay_days, 3);
-        assert_eq!(impact.affected.len(), 2);
-    }
-
-    #[test]
-    fn unscheduled_workstreams_and_their_edges_are_left_out() {
-        let id = ids(3);
-        let graph = PlanGraph {
-            tasks: vec![
-                task(id[0], "2026-01-01", "2026-01-10"),
-                Task {
-                    id: id[1],
-                    start: None,
-                    target: Some(day("2026-02-01")),
-                    external: false,
-                },
-                task(id[2], "2026-01-01", "2026-01-02"),
-            ],
-            edges: vec![(id[0], id[1]), (id[1], id[2])],
-        };
-        let s = schedule(&graph);
-        assert_eq!(s.unscheduled, vec![id[1]]);
-        assert_eq!(s.slot(id[2]).unwrap().earliest_start, day("2026-01-01"));
-        assert!(s.slot(id[1]).is_none());
-    }
-
-    #[test]
-    fn an_external_upstream_is_a_fixed_constraint_at_its_target() {
-        let id = ids(2);
-        let graph = PlanGraph {
-            tasks: vec![
-                Task {
-                    id: id[0],
-                    start: None,
-                    target: Some(day("2026-05-31")),
-                    external: true,
-                },
-                task(id[1], "2026-05-01", "2026-05-10"),
-            ],
-            edges: vec![(id[0], id[1])],
-        };
-        let s = schedule(&graph);
-        assert_eq!(s.slots.len(), 1);
-        assert_eq!(s.slot(id[1]).unwrap().earliest_start, day("2026-06-01"));
-        assert_eq!(s.finish_date, Some(day("2026-06-10")));
-        assert_eq!(s.critical_path, vec![id[1]]);
-        assert_eq!(s.critical_path_days, Some(10));
-    }
-
-    #[test]
-    fn zero_duration_workstreams_take_their_one_day() {
-        let id = ids(2);
-        let graph = PlanGraph {
-            tasks: vec![
-                task(id[0], "2026-01-01", "2026-01-01"),
-                task(id[1], "2026-01-01", "2026-01-01"),
-            ],
-            edges: vec![(id[0], id[1])],
-        };
-        let s = schedule(&graph);
-        assert_eq!(s.slot(id[1]).unwrap().earliest_start, day("2026-01-02"));
-        assert_eq!(s.finish_date, Some(day("2026-01-02")));
-        assert_eq!(s.critical_path_days, Some(2));
-    }
-
-    #[test]
-    fn parallel_chains_pick_the_longer_one() {
-        let id = ids(4);
-        let graph = PlanGraph {
-            tasks: vec![
-                task(id[0], "2026-01-01", "2026-01-05"),
-                task(id[1], "2026-01-01", "2026-01-05"),
-                task(id[2], "2026-01-01", "2026-01-02"),
-                task(id[3], "2026-01-01", "2026-01-02"),
-            ],
-            edges: vec![(id[0], id[1]), (id[2], id[3])],
-        };
-        let s = schedule(&graph);
-        assert_eq!(s.critical_path, vec![id[0], id[1]]);
-        assert_eq!(s.slot(id[3]).unwrap().slack_days, 6);
-    }
-
-    #[test]
-    fn a_chain_longer_than_the_calendar_ends_on_its_last_day() {
-        // 300 chained workstreams of 1,099 years each: 329,700 years, more
-        // than chrono's calendar holds.
-        let id = ids(300);
-        let graph = PlanGraph {
-            tasks: id
-                .iter()
-                .map(|&id| task(id, "1900-01-01", "2999-12-31"))
-                .collect(),
-            edges: id.windows(2).map(|pair| (pair[0], pair[1])).collect(),
-        };
-        let s = schedule(&graph);
-        assert_eq!(s.finish_date, Some(LAST_DAY));
-        assert_eq!(s.slot(id[299]).unwrap().earliest_finish, LAST_DAY);
-        assert!(s.slots.iter().all(|slot| slot.latest_start >= FIRST_DAY));
-        let impact = slip_impact(&graph, id[0], 3650).unwrap();
-        assert_eq!(impact.finish_date, Some(LAST_DAY));
-        assert_eq!(impact.finish_delay_days, 0);
-    }
-}
+#[path = "schedule_tests.rs"]
+mod tests;

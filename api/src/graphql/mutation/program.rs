@@ -28,6 +28,10 @@ pub struct CreateProgramInput {
     pub target_date: Option<Date>,
     /// Budget.
     pub budget: Option<MoneyInput>,
+    /// IANA time zone in which "today" is taken, e.g. `Asia/Seoul` (default `UTC`).
+    pub time_zone: Option<String>,
+    /// Days the forecast may run past the target before the computed health is `OFF_TRACK` (0–365, default 14).
+    pub off_track_after_days: Option<i32>,
 }
 
 /// The created program.
@@ -60,6 +64,10 @@ pub struct UpdateProgramInput {
     pub target_date: MaybeUndefined<Date>,
     /// New budget.
     pub budget: MaybeUndefined<MoneyInput>,
+    /// New IANA time zone, e.g. `Asia/Seoul` (cannot be null).
+    pub time_zone: MaybeUndefined<String>,
+    /// New off-track threshold in days, 0–365 (cannot be null).
+    pub off_track_after_days: MaybeUndefined<i32>,
 }
 
 /// The changed program.
@@ -116,6 +124,8 @@ impl ProgramMutation {
                         amount: b.amount,
                         currency: b.currency,
                     }),
+                    time_zone: input.time_zone,
+                    off_track_after_days: input.off_track_after_days,
                 },
             )
             .await?;
@@ -149,6 +159,8 @@ impl ProgramMutation {
                         amount: b.amount,
                         currency: b.currency,
                     })),
+                    time_zone: patch(input.time_zone),
+                    off_track_after_days: patch(input.off_track_after_days),
                 },
             )
             .await?;

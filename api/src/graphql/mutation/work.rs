@@ -61,6 +61,10 @@ pub struct CreateWorkstreamInput {
     pub target_date: Option<Date>,
     /// Percent complete, 0–100; 0 when absent.
     pub progress: Option<i32>,
+    /// Day work actually started (default: today when created IN_PROGRESS, BLOCKED or DONE); not after today.
+    pub started_on: Option<Date>,
+    /// Day work actually finished (default: today when created DONE); not after today.
+    pub finished_on: Option<Date>,
 }
 
 /// The created workstream.
@@ -95,6 +99,10 @@ pub struct UpdateWorkstreamInput {
     pub target_date: MaybeUndefined<Date>,
     /// New progress, 0–100.
     pub progress: MaybeUndefined<i32>,
+    /// Day work actually started, to correct or backfill it (set to today when the status first leaves NOT_STARTED).
+    pub started_on: MaybeUndefined<Date>,
+    /// Day work actually finished, to correct or backfill it (set to today when the status becomes DONE).
+    pub finished_on: MaybeUndefined<Date>,
 }
 
 /// The changed workstream.
@@ -326,6 +334,8 @@ impl WorkMutation {
                     start_date: input.start_date.map(Into::into),
                     target_date: input.target_date.map(Into::into),
                     progress: input.progress,
+                    started_on: input.started_on.map(Into::into),
+                    finished_on: input.finished_on.map(Into::into),
                 },
             )
             .await?;
@@ -357,6 +367,8 @@ impl WorkMutation {
                     start_date: patch(input.start_date),
                     target_date: patch(input.target_date),
                     progress: patch(input.progress),
+                    started_on: patch(input.started_on),
+                    finished_on: patch(input.finished_on),
                 },
             )
             .await?;

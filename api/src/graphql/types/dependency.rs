@@ -1,9 +1,9 @@
 //! `Dependency`, its status enum and the filter and order of dependency lists.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::dependency;
 use uuid::Uuid;
 
@@ -87,15 +87,34 @@ pub async fn page_dependencies(
             .map(|s| s.into_iter().map(Into::into).collect()),
         overdue: filter.overdue,
     };
+    // Overdue in each dependency's downstream program's time zone.
+    let todays = todays_of(ctx, rows.iter().map(|row| row.program_id)).await?;
     let today = domain.today();
     let page = domain.page_loaded(
         rows,
-        |row| filter.matches(row, today),
+        |row| filter.matches(row, todays.get(&row.program_id).copied().unwrap_or(today)),
         order_of(order_by, DomainField::CreatedAt),
         &page_args(first, after, last, before),
         |row| row.id,
     )?;
     Ok(connection(page, Dependency))
+}
+
+/// Today in each of these programs' time zones.
+async fn todays_of(
+    ctx: &Context<'_>,
+    programs: impl Iterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, NaiveDate>> {
+    let (domain, _) = scope(ctx)?;
+    let loaders = request_data::<Loaders>(ctx)?;
+    let ids: HashSet<Uuid> = programs.collect();
+    Ok(loaders
+        .programs
+        .load_many(ids)
+        .await?
+        .into_iter()
+        .map(|(id, program)| (id, domain.today_of(&program)))
+        .collect())
 }
 
 async fn workstream(ctx: &Context<'_>, id: Uuid) -> Result<Workstream> {
@@ -110,6 +129,23 @@ async fn workstream(ctx: &Context<'_>, id: Uuid) -> Result<Workstream> {
 
 /// One workstream waiting on another.
 pub struct Dependency(pub Visible<dependency::Model>);
+
+impl Dependency {
+    /// The forecast of the downstream's program, which includes the upstream's.
+    async fn plan(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<std::sync::Arc<crate::domain::planning::ProgramPlan>>> {
+        if self.0.status == entity::enums::DependencyStatus::Resolved {
+            return Ok(None);
+        }
+        let loaders = request_data::<Loaders>(ctx)?;
+        let Some(program) = loaders.programs.load_one(self.0.program_id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(loaders.plan(&program).await?))
+    }
+}
 
 /// A downstream workstream waiting on an upstream one to deliver, possibly
 /// across programs; visible only to those who can see both ends.
@@ -151,10 +187,31 @@ impl Dependency {
         let loaders = request_data::<Loaders>(ctx)?;
         Ok(loaders.users.load_one(user_id).await?.map(User))
     }
-    /// Whether `neededBy` is before today (UTC) and the dependency is not RESOLVED.
+    /// Whether it is not RESOLVED and `neededBy` is before today in the downstream program's time zone.
     async fn is_overdue(&self, ctx: &Context<'_>) -> Result<bool> {
         let (domain, _) = scope(ctx)?;
-        Ok(domain_dependencies::is_overdue(&self.0, domain.today()))
+        let today = todays_of(ctx, std::iter::once(self.0.program_id))
+            .await?
+            .get(&self.0.program_id)
+            .copied()
+            .unwrap_or_else(|| domain.today());
+        Ok(domain_dependencies::is_overdue(&self.0, today))
+    }
+    /// When delivery is predicted: the later of the upstream's forecast
+    /// finish (in whichever program it is) and `committedDate`; null once RESOLVED.
+    async fn predicted_delivery(&self, ctx: &Context<'_>) -> Result<Option<Date>> {
+        Ok(self
+            .plan(ctx)
+            .await?
+            .and_then(|plan| plan.predicted_delivery(&self.0))
+            .map(Date))
+    }
+    /// Whether the predicted delivery is after `neededBy`.
+    async fn is_predicted_late(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(self
+            .plan(ctx)
+            .await?
+            .is_some_and(|plan| plan.is_predicted_late(&self.0)))
     }
     /// Days from `neededBy` to `committedDate`: positive when the promise lands
     /// after the need; null when either date is missing.

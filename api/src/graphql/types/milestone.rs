@@ -12,7 +12,7 @@ use super::{
 use crate::domain::access::Visible;
 use crate::domain::loaders::Loaders;
 use crate::domain::milestones::{
-    MilestoneFilter as DomainFilter, MilestoneOrderField as DomainField,
+    MilestoneFilter as DomainFilter, MilestoneOrderField as DomainField, is_overdue,
 };
 use crate::error::ApiError;
 use crate::graphql::{
@@ -30,6 +30,12 @@ pub struct MilestoneFilter {
     pub due_from: Option<Date>,
     /// Only milestones due on or before this day.
     pub due_to: Option<Date>,
+    /// Only milestones due before this day.
+    pub due_before: Option<Date>,
+    /// Only milestones due after this day.
+    pub due_after: Option<Date>,
+    /// Only overdue milestones (`true`: open and due before today in the program's time zone) or only the others (`false`).
+    pub overdue: Option<bool>,
 }
 
 /// Sortable fields of milestones.
@@ -64,10 +70,17 @@ pub async fn page_milestones(
 ) -> Result<ListConnection<Milestone>> {
     let (domain, _) = scope(ctx)?;
     let filter = filter.unwrap_or_default();
+    let overdue = match (filter.overdue, rows.first()) {
+        (Some(overdue), Some(row)) => Some((overdue, today_of(ctx, row).await?)),
+        _ => None,
+    };
     let filter = DomainFilter {
         completed: filter.completed,
         due_from: filter.due_from.map(Into::into),
         due_to: filter.due_to.map(Into::into),
+        due_before: filter.due_before.map(Into::into),
+        due_after: filter.due_after.map(Into::into),
+        overdue,
     };
     let page = domain.page_loaded(
         rows,
@@ -77,6 +90,18 @@ pub async fn page_milestones(
         |row| row.id,
     )?;
     Ok(connection(page, Milestone))
+}
+
+/// Today in the time zone of a milestone's program.
+async fn today_of(ctx: &Context<'_>, row: &milestone::Model) -> Result<chrono::NaiveDate> {
+    let (domain, _) = scope(ctx)?;
+    let loaders = request_data::<Loaders>(ctx)?;
+    let program = loaders
+        .programs
+        .load_one(row.program_id)
+        .await?
+        .ok_or(ApiError::NotFound(Message::NotFound))?;
+    Ok(domain.today_of(&program))
 }
 
 /// A dated checkpoint of a workstream.
@@ -118,6 +143,19 @@ impl Milestone {
     /// Whether the milestone has been reached (`completedAt` is set).
     async fn is_completed(&self) -> bool {
         self.0.completed_at.is_some()
+    }
+    /// Whether it is open and its due day is before today in the program's time zone.
+    async fn is_overdue(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(is_overdue(&self.0, today_of(ctx, &self.0).await?))
+    }
+    /// The due day moved by its workstream's forecast lateness; null without a due day.
+    async fn forecast_date(&self, ctx: &Context<'_>) -> Result<Option<Date>> {
+        let loaders = request_data::<Loaders>(ctx)?;
+        let Some(program) = loaders.programs.load_one(self.0.program_id).await? else {
+            return Ok(None);
+        };
+        let plan = loaders.plan(&program).await?;
+        Ok(plan.milestone_forecast(&self.0).map(Date))
     }
     /// Optimistic-concurrency version; pass it as `expectedVersion` when changing the milestone.
     async fn version(&self) -> i32 {

@@ -6,6 +6,7 @@ pub mod connection;
 pub mod decision;
 pub mod dependency;
 pub mod enums;
+pub mod health;
 pub mod milestone;
 pub mod money;
 pub mod planning;

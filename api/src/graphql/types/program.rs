@@ -2,19 +2,26 @@
 
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
-use entity::{enums::ProgramRole as StoredRole, program};
+use entity::{enums::ProgramRole as StoredRole, program, workstream};
+use uuid::Uuid;
 
 use super::{
-    AuditEvent, Dependency, ProgramMember, User, Workstream,
+    AuditEvent, Dependency, Milestone, ProgramMember, Team, User, Workstream,
     connection::{ListConnection, connection, page_args},
     enums::Locale,
     enums::{Health, ProgramRole, ProgramStatus},
+    health::ComputedHealth,
+    milestone::{MilestoneFilter, MilestoneOrder},
     money::Money,
-    planning::{self, Bottleneck, CriticalPath, GraphFormat, ScheduleEntry, SlipImpact},
+    planning::{
+        self, Bottleneck, BottleneckGrouping, CriticalPath, GraphFormat, ScheduleEntry, SlipImpact,
+    },
 };
 use crate::domain::access::Visible;
 use crate::domain::loaders::Loaders;
+use crate::error::ApiError;
 use crate::graphql::{context::request_data, scalars::Date};
+use crate::i18n::Message;
 
 /// A cross-team program led by a TPM.
 pub struct Program(pub Visible<program::Model>);
@@ -68,6 +75,14 @@ impl Program {
     /// Day the program is meant to land.
     async fn target_date(&self) -> Option<Date> {
         self.0.target_date.map(Date)
+    }
+    /// IANA time zone in which "today" is taken for forecasts and overdue checks.
+    async fn time_zone(&self) -> &str {
+        &self.0.time_zone
+    }
+    /// Days the forecast may run past the target before the computed health is `OFF_TRACK`.
+    async fn off_track_after_days(&self) -> i32 {
+        self.0.off_track_after_days
     }
     /// Budget, if one is set.
     async fn budget(&self) -> Option<Money> {
@@ -191,7 +206,7 @@ impl Program {
             &unscheduled[..size.min(unscheduled.len())],
         ))
     }
-    /// The forecast finish: the latest earliest finish of any scheduled workstream.
+    /// The forecast finish: the latest forecast finish of any scheduled workstream.
     async fn forecast_finish_date(&self, ctx: &Context<'_>) -> Result<Option<Date>> {
         let plan = request_data::<Loaders>(ctx)?.plan(&self.0).await?;
         Ok(plan.schedule.finish_date.map(Date))
@@ -201,17 +216,72 @@ impl Program {
         let plan = request_data::<Loaders>(ctx)?.plan(&self.0).await?;
         Ok(planning::critical_path(&plan))
     }
-    /// What moves if `workstreamId` finishes `days` later (0–3650); nothing is written.
+    /// What moves if `workstreamId`, or every unfinished workstream of
+    /// `teamId` in the program, finishes `days` later (0–3650), on the
+    /// forecast; give one of the two. Nothing is written.
     async fn slip_impact(
         &self,
         ctx: &Context<'_>,
-        workstream_id: ID,
+        #[graphql(desc = "The workstream that slips.")] workstream_id: Option<ID>,
+        #[graphql(desc = "The team whose unfinished work in the program slips.")] team_id: Option<
+            ID,
+        >,
         days: i32,
     ) -> Result<SlipImpact> {
-        let plan = request_data::<Loaders>(ctx)?.plan(&self.0).await?;
-        let id = crate::graphql::context::parse_id("workstreamId", &workstream_id)?;
-        let impact = crate::domain::Domain::slip_impact(&plan, id, days.into())?;
-        Ok(planning::slip_impact(&plan, impact))
+        use crate::domain::planning::Slipped;
+        use crate::graphql::context::parse_id;
+        let slipped = match (workstream_id, team_id) {
+            (Some(id), None) => Slipped::Workstream(parse_id("workstreamId", &id)?),
+            (None, Some(id)) => Slipped::Team(parse_id("teamId", &id)?),
+            _ => {
+                return Err(ApiError::bad_input(
+                    "workstreamId",
+                    Message::ExactlyOneOf {
+                        fields: "workstreamId, teamId",
+                    },
+                )
+                .into());
+            }
+        };
+        let loaders = request_data::<Loaders>(ctx)?;
+        let plan = loaders.plan(&self.0).await?;
+        let impact = crate::domain::Domain::slip_impact(&plan, slipped, days.into())?;
+        // Milestones of every moved workstream the viewer can see, in any program.
+        let moved: Vec<Uuid> = impact.affected.iter().map(|(id, _, _)| *id).collect();
+        let milestones: Vec<_> = loaders
+            .milestones_by_workstream
+            .load_many(moved)
+            .await?
+            .into_values()
+            .flatten()
+            .collect();
+        Ok(planning::slip_impact(&plan, impact, &milestones))
+    }
+    /// The program's milestones (by creation time unless ordered otherwise).
+    #[allow(clippy::too_many_arguments)]
+    async fn milestones(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<MilestoneFilter>,
+        order_by: Option<MilestoneOrder>,
+    ) -> Result<ListConnection<Milestone>> {
+        let loaders = request_data::<Loaders>(ctx)?;
+        let rows = loaders
+            .milestones_by_program
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        super::milestone::page_milestones(ctx, rows, first, after, last, before, filter, order_by)
+            .await
+    }
+    /// Health computed from the forecast, with its reasons; `health` stays the one last posted.
+    async fn computed_health(&self, ctx: &Context<'_>) -> Result<ComputedHealth> {
+        let loaders = request_data::<Loaders>(ctx)?;
+        Ok(ComputedHealth(loaders.computed_health(&self.0).await?))
     }
     /// Dependencies past their need date and not resolved.
     async fn overdue_dependencies(
@@ -251,7 +321,7 @@ impl Program {
             .map(Dependency)
             .collect())
     }
-    /// Workstreams the most other work waits on, most first (open dependencies only).
+    /// Work the most other work waits on, most first (open dependencies only): workstreams, or teams with `groupBy: TEAM`.
     async fn bottlenecks(
         &self,
         ctx: &Context<'_>,
@@ -260,17 +330,62 @@ impl Program {
             desc = "How many, most first (at most the server's list size, 1,000 unless configured)."
         )]
         first: i32,
+        #[graphql(default, desc = "Count per workstream (default) or per team.")]
+        group_by: BottleneckGrouping,
     ) -> Result<Vec<Bottleneck>> {
         let loaders = request_data::<Loaders>(ctx)?;
         let limit = loaders.list_size(Some(first))?;
         let plan = loaders.plan(&self.0).await?;
-        Ok(plan
-            .bottlenecks(limit)
+        let overdue = plan.overdue();
+        let critical = &plan.schedule.critical_path;
+        let rows: Vec<(
+            Option<Visible<workstream::Model>>,
+            Option<Uuid>,
+            usize,
+            usize,
+            usize,
+            f64,
+        )> = match group_by {
+            BottleneckGrouping::Workstream => plan
+                .bottlenecks(limit)
+                .into_iter()
+                .map(|(ws, total, direct)| {
+                    let late = overdue.iter().filter(|d| d.upstream_id == ws.id).count();
+                    let share = if critical.contains(&ws.id) {
+                        1.0 / critical.len() as f64
+                    } else {
+                        0.0
+                    };
+                    let team = ws.team_id;
+                    (Some(ws), team, total, direct, late, share)
+                })
+                .collect(),
+            BottleneckGrouping::Team => plan
+                .team_bottlenecks(limit)
+                .into_iter()
+                .map(|t| {
+                    (
+                        None,
+                        Some(t.team_id),
+                        t.waiting,
+                        t.direct,
+                        t.overdue_deliveries,
+                        t.critical_path_share,
+                    )
+                })
+                .collect(),
+        };
+        let team_ids: Vec<Uuid> = rows.iter().filter_map(|row| row.1).collect();
+        let teams = loaders.teams.load_many(team_ids).await?;
+        Ok(rows
             .into_iter()
-            .map(|(ws, total, direct)| Bottleneck {
-                workstream: Workstream(ws),
+            .map(|(ws, team, total, direct, late, share)| Bottleneck {
+                workstream: ws.map(Workstream),
+                team: team.and_then(|id| teams.get(&id).cloned()).map(Team),
                 downstream_count: total as i64,
                 direct_downstream_count: direct as i64,
+                overdue_deliveries: late as i64,
+                critical_path_share: share,
             })
             .collect())
     }

@@ -207,6 +207,14 @@ impl Workstream {
     async fn progress(&self) -> i32 {
         self.0.progress
     }
+    /// Day work actually started; set when the status first leaves NOT_STARTED.
+    async fn started_on(&self) -> Option<Date> {
+        self.0.started_on.map(Date)
+    }
+    /// Day work actually finished; set when the status becomes DONE.
+    async fn finished_on(&self) -> Option<Date> {
+        self.0.finished_on.map(Date)
+    }
     /// The workstream's milestones (by creation time unless ordered otherwise).
     #[allow(clippy::too_many_arguments)]
     async fn milestones(
