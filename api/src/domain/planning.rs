@@ -460,3 +460,14 @@ pub async fn forecast_finish(
     let (workstreams, outside, dependencies) = load_graph(db, program_id).await?;
     Ok(schedule::schedule(&plan_graph(&workstreams, &outside, &dependencies)).finish_date)
 }
+
+/// The program's own workstreams and its schedule, read through `db` (a
+/// transaction when a snapshot is stored, as `captureBaseline` does).
+pub async fn forecast_schedule(
+    db: &impl ConnectionTrait,
+    program_id: Uuid,
+) -> ApiResult<(Vec<workstream::Model>, Schedule)> {
+    let (workstreams, outside, dependencies) = load_graph(db, program_id).await?;
+    let schedule = schedule::schedule(&plan_graph(&workstreams, &outside, &dependencies));
+    Ok((workstreams, schedule))
+}
