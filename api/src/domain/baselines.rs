@@ -241,7 +241,7 @@ fn entries(stored: &Value) -> ApiResult<Vec<Entry>> {
     serde_json::from_value(stored.clone()).map_err(ApiError::internal)
 }
 
-/// Days the program's forecast finish moved since the baseline (positive: later).
+/// Days the program's forecast finish moved since the baseline (positive when later).
 pub fn finish_delta_days(baseline: &baseline::Model, plan: &ProgramPlan) -> Option<i64> {
     days_between(baseline.forecast_finish, plan.schedule.finish_date)
 }

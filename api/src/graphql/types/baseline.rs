@@ -107,7 +107,7 @@ impl Baseline {
         self.0.forecast_finish.map(Date)
     }
     /// Days the program's forecast finish has moved since (today's forecast
-    /// minus the captured one; positive: later); null when either is missing.
+    /// minus the captured one; positive when later); null when either is missing.
     async fn finish_delta_days(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
         let plan = self.plan(ctx).await?;
         Ok(baselines::finish_delta_days(&self.0, &plan))
@@ -160,7 +160,7 @@ impl BaselineVariance {
     async fn planned_finish(&self) -> Option<Date> {
         self.0.planned_finish.map(Date)
     }
-    /// Days its target moved since (positive: later); null when either is missing.
+    /// Days its target moved since (positive when later); null when either is missing.
     async fn planned_delta_days(&self) -> Option<i64> {
         days_between(self.0.baseline_planned_finish, self.0.planned_finish)
     }
@@ -172,7 +172,7 @@ impl BaselineVariance {
     async fn forecast_finish(&self) -> Option<Date> {
         self.0.forecast_finish.map(Date)
     }
-    /// Days its forecast finish moved since (positive: later); null when either is missing.
+    /// Days its forecast finish moved since (positive when later); null when either is missing.
     async fn delta_days(&self) -> Option<i64> {
         days_between(self.0.baseline_finish, self.0.forecast_finish)
     }
@@ -209,7 +209,7 @@ impl BaselineMilestoneVariance {
     async fn forecast_date(&self) -> Option<Date> {
         self.0.forecast_date.map(Date)
     }
-    /// Days its forecast day moved since (positive: later); null when either is missing.
+    /// Days its forecast day moved since (positive when later); null when either is missing.
     async fn delta_days(&self) -> Option<i64> {
         days_between(self.0.baseline_forecast_date, self.0.forecast_date)
     }
