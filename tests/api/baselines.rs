@@ -40,7 +40,14 @@ async fn plan(app: &TestApp, key: &str) -> Plan {
     let b = workstream(app, owner, program, "B", dated("2026-02-01", "2026-02-28")).await;
     let c = workstream(app, owner, program, "C", dated("2026-01-01", "2026-01-15")).await;
     dependency(app, owner, &a, &b, json!({})).await;
-    let m = milestone(app, owner, &b, "B ready", json!({ "dueDate": "2026-02-20" })).await;
+    let m = milestone(
+        app,
+        owner,
+        &b,
+        "B ready",
+        json!({ "dueDate": "2026-02-20" }),
+    )
+    .await;
     Plan { cast, a, b, c, m }
 }
 
@@ -107,7 +114,10 @@ async fn capturing_a_baseline_stores_every_workstream_and_milestone_and_records_
     let event = last_audit_event(&app).await;
     assert_eq!(event.action, "baseline.capture");
     assert_eq!(event.entity_type, "Baseline");
-    assert_eq!(event.entity_id.to_string(), captured["id"].as_str().unwrap());
+    assert_eq!(
+        event.entity_id.to_string(),
+        captured["id"].as_str().unwrap()
+    );
     assert_eq!(event.changes["name"]["after"], "Kickoff");
     assert_eq!(event.changes["workstreams"]["after"], 3);
     assert_eq!(event.changes["milestones"]["after"], 1);
@@ -269,12 +279,13 @@ async fn forecast_history_lists_status_updates_and_baselines_oldest_first() {
     assert!(history[1]["statusUpdate"].is_null());
     assert!(history[0]["name"].is_null());
     assert_eq!(history[2]["statusUpdate"]["summary"], "A slipped");
-    assert!(history.iter().all(|point| point["targetDate"] == "2026-03-31"));
-    let on = history[0]["on"].as_str().unwrap();
     assert!(
-        history[0]["at"].as_str().unwrap().starts_with(on),
-        "{body}"
+        history
+            .iter()
+            .all(|point| point["targetDate"] == "2026-03-31")
     );
+    let on = history[0]["on"].as_str().unwrap();
+    assert!(history[0]["at"].as_str().unwrap().starts_with(on), "{body}");
 
     // `first` keeps the oldest.
     let body = app

@@ -10,8 +10,8 @@
 use serde_json::{Value, json};
 
 use crate::fixtures::{
-    Socket, baseline, dated, decision, dependency, fewest_statements, milestone, mutate, program, risk,
-    set_member, status_update, subscribed, workstream,
+    Socket, baseline, dated, decision, dependency, fewest_statements, milestone, mutate, program,
+    risk, set_member, status_update, subscribed, workstream,
 };
 use crate::generate::{Generator, Rng, ids_in, load_schema};
 use crate::helpers::{TestApp, TestUser, error_code, spawn_app_with};

@@ -4,8 +4,8 @@
 use entity::{
     api_token,
     audit_event::{self, Subject, Verb},
-    baseline, decision, dependency, milestone, program, program_member, risk, status_update, team, user,
-    workstream,
+    baseline, decision, dependency, milestone, program, program_member, risk, status_update, team,
+    user, workstream,
 };
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, Set};
 use serde_json::{Map, Value, json};

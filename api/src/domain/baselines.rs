@@ -163,8 +163,10 @@ impl Domain {
                 }
             })
             .collect();
-        let targets: HashMap<Uuid, Option<NaiveDate>> =
-            workstreams.iter().map(|ws| (ws.id, ws.target_date)).collect();
+        let targets: HashMap<Uuid, Option<NaiveDate>> = workstreams
+            .iter()
+            .map(|ws| (ws.id, ws.target_date))
+            .collect();
         let milestone_entries: Vec<Entry> = milestones
             .iter()
             .map(|m| Entry {

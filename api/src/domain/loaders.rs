@@ -11,8 +11,8 @@ use std::sync::{
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
-    baseline, decision, decision_option, dependency, enums::ProgramRole, milestone, program, program_member,
-    risk, status_update, team, user, workstream,
+    baseline, decision, decision_option, dependency, enums::ProgramRole, milestone, program,
+    program_member, risk, status_update, team, user, workstream,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;

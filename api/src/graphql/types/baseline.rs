@@ -121,7 +121,10 @@ impl Baseline {
             .collect())
     }
     /// Every milestone captured, in the order captured, against its dates today.
-    async fn milestone_variance(&self, ctx: &Context<'_>) -> Result<Vec<BaselineMilestoneVariance>> {
+    async fn milestone_variance(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<BaselineMilestoneVariance>> {
         let plan = self.plan(ctx).await?;
         let loaders = request_data::<Loaders>(ctx)?;
         let milestones = loaders
