@@ -50,6 +50,54 @@ pub fn milestone_forecast(
     due.map(|due| due + Duration::days(late_days))
 }
 
+/// Each workstream's target and forecast finish, to forecast its milestones.
+struct Finishes {
+    targets: HashMap<Uuid, Option<NaiveDate>>,
+    forecasts: HashMap<Uuid, NaiveDate>,
+}
+
+impl Finishes {
+    fn new<'a>(
+        workstreams: impl IntoIterator<Item = &'a workstream::Model>,
+        slots: &[Slot],
+    ) -> Self {
+        Self {
+            targets: workstreams
+                .into_iter()
+                .map(|ws| (ws.id, ws.target_date))
+                .collect(),
+            forecasts: slots
+                .iter()
+                .map(|slot| (slot.id, slot.earliest_finish))
+                .collect(),
+        }
+    }
+
+    fn of_plan(plan: &ProgramPlan) -> Self {
+        Self::new(
+            plan.workstreams().iter().map(|ws| &**ws),
+            &plan.schedule.slots,
+        )
+    }
+
+    /// A workstream's forecast finish, if it is scheduled.
+    fn forecast(&self, workstream_id: Uuid) -> Option<NaiveDate> {
+        self.forecasts.get(&workstream_id).copied()
+    }
+
+    /// A milestone's forecast day (see [`milestone_forecast`]).
+    fn milestone(&self, milestone: &milestone::Model) -> Option<NaiveDate> {
+        milestone_forecast(
+            milestone.due_date,
+            self.targets
+                .get(&milestone.workstream_id)
+                .copied()
+                .flatten(),
+            self.forecast(milestone.workstream_id),
+        )
+    }
+}
+
 /// Days from `from` to `to` (positive when `to` is later); none when either is missing.
 pub fn days_between(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Option<i64> {
     Some((to? - from?).num_days())
@@ -163,10 +211,7 @@ impl Domain {
                 }
             })
             .collect();
-        let targets: HashMap<Uuid, Option<NaiveDate>> = workstreams
-            .iter()
-            .map(|ws| (ws.id, ws.target_date))
-            .collect();
+        let finishes = Finishes::new(&workstreams, &schedule.slots);
         let milestone_entries: Vec<Entry> = milestones
             .iter()
             .map(|m| Entry {
@@ -174,11 +219,7 @@ impl Domain {
                 planned_start: None,
                 planned_finish: m.due_date,
                 forecast_start: None,
-                forecast_finish: milestone_forecast(
-                    m.due_date,
-                    targets.get(&m.workstream_id).copied().flatten(),
-                    slots.get(&m.workstream_id).map(|s| s.earliest_finish),
-                ),
+                forecast_finish: finishes.milestone(m),
             })
             .collect();
         let captured = baseline::ActiveModel {
@@ -255,6 +296,7 @@ pub fn workstream_variance(
 ) -> ApiResult<Vec<WorkstreamVariance>> {
     let current: HashMap<Uuid, &Visible<workstream::Model>> =
         plan.workstreams().iter().map(|ws| (ws.id, ws)).collect();
+    let finishes = Finishes::of_plan(plan);
     Ok(entries(&baseline.workstreams)?
         .into_iter()
         .map(|entry| {
@@ -262,10 +304,7 @@ pub fn workstream_variance(
             WorkstreamVariance {
                 workstream_id: entry.id,
                 planned_finish: workstream.as_ref().and_then(|ws| ws.target_date),
-                forecast_finish: workstream
-                    .as_ref()
-                    .and_then(|ws| plan.schedule.slot(ws.id))
-                    .map(|slot| slot.earliest_finish),
+                forecast_finish: workstream.as_ref().and_then(|ws| finishes.forecast(ws.id)),
                 workstream,
                 baseline_planned_finish: entry.planned_finish,
                 baseline_finish: entry.forecast_finish,
@@ -283,24 +322,12 @@ pub fn milestone_variance(
 ) -> ApiResult<Vec<MilestoneVariance>> {
     let mut current: HashMap<Uuid, Visible<milestone::Model>> =
         milestones.into_iter().map(|m| (m.id, m)).collect();
-    let targets: HashMap<Uuid, Option<NaiveDate>> = plan
-        .workstreams()
-        .iter()
-        .map(|ws| (ws.id, ws.target_date))
-        .collect();
+    let finishes = Finishes::of_plan(plan);
     Ok(entries(&baseline.milestones)?
         .into_iter()
         .map(|entry| {
             let milestone = current.remove(&entry.id);
-            let forecast_date = milestone.as_ref().and_then(|m| {
-                milestone_forecast(
-                    m.due_date,
-                    targets.get(&m.workstream_id).copied().flatten(),
-                    plan.schedule
-                        .slot(m.workstream_id)
-                        .map(|slot| slot.earliest_finish),
-                )
-            });
+            let forecast_date = milestone.as_ref().and_then(|m| finishes.milestone(m));
             MilestoneVariance {
                 milestone_id: entry.id,
                 due_date: milestone.as_ref().and_then(|m| m.due_date),
