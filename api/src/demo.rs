@@ -2,8 +2,8 @@
 //! GraphQL API itself (in process), so a newcomer sees every feature at once.
 //!
 //! This file is long because it is one story told top to bottom (the
-//! program, its teams, workstreams, milestones, dependencies, decisions,
-//! risks and status updates, in the order a TPM would set them up).
+//! program, its teams, workstreams, milestones, a baseline, dependencies,
+//! decisions, risks and status updates, in the order a TPM would set them up).
 
 use chrono::{Duration, NaiveDate, Utc};
 use entity::{
@@ -388,6 +388,16 @@ pub async fn load(domain: &Domain, schema: &AppSchema) -> ApiResult<Option<Vec<D
             )
             .await?;
     }
+
+    // The plan as first laid out, before the dependencies push work later,
+    // so the baseline's variance has something to show.
+    client
+        .run(
+            owner,
+            "mutation($input: CaptureBaselineInput!) { captureBaseline(input: $input) { baseline { id } } }",
+            json!({ "input": { "programId": program, "name": "Kickoff" } }),
+        )
+        .await?;
 
     // (upstream, downstream, needed-by offset from today, status, promised offset)
     let dependencies = [

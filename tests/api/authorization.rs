@@ -450,6 +450,12 @@ fn cases() -> Vec<Case> {
             "statusUpdate { id }",
             |f| json!({ "programId": f.cast.program, "health": "ON_TRACK", "summary": "Fine" }),
         ),
+        write(
+            Edit,
+            "captureBaseline",
+            "baseline { id }",
+            |f| json!({ "programId": f.cast.program, "name": "Matrix" }),
+        ),
         read(SignedIn, "viewer", "{ viewer { id } }", |_| json!({})),
         read(
             AdminOnly,
@@ -466,7 +472,7 @@ fn cases() -> Vec<Case> {
         read(
             Read,
             "program",
-            "query($id: ID!) { program(id: $id) { criticalPath { durationDays } statusUpdates { totalCount } } }",
+            "query($id: ID!) { program(id: $id) { criticalPath { durationDays } statusUpdates { totalCount } baselines { totalCount nodes { finishDeltaDays variance { deltaDays } milestoneVariance { deltaDays } } } forecastHistory { source } } }",
             |f| json!({ "id": f.cast.program }),
         ),
         lookup(Read, "workstream", |f| &f.workstream),
@@ -497,7 +503,7 @@ async fn fixture(app: &TestApp) -> Fixture {
 }
 
 /// The tables a call may write to, the history last.
-const TABLES: [&str; 13] = [
+const TABLES: [&str; 14] = [
     "users",
     "api_tokens",
     "teams",
@@ -510,6 +516,7 @@ const TABLES: [&str; 13] = [
     "decision_options",
     "risks",
     "status_updates",
+    "baselines",
     "audit_events",
 ];
 

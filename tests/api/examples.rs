@@ -38,6 +38,9 @@ async fn the_demo_loads_a_realistic_program_once() {
                 atRiskDependencies { id }
                 unscheduledWorkstreams { name }
                 criticalPath { workstreams { name } }
+                forecastFinishDate
+                baselines { totalCount nodes { name forecastFinishDate finishDeltaDays variance { deltaDays } } }
+                forecastHistory { source }
             } }",
             json!({}),
         )
@@ -60,6 +63,26 @@ async fn the_demo_loads_a_realistic_program_once() {
     assert!(!p["atRiskDependencies"].as_array().unwrap().is_empty());
     assert_eq!(p["unscheduledWorkstreams"].as_array().unwrap().len(), 1);
     assert!(p["criticalPath"]["workstreams"].as_array().unwrap().len() >= 3);
+    // The Kickoff baseline predates the dependencies that pushed work later.
+    assert_eq!(p["baselines"]["totalCount"], 1);
+    let kickoff = &p["baselines"]["nodes"][0];
+    assert_eq!(kickoff["name"], "Kickoff");
+    assert!(kickoff["finishDeltaDays"].as_i64().unwrap() > 0, "{body}");
+    assert!(
+        kickoff["variance"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|entry| entry["deltaDays"].as_i64().unwrap_or(0) > 0),
+        "{body}"
+    );
+    let sources: Vec<&str> = p["forecastHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|point| point["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, ["BASELINE", "STATUS_UPDATE", "STATUS_UPDATE"]);
 
     // A second start on the same database leaves the data alone.
     let programs = app.count_rows("programs").await;

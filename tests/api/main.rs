@@ -11,6 +11,7 @@
 mod architecture;
 mod auth;
 mod authorization;
+mod baselines;
 #[cfg(unix)]
 mod connections;
 mod costs;

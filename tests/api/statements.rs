@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::fixtures::{
-    dated, decision, dependency, fewest_statements, milestone, program, risk, workstream,
+    baseline, dated, decision, dependency, fewest_statements, milestone, program, risk, workstream,
 };
 use crate::helpers::{TestApp, TestUser, spawn_app};
 
@@ -27,12 +27,14 @@ const DEEP: &str = "{
       }
       decisions(first: 25) { nodes { title options { title } decidedBy { name } } }
       risks(first: 25) { nodes { title score owner { name } } }
+      baselines(first: 5) { nodes { name capturedBy { name } finishDeltaDays variance { workstream { name } deltaDays } milestoneVariance { milestone { name } deltaDays } } }
+      forecastHistory { source forecastFinishDate }
     }
   }
 }";
 
 /// Two programs, each with `size` workstreams in a chain, two milestones per
-/// workstream, and `size` decisions and risks.
+/// workstream, `size` decisions and risks, and two baselines.
 async fn seed(app: &TestApp, tpm: &TestUser, tag: &str, size: usize) {
     for p in 0..2 {
         let program = program(app, tpm, &format!("{tag}{p}"), json!({})).await;
@@ -60,6 +62,9 @@ async fn seed(app: &TestApp, tpm: &TestUser, tag: &str, size: usize) {
             decision(app, tpm, &program, &format!("D{i}"), options).await;
             let owned = json!({ "likelihood": 3, "impact": 4, "ownerId": tpm.id });
             risk(app, tpm, &program, &format!("R{i}"), owned).await;
+        }
+        for name in ["Kickoff", "Replan"] {
+            baseline(app, tpm, &program, name).await;
         }
     }
 }

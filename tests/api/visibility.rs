@@ -10,8 +10,8 @@
 use serde_json::{Value, json};
 
 use crate::fixtures::{
-    Socket, dated, decision, dependency, fewest_statements, milestone, mutate, program, risk,
-    set_member, status_update, subscribed, workstream,
+    Socket, baseline, dated, decision, dependency, fewest_statements, milestone, mutate, program,
+    risk, set_member, status_update, subscribed, workstream,
 };
 use crate::generate::{Generator, Rng, ids_in, load_schema};
 use crate::helpers::{TestApp, TestUser, error_code, spawn_app_with};
@@ -147,7 +147,9 @@ async fn world(app: &TestApp) -> World {
     )
     .await;
     let q_update = status_update(app, &q_owner, &q, &marked("all quiet")).await;
+    let q_baseline = baseline(app, &q_owner, &q, &marked("Kickoff")).await;
     status_update(app, &p_owner, &p, "P is fine").await;
+    baseline(app, &p_owner, &p, "P kickoff").await;
     // Changes after P's status update, so the brief counts them.
     mutate(
         app,
@@ -177,6 +179,7 @@ async fn world(app: &TestApp) -> World {
         q_risk,
         q_decision,
         q_update,
+        q_baseline,
         q_owner.id.clone(),
     ];
     // The ids of Q's history entries.
@@ -242,6 +245,8 @@ query($p: ID!, $ws: ID!, $risk: ID!) {
     decisions(first: 100) { totalCount nodes { id title options { title } supersedes { id } supersededBy { id } } }
     risks(first: 100) { totalCount nodes { id title owner { id name } workstream { id name } dependency { ...Dep } } }
     statusUpdates(first: 100) { totalCount nodes { id summary author { id name } } }
+    baselines(first: 100) { totalCount nodes { id name capturedBy { id name } finishDeltaDays variance { workstream { id name } workstreamId deltaDays } milestoneVariance { milestone { id name } milestoneId deltaDays } } }
+    forecastHistory { on source sourceId name statusUpdate { id summary } baseline { id name } }
     activity(first: 100) { totalCount nodes { id action entityType entityId changes actor { id name } } }
     schedule { workstream { id name } earliestStart earliestFinish slackDays }
     unscheduledWorkstreams { id name }
@@ -529,6 +534,7 @@ async fn a_hidden_id_costs_the_same_work_as_a_missing_one() {
         "mutation($id: ID!) { createMilestone(input: { workstreamId: $id, name: \"x\" }) { milestone { id } } }",
         "mutation($id: ID!) { updateDependency(input: { id: $id, description: \"x\" }) { dependency { id } } }",
         "mutation($id: ID!) { deleteRisk(input: { id: $id }) { deletedRiskId } }",
+        "mutation($id: ID!) { captureBaseline(input: { programId: $id, name: \"x\" }) { baseline { id } } }",
     ];
     let hidden_for = |operation: &str| {
         if operation.contains("ependency") {

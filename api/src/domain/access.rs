@@ -21,8 +21,8 @@
 use std::collections::HashSet;
 
 use entity::{
-    api_token, audit_event, decision, decision_option, dependency, enums::ProgramRole, milestone,
-    program, program_member, risk, status_update, team, user, workstream,
+    api_token, audit_event, baseline, decision, decision_option, dependency, enums::ProgramRole,
+    milestone, program, program_member, risk, status_update, team, user, workstream,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select,
@@ -111,6 +111,7 @@ in_program!(
     decision_option,
     risk,
     status_update,
+    baseline,
     program_member
 );
 

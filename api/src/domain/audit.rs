@@ -4,8 +4,8 @@
 use entity::{
     api_token,
     audit_event::{self, Subject, Verb},
-    decision, dependency, milestone, program, program_member, risk, status_update, team, user,
-    workstream,
+    baseline, decision, dependency, milestone, program, program_member, risk, status_update, team,
+    user, workstream,
 };
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, Set};
 use serde_json::{Map, Value, json};
@@ -56,6 +56,7 @@ recorded!(
     decision => Decision,
     risk => Risk,
     status_update => StatusUpdate,
+    baseline => Baseline,
 );
 
 /// One history entry about to be written.

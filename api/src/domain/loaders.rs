@@ -11,8 +11,8 @@ use std::sync::{
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
-    decision, decision_option, dependency, enums::ProgramRole, milestone, program, program_member,
-    risk, status_update, team, user, workstream,
+    baseline, decision, decision_option, dependency, enums::ProgramRole, milestone, program,
+    program_member, risk, status_update, team, user, workstream,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -164,6 +164,8 @@ pub struct Loaders {
     pub risks_by_program: DataLoader<Grouped<risk::Entity>>,
     /// Status updates per program.
     pub status_updates_by_program: DataLoader<Grouped<status_update::Entity>>,
+    /// Baselines per program.
+    pub baselines_by_program: DataLoader<Grouped<baseline::Entity>>,
 }
 
 impl Loaders {
@@ -241,6 +243,7 @@ impl Loaders {
             ),
             risks_by_program: grouped!(risk, ProgramId, |m| Some(m.program_id)),
             status_updates_by_program: grouped!(status_update, ProgramId, |m| Some(m.program_id)),
+            baselines_by_program: grouped!(baseline, ProgramId, |m| Some(m.program_id)),
             visibility,
         }
     }

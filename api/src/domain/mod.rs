@@ -6,6 +6,7 @@
 pub mod access;
 pub mod api_tokens;
 pub mod audit;
+pub mod baselines;
 pub mod clock;
 pub mod credentials;
 pub mod decisions;

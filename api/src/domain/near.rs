@@ -124,3 +124,20 @@ pub async fn forecast_finish(
     let graph = plan_graph(program.id, &near.workstreams, &near.dependencies, today);
     Ok(schedule::schedule(&graph).finish_date)
 }
+
+/// The program's own workstreams and its forecast, read through `db` (a
+/// transaction when a snapshot is stored, as `captureBaseline` does).
+pub async fn forecast_schedule(
+    db: &impl ConnectionTrait,
+    program: &program::Model,
+    today: NaiveDate,
+) -> ApiResult<(Vec<workstream::Model>, schedule::Schedule)> {
+    let near = load_near(db, program.id).await?;
+    let graph = plan_graph(program.id, &near.workstreams, &near.dependencies, today);
+    let own = near
+        .workstreams
+        .into_iter()
+        .filter(|ws| ws.program_id == program.id)
+        .collect();
+    Ok((own, schedule::schedule(&graph)))
+}

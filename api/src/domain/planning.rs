@@ -173,24 +173,15 @@ impl ProgramPlan {
             .collect()
     }
 
-    /// Days a workstream of the plan (this program's or a visible one's of
-    /// another) is forecast past its target; zero when on time or unknown.
-    pub fn late_days(&self, workstream_id: Uuid) -> i64 {
-        let Some(target) = self.workstream(workstream_id).and_then(|ws| ws.target_date) else {
-            return 0;
-        };
-        self.schedule
-            .forecast_finish(workstream_id)
-            .map_or(0, |finish| (finish - target).num_days().max(0))
-    }
-
-    /// A milestone's forecast: its due day moved by its workstream's late days.
+    /// A milestone's forecast: its due day moved by the days its workstream
+    /// (this program's or a visible one of another) is forecast to be late.
     pub fn milestone_forecast(&self, milestone: &milestone::Model) -> Option<NaiveDate> {
-        let due = milestone.due_date?;
-        Some(schedule::shift(
-            due,
-            self.late_days(milestone.workstream_id),
-        ))
+        schedule::milestone_forecast(
+            milestone.due_date,
+            self.workstream(milestone.workstream_id)
+                .and_then(|ws| ws.target_date),
+            self.schedule.forecast_finish(milestone.workstream_id),
+        )
     }
 
     /// Whether a milestone is open and due before today (the program's time zone).

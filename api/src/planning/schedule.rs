@@ -390,6 +390,21 @@ pub fn slip_impact(graph: &PlanGraph, slipped: &[Uuid], days: i64) -> Option<Sli
     })
 }
 
+/// A milestone's forecast day: its due day moved by the days its workstream
+/// is forecast to finish after its target (never moved earlier); its due day
+/// when the workstream has no forecast or no target.
+pub fn milestone_forecast(
+    due: Option<NaiveDate>,
+    workstream_target: Option<NaiveDate>,
+    workstream_forecast: Option<NaiveDate>,
+) -> Option<NaiveDate> {
+    let late_days = match (workstream_target, workstream_forecast) {
+        (Some(target), Some(forecast)) => (forecast - target).num_days().max(0),
+        _ => 0,
+    };
+    due.map(|due| shift(due, late_days))
+}
+
 #[cfg(test)]
 #[path = "schedule_tests.rs"]
 mod tests;

@@ -1,9 +1,10 @@
-//! Governance mutations: decisions, risks and status updates.
+//! Governance mutations: decisions, risks, status updates and baselines.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use uuid::Uuid;
 
 use crate::domain::{
+    baselines::NewBaseline,
     decisions::{DecisionChanges, NewDecision, NewDecisionOption, Verdict},
     patch::Patch,
     risks::{NewRisk, RiskChanges},
@@ -14,7 +15,7 @@ use crate::graphql::{
     context::{parse_id, parse_optional_id, patch, scope},
     scalars::Date,
     types::{
-        Decision, Program, Risk, StatusUpdate, decision::DecisionStatus, enums::Health,
+        Baseline, Decision, Program, Risk, StatusUpdate, decision::DecisionStatus, enums::Health,
         risk::RiskStatus,
     },
 };
@@ -223,7 +224,23 @@ pub struct PostStatusUpdatePayload {
     pub program: Program,
 }
 
-/// Decision, risk and status-update mutations (OWNER, EDITOR).
+/// A new baseline of a program's planned and forecast dates.
+#[derive(InputObject)]
+pub struct CaptureBaselineInput {
+    /// The program captured.
+    pub program_id: ID,
+    /// What to call it, such as "Kickoff" (up to 200 characters).
+    pub name: String,
+}
+
+/// The captured baseline.
+#[derive(SimpleObject)]
+pub struct CaptureBaselinePayload {
+    /// The new baseline.
+    pub baseline: Baseline,
+}
+
+/// Decision, risk, status-update and baseline mutations (OWNER, EDITOR).
 #[derive(Default)]
 pub struct GovernanceMutation;
 
@@ -407,6 +424,29 @@ impl GovernanceMutation {
         Ok(PostStatusUpdatePayload {
             status_update: StatusUpdate(status_update),
             program: Program(program),
+        })
+    }
+
+    /// Capture a baseline: every workstream's and milestone's planned and
+    /// forecast dates as they stand now, kept unchanged to measure later
+    /// forecasts against.
+    async fn capture_baseline(
+        &self,
+        ctx: &Context<'_>,
+        input: CaptureBaselineInput,
+    ) -> Result<CaptureBaselinePayload> {
+        let (domain, viewer) = scope(ctx)?;
+        let baseline = domain
+            .capture_baseline(
+                viewer,
+                NewBaseline {
+                    program_id: parse_id("input.programId", &input.program_id)?,
+                    name: input.name,
+                },
+            )
+            .await?;
+        Ok(CaptureBaselinePayload {
+            baseline: Baseline(baseline),
         })
     }
 }

@@ -2,10 +2,12 @@
 
 pub mod api_token;
 pub mod audit_event;
+pub mod baseline;
 pub mod connection;
 pub mod decision;
 pub mod dependency;
 pub mod enums;
+pub mod forecast_point;
 pub mod health;
 pub mod milestone;
 pub mod money;
@@ -21,8 +23,10 @@ pub mod workstream;
 
 pub use api_token::ApiToken;
 pub use audit_event::AuditEvent;
+pub use baseline::Baseline;
 pub use decision::{Decision, DecisionOption};
 pub use dependency::Dependency;
+pub use forecast_point::ForecastPoint;
 pub use milestone::Milestone;
 pub use program::Program;
 pub use program_event::{ProgramEvent, ProgramEventKind};

@@ -477,6 +477,29 @@ impl Program {
         super::status_update::program_status_updates(ctx, self.0.id, first, after, last, before)
             .await
     }
+    /// Baselines of the program, newest first.
+    async fn baselines(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<ListConnection<super::Baseline>> {
+        super::baseline::program_baselines(ctx, self.0.id, first, after, last, before).await
+    }
+    /// The forecast finish as status updates and baselines recorded it, oldest first.
+    async fn forecast_history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "At most this many, oldest first (default and largest: the server's list size, 1,000 unless configured)."
+        )]
+        first: Option<i32>,
+    ) -> Result<Vec<super::ForecastPoint>> {
+        let size = request_data::<Loaders>(ctx)?.list_size(first)?;
+        super::forecast_point::program_forecast_history(ctx, self.0.id, size).await
+    }
     /// The most recent status update, if any.
     async fn latest_status_update(&self, ctx: &Context<'_>) -> Result<Option<super::StatusUpdate>> {
         super::status_update::program_latest_status_update(ctx, self.0.id).await

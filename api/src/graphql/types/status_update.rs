@@ -23,7 +23,8 @@ use crate::i18n::Message;
 /// A dated report on a program's health; immutable once posted.
 pub struct StatusUpdate(pub Visible<status_update::Model>);
 
-async fn program_rows(
+/// A program's status updates the caller may see, loaded in one batch with its siblings'.
+pub async fn program_rows(
     ctx: &Context<'_>,
     program_id: Uuid,
 ) -> Result<Vec<Visible<status_update::Model>>> {

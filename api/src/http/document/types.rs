@@ -26,6 +26,9 @@ pub const FIELD_WEIGHTS: &[(&str, &str, u64)] = &[
     ("Program", "bottlenecks", 2 * PLAN_WEIGHT),
     ("Program", "dependencyGraph", PLAN_WEIGHT + RENDER_WEIGHT),
     ("Program", "brief", PLAN_WEIGHT + RENDER_WEIGHT),
+    ("Baseline", "finishDeltaDays", PLAN_WEIGHT),
+    ("Baseline", "variance", PLAN_WEIGHT),
+    ("Baseline", "milestoneVariance", PLAN_WEIGHT),
 ];
 
 /// The named type a field returns, whether it is a list, and what its cost
