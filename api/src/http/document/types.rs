@@ -26,6 +26,7 @@ pub const FIELD_WEIGHTS: &[(&str, &str, u64)] = &[
     ("Program", "bottlenecks", 2 * PLAN_WEIGHT),
     ("Program", "dependencyGraph", PLAN_WEIGHT + RENDER_WEIGHT),
     ("Program", "brief", PLAN_WEIGHT + RENDER_WEIGHT),
+    ("Program", "briefSummary", PLAN_WEIGHT + RENDER_WEIGHT),
 ];
 
 /// The named type a field returns, whether it is a list, and what its cost
