@@ -11,6 +11,7 @@
 mod architecture;
 mod auth;
 mod authorization;
+mod brief;
 #[cfg(unix)]
 mod connections;
 mod costs;
