@@ -1,10 +1,10 @@
 //! Messages shown to callers, in English and Korean.
 
+pub use entity::enums::Locale;
 use entity::{
     audit_event::{Subject, Verb},
     enums::Health,
 };
-pub use entity::enums::Locale;
 
 /// Pick the locale for an anonymous caller from an `Accept-Language` header.
 pub fn locale_from_accept_language(header: Option<&str>) -> Locale {

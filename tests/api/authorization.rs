@@ -448,7 +448,7 @@ fn cases() -> Vec<Case> {
             Edit,
             "postStatusUpdate",
             "statusUpdate { id }",
-            |f| json!({ "programId": f.cast.program, "health": "ON_TRACK", "summary": "Fine" }),
+            |f| json!({ "programId": f.cast.program, "health": "ON_TRACK", "summary": "Fine", "translations": [{ "locale": "KO", "summary": "정상" }] }),
         ),
         read(SignedIn, "viewer", "{ viewer { id } }", |_| json!({})),
         read(
@@ -466,7 +466,7 @@ fn cases() -> Vec<Case> {
         read(
             Read,
             "program",
-            "query($id: ID!) { program(id: $id) { criticalPath { durationDays } statusUpdates { totalCount } } }",
+            "query($id: ID!) { program(id: $id) { criticalPath { durationDays } briefSummary statusUpdates { totalCount } } }",
             |f| json!({ "id": f.cast.program }),
         ),
         lookup(Read, "workstream", |f| &f.workstream),

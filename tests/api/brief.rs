@@ -68,7 +68,8 @@ async fn the_brief_opens_with_an_executive_summary_in_english_and_korean() {
     .await;
     milestone(&app, &tpm, &build, "Beta", json!({ "dueDate": day(-1) })).await;
     milestone(&app, &tpm, &build, "GA", json!({ "dueDate": day(30) })).await;
-    let scored = |likelihood: i32, impact: i32| json!({ "likelihood": likelihood, "impact": impact });
+    let scored =
+        |likelihood: i32, impact: i32| json!({ "likelihood": likelihood, "impact": impact });
     risk(&app, &tpm, &p, "Hiring", scored(4, 4)).await;
     risk(&app, &tpm, &p, "Vendor delay", scored(4, 5)).await;
     // Needed now: due within 14 days, soonest first; the rest only wait.
@@ -159,7 +160,10 @@ async fn the_brief_opens_with_an_executive_summary_in_english_and_korean() {
         "{brief}"
     );
     assert!(brief.contains("**Health: at risk** — Design is late."));
-    assert!(brief.contains(&format!("## Overdue milestones\n- Beta (Build), due {}\n", day(-1))));
+    assert!(brief.contains(&format!(
+        "## Overdue milestones\n- Beta (Build), due {}\n",
+        day(-1)
+    )));
     assert!(!brief.contains("- GA"), "{brief}");
     assert!(brief.contains("## Decisions waiting"));
     assert!(brief.contains("- Someday, no due date"));
@@ -168,7 +172,10 @@ async fn the_brief_opens_with_an_executive_summary_in_english_and_korean() {
     let ko_brief = program["koBrief"].as_str().unwrap();
     assert!(ko_brief.contains(&format!("\n\n{ko}\n\n")), "{ko_brief}");
     assert!(ko_brief.contains("**상태: 주의** — 디자인이 늦어지고 있습니다."));
-    assert!(ko_brief.contains("## 주경로\nDesign → Build → Launch"), "{ko_brief}");
+    assert!(
+        ko_brief.contains("## 주경로\nDesign → Build → Launch"),
+        "{ko_brief}"
+    );
     assert!(ko_brief.contains("## 기한이 지난 마일스톤"));
     assert!(ko_brief.contains("- 구성원 1명 변경"), "{ko_brief}");
     assert!(!ko_brief.contains("구성원 1건"), "{ko_brief}");

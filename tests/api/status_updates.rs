@@ -293,7 +293,10 @@ async fn a_status_update_reads_in_the_readers_language() {
         program["latestStatusUpdate"]["summary"],
         "Payments slipped a week."
     );
-    assert_eq!(program["latestStatusUpdate"]["ko"], "결제가 1주 늦어졌습니다.");
+    assert_eq!(
+        program["latestStatusUpdate"]["ko"],
+        "결제가 1주 늦어졌습니다."
+    );
     let brief = program["brief"].as_str().unwrap();
     assert!(
         brief.contains("**Health: at risk** — Payments slipped a week.\n"),
@@ -323,7 +326,10 @@ async fn bad_translations_are_refused_and_nothing_is_written() {
     let cast = cast(&app, "STAT").await;
     let events = app.count_rows("audit_events").await;
     for (translations, field) in [
-        (json!([{ "locale": "KO", "summary": " " }]), "input.translations.0.summary"),
+        (
+            json!([{ "locale": "KO", "summary": " " }]),
+            "input.translations.0.summary",
+        ),
         (
             json!([{ "locale": "KO", "summary": "nul\u{0}byte" }]),
             "input.translations.0.summary",

@@ -21,8 +21,8 @@ use super::Domain;
 use super::access::{ScopedEntity, Visibility, Visible};
 use super::planning::ProgramPlan;
 use crate::auth::Viewer;
-use crate::planning::brief::{self, BriefFacts};
 use crate::error::{ApiError, ApiResult};
+use crate::planning::brief::{self, BriefFacts};
 
 /// Loads visible rows of `E` by primary key.
 pub struct ById<E: EntityTrait> {

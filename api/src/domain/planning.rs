@@ -292,7 +292,10 @@ impl Domain {
         plan: &ProgramPlan,
         locale: Locale,
     ) -> ApiResult<String> {
-        Ok(brief::render(&self.brief_facts(viewer, plan).await?, locale))
+        Ok(brief::render(
+            &self.brief_facts(viewer, plan).await?,
+            locale,
+        ))
     }
 
     /// Everything the brief says, in any language, of what `viewer` may see.

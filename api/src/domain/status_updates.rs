@@ -130,8 +130,7 @@ impl Domain {
             summary: Set(summary),
             forecast_finish: Set(forecast),
             target_date: Set(before.target_date),
-            translations: Set(serde_json::to_value(&translations)
-                .map_err(ApiError::internal)?),
+            translations: Set(serde_json::to_value(&translations).map_err(ApiError::internal)?),
             ..Default::default()
         }
         .insert(&txn)

@@ -131,7 +131,10 @@ fn health(facts: &BriefFacts, s: &Sentences, locale: Locale) -> String {
                 ("computed", i18n::health_label(computed, locale).to_owned()),
             ],
         ),
-        None => fill(s.health, &[("name", facts.name.clone()), ("health", posted)]),
+        None => fill(
+            s.health,
+            &[("name", facts.name.clone()), ("health", posted)],
+        ),
     }
 }
 
@@ -365,10 +368,9 @@ mod tests {
             summary(&differing, Locale::En)
                 .starts_with("Checkout is reported at risk, but the plan computes off track.")
         );
-        assert!(
-            summary(&differing, Locale::Ko)
-                .starts_with("Checkout 프로그램의 보고된 상태는 주의, 계획으로 계산한 상태는 위험입니다.")
-        );
+        assert!(summary(&differing, Locale::Ko).starts_with(
+            "Checkout 프로그램의 보고된 상태는 주의, 계획으로 계산한 상태는 위험입니다."
+        ));
         let mut same = facts();
         same.computed_health = Some(Health::AtRisk);
         assert!(summary(&same, Locale::En).starts_with("Checkout is at risk."));
@@ -392,7 +394,10 @@ mod tests {
              A decision is needed on Pick a queue by 2027-01-10."
         );
         let ko = summary(&quiet, Locale::Ko);
-        assert!(ko.starts_with("Checkout 프로그램은 현재 정상 상태입니다."), "{ko}");
+        assert!(
+            ko.starts_with("Checkout 프로그램은 현재 정상 상태입니다."),
+            "{ko}"
+        );
         assert!(ko.contains("목표일(2027-03-02)보다 3일 빠릅니다."), "{ko}");
         assert!(ko.contains("지난 상태 보고(2027-01-01) 이후 변동이 없습니다."));
         quiet.decisions_needed.clear();
