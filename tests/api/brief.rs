@@ -72,11 +72,12 @@ async fn the_brief_opens_with_an_executive_summary_in_english_and_korean() {
         |likelihood: i32, impact: i32| json!({ "likelihood": likelihood, "impact": impact });
     risk(&app, &tpm, &p, "Hiring", scored(4, 4)).await;
     risk(&app, &tpm, &p, "Vendor delay", scored(4, 5)).await;
-    // Needed now: due within 14 days, soonest first; the rest only wait.
+    // Needed now: overdue or due within 14 days, soonest first; the rest only wait.
     for (title, due) in [
         ("Rename the product", Some(15)),
         ("Choose a vendor", Some(14)),
         ("Pick a queue", Some(3)),
+        ("Freeze the API", Some(-2)),
         ("Someday", None),
     ] {
         let extra = due.map_or(json!({}), |d| json!({ "dueDate": day(d) }));
@@ -123,9 +124,10 @@ async fn the_brief_opens_with_an_executive_summary_in_english_and_korean() {
              That is 3 days later than at the last update on {}. \
              The biggest blocker is Design, which Build has needed since {}; it holds up 2 workstreams. \
              The top risk is Vendor delay (score 20). \
-             Decisions are needed on Pick a queue by {} and Choose a vendor by {}.",
+             Decisions are needed on Freeze the API (overdue since {}), Pick a queue by {} and Choose a vendor by {}.",
             day(48),
             day(0),
+            day(-2),
             day(-2),
             day(3),
             day(14),
@@ -140,9 +142,10 @@ async fn the_brief_opens_with_an_executive_summary_in_english_and_korean() {
              지난 상태 보고({}) 때보다 3일 늦어졌습니다. \
              가장 큰 걸림돌은 Design 워크스트림입니다. Build 워크스트림에 {}까지 필요했지만 아직 전달되지 않았으며, 워크스트림 2개가 이를 기다리고 있습니다. \
              가장 큰 리스크는 Vendor delay(점수 20)입니다. \
-             Pick a queue({}까지), Choose a vendor({}까지)에 대한 결정이 필요합니다.",
+             Freeze the API({} 기한 경과), Pick a queue({}까지), Choose a vendor({}까지)에 대한 결정이 필요합니다.",
             day(48),
             day(0),
+            day(-2),
             day(-2),
             day(3),
             day(14),

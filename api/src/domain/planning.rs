@@ -437,6 +437,7 @@ impl Domain {
                 })
                 .collect(),
             pending_decisions: pending,
+            today: plan.today,
             decisions_needed,
             overdue_milestones: overdue_milestones
                 .into_iter()

@@ -133,7 +133,10 @@ pub struct BriefFacts {
     pub top_risks: Vec<RiskLine>,
     /// Decisions waiting, soonest due first.
     pub pending_decisions: Vec<DecisionLine>,
-    /// Decisions needed now: open and due within [`DECISION_HORIZON_DAYS`], soonest first.
+    /// The day the brief is written on.
+    pub today: NaiveDate,
+    /// Decisions needed now: open and due within [`DECISION_HORIZON_DAYS`]
+    /// (or overdue), soonest first.
     pub decisions_needed: Vec<DecisionLine>,
     /// The one thing blocking the most work.
     pub blocker: Option<Blocker>,
@@ -477,6 +480,7 @@ mod tests {
                 title: "Pick a queue".into(),
                 due: NaiveDate::from_ymd_opt(2026, 6, 1),
             }],
+            today: NaiveDate::from_ymd_opt(2026, 5, 25).unwrap(),
             decisions_needed: vec![],
             blocker: None,
             overdue_milestones: vec![MilestoneLine {

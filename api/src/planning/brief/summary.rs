@@ -29,6 +29,7 @@ struct Sentences {
     risk_owner: &'static str,
     no_risk: &'static str,
     decision_item: &'static str,
+    decision_overdue_item: &'static str,
     decision_undated_item: &'static str,
     one_decision: &'static str,
     decisions: &'static str,
@@ -55,6 +56,7 @@ const EN: Sentences = Sentences {
     risk_owner: ", owned by {owner}",
     no_risk: "No risk is open.",
     decision_item: "{title} by {due}",
+    decision_overdue_item: "{title} (overdue since {due})",
     decision_undated_item: "{title}",
     one_decision: "A decision is needed on {list}.",
     decisions: "Decisions are needed on {list}.",
@@ -81,6 +83,7 @@ const KO: Sentences = Sentences {
     risk_owner: ", 담당 {owner}",
     no_risk: "열려 있는 리스크는 없습니다.",
     decision_item: "{title}({due}까지)",
+    decision_overdue_item: "{title}({due} 기한 경과)",
     decision_undated_item: "{title}",
     one_decision: "{list}에 대한 결정이 필요합니다.",
     decisions: "{list}에 대한 결정이 필요합니다.",
@@ -239,7 +242,11 @@ fn top_risk(facts: &BriefFacts, s: &Sentences) -> String {
 fn decisions(facts: &BriefFacts, s: &Sentences, locale: Locale) -> String {
     let item = |decision: &DecisionLine| match decision.due {
         Some(due) => fill(
-            s.decision_item,
+            if due < facts.today {
+                s.decision_overdue_item
+            } else {
+                s.decision_item
+            },
             &[("title", decision.title.clone()), ("due", date(due))],
         ),
         None => fill(
@@ -307,7 +314,12 @@ mod tests {
                 owner: Some("Kim".into()),
             }],
             pending_decisions: vec![],
+            today: on(2027, 1, 5),
             decisions_needed: vec![
+                DecisionLine {
+                    title: "Freeze the API".into(),
+                    due: Some(on(2027, 1, 2)),
+                },
                 DecisionLine {
                     title: "Pick a queue".into(),
                     due: Some(on(2027, 1, 10)),
@@ -343,7 +355,7 @@ mod tests {
              That is 3 days later than at the last update on 2027-01-01. \
              The biggest blocker is Payments API, which Checkout UI has needed since 2027-01-04; it holds up 3 workstreams. \
              The top risk is Vendor delay (score 20, owned by Kim). \
-             Decisions are needed on Pick a queue by 2027-01-10 and Choose a vendor by 2027-01-12."
+             Decisions are needed on Freeze the API (overdue since 2027-01-02), Pick a queue by 2027-01-10 and Choose a vendor by 2027-01-12."
         );
     }
 
@@ -356,7 +368,7 @@ mod tests {
              지난 상태 보고(2027-01-01) 때보다 3일 늦어졌습니다. \
              가장 큰 걸림돌은 Payments API 워크스트림입니다. Checkout UI 워크스트림에 2027-01-04까지 필요했지만 아직 전달되지 않았으며, 워크스트림 3개가 이를 기다리고 있습니다. \
              가장 큰 리스크는 Vendor delay(점수 20, 담당 Kim)입니다. \
-             Pick a queue(2027-01-10까지), Choose a vendor(2027-01-12까지)에 대한 결정이 필요합니다."
+             Freeze the API(2027-01-02 기한 경과), Pick a queue(2027-01-10까지), Choose a vendor(2027-01-12까지)에 대한 결정이 필요합니다."
         );
     }
 
@@ -384,6 +396,7 @@ mod tests {
         quiet.forecast_at_last_update = Some(on(2027, 2, 27));
         quiet.blocker = None;
         quiet.top_risks.clear();
+        quiet.decisions_needed.remove(0);
         quiet.decisions_needed.truncate(1);
         assert_eq!(
             summary(&quiet, Locale::En),
