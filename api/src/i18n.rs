@@ -1,4 +1,7 @@
 //! Messages shown to callers, in English and Korean.
+//!
+//! Long on purpose: every message and label in both languages, each an
+//! exhaustive match, so a new variant cannot go untranslated.
 
 pub use entity::enums::Locale;
 use entity::{
