@@ -625,21 +625,24 @@ pub async fn load(domain: &Domain, schema: &AppSchema) -> ApiResult<Option<Vec<D
             .await?;
     }
 
-    for (health, summary) in [
+    for (health, summary, korean) in [
         (
             "ON_TRACK",
-            "Clusters are live and passed the load test. CI/CD and observability are on plan.\n클러스터가 가동되었고 부하 테스트를 통과했습니다.",
+            "Clusters are live and passed the load test. CI/CD and observability are on plan.",
+            "클러스터가 가동되었고 부하 테스트를 통과했습니다. CI/CD와 관측성도 계획대로 진행 중입니다.",
         ),
         (
             "AT_RISK",
-            "Vault migration is blocked on the HSM order, so CDC cannot start; the gateway move is at risk behind the mesh.\n볼트 이전이 HSM 발주로 막혀 CDC 착수가 지연되고 있습니다.",
+            "Vault migration is blocked on the HSM order, so CDC cannot start; the gateway move is at risk behind the mesh.",
+            "볼트 이전이 HSM 발주로 막혀 CDC 착수가 지연되고 있으며, 게이트웨이 이전도 메시 작업에 밀려 위태롭습니다.",
         ),
     ] {
+        let translations = json!([{ "locale": "KO", "summary": korean }]);
         client
             .run(
                 owner,
                 "mutation($input: PostStatusUpdateInput!) { postStatusUpdate(input: $input) { statusUpdate { id } } }",
-                json!({ "input": { "programId": program, "health": health, "summary": summary } }),
+                json!({ "input": { "programId": program, "health": health, "summary": summary, "translations": translations } }),
             )
             .await?;
     }

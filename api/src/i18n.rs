@@ -1,7 +1,13 @@
 //! Messages shown to callers, in English and Korean.
+//!
+//! Long on purpose: every message and label in both languages, each an
+//! exhaustive match, so a new variant cannot go untranslated.
 
-use entity::audit_event::{Subject, Verb};
 pub use entity::enums::Locale;
+use entity::{
+    audit_event::{Subject, Verb},
+    enums::Health,
+};
 
 /// Pick the locale for an anonymous caller from an `Accept-Language` header.
 pub fn locale_from_accept_language(header: Option<&str>) -> Locale {
@@ -223,6 +229,8 @@ pub enum Message {
     TooManyWebSockets,
     /// Too many connections are open (in total or from this address).
     TooManyConnections,
+    /// Two translations were given for the same language.
+    DuplicateLocale,
 }
 
 impl Message {
@@ -514,6 +522,10 @@ impl Message {
                 "Too many WebSocket connections are open; retry shortly.",
                 "열린 WebSocket 연결이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
             ),
+            Self::DuplicateLocale => pick(
+                "Give at most one translation per language.",
+                "언어마다 번역은 하나만 넣을 수 있습니다.",
+            ),
             Self::ApiTokenCannotCreateTokens => pick(
                 "An API token cannot create API tokens; sign in to create one.",
                 "API 토큰으로는 API 토큰을 만들 수 없습니다. 로그인한 뒤 만들어 주세요.",
@@ -537,6 +549,40 @@ pub fn subject_label(subject: Subject, locale: Locale) -> &'static str {
         Subject::Risk => ("risks", "리스크"),
         Subject::StatusUpdate => ("status updates", "상태 보고"),
         Subject::Baseline => ("baselines", "기준선"),
+    };
+    match locale {
+        Locale::En => en,
+        Locale::Ko => ko,
+    }
+}
+
+/// The counter word after a number of `subject` ("3명", "2건"); none in English.
+pub fn count_unit(subject: Subject, locale: Locale) -> &'static str {
+    let ko = match subject {
+        Subject::User | Subject::ProgramMember => "명",
+        Subject::ApiToken
+        | Subject::Team
+        | Subject::Program
+        | Subject::Workstream
+        | Subject::Milestone
+        | Subject::Dependency
+        | Subject::Decision
+        | Subject::Risk
+        | Subject::StatusUpdate
+        | Subject::Baseline => "건",
+    };
+    match locale {
+        Locale::En => "",
+        Locale::Ko => ko,
+    }
+}
+
+/// How the brief names a program's health.
+pub fn health_label(health: Health, locale: Locale) -> &'static str {
+    let (en, ko) = match health {
+        Health::OnTrack => ("on track", "정상"),
+        Health::AtRisk => ("at risk", "주의"),
+        Health::OffTrack => ("off track", "위험"),
     };
     match locale {
         Locale::En => en,

@@ -448,7 +448,7 @@ fn cases() -> Vec<Case> {
             Edit,
             "postStatusUpdate",
             "statusUpdate { id }",
-            |f| json!({ "programId": f.cast.program, "health": "ON_TRACK", "summary": "Fine" }),
+            |f| json!({ "programId": f.cast.program, "health": "ON_TRACK", "summary": "Fine", "translations": [{ "locale": "KO", "summary": "정상" }] }),
         ),
         write(
             Edit,
@@ -472,7 +472,7 @@ fn cases() -> Vec<Case> {
         read(
             Read,
             "program",
-            "query($id: ID!) { program(id: $id) { criticalPath { durationDays } statusUpdates { totalCount } baselines { totalCount nodes { finishDeltaDays variance { deltaDays } milestoneVariance { deltaDays } } } forecastHistory { source } } }",
+            "query($id: ID!) { program(id: $id) { criticalPath { durationDays } briefSummary statusUpdates { totalCount } baselines { totalCount nodes { finishDeltaDays variance { deltaDays } milestoneVariance { deltaDays } } } forecastHistory { source } } }",
             |f| json!({ "id": f.cast.program }),
         ),
         lookup(Read, "workstream", |f| &f.workstream),

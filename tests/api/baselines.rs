@@ -9,7 +9,7 @@ use crate::fixtures::{
     Cast, Socket, attempt, baseline, cast, dated, dependency, last_audit_event, milestone, mutate,
     node_texts, status_update, subscribed, workstream,
 };
-use crate::helpers::{TestApp, error_code, error_field, spawn_app};
+use crate::helpers::{BEFORE_THE_PLANS, TestApp, error_code, error_field, spawn_app_with};
 
 const BASELINE: &str = "id name capturedAt capturedBy { id } targetDate forecastFinishDate finishDeltaDays
     variance { workstream { id name } workstreamId baselinePlannedFinish plannedFinish plannedDeltaDays baselineFinish forecastFinish deltaDays }
@@ -78,7 +78,7 @@ fn entry<'a>(baseline: &'a Value, field: &str, key: &str, id: &str) -> &'a Value
 
 #[tokio::test]
 async fn capturing_a_baseline_stores_every_workstream_and_milestone_and_records_it() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&BEFORE_THE_PLANS).await;
     let plan = plan(&app, "BASE").await;
     let events = app.count_rows("audit_events").await;
 
@@ -145,7 +145,7 @@ async fn capturing_a_baseline_stores_every_workstream_and_milestone_and_records_
 
 #[tokio::test]
 async fn variance_and_finish_delta_measure_a_moved_target_against_the_baseline() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&BEFORE_THE_PLANS).await;
     let plan = plan(&app, "VARY").await;
     baseline(&app, &plan.cast.editor, &plan.cast.program, "Kickoff").await;
 
@@ -208,7 +208,7 @@ async fn variance_and_finish_delta_measure_a_moved_target_against_the_baseline()
 
 #[tokio::test]
 async fn a_bad_baseline_name_is_refused_and_nothing_is_written() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&BEFORE_THE_PLANS).await;
     let plan = plan(&app, "NAME").await;
     let events = app.count_rows("audit_events").await;
     for name in ["   ".to_owned(), "x".repeat(201)] {
@@ -229,7 +229,7 @@ async fn a_bad_baseline_name_is_refused_and_nothing_is_written() {
 
 #[tokio::test]
 async fn forecast_history_lists_status_updates_and_baselines_oldest_first() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&BEFORE_THE_PLANS).await;
     let plan = plan(&app, "HIST").await;
     let (editor, program) = (&plan.cast.editor, &plan.cast.program);
     let first_update = status_update(&app, editor, program, "On plan").await;
@@ -304,7 +304,7 @@ async fn forecast_history_lists_status_updates_and_baselines_oldest_first() {
 
 #[tokio::test]
 async fn a_member_hears_a_baseline_captured() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&BEFORE_THE_PLANS).await;
     let plan = plan(&app, "HEAR").await;
     let mut socket = Socket::signed_in(&app, &plan.cast.viewer).await;
     socket.watch("events", &plan.cast.program).await;

@@ -170,7 +170,7 @@ async fn the_demo_brief_reads_in_both_languages() {
     }
     assert!(en.contains("Vault"), "{en}");
     for section in [
-        "## 핵심 경로",
+        "## 주경로",
         "## 기한이 지난 의존 관계",
         "## 주요 리스크",
         "## 결정 대기 중인 사안",

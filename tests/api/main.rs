@@ -12,6 +12,7 @@ mod architecture;
 mod auth;
 mod authorization;
 mod baselines;
+mod brief;
 #[cfg(unix)]
 mod connections;
 mod costs;

@@ -330,5 +330,5 @@ async fn the_brief_is_markdown_in_english_and_korean() {
     let ko = body["data"]["program"]["ko"].as_str().unwrap();
     assert!(ko.contains("경영진 브리핑"));
     assert!(ko.contains("예상 완료일은 **2026-03-28**"));
-    assert!(ko.contains("## 핵심 경로"));
+    assert!(ko.contains("## 주경로"));
 }

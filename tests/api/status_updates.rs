@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::fixtures::{cast, dated, last_audit_event, node_texts, workstream};
+use crate::fixtures::{
+    cast, dated, korean_member, last_audit_event, mutate, node_texts, set_member, workstream,
+};
 use crate::helpers::{BEFORE_THE_PLANS, error_code, error_field, spawn_app_with};
 
 const POST: &str = "mutation($input: PostStatusUpdateInput!) { postStatusUpdate(input: $input) { statusUpdate { id health summary author { id } forecastFinish targetDate createdAt program { id } } program { id health version } } }";
@@ -208,6 +210,154 @@ async fn a_status_update_summary_is_validated_and_nothing_is_written() {
             &cast.editor,
             POST,
             json!({ "input": { "programId": cast.program, "health": "PURPLE", "summary": "x" } }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert_eq!(app.count_rows("status_updates").await, 0);
+    assert_eq!(app.count_rows("audit_events").await, events);
+    let body = app
+        .as_user(
+            &cast.viewer,
+            "query($id: ID!) { program(id: $id) { health version } }",
+            json!({ "id": cast.program }),
+        )
+        .await;
+    assert_eq!(body["data"]["program"]["health"], "ON_TRACK", "{body}");
+    assert_eq!(body["data"]["program"]["version"], 1);
+}
+
+#[tokio::test]
+async fn a_status_update_reads_in_the_readers_language() {
+    let app = spawn_app_with(&BEFORE_THE_PLANS).await;
+    let cast = cast(&app, "STAT").await;
+    let korean = korean_member(&app, "Kim").await;
+    set_member(&app, &cast.owner, &cast.program, &korean, "VIEWER").await;
+    let posted = mutate(
+        &app,
+        &cast.editor,
+        "postStatusUpdate",
+        json!({
+            "programId": cast.program,
+            "health": "AT_RISK",
+            "summary": "Payments slipped a week.",
+            "translations": [{ "locale": "KO", "summary": "결제가 1주 늦어졌습니다." }],
+        }),
+        "statusUpdate { summary originalSummary translations { locale summary } }",
+    )
+    .await;
+    assert_eq!(
+        posted["statusUpdate"],
+        json!({
+            "summary": "Payments slipped a week.",
+            "originalSummary": "Payments slipped a week.",
+            "translations": [{ "locale": "KO", "summary": "결제가 1주 늦어졌습니다." }],
+        })
+    );
+    let event = last_audit_event(&app).await;
+    assert_eq!(
+        event.changes["translations"]["after"],
+        json!([{ "locale": "KO", "summary": "결제가 1주 늦어졌습니다." }])
+    );
+
+    let query = "query($id: ID!) { program(id: $id) { latestStatusUpdate { summary en: summary(locale: EN) ko: summary(locale: KO) originalSummary } statusUpdates { nodes { summary } } brief } }";
+    // A Korean reader reads the translation, everywhere the summary shows.
+    let body = app
+        .as_user(&korean, query, json!({ "id": cast.program }))
+        .await;
+    let program = &body["data"]["program"];
+    assert_eq!(
+        program["latestStatusUpdate"],
+        json!({
+            "summary": "결제가 1주 늦어졌습니다.",
+            "en": "Payments slipped a week.",
+            "ko": "결제가 1주 늦어졌습니다.",
+            "originalSummary": "Payments slipped a week.",
+        }),
+        "{body}"
+    );
+    assert_eq!(
+        node_texts(&program["statusUpdates"], "summary"),
+        ["결제가 1주 늦어졌습니다."]
+    );
+    let brief = program["brief"].as_str().unwrap();
+    assert!(
+        brief.contains("**상태: 주의** — 결제가 1주 늦어졌습니다.\n"),
+        "{brief}"
+    );
+    // An English reader reads it as written, unless they ask for Korean.
+    let body = app
+        .as_user(&cast.viewer, query, json!({ "id": cast.program }))
+        .await;
+    let program = &body["data"]["program"];
+    assert_eq!(
+        program["latestStatusUpdate"]["summary"],
+        "Payments slipped a week."
+    );
+    assert_eq!(
+        program["latestStatusUpdate"]["ko"],
+        "결제가 1주 늦어졌습니다."
+    );
+    let brief = program["brief"].as_str().unwrap();
+    assert!(
+        brief.contains("**Health: at risk** — Payments slipped a week.\n"),
+        "{brief}"
+    );
+
+    // Without a translation into the reader's language, the original shows.
+    mutate(
+        &app,
+        &cast.editor,
+        "postStatusUpdate",
+        json!({ "programId": cast.program, "health": "ON_TRACK", "summary": "Back on plan.", "translations": [] }),
+        "statusUpdate { id }",
+    )
+    .await;
+    let body = app
+        .as_user(&korean, query, json!({ "id": cast.program }))
+        .await;
+    let latest = &body["data"]["program"]["latestStatusUpdate"];
+    assert_eq!(latest["summary"], "Back on plan.", "{body}");
+    assert_eq!(latest["ko"], "Back on plan.");
+}
+
+#[tokio::test]
+async fn bad_translations_are_refused_and_nothing_is_written() {
+    let app = spawn_app_with(&BEFORE_THE_PLANS).await;
+    let cast = cast(&app, "STAT").await;
+    let events = app.count_rows("audit_events").await;
+    for (translations, field) in [
+        (
+            json!([{ "locale": "KO", "summary": " " }]),
+            "input.translations.0.summary",
+        ),
+        (
+            json!([{ "locale": "KO", "summary": "nul\u{0}byte" }]),
+            "input.translations.0.summary",
+        ),
+        (
+            json!([{ "locale": "EN", "summary": "Fine" }, { "locale": "KO", "summary": "s".repeat(20_001) }]),
+            "input.translations.1.summary",
+        ),
+        (
+            json!([{ "locale": "KO", "summary": "하나" }, { "locale": "KO", "summary": "둘" }]),
+            "input.translations.1.locale",
+        ),
+    ] {
+        let body = app
+            .as_user(
+                &cast.editor,
+                POST,
+                json!({ "input": { "programId": cast.program, "health": "AT_RISK", "summary": "Fine", "translations": translations } }),
+            )
+            .await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+        assert_eq!(error_field(&body), field, "{body}");
+    }
+    let body = app
+        .as_user(
+            &cast.editor,
+            POST,
+            json!({ "input": { "programId": cast.program, "health": "AT_RISK", "summary": "Fine", "translations": [{ "locale": "FR", "summary": "Bien" }] } }),
         )
         .await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");

@@ -244,7 +244,7 @@ query($p: ID!, $ws: ID!, $risk: ID!) {
     dependencies(first: 100) { totalCount nodes { ...Dep } }
     decisions(first: 100) { totalCount nodes { id title options { title } supersedes { id } supersededBy { id } } }
     risks(first: 100) { totalCount nodes { id title owner { id name } workstream { id name } dependency { ...Dep } } }
-    statusUpdates(first: 100) { totalCount nodes { id summary author { id name } } }
+    statusUpdates(first: 100) { totalCount nodes { id summary originalSummary translations { locale summary } author { id name } } }
     baselines(first: 100) { totalCount nodes { id name capturedBy { id name } finishDeltaDays variance { workstream { id name } workstreamId deltaDays } milestoneVariance { milestone { id name } milestoneId deltaDays } } }
     forecastHistory { on source sourceId name statusUpdate { id summary } baseline { id name } }
     activity(first: 100) { totalCount nodes { id action entityType entityId changes actor { id name } } }
@@ -260,6 +260,8 @@ query($p: ID!, $ws: ID!, $risk: ID!) {
     dot: dependencyGraph(format: DOT)
     en: brief(locale: EN)
     ko: brief(locale: KO)
+    enSummary: briefSummary(locale: EN)
+    koSummary: briefSummary(locale: KO)
   }
   workstream(id: $ws) { ...Ws }
   risk(id: $risk) { id dependency { ...Dep } }

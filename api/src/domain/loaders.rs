@@ -22,6 +22,7 @@ use super::access::{ScopedEntity, Visibility, Visible};
 use super::planning::ProgramPlan;
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult};
+use crate::planning::brief::{self, BriefFacts};
 
 /// Loads visible rows of `E` by primary key.
 pub struct ById<E: EntityTrait> {
@@ -119,6 +120,7 @@ pub struct Loaders {
     domain: Domain,
     visibility: Arc<Visibility>,
     plans: tokio::sync::Mutex<HashMap<Uuid, Arc<ProgramPlan>>>,
+    briefs: tokio::sync::Mutex<HashMap<Uuid, Arc<BriefFacts>>>,
     /// Work done beyond the fields returned (plans, rendering), in cost points.
     work: Arc<AtomicU64>,
     /// Users by id.
@@ -206,6 +208,7 @@ impl Loaders {
         Self {
             domain: domain.clone(),
             plans: Default::default(),
+            briefs: Default::default(),
             work: Default::default(),
             users: by_id!(user),
             teams: by_id!(team),
@@ -314,6 +317,24 @@ impl Loaders {
         Ok(super::health::computed_health(&plan, &risks))
     }
 
+    /// What the program's brief says, gathered once per request however
+    /// many brief fields (and languages) ask for it.
+    async fn brief_facts(&self, program: &Visible<program::Model>) -> ApiResult<Arc<BriefFacts>> {
+        let plan = self.plan(program).await?;
+        let mut briefs = self.briefs.lock().await;
+        if let Some(facts) = briefs.get(&program.id) {
+            return Ok(facts.clone());
+        }
+        let mut facts = self
+            .domain
+            .brief_facts(self.visibility.viewer(), &plan)
+            .await?;
+        facts.computed_health = Some(self.computed_health(program).await?.health);
+        let facts = Arc::new(facts);
+        briefs.insert(program.id, facts.clone());
+        Ok(facts)
+    }
+
     /// The program's executive brief in `locale`; rendering costs a point
     /// per 64 bytes written.
     pub async fn brief(
@@ -321,13 +342,21 @@ impl Loaders {
         program: &Visible<program::Model>,
         locale: entity::enums::Locale,
     ) -> ApiResult<String> {
-        let plan = self.plan(program).await?;
-        let brief = self
-            .domain
-            .brief(self.visibility.viewer(), &plan, locale)
-            .await?;
+        let brief = brief::render(&*self.brief_facts(program).await?, locale);
         self.charge(rendering_cost(&brief))?;
         Ok(brief)
+    }
+
+    /// The brief's opening paragraph in `locale`; rendering costs a point
+    /// per 64 bytes written.
+    pub async fn brief_summary(
+        &self,
+        program: &Visible<program::Model>,
+        locale: entity::enums::Locale,
+    ) -> ApiResult<String> {
+        let summary = brief::summary(&*self.brief_facts(program).await?, locale);
+        self.charge(rendering_cost(&summary))?;
+        Ok(summary)
     }
 
     /// The program's dependency graph as text; rendering costs a point per

@@ -437,6 +437,17 @@ impl Domain {
         plan: &ProgramPlan,
         locale: Locale,
     ) -> ApiResult<String> {
+        Ok(brief::render(
+            &self.brief_facts(viewer, plan).await?,
+            locale,
+        ))
+    }
+
+    /// Everything the brief says, in any language, of what `viewer` may see.
+    pub async fn brief_facts(&self, viewer: &Viewer, plan: &ProgramPlan) -> ApiResult<BriefFacts> {
+        use crate::planning::brief::{DECISION_HORIZON_DAYS, Localized, MilestoneLine};
+        use entity::milestone;
+
         let program_id = plan.program.id;
         let latest = status_update::Entity::find()
             .filter(status_update::Column::ProgramId.eq(program_id))
@@ -456,6 +467,15 @@ impl Domain {
         let decisions = decision::Entity::find()
             .filter(decision::Column::ProgramId.eq(program_id))
             .filter(decision::Column::Status.eq(DecisionStatus::Proposed))
+            .all(&self.db)
+            .await?;
+        let overdue_milestones = milestone::Entity::find()
+            .filter(milestone::Column::ProgramId.eq(program_id))
+            .filter(milestone::Column::CompletedAt.is_null())
+            .filter(milestone::Column::DueDate.lt(plan.today))
+            .order_by_asc(milestone::Column::DueDate)
+            .order_by_asc(milestone::Column::Name)
+            .limit(10)
             .all(&self.db)
             .await?;
         let owner_ids: Vec<Uuid> = risks.iter().filter_map(|r| r.owner_id).collect();
@@ -514,6 +534,8 @@ impl Domain {
             needed_by: dep.needed_by,
             committed: dep.committed_date,
         };
+        let overdue = plan.overdue();
+        let at_risk = plan.at_risk();
         let mut pending: Vec<DecisionLine> = decisions
             .into_iter()
             .map(|d| DecisionLine {
@@ -522,18 +544,35 @@ impl Domain {
             })
             .collect();
         pending.sort_by_key(|d| (d.due.is_none(), d.due, d.title.clone()));
+        // Decisions carry no workstream, so "needed now" is by due date alone.
+        let horizon = plan.today + chrono::Days::new(DECISION_HORIZON_DAYS.unsigned_abs());
+        let decisions_needed = pending
+            .iter()
+            .filter(|d| d.due.is_some_and(|due| due <= horizon))
+            .cloned()
+            .collect();
+        let health_reason = latest.as_ref().map(|u| Localized {
+            original: u.summary.clone(),
+            translations: super::status_updates::translations(u)
+                .into_iter()
+                .map(|t| (t.locale, t.summary))
+                .collect(),
+        });
         let facts = BriefFacts {
             name: plan.program.name.clone(),
             key: plan.program.key.clone(),
             health: plan.program.health,
-            health_reason: latest.as_ref().map(|u| u.summary.clone()),
+            // Computed health is wired in once `Program.computedHealth` lands.
+            computed_health: None,
+            health_reason,
             forecast: plan.schedule.finish_date,
             target: plan.program.target_date,
             critical_path,
             critical_days: plan.schedule.critical_path_days,
             unscheduled: plan.schedule.unscheduled.len(),
-            overdue: plan.overdue().iter().map(line).collect(),
-            at_risk: plan.at_risk().iter().map(line).collect(),
+            blocker: biggest_blocker(plan, &overdue, &at_risk, &line),
+            overdue: overdue.iter().map(line).collect(),
+            at_risk: at_risk.iter().map(line).collect(),
             top_risks: risks
                 .into_iter()
                 .map(|r| RiskLine {
@@ -543,9 +582,67 @@ impl Domain {
                 })
                 .collect(),
             pending_decisions: pending,
-            last_update: latest.map(|u| u.created_at.date_naive()),
+            today: plan.today,
+            decisions_needed,
+            overdue_milestones: overdue_milestones
+                .into_iter()
+                .filter_map(|m| {
+                    Some(MilestoneLine {
+                        workstream: name_of(m.workstream_id),
+                        due: m.due_date?,
+                        name: m.name,
+                    })
+                })
+                .collect(),
+            last_update: latest.as_ref().map(|u| u.created_at.date_naive()),
+            forecast_at_last_update: latest.and_then(|u| u.forecast_finish),
             changes,
         };
-        Ok(brief::render(&facts, locale))
+        Ok(facts)
     }
+}
+
+/// The one thing blocking the most work: the overdue or at-risk dependency
+/// whose downstream holds up the most workstreams (overdue first, then the
+/// earliest needed), else the workstream the most open work waits on.
+fn biggest_blocker(
+    plan: &ProgramPlan,
+    overdue: &[Visible<dependency::Model>],
+    at_risk: &[Visible<dependency::Model>],
+    line: &impl Fn(&Visible<dependency::Model>) -> DependencyLine,
+) -> Option<crate::planning::brief::Blocker> {
+    use crate::planning::brief::Blocker;
+
+    let bottlenecks = plan.bottlenecks(usize::MAX);
+    let waiting_on = |id: Uuid| {
+        bottlenecks
+            .iter()
+            .find(|(ws, _, _)| ws.id == id)
+            .map_or(0, |(_, total, _)| *total)
+    };
+    let troubled = overdue
+        .iter()
+        .map(|dep| (dep, true))
+        .chain(at_risk.iter().map(|dep| (dep, false)))
+        .map(|(dep, is_overdue)| (dep, is_overdue, 1 + waiting_on(dep.downstream_id)))
+        .min_by(|a, b| {
+            b.2.cmp(&a.2)
+                .then(b.1.cmp(&a.1))
+                .then(a.0.needed_by.is_none().cmp(&b.0.needed_by.is_none()))
+                .then(a.0.needed_by.cmp(&b.0.needed_by))
+                .then(a.0.id.cmp(&b.0.id))
+        });
+    if let Some((dep, overdue, waiting)) = troubled {
+        return Some(Blocker::Dependency {
+            line: line(dep),
+            overdue,
+            waiting,
+        });
+    }
+    bottlenecks
+        .first()
+        .map(|(ws, waiting, _)| Blocker::Bottleneck {
+            workstream: ws.name.clone(),
+            waiting: *waiting,
+        })
 }

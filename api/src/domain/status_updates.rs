@@ -1,6 +1,12 @@
 //! Status updates: immutable reports that set a program's health.
 
-use entity::{audit_event::Verb, enums::Health, program, status_update};
+use std::collections::HashSet;
+
+use entity::{
+    audit_event::Verb,
+    enums::{Health, Locale},
+    program, status_update,
+};
 use sea_orm::{ActiveModelTrait, Set};
 
 use uuid::Uuid;
@@ -15,7 +21,8 @@ use super::{
     validate, versioned,
 };
 use crate::auth::Viewer;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
+use crate::i18n::Message;
 
 /// What `postStatusUpdate` accepts.
 #[derive(Debug, Clone)]
@@ -26,6 +33,63 @@ pub struct NewStatusUpdate {
     pub health: Health,
     /// What happened and what comes next.
     pub summary: String,
+    /// The summary in other languages, at most one per language.
+    pub translations: Vec<Translation>,
+}
+
+/// A status update's summary in one language.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Translation {
+    /// The language it is written in.
+    pub locale: Locale,
+    /// The summary in that language.
+    pub summary: String,
+}
+
+/// Validate translations like the summary itself, one per language.
+fn validate_translations(translations: Vec<Translation>) -> ApiResult<Vec<Translation>> {
+    let mut seen = HashSet::new();
+    translations
+        .into_iter()
+        .enumerate()
+        .map(|(i, translation)| {
+            if !seen.insert(translation.locale) {
+                return Err(ApiError::bad_input(
+                    format!("input.translations.{i}.locale"),
+                    Message::DuplicateLocale,
+                ));
+            }
+            Ok(Translation {
+                locale: translation.locale,
+                summary: validate::long_text(
+                    &format!("input.translations.{i}.summary"),
+                    &translation.summary,
+                )?,
+            })
+        })
+        .collect()
+}
+
+/// The translations stored with a status update (entries that do not parse are left out).
+pub fn translations(update: &status_update::Model) -> Vec<Translation> {
+    update
+        .translations
+        .as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .filter_map(|entry| serde_json::from_value(entry.clone()).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The summary in `locale` when a translation exists, else as written.
+pub fn summary_in(update: &status_update::Model, locale: Locale) -> String {
+    translations(update)
+        .into_iter()
+        .find(|t| t.locale == locale)
+        .map_or_else(|| update.summary.clone(), |t| t.summary)
 }
 
 impl Domain {
@@ -39,6 +103,7 @@ impl Domain {
     ) -> ApiResult<(Visible<status_update::Model>, Visible<program::Model>)> {
         let user = viewer.require_user()?;
         let summary = validate::long_text("input.summary", &input.summary)?;
+        let translations = validate_translations(input.translations)?;
 
         let txn = self.begin_write().await?;
         let (before, access) = access::find_authorized::<program::Entity>(
@@ -57,6 +122,7 @@ impl Domain {
             summary: Set(summary),
             forecast_finish: Set(forecast),
             target_date: Set(before.target_date),
+            translations: Set(serde_json::to_value(&translations).map_err(ApiError::internal)?),
             ..Default::default()
         }
         .insert(&txn)

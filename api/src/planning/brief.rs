@@ -1,6 +1,11 @@
-//! The executive brief: concise Markdown in English or Korean.
+//! The executive brief: concise Markdown in English or Korean, opening with
+//! a paragraph an executive reads in 30 seconds ([`summary`]).
 //!
 //! Both languages share one rendering path; only the [`Templates`] differ.
+
+mod summary;
+
+pub use summary::summary;
 
 use chrono::NaiveDate;
 use entity::{
@@ -43,6 +48,60 @@ pub struct DecisionLine {
     pub due: Option<NaiveDate>,
 }
 
+/// An open milestone past its due day.
+#[derive(Debug, Clone)]
+pub struct MilestoneLine {
+    /// Milestone name.
+    pub name: String,
+    /// Name of its workstream.
+    pub workstream: String,
+    /// The day it was due.
+    pub due: NaiveDate,
+}
+
+/// A text as written, with the languages it was translated into.
+#[derive(Debug, Clone, Default)]
+pub struct Localized {
+    /// As written.
+    pub original: String,
+    /// The same text in other languages.
+    pub translations: Vec<(Locale, String)>,
+}
+
+impl Localized {
+    /// The text in `locale` when translated, else as written.
+    pub fn in_locale(&self, locale: Locale) -> &str {
+        self.translations
+            .iter()
+            .find(|(l, _)| *l == locale)
+            .map_or(&self.original, |(_, text)| text)
+    }
+}
+
+/// The one thing blocking the most work.
+#[derive(Debug, Clone)]
+pub enum Blocker {
+    /// An overdue or at-risk dependency.
+    Dependency {
+        /// The dependency.
+        line: DependencyLine,
+        /// Past its need date (else at risk).
+        overdue: bool,
+        /// Workstreams held up: the downstream and all that wait on it.
+        waiting: usize,
+    },
+    /// A workstream the most unfinished work waits on.
+    Bottleneck {
+        /// Its name.
+        workstream: String,
+        /// Workstreams waiting on it, directly or transitively.
+        waiting: usize,
+    },
+}
+
+/// How far ahead an open decision counts as needed now, in days.
+pub const DECISION_HORIZON_DAYS: i64 = 14;
+
 /// Everything the brief says, gathered by the domain layer.
 #[derive(Debug, Clone)]
 pub struct BriefFacts {
@@ -50,10 +109,12 @@ pub struct BriefFacts {
     pub name: String,
     /// Program key.
     pub key: String,
-    /// Current health.
+    /// Health as posted by the latest status update.
     pub health: Health,
+    /// Health as computed from the plan, when known.
+    pub computed_health: Option<Health>,
     /// Why: the summary of the latest status update.
-    pub health_reason: Option<String>,
+    pub health_reason: Option<Localized>,
     /// Forecast finish from the schedule.
     pub forecast: Option<NaiveDate>,
     /// Target date.
@@ -72,8 +133,19 @@ pub struct BriefFacts {
     pub top_risks: Vec<RiskLine>,
     /// Decisions waiting, soonest due first.
     pub pending_decisions: Vec<DecisionLine>,
+    /// The day the brief is written on.
+    pub today: NaiveDate,
+    /// Decisions needed now: open and due within [`DECISION_HORIZON_DAYS`]
+    /// (or overdue), soonest first.
+    pub decisions_needed: Vec<DecisionLine>,
+    /// The one thing blocking the most work.
+    pub blocker: Option<Blocker>,
+    /// Open milestones past their due day, earliest first.
+    pub overdue_milestones: Vec<MilestoneLine>,
     /// When the last status update was posted, if any.
     pub last_update: Option<NaiveDate>,
+    /// The forecast finish the last status update recorded.
+    pub forecast_at_last_update: Option<NaiveDate>,
     /// Changes since then: `(subject, verb, count)`, e.g. `(Risk, Create, 2)`.
     pub changes: Vec<(Subject, Verb, usize)>,
 }
@@ -82,8 +154,8 @@ pub struct BriefFacts {
 struct Templates {
     title: &'static str,
     health: &'static str,
-    health_names: [&'static str; 3],
     because: &'static str,
+    computed_health: &'static str,
     forecast_late: &'static str,
     forecast_early: &'static str,
     forecast_on_target: &'static str,
@@ -94,6 +166,8 @@ struct Templates {
     critical_line: &'static str,
     overdue_heading: &'static str,
     at_risk_heading: &'static str,
+    milestones_heading: &'static str,
+    milestone_line: &'static str,
     dependency_line: &'static str,
     committed: &'static str,
     uncommitted: &'static str,
@@ -112,8 +186,8 @@ struct Templates {
 const EN: Templates = Templates {
     title: "# {name} ({key}) — executive brief",
     health: "**Health: {health}**",
-    health_names: ["on track", "at risk", "off track"],
     because: " — {reason}",
+    computed_health: "The plan computes **{health}**.",
     forecast_late: "Forecast finish **{forecast}**, {days} days after the target of {target}.",
     forecast_early: "Forecast finish **{forecast}**, {days} days ahead of the target of {target}.",
     forecast_on_target: "Forecast finish **{forecast}**, on the target date.",
@@ -124,6 +198,8 @@ const EN: Templates = Templates {
     critical_line: "{chain} ({days} days)",
     overdue_heading: "## Overdue dependencies",
     at_risk_heading: "## At-risk dependencies",
+    milestones_heading: "## Overdue milestones",
+    milestone_line: "- {name} ({workstream}), due {due}",
     dependency_line: "- {downstream} waits on {upstream}, needed by {needed}{commitment}",
     committed: "; promised for {committed}",
     uncommitted: "; no date promised",
@@ -135,25 +211,27 @@ const EN: Templates = Templates {
     decision_no_due: "- {title}, no due date",
     changes_heading: "## Since the last status update ({date})",
     changes_heading_first: "## Changes so far",
-    change_line: "- {entity}: {count} {verb}",
+    change_line: "- {entity}: {count}{unit} {verb}",
     none: "None.",
 };
 
 const KO: Templates = Templates {
     title: "# {name} ({key}) 경영진 브리핑",
     health: "**상태: {health}**",
-    health_names: ["정상 진행", "위험", "일정 이탈"],
     because: " — {reason}",
-    forecast_late: "예상 완료일은 **{forecast}**로, 목표일 {target}보다 {days}일 늦습니다.",
-    forecast_early: "예상 완료일은 **{forecast}**로, 목표일 {target}보다 {days}일 빠릅니다.",
-    forecast_on_target: "예상 완료일은 **{forecast}**로, 목표일과 같습니다.",
+    computed_health: "계획으로 계산한 상태는 **{health}**입니다.",
+    forecast_late: "예상 완료일은 **{forecast}**이며, 목표일 {target}보다 {days}일 늦습니다.",
+    forecast_early: "예상 완료일은 **{forecast}**이며, 목표일 {target}보다 {days}일 빠릅니다.",
+    forecast_on_target: "예상 완료일은 **{forecast}**이며, 목표일과 같습니다.",
     forecast_no_target: "예상 완료일은 **{forecast}**입니다. 목표일은 정해지지 않았습니다.",
     forecast_none: "아직 예측할 수 없습니다. 시작일과 목표일이 모두 있는 워크스트림이 없습니다.",
     unscheduled: "날짜가 없는 워크스트림 {count}개는 예측에서 제외했습니다.",
-    critical_heading: "## 핵심 경로",
+    critical_heading: "## 주경로",
     critical_line: "{chain} ({days}일)",
     overdue_heading: "## 기한이 지난 의존 관계",
     at_risk_heading: "## 위험한 의존 관계",
+    milestones_heading: "## 기한이 지난 마일스톤",
+    milestone_line: "- {name} ({workstream}), 기한 {due}",
     dependency_line: "- {downstream}: {upstream} 완료 대기 (필요일 {needed}{commitment})",
     committed: ", 약속일 {committed}",
     uncommitted: ", 약속일 미정",
@@ -165,7 +243,7 @@ const KO: Templates = Templates {
     decision_no_due: "- {title}, 기한 없음",
     changes_heading: "## 지난 상태 보고({date}) 이후 변경 사항",
     changes_heading_first: "## 지금까지의 변경 사항",
-    change_line: "- {entity} {count}건 {verb}",
+    change_line: "- {entity} {count}{unit} {verb}",
     none: "없음.",
 };
 
@@ -197,22 +275,27 @@ pub fn render(facts: &BriefFacts, locale: Locale) -> String {
             &[("name", facts.name.clone()), ("key", facts.key.clone())],
         ),
         String::new(),
+        summary(facts, locale),
+        String::new(),
     ];
 
-    let health = t.health_names[match facts.health {
-        Health::OnTrack => 0,
-        Health::AtRisk => 1,
-        Health::OffTrack => 2,
-    }];
+    let health = i18n::health_label(facts.health, locale);
     let mut health_line = fill(t.health, &[("health", health.to_owned())]);
     if let Some(reason) = facts
         .health_reason
-        .as_deref()
-        .and_then(|r| r.lines().find(|l| !l.trim().is_empty()))
+        .as_ref()
+        .and_then(|r| r.in_locale(locale).lines().find(|l| !l.trim().is_empty()))
     {
         health_line.push_str(&fill(t.because, &[("reason", reason.trim().to_owned())]));
     }
     lines.push(health_line);
+    if let Some(computed) = facts.computed_health.filter(|c| *c != facts.health) {
+        lines.push(String::new());
+        lines.push(fill(
+            t.computed_health,
+            &[("health", i18n::health_label(computed, locale).to_owned())],
+        ));
+    }
     lines.push(String::new());
     let forecast = match (facts.forecast, facts.target) {
         (None, _) => t.forecast_none.to_owned(),
@@ -285,6 +368,21 @@ pub fn render(facts: &BriefFacts, locale: Locale) -> String {
         }
     }
 
+    if !facts.overdue_milestones.is_empty() {
+        lines.push(String::new());
+        lines.push(t.milestones_heading.to_owned());
+    }
+    for milestone in &facts.overdue_milestones {
+        lines.push(fill(
+            t.milestone_line,
+            &[
+                ("name", milestone.name.clone()),
+                ("workstream", milestone.workstream.clone()),
+                ("due", day(Some(milestone.due), t.none)),
+            ],
+        ));
+    }
+
     lines.push(String::new());
     lines.push(t.risks_heading.to_owned());
     if facts.top_risks.is_empty() {
@@ -340,6 +438,7 @@ pub fn render(facts: &BriefFacts, locale: Locale) -> String {
                 ("entity", i18n::subject_label(*subject, locale).to_owned()),
                 ("verb", i18n::verb_label(*verb, locale).to_owned()),
                 ("count", count.to_string()),
+                ("unit", i18n::count_unit(*subject, locale).to_owned()),
             ],
         ));
     }
@@ -355,7 +454,11 @@ mod tests {
             name: "Checkout migration".into(),
             key: "CHK".into(),
             health: Health::AtRisk,
-            health_reason: Some("Payments API slipped a week.\nMore detail.".into()),
+            computed_health: Some(Health::OffTrack),
+            health_reason: Some(Localized {
+                original: "Payments API slipped a week.\nMore detail.".into(),
+                translations: vec![(Locale::Ko, "결제 API가 1주 늦어졌습니다.".into())],
+            }),
             forecast: NaiveDate::from_ymd_opt(2026, 7, 10),
             target: NaiveDate::from_ymd_opt(2026, 7, 1),
             critical_path: vec!["Payments API".into(), "Checkout UI".into()],
@@ -377,16 +480,34 @@ mod tests {
                 title: "Pick a queue".into(),
                 due: NaiveDate::from_ymd_opt(2026, 6, 1),
             }],
+            today: NaiveDate::from_ymd_opt(2026, 5, 25).unwrap(),
+            decisions_needed: vec![],
+            blocker: None,
+            overdue_milestones: vec![MilestoneLine {
+                name: "Beta".into(),
+                workstream: "Checkout UI".into(),
+                due: NaiveDate::from_ymd_opt(2026, 5, 15).unwrap(),
+            }],
             last_update: NaiveDate::from_ymd_opt(2026, 5, 20),
-            changes: vec![(Subject::Risk, Verb::Create, 2)],
+            forecast_at_last_update: NaiveDate::from_ymd_opt(2026, 7, 10),
+            changes: vec![
+                (Subject::Risk, Verb::Create, 2),
+                (Subject::ProgramMember, Verb::Set, 3),
+            ],
         }
     }
 
     #[test]
     fn english_brief_covers_every_section() {
         let text = render(&facts(), Locale::En);
-        assert!(text.starts_with("# Checkout migration (CHK) — executive brief"));
-        assert!(text.contains("**Health: at risk** — Payments API slipped a week."));
+        assert!(text.starts_with(
+            "# Checkout migration (CHK) — executive brief\n\n\
+             Checkout migration is reported at risk, but the plan computes off track. \
+             It is forecast to finish on 2026-07-10, 9 days after the 2026-07-01 target."
+        ));
+        assert!(text.contains("**Health: at risk** — Payments API slipped a week.\n"));
+        assert!(text.contains("The plan computes **off track**."));
+        assert!(text.contains("## Overdue milestones\n- Beta (Checkout UI), due 2026-05-15"));
         assert!(text.contains("9 days after the target of 2026-07-01"));
         assert!(text.contains("Payments API → Checkout UI (45 days)"));
         assert!(
@@ -397,13 +518,30 @@ mod tests {
         assert!(text.contains("Vendor delay (score 20), owner Kim"));
         assert!(text.contains("Pick a queue, due 2026-06-01"));
         assert!(text.contains("risks: 2 added"));
+        assert!(text.contains("members: 3 changed"));
+    }
+
+    #[test]
+    fn computed_health_is_left_out_when_it_matches_the_posted_one() {
+        let mut facts = facts();
+        facts.computed_health = Some(Health::AtRisk);
+        assert!(!render(&facts, Locale::En).contains("The plan computes"));
+        facts.computed_health = None;
+        assert!(!render(&facts, Locale::Ko).contains("계획으로 계산한 상태"));
     }
 
     #[test]
     fn korean_brief_reads_as_korean_from_the_same_facts() {
         let text = render(&facts(), Locale::Ko);
         assert!(text.contains("경영진 브리핑"));
-        assert!(text.contains("**상태: 위험**"));
+        assert!(text.contains(
+            "Checkout migration 프로그램의 보고된 상태는 주의, 계획으로 계산한 상태는 위험입니다."
+        ));
+        assert!(text.contains("**상태: 주의** — 결제 API가 1주 늦어졌습니다.\n"));
+        assert!(text.contains("계획으로 계산한 상태는 **위험**입니다."));
+        assert!(text.contains("## 주경로\nPayments API → Checkout UI (45일)"));
+        assert!(text.contains("## 기한이 지난 마일스톤\n- Beta (Checkout UI), 기한 2026-05-15"));
+        assert!(text.contains("구성원 3명 변경"));
         assert!(text.contains("목표일 2026-07-01보다 9일 늦습니다"));
         assert!(text.contains("리스크 2건 추가"));
         assert!(text.contains("2026-06-01까지 결정 필요"));

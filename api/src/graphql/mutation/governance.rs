@@ -8,14 +8,16 @@ use crate::domain::{
     decisions::{DecisionChanges, NewDecision, NewDecisionOption, Verdict},
     patch::Patch,
     risks::{NewRisk, RiskChanges},
-    status_updates::NewStatusUpdate,
+    status_updates::{NewStatusUpdate, Translation},
 };
 use crate::error::ApiResult;
 use crate::graphql::{
     context::{parse_id, parse_optional_id, patch, scope},
     scalars::Date,
     types::{
-        Baseline, Decision, Program, Risk, StatusUpdate, decision::DecisionStatus, enums::Health,
+        Baseline, Decision, Program, Risk, StatusUpdate,
+        decision::DecisionStatus,
+        enums::{Health, Locale},
         risk::RiskStatus,
     },
 };
@@ -212,6 +214,18 @@ pub struct PostStatusUpdateInput {
     /// The program's health as of now.
     pub health: Health,
     /// What happened and what comes next (up to 20,000 characters).
+    pub summary: String,
+    /// The summary in other languages, at most one per language; readers of
+    /// that language see it in place of the summary.
+    pub translations: Option<Vec<StatusUpdateTranslationInput>>,
+}
+
+/// A status update's summary in one language.
+#[derive(InputObject)]
+pub struct StatusUpdateTranslationInput {
+    /// The language it is written in.
+    pub locale: Locale,
+    /// The summary in that language (up to 20,000 characters).
     pub summary: String,
 }
 
@@ -418,6 +432,15 @@ impl GovernanceMutation {
                     program_id: parse_id("input.programId", &input.program_id)?,
                     health: input.health.into(),
                     summary: input.summary,
+                    translations: input
+                        .translations
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|t| Translation {
+                            locale: t.locale.into(),
+                            summary: t.summary,
+                        })
+                        .collect(),
                 },
             )
             .await?;

@@ -394,12 +394,27 @@ impl Program {
         let loaders = request_data::<Loaders>(ctx)?;
         Ok(loaders.dependency_graph(&self.0, format.into()).await?)
     }
-    /// A concise Markdown executive brief (default: the viewer's language).
+    /// A concise Markdown executive brief (default: the viewer's language),
+    /// opening with the paragraph `briefSummary` returns.
     async fn brief(&self, ctx: &Context<'_>, locale: Option<Locale>) -> Result<String> {
         let (_, viewer) = crate::graphql::context::scope(ctx)?;
         let locale = locale.map_or(viewer.locale, Into::into);
         let loaders = request_data::<Loaders>(ctx)?;
         Ok(loaders.brief(&self.0, locale).await?)
+    }
+    /// The brief's opening paragraph (default: the viewer's language): health,
+    /// forecast against target and its trend since the last status update,
+    /// the biggest blocker, the top risk and the decisions needed.
+    async fn brief_summary(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The language to write it in (default: the viewer's language).")]
+        locale: Option<Locale>,
+    ) -> Result<String> {
+        let (_, viewer) = crate::graphql::context::scope(ctx)?;
+        let locale = locale.map_or(viewer.locale, Into::into);
+        let loaders = request_data::<Loaders>(ctx)?;
+        Ok(loaders.brief_summary(&self.0, locale).await?)
     }
     /// The program's history, newest first: every change to it and to everything in it.
     async fn activity(

@@ -1,6 +1,6 @@
 //! `StatusUpdate`.
 
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::status_update;
 use uuid::Uuid;
@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{
     Program, User,
     connection::{ListConnection, connection, page_args},
-    enums::Health,
+    enums::{Health, Locale},
 };
 use crate::domain::access::Visible;
 use crate::domain::loaders::Loaders;
@@ -22,6 +22,15 @@ use crate::i18n::Message;
 
 /// A dated report on a program's health; immutable once posted.
 pub struct StatusUpdate(pub Visible<status_update::Model>);
+
+/// A status update's summary in one language.
+#[derive(SimpleObject)]
+pub struct StatusUpdateTranslation {
+    /// The language it is written in.
+    pub locale: Locale,
+    /// The summary in that language.
+    pub summary: String,
+}
 
 /// A program's status updates the caller may see, loaded in one batch with its siblings'.
 pub async fn program_rows(
@@ -81,9 +90,31 @@ impl StatusUpdate {
     async fn health(&self) -> Health {
         self.0.health.into()
     }
-    /// What happened and what comes next.
-    async fn summary(&self) -> &str {
+    /// What happened and what comes next, in the reader's language: the
+    /// translation into `locale` when there is one, else as written.
+    async fn summary(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The language to read it in (default: the viewer's language).")]
+        locale: Option<Locale>,
+    ) -> Result<String> {
+        let (_, viewer) = scope(ctx)?;
+        let locale = locale.map_or(viewer.locale, Into::into);
+        Ok(status_updates::summary_in(&self.0, locale))
+    }
+    /// The summary as its author wrote it, whatever the reader's language.
+    async fn original_summary(&self) -> &str {
         &self.0.summary
+    }
+    /// The summary in other languages, as posted.
+    async fn translations(&self) -> Vec<StatusUpdateTranslation> {
+        status_updates::translations(&self.0)
+            .into_iter()
+            .map(|t| StatusUpdateTranslation {
+                locale: t.locale.into(),
+                summary: t.summary,
+            })
+            .collect()
     }
     /// Who posted it.
     async fn author(&self, ctx: &Context<'_>) -> Result<Option<User>> {
