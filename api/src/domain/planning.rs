@@ -77,19 +77,21 @@ pub enum Slipped {
     Team(Uuid),
 }
 
-/// A team that unfinished work waits on.
+/// Work that other work waits on: a workstream, or a team's unfinished work.
 #[derive(Debug, Clone)]
-pub struct TeamBottleneck {
-    /// The team.
-    pub team_id: Uuid,
-    /// Unfinished workstreams of other teams waiting on the team's work,
-    /// directly or through others.
+pub struct Bottleneck {
+    /// The workstream, when counted per workstream.
+    pub workstream: Option<Visible<workstream::Model>>,
+    /// The workstream's team, or the team counted.
+    pub team_id: Option<Uuid>,
+    /// Workstreams waiting on it, directly or through others (per team:
+    /// unfinished workstreams of other teams).
     pub waiting: usize,
     /// Of those, waiting directly.
     pub direct: usize,
     /// Overdue dependencies the team must deliver.
     pub overdue_deliveries: usize,
-    /// Share of the critical path's workstreams that are the team's (0 to 1).
+    /// Share of the critical path's workstreams it accounts for (0 to 1).
     pub critical_path_share: f64,
 }
 
@@ -222,9 +224,49 @@ impl ProgramPlan {
             .collect()
     }
 
+    /// Workstreams of the program most other work waits on, with the
+    /// dependencies they are late to deliver and their share of the critical path.
+    pub fn workstream_bottlenecks(&self, limit: usize) -> Vec<Bottleneck> {
+        self.bottlenecks(limit)
+            .into_iter()
+            .map(|(ws, waiting, direct)| {
+                let id = ws.id;
+                Bottleneck {
+                    team_id: ws.team_id,
+                    workstream: Some(ws),
+                    waiting,
+                    direct,
+                    ..self.measures(|other| other == id)
+                }
+            })
+            .collect()
+    }
+
+    /// A bottleneck with nothing waiting yet: the overdue dependencies the
+    /// workstreams `belongs` picks must deliver, and their share of the critical path.
+    fn measures(&self, belongs: impl Fn(Uuid) -> bool) -> Bottleneck {
+        let critical = &self.schedule.critical_path;
+        Bottleneck {
+            workstream: None,
+            team_id: None,
+            waiting: 0,
+            direct: 0,
+            overdue_deliveries: self
+                .overdue()
+                .iter()
+                .filter(|dep| belongs(dep.upstream_id))
+                .count(),
+            critical_path_share: if critical.is_empty() {
+                0.0
+            } else {
+                critical.iter().filter(|id| belongs(**id)).count() as f64 / critical.len() as f64
+            },
+        }
+    }
+
     /// Teams whose unfinished work (in this program, or in another that
     /// this program waits on) the most other unfinished work waits on.
-    pub fn team_bottlenecks(&self, limit: usize) -> Vec<TeamBottleneck> {
+    pub fn team_bottlenecks(&self, limit: usize) -> Vec<Bottleneck> {
         // The program's unfinished work and other programs' (visible) that
         // it waits on or that waits on it.
         let unfinished: Vec<&Visible<workstream::Model>> = self
@@ -238,31 +280,15 @@ impl ProgramPlan {
             .iter()
             .filter_map(|ws| Some((ws.id, ws.team_id?)))
             .collect();
-        let critical = &self.schedule.critical_path;
-        let mut teams: Vec<TeamBottleneck> =
+        let mut teams: Vec<Bottleneck> =
             bottlenecks::group_counts(&ids, &self.open_edges(), |id| team_of.get(&id).copied())
                 .into_iter()
-                .map(|(team_id, waiting, direct)| TeamBottleneck {
-                    team_id,
+                .map(|(team_id, waiting, direct)| Bottleneck {
+                    workstream: None,
+                    team_id: Some(team_id),
                     waiting,
                     direct,
-                    overdue_deliveries: self
-                        .overdue()
-                        .iter()
-                        .filter(|dep| {
-                            self.workstream(dep.upstream_id)
-                                .is_some_and(|ws| ws.team_id == Some(team_id))
-                        })
-                        .count(),
-                    critical_path_share: if critical.is_empty() {
-                        0.0
-                    } else {
-                        critical
-                            .iter()
-                            .filter(|id| team_of.get(id) == Some(&team_id))
-                            .count() as f64
-                            / critical.len() as f64
-                    },
+                    ..self.measures(|id| team_of.get(&id) == Some(&team_id))
                 })
                 .collect();
         teams.sort_by(|a, b| {

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
-use entity::{enums::ProgramRole as StoredRole, program, workstream};
+use entity::{enums::ProgramRole as StoredRole, program};
 use uuid::Uuid;
 
 use super::{
@@ -336,56 +336,21 @@ impl Program {
         let loaders = request_data::<Loaders>(ctx)?;
         let limit = loaders.list_size(Some(first))?;
         let plan = loaders.plan(&self.0).await?;
-        let overdue = plan.overdue();
-        let critical = &plan.schedule.critical_path;
-        let rows: Vec<(
-            Option<Visible<workstream::Model>>,
-            Option<Uuid>,
-            usize,
-            usize,
-            usize,
-            f64,
-        )> = match group_by {
-            BottleneckGrouping::Workstream => plan
-                .bottlenecks(limit)
-                .into_iter()
-                .map(|(ws, total, direct)| {
-                    let late = overdue.iter().filter(|d| d.upstream_id == ws.id).count();
-                    let share = if critical.contains(&ws.id) {
-                        1.0 / critical.len() as f64
-                    } else {
-                        0.0
-                    };
-                    let team = ws.team_id;
-                    (Some(ws), team, total, direct, late, share)
-                })
-                .collect(),
-            BottleneckGrouping::Team => plan
-                .team_bottlenecks(limit)
-                .into_iter()
-                .map(|t| {
-                    (
-                        None,
-                        Some(t.team_id),
-                        t.waiting,
-                        t.direct,
-                        t.overdue_deliveries,
-                        t.critical_path_share,
-                    )
-                })
-                .collect(),
+        let rows = match group_by {
+            BottleneckGrouping::Workstream => plan.workstream_bottlenecks(limit),
+            BottleneckGrouping::Team => plan.team_bottlenecks(limit),
         };
-        let team_ids: Vec<Uuid> = rows.iter().filter_map(|row| row.1).collect();
+        let team_ids: Vec<Uuid> = rows.iter().filter_map(|row| row.team_id).collect();
         let teams = loaders.teams.load_many(team_ids).await?;
         Ok(rows
             .into_iter()
-            .map(|(ws, team, total, direct, late, share)| Bottleneck {
-                workstream: ws.map(Workstream),
-                team: team.and_then(|id| teams.get(&id).cloned()).map(Team),
-                downstream_count: total as i64,
-                direct_downstream_count: direct as i64,
-                overdue_deliveries: late as i64,
-                critical_path_share: share,
+            .map(|row| Bottleneck {
+                team: row.team_id.and_then(|id| teams.get(&id).cloned()).map(Team),
+                workstream: row.workstream.map(Workstream),
+                downstream_count: row.waiting as i64,
+                direct_downstream_count: row.direct as i64,
+                overdue_deliveries: row.overdue_deliveries as i64,
+                critical_path_share: row.critical_path_share,
             })
             .collect())
     }
