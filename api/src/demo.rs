@@ -152,6 +152,7 @@ pub async fn load(domain: &Domain, schema: &AppSchema) -> ApiResult<Option<Vec<D
                 "description": "Move 40 payment microservices from the legacy VM fleet to Kubernetes.\n레거시 VM에서 쿠버네티스로 결제 마이크로서비스 40개를 이전합니다.",
                 "objective": "Cut deploy time from days to minutes and retire the VM fleet before the data-centre lease ends.",
                 "status": "ACTIVE",
+                "timeZone": "Asia/Seoul",
                 "startDate": day(base, 0),
                 "targetDate": day(base, 150),
                 "budget": { "amount": 2_400_000_000_i64, "currency": "KRW" }
@@ -183,6 +184,11 @@ pub async fn load(domain: &Domain, schema: &AppSchema) -> ApiResult<Option<Vec<D
         ("data", "Data (데이터)", "Databases, CDC and reporting"),
         ("sre", "SRE", "Observability, on-call, capacity"),
         ("security", "Security (보안)", "PCI DSS scope and secrets"),
+        (
+            "identity",
+            "Identity (인증)",
+            "Sign-in, SSO and customer accounts",
+        ),
     ] {
         let team = match client
             .create(
@@ -337,6 +343,11 @@ pub async fn load(domain: &Domain, schema: &AppSchema) -> ApiResult<Option<Vec<D
     ];
     let mut ws = std::collections::HashMap::new();
     for (key, name, team, lead, start, length, status, progress) in plan {
+        // What happened: the mesh started four days late, the clusters
+        // finished three days late.
+        let started =
+            (status != "NOT_STARTED").then(|| day(base, start + if key == "mesh" { 4 } else { 0 }));
+        let finished = (status == "DONE").then(|| day(base, start + length + 3));
         let id = client
             .create(
                 owner,
@@ -350,6 +361,8 @@ pub async fn load(domain: &Domain, schema: &AppSchema) -> ApiResult<Option<Vec<D
                     "startDate": day(base, start),
                     "targetDate": day(base, start + length),
                     "status": status,
+                    "startedOn": started,
+                    "finishedOn": finished,
                     "progress": progress,
                     "health": if status == "BLOCKED" { "AT_RISK" } else { "ON_TRACK" },
                 }),
@@ -389,8 +402,53 @@ pub async fn load(domain: &Domain, schema: &AppSchema) -> ApiResult<Option<Vec<D
             .await?;
     }
 
-    // The plan as first laid out, before the dependencies push work later,
-    // so the baseline's variance has something to show.
+    // Another program the gateway move waits on: customer SSO, owned by the
+    // identity team, under way.
+    let identity = client
+        .create(
+            owner,
+            "createProgram",
+            "program",
+            json!({
+                "key": "IDP",
+                "name": "Identity platform (인증 플랫폼)",
+                "status": "ACTIVE",
+                "timeZone": "Asia/Seoul",
+                "startDate": day(base, 0),
+                "targetDate": day(base, 90),
+            }),
+        )
+        .await?;
+    for (user, role) in [(editor, "EDITOR"), (viewer, "VIEWER")] {
+        client
+            .run(
+                owner,
+                "mutation($input: SetProgramMemberInput!) { setProgramMember(input: $input) { member { role } } }",
+                json!({ "input": { "programId": identity, "userId": user.id.to_string(), "role": role } }),
+            )
+            .await?;
+    }
+    let sso = client
+        .create(
+            owner,
+            "createWorkstream",
+            "workstream",
+            json!({
+                "programId": identity,
+                "name": "Customer SSO (고객 SSO)",
+                "teamId": teams["identity"],
+                "startDate": day(base, 10),
+                "targetDate": day(base, 45),
+                "status": "IN_PROGRESS",
+                "startedOn": day(base, 12),
+                "progress": 60,
+            }),
+        )
+        .await?;
+    ws.insert("sso", sso.clone());
+
+    // The plan as first laid out, before the dependencies push work later
+    // and SSO slips, so the baseline's variance has something to show.
     client
         .run(
             owner,
@@ -416,6 +474,7 @@ pub async fn load(domain: &Domain, schema: &AppSchema) -> ApiResult<Option<Vec<D
         ("ledger", "cutover", 59, "OPEN", None),
         ("refunds", "cutover", 59, "OPEN", None),
         ("cutover", "decommission", 89, "OPEN", None),
+        ("sso", "gateway", 16, "OPEN", None),
     ];
     let mut dependency_ids = Vec::new();
     for (up, down, needed, status, promised) in dependencies {
@@ -437,6 +496,17 @@ pub async fn load(domain: &Domain, schema: &AppSchema) -> ApiResult<Option<Vec<D
             .await?;
         dependency_ids.push(id);
     }
+
+    // Since the kickoff, SSO slipped seven weeks: the gateway move, in the
+    // payments program, now gets it after it needs it, and the cutover and
+    // the decommission move with it past the program's target.
+    client
+        .run(
+            owner,
+            "mutation($input: UpdateWorkstreamInput!) { updateWorkstream(input: $input) { workstream { id } } }",
+            json!({ "input": { "id": sso, "targetDate": day(base, 95) } }),
+        )
+        .await?;
 
     let kafka = client
         .create(

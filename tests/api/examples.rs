@@ -41,13 +41,18 @@ async fn the_demo_loads_a_realistic_program_once() {
                 forecastFinishDate
                 baselines { totalCount nodes { name forecastFinishDate finishDeltaDays variance { deltaDays } } }
                 forecastHistory { source }
+                timeZone
+                computedHealth { health reasons { code } }
+                latestStatusUpdate { en: summary(locale: EN) ko: summary(locale: KO) }
+                schedule { workstream { name status } lateDays forecastFinish plannedFinish }
+                atRisk: atRiskDependencies { upstream { name program { key } } isPredictedLate committedDate predictedDelivery }
             } }",
             json!({}),
         )
         .await;
     let p = &body["data"]["program"];
     assert_eq!(p["workstreams"]["totalCount"], 13, "{body}");
-    assert_eq!(p["dependencies"]["totalCount"], 15);
+    assert_eq!(p["dependencies"]["totalCount"], 16);
     assert_eq!(p["decisions"]["totalCount"], 8);
     let superseded = p["decisions"]["nodes"]
         .as_array()
@@ -62,7 +67,46 @@ async fn the_demo_loads_a_realistic_program_once() {
     assert!(!p["overdueDependencies"].as_array().unwrap().is_empty());
     assert!(!p["atRiskDependencies"].as_array().unwrap().is_empty());
     assert_eq!(p["unscheduledWorkstreams"].as_array().unwrap().len(), 1);
-    assert!(p["criticalPath"]["workstreams"].as_array().unwrap().len() >= 3);
+    assert!(
+        p["criticalPath"]["workstreams"].as_array().unwrap().len() >= 3,
+        "{body}"
+    );
+    // The first screen shows the forecast following reality: finished and
+    // late work, a promise, another program's upstream that slipped, a
+    // baseline from the kickoff and a status update in both languages.
+    assert_eq!(p["timeZone"], "Asia/Seoul");
+    assert_ne!(p["computedHealth"]["health"], "ON_TRACK", "{body}");
+    let schedule = p["schedule"].as_array().unwrap();
+    assert!(
+        schedule
+            .iter()
+            .any(|e| e["workstream"]["status"] == "DONE" && e["lateDays"].as_i64() > Some(0)),
+        "finished late: {body}"
+    );
+    assert!(
+        schedule
+            .iter()
+            .any(|e| e["workstream"]["status"] == "IN_PROGRESS" && e["lateDays"].as_i64() > Some(0)),
+        "late work under way: {body}"
+    );
+    let at_risk = p["atRisk"].as_array().unwrap();
+    assert!(
+        at_risk
+            .iter()
+            .any(|d| d["upstream"]["program"]["key"] == "IDP" && d["isPredictedLate"] == true),
+        "the slipped SSO in another program: {body}"
+    );
+    assert!(
+        at_risk.iter().any(|d| !d["committedDate"].is_null()),
+        "a promise: {body}"
+    );
+    assert!(
+        p["baselines"]["nodes"][0]["finishDeltaDays"].as_i64() > Some(0),
+        "drifted since the kickoff: {body}"
+    );
+    let update = &p["latestStatusUpdate"];
+    assert_ne!(update["en"], update["ko"], "{body}");
+    assert!(update["ko"].as_str().unwrap().contains("볼트"), "{body}");
     // The Kickoff baseline predates the dependencies that pushed work later.
     assert_eq!(p["baselines"]["totalCount"], 1);
     let kickoff = &p["baselines"]["nodes"][0];
