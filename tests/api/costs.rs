@@ -177,3 +177,89 @@ async fn a_request_is_admitted_only_when_the_budget_holds_its_estimate() {
     let body = app.as_user(&tpm, "{ viewer { id } }", json!({})).await;
     assert!(body["errors"].is_null(), "{body}");
 }
+
+/// One request's work is capped, whatever the document's estimate: a VIEWER
+/// who aliases the dependency graph or asks for long stored text gets what
+/// fits, and `QUERY_TOO_COMPLEX` (measure `work`) for the rest, instead of
+/// hundreds of megabytes (the limits benchmark got 265 MiB from 50 aliased
+/// graphs and 286 MiB from 50 aliased lists of 60 KB descriptions).
+#[tokio::test]
+async fn one_request_does_no_more_work_than_its_cap() {
+    let app = spawn_app_with(&["--max-request-work", "600"]).await;
+    let tpm = app.member("Tpm").await;
+    let viewer = app.member("Viewer").await;
+    let p = overdue(&app, &tpm, "WORK", 20).await;
+    crate::fixtures::set_member(&app, &tpm, &p, &viewer, "VIEWER").await;
+
+    let graphs: String = (0..20)
+        .map(|i| format!("g{i}: dependencyGraph(format: DOT) "))
+        .collect();
+    let body = app
+        .as_user(
+            &viewer,
+            &format!("query($id: ID!) {{ program(id: $id) {{ {graphs} }} }}"),
+            json!({ "id": p }),
+        )
+        .await;
+    let rendered: Vec<&str> = body["data"]["program"]
+        .as_object()
+        .map(|fields| fields.values().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(!rendered.is_empty(), "the first graphs fit: {body}");
+    assert!(rendered.len() < 20, "not all twenty: {body}");
+    let bytes: usize = rendered.iter().map(|g| g.len()).sum();
+    assert!(bytes <= 600 * 64, "{bytes} bytes rendered past the cap");
+    let refusal = body["errors"]
+        .as_array()
+        .and_then(|errors| errors.iter().find(|e| e["extensions"]["measure"] == "work"))
+        .unwrap_or_else(|| panic!("no work refusal: {body}"));
+    assert_eq!(refusal["extensions"]["code"], "QUERY_TOO_COMPLEX");
+
+    // Long stored text counts too: each description is 10,000 characters.
+    let long = "x".repeat(10_000);
+    let rows = app
+        .as_user(
+            &tpm,
+            "query($id: ID!) { program(id: $id) { dependencies(first: 20) { nodes { id } } } }",
+            json!({ "id": p }),
+        )
+        .await;
+    for node in rows["data"]["program"]["dependencies"]["nodes"]
+        .as_array()
+        .unwrap()
+    {
+        crate::fixtures::mutate(
+            &app,
+            &tpm,
+            "updateDependency",
+            json!({ "id": node["id"], "description": long }),
+            "dependency { id }",
+        )
+        .await;
+    }
+    let body = app
+        .as_user(
+            &viewer,
+            "query($id: ID!) { program(id: $id) { dependencies(first: 20) { nodes { description } } } }",
+            json!({ "id": p }),
+        )
+        .await;
+    let returned = body["data"]["program"]["dependencies"]["nodes"]
+        .as_array()
+        .map_or(0, |nodes| {
+            nodes
+                .iter()
+                .filter(|n| n["description"].is_string())
+                .count()
+        });
+    assert!(
+        returned < 20,
+        "all 200,000 characters came back: {returned}"
+    );
+    assert!(
+        body["errors"]
+            .as_array()
+            .is_some_and(|errors| errors.iter().any(|e| e["extensions"]["measure"] == "work")),
+        "{body}"
+    );
+}

@@ -226,12 +226,14 @@ fragment Ws on Workstream {
   id name description status program { id key name }
   team { id name workstreams(first: 100) { totalCount nodes { id name program { id key name } } } }
   lead { id name email }
-  milestones(first: 100) { totalCount nodes { id name workstream { id } } }
+  milestones(first: 100) { totalCount nodes { id name workstream { id } isOverdue forecastDate } }
+  startedOn finishedOn
   upstream(first: 100) { totalCount nodes { ...Dep } }
   downstream(first: 100) { totalCount nodes { ...Dep } }
 }
 fragment Dep on Dependency {
   id description status neededBy committedDate committedBy { id name }
+  predictedDelivery isPredictedLate isOverdue
   upstream { id name program { id key name } } downstream { id name program { id key name } }
 }
 query($p: ID!, $ws: ID!, $risk: ID!) {
@@ -248,14 +250,18 @@ query($p: ID!, $ws: ID!, $risk: ID!) {
     baselines(first: 100) { totalCount nodes { id name capturedBy { id name } finishDeltaDays variance { workstream { id name } workstreamId deltaDays } milestoneVariance { milestone { id name } milestoneId deltaDays } } }
     forecastHistory { on source sourceId name statusUpdate { id summary } baseline { id name } }
     activity(first: 100) { totalCount nodes { id action entityType entityId changes actor { id name } } }
-    schedule { workstream { id name } earliestStart earliestFinish slackDays }
+    schedule { workstream { id name } earliestStart earliestFinish forecastStart forecastFinish plannedFinish lateDays slackDays }
+    computedHealth { health reasons { code message entityType entityId } }
+    milestones(first: 100) { totalCount nodes { id name forecastDate isOverdue workstream { id name } } }
+    overdueMilestones: milestones(first: 100, filter: { overdue: true }) { nodes { id name } }
     unscheduledWorkstreams { id name }
     forecastFinishDate
     criticalPath { workstreams { id name } finishDate durationDays }
-    slipImpact(workstreamId: $ws, days: 30) { finishDate affected { workstream { id name } slipDays } }
+    slipImpact(workstreamId: $ws, days: 30) { finishDate affected { workstream { id name program { id key name } } slipDays } milestones { milestone { id name } newForecastDate } }
     overdueDependencies { ...Dep }
     atRiskDependencies { ...Dep }
-    bottlenecks(first: 100) { workstream { id name } downstreamCount directDownstreamCount }
+    bottlenecks(first: 100) { workstream { id name } team { id name } downstreamCount directDownstreamCount overdueDeliveries }
+    teamBottlenecks: bottlenecks(first: 100, groupBy: TEAM) { team { id name workstreams(first: 100) { nodes { id name } } } downstreamCount criticalPathShare }
     mermaid: dependencyGraph(format: MERMAID)
     dot: dependencyGraph(format: DOT)
     en: brief(locale: EN)
