@@ -58,6 +58,25 @@ impl Client<'_> {
     }
 
     /// Run a `create…` mutation and return the id at `data.<field>.<object>.id`.
+    /// Make `editor` an EDITOR and `viewer` a VIEWER of `program`.
+    async fn staff(
+        &self,
+        owner: &AuthUser,
+        program: &str,
+        editor: &AuthUser,
+        viewer: &AuthUser,
+    ) -> ApiResult<()> {
+        for (user, role) in [(editor, "EDITOR"), (viewer, "VIEWER")] {
+            self.run(
+                owner,
+                "mutation($input: SetProgramMemberInput!) { setProgramMember(input: $input) { member { role } } }",
+                json!({ "input": { "programId": program, "userId": user.id.to_string(), "role": role } }),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     async fn create(
         &self,
         user: &AuthUser,
@@ -159,15 +178,7 @@ pub async fn load(domain: &Domain, schema: &AppSchema) -> ApiResult<Option<Vec<D
             }),
         )
         .await?;
-    for (user, role) in [(editor, "EDITOR"), (viewer, "VIEWER")] {
-        client
-            .run(
-                owner,
-                "mutation($input: SetProgramMemberInput!) { setProgramMember(input: $input) { member { role } } }",
-                json!({ "input": { "programId": program, "userId": user.id.to_string(), "role": role } }),
-            )
-            .await?;
-    }
+    client.staff(owner, &program, editor, viewer).await?;
 
     let mut teams = std::collections::HashMap::new();
     for (key, name, description) in [
@@ -419,15 +430,7 @@ pub async fn load(domain: &Domain, schema: &AppSchema) -> ApiResult<Option<Vec<D
             }),
         )
         .await?;
-    for (user, role) in [(editor, "EDITOR"), (viewer, "VIEWER")] {
-        client
-            .run(
-                owner,
-                "mutation($input: SetProgramMemberInput!) { setProgramMember(input: $input) { member { role } } }",
-                json!({ "input": { "programId": identity, "userId": user.id.to_string(), "role": role } }),
-            )
-            .await?;
-    }
+    client.staff(owner, &identity, editor, viewer).await?;
     let sso = client
         .create(
             owner,

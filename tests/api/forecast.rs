@@ -482,30 +482,13 @@ async fn milestones_are_overdue_and_forecast_in_the_programs_time_zone() {
     let app = spawn_app_with(&NOW).await;
     let tpm = app.member("Tpm").await;
     let j = japan(&app, &tpm).await;
-    milestone(
-        &app,
-        &tpm,
-        &j.localization_ws,
-        "Glossary signed off",
-        json!({ "dueDate": "2026-11-30" }),
-    )
-    .await;
-    milestone(
-        &app,
-        &tpm,
-        &j.payments,
-        "Payments live",
-        json!({ "dueDate": "2027-01-31" }),
-    )
-    .await;
-    milestone(
-        &app,
-        &tpm,
-        &j.launch,
-        "Go live",
-        json!({ "dueDate": "2027-03-31" }),
-    )
-    .await;
+    for (workstream, name, due) in [
+        (&j.localization_ws, "Glossary signed off", "2026-11-30"),
+        (&j.payments, "Payments live", "2027-01-31"),
+        (&j.launch, "Go live", "2027-03-31"),
+    ] {
+        milestone(&app, &tpm, workstream, name, json!({ "dueDate": due })).await;
+    }
     let body = app
         .as_user(
             &tpm,
@@ -726,5 +709,48 @@ async fn forecasts_load_in_a_constant_number_of_statements() {
         small.0, large.0,
         "statements grew with the plan: {}",
         large.1
+    );
+}
+
+/// Work that leaves the program and comes back: this program's late work
+/// delays another program's, which delays this program's again.
+#[tokio::test]
+async fn a_delay_that_goes_through_another_program_comes_back() {
+    let app = spawn_app_with(&NOW).await;
+    let tpm = app.member("Tpm").await;
+    let here = program(&app, &tpm, "HERE", json!({})).await;
+    let there = program(&app, &tpm, "THERE", json!({})).await;
+    // Started 11-01 for 10 days: forecast to finish today (11-30 in UTC) at the earliest.
+    let first = workstream(
+        &app,
+        &tpm,
+        &here,
+        "First",
+        json!({ "startDate": "2026-11-01", "targetDate": "2026-11-11",
+                "status": "IN_PROGRESS", "startedOn": "2026-11-01" }),
+    )
+    .await;
+    let middle = workstream(
+        &app,
+        &tpm,
+        &there,
+        "Middle",
+        dated("2026-11-12", "2026-11-22"),
+    )
+    .await;
+    let last = workstream(&app, &tpm, &here, "Last", dated("2026-11-23", "2026-11-30")).await;
+    dependency(&app, &tpm, &first, &middle, json!({})).await;
+    dependency(&app, &tpm, &middle, &last, json!({})).await;
+    let body = app
+        .as_user(
+            &tpm,
+            "query($id: ID!) { program(id: $id) { forecastFinishDate schedule { workstream { name } forecastStart } } }",
+            json!({ "id": here }),
+        )
+        .await;
+    // First ends 11-30, Middle runs 12-01..12-11, Last 12-12..12-19.
+    assert_eq!(
+        body["data"]["program"]["forecastFinishDate"], "2026-12-19",
+        "{body}"
     );
 }

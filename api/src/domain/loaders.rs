@@ -97,6 +97,18 @@ where
     }
 }
 
+/// The rows a grouped loader holds for `key`, none when it has no group.
+pub async fn group<E>(
+    loader: &DataLoader<Grouped<E>>,
+    key: Uuid,
+) -> ApiResult<Vec<Visible<E::Model>>>
+where
+    E: ScopedEntity + Send + Sync + 'static,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    Ok(loader.load_one(key).await?.unwrap_or_default())
+}
+
 /// Loads the caller's membership role per program id.
 pub struct ViewerRoleLoader {
     domain: Domain,

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::domain::access::Visible;
 use crate::domain::baselines::{self, MilestoneVariance, WorkstreamVariance, days_between};
-use crate::domain::loaders::Loaders;
+use crate::domain::loaders::{Loaders, group};
 use crate::domain::planning::ProgramPlan;
 use crate::error::ApiError;
 use crate::graphql::{
@@ -31,11 +31,7 @@ pub async fn program_rows(
     program_id: Uuid,
 ) -> Result<Vec<Visible<baseline::Model>>> {
     let loaders = request_data::<Loaders>(ctx)?;
-    Ok(loaders
-        .baselines_by_program
-        .load_one(program_id)
-        .await?
-        .unwrap_or_default())
+    Ok(group(&loaders.baselines_by_program, program_id).await?)
 }
 
 /// The `baselines` field of a program, newest first.

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::domain::access::Visible;
 use crate::domain::decisions::{DecisionFilter as DomainFilter, DecisionOrderField as DomainField};
-use crate::domain::loaders::Loaders;
+use crate::domain::loaders::{Loaders, group};
 use crate::error::ApiError;
 use crate::graphql::{
     context::{request_data, scope},
@@ -84,11 +84,7 @@ pub async fn program_decisions(
 ) -> Result<ListConnection<Decision>> {
     let (domain, _) = scope(ctx)?;
     let loaders = request_data::<Loaders>(ctx)?;
-    let rows = loaders
-        .decisions_by_program
-        .load_one(program_id)
-        .await?
-        .unwrap_or_default();
+    let rows = group(&loaders.decisions_by_program, program_id).await?;
     let filter = filter.unwrap_or_default();
     let filter = DomainFilter {
         status: filter
@@ -143,11 +139,8 @@ impl Decision {
     /// The alternatives weighed, in the order they were given.
     async fn options(&self, ctx: &Context<'_>) -> Result<Vec<DecisionOption>> {
         let loaders = request_data::<Loaders>(ctx)?;
-        Ok(loaders
-            .options_by_decision
-            .load_one(self.0.id)
+        Ok(group(&loaders.options_by_decision, self.0.id)
             .await?
-            .unwrap_or_default()
             .into_iter()
             .map(DecisionOption)
             .collect())
@@ -201,11 +194,8 @@ impl Decision {
     /// The decisions this one replaces: superseded once it is accepted, pending while it is proposed.
     async fn supersedes(&self, ctx: &Context<'_>) -> Result<Vec<Decision>> {
         let loaders = request_data::<Loaders>(ctx)?;
-        Ok(loaders
-            .decisions_by_superseder
-            .load_one(self.0.id)
+        Ok(group(&loaders.decisions_by_superseder, self.0.id)
             .await?
-            .unwrap_or_default()
             .into_iter()
             .map(Decision)
             .collect())

@@ -18,7 +18,7 @@ use super::{
     },
 };
 use crate::domain::access::Visible;
-use crate::domain::loaders::Loaders;
+use crate::domain::loaders::{Loaders, group};
 use crate::error::ApiError;
 use crate::graphql::{context::request_data, scalars::Date};
 use crate::i18n::Message;
@@ -110,11 +110,8 @@ impl Program {
     ) -> Result<Vec<ProgramMember>> {
         let loaders = request_data::<Loaders>(ctx)?;
         let size = loaders.list_size(first)?;
-        Ok(loaders
-            .members_by_program
-            .load_one(self.0.id)
+        Ok(group(&loaders.members_by_program, self.0.id)
             .await?
-            .unwrap_or_default()
             .into_iter()
             .take(size)
             .map(ProgramMember)
@@ -270,11 +267,7 @@ impl Program {
         order_by: Option<MilestoneOrder>,
     ) -> Result<ListConnection<Milestone>> {
         let loaders = request_data::<Loaders>(ctx)?;
-        let rows = loaders
-            .milestones_by_program
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
+        let rows = group(&loaders.milestones_by_program, self.0.id).await?;
         super::milestone::page_milestones(ctx, rows, first, after, last, before, filter, order_by)
             .await
     }

@@ -11,7 +11,7 @@ use super::{
     enums::{order_input, order_of},
 };
 use crate::domain::access::Visible;
-use crate::domain::loaders::Loaders;
+use crate::domain::loaders::{Loaders, group};
 use crate::domain::risks::{RiskFilter as DomainFilter, RiskOrderField as DomainField};
 use crate::error::ApiError;
 use crate::graphql::context::{parse_optional_id, request_data, scope};
@@ -80,11 +80,7 @@ pub async fn program_risks(
     let filter = filter.unwrap_or_default();
     let owner_id = parse_optional_id("filter.ownerId", filter.owner_id.as_ref())?;
     let loaders = request_data::<Loaders>(ctx)?;
-    let rows = loaders
-        .risks_by_program
-        .load_one(program_id)
-        .await?
-        .unwrap_or_default();
+    let rows = group(&loaders.risks_by_program, program_id).await?;
     let filter = DomainFilter {
         status: filter
             .status

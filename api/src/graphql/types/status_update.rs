@@ -11,7 +11,7 @@ use super::{
     enums::{Health, Locale},
 };
 use crate::domain::access::Visible;
-use crate::domain::loaders::Loaders;
+use crate::domain::loaders::{Loaders, group};
 use crate::domain::status_updates;
 use crate::error::ApiError;
 use crate::graphql::{
@@ -38,11 +38,7 @@ pub async fn program_rows(
     program_id: Uuid,
 ) -> Result<Vec<Visible<status_update::Model>>> {
     let loaders = request_data::<Loaders>(ctx)?;
-    Ok(loaders
-        .status_updates_by_program
-        .load_one(program_id)
-        .await?
-        .unwrap_or_default())
+    Ok(group(&loaders.status_updates_by_program, program_id).await?)
 }
 
 /// The `statusUpdates` field of a program, newest first.

@@ -10,7 +10,7 @@ use super::{
     workstream::{Workstream, WorkstreamFilter, WorkstreamOrder, page_workstreams},
 };
 use crate::domain::access::Visible;
-use crate::domain::loaders::Loaders;
+use crate::domain::loaders::{Loaders, group};
 use crate::graphql::context::request_data;
 
 /// An engineering team that staffs workstreams.
@@ -53,11 +53,7 @@ impl Team {
         order_by: Option<WorkstreamOrder>,
     ) -> Result<ListConnection<Workstream>> {
         let loaders = request_data::<Loaders>(ctx)?;
-        let rows = loaders
-            .workstreams_by_team
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
+        let rows = group(&loaders.workstreams_by_team, self.0.id).await?;
         page_workstreams(ctx, rows, first, after, last, before, filter, order_by).await
     }
     /// When the team was created.

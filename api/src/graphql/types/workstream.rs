@@ -13,7 +13,7 @@ use super::{
     team::Team,
 };
 use crate::domain::access::Visible;
-use crate::domain::loaders::Loaders;
+use crate::domain::loaders::{Loaders, group};
 use crate::domain::workstreams::{
     WorkstreamFilter as DomainFilter, WorkstreamOrderField as DomainField,
 };
@@ -228,11 +228,7 @@ impl Workstream {
         order_by: Option<MilestoneOrder>,
     ) -> Result<ListConnection<Milestone>> {
         let loaders = request_data::<Loaders>(ctx)?;
-        let rows = loaders
-            .milestones_by_workstream
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
+        let rows = group(&loaders.milestones_by_workstream, self.0.id).await?;
         super::milestone::page_milestones(ctx, rows, first, after, last, before, filter, order_by)
             .await
     }
@@ -296,10 +292,6 @@ pub async fn program_workstreams(
     order_by: Option<WorkstreamOrder>,
 ) -> Result<ListConnection<Workstream>> {
     let loaders = request_data::<Loaders>(ctx)?;
-    let rows = loaders
-        .workstreams_by_program
-        .load_one(program_id)
-        .await?
-        .unwrap_or_default();
+    let rows = group(&loaders.workstreams_by_program, program_id).await?;
     page_workstreams(ctx, rows, first, after, last, before, filter, order_by).await
 }
