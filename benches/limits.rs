@@ -70,7 +70,7 @@ const TAIL_BYTES: usize = 256 << 10;
 
 mod support;
 
-use support::{Lcg, generate};
+use support::generate;
 
 // ---------------------------------------------------------------- database
 
