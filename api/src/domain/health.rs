@@ -245,7 +245,7 @@ pub fn computed_health(plan: &ProgramPlan, risks: &[Visible<risk::Model>]) -> Co
             });
         }
     }
-    for dep in plan.overdue().iter().filter(|dep| touches(dep)) {
+    for dep in plan.overdue().filter(|dep| touches(dep)) {
         reasons.push(Reason {
             code: ReasonCode::OverdueDependencyOnCriticalPath,
             health: Health::OffTrack,
@@ -257,7 +257,7 @@ pub fn computed_health(plan: &ProgramPlan, risks: &[Visible<risk::Model>]) -> Co
             },
         });
     }
-    for dep in plan.at_risk().iter().filter(|dep| touches(dep)) {
+    for dep in plan.at_risk().filter(|dep| touches(dep)) {
         reasons.push(Reason {
             code: ReasonCode::AtRiskDependencyOnCriticalPath,
             health: Health::AtRisk,

@@ -54,6 +54,11 @@ pub struct ProgramPlan {
     pub today: NaiveDate,
     /// Today in each program of the plan, by program id.
     todays: HashMap<Uuid, NaiveDate>,
+    /// Where each visible workstream is: `(own, index)` into `workstreams` or `outside`.
+    positions: HashMap<Uuid, (bool, usize)>,
+    /// How much waits on each workstream, computed once however many
+    /// fields ask: `(workstream, transitive, direct)`, most first.
+    waiting: std::sync::OnceLock<Vec<(Uuid, usize, usize)>>,
 }
 
 /// Output formats of the dependency graph.
@@ -95,10 +100,10 @@ pub struct Bottleneck {
 impl ProgramPlan {
     /// A workstream of the plan the viewer may see.
     pub fn workstream(&self, id: Uuid) -> Option<&Visible<workstream::Model>> {
-        self.workstreams
-            .iter()
-            .chain(self.outside.iter())
-            .find(|ws| ws.id == id)
+        match *self.positions.get(&id)? {
+            (true, i) => self.workstreams.get(i),
+            (false, i) => self.outside.get(i),
+        }
     }
 
     /// Workstreams and dependencies the plan was computed over.
@@ -119,7 +124,9 @@ impl ProgramPlan {
     /// The program's own workstreams among `ids`, in that order.
     pub fn own_workstreams(&self, ids: &[Uuid]) -> Vec<Visible<workstream::Model>> {
         ids.iter()
-            .filter_map(|id| self.workstreams.iter().find(|ws| ws.id == *id).cloned())
+            .filter_map(|id| self.workstream(*id))
+            .filter(|ws| ws.program_id == self.program.id)
+            .cloned()
             .collect()
     }
 
@@ -150,16 +157,14 @@ impl ProgramPlan {
     }
 
     /// Visible dependencies past their need date and not resolved.
-    pub fn overdue(&self) -> Vec<Visible<dependency::Model>> {
+    pub fn overdue(&self) -> impl Iterator<Item = &Visible<dependency::Model>> {
         self.visible_dependencies()
             .filter(|dep| self.is_overdue(dep))
-            .cloned()
-            .collect()
     }
 
     /// Visible dependencies not resolved and not yet overdue that are marked
     /// at risk or blocked, or predicted to be delivered after they are needed.
-    pub fn at_risk(&self) -> Vec<Visible<dependency::Model>> {
+    pub fn at_risk(&self) -> impl Iterator<Item = &Visible<dependency::Model>> {
         self.visible_dependencies()
             .filter(|dep| dep.status != DependencyStatus::Resolved && !self.is_overdue(dep))
             .filter(|dep| {
@@ -168,8 +173,6 @@ impl ProgramPlan {
                     DependencyStatus::AtRisk | DependencyStatus::Blocked
                 ) || self.is_predicted_late(dep)
             })
-            .cloned()
-            .collect()
     }
 
     /// A milestone's forecast: its due day moved by the days its workstream
@@ -208,51 +211,69 @@ impl ProgramPlan {
     /// In-program workstreams most other work waits on, counted over the
     /// dependencies the viewer may see: `(workstream, transitive, direct)`.
     pub fn bottlenecks(&self, limit: usize) -> Vec<(Visible<workstream::Model>, usize, usize)> {
-        let ids: Vec<Uuid> = self.workstreams.iter().map(|ws| ws.id).collect();
-        bottlenecks::downstream_counts(&ids, &self.open_edges())
-            .into_iter()
-            .filter_map(|(id, total, direct)| {
-                self.workstreams
-                    .iter()
-                    .find(|ws| ws.id == id)
-                    .map(|ws| (ws.clone(), total, direct))
-            })
+        let counts = self.waiting.get_or_init(|| {
+            let ids: Vec<Uuid> = self.workstreams.iter().map(|ws| ws.id).collect();
+            bottlenecks::downstream_counts(&ids, &self.open_edges())
+        });
+        let by_id: HashMap<Uuid, &Visible<workstream::Model>> =
+            self.workstreams.iter().map(|ws| (ws.id, ws)).collect();
+        counts
+            .iter()
             .take(limit)
+            .filter_map(|(id, total, direct)| {
+                by_id.get(id).map(|ws| ((*ws).clone(), *total, *direct))
+            })
             .collect()
     }
 
     /// Workstreams of the program most other work waits on, with the
     /// dependencies they are late to deliver and their share of the critical path.
     pub fn workstream_bottlenecks(&self, limit: usize) -> Vec<Bottleneck> {
+        let late = self.overdue_by_upstream();
         self.bottlenecks(limit)
             .into_iter()
             .map(|(ws, waiting, direct)| {
-                let id = ws.id;
+                let critical = &self.schedule.critical_path;
                 Bottleneck {
                     team_id: ws.team_id,
+                    overdue_deliveries: late.get(&ws.id).copied().unwrap_or(0),
+                    critical_path_share: if critical.contains(&ws.id) {
+                        1.0 / critical.len() as f64
+                    } else {
+                        0.0
+                    },
                     workstream: Some(ws),
                     waiting,
                     direct,
-                    ..self.measures(|other| other == id)
                 }
             })
             .collect()
     }
 
-    /// A bottleneck with nothing waiting yet: the overdue dependencies the
-    /// workstreams `belongs` picks must deliver, and their share of the critical path.
-    fn measures(&self, belongs: impl Fn(Uuid) -> bool) -> Bottleneck {
+    /// How many overdue dependencies each workstream must deliver.
+    fn overdue_by_upstream(&self) -> HashMap<Uuid, usize> {
+        let mut late: HashMap<Uuid, usize> = HashMap::new();
+        for dep in self.overdue() {
+            *late.entry(dep.upstream_id).or_default() += 1;
+        }
+        late
+    }
+
+    /// A bottleneck with nothing waiting yet: the overdue dependencies
+    /// (`late`, by upstream) the workstreams `belongs` picks must deliver,
+    /// and their share of the critical path.
+    fn measures(&self, late: &HashMap<Uuid, usize>, belongs: impl Fn(Uuid) -> bool) -> Bottleneck {
         let critical = &self.schedule.critical_path;
         Bottleneck {
             workstream: None,
             team_id: None,
             waiting: 0,
             direct: 0,
-            overdue_deliveries: self
-                .overdue()
+            overdue_deliveries: late
                 .iter()
-                .filter(|dep| belongs(dep.upstream_id))
-                .count(),
+                .filter(|(upstream, _)| belongs(**upstream))
+                .map(|(_, count)| count)
+                .sum(),
             critical_path_share: if critical.is_empty() {
                 0.0
             } else {
@@ -277,6 +298,7 @@ impl ProgramPlan {
             .iter()
             .filter_map(|ws| Some((ws.id, ws.team_id?)))
             .collect();
+        let late = self.overdue_by_upstream();
         let mut teams: Vec<Bottleneck> =
             bottlenecks::group_counts(&ids, &self.open_edges(), |id| team_of.get(&id).copied())
                 .into_iter()
@@ -285,7 +307,7 @@ impl ProgramPlan {
                     team_id: Some(team_id),
                     waiting,
                     direct,
-                    ..self.measures(|id| team_of.get(&id) == Some(&team_id))
+                    ..self.measures(&late, |id| team_of.get(&id) == Some(&team_id))
                 })
                 .collect();
         teams.sort_by(|a, b| {
@@ -344,15 +366,30 @@ impl Domain {
                 own_ids.contains(&dep.upstream_id) || own_ids.contains(&dep.downstream_id)
             })
             .collect();
+        let own = visibility.admit_all(&self.db, own).await?;
+        let outside = visibility.admit_all(&self.db, outside).await?;
+        let positions = own
+            .iter()
+            .enumerate()
+            .map(|(i, ws)| (ws.id, (true, i)))
+            .chain(
+                outside
+                    .iter()
+                    .enumerate()
+                    .map(|(i, ws)| (ws.id, (false, i))),
+            )
+            .collect();
         Ok(ProgramPlan {
-            workstreams: visibility.admit_all(&self.db, own).await?,
-            outside: visibility.admit_all(&self.db, outside).await?,
+            workstreams: own,
+            outside,
+            positions,
             dependencies: visibility.admit_all(&self.db, touching).await?,
             program,
             graph,
             schedule,
             today,
             todays,
+            waiting: Default::default(),
         })
     }
 

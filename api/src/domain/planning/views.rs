@@ -62,11 +62,13 @@ impl Domain {
             .collect();
         let dependencies: Vec<&Visible<dependency::Model>> = plan.visible_dependencies().collect();
         let mut shown: Vec<&Visible<workstream::Model>> = plan.workstreams.iter().collect();
+        let mut seen: HashSet<Uuid> = shown.iter().map(|ws| ws.id).collect();
         for dep in &dependencies {
             for end in [dep.upstream_id, dep.downstream_id] {
-                if !shown.iter().any(|ws| ws.id == end)
+                if !seen.contains(&end)
                     && let Some(ws) = plan.workstream(end)
                 {
+                    seen.insert(end);
                     shown.push(ws);
                 }
             }
@@ -203,8 +205,8 @@ impl Domain {
             needed_by: dep.needed_by,
             committed: dep.committed_date,
         };
-        let overdue = plan.overdue();
-        let at_risk = plan.at_risk();
+        let overdue: Vec<_> = plan.overdue().cloned().collect();
+        let at_risk: Vec<_> = plan.at_risk().cloned().collect();
         let mut pending: Vec<DecisionLine> = decisions
             .into_iter()
             .map(|d| DecisionLine {

@@ -32,10 +32,6 @@ impl From<GraphFormat> for DomainFormat {
     }
 }
 
-fn by_id(plan: &ProgramPlan) -> HashMap<Uuid, &Visible<workstream::Model>> {
-    plan.workstreams().iter().map(|ws| (ws.id, ws)).collect()
-}
-
 /// Where one workstream sits on the calendar: planned, forecast from what
 /// has happened, and how much it may slip.
 pub struct ScheduleEntry {
@@ -101,15 +97,14 @@ impl ScheduleEntry {
 
 /// The first `size` entries of the schedule of a plan, in dependency order.
 pub fn schedule_entries(plan: &ProgramPlan, size: usize) -> Vec<ScheduleEntry> {
-    let index = by_id(plan);
     plan.schedule
         .slots
         .iter()
         .take(size)
         .filter_map(|slot| {
-            index.get(&slot.id).map(|ws| ScheduleEntry {
+            plan.workstream(slot.id).map(|ws| ScheduleEntry {
                 slot: slot.clone(),
-                workstream: (*ws).clone(),
+                workstream: ws.clone(),
             })
         })
         .collect()

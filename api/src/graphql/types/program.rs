@@ -288,12 +288,7 @@ impl Program {
         let loaders = request_data::<Loaders>(ctx)?;
         let size = loaders.list_size(first)?;
         let plan = loaders.plan(&self.0).await?;
-        Ok(plan
-            .overdue()
-            .into_iter()
-            .take(size)
-            .map(Dependency)
-            .collect())
+        Ok(plan.overdue().take(size).cloned().map(Dependency).collect())
     }
     /// Dependencies marked at risk or blocked, or promised after they are needed (not yet overdue).
     async fn at_risk_dependencies(
@@ -307,12 +302,7 @@ impl Program {
         let loaders = request_data::<Loaders>(ctx)?;
         let size = loaders.list_size(first)?;
         let plan = loaders.plan(&self.0).await?;
-        Ok(plan
-            .at_risk()
-            .into_iter()
-            .take(size)
-            .map(Dependency)
-            .collect())
+        Ok(plan.at_risk().take(size).cloned().map(Dependency).collect())
     }
     /// Work the most other work waits on, most first (open dependencies only): workstreams, or teams with `groupBy: TEAM`.
     async fn bottlenecks(
