@@ -250,6 +250,7 @@ pub async fn start(
             max_document_bytes: config.max_document_bytes,
             max_document_nesting: config.max_document_nesting,
             graphiql: config.graphiql_enabled(),
+            in_flight: http::InFlight::new(config.max_in_flight_cost),
         },
         documents,
         rate_limits: Arc::new(http::rate_limit::RateLimits::from_config(&config)),

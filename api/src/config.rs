@@ -218,6 +218,9 @@ pub struct ServeConfig {
     /// Items the cost assumes for a list field without a `first` argument (introspection, a decision's options).
     #[arg(long, env = "TRESTLE_ASSUMED_LIST_SIZE", default_value_t = 20)]
     pub assumed_list_size: u64,
+    /// Most estimated cost executing at once across all callers (a request holds its estimate while it runs and waits its turn when the total would pass this; one larger than this runs alone).
+    #[arg(long, env = "TRESTLE_MAX_IN_FLIGHT_COST", default_value_t = 2_000_000)]
+    pub max_in_flight_cost: u64,
     /// Most work one request may do, in cost points: a point per workstream and dependency of each plan loaded, per 64 bytes of text rendered or returned; past it the request's remaining fields answer `QUERY_TOO_COMPLEX` (measure `work`).
     #[arg(long, env = "TRESTLE_MAX_REQUEST_WORK", default_value_t = 1_000_000)]
     pub max_request_work: u64,

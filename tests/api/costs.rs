@@ -263,3 +263,35 @@ async fn one_request_does_no_more_work_than_its_cap() {
         "{body}"
     );
 }
+
+/// Large requests take turns under the in-flight cap instead of failing:
+/// with a cap smaller than each request's estimate, concurrent ones all
+/// answer, one at a time, and a small request does not wait behind them.
+#[tokio::test]
+async fn large_requests_take_turns_under_the_in_flight_cap() {
+    let app = spawn_app_with(&[
+        "--max-in-flight-cost",
+        "400",
+        "--rate-limit-per-minute",
+        "0",
+    ])
+    .await;
+    let tpm = app.member("Tpm").await;
+    let p = overdue(&app, &tpm, "TURN", 3).await;
+    let heavy = "query($id: ID!) { program(id: $id) { workstreams(first: 100) { nodes { id name upstream(first: 20) { nodes { id } } } } } }";
+    let answers =
+        futures::future::join_all((0..6).map(|_| app.as_user(&tpm, heavy, json!({ "id": p }))))
+            .await;
+    for body in &answers {
+        assert!(body["errors"].is_null(), "{body}");
+        assert_eq!(
+            body["data"]["program"]["workstreams"]["nodes"]
+                .as_array()
+                .unwrap()
+                .len(),
+            6
+        );
+    }
+    let body = app.as_user(&tpm, "{ viewer { id } }", json!({})).await;
+    assert_eq!(body["data"]["viewer"]["id"], tpm.id.as_str());
+}

@@ -132,9 +132,8 @@ pub async fn forecast_finish(
     program: &program::Model,
     today: NaiveDate,
 ) -> ApiResult<Option<NaiveDate>> {
-    let near = load_near(db, program.id).await?;
-    let graph = plan_graph(program.id, &near.workstreams, &near.dependencies, today);
-    Ok(schedule::schedule(&graph).finish_date)
+    let (_, schedule) = forecast_schedule(db, program, today).await?;
+    Ok(schedule.finish_date)
 }
 
 /// The program's own workstreams and its forecast, read through `db` (a

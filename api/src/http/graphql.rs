@@ -48,6 +48,49 @@ pub struct HttpLimits {
     pub max_document_nesting: usize,
     /// Whether browsers get GraphiQL on `GET /graphql`.
     pub graphiql: bool,
+    /// The estimated cost of the requests executing at once, across every
+    /// caller: a request waits its turn until its estimate fits.
+    pub in_flight: InFlight,
+}
+
+/// Cost points of the large requests executing now, capped in total, so that
+/// many callers' large requests together cannot take the server's memory:
+/// each holds its estimate (at most the whole cap) while it runs, and the
+/// next waits until its own fits (the request timeout bounds the wait).
+/// Requests estimated under a two-hundredth of the cap (a dashboard, a
+/// mutation) never wait: turns are given in order, and they must not queue
+/// behind the large ones.
+#[derive(Debug, Clone)]
+pub struct InFlight {
+    points: std::sync::Arc<tokio::sync::Semaphore>,
+    total: u32,
+}
+
+impl InFlight {
+    /// A cap of `total` points (at least 1).
+    pub fn new(total: u64) -> Self {
+        let total = u32::try_from(total.max(1)).unwrap_or(u32::MAX >> 3);
+        Self {
+            points: std::sync::Arc::new(tokio::sync::Semaphore::new(total as usize)),
+            total,
+        }
+    }
+
+    /// For a large request, wait until `cost` points (at most the cap) are
+    /// free and hold them while the returned turn lives; a small one goes at once.
+    pub async fn turn(&self, cost: u64) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        if cost < u64::from(self.total / 200) {
+            return None;
+        }
+        let cost = u32::try_from(cost.min(u64::from(self.total))).unwrap_or(self.total);
+        Some(
+            self.points
+                .clone()
+                .acquire_many_owned(cost)
+                .await
+                .expect("the in-flight semaphore is never closed"),
+        )
+    }
 }
 
 /// The client address of a request: the peer, or with `trust_forwarded_for`
@@ -339,6 +382,11 @@ impl Exchange {
             .filter(|analysis| analysis.kind == OperationType::Mutation)
             .map_or(0, |analysis| analysis.root_fields);
         request.set_parsed_query(judged.document);
+        let _turn = state
+            .limits
+            .in_flight
+            .turn(self.estimate.unwrap_or(1))
+            .await;
         let loaders = Loaders::new(&state.domain, &viewer);
         let work = loaders.work_meter();
         let request = request.data(loaders).data(RequestContext {

@@ -33,7 +33,7 @@ use crate::domain::Domain;
 use crate::graphql::AppSchema;
 use crate::i18n::{Locale, Message};
 
-pub use graphql::HttpLimits;
+pub use graphql::{HttpLimits, InFlight};
 pub use server::{ConnectionLimits, Listening, serve};
 pub use ws::WebSocketLimits;
 
