@@ -81,7 +81,7 @@ impl Measure {
     /// What the caller is told when `value` exceeds `limit`.
     fn message(self, value: u64, limit: u64) -> Message {
         match self {
-            Self::Complexity => Message::QueryTooComplex { cost: value, limit },
+            Self::Complexity | Self::Work => Message::QueryTooComplex { cost: value, limit },
             Self::Depth => Message::QueryTooDeep {
                 depth: value,
                 limit,
@@ -103,7 +103,6 @@ impl Measure {
                 limit,
             },
             Self::CycleSearch => Message::CycleSearchTooLarge { limit },
-            Self::Work => Message::QueryTooComplex { cost: value, limit },
         }
     }
 }

@@ -472,7 +472,7 @@ fn cases() -> Vec<Case> {
         read(
             Read,
             "program",
-            "query($id: ID!) { program(id: $id) { criticalPath { durationDays } briefSummary statusUpdates { totalCount } baselines { totalCount nodes { finishDeltaDays variance { deltaDays } milestoneVariance { deltaDays } } } forecastHistory { source } } }",
+            "query($id: ID!) { program(id: $id) { criticalPath { durationDays } briefSummary statusUpdates { totalCount } baselines(first: 5) { totalCount nodes { finishDeltaDays variance(first: 50) { deltaDays } milestoneVariance(first: 50) { deltaDays } } } forecastHistory { source } computedHealth { health reasons { code } } milestones { totalCount nodes { isOverdue forecastDate } } schedule { forecastFinish lateDays } bottlenecks(groupBy: TEAM) { downstreamCount } timeZone offTrackAfterDays } }",
             |f| json!({ "id": f.cast.program }),
         ),
         lookup(Read, "workstream", |f| &f.workstream),

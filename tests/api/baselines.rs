@@ -57,7 +57,7 @@ async fn baselines(app: &TestApp, plan: &Plan) -> Value {
         .as_user(
             &plan.cast.viewer,
             &format!(
-                "query($id: ID!) {{ program(id: $id) {{ forecastFinishDate baselines {{ totalCount nodes {{ {BASELINE} }} }} }} }}"
+                "query($id: ID!) {{ program(id: $id) {{ forecastFinishDate baselines(first: 5) {{ totalCount nodes {{ {BASELINE} }} }} }} }}"
             ),
             json!({ "id": plan.cast.program }),
         )

@@ -39,7 +39,7 @@ async fn the_demo_loads_a_realistic_program_once() {
                 unscheduledWorkstreams { name }
                 criticalPath { workstreams { name } }
                 forecastFinishDate
-                baselines { totalCount nodes { name forecastFinishDate finishDeltaDays variance { deltaDays } } }
+                baselines(first: 5) { totalCount nodes { name forecastFinishDate finishDeltaDays variance(first: 100) { deltaDays } } }
                 forecastHistory { source }
                 timeZone
                 computedHealth { health reasons { code } }

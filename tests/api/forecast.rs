@@ -67,114 +67,83 @@ async fn japan(app: &TestApp, tpm: &TestUser) -> Japan {
     let localization = team(app, tpm, "Localization").await;
     let payments_team = team(app, tpm, "Payments").await;
 
-    let with = |dates: Value, more: Value| {
-        let mut dates = dates;
-        dates
-            .as_object_mut()
-            .unwrap()
-            .extend(more.as_object().unwrap().clone());
-        dates
-    };
-    let legal = workstream(
-        app,
-        tpm,
-        &jp,
-        "Legal entity",
-        with(
-            dated("2026-10-01", "2026-10-31"),
+    // (program, name, planned start, target, what happened and who does it)
+    let plan = [
+        (
+            &jp,
+            "Legal entity",
+            "2026-10-01",
+            "2026-10-31",
             json!({ "status": "DONE", "startedOn": "2026-10-01", "finishedOn": "2026-10-20" }),
         ),
-    )
-    .await;
-    let localization_ws = workstream(
-        app,
-        tpm,
-        &jp,
-        "Localization",
-        with(
-            dated("2026-11-01", "2026-12-05"),
+        (
+            &jp,
+            "Localization",
+            "2026-11-01",
+            "2026-12-05",
             json!({ "status": "IN_PROGRESS", "startedOn": "2026-11-03", "teamId": localization }),
         ),
-    )
-    .await;
-    let sso = workstream(
-        app,
-        tpm,
-        &id,
-        "SSO for Japan",
-        with(
-            dated("2026-10-15", "2026-11-25"),
+        (
+            &id,
+            "SSO for Japan",
+            "2026-10-15",
+            "2026-11-25",
             json!({ "status": "IN_PROGRESS", "startedOn": "2026-10-15", "teamId": identity }),
         ),
-    )
-    .await;
-    let payments = workstream(
-        app,
-        tpm,
-        &jp,
-        "Payments integration",
-        with(
-            dated("2026-12-01", "2027-01-31"),
+        (
+            &jp,
+            "Payments integration",
+            "2026-12-01",
+            "2027-01-31",
             json!({ "teamId": payments_team }),
         ),
-    )
-    .await;
-    let accounts = workstream(
-        app,
-        tpm,
-        &jp,
-        "Customer accounts",
-        dated("2026-12-01", "2026-12-31"),
-    )
-    .await;
-    let launch = workstream(
-        app,
-        tpm,
-        &jp,
-        "Launch readiness",
-        dated("2027-02-01", "2027-03-31"),
-    )
-    .await;
-    dependency(
-        app,
-        tpm,
-        &legal,
-        &localization_ws,
-        json!({ "status": "RESOLVED", "neededBy": "2026-11-01" }),
-    )
-    .await;
-    let sso_to_payments = dependency(
-        app,
-        tpm,
-        &sso,
-        &payments,
-        json!({ "neededBy": "2026-12-01", "committedDate": "2026-12-10" }),
-    )
-    .await;
-    dependency(
-        app,
-        tpm,
-        &localization_ws,
-        &payments,
-        json!({ "neededBy": "2026-12-08" }),
-    )
-    .await;
-    dependency(
-        app,
-        tpm,
-        &sso,
-        &accounts,
-        json!({ "neededBy": "2026-12-01" }),
-    )
-    .await;
-    dependency(
-        app,
-        tpm,
-        &payments,
-        &launch,
-        json!({ "neededBy": "2027-02-01" }),
-    )
-    .await;
+        (
+            &jp,
+            "Customer accounts",
+            "2026-12-01",
+            "2026-12-31",
+            json!({}),
+        ),
+        (
+            &jp,
+            "Launch readiness",
+            "2027-02-01",
+            "2027-03-31",
+            json!({}),
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (program, name, start, target, mut extra) in plan {
+        extra["startDate"] = json!(start);
+        extra["targetDate"] = json!(target);
+        ids.push(workstream(app, tpm, program, name, extra).await);
+    }
+    let [legal, localization_ws, sso, payments, accounts, launch] =
+        <[String; 6]>::try_from(ids).expect("six workstreams");
+    // (upstream, downstream, need date, promise or status)
+    let mut dependencies = Vec::new();
+    for (up, down, needed_by, extra) in [
+        (
+            &legal,
+            &localization_ws,
+            "2026-11-01",
+            json!({ "status": "RESOLVED" }),
+        ),
+        (
+            &sso,
+            &payments,
+            "2026-12-01",
+            json!({ "committedDate": "2026-12-10" }),
+        ),
+        (&localization_ws, &payments, "2026-12-08", json!({})),
+        (&sso, &accounts, "2026-12-01", json!({})),
+        (&payments, &launch, "2027-02-01", json!({})),
+    ] {
+        let mut extra = extra;
+        extra["neededBy"] = json!(needed_by);
+        dependencies.push(dependency(app, tpm, up, down, extra).await);
+    }
+    let sso_to_payments = dependencies.swap_remove(1);
     Japan {
         jp,
         identity,

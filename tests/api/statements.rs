@@ -27,7 +27,7 @@ const DEEP: &str = "{
       }
       decisions(first: 25) { nodes { title options { title } decidedBy { name } } }
       risks(first: 25) { nodes { title score owner { name } } }
-      baselines(first: 5) { nodes { name capturedBy { name } finishDeltaDays variance { workstream { name } deltaDays } milestoneVariance { milestone { name } deltaDays } } }
+      baselines(first: 5) { nodes { name capturedBy { name } finishDeltaDays variance(first: 25) { workstream { name } deltaDays } milestoneVariance(first: 50) { milestone { name } deltaDays } } }
       forecastHistory { source forecastFinishDate }
     }
   }

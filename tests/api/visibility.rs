@@ -247,7 +247,7 @@ query($p: ID!, $ws: ID!, $risk: ID!) {
     decisions(first: 100) { totalCount nodes { id title options { title } supersedes { id } supersededBy { id } } }
     risks(first: 100) { totalCount nodes { id title owner { id name } workstream { id name } dependency { ...Dep } } }
     statusUpdates(first: 100) { totalCount nodes { id summary originalSummary translations { locale summary } author { id name } } }
-    baselines(first: 100) { totalCount nodes { id name capturedBy { id name } finishDeltaDays variance { workstream { id name } workstreamId deltaDays } milestoneVariance { milestone { id name } milestoneId deltaDays } } }
+    baselines(first: 10) { totalCount nodes { id name capturedBy { id name } finishDeltaDays variance(first: 100) { workstream { id name } workstreamId deltaDays } milestoneVariance(first: 100) { milestone { id name } milestoneId deltaDays } } }
     forecastHistory { on source sourceId name statusUpdate { id summary } baseline { id name } }
     activity(first: 100) { totalCount nodes { id action entityType entityId changes actor { id name } } }
     schedule { workstream { id name } earliestStart earliestFinish forecastStart forecastFinish plannedFinish lateDays slackDays }

@@ -25,7 +25,6 @@ use super::{
 };
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult};
-use crate::planning::schedule::Slot;
 
 /// What `captureBaseline` accepts.
 #[derive(Debug, Clone)]
@@ -37,54 +36,6 @@ pub struct NewBaseline {
 }
 
 pub use crate::planning::schedule::milestone_forecast;
-
-/// Each workstream's target and forecast finish, to forecast its milestones.
-struct Finishes {
-    targets: HashMap<Uuid, Option<NaiveDate>>,
-    forecasts: HashMap<Uuid, NaiveDate>,
-}
-
-impl Finishes {
-    fn new<'a>(
-        workstreams: impl IntoIterator<Item = &'a workstream::Model>,
-        slots: &[Slot],
-    ) -> Self {
-        Self {
-            targets: workstreams
-                .into_iter()
-                .map(|ws| (ws.id, ws.target_date))
-                .collect(),
-            forecasts: slots
-                .iter()
-                .map(|slot| (slot.id, slot.forecast_finish))
-                .collect(),
-        }
-    }
-
-    fn of_plan(plan: &ProgramPlan) -> Self {
-        Self::new(
-            plan.workstreams().iter().map(|ws| &**ws),
-            &plan.schedule.slots,
-        )
-    }
-
-    /// A workstream's forecast finish, if it is scheduled.
-    fn forecast(&self, workstream_id: Uuid) -> Option<NaiveDate> {
-        self.forecasts.get(&workstream_id).copied()
-    }
-
-    /// A milestone's forecast day (see [`milestone_forecast`]).
-    fn milestone(&self, milestone: &milestone::Model) -> Option<NaiveDate> {
-        milestone_forecast(
-            milestone.due_date,
-            self.targets
-                .get(&milestone.workstream_id)
-                .copied()
-                .flatten(),
-            self.forecast(milestone.workstream_id),
-        )
-    }
-}
 
 /// Days from `from` to `to` (positive when `to` is later); none when either is missing.
 pub fn days_between(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Option<i64> {
@@ -186,21 +137,23 @@ impl Domain {
             .order_by_asc(milestone::Column::Id)
             .all(&txn)
             .await?;
-        let slots: HashMap<Uuid, &Slot> = schedule.slots.iter().map(|s| (s.id, s)).collect();
         let workstream_entries: Vec<Entry> = workstreams
             .iter()
             .map(|ws| {
-                let slot = slots.get(&ws.id);
+                let forecast = schedule.forecasts.get(&ws.id);
                 Entry {
                     id: ws.id,
                     planned_start: ws.start_date,
                     planned_finish: ws.target_date,
-                    forecast_start: slot.map(|s| s.forecast_start),
-                    forecast_finish: slot.map(|s| s.forecast_finish),
+                    forecast_start: forecast.map(|(start, _)| *start),
+                    forecast_finish: forecast.map(|(_, finish)| *finish),
                 }
             })
             .collect();
-        let finishes = Finishes::new(&workstreams, &schedule.slots);
+        let targets: HashMap<Uuid, Option<NaiveDate>> = workstreams
+            .iter()
+            .map(|ws| (ws.id, ws.target_date))
+            .collect();
         let milestone_entries: Vec<Entry> = milestones
             .iter()
             .map(|m| Entry {
@@ -208,7 +161,11 @@ impl Domain {
                 planned_start: None,
                 planned_finish: m.due_date,
                 forecast_start: None,
-                forecast_finish: finishes.milestone(m),
+                forecast_finish: milestone_forecast(
+                    m.due_date,
+                    targets.get(&m.workstream_id).copied().flatten(),
+                    schedule.forecast_finish(m.workstream_id),
+                ),
             })
             .collect();
         let captured = baseline::ActiveModel {
@@ -283,17 +240,16 @@ pub fn workstream_variance(
     baseline: &baseline::Model,
     plan: &ProgramPlan,
 ) -> ApiResult<Vec<WorkstreamVariance>> {
-    let current: HashMap<Uuid, &Visible<workstream::Model>> =
-        plan.workstreams().iter().map(|ws| (ws.id, ws)).collect();
-    let finishes = Finishes::of_plan(plan);
     Ok(entries(&baseline.workstreams)?
         .into_iter()
         .map(|entry| {
-            let workstream = current.get(&entry.id).map(|ws| (*ws).clone());
+            let workstream = plan.workstream(entry.id).cloned();
             WorkstreamVariance {
                 workstream_id: entry.id,
                 planned_finish: workstream.as_ref().and_then(|ws| ws.target_date),
-                forecast_finish: workstream.as_ref().and_then(|ws| finishes.forecast(ws.id)),
+                forecast_finish: workstream
+                    .as_ref()
+                    .and_then(|ws| plan.schedule.forecast_finish(ws.id)),
                 workstream,
                 baseline_planned_finish: entry.planned_finish,
                 baseline_finish: entry.forecast_finish,
@@ -311,12 +267,11 @@ pub fn milestone_variance(
 ) -> ApiResult<Vec<MilestoneVariance>> {
     let mut current: HashMap<Uuid, Visible<milestone::Model>> =
         milestones.into_iter().map(|m| (m.id, m)).collect();
-    let finishes = Finishes::of_plan(plan);
     Ok(entries(&baseline.milestones)?
         .into_iter()
         .map(|entry| {
             let milestone = current.remove(&entry.id);
-            let forecast_date = milestone.as_ref().and_then(|m| finishes.milestone(m));
+            let forecast_date = milestone.as_ref().and_then(|m| plan.milestone_forecast(m));
             MilestoneVariance {
                 milestone_id: entry.id,
                 due_date: milestone.as_ref().and_then(|m| m.due_date),

@@ -270,13 +270,17 @@ pub fn computed_health(plan: &ProgramPlan, risks: &[Visible<risk::Model>]) -> Co
             },
         });
     }
-    let dependencies: Vec<&Visible<dependency::Model>> = plan.visible_dependencies().collect();
+    let critical_dependencies: HashSet<Uuid> = plan
+        .visible_dependencies()
+        .filter(|dep| touches(dep))
+        .map(|dep| dep.id)
+        .collect();
     for risk in risks {
         let open = matches!(risk.status, RiskStatus::Open | RiskStatus::Mitigating);
         let on_critical = risk.workstream_id.is_some_and(|id| critical.contains(&id))
             || risk
                 .dependency_id
-                .is_some_and(|id| dependencies.iter().any(|dep| dep.id == id && touches(dep)));
+                .is_some_and(|id| critical_dependencies.contains(&id));
         if open && risk.score >= HIGH_RISK_SCORE && on_critical {
             reasons.push(Reason {
                 code: ReasonCode::HighRiskOnCriticalPath,

@@ -315,6 +315,30 @@ impl Loaders {
         Ok(plan)
     }
 
+    /// Today in each of these programs' time zones (those the caller may see).
+    pub async fn todays(
+        &self,
+        programs: impl IntoIterator<Item = Uuid>,
+    ) -> ApiResult<HashMap<Uuid, chrono::NaiveDate>> {
+        let ids: std::collections::HashSet<Uuid> = programs.into_iter().collect();
+        Ok(self
+            .programs
+            .load_many(ids)
+            .await?
+            .into_iter()
+            .map(|(id, program)| (id, self.domain.today_of(&program)))
+            .collect())
+    }
+
+    /// Today in one program's time zone (UTC's today if the caller cannot see it).
+    pub async fn today_of(&self, program_id: Uuid) -> ApiResult<chrono::NaiveDate> {
+        Ok(self
+            .todays([program_id])
+            .await?
+            .remove(&program_id)
+            .unwrap_or_else(|| self.domain.today()))
+    }
+
     /// The program's health computed from its forecast, with reasons.
     pub async fn computed_health(
         &self,

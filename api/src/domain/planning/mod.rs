@@ -186,14 +186,6 @@ impl ProgramPlan {
         )
     }
 
-    /// Whether a milestone is open and due before today (the program's time zone).
-    pub fn milestone_overdue(&self, milestone: &milestone::Model) -> bool {
-        milestone.completed_at.is_none()
-            && milestone
-                .due_date
-                .is_some_and(|due| due < self.today_of(milestone.program_id))
-    }
-
     /// Open dependencies the viewer may see, as `(upstream, downstream)` pairs.
     fn open_edges(&self) -> Vec<(Uuid, Uuid)> {
         self.dependencies

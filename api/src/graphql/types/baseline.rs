@@ -109,10 +109,19 @@ impl Baseline {
         Ok(baselines::finish_delta_days(&self.0, &plan))
     }
     /// Every workstream captured, in the order captured, against its dates today.
-    async fn variance(&self, ctx: &Context<'_>) -> Result<Vec<BaselineVariance>> {
+    async fn variance(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "At most this many, from the first (default and largest: the server's list size, 1,000 unless configured)."
+        )]
+        first: Option<i32>,
+    ) -> Result<Vec<BaselineVariance>> {
+        let size = request_data::<Loaders>(ctx)?.list_size(first)?;
         let plan = self.plan(ctx).await?;
         Ok(baselines::workstream_variance(&self.0, &plan)?
             .into_iter()
+            .take(size)
             .map(BaselineVariance)
             .collect())
     }
@@ -120,18 +129,18 @@ impl Baseline {
     async fn milestone_variance(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "At most this many, from the first (default and largest: the server's list size, 1,000 unless configured)."
+        )]
+        first: Option<i32>,
     ) -> Result<Vec<BaselineMilestoneVariance>> {
-        let plan = self.plan(ctx).await?;
         let loaders = request_data::<Loaders>(ctx)?;
-        let milestones = loaders
-            .milestones_by_workstream
-            .load_many(plan.workstreams().iter().map(|ws| ws.id))
-            .await?
-            .into_values()
-            .flatten()
-            .collect();
+        let size = loaders.list_size(first)?;
+        let plan = self.plan(ctx).await?;
+        let milestones = group(&loaders.milestones_by_program, self.0.program_id).await?;
         Ok(baselines::milestone_variance(&self.0, &plan, milestones)?
             .into_iter()
+            .take(size)
             .map(BaselineMilestoneVariance)
             .collect())
     }

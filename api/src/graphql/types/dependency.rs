@@ -1,9 +1,9 @@
 //! `Dependency`, its status enum and the filter and order of dependency lists.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entity::dependency;
 use uuid::Uuid;
 
@@ -88,7 +88,9 @@ pub async fn page_dependencies(
         overdue: filter.overdue,
     };
     // Overdue in each dependency's downstream program's time zone.
-    let todays = todays_of(ctx, rows.iter().map(|row| row.program_id)).await?;
+    let todays = request_data::<Loaders>(ctx)?
+        .todays(rows.iter().map(|row| row.program_id))
+        .await?;
     let today = domain.today();
     let page = domain.page_loaded(
         rows,
@@ -98,23 +100,6 @@ pub async fn page_dependencies(
         |row| row.id,
     )?;
     Ok(connection(page, Dependency))
-}
-
-/// Today in each of these programs' time zones.
-async fn todays_of(
-    ctx: &Context<'_>,
-    programs: impl Iterator<Item = Uuid>,
-) -> Result<HashMap<Uuid, NaiveDate>> {
-    let (domain, _) = scope(ctx)?;
-    let loaders = request_data::<Loaders>(ctx)?;
-    let ids: HashSet<Uuid> = programs.collect();
-    Ok(loaders
-        .programs
-        .load_many(ids)
-        .await?
-        .into_iter()
-        .map(|(id, program)| (id, domain.today_of(&program)))
-        .collect())
 }
 
 async fn workstream(ctx: &Context<'_>, id: Uuid) -> Result<Workstream> {
@@ -189,12 +174,9 @@ impl Dependency {
     }
     /// Whether it is not RESOLVED and `neededBy` is before today in the downstream program's time zone.
     async fn is_overdue(&self, ctx: &Context<'_>) -> Result<bool> {
-        let (domain, _) = scope(ctx)?;
-        let today = todays_of(ctx, std::iter::once(self.0.program_id))
-            .await?
-            .get(&self.0.program_id)
-            .copied()
-            .unwrap_or_else(|| domain.today());
+        let today = request_data::<Loaders>(ctx)?
+            .today_of(self.0.program_id)
+            .await?;
         Ok(domain_dependencies::is_overdue(&self.0, today))
     }
     /// When delivery is predicted: the later of the upstream's forecast

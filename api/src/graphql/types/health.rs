@@ -5,7 +5,8 @@ use entity::audit_event::Subject;
 
 use super::enums::{Health, Locale};
 use crate::domain::health::{self, Reason};
-use crate::graphql::context::scope;
+use crate::domain::loaders::Loaders;
+use crate::graphql::context::{request_data, scope};
 
 /// Why the computed health is what it is.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -34,8 +35,23 @@ impl ComputedHealth {
         self.0.health.into()
     }
     /// Why, most severe first; empty when on track.
-    async fn reasons(&self) -> Vec<HealthReason> {
-        self.0.reasons.iter().cloned().map(HealthReason).collect()
+    async fn reasons(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "At most this many, most severe first (default and largest: the server's list size, 1,000 unless configured)."
+        )]
+        first: Option<i32>,
+    ) -> Result<Vec<HealthReason>> {
+        let size = request_data::<Loaders>(ctx)?.list_size(first)?;
+        Ok(self
+            .0
+            .reasons
+            .iter()
+            .take(size)
+            .cloned()
+            .map(HealthReason)
+            .collect())
     }
 }
 
@@ -54,7 +70,11 @@ impl HealthReason {
         self.0.health.into()
     }
     /// The reason as a sentence (default: the viewer's language).
-    async fn message(&self, ctx: &Context<'_>, locale: Option<Locale>) -> Result<String> {
+    async fn message(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The language (default: the viewer's).")] locale: Option<Locale>,
+    ) -> Result<String> {
         let (_, viewer) = scope(ctx)?;
         Ok(self.0.fact.text(locale.map_or(viewer.locale, Into::into)))
     }

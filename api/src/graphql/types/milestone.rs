@@ -71,7 +71,12 @@ pub async fn page_milestones(
     let (domain, _) = scope(ctx)?;
     let filter = filter.unwrap_or_default();
     let overdue = match (filter.overdue, rows.first()) {
-        (Some(overdue), Some(row)) => Some((overdue, today_of(ctx, row).await?)),
+        (Some(overdue), Some(row)) => Some((
+            overdue,
+            request_data::<Loaders>(ctx)?
+                .today_of(row.program_id)
+                .await?,
+        )),
         _ => None,
     };
     let filter = DomainFilter {
@@ -90,18 +95,6 @@ pub async fn page_milestones(
         |row| row.id,
     )?;
     Ok(connection(page, Milestone))
-}
-
-/// Today in the time zone of a milestone's program.
-async fn today_of(ctx: &Context<'_>, row: &milestone::Model) -> Result<chrono::NaiveDate> {
-    let (domain, _) = scope(ctx)?;
-    let loaders = request_data::<Loaders>(ctx)?;
-    let program = loaders
-        .programs
-        .load_one(row.program_id)
-        .await?
-        .ok_or(ApiError::NotFound(Message::NotFound))?;
-    Ok(domain.today_of(&program))
 }
 
 /// A dated checkpoint of a workstream.
@@ -146,7 +139,10 @@ impl Milestone {
     }
     /// Whether it is open and its due day is before today in the program's time zone.
     async fn is_overdue(&self, ctx: &Context<'_>) -> Result<bool> {
-        Ok(is_overdue(&self.0, today_of(ctx, &self.0).await?))
+        let today = request_data::<Loaders>(ctx)?
+            .today_of(self.0.program_id)
+            .await?;
+        Ok(is_overdue(&self.0, today))
     }
     /// The due day moved by its workstream's forecast lateness; null without a due day.
     async fn forecast_date(&self, ctx: &Context<'_>) -> Result<Option<Date>> {

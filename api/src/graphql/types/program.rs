@@ -259,11 +259,14 @@ impl Program {
     async fn milestones(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        filter: Option<MilestoneFilter>,
+        #[graphql(desc = "Return the first n (at most the server's page size).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n (at most the server's page size).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Which milestones (all when absent).")] filter: Option<MilestoneFilter>,
+        #[graphql(desc = "Their order (by creation time when absent; ties by id).")]
         order_by: Option<MilestoneOrder>,
     ) -> Result<ListConnection<Milestone>> {
         let loaders = request_data::<Loaders>(ctx)?;
@@ -444,10 +447,12 @@ impl Program {
     async fn baselines(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Return the first n (at most the server's page size).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n (at most the server's page size).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> Result<ListConnection<super::Baseline>> {
         super::baseline::program_baselines(ctx, self.0.id, first, after, last, before).await
     }
