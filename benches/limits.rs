@@ -70,7 +70,7 @@ const TAIL_BYTES: usize = 256 << 10;
 
 mod support;
 
-use support::generate;
+use support::{dependency_row, generate};
 
 // ---------------------------------------------------------------- database
 
@@ -253,23 +253,16 @@ type NewDependency = (
 );
 
 fn dependency(program: Uuid, row: NewDependency) -> entity::dependency::ActiveModel {
-    let now = Utc::now();
     let (upstream, downstream, description, needed_by, status, committed) = row;
-    entity::dependency::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        program_id: Set(program),
-        upstream_id: Set(upstream),
-        downstream_id: Set(downstream),
-        upstream_program_id: Set(program),
-        description: Set(description),
-        needed_by: Set(needed_by),
-        status: Set(status),
-        committed_date: Set(committed),
-        committed_by_id: Set(None),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
+    let mut active = dependency_row(program, upstream, downstream);
+    active.description = Set(description);
+    active.needed_by = Set(needed_by);
+    active.status = Set(status);
+    active.committed_date = Set(committed);
+    if committed.is_some() {
+        active.commitment = Set(entity::enums::Commitment::Committed);
     }
+    active
 }
 
 async fn insert_workstreams(db: &DatabaseConnection, rows: Vec<entity::workstream::ActiveModel>) {

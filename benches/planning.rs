@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 mod support;
 
-use support::{Lcg, generate};
+use support::{Lcg, dependency_row, generate};
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -172,23 +172,11 @@ async fn end_to_end(base_url: &str, n: usize) {
         .unwrap();
     }
     for chunk in edges.chunks(4000) {
-        entity::dependency::Entity::insert_many(chunk.iter().map(|(up, down)| {
-            entity::dependency::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                program_id: Set(program_id),
-                upstream_id: Set(*up),
-                downstream_id: Set(*down),
-                upstream_program_id: Set(program_id),
-                description: Set(None),
-                needed_by: Set(None),
-                status: Set(entity::enums::DependencyStatus::Open),
-                committed_date: Set(None),
-                committed_by_id: Set(None),
-                version: Set(1),
-                created_at: Set(now),
-                updated_at: Set(now),
-            }
-        }))
+        entity::dependency::Entity::insert_many(
+            chunk
+                .iter()
+                .map(|(up, down)| dependency_row(program_id, *up, *down)),
+        )
         .exec_without_returning(db)
         .await
         .unwrap();

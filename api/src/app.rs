@@ -241,6 +241,13 @@ pub async fn start(
         http::metrics::Metrics::new(statements.clone(), config.metrics_token.clone())
             .map_err(|error| StartError::Config(error.to_string()))?,
     );
+    if config.notification_sweep_secs > 0 {
+        tokio::spawn(crate::domain::sweep::run(
+            domain.clone(),
+            Duration::from_secs(config.notification_sweep_secs),
+            stopping_rx.clone(),
+        ));
+    }
     let state = AppState {
         draining: draining.clone(),
         schema: schema.clone(),

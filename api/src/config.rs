@@ -224,6 +224,9 @@ pub struct ServeConfig {
     /// Most work one request may do, in cost points: a point per workstream and dependency of each plan loaded, per 64 bytes of text rendered or returned; past it the request's remaining fields answer `QUERY_TOO_COMPLEX` (measure `work`).
     #[arg(long, env = "TRESTLE_MAX_REQUEST_WORK", default_value_t = 1_000_000)]
     pub max_request_work: u64,
+    /// Seconds between sweeps for the clock's notifications (overdue dependencies, decisions and status updates coming due); every replica sweeps and each notification is still written once per subject, recipient and day (0 = off).
+    #[arg(long, env = "TRESTLE_NOTIFICATION_SWEEP_SECS", default_value_t = 60)]
+    pub notification_sweep_secs: u64,
     /// Most items a plain list field returns (`schedule`, `overdueDependencies`, …); its `first` argument may ask for fewer, never more.
     #[arg(long, env = "TRESTLE_MAX_LIST_SIZE", default_value_t = 1000)]
     pub max_list_size: usize,

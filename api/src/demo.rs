@@ -2,8 +2,9 @@
 //! GraphQL API itself (in process), so a newcomer sees every feature at once.
 //!
 //! This file is long because it is one story told top to bottom (the
-//! program, its teams, workstreams, milestones, a baseline, dependencies,
-//! decisions, risks and status updates, in the order a TPM would set them up).
+//! program, its teams, workstreams, milestones, a baseline, dependencies
+//! asked for and answered, decisions and a conversation, risks and status
+//! updates, in the order a TPM would set them up).
 
 use chrono::{Duration, NaiveDate, Utc};
 use entity::{
@@ -14,7 +15,7 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
 use crate::auth::{AuthUser, Viewer, password::random_secret};
-use crate::domain::loaders::Loaders;
+use crate::domain::loaders::{CurrentLoaders, Loaders};
 use crate::domain::{Domain, users::NewUser};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::{AppSchema, RequestContext};
@@ -41,7 +42,7 @@ impl Client<'_> {
         let viewer = Viewer::signed_in(user.clone());
         let request = async_graphql::Request::new(document)
             .variables(async_graphql::Variables::from_json(variables))
-            .data(Loaders::new(self.domain, &viewer))
+            .data(CurrentLoaders::new(Loaders::new(self.domain, &viewer)))
             .data(RequestContext {
                 viewer,
                 request_id: "demo".into(),
@@ -477,10 +478,10 @@ pub async fn load(domain: &Domain, schema: &AppSchema) -> ApiResult<Option<Vec<D
         ("ledger", "cutover", 59, "OPEN", None),
         ("refunds", "cutover", 59, "OPEN", None),
         ("cutover", "decommission", 89, "OPEN", None),
-        ("sso", "gateway", 16, "OPEN", None),
     ];
     let mut dependency_ids = Vec::new();
     for (up, down, needed, status, promised) in dependencies {
+        // The downstream lead asks; the upstream side answers with a date.
         let id = client
             .create(
                 editor,
@@ -491,14 +492,79 @@ pub async fn load(domain: &Domain, schema: &AppSchema) -> ApiResult<Option<Vec<D
                     "downstreamId": ws[down],
                     "neededBy": day(today, needed),
                     "status": status,
-                    "committedDate": promised.map(|p: i64| day(today, p)),
-                    "committedById": promised.map(|_| owner.id.to_string()),
                     "description": format!("{down} waits on {up}"),
                 }),
             )
             .await?;
+        if let Some(promised) = promised {
+            client
+                .run(
+                    owner,
+                    "mutation($input: CommitDependencyInput!) { commitDependency(input: $input) { dependency { id } } }",
+                    json!({ "input": { "id": id, "committedDate": day(today, promised), "note": "Agreed in the weekly program review." } }),
+                )
+                .await?;
+        }
         dependency_ids.push(id);
     }
+    // The TPM has caught up with the requests so far.
+    client
+        .run(
+            owner,
+            "mutation { markNotificationsRead(input: { all: true }) { markedCount } }",
+            json!({}),
+        )
+        .await?;
+
+    // Two requests to the identity team: SSO, still waiting for an answer,
+    // and fraud signals, which they declined.
+    client
+        .create(
+            editor,
+            "createDependency",
+            "dependency",
+            json!({
+                "upstreamId": sso,
+                "downstreamId": ws["gateway"],
+                "neededBy": day(today, 16),
+                "description": "The new gateway signs customers in with SSO (게이트웨이 SSO 연동)",
+            }),
+        )
+        .await?;
+    let fraud = client
+        .create(
+            owner,
+            "createWorkstream",
+            "workstream",
+            json!({
+                "programId": identity,
+                "name": "Fraud signals API (이상거래 신호 API)",
+                "teamId": teams["identity"],
+                "startDate": day(today, 20),
+                "targetDate": day(today, 60),
+            }),
+        )
+        .await?;
+    let declined = client
+        .create(
+            owner,
+            "createDependency",
+            "dependency",
+            json!({
+                "upstreamId": fraud,
+                "downstreamId": ws["refunds"],
+                "neededBy": day(today, 19),
+                "description": "Refund workers score refunds with fraud signals",
+            }),
+        )
+        .await?;
+    client
+        .run(
+            editor,
+            "mutation($input: DeclineDependencyInput!) { declineDependency(input: $input) { dependency { id } } }",
+            json!({ "input": { "id": declined, "reason": "The identity team is on the EU launch until next quarter; use the nightly batch export meanwhile. (EU 출시로 다음 분기까지 불가)" } }),
+        )
+        .await?;
 
     // Since the kickoff, SSO slipped seven weeks: the gateway move, in the
     // payments program, now gets it after it needs it, and the cutover and
@@ -557,6 +623,7 @@ pub async fn load(domain: &Domain, schema: &AppSchema) -> ApiResult<Option<Vec<D
             json!({ "input": { "id": managed, "status": "ACCEPTED", "outcome": "Managed streaming", "rationale": "Frees two engineers for the ledger move." } }),
         )
         .await?;
+    let mut open_decisions = Vec::new();
     for (title, due, decided) in [
         (
             "Cut over by region or by merchant tier? (지역별 전환 vs 가맹점 등급별 전환)",
@@ -593,7 +660,32 @@ pub async fn load(domain: &Domain, schema: &AppSchema) -> ApiResult<Option<Vec<D
                     json!({ "input": { "id": id, "status": status, "outcome": status, "rationale": "Agreed in the weekly program review." } }),
                 )
                 .await?;
+        } else {
+            open_decisions.push(id);
         }
+    }
+    // The conversation on how to cut over, with the people it needs.
+    for (author, body, mentioned) in [
+        (
+            editor,
+            "By merchant tier: the small merchants first, so a bad night hurts the fewest. Jiwoo, can finance live with two cutover weekends?",
+            vec![owner],
+        ),
+        (
+            owner,
+            "Finance is fine with two weekends. 민준 님, 가맹점 등급별 전환으로 진행해도 될까요? We decide on Friday.",
+            vec![viewer],
+        ),
+    ] {
+        let mention_ids: Vec<String> = mentioned.iter().map(|user| user.id.to_string()).collect();
+        client
+            .create(
+                author,
+                "addComment",
+                "comment",
+                json!({ "subjectId": open_decisions[0], "body": body, "mentionIds": mention_ids }),
+            )
+            .await?;
     }
 
     for (title, likelihood, impact, status, on_ws, on_dep) in [

@@ -1,6 +1,6 @@
 //! Messages shown to callers, in English and Korean.
 //!
-//! Long on purpose: every message and label in both languages, each an
+//! This file is long on purpose: every message and label in both languages, each an
 //! exhaustive match, so a new variant cannot go untranslated.
 
 pub use entity::enums::Locale;
@@ -231,6 +231,20 @@ pub enum Message {
     TooManyConnections,
     /// Two translations were given for the same language.
     DuplicateLocale,
+    /// Only editors of the upstream program answer a dependency request.
+    UpstreamAnswers,
+    /// The dependency was delivered; it takes no other answer.
+    AlreadyDelivered,
+    /// A delivery cannot be dated after today.
+    DeliveredInFuture,
+    /// Only the author changes a comment.
+    AuthorOnly,
+    /// Only the author or an OWNER deletes a comment.
+    AuthorOrOwnerOnly,
+    /// Nothing with that id can be commented on (or the caller may not see it).
+    NothingToComment,
+    /// Give `ids` or `all: true`, not both and not neither.
+    IdsOrAll,
 }
 
 impl Message {
@@ -437,6 +451,34 @@ impl Message {
                 "The person promising the delivery must be a member of the upstream workstream's program.",
                 "납품을 약속하는 사용자는 선행 워크스트림이 속한 프로그램의 구성원이어야 합니다.",
             ),
+            Self::UpstreamAnswers => pick(
+                "Only editors of the upstream workstream's program commit to, decline or deliver a dependency.",
+                "의존 관계의 약속, 거절, 전달은 선행 워크스트림이 속한 프로그램의 편집자만 할 수 있습니다.",
+            ),
+            Self::AlreadyDelivered => pick(
+                "This dependency has been delivered; reopen it (status) to ask again.",
+                "이미 전달된 의존 관계입니다. 다시 요청하려면 상태를 다시 여세요.",
+            ),
+            Self::DeliveredInFuture => pick(
+                "A delivery cannot be dated after today.",
+                "전달일은 오늘 이후일 수 없습니다.",
+            ),
+            Self::AuthorOnly => pick(
+                "Only the comment's author may change it.",
+                "댓글 작성자만 수정할 수 있습니다.",
+            ),
+            Self::AuthorOrOwnerOnly => pick(
+                "Only the comment's author or an OWNER of the program may delete it.",
+                "댓글 작성자나 프로그램 소유자만 삭제할 수 있습니다.",
+            ),
+            Self::NothingToComment => pick(
+                "No workstream, dependency, decision or risk exists with that id.",
+                "해당 ID의 워크스트림, 의존 관계, 의사결정, 리스크가 없습니다.",
+            ),
+            Self::IdsOrAll => pick(
+                "Give either ids or all: true.",
+                "ids 또는 all: true 중 하나만 입력하세요.",
+            ),
             Self::DependsOnItself => pick(
                 "A workstream cannot depend on itself.",
                 "워크스트림은 자기 자신에 의존할 수 없습니다.",
@@ -549,6 +591,7 @@ pub fn subject_label(subject: Subject, locale: Locale) -> &'static str {
         Subject::Risk => ("risks", "리스크"),
         Subject::StatusUpdate => ("status updates", "상태 보고"),
         Subject::Baseline => ("baselines", "기준선"),
+        Subject::Comment => ("comments", "댓글"),
     };
     match locale {
         Locale::En => en,
@@ -569,7 +612,8 @@ pub fn count_unit(subject: Subject, locale: Locale) -> &'static str {
         | Subject::Decision
         | Subject::Risk
         | Subject::StatusUpdate
-        | Subject::Baseline => "건",
+        | Subject::Baseline
+        | Subject::Comment => "건",
     };
     match locale {
         Locale::En => "",
@@ -604,10 +648,54 @@ pub fn verb_label(verb: Verb, locale: Locale) -> &'static str {
         Verb::Remove => ("removed", "제외"),
         Verb::Revoke => ("revoked", "폐기"),
         Verb::Capture => ("captured", "저장"),
+        Verb::Commit => ("committed", "약속"),
+        Verb::Decline => ("declined", "거절"),
+        Verb::Deliver => ("delivered", "전달"),
     };
     match locale {
         Locale::En => en,
         Locale::Ko => ko,
+    }
+}
+
+/// A notification as one sentence in `locale`: who did what to which
+/// subject (`actor` and `title` when known).
+pub fn notification_text(
+    kind: entity::enums::NotificationKind,
+    actor: Option<&str>,
+    title: Option<&str>,
+    locale: Locale,
+) -> String {
+    use entity::enums::NotificationKind as Kind;
+    let ko = locale == Locale::Ko;
+    let who = actor.unwrap_or(if ko { "누군가" } else { "Someone" });
+    let what = title.map_or_else(
+        || {
+            if ko {
+                "삭제된 항목".to_owned()
+            } else {
+                "something since deleted".to_owned()
+            }
+        },
+        |title| format!("“{title}”"),
+    );
+    match (kind, ko) {
+        (Kind::Mentioned, false) => format!("{who} mentioned you on {what}."),
+        (Kind::Mentioned, true) => format!("{who}님이 {what}에서 회원님을 언급했습니다."),
+        (Kind::DependencyRequested, false) => format!("{who} asks your team for {what}."),
+        (Kind::DependencyRequested, true) => format!("{who}님이 {what} 전달을 요청했습니다."),
+        (Kind::DependencyCommitted, false) => format!("{who} committed to {what}."),
+        (Kind::DependencyCommitted, true) => format!("{who}님이 {what} 전달을 약속했습니다."),
+        (Kind::DependencyDeclined, false) => format!("{who} declined {what}."),
+        (Kind::DependencyDeclined, true) => format!("{who}님이 {what} 요청을 거절했습니다."),
+        (Kind::DependencyDelivered, false) => format!("{who} delivered {what}."),
+        (Kind::DependencyDelivered, true) => format!("{who}님이 {what}을(를) 전달했습니다."),
+        (Kind::DependencyOverdue, false) => format!("{what} is past its need date."),
+        (Kind::DependencyOverdue, true) => format!("{what}이(가) 필요일을 넘겼습니다."),
+        (Kind::DecisionDue, false) => format!("The decision {what} is coming due."),
+        (Kind::DecisionDue, true) => format!("의사결정 {what}의 기한이 다가옵니다."),
+        (Kind::StatusUpdateDue, false) => format!("A status update for {what} is due."),
+        (Kind::StatusUpdateDue, true) => format!("{what}의 상태 보고 기한입니다."),
     }
 }
 

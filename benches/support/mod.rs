@@ -51,3 +51,32 @@ pub fn generate(n: usize) -> (Vec<Generated>, Vec<(Uuid, Uuid)>) {
     }
     (tasks, edges)
 }
+
+/// A stored, open, requested dependency between two workstreams of `program`.
+pub fn dependency_row(
+    program: Uuid,
+    upstream: Uuid,
+    downstream: Uuid,
+) -> entity::dependency::ActiveModel {
+    use sea_orm::ActiveValue::Set;
+    let now = chrono::Utc::now();
+    entity::dependency::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        program_id: Set(program),
+        upstream_id: Set(upstream),
+        downstream_id: Set(downstream),
+        upstream_program_id: Set(program),
+        description: Set(None),
+        needed_by: Set(None),
+        status: Set(entity::enums::DependencyStatus::Open),
+        committed_date: Set(None),
+        committed_by_id: Set(None),
+        commitment: Set(entity::enums::Commitment::Requested),
+        commitment_note: Set(None),
+        decline_reason: Set(None),
+        delivered_on: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}

@@ -93,6 +93,8 @@ pub enum Subject {
     StatusUpdate,
     /// A baseline of the plan.
     Baseline,
+    /// A comment on a workstream, dependency, decision or risk.
+    Comment,
 }
 
 impl Subject {
@@ -111,6 +113,7 @@ impl Subject {
             Self::Risk => "Risk",
             Self::StatusUpdate => "StatusUpdate",
             Self::Baseline => "Baseline",
+            Self::Comment => "Comment",
         }
     }
 
@@ -129,6 +132,7 @@ impl Subject {
             Self::Risk => "risk",
             Self::StatusUpdate => "statusUpdate",
             Self::Baseline => "baseline",
+            Self::Comment => "comment",
         }
     }
 
@@ -163,6 +167,12 @@ pub enum Verb {
     Revoke,
     /// Captured (a baseline).
     Capture,
+    /// Promised by the upstream team (a dependency).
+    Commit,
+    /// Declined by the upstream team (a dependency).
+    Decline,
+    /// Delivered by the upstream team (a dependency).
+    Deliver,
 }
 
 impl Verb {
@@ -180,6 +190,9 @@ impl Verb {
             Self::Remove => "remove",
             Self::Revoke => "revoke",
             Self::Capture => "capture",
+            Self::Commit => "commit",
+            Self::Decline => "decline",
+            Self::Deliver => "deliver",
         }
     }
 
@@ -208,6 +221,6 @@ mod tests {
             }
         }
         assert_eq!(action(Subject::ProgramMember, Verb::Set), "member.set");
-        assert_eq!(Subject::parse("Comment"), None);
+        assert_eq!(Subject::parse("Attachment"), None);
     }
 }

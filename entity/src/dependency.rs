@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::enums::DependencyStatus;
+use crate::enums::{Commitment, DependencyStatus};
 
 /// A dependency of a downstream workstream on an upstream workstream.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
@@ -34,6 +34,16 @@ pub struct Model {
     pub committed_date: Option<Date>,
     /// User who made the commitment, if still present.
     pub committed_by_id: Option<Uuid>,
+    /// The upstream team's answer.
+    pub commitment: Commitment,
+    /// What the upstream team said with its commitment.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub commitment_note: Option<String>,
+    /// Why the upstream team declined.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub decline_reason: Option<String>,
+    /// Day the upstream team delivered.
+    pub delivered_on: Option<Date>,
     /// Optimistic-locking version counter.
     pub version: i32,
     /// When the row was created.

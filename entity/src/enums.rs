@@ -183,3 +183,57 @@ pub enum RiskStatus {
     #[sea_orm(string_value = "CLOSED")]
     Closed,
 }
+
+/// The upstream team's answer to a dependency, which is a request.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Commitment {
+    /// Asked for; the upstream team has not answered.
+    #[sea_orm(string_value = "REQUESTED")]
+    Requested,
+    /// The upstream team promised a day.
+    #[sea_orm(string_value = "COMMITTED")]
+    Committed,
+    /// The upstream team said it will not deliver.
+    #[sea_orm(string_value = "DECLINED")]
+    Declined,
+    /// The upstream team delivered.
+    #[sea_orm(string_value = "DELIVERED")]
+    Delivered,
+}
+
+/// What a notification tells its recipient.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum NotificationKind {
+    /// A comment mentions the recipient.
+    #[sea_orm(string_value = "MENTIONED")]
+    Mentioned,
+    /// A team asks the recipient's program for a delivery.
+    #[sea_orm(string_value = "DEPENDENCY_REQUESTED")]
+    DependencyRequested,
+    /// The upstream team promised a day.
+    #[sea_orm(string_value = "DEPENDENCY_COMMITTED")]
+    DependencyCommitted,
+    /// The upstream team declined.
+    #[sea_orm(string_value = "DEPENDENCY_DECLINED")]
+    DependencyDeclined,
+    /// The upstream team delivered.
+    #[sea_orm(string_value = "DEPENDENCY_DELIVERED")]
+    DependencyDelivered,
+    /// A dependency is past its need date and not delivered.
+    #[sea_orm(string_value = "DEPENDENCY_OVERDUE")]
+    DependencyOverdue,
+    /// An open decision is coming due.
+    #[sea_orm(string_value = "DECISION_DUE")]
+    DecisionDue,
+    /// The program's status update is due.
+    #[sea_orm(string_value = "STATUS_UPDATE_DUE")]
+    StatusUpdateDue,
+}

@@ -59,11 +59,13 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
 pub mod api_token;
 pub mod audit_event;
 pub mod baseline;
+pub mod comment;
 pub mod decision;
 pub mod decision_option;
 pub mod dependency;
 pub mod enums;
 pub mod milestone;
+pub mod notification;
 pub mod program;
 pub mod program_member;
 pub mod risk;
@@ -77,10 +79,12 @@ pub mod workstream;
 pub mod prelude {
     pub use super::api_token::Entity as ApiToken;
     pub use super::audit_event::Entity as AuditEvent;
+    pub use super::comment::Entity as Comment;
     pub use super::decision::Entity as Decision;
     pub use super::decision_option::Entity as DecisionOption;
     pub use super::dependency::Entity as Dependency;
     pub use super::milestone::Entity as Milestone;
+    pub use super::notification::Entity as Notification;
     pub use super::program::Entity as Program;
     pub use super::program_member::Entity as ProgramMember;
     pub use super::risk::Entity as Risk;

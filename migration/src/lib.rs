@@ -19,6 +19,7 @@ mod m20261125_000013_create_status_updates;
 mod m20261125_000014_create_audit_events;
 mod m20261130_000015_add_program_scope_columns;
 mod m20261201_000016_forecast_from_reality;
+mod m20261202_000017_commitments_and_conversation;
 
 /// Runs Trestle's schema migrations in dependency order.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000014_create_audit_events::Migration),
             Box::new(m20261130_000015_add_program_scope_columns::Migration),
             Box::new(m20261201_000016_forecast_from_reality::Migration),
+            Box::new(m20261202_000017_commitments_and_conversation::Migration),
         ]
     }
 }

@@ -13,8 +13,8 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 use crate::fixtures::{
-    Cast, api_token, cast, decision, dependency, milestone, mutation_document, program, risk,
-    set_member, team, workstream,
+    Cast, api_token, cast, comment, decision, dependency, milestone, mutation_document, program,
+    risk, set_member, team, workstream,
 };
 use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, TestUser, error_code, spawn_app};
 
@@ -59,6 +59,9 @@ enum Rule {
     /// A member leaving: any but the last OWNER (BAD_USER_INPUT); who is not
     /// a member, the ADMIN included, has nothing to leave (NOT_FOUND).
     Leave,
+    /// The author of a comment (the owner here) alone; other members and
+    /// the ADMIN FORBIDDEN; non-members NOT_FOUND.
+    Author,
 }
 
 enum Outcome {
@@ -80,6 +83,8 @@ fn expected(rule: Rule, role: Role) -> Outcome {
         (Rule::Leave, Owner) => Refused("BAD_USER_INPUT"),
         (Rule::Leave, Editor | Viewer) => Allowed,
         (Rule::Leave, _) => Refused("NOT_FOUND"),
+        (Rule::Author, Owner) => Allowed,
+        (Rule::Author, Admin | Editor | Viewer) => Refused("FORBIDDEN"),
         (_, Admin | Owner) => Allowed,
         (Rule::Manage, Editor | Viewer) => Refused("FORBIDDEN"),
         (Rule::Edit, Editor) => Allowed,
@@ -131,6 +136,8 @@ enum Variables {
     Id(fn(&Fixture) -> &String),
     /// The `id` of an object made for the call.
     Made(Maker),
+    /// The input built around the `id` of an object made for the call.
+    MadeWith(Maker, fn(&str) -> Value),
     /// Made for the call and the caller's role.
     Fresh(Setup),
 }
@@ -144,6 +151,19 @@ struct Case {
     variables: Variables,
     /// Whether an allowed call records one audit event.
     audited: bool,
+}
+
+impl Case {
+    /// The same case with its input built around the made object's id.
+    fn with_input(self, input: fn(&str) -> Value) -> Self {
+        let variables = match self.variables {
+            Variables::Made(make) | Variables::MadeWith(make, _) => {
+                Variables::MadeWith(make, input)
+            }
+            other => other,
+        };
+        Self { variables, ..self }
+    }
 }
 
 /// Mutation `field`, answering `selection`, with the input built from the fixture.
@@ -205,6 +225,17 @@ async fn fresh_workstream(app: &TestApp, f: &Fixture) -> String {
 /// A milestone of the fixture's workstream, for a row that uses one up.
 async fn fresh_milestone(app: &TestApp, f: &Fixture) -> String {
     milestone(app, &f.cast.owner, &f.workstream, "M", json!({})).await
+}
+
+/// A dependency between two fresh workstreams, for a row that answers it.
+async fn fresh_dependency(app: &TestApp, f: &Fixture) -> String {
+    let (upstream, downstream) = fresh_pair(app, f).await;
+    dependency(app, &f.cast.owner, &upstream, &downstream, json!({})).await
+}
+
+/// A comment of the owner's on the fixture's risk, for a row that changes it.
+async fn fresh_comment(app: &TestApp, f: &Fixture) -> String {
+    comment(app, &f.cast.owner, &f.risk, "Owner's note", &[]).await
 }
 
 /// Two workstreams of the program, for a dependency between them.
@@ -456,7 +487,60 @@ fn cases() -> Vec<Case> {
             "baseline { id }",
             |f| json!({ "programId": f.cast.program, "name": "Matrix" }),
         ),
-        read(SignedIn, "viewer", "{ viewer { id } }", |_| json!({})),
+        write_with(
+            Edit,
+            "commitDependency",
+            "dependency { commitment }",
+            Made(|app, f| Box::pin(fresh_dependency(app, f))),
+        )
+        .with_input(|id| json!({ "id": id, "committedDate": "2026-09-01", "note": "v2 only" })),
+        write_with(
+            Edit,
+            "declineDependency",
+            "dependency { commitment }",
+            Made(|app, f| Box::pin(fresh_dependency(app, f))),
+        )
+        .with_input(|id| json!({ "id": id, "reason": "No capacity this quarter" })),
+        write_with(
+            Edit,
+            "deliverDependency",
+            "dependency { commitment }",
+            Made(|app, f| Box::pin(fresh_dependency(app, f))),
+        ),
+        write(
+            Edit,
+            "addComment",
+            "comment { id }",
+            |f| json!({ "subjectId": f.decision, "body": "Which vendor?", "mentionIds": [f.cast.viewer.id] }),
+        ),
+        write_with(
+            Author,
+            "editComment",
+            "comment { id }",
+            Made(|app, f| Box::pin(fresh_comment(app, f))),
+        )
+        .with_input(|id| json!({ "id": id, "body": "Edited" })),
+        write_with(
+            Manage,
+            "deleteComment",
+            "deletedCommentId",
+            Made(|app, f| Box::pin(fresh_comment(app, f))),
+        ),
+        Case {
+            audited: false,
+            ..write(
+                SignedIn,
+                "markNotificationsRead",
+                "markedCount",
+                |_| json!({ "all": true }),
+            )
+        },
+        read(
+            SignedIn,
+            "viewer",
+            "{ viewer { id notifications(unreadOnly: true) { totalCount nodes { kind message subject { __typename } } } } }",
+            |_| json!({}),
+        ),
         read(
             AdminOnly,
             "users",
@@ -503,7 +587,7 @@ async fn fixture(app: &TestApp) -> Fixture {
 }
 
 /// The tables a call may write to, the history last.
-const TABLES: [&str; 14] = [
+const TABLES: [&str; 16] = [
     "users",
     "api_tokens",
     "teams",
@@ -517,6 +601,8 @@ const TABLES: [&str; 14] = [
     "risks",
     "status_updates",
     "baselines",
+    "comments",
+    "notifications",
     "audit_events",
 ];
 
@@ -594,6 +680,7 @@ async fn every_operation_allows_and_refuses_exactly_the_right_roles() {
                 Variables::Of(build) => build(&f),
                 Variables::Id(id) => json!({ "id": id(&f) }),
                 Variables::Made(make) => json!({ "id": make(&app, &f).await }),
+                Variables::MadeWith(make, input) => input(&make(&app, &f).await),
                 Variables::Fresh(setup) => setup(&app, &f, role).await,
             };
             let variables = if case.mutation {

@@ -52,7 +52,7 @@ async fn the_demo_loads_a_realistic_program_once() {
         .await;
     let p = &body["data"]["program"];
     assert_eq!(p["workstreams"]["totalCount"], 13, "{body}");
-    assert_eq!(p["dependencies"]["totalCount"], 16);
+    assert_eq!(p["dependencies"]["totalCount"], 17);
     assert_eq!(p["decisions"]["totalCount"], 8);
     let superseded = p["decisions"]["nodes"]
         .as_array()
@@ -127,6 +127,50 @@ async fn the_demo_loads_a_realistic_program_once() {
         .map(|point| point["source"].as_str().unwrap())
         .collect();
     assert_eq!(sources, ["BASELINE", "STATUS_UPDATE", "STATUS_UPDATE"]);
+
+    // The handshake and the conversation: a request the identity team has
+    // not answered, one it declined, a decision under discussion with a
+    // mention, and unread notifications for every demo sign-in.
+    let talk = app
+        .as_user(
+            &owner,
+            "{ program(key: \"PAY\") {
+                dependencies(first: 50) { nodes { commitment upstream { program { key } } declineReason committedBy { id } } }
+                decisions(filter: { status: [PROPOSED] }, first: 1) { nodes { comments { totalCount nodes { mentions { id } } } } }
+            } }",
+            json!({}),
+        )
+        .await;
+    let deps = talk["data"]["program"]["dependencies"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{talk}"));
+    let across = |commitment: &str| {
+        deps.iter()
+            .any(|d| d["commitment"] == commitment && d["upstream"]["program"]["key"] == "IDP")
+    };
+    assert!(across("REQUESTED") && across("DECLINED"), "{talk}");
+    assert!(
+        deps.iter()
+            .any(|d| d["commitment"] == "COMMITTED" && d["committedBy"]["id"].is_string()),
+        "{talk}"
+    );
+    let thread = &talk["data"]["program"]["decisions"]["nodes"][0]["comments"];
+    assert_eq!(thread["totalCount"], 2, "{talk}");
+    for sign_in in &app.server.demo_sign_ins {
+        let user = app.signed_in(&sign_in.email, &sign_in.password).await;
+        let inbox = app
+            .as_user(
+                &user,
+                "{ viewer { notifications(unreadOnly: true) { totalCount nodes { kind } } } }",
+                json!({}),
+            )
+            .await;
+        assert!(
+            inbox["data"]["viewer"]["notifications"]["totalCount"].as_i64() > Some(0),
+            "{}: {inbox}",
+            sign_in.role
+        );
+    }
 
     // A second start on the same database leaves the data alone.
     let programs = app.count_rows("programs").await;

@@ -323,7 +323,13 @@ async fn internal_failures_reach_the_client_as_a_code_and_a_request_id_only() {
     app.server
         .domain
         .db
-        .execute_unprepared("DROP TABLE risks")
+        .execute_unprepared(
+            if app.server.domain.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+                "DROP TABLE risks CASCADE"
+            } else {
+                "DROP TABLE risks"
+            },
+        )
         .await
         .expect("drop a table");
     let response = app

@@ -15,6 +15,7 @@ mod baselines;
 mod brief;
 #[cfg(unix)]
 mod connections;
+mod conversation;
 mod costs;
 mod cycle_limits;
 mod decisions;

@@ -4,11 +4,13 @@
 use serde_json::json;
 
 use crate::fixtures::{
-    baseline, dated, decision, dependency, fewest_statements, milestone, program, risk, workstream,
+    baseline, comment, dated, decision, dependency, fewest_statements, milestone, program, risk,
+    set_member, workstream,
 };
 use crate::helpers::{TestApp, TestUser, spawn_app};
 
 const DEEP: &str = "{
+  viewer { notifications(first: 50) { totalCount nodes { kind program { key } actor { name } comment { body } subject { __typename ... on Workstream { name } } } } }
   programs(first: 5) {
     nodes {
       key
@@ -22,11 +24,12 @@ const DEEP: &str = "{
           team { name }
           milestones(first: 5) { nodes { name dueDate } }
           upstream(first: 5) { nodes { status upstream { name } downstream { name } } }
-          downstream(first: 5) { nodes { status upstream { name } downstream { name } } }
+          downstream(first: 5) { nodes { status upstream { name } downstream { name } comments(first: 5) { nodes { body } } } }
+          comments(first: 5) { nodes { body author { name } mentions { name } } }
         }
       }
-      decisions(first: 25) { nodes { title options { title } decidedBy { name } } }
-      risks(first: 25) { nodes { title score owner { name } } }
+      decisions(first: 25) { nodes { title options { title } decidedBy { name } comments(first: 5) { nodes { body author { name } } } } }
+      risks(first: 25) { nodes { title score owner { name } comments(first: 5) { nodes { body } } } }
       baselines(first: 5) { nodes { name capturedBy { name } finishDeltaDays variance(first: 25) { workstream { name } deltaDays } milestoneVariance(first: 50) { milestone { name } deltaDays } } }
       forecastHistory { source forecastFinishDate }
     }
@@ -34,10 +37,13 @@ const DEEP: &str = "{
 }";
 
 /// Two programs, each with `size` workstreams in a chain, two milestones per
-/// workstream, `size` decisions and risks, and two baselines.
+/// workstream, `size` decisions and risks, a colleague's comment mentioning
+/// the TPM on each workstream, decision and risk, and two baselines.
 async fn seed(app: &TestApp, tpm: &TestUser, tag: &str, size: usize) {
+    let colleague = app.member("Colleague").await;
     for p in 0..2 {
         let program = program(app, tpm, &format!("{tag}{p}"), json!({})).await;
+        set_member(app, tpm, &program, &colleague, "EDITOR").await;
         let mut previous: Option<String> = None;
         for w in 0..size {
             let ws = workstream(
@@ -53,15 +59,19 @@ async fn seed(app: &TestApp, tpm: &TestUser, tag: &str, size: usize) {
                 milestone(app, tpm, &ws, &format!("M{m}"), due).await;
             }
             if let Some(previous) = &previous {
-                dependency(app, tpm, previous, &ws, json!({})).await;
+                let dep = dependency(app, tpm, previous, &ws, json!({})).await;
+                comment(app, &colleague, &dep, "On its way", &[]).await;
             }
+            comment(app, &colleague, &ws, "Started", &[tpm]).await;
             previous = Some(ws);
         }
         for i in 0..size {
             let options = json!({ "options": [{ "title": "A" }, { "title": "B" }] });
-            decision(app, tpm, &program, &format!("D{i}"), options).await;
+            let d = decision(app, tpm, &program, &format!("D{i}"), options).await;
+            comment(app, &colleague, &d, "Option A", &[tpm]).await;
             let owned = json!({ "likelihood": 3, "impact": 4, "ownerId": tpm.id });
-            risk(app, tpm, &program, &format!("R{i}"), owned).await;
+            let r = risk(app, tpm, &program, &format!("R{i}"), owned).await;
+            comment(app, &colleague, &r, "Mitigating", &[]).await;
         }
         for name in ["Kickoff", "Replan"] {
             baseline(app, tpm, &program, name).await;
@@ -97,6 +107,15 @@ async fn a_deep_query_costs_the_same_statements_at_ten_times_the_data() {
             .len(),
         2
     );
+    assert_eq!(
+        body["data"]["programs"]["nodes"][0]["workstreams"]["nodes"][5]["comments"]["nodes"][0]["mentions"]
+            [0]["name"],
+        "Tpm"
+    );
+    assert_eq!(
+        body["data"]["viewer"]["notifications"]["totalCount"], 80,
+        "a mention per workstream and decision"
+    );
 
     // Ten times the rows may not cost more statements; a timing split of a
     // batch costs at most one more per loader level, a per-row query dozens.
@@ -105,7 +124,7 @@ async fn a_deep_query_costs_the_same_statements_at_ten_times_the_data() {
         "statements grew with the data: {small_count} → {large_count}"
     );
     assert!(
-        (5..30).contains(&large_count),
+        (5..45).contains(&large_count),
         "{large_count} statements for one query"
     );
     eprintln!("deep query: {large_count} SQL statements at either size");

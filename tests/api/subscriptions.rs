@@ -459,7 +459,11 @@ async fn events_survive_a_lost_listener_connection() {
         ))
         .await
         .expect("terminate the listener");
-    assert_eq!(terminated.len(), 1, "one listener per server");
+    assert_eq!(
+        terminated.len(),
+        2,
+        "one listener per server and feed (history, notifications)"
+    );
 
     // Committed while the listener is down or just back: back-filled or heard.
     let first = workstream(&app, &cast.editor, &cast.program, "During", json!({})).await;

@@ -10,8 +10,8 @@
 use serde_json::{Value, json};
 
 use crate::fixtures::{
-    Socket, baseline, dated, decision, dependency, fewest_statements, milestone, mutate, program,
-    risk, set_member, status_update, subscribed, workstream,
+    Socket, baseline, comment, dated, decision, dependency, fewest_statements, milestone, mutate,
+    program, risk, set_member, status_update, subscribed, workstream,
 };
 use crate::generate::{Generator, Rng, ids_in, load_schema};
 use crate::helpers::{TestApp, TestUser, error_code, spawn_app_with};
@@ -146,6 +146,34 @@ async fn world(app: &TestApp) -> World {
         json!({ "context": marked("context"), "options": [{ "title": marked("A"), "pros": marked("p"), "cons": marked("c") }] }),
     )
     .await;
+    // Conversations: inside Q, on a dependency across, and in P; the Q side
+    // answers the request from P, whose workstream lead is P's viewer.
+    let q_comment = comment(
+        app,
+        &q_owner,
+        &q_decision,
+        &marked("vendor talk"),
+        &[&bridge],
+    )
+    .await;
+    let across_comment = comment(app, &bridge, &across_down, &marked("about the vault"), &[]).await;
+    mutate(
+        app,
+        &p_owner,
+        "updateWorkstream",
+        json!({ "id": p1, "leadId": p_viewer.id }),
+        "workstream { id }",
+    )
+    .await;
+    mutate(
+        app,
+        &bridge,
+        "commitDependency",
+        json!({ "id": across_down, "committedDate": "2026-02-01", "note": marked("promise") }),
+        "dependency { id }",
+    )
+    .await;
+    comment(app, &p_editor, &p1, "Kick-off on Monday", &[&p_viewer]).await;
     let q_update = status_update(app, &q_owner, &q, &marked("all quiet")).await;
     let q_baseline = baseline(app, &q_owner, &q, &marked("Kickoff")).await;
     status_update(app, &p_owner, &p, "P is fine").await;
@@ -181,6 +209,8 @@ async fn world(app: &TestApp) -> World {
         q_update,
         q_baseline,
         q_owner.id.clone(),
+        q_comment,
+        across_comment,
     ];
     // The ids of Q's history entries.
     let history = app
@@ -231,21 +261,27 @@ fragment Ws on Workstream {
   upstream(first: 100) { totalCount nodes { ...Dep } }
   downstream(first: 100) { totalCount nodes { ...Dep } }
 }
+fragment Talk on CommentConnection {
+  totalCount nodes { id body createdAt editedAt author { id name } mentions { id name } subject { __typename ... on Workstream { id name } ... on Dependency { id } ... on Decision { id title } ... on Risk { id title } } }
+}
 fragment Dep on Dependency {
   id description status neededBy committedDate committedBy { id name }
+  commitment commitmentNote declineReason deliveredOn
   predictedDelivery isPredictedLate isOverdue
   upstream { id name program { id key name } } downstream { id name program { id key name } }
 }
 query($p: ID!, $ws: ID!, $risk: ID!) {
-  viewer { id name }
+  viewer { id name notifications(first: 100) { totalCount nodes { id kind message(locale: EN) program { id key name } actor { id name } comment { id body } subject { __typename ... on Program { id name } ... on Workstream { id name } ... on Dependency { id description } ... on Decision { id title } ... on Risk { id title } } } } }
   programs(first: 100, includeArchived: true) { totalCount nodes { id key name } }
   teams(first: 100) { nodes { id name workstreams(first: 100) { totalCount nodes { id name } } } }
   program(id: $p) {
     id key name owner { id name } members { role user { id name email } }
     workstreams(first: 100) { totalCount nodes { ...Ws } }
     dependencies(first: 100) { totalCount nodes { ...Dep } }
-    decisions(first: 100) { totalCount nodes { id title options { title } supersedes { id } supersededBy { id } } }
-    risks(first: 100) { totalCount nodes { id title owner { id name } workstream { id name } dependency { ...Dep } } }
+    talkOnWorkstreams: workstreams(first: 20) { nodes { id comments(first: 5) { ...Talk } } }
+    talkOnDependencies: dependencies(first: 20) { nodes { id comments(first: 5) { ...Talk } } }
+    decisions(first: 100) { totalCount nodes { id title options { title } supersedes { id } supersededBy { id } comments(first: 3) { ...Talk } } }
+    risks(first: 100) { totalCount nodes { id title owner { id name } workstream { id name } dependency { ...Dep } comments(first: 3) { ...Talk } } }
     statusUpdates(first: 100) { totalCount nodes { id summary originalSummary translations { locale summary } author { id name } } }
     baselines(first: 10) { totalCount nodes { id name capturedBy { id name } finishDeltaDays variance(first: 100) { workstream { id name } workstreamId deltaDays } milestoneVariance(first: 100) { milestone { id name } milestoneId deltaDays } } }
     forecastHistory { on source sourceId name statusUpdate { id summary } baseline { id name } }
@@ -270,7 +306,7 @@ query($p: ID!, $ws: ID!, $risk: ID!) {
     koSummary: briefSummary(locale: KO)
   }
   workstream(id: $ws) { ...Ws }
-  risk(id: $risk) { id dependency { ...Dep } }
+  risk(id: $risk) { id dependency { ...Dep } comments(first: 10) { ...Talk } }
 }
 "#;
 
@@ -302,6 +338,9 @@ async fn a_viewer_of_one_program_learns_nothing_about_another_on_any_path() {
             )
             .await;
         assert!(body["errors"].is_null(), "{body}");
+        let mine = &body["data"]["viewer"]["notifications"];
+        assert_eq!(mine["totalCount"], 1, "only the mention in P: {body}");
+        assert_eq!(mine["nodes"][0]["kind"], "MENTIONED", "{body}");
         let program = &body["data"]["program"];
         assert!(
             program["activity"]["totalCount"].as_i64().unwrap() > 5,
@@ -371,7 +410,15 @@ async fn a_subscriber_of_one_program_hears_nothing_of_another() {
     let world = world(&app).await;
     let mut socket = Socket::signed_in(&app, &world.p_viewer).await;
     socket.watch("p", &world.p).await;
-    subscribed(&app, 1).await;
+    let mut inbox = Socket::signed_in(&app, &world.p_viewer).await;
+    inbox
+        .subscribe(
+            "mine",
+            "subscription { viewerNotifications { id kind message program { id name } actor { id name } comment { body } subject { __typename ... on Dependency { id description } ... on Workstream { id name } } } }",
+            json!({}),
+        )
+        .await;
+    subscribed(&app, 2).await;
 
     // Q changes, and so do the dependencies and the risk linking P and Q.
     let across = app
@@ -423,8 +470,33 @@ async fn a_subscriber_of_one_program_hears_nothing_of_another() {
         "deletedDependencyId",
     )
     .await;
+    // The Q side answers the request from P, whose lead is the viewer.
+    let across_down = world.hidden_ids[5].clone();
+    for (name, input) in [
+        (
+            "declineDependency",
+            json!({ "id": across_down, "reason": marked("no") }),
+        ),
+        ("deliverDependency", json!({ "id": across_down })),
+    ] {
+        mutate(&app, &world.bridge, name, input, "dependency { id }").await;
+    }
     // Then something of P's that the viewer does hear, closing the window.
     let last = workstream(&app, &world.p_editor, &world.p, "Visible", json!({})).await;
+    crate::fixtures::comment(
+        &app,
+        &world.p_editor,
+        &last,
+        "Welcome aboard",
+        &[&world.p_viewer],
+    )
+    .await;
+    let first = inbox.next_payload("mine").await;
+    world.assert_hides("a notification", &first.to_string());
+    assert_eq!(
+        first["data"]["viewerNotifications"]["comment"]["body"], "Welcome aboard",
+        "the mention in P comes first: {first}"
+    );
 
     let mut heard = Vec::new();
     loop {
@@ -493,11 +565,13 @@ async fn history_and_brief_leave_out_what_names_a_hidden_program() {
             .as_i64()
             .unwrap()
     };
-    // The dependencies across, the risk linked to one and the change to it
-    // are in P's history, but only for those who can see Q too.
+    // The dependencies across (both of them: a change to a dependency
+    // between two programs is in both histories), the Q side's promise, the
+    // comment on one, the risk linked to one and the change to it are in P's
+    // history, but only for those who can see Q too.
     assert_eq!(
         count(&as_owner_of_both) - count(&as_viewer),
-        3,
+        6,
         "{as_viewer}\n{as_owner_of_both}"
     );
     let brief = |body: &Value| {

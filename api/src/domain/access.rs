@@ -21,8 +21,9 @@
 use std::collections::HashSet;
 
 use entity::{
-    api_token, audit_event, baseline, decision, decision_option, dependency, enums::ProgramRole,
-    milestone, program, program_member, risk, status_update, team, user, workstream,
+    api_token, audit_event, baseline, comment, decision, decision_option, dependency,
+    enums::ProgramRole, milestone, notification, program, program_member, risk, status_update,
+    team, user, workstream,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select,
@@ -71,6 +72,9 @@ pub enum Reach {
     Owner(Uuid),
     /// Server-wide history outside any program: ADMINs only.
     Admins,
+    /// Addressed to one user (a notification) about something in a program
+    /// and maybe a second: that user alone, while they can see both.
+    Addressed(Uuid, Uuid, Option<Uuid>),
 }
 
 /// A row that knows where it lives.
@@ -87,6 +91,8 @@ pub trait ScopedEntity: EntityTrait<Model: Scoped> {
     const PROGRAM_COLUMNS: &'static [Self::Column];
     /// Nullable columns naming another program the row may reveal.
     const RELATED_PROGRAM_COLUMNS: &'static [Self::Column] = &[];
+    /// Columns naming the one user the row is for (ADMINs included).
+    const RECIPIENT_COLUMNS: &'static [Self::Column] = &[];
 }
 
 macro_rules! in_program {
@@ -151,6 +157,30 @@ impl ScopedEntity for audit_event::Entity {
     const PROGRAM_COLUMNS: &'static [Self::Column] = &[audit_event::Column::ProgramId];
     const RELATED_PROGRAM_COLUMNS: &'static [Self::Column] =
         &[audit_event::Column::RelatedProgramId];
+}
+
+impl Scoped for comment::Model {
+    fn reach(&self) -> Reach {
+        between(self.program_id, self.related_program_id)
+    }
+}
+
+impl ScopedEntity for comment::Entity {
+    const PROGRAM_COLUMNS: &'static [Self::Column] = &[comment::Column::ProgramId];
+    const RELATED_PROGRAM_COLUMNS: &'static [Self::Column] = &[comment::Column::RelatedProgramId];
+}
+
+impl Scoped for notification::Model {
+    fn reach(&self) -> Reach {
+        Reach::Addressed(self.recipient_id, self.program_id, self.related_program_id)
+    }
+}
+
+impl ScopedEntity for notification::Entity {
+    const PROGRAM_COLUMNS: &'static [Self::Column] = &[notification::Column::ProgramId];
+    const RELATED_PROGRAM_COLUMNS: &'static [Self::Column] =
+        &[notification::Column::RelatedProgramId];
+    const RECIPIENT_COLUMNS: &'static [Self::Column] = &[notification::Column::RecipientId];
 }
 
 impl Scoped for user::Model {
@@ -296,6 +326,13 @@ impl Visibility {
                 let scope = self.scope(db).await?;
                 scope.sees(a) && scope.sees(b)
             }
+            Reach::Addressed(recipient, a, b) => {
+                if recipient != user.id {
+                    return Ok(false);
+                }
+                let scope = self.scope(db).await?;
+                scope.sees(a) && b.is_none_or(|b| scope.sees(b))
+            }
         })
     }
 
@@ -343,6 +380,9 @@ pub struct VisibleSelect<E: EntityTrait> {
 /// signed out): one statement whether a row is missing or hidden.
 pub fn visible<E: ScopedEntity>(viewer: &Viewer, select: Select<E>) -> ApiResult<VisibleSelect<E>> {
     let user = viewer.require_user()?;
+    let select = E::RECIPIENT_COLUMNS
+        .iter()
+        .fold(select, |select, column| select.filter(column.eq(user.id)));
     let select = if viewer.is_admin() {
         select
     } else {
@@ -481,6 +521,8 @@ impl Access {
             Reach::Program(program_id) => covered(program_id),
             Reach::Between(a, b) => covered(a) && covered(b),
             Reach::Owner(_) | Reach::Admins => self.is_admin,
+            // Only a `Visibility` knows whose notification it is.
+            Reach::Addressed(..) => false,
         };
         if visible {
             Ok(Visible(row))
@@ -624,7 +666,7 @@ pub fn admit_unscoped<T: Scoped>(viewer: &Viewer, row: T) -> ApiResult<Visible<T
         Reach::Directory => true,
         Reach::Owner(owner) => owner == user.id || viewer.is_admin(),
         Reach::Admins => viewer.is_admin(),
-        Reach::Program(_) | Reach::Between(..) => {
+        Reach::Program(_) | Reach::Between(..) | Reach::Addressed(..) => {
             return Err(ApiError::internal("a program's row admitted as unscoped"));
         }
     };

@@ -4,8 +4,8 @@
 use entity::{
     api_token,
     audit_event::{self, Subject, Verb},
-    baseline, decision, dependency, milestone, program, program_member, risk, status_update, team,
-    user, workstream,
+    baseline, comment, decision, dependency, milestone, program, program_member, risk,
+    status_update, team, user, workstream,
 };
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, Set};
 use serde_json::{Map, Value, json};
@@ -15,12 +15,13 @@ use super::access::{Reach, Scoped};
 use crate::error::ApiResult;
 
 /// Fields never copied into the history.
-const HIDDEN_FIELDS: [&str; 5] = [
+const HIDDEN_FIELDS: [&str; 6] = [
     "passwordHash",
     "tokenHash",
     "version",
     "updatedAt",
     "upstreamProgramId",
+    "relatedProgramId",
 ];
 
 /// A row whose changes the history records.
@@ -57,6 +58,7 @@ recorded!(
     risk => Risk,
     status_update => StatusUpdate,
     baseline => Baseline,
+    comment => Comment,
 );
 
 /// One history entry about to be written.
@@ -126,7 +128,9 @@ impl Change {
         match self.reach {
             Reach::Program(program_id) => (Some(program_id), None),
             Reach::Between(program_id, other) => (Some(program_id), Some(other)),
-            Reach::Directory | Reach::Owner(_) | Reach::Admins => (None, None),
+            Reach::Directory | Reach::Owner(_) | Reach::Admins | Reach::Addressed(..) => {
+                (None, None)
+            }
         }
     }
 }

@@ -6,7 +6,11 @@
 //! a program leaks to someone outside it.
 
 use chrono::NaiveDate;
-use entity::{dependency, enums::DependencyStatus, workstream};
+use entity::{
+    dependency,
+    enums::{Commitment, DependencyStatus},
+    workstream,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QuerySelect, Set,
@@ -17,6 +21,7 @@ use super::{
     Domain,
     access::{self, Access, Action, Visibility, Visible},
     audit::{self, Change},
+    commitments::request,
     members::ensure_member,
     pagination::order_fields,
     patch::{self, Patch},
@@ -116,7 +121,7 @@ pub fn commitment_gap_days(row: &dependency::Model) -> Option<i64> {
 
 /// The viewer's standing in both ends' programs of a dependency they can
 /// see, if they may edit at least one of them (`FORBIDDEN` otherwise).
-async fn authorize_change(
+pub(super) async fn authorize_change(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
     row: &dependency::Model,
@@ -221,6 +226,11 @@ impl Domain {
             Action::Read,
         )
         .await?;
+        // A promise is the upstream team's to make.
+        let promised = input.committed_date.is_some() || input.committed_by_id.is_some();
+        if promised && !upstream_access.allows(Action::Edit) {
+            return Err(ApiError::Forbidden(Message::UpstreamAnswers));
+        }
         if let Some(committed_by) = input.committed_by_id {
             ensure_member(
                 &txn,
@@ -231,6 +241,12 @@ impl Domain {
             )
             .await?;
         }
+        let status = input.status.unwrap_or(DependencyStatus::Open);
+        let commitment = match (status, input.committed_date) {
+            (DependencyStatus::Resolved, _) => Commitment::Delivered,
+            (_, Some(_)) => Commitment::Committed,
+            (_, None) => Commitment::Requested,
+        };
         if pair_exists(&txn, upstream.id, downstream.id).await? {
             return Err(ApiError::Conflict(Message::DependencyExists));
         }
@@ -250,9 +266,12 @@ impl Domain {
             upstream_program_id: Set(upstream.program_id),
             description: Set(description),
             needed_by: Set(input.needed_by),
-            status: Set(input.status.unwrap_or(DependencyStatus::Open)),
+            status: Set(status),
             committed_date: Set(input.committed_date),
-            committed_by_id: Set(input.committed_by_id),
+            committed_by_id: Set(input
+                .committed_by_id
+                .or(input.committed_date.map(|_| actor))),
+            commitment: Set(commitment),
             ..Default::default()
         }
         .insert(&txn)
@@ -263,6 +282,9 @@ impl Domain {
             }
             other => other,
         })?;
+        if created.commitment == Commitment::Requested {
+            request(&txn, &created, actor).await?;
+        }
         audit::commit(txn, actor, [Change::created(&created)]).await?;
         downstream_access.admit_between(&upstream_access, created)
     }
@@ -288,6 +310,11 @@ impl Domain {
             .into_inner();
         let (downstream_access, upstream_access) = authorize_change(&txn, viewer, &before).await?;
         check_expected(before.version, expected_version)?;
+        let promise_changed =
+            changes.committed_date.is_given() || changes.committed_by_id.is_given();
+        if promise_changed && !upstream_access.allows(Action::Edit) {
+            return Err(ApiError::Forbidden(Message::UpstreamAnswers));
+        }
         if let Patch::Set(committed_by) = changes.committed_by_id {
             ensure_member(
                 &txn,
@@ -302,9 +329,32 @@ impl Domain {
         description.assign(&mut active.description);
         changes.needed_by.assign(&mut active.needed_by);
         patch::assign(&mut active.status, status);
-        changes.committed_date.assign(&mut active.committed_date);
-        changes.committed_by_id.assign(&mut active.committed_by_id);
+        let date_given = changes.committed_date.is_given();
+        let committed_date = changes.committed_date.apply(before.committed_date);
+        let committed_by = match changes.committed_by_id {
+            Patch::Keep if date_given => committed_date.map(|_| user.id),
+            other => other.apply(before.committed_by_id),
+        };
+        active.committed_date = Set(committed_date);
+        active.committed_by_id = Set(committed_by);
+        let reopened = before.commitment == Commitment::Delivered
+            && status.is_some_and(|status| status != DependencyStatus::Resolved);
+        if reopened {
+            // Not delivered after all: the request stands again.
+            active.commitment = Set(Commitment::Requested);
+            active.delivered_on = Set(None);
+            active.committed_date = Set(None);
+            active.committed_by_id = Set(None);
+        } else if promise_changed && before.commitment != Commitment::Delivered {
+            active.commitment = Set(match committed_date {
+                Some(_) => Commitment::Committed,
+                None => Commitment::Requested,
+            });
+        }
         let after = versioned::save::<dependency::Entity>(&txn, id, before.version, active).await?;
+        if reopened {
+            request(&txn, &after, user.id).await?;
+        }
         audit::commit(txn, user.id, [Change::updated(&before, &after)]).await?;
         downstream_access.admit_between(&upstream_access, after)
     }
@@ -426,6 +476,10 @@ mod tests {
             status,
             committed_date: committed.map(day),
             committed_by_id: None,
+            commitment: Commitment::Requested,
+            commitment_note: None,
+            decline_reason: None,
+            delivered_on: None,
             version: 1,
             created_at: now,
             updated_at: now,

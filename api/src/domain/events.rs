@@ -57,7 +57,10 @@ impl ProgramWatch {
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,
             };
-            if event.program_id != Some(self.program_id) || self.horizon.includes(event.position) {
+            // A change between two programs reaches both programs' subscribers.
+            let here = event.program_id == Some(self.program_id)
+                || event.related_program_id == Some(self.program_id);
+            if !here || self.horizon.includes(event.position) {
                 continue;
             }
             // Membership changes are the only events that can change what this
@@ -107,7 +110,7 @@ impl Domain {
         // Subscribe before reading the horizon: every change committed after
         // it is then on its way to this receiver.
         let receiver = self.events.subscribe();
-        let horizon = Horizon::now(&self.db).await?;
+        let horizon = Horizon::now(&self.db, crate::events::Table::History).await?;
         let access = access::authorize(&self.db, viewer, program_id, Action::Read).await?;
         let watch = ProgramWatch {
             access,

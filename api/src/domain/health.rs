@@ -4,7 +4,7 @@
 //! `OFF_TRACK` when the forecast finish is more than the program's
 //! `offTrackAfterDays` after its target, or a blocked workstream or an
 //! overdue dependency is on the critical path; `AT_RISK` when the forecast is
-//! 1…`offTrackAfterDays` days late, or an at-risk dependency or an open risk
+//! 1…`offTrackAfterDays` days late, or an at-risk (or declined) dependency or an open risk
 //! scoring 15 or more touches critical work; else `ON_TRACK`.
 
 use std::collections::HashSet;
@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use entity::{
     audit_event::Subject,
     dependency,
-    enums::{Health, Locale, RiskStatus, WorkstreamStatus},
+    enums::{Commitment, Health, Locale, RiskStatus, WorkstreamStatus},
     risk,
 };
 use uuid::Uuid;
@@ -35,6 +35,8 @@ pub enum ReasonCode {
     OverdueDependencyOnCriticalPath,
     /// A dependency at risk or predicted late touches the critical path.
     AtRiskDependencyOnCriticalPath,
+    /// The upstream team declined a dependency that touches the critical path.
+    DeclinedDependencyOnCriticalPath,
     /// An open, high-scoring risk touches the critical path.
     HighRiskOnCriticalPath,
 }
@@ -75,6 +77,13 @@ pub enum Fact {
         predicted: Option<NaiveDate>,
         /// When it is needed.
         needed_by: Option<NaiveDate>,
+    },
+    /// The upstream team declined `upstream` → `downstream`.
+    Declined {
+        /// Upstream workstream name.
+        upstream: String,
+        /// Downstream workstream name.
+        downstream: String,
     },
     /// Risk `title` scores `score`.
     Risk {
@@ -161,6 +170,24 @@ impl Fact {
                 "주경로의 “{downstream}”은(는) {}까지 필요하지만 “{upstream}”은(는) {}에 전달될 것으로 예상됩니다.",
                 day(needed_by),
                 day(predicted)
+            ),
+            (
+                Self::Declined {
+                    upstream,
+                    downstream,
+                },
+                Locale::En,
+            ) => format!(
+                "The team of “{upstream}” declined to deliver to “{downstream}”, which is on the critical path."
+            ),
+            (
+                Self::Declined {
+                    upstream,
+                    downstream,
+                },
+                Locale::Ko,
+            ) => format!(
+                "“{upstream}” 팀이 주경로의 “{downstream}”에 대한 전달 요청을 거절했습니다."
             ),
             (Self::Risk { title, score }, Locale::En) => {
                 format!("Open risk “{title}” (score {score}) touches the critical path.")
@@ -258,6 +285,18 @@ pub fn computed_health(plan: &ProgramPlan, risks: &[Visible<risk::Model>]) -> Co
         });
     }
     for dep in plan.at_risk().filter(|dep| touches(dep)) {
+        if dep.commitment == Commitment::Declined {
+            reasons.push(Reason {
+                code: ReasonCode::DeclinedDependencyOnCriticalPath,
+                health: Health::AtRisk,
+                subject: Some((Subject::Dependency, dep.id)),
+                fact: Fact::Declined {
+                    upstream: name(dep.upstream_id),
+                    downstream: name(dep.downstream_id),
+                },
+            });
+            continue;
+        }
         reasons.push(Reason {
             code: ReasonCode::AtRiskDependencyOnCriticalPath,
             health: Health::AtRisk,

@@ -11,8 +11,8 @@ use std::sync::{
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
-    baseline, decision, decision_option, dependency, enums::ProgramRole, milestone, program,
-    program_member, risk, status_update, team, user, workstream,
+    baseline, comment, decision, decision_option, dependency, enums::ProgramRole, milestone,
+    program, program_member, risk, status_update, team, user, workstream,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -127,6 +127,36 @@ impl Loader<Uuid> for ViewerRoleLoader {
     }
 }
 
+/// The loaders of what is being resolved: one set per HTTP request; on a
+/// subscription, a fresh set for each event it delivers, so nothing read for
+/// one event (rows, the caller's programs, the work meter) outlives it.
+#[derive(Clone)]
+pub struct CurrentLoaders(Arc<std::sync::RwLock<Arc<Loaders>>>);
+
+impl CurrentLoaders {
+    /// Start with `loaders`.
+    pub fn new(loaders: Loaders) -> Self {
+        Self(Arc::new(std::sync::RwLock::new(Arc::new(loaders))))
+    }
+
+    /// The loaders in use now.
+    pub fn get(&self) -> Arc<Loaders> {
+        match self.0.read() {
+            Ok(current) => current.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Replace them with a fresh set for `viewer` (before each subscription event).
+    pub fn renew(&self, domain: &Domain, viewer: &Viewer) {
+        let fresh = Arc::new(Loaders::new(domain, viewer));
+        match self.0.write() {
+            Ok(mut current) => *current = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+    }
+}
+
 /// Every loader of one request.
 pub struct Loaders {
     domain: Domain,
@@ -147,6 +177,18 @@ pub struct Loaders {
     pub dependencies: DataLoader<ById<dependency::Entity>>,
     /// Decisions by id.
     pub decisions: DataLoader<ById<decision::Entity>>,
+    /// Risks by id.
+    pub risks: DataLoader<ById<risk::Entity>>,
+    /// Comments by id.
+    pub comments: DataLoader<ById<comment::Entity>>,
+    /// Comments per workstream, oldest first.
+    pub comments_by_workstream: DataLoader<Grouped<comment::Entity>>,
+    /// Comments per dependency, oldest first (only where both ends are visible).
+    pub comments_by_dependency: DataLoader<Grouped<comment::Entity>>,
+    /// Comments per decision, oldest first.
+    pub comments_by_decision: DataLoader<Grouped<comment::Entity>>,
+    /// Comments per risk, oldest first.
+    pub comments_by_risk: DataLoader<Grouped<comment::Entity>>,
     /// The caller's role per program.
     pub viewer_roles: DataLoader<ViewerRoleLoader>,
     /// Members per program.
@@ -228,6 +270,12 @@ impl Loaders {
             workstreams: by_id!(workstream),
             dependencies: by_id!(dependency),
             decisions: by_id!(decision),
+            risks: by_id!(risk),
+            comments: by_id!(comment),
+            comments_by_workstream: grouped!(comment, WorkstreamId, |m| m.workstream_id),
+            comments_by_dependency: grouped!(comment, DependencyId, |m| m.dependency_id),
+            comments_by_decision: grouped!(comment, DecisionId, |m| m.decision_id),
+            comments_by_risk: grouped!(comment, RiskId, |m| m.risk_id),
             viewer_roles: DataLoader::new(
                 ViewerRoleLoader {
                     domain: domain.clone(),

@@ -180,7 +180,12 @@ impl Domain {
         filter: ActivityFilter,
         args: &PageArgs,
     ) -> ApiResult<Page<Visible<audit_event::Model>>> {
-        let mut condition = Condition::all().add(audit_event::Column::ProgramId.eq(program_id));
+        // A change to a dependency between two programs is in both histories.
+        let mut condition = Condition::all().add(
+            Condition::any()
+                .add(audit_event::Column::ProgramId.eq(program_id))
+                .add(audit_event::Column::RelatedProgramId.eq(program_id)),
+        );
         if let Some(entity_type) = filter.entity_type {
             condition = condition.add(audit_event::Column::EntityType.eq(entity_type));
         }

@@ -46,7 +46,8 @@ versioned!(
     milestone,
     dependency,
     decision,
-    risk
+    risk,
+    comment
 );
 
 /// Refuse a stale `expectedVersion` before any work is done.

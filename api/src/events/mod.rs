@@ -31,21 +31,21 @@ use std::sync::{
 
 use chrono::{DateTime, Utc};
 use entity::{audit_event::Verb, user};
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, SqlxPostgresConnector,
-    SqlxSqliteConnector, Statement,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
-use tailers::{PostgresTailer, Publisher, SqliteTailer};
+use tailers::{Changes, Feed, Notifications, PostgresTailer, Publisher, SqliteTailer};
 
 mod tailers;
 
 /// The PostgreSQL notification channel carrying the ids of committed history entries.
 pub const CHANNEL: &str = "trestle_events";
+
+/// The PostgreSQL notification channel carrying the ids of committed notifications.
+pub const NOTIFICATION_CHANNEL: &str = "trestle_notifications";
 
 /// Events a slow subscriber may fall behind before its subscription ends.
 const BUS_CAPACITY: usize = 1024;
@@ -84,7 +84,7 @@ impl ChangeKind {
         };
         match verb {
             Verb::Create | Verb::Capture => Self::Created,
-            Verb::Update => Self::Updated,
+            Verb::Update | Verb::Commit | Verb::Decline | Verb::Deliver => Self::Updated,
             Verb::Delete | Verb::Remove | Verb::Revoke => Self::Deleted,
             Verb::Archive => Self::Archived,
             Verb::Unarchive => Self::Unarchived,
@@ -163,8 +163,8 @@ impl Horizon {
         })
     }
 
-    /// The horizon of `db` now.
-    pub async fn now(db: &impl ConnectionTrait) -> ApiResult<Self> {
+    /// The horizon of `db` now, for rows of `table` (`audit_events` or `notifications`).
+    pub async fn now(db: &impl ConnectionTrait, table: Table) -> ApiResult<Self> {
         match db.get_database_backend() {
             DbBackend::Postgres => {
                 let row = db
@@ -180,17 +180,38 @@ impl Horizon {
                 })
             }
             _ => {
+                let sql = match table {
+                    Table::History => "SELECT COALESCE(MAX(rowid), 0) AS seq FROM audit_events",
+                    Table::Notifications => {
+                        "SELECT COALESCE(MAX(rowid), 0) AS seq FROM notifications"
+                    }
+                };
                 let row = db
-                    .query_one_raw(Statement::from_string(
-                        db.get_database_backend(),
-                        "SELECT COALESCE(MAX(rowid), 0) AS seq FROM audit_events",
-                    ))
+                    .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
                     .await?
                     .ok_or_else(|| ApiError::internal("MAX(rowid) returned no row"))?;
                 Ok(Self::Row(row.try_get("", "seq")?))
             }
         }
     }
+}
+
+/// The tables whose committed rows are delivered live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    /// `audit_events`, as [`ChangeEvent`]s.
+    History,
+    /// `notifications`, as [`NotificationEvent`]s.
+    Notifications,
+}
+
+/// One committed notification, as delivered to its recipient's subscriptions.
+#[derive(Debug, Clone)]
+pub struct NotificationEvent {
+    /// Its place in the commit history.
+    pub position: Position,
+    /// The row.
+    pub notification: entity::notification::Model,
 }
 
 /// One committed change, as delivered to subscribers.
@@ -221,14 +242,24 @@ pub struct ChangeEvent {
 /// Announce history entry `event_id` to live subscribers once the caller's
 /// transaction commits; called by `audit::record` inside that transaction.
 pub async fn announce(db: &impl ConnectionTrait, event_id: Uuid) -> ApiResult<()> {
+    announce_on(db, CHANNEL, event_id).await
+}
+
+/// Announce notification `id` to its recipient's subscriptions once the
+/// caller's transaction commits.
+pub async fn announce_notification(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<()> {
+    announce_on(db, NOTIFICATION_CHANNEL, id).await
+}
+
+async fn announce_on(db: &impl ConnectionTrait, channel: &str, id: Uuid) -> ApiResult<()> {
     match db.get_database_backend() {
         DbBackend::Postgres => {
-            // `<event id>:<transaction id>`: the id tells subscribers which
-            // changes committed before they subscribed.
+            // `<row id>:<transaction id>`: the id tells subscribers which
+            // rows committed before they subscribed.
             db.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "SELECT pg_notify($1, $2 || ':' || pg_current_xact_id()::text)",
-                [CHANNEL.into(), event_id.to_string().into()],
+                [channel.into(), id.to_string().into()],
             ))
             .await?;
         }
@@ -247,6 +278,7 @@ pub struct EventBus {
 
 struct BusInner {
     sender: broadcast::Sender<Arc<ChangeEvent>>,
+    notifications: broadcast::Sender<Arc<NotificationEvent>>,
     /// Subscriptions past their horizon: changes committed now reach them.
     live: Arc<AtomicUsize>,
     /// Dropped with the last handle on the bus, which stops the tailer.
@@ -265,10 +297,12 @@ impl EventBus {
     /// A bus with no tailer yet: nothing is delivered until [`Self::start`].
     pub fn new() -> Self {
         let (sender, _) = broadcast::channel(BUS_CAPACITY);
+        let (notifications, _) = broadcast::channel(BUS_CAPACITY);
         let (stop, _) = watch::channel(());
         Self {
             inner: Arc::new(BusInner {
                 sender,
+                notifications,
                 live: Arc::new(AtomicUsize::new(0)),
                 stop,
                 started: AtomicBool::new(false),
@@ -281,8 +315,13 @@ impl EventBus {
         self.inner.sender.subscribe()
     }
 
-    /// Program subscriptions on this server that every change committed
-    /// from now on will reach.
+    /// Receive every notification committed from now on, whoever it is for.
+    pub fn subscribe_notifications(&self) -> broadcast::Receiver<Arc<NotificationEvent>> {
+        self.inner.notifications.subscribe()
+    }
+
+    /// Subscriptions on this server (to programs and to notifications) that
+    /// every row committed from now on will reach.
     pub fn subscriber_count(&self) -> usize {
         self.inner.live.load(Ordering::SeqCst)
     }
@@ -302,36 +341,57 @@ impl EventBus {
         if self.inner.started.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
-        let stop = self.inner.stop.subscribe();
-        match db.get_database_backend() {
-            DbBackend::Postgres => {
-                let pool = db.get_postgres_connection_pool().clone();
-                let publisher = Publisher {
-                    sender: self.inner.sender.clone(),
-                    reader: SqlxPostgresConnector::from_sqlx_postgres_pool(pool.clone()),
-                };
-                let tailer = PostgresTailer::start(&pool, publisher).await?;
-                tokio::spawn(tailer.run(stop));
-            }
-            DbBackend::Sqlite => {
-                let publisher = Publisher {
-                    sender: self.inner.sender.clone(),
-                    reader: SqlxSqliteConnector::from_sqlx_sqlite_pool(
-                        db.get_sqlite_connection_pool().clone(),
-                    ),
-                };
-                let tailer = SqliteTailer::start(publisher).await?;
-                tokio::spawn(tailer.run(stop));
-            }
-            other => {
-                tracing::warn!(
-                    backend = ?other,
-                    "live change events are not supported on this database"
-                );
-            }
-        }
-        Ok(())
+        follow::<Changes>(db, self.inner.sender.clone(), self.inner.stop.subscribe()).await?;
+        follow::<Notifications>(
+            db,
+            self.inner.notifications.clone(),
+            self.inner.stop.subscribe(),
+        )
+        .await
     }
+}
+
+/// The same pool as `db` without its statement counter: for work in the
+/// background (the tailers, the notification sweep), so it never disturbs a
+/// request's statement count.
+pub fn background_connection(db: &DatabaseConnection) -> DatabaseConnection {
+    use sea_orm::{SqlxPostgresConnector, SqlxSqliteConnector};
+    match db.get_database_backend() {
+        DbBackend::Postgres => SqlxPostgresConnector::from_sqlx_postgres_pool(
+            db.get_postgres_connection_pool().clone(),
+        ),
+        _ => SqlxSqliteConnector::from_sqlx_sqlite_pool(db.get_sqlite_connection_pool().clone()),
+    }
+}
+
+/// Start the tailer of feed `F` on `db`, broadcasting to `sender` until `stop`.
+async fn follow<F: Feed>(
+    db: &DatabaseConnection,
+    sender: broadcast::Sender<Arc<F::Event>>,
+    stop: watch::Receiver<()>,
+) -> Result<(), DbErr> {
+    let publisher = Publisher::<F> {
+        sender,
+        reader: background_connection(db),
+    };
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            let tailer = PostgresTailer::start(pool, publisher).await?;
+            tokio::spawn(tailer.run(stop));
+        }
+        DbBackend::Sqlite => {
+            let tailer = SqliteTailer::start(publisher).await?;
+            tokio::spawn(tailer.run(stop));
+        }
+        other => {
+            tracing::warn!(
+                backend = ?other,
+                "live change events are not supported on this database"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// One live subscription, counted in [`EventBus::subscriber_count`] until dropped.

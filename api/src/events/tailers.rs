@@ -7,16 +7,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use entity::{audit_event, user};
+use entity::{audit_event, notification, user};
 use sea_orm::sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, Order, QueryFilter, QueryOrder,
     QuerySelect, sea_query::Expr,
 };
+use std::future::Future;
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
-use super::{CHANNEL, ChangeEvent, ChangeKind, LOCAL_WRITES, Position};
+use super::{
+    CHANNEL, ChangeEvent, ChangeKind, LOCAL_WRITES, NOTIFICATION_CHANNEL, NotificationEvent,
+    Position,
+};
 use crate::error::ApiResult;
 
 /// Most history rows read in one go.
@@ -32,23 +36,50 @@ const BACKFILL_MARGIN: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 /// Ids remembered to drop duplicates between back-fills and notifications.
 const RECENT_IDS: usize = 4096;
 
-/// Loads committed history rows and broadcasts them.
-pub(super) struct Publisher {
-    pub(super) sender: broadcast::Sender<Arc<ChangeEvent>>,
-    /// The same pool as the domain's, without the statement counter.
-    pub(super) reader: DatabaseConnection,
+/// An append-only table whose committed rows are broadcast: the history
+/// (`audit_events` → [`ChangeEvent`]) and the notifications.
+pub(crate) trait Feed: Send + Sync + 'static {
+    /// The table.
+    type Entity: EntityTrait;
+    /// What subscribers receive for one row.
+    type Event: Send + Sync + 'static;
+    /// The PostgreSQL notification channel announcing its rows.
+    const CHANNEL: &'static str;
+    /// Its id column (UUID v7).
+    fn id() -> <Self::Entity as EntityTrait>::Column;
+    /// Its time-of-writing column, for back-fills.
+    fn at() -> <Self::Entity as EntityTrait>::Column;
+    /// The events of `entries`, in that order; rows no longer stored are skipped.
+    fn load(
+        reader: &DatabaseConnection,
+        entries: &[(Uuid, Position)],
+    ) -> impl Future<Output = ApiResult<Vec<Self::Event>>> + Send;
 }
 
-impl Publisher {
-    /// Broadcast `entries`, in that order; those no longer stored are skipped.
-    async fn publish(&self, entries: &[(Uuid, Position)]) -> ApiResult<()> {
-        if entries.is_empty() || self.sender.receiver_count() == 0 {
-            return Ok(());
-        }
+/// The history: each committed entry becomes a [`ChangeEvent`].
+pub(crate) struct Changes;
+
+impl Feed for Changes {
+    type Entity = audit_event::Entity;
+    type Event = ChangeEvent;
+    const CHANNEL: &'static str = CHANNEL;
+
+    fn id() -> audit_event::Column {
+        audit_event::Column::Id
+    }
+
+    fn at() -> audit_event::Column {
+        audit_event::Column::At
+    }
+
+    async fn load(
+        reader: &DatabaseConnection,
+        entries: &[(Uuid, Position)],
+    ) -> ApiResult<Vec<ChangeEvent>> {
         let ids: Vec<Uuid> = entries.iter().map(|(id, _)| *id).collect();
         let rows: HashMap<Uuid, audit_event::Model> = audit_event::Entity::find()
             .filter(audit_event::Column::Id.is_in(ids))
-            .all(&self.reader)
+            .all(reader)
             .await?
             .into_iter()
             .map(|row| (row.id, row))
@@ -64,26 +95,87 @@ impl Publisher {
         } else {
             user::Entity::find()
                 .filter(user::Column::Id.is_in(actor_ids))
-                .all(&self.reader)
+                .all(reader)
                 .await?
                 .into_iter()
                 .map(|user| (user.id, user))
                 .collect()
         };
-        for (id, position) in entries {
-            let Some(row) = rows.get(id) else { continue };
-            let event = ChangeEvent {
-                position: *position,
-                id: row.id,
-                program_id: row.program_id,
-                related_program_id: row.related_program_id,
-                kind: ChangeKind::of(&row.action, &row.changes),
-                action: row.action.clone(),
-                entity_type: row.entity_type.clone(),
-                entity_id: row.entity_id,
-                actor: row.actor_id.and_then(|actor| actors.get(&actor).cloned()),
-                at: row.at,
-            };
+        Ok(entries
+            .iter()
+            .filter_map(|(id, position)| {
+                let row = rows.get(id)?;
+                Some(ChangeEvent {
+                    position: *position,
+                    id: row.id,
+                    program_id: row.program_id,
+                    related_program_id: row.related_program_id,
+                    kind: ChangeKind::of(&row.action, &row.changes),
+                    action: row.action.clone(),
+                    entity_type: row.entity_type.clone(),
+                    entity_id: row.entity_id,
+                    actor: row.actor_id.and_then(|actor| actors.get(&actor).cloned()),
+                    at: row.at,
+                })
+            })
+            .collect())
+    }
+}
+
+/// The notifications: each committed row is delivered to its recipient.
+pub(crate) struct Notifications;
+
+impl Feed for Notifications {
+    type Entity = notification::Entity;
+    type Event = NotificationEvent;
+    const CHANNEL: &'static str = NOTIFICATION_CHANNEL;
+
+    fn id() -> notification::Column {
+        notification::Column::Id
+    }
+
+    fn at() -> notification::Column {
+        notification::Column::CreatedAt
+    }
+
+    async fn load(
+        reader: &DatabaseConnection,
+        entries: &[(Uuid, Position)],
+    ) -> ApiResult<Vec<NotificationEvent>> {
+        let ids: Vec<Uuid> = entries.iter().map(|(id, _)| *id).collect();
+        let mut rows: HashMap<Uuid, notification::Model> = notification::Entity::find()
+            .filter(notification::Column::Id.is_in(ids))
+            .all(reader)
+            .await?
+            .into_iter()
+            .map(|row| (row.id, row))
+            .collect();
+        Ok(entries
+            .iter()
+            .filter_map(|(id, position)| {
+                Some(NotificationEvent {
+                    position: *position,
+                    notification: rows.remove(id)?,
+                })
+            })
+            .collect())
+    }
+}
+
+/// Loads committed rows of one feed and broadcasts them.
+pub(super) struct Publisher<F: Feed> {
+    pub(super) sender: broadcast::Sender<Arc<F::Event>>,
+    /// The same pool as the domain's, without the statement counter.
+    pub(super) reader: DatabaseConnection,
+}
+
+impl<F: Feed> Publisher<F> {
+    /// Broadcast `entries`, in that order; those no longer stored are skipped.
+    async fn publish(&self, entries: &[(Uuid, Position)]) -> ApiResult<()> {
+        if entries.is_empty() || self.sender.receiver_count() == 0 {
+            return Ok(());
+        }
+        for event in F::load(&self.reader, entries).await? {
             // No receiver left is not an error: nobody is listening.
             let _ = self.sender.send(Arc::new(event));
         }
@@ -91,16 +183,16 @@ impl Publisher {
     }
 }
 
-/// Follows `audit_events` by `rowid` on SQLite.
-pub(super) struct SqliteTailer {
-    publisher: Publisher,
+/// Follows a feed's table by `rowid` on SQLite.
+pub(super) struct SqliteTailer<F: Feed> {
+    publisher: Publisher<F>,
     /// The highest rowid already published.
     cursor: i64,
 }
 
-impl SqliteTailer {
-    pub(super) async fn start(publisher: Publisher) -> Result<Self, DbErr> {
-        let cursor = max_rowid(&publisher.reader).await?;
+impl<F: Feed> SqliteTailer<F> {
+    pub(super) async fn start(publisher: Publisher<F>) -> Result<Self, DbErr> {
+        let cursor = max_rowid::<F::Entity>(&publisher.reader).await?;
         Ok(Self { publisher, cursor })
     }
 
@@ -136,7 +228,7 @@ impl SqliteTailer {
 
     /// Publish the rows committed since the last poll; returns how many.
     async fn poll(&mut self) -> ApiResult<usize> {
-        let max = max_rowid(&self.publisher.reader).await?;
+        let max = max_rowid::<F::Entity>(&self.publisher.reader).await?;
         if max < self.cursor {
             // Only a VACUUM renumbers rowids; start over from the new end.
             tracing::warn!("the history table was renumbered; following it from its new end");
@@ -145,10 +237,10 @@ impl SqliteTailer {
         }
         let mut published = 0;
         while self.cursor < max {
-            let rows: Vec<(i64, Uuid)> = audit_event::Entity::find()
+            let rows: Vec<(i64, Uuid)> = F::Entity::find()
                 .select_only()
                 .column_as(Expr::cust("rowid"), "seq")
-                .column(audit_event::Column::Id)
+                .column(F::id())
                 .filter(Expr::cust_with_values("rowid > ?", [self.cursor]))
                 .filter(Expr::cust_with_values("rowid <= ?", [max]))
                 .order_by(Expr::cust("rowid"), Order::Asc)
@@ -169,8 +261,8 @@ impl SqliteTailer {
     }
 }
 
-async fn max_rowid(db: &DatabaseConnection) -> Result<i64, DbErr> {
-    Ok(audit_event::Entity::find()
+async fn max_rowid<E: EntityTrait>(db: &DatabaseConnection) -> Result<i64, DbErr> {
+    Ok(E::find()
         .select_only()
         .column_as(Expr::cust("COALESCE(MAX(rowid), 0)"), "seq")
         .into_tuple::<i64>()
@@ -179,17 +271,17 @@ async fn max_rowid(db: &DatabaseConnection) -> Result<i64, DbErr> {
         .unwrap_or(0))
 }
 
-/// Follows `NOTIFY trestle_events` on PostgreSQL.
-pub(super) struct PostgresTailer {
-    publisher: Publisher,
+/// Follows a feed's `NOTIFY` channel on PostgreSQL.
+pub(super) struct PostgresTailer<F: Feed> {
+    publisher: Publisher<F>,
     listener: PgListener,
     recent: RecentIds,
 }
 
-impl PostgresTailer {
+impl<F: Feed> PostgresTailer<F> {
     /// Listen on a dedicated connection (same settings as the pool), so the
     /// listener neither takes a pooled connection nor waits for one.
-    pub(super) async fn start(pool: &PgPool, publisher: Publisher) -> Result<Self, DbErr> {
+    pub(super) async fn start(pool: &PgPool, publisher: Publisher<F>) -> Result<Self, DbErr> {
         let listen = async {
             let listener_pool = PgPoolOptions::new()
                 .max_connections(1)
@@ -199,12 +291,12 @@ impl PostgresTailer {
                 .connect_with((*pool.connect_options()).clone())
                 .await?;
             let mut listener = PgListener::connect_with(&listener_pool).await?;
-            listener.listen(CHANNEL).await?;
+            listener.listen(F::CHANNEL).await?;
             Ok::<_, sea_orm::sqlx::Error>(listener)
         };
         let listener = listen
             .await
-            .map_err(|error| DbErr::Custom(format!("listen on {CHANNEL}: {error}")))?;
+            .map_err(|error| DbErr::Custom(format!("listen on {}: {error}", F::CHANNEL)))?;
         Ok(Self {
             publisher,
             listener,
@@ -296,21 +388,17 @@ impl PostgresTailer {
         use sea_orm::sea_query::ExprTrait;
         let mut after: Option<(DateTime<Utc>, Uuid)> = None;
         loop {
-            let mut query = audit_event::Entity::find()
+            let mut query = F::Entity::find()
                 .select_only()
-                .column(audit_event::Column::At)
-                .column(audit_event::Column::Id)
-                .filter(audit_event::Column::At.gte(since));
+                .column(F::at())
+                .column(F::id())
+                .filter(F::at().gte(since));
             if let Some((at, id)) = after {
-                query = query.filter(
-                    audit_event::Column::At.gt(at).or(audit_event::Column::At
-                        .eq(at)
-                        .and(audit_event::Column::Id.gt(id))),
-                );
+                query = query.filter(F::at().gt(at).or(F::at().eq(at).and(F::id().gt(id))));
             }
             let rows: Vec<(DateTime<Utc>, Uuid)> = query
-                .order_by_asc(audit_event::Column::At)
-                .order_by_asc(audit_event::Column::Id)
+                .order_by_asc(F::at())
+                .order_by_asc(F::id())
                 .limit(BATCH)
                 .into_tuple()
                 .all(&self.publisher.reader)

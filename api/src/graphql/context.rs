@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use crate::auth::Viewer;
 use crate::domain::Domain;
+use crate::domain::loaders::{CurrentLoaders, Loaders};
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::Message;
 
@@ -38,6 +39,11 @@ pub fn request_data<'a, T: Send + Sync + 'static>(ctx: &'a Context<'_>) -> ApiRe
             std::any::type_name::<T>()
         ))
     })
+}
+
+/// The loaders of what is being resolved (see [`CurrentLoaders`]).
+pub fn loaders(ctx: &Context<'_>) -> ApiResult<std::sync::Arc<Loaders>> {
+    Ok(request_data::<CurrentLoaders>(ctx)?.get())
 }
 
 /// Parse a GraphQL `ID` argument as a UUID.

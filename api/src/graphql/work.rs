@@ -9,9 +9,9 @@ use async_graphql::{
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo},
 };
 
-use crate::domain::loaders::{Loaders, rendering_cost};
+use crate::domain::loaders::{CurrentLoaders, rendering_cost};
 
-/// Charges returned text to the request's [`Loaders`] work meter.
+/// Charges returned text to the work meter of the [`CurrentLoaders`].
 pub struct WorkMeter;
 
 impl ExtensionFactory for WorkMeter {
@@ -31,12 +31,17 @@ impl Extension for WorkMeterExtension {
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
         let value = next.run(ctx, info).await?;
-        if let (Some(Value::String(text)), Some(loaders)) = (&value, ctx.data_opt::<Loaders>())
+        if let (Some(Value::String(text)), Some(loaders)) =
+            (&value, ctx.data_opt::<CurrentLoaders>())
             && text.len() > 64
         {
-            loaders.charge(rendering_cost(text)).map_err(|error| {
-                async_graphql::Error::from(error).into_server_error(async_graphql::Pos::default())
-            })?;
+            loaders
+                .get()
+                .charge(rendering_cost(text))
+                .map_err(|error| {
+                    async_graphql::Error::from(error)
+                        .into_server_error(async_graphql::Pos::default())
+                })?;
         }
         Ok(value)
     }

@@ -32,7 +32,7 @@ use super::{
     steps::{self, Judged},
 };
 use crate::auth::Viewer;
-use crate::domain::loaders::Loaders;
+use crate::domain::loaders::{CurrentLoaders, Loaders};
 use crate::error::{ApiError, codes};
 use crate::graphql::RequestContext;
 use crate::i18n::{Locale, Message, locale_from_accept_language};
@@ -389,11 +389,13 @@ impl Exchange {
             .await;
         let loaders = Loaders::new(&state.domain, &viewer);
         let work = loaders.work_meter();
-        let request = request.data(loaders).data(RequestContext {
-            viewer,
-            request_id: self.request_id.clone(),
-            address: Some(self.address),
-        });
+        let request = request
+            .data(CurrentLoaders::new(loaders))
+            .data(RequestContext {
+                viewer,
+                request_id: self.request_id.clone(),
+                address: Some(self.address),
+            });
         let mut response = state.schema.execute(request).await;
         for error in &response.errors {
             if let Some(ApiError::TooManySignIns { .. }) = error.source::<ApiError>() {

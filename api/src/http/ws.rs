@@ -60,6 +60,7 @@ use super::{
 };
 use crate::auth::{AuthUser, Viewer};
 use crate::domain::credentials::{CredentialEnd, CredentialWatch};
+use crate::domain::loaders::{CurrentLoaders, Loaders};
 use crate::error::{ApiError, codes};
 use crate::graphql::RequestContext;
 use crate::i18n::{Locale, Message, locale_from_accept_language};
@@ -532,6 +533,15 @@ impl Executor for SubscriptionExecutor {
         if let Err(error) = refused {
             let response = GqlResponse::from_errors(vec![error]);
             return futures::stream::once(future::ready(response)).boxed();
+        }
+        // Loaders for the fields of each event; the notification
+        // subscription renews them before each one it delivers.
+        if let Some(user) = self.viewer.get() {
+            let viewer = Viewer::signed_in(user.clone());
+            request = request.data(CurrentLoaders::new(Loaders::new(
+                &self.state.domain,
+                &viewer,
+            )));
         }
         let request_id = self.request_id.clone();
         Executor::execute_stream(&self.state.schema, request, session_data)

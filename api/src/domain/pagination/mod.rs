@@ -53,6 +53,16 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// A list with nothing in it.
+    pub fn empty() -> Self {
+        Self {
+            items: Vec::new(),
+            has_previous_page: false,
+            has_next_page: false,
+            total_count: Arc::new(|| Box::pin(async { Ok(0) })),
+        }
+    }
+
     /// The same page with each item mapped.
     pub fn map<U>(self, f: impl Fn(T) -> U) -> Page<U> {
         Page {

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use entity::{
     dependency,
-    enums::{DependencyStatus, WorkstreamStatus},
+    enums::{Commitment, DependencyStatus, WorkstreamStatus},
     milestone, program, workstream,
 };
 use uuid::Uuid;
@@ -163,7 +163,8 @@ impl ProgramPlan {
     }
 
     /// Visible dependencies not resolved and not yet overdue that are marked
-    /// at risk or blocked, or predicted to be delivered after they are needed.
+    /// at risk or blocked, declined by the upstream team, or predicted to be
+    /// delivered after they are needed.
     pub fn at_risk(&self) -> impl Iterator<Item = &Visible<dependency::Model>> {
         self.visible_dependencies()
             .filter(|dep| dep.status != DependencyStatus::Resolved && !self.is_overdue(dep))
@@ -171,7 +172,8 @@ impl ProgramPlan {
                 matches!(
                     dep.status,
                     DependencyStatus::AtRisk | DependencyStatus::Blocked
-                ) || self.is_predicted_late(dep)
+                ) || dep.commitment == Commitment::Declined
+                    || self.is_predicted_late(dep)
             })
     }
 

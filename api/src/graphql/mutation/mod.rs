@@ -1,6 +1,7 @@
 //! Root mutations, merged by area. Each takes one `input` and returns a payload.
 
 mod auth;
+mod conversation;
 mod governance;
 mod member;
 mod program;
@@ -13,6 +14,7 @@ use async_graphql::MergedObject;
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     auth::AuthMutation,
+    conversation::ConversationMutation,
     member::MemberMutation,
     program::ProgramMutation,
     governance::GovernanceMutation,

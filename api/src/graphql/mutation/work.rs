@@ -4,7 +4,6 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, Si
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::domain::loaders::Loaders;
 use crate::domain::{
     dependencies::{DependencyChanges, NewDependency},
     milestones::{MilestoneChanges, NewMilestone},
@@ -12,8 +11,9 @@ use crate::domain::{
     workstreams::{NewWorkstream, WorkstreamChanges},
 };
 use crate::error::{ApiError, ApiResult};
+use crate::graphql::context::loaders;
 use crate::graphql::{
-    context::{parse_id, parse_optional_id, patch, request_data, scope},
+    context::{parse_id, parse_optional_id, patch, scope},
     scalars::Date,
     types::{
         Dependency, Milestone, Program, Workstream, dependency::DependencyStatus, enums::Health,
@@ -29,7 +29,7 @@ fn patch_id(field: &str, value: MaybeUndefined<ID>) -> ApiResult<Patch<Uuid>> {
 
 /// A workstream the caller just changed (so it is visible to them).
 async fn load_workstream(ctx: &Context<'_>, id: Uuid) -> Result<Workstream> {
-    let loaders = request_data::<Loaders>(ctx)?;
+    let loaders = loaders(ctx)?;
     Ok(loaders
         .workstreams
         .load_one(id)
@@ -136,7 +136,7 @@ impl DeleteWorkstreamPayload {
     }
     /// The program the workstream belonged to.
     async fn program(&self, ctx: &Context<'_>) -> Result<Program> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .programs
             .load_one(self.program_id)
@@ -234,9 +234,9 @@ pub struct CreateDependencyInput {
     pub needed_by: Option<Date>,
     /// Initial status; `OPEN` when absent.
     pub status: Option<DependencyStatus>,
-    /// Day the upstream team promised to deliver.
+    /// Day the upstream team promised to deliver; only an editor of the upstream program may give it (`FORBIDDEN` otherwise), and the dependency starts COMMITTED. Others leave it out: the dependency starts REQUESTED and the upstream team answers with `commitDependency`.
     pub committed_date: Option<Date>,
-    /// Who made the promise.
+    /// Who made the promise (a member of the upstream program; default: the caller when `committedDate` is given); upstream editors only.
     pub committed_by_id: Option<ID>,
 }
 
@@ -261,9 +261,9 @@ pub struct UpdateDependencyInput {
     pub needed_by: MaybeUndefined<Date>,
     /// New status.
     pub status: MaybeUndefined<DependencyStatus>,
-    /// New promised date.
+    /// New promised date (upstream editors only, `FORBIDDEN` otherwise; a date makes it COMMITTED, `null` REQUESTED); prefer `commitDependency`.
     pub committed_date: MaybeUndefined<Date>,
-    /// New promiser.
+    /// New promiser (upstream editors only).
     pub committed_by_id: MaybeUndefined<ID>,
 }
 

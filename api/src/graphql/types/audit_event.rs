@@ -6,8 +6,7 @@ use entity::audit_event;
 
 use super::User;
 use crate::domain::access::Visible;
-use crate::domain::loaders::Loaders;
-use crate::graphql::context::request_data;
+use crate::graphql::context::loaders;
 
 /// One entry of the append-only history: who changed what, when.
 pub struct AuditEvent(pub Visible<audit_event::Model>);
@@ -24,7 +23,7 @@ impl AuditEvent {
         let Some(actor_id) = self.0.actor_id else {
             return Ok(None);
         };
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         Ok(loaders.users.load_one(actor_id).await?.map(User))
     }
     /// What was done, e.g. `workstream.update`.

@@ -13,13 +13,11 @@ use super::{
 };
 use crate::domain::access::Visible;
 use crate::domain::baselines::{self, MilestoneVariance, WorkstreamVariance, days_between};
-use crate::domain::loaders::{Loaders, group};
+use crate::domain::loaders::group;
 use crate::domain::planning::ProgramPlan;
 use crate::error::ApiError;
-use crate::graphql::{
-    context::{request_data, scope},
-    scalars::Date,
-};
+use crate::graphql::context::loaders;
+use crate::graphql::{context::scope, scalars::Date};
 use crate::i18n::Message;
 
 /// A named snapshot of a program's planned and forecast dates; never changed once captured.
@@ -30,7 +28,7 @@ pub async fn program_rows(
     ctx: &Context<'_>,
     program_id: Uuid,
 ) -> Result<Vec<Visible<baseline::Model>>> {
-    let loaders = request_data::<Loaders>(ctx)?;
+    let loaders = loaders(ctx)?;
     Ok(group(&loaders.baselines_by_program, program_id).await?)
 }
 
@@ -51,7 +49,7 @@ pub async fn program_baselines(
 
 impl Baseline {
     async fn program_row(&self, ctx: &Context<'_>) -> Result<Visible<program::Model>> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         loaders
             .programs
             .load_one(self.0.program_id)
@@ -62,7 +60,7 @@ impl Baseline {
     /// The program's plan today, computed once per request.
     async fn plan(&self, ctx: &Context<'_>) -> Result<Arc<ProgramPlan>> {
         let program = self.program_row(ctx).await?;
-        Ok(request_data::<Loaders>(ctx)?.plan(&program).await?)
+        Ok(loaders(ctx)?.plan(&program).await?)
     }
 }
 
@@ -91,7 +89,7 @@ impl Baseline {
         let Some(id) = self.0.captured_by_id else {
             return Ok(None);
         };
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         Ok(loaders.users.load_one(id).await?.map(User))
     }
     /// The program's target day when captured.
@@ -117,7 +115,7 @@ impl Baseline {
         )]
         first: Option<i32>,
     ) -> Result<Vec<BaselineVariance>> {
-        let size = request_data::<Loaders>(ctx)?.list_size(first)?;
+        let size = loaders(ctx)?.list_size(first)?;
         let plan = self.plan(ctx).await?;
         Ok(baselines::workstream_variance(&self.0, &plan)?
             .into_iter()
@@ -134,7 +132,7 @@ impl Baseline {
         )]
         first: Option<i32>,
     ) -> Result<Vec<BaselineMilestoneVariance>> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         let size = loaders.list_size(first)?;
         let plan = self.plan(ctx).await?;
         let milestones = group(&loaders.milestones_by_program, self.0.program_id).await?;

@@ -12,12 +12,10 @@ use super::{
 };
 use crate::domain::access::Visible;
 use crate::domain::decisions::{DecisionFilter as DomainFilter, DecisionOrderField as DomainField};
-use crate::domain::loaders::{Loaders, group};
+use crate::domain::loaders::group;
 use crate::error::ApiError;
-use crate::graphql::{
-    context::{request_data, scope},
-    scalars::Date,
-};
+use crate::graphql::context::loaders;
+use crate::graphql::{context::scope, scalars::Date};
 use crate::i18n::Message;
 
 /// Where a decision stands.
@@ -83,7 +81,7 @@ pub async fn program_decisions(
     order_by: Option<DecisionOrder>,
 ) -> Result<ListConnection<Decision>> {
     let (domain, _) = scope(ctx)?;
-    let loaders = request_data::<Loaders>(ctx)?;
+    let loaders = loaders(ctx)?;
     let rows = group(&loaders.decisions_by_program, program_id).await?;
     let filter = filter.unwrap_or_default();
     let filter = DomainFilter {
@@ -107,7 +105,7 @@ async fn load_decision(ctx: &Context<'_>, id: Option<Uuid>) -> Result<Option<Dec
     let Some(id) = id else {
         return Ok(None);
     };
-    let loaders = request_data::<Loaders>(ctx)?;
+    let loaders = loaders(ctx)?;
     Ok(loaders.decisions.load_one(id).await?.map(Decision))
 }
 
@@ -120,7 +118,7 @@ impl Decision {
     }
     /// The program the decision belongs to.
     async fn program(&self, ctx: &Context<'_>) -> Result<Program> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         loaders
             .programs
             .load_one(self.0.program_id)
@@ -138,7 +136,7 @@ impl Decision {
     }
     /// The alternatives weighed, in the order they were given.
     async fn options(&self, ctx: &Context<'_>) -> Result<Vec<DecisionOption>> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         Ok(group(&loaders.options_by_decision, self.0.id)
             .await?
             .into_iter()
@@ -166,7 +164,7 @@ impl Decision {
         let Some(id) = self.0.decided_by_id else {
             return Ok(None);
         };
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         Ok(loaders.users.load_one(id).await?.map(User))
     }
     /// When it was accepted or rejected.
@@ -193,12 +191,32 @@ impl Decision {
     }
     /// The decisions this one replaces: superseded once it is accepted, pending while it is proposed.
     async fn supersedes(&self, ctx: &Context<'_>) -> Result<Vec<Decision>> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         Ok(group(&loaders.decisions_by_superseder, self.0.id)
             .await?
             .into_iter()
             .map(Decision)
             .collect())
+    }
+    /// The conversation on this decision, oldest first.
+    async fn comments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<ListConnection<super::comment::Comment>> {
+        super::comment::comments_on(
+            ctx,
+            |loaders| &loaders.comments_by_decision,
+            self.0.id,
+            first,
+            after,
+            last,
+            before,
+        )
+        .await
     }
     /// Optimistic-concurrency version; pass it as `expectedVersion` when changing the decision.
     async fn version(&self) -> i32 {

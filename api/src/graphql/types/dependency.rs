@@ -18,12 +18,9 @@ use crate::domain::dependencies::{
     self as domain_dependencies, DependencyFilter as DomainFilter,
     DependencyOrderField as DomainField,
 };
-use crate::domain::loaders::Loaders;
 use crate::error::ApiError;
-use crate::graphql::{
-    context::{request_data, scope},
-    scalars::Date,
-};
+use crate::graphql::context::loaders;
+use crate::graphql::{context::scope, scalars::Date};
 use crate::i18n::Message;
 
 /// Where a dependency stands.
@@ -88,7 +85,7 @@ pub async fn page_dependencies(
         overdue: filter.overdue,
     };
     // Overdue in each dependency's downstream program's time zone.
-    let todays = request_data::<Loaders>(ctx)?
+    let todays = loaders(ctx)?
         .todays(rows.iter().map(|row| row.program_id))
         .await?;
     let today = domain.today();
@@ -103,7 +100,7 @@ pub async fn page_dependencies(
 }
 
 async fn workstream(ctx: &Context<'_>, id: Uuid) -> Result<Workstream> {
-    let loaders = request_data::<Loaders>(ctx)?;
+    let loaders = loaders(ctx)?;
     Ok(loaders
         .workstreams
         .load_one(id)
@@ -124,7 +121,7 @@ impl Dependency {
         if self.0.status == entity::enums::DependencyStatus::Resolved {
             return Ok(None);
         }
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         let Some(program) = loaders.programs.load_one(self.0.program_id).await? else {
             return Ok(None);
         };
@@ -160,23 +157,39 @@ impl Dependency {
     async fn status(&self) -> DependencyStatus {
         self.0.status.into()
     }
-    /// Day the upstream team promised to deliver.
+    /// The upstream team's answer: REQUESTED on creation, then COMMITTED,
+    /// DECLINED or DELIVERED (`commitDependency`, `declineDependency`,
+    /// `deliverDependency`, by editors of the upstream program).
+    async fn commitment(&self) -> super::enums::Commitment {
+        self.0.commitment.into()
+    }
+    /// Day the upstream team promised to deliver (while COMMITTED, and kept once DELIVERED).
     async fn committed_date(&self) -> Option<Date> {
         self.0.committed_date.map(Date)
+    }
+    /// What the upstream team said with its commitment.
+    async fn commitment_note(&self) -> Option<&str> {
+        self.0.commitment_note.as_deref()
+    }
+    /// Why the upstream team declined (while DECLINED).
+    async fn decline_reason(&self) -> Option<&str> {
+        self.0.decline_reason.as_deref()
+    }
+    /// Day the upstream team delivered (once DELIVERED).
+    async fn delivered_on(&self) -> Option<Date> {
+        self.0.delivered_on.map(Date)
     }
     /// Who made the promise for the upstream team.
     async fn committed_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         let Some(user_id) = self.0.committed_by_id else {
             return Ok(None);
         };
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         Ok(loaders.users.load_one(user_id).await?.map(User))
     }
     /// Whether it is not RESOLVED and `neededBy` is before today in the downstream program's time zone.
     async fn is_overdue(&self, ctx: &Context<'_>) -> Result<bool> {
-        let today = request_data::<Loaders>(ctx)?
-            .today_of(self.0.program_id)
-            .await?;
+        let today = loaders(ctx)?.today_of(self.0.program_id).await?;
         Ok(domain_dependencies::is_overdue(&self.0, today))
     }
     /// When delivery is predicted: the later of the upstream's forecast
@@ -199,6 +212,26 @@ impl Dependency {
     /// after the need; null when either date is missing.
     async fn commitment_gap_days(&self) -> Option<i32> {
         domain_dependencies::commitment_gap_days(&self.0).and_then(|days| i32::try_from(days).ok())
+    }
+    /// The conversation on this dependency, oldest first.
+    async fn comments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<ListConnection<super::comment::Comment>> {
+        super::comment::comments_on(
+            ctx,
+            |loaders| &loaders.comments_by_dependency,
+            self.0.id,
+            first,
+            after,
+            last,
+            before,
+        )
+        .await
     }
     /// Optimistic-concurrency version; pass it as `expectedVersion` when changing the dependency.
     async fn version(&self) -> i32 {
@@ -228,7 +261,7 @@ pub async fn program_dependencies(
     filter: Option<DependencyFilter>,
     order_by: Option<DependencyOrder>,
 ) -> Result<ListConnection<Dependency>> {
-    let loaders = request_data::<Loaders>(ctx)?;
+    let loaders = loaders(ctx)?;
     // Recorded here (the downstream end is in this program) and elsewhere
     // (the upstream end is), in one round.
     let (downstream_side, upstream_side) = futures::try_join!(

@@ -120,3 +120,39 @@ macro_rules! order_input {
     };
 }
 pub(crate) use order_input;
+
+/// The upstream team's answer to a dependency.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::enums::Commitment")]
+pub enum Commitment {
+    /// Asked for; the upstream team has not answered yet.
+    Requested,
+    /// The upstream team promised `committedDate`.
+    Committed,
+    /// The upstream team will not deliver (see `declineReason`).
+    Declined,
+    /// The upstream team delivered on `deliveredOn`.
+    Delivered,
+}
+
+/// What a notification tells its recipient.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::enums::NotificationKind")]
+pub enum NotificationKind {
+    /// A comment mentions you.
+    Mentioned,
+    /// Another team asks your program for a delivery (to the upstream program's OWNERs and the upstream workstream's lead).
+    DependencyRequested,
+    /// The upstream team promised a day (to the downstream program's OWNERs and the downstream workstream's lead).
+    DependencyCommitted,
+    /// The upstream team declined (to the downstream program's OWNERs and lead).
+    DependencyDeclined,
+    /// The upstream team delivered (to the downstream program's OWNERs and lead).
+    DependencyDelivered,
+    /// A dependency is past its need date and not delivered; once a day (to the downstream program's OWNERs and lead).
+    DependencyOverdue,
+    /// A proposed decision is due within 3 days or past due; once a day (to the program's OWNERs).
+    DecisionDue,
+    /// The program has had no status update for 7 days; once a day (to its OWNERs).
+    StatusUpdateDue,
+}

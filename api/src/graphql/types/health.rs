@@ -5,8 +5,8 @@ use entity::audit_event::Subject;
 
 use super::enums::{Health, Locale};
 use crate::domain::health::{self, Reason};
-use crate::domain::loaders::Loaders;
-use crate::graphql::context::{request_data, scope};
+use crate::graphql::context::loaders;
+use crate::graphql::context::scope;
 
 /// Why the computed health is what it is.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -20,6 +20,8 @@ pub enum HealthReasonCode {
     OverdueDependencyOnCriticalPath,
     /// A dependency at risk or predicted late touches the critical path.
     AtRiskDependencyOnCriticalPath,
+    /// The upstream team declined a dependency that touches the critical path.
+    DeclinedDependencyOnCriticalPath,
     /// An open risk scoring 15 or more touches the critical path.
     HighRiskOnCriticalPath,
 }
@@ -43,7 +45,7 @@ impl ComputedHealth {
         )]
         first: Option<i32>,
     ) -> Result<Vec<HealthReason>> {
-        let size = request_data::<Loaders>(ctx)?.list_size(first)?;
+        let size = loaders(ctx)?.list_size(first)?;
         Ok(self
             .0
             .reasons

@@ -10,15 +10,12 @@ use super::{
     workstream::Workstream,
 };
 use crate::domain::access::Visible;
-use crate::domain::loaders::Loaders;
 use crate::domain::milestones::{
     MilestoneFilter as DomainFilter, MilestoneOrderField as DomainField, is_overdue,
 };
 use crate::error::ApiError;
-use crate::graphql::{
-    context::{request_data, scope},
-    scalars::Date,
-};
+use crate::graphql::context::loaders;
+use crate::graphql::{context::scope, scalars::Date};
 use crate::i18n::Message;
 
 /// Which milestones to list.
@@ -71,12 +68,9 @@ pub async fn page_milestones(
     let (domain, _) = scope(ctx)?;
     let filter = filter.unwrap_or_default();
     let overdue = match (filter.overdue, rows.first()) {
-        (Some(overdue), Some(row)) => Some((
-            overdue,
-            request_data::<Loaders>(ctx)?
-                .today_of(row.program_id)
-                .await?,
-        )),
+        (Some(overdue), Some(row)) => {
+            Some((overdue, loaders(ctx)?.today_of(row.program_id).await?))
+        }
         _ => None,
     };
     let filter = DomainFilter {
@@ -109,7 +103,7 @@ impl Milestone {
     }
     /// The workstream the milestone belongs to.
     async fn workstream(&self, ctx: &Context<'_>) -> Result<Workstream> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .workstreams
             .load_one(self.0.workstream_id)
@@ -139,14 +133,12 @@ impl Milestone {
     }
     /// Whether it is open and its due day is before today in the program's time zone.
     async fn is_overdue(&self, ctx: &Context<'_>) -> Result<bool> {
-        let today = request_data::<Loaders>(ctx)?
-            .today_of(self.0.program_id)
-            .await?;
+        let today = loaders(ctx)?.today_of(self.0.program_id).await?;
         Ok(is_overdue(&self.0, today))
     }
     /// The due day moved by its workstream's forecast lateness; null without a due day.
     async fn forecast_date(&self, ctx: &Context<'_>) -> Result<Option<Date>> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         let Some(program) = loaders.programs.load_one(self.0.program_id).await? else {
             return Ok(None);
         };

@@ -8,9 +8,8 @@ use uuid::Uuid;
 
 use super::{Milestone, Team, Workstream};
 use crate::domain::access::Visible;
-use crate::domain::loaders::Loaders;
 use crate::domain::planning::{GraphFormat as DomainFormat, ProgramPlan};
-use crate::graphql::context::request_data;
+use crate::graphql::context::loaders;
 use crate::graphql::scalars::Date;
 use crate::planning::schedule::{SlipImpact as DomainImpact, Slot, shift};
 
@@ -137,7 +136,7 @@ impl CriticalPath {
         )]
         first: Option<i32>,
     ) -> Result<&[Workstream]> {
-        let size = request_data::<Loaders>(ctx)?.list_size(first)?;
+        let size = loaders(ctx)?.list_size(first)?;
         Ok(&self.workstreams[..size.min(self.workstreams.len())])
     }
     /// The forecast finish the chain sets.
@@ -209,7 +208,7 @@ impl SlipImpact {
         )]
         first: Option<i32>,
     ) -> Result<&[SlipImpactEntry]> {
-        let size = request_data::<Loaders>(ctx)?.list_size(first)?;
+        let size = loaders(ctx)?.list_size(first)?;
         Ok(&self.affected[..size.min(self.affected.len())])
     }
     /// Milestones whose forecast date moves, soonest first: this program's and those of other programs the viewer can see.
@@ -221,7 +220,7 @@ impl SlipImpact {
         )]
         first: Option<i32>,
     ) -> Result<&[MilestoneSlip]> {
-        let size = request_data::<Loaders>(ctx)?.list_size(first)?;
+        let size = loaders(ctx)?.list_size(first)?;
         Ok(&self.milestones[..size.min(self.milestones.len())])
     }
 }

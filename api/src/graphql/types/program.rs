@@ -18,9 +18,10 @@ use super::{
     },
 };
 use crate::domain::access::Visible;
-use crate::domain::loaders::{Loaders, group};
+use crate::domain::loaders::group;
 use crate::error::ApiError;
-use crate::graphql::{context::request_data, scalars::Date};
+use crate::graphql::context::loaders;
+use crate::graphql::scalars::Date;
 use crate::i18n::Message;
 
 /// A cross-team program led by a TPM.
@@ -96,7 +97,7 @@ impl Program {
     }
     /// The TPM who owns the program.
     async fn owner(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         Ok(loaders.users.load_one(self.0.owner_id).await?.map(User))
     }
     /// Everyone with a role in the program, in the order they joined.
@@ -108,7 +109,7 @@ impl Program {
         )]
         first: Option<i32>,
     ) -> Result<Vec<ProgramMember>> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         let size = loaders.list_size(first)?;
         Ok(group(&loaders.members_by_program, self.0.id)
             .await?
@@ -154,7 +155,7 @@ impl Program {
     }
     /// The signed-in user's role in this program (null for an ADMIN who is not a member).
     async fn viewer_role(&self, ctx: &Context<'_>) -> Result<Option<ProgramRole>> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .viewer_roles
             .load_one(self.0.id)
@@ -167,7 +168,7 @@ impl Program {
         if viewer.is_admin() {
             return Ok(true);
         }
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         let role = loaders.viewer_roles.load_one(self.0.id).await?;
         Ok(matches!(role, Some(StoredRole::Owner | StoredRole::Editor)))
     }
@@ -180,7 +181,7 @@ impl Program {
         )]
         first: Option<i32>,
     ) -> Result<Vec<ScheduleEntry>> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         let size = loaders.list_size(first)?;
         let plan = loaders.plan(&self.0).await?;
         Ok(planning::schedule_entries(&plan, size))
@@ -194,7 +195,7 @@ impl Program {
         )]
         first: Option<i32>,
     ) -> Result<Vec<Workstream>> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         let size = loaders.list_size(first)?;
         let plan = loaders.plan(&self.0).await?;
         let unscheduled = &plan.schedule.unscheduled;
@@ -205,12 +206,12 @@ impl Program {
     }
     /// The forecast finish: the latest forecast finish of any scheduled workstream.
     async fn forecast_finish_date(&self, ctx: &Context<'_>) -> Result<Option<Date>> {
-        let plan = request_data::<Loaders>(ctx)?.plan(&self.0).await?;
+        let plan = loaders(ctx)?.plan(&self.0).await?;
         Ok(plan.schedule.finish_date.map(Date))
     }
     /// The chain of zero-slack workstreams that sets the finish date.
     async fn critical_path(&self, ctx: &Context<'_>) -> Result<CriticalPath> {
-        let plan = request_data::<Loaders>(ctx)?.plan(&self.0).await?;
+        let plan = loaders(ctx)?.plan(&self.0).await?;
         Ok(planning::critical_path(&plan))
     }
     /// What moves if `workstreamId`, or every unfinished workstream of
@@ -240,7 +241,7 @@ impl Program {
                 .into());
             }
         };
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         let plan = loaders.plan(&self.0).await?;
         let impact = crate::domain::Domain::slip_impact(&plan, slipped, days.into())?;
         // Milestones of every moved workstream the viewer can see, in any program.
@@ -269,14 +270,14 @@ impl Program {
         #[graphql(desc = "Their order (by creation time when absent; ties by id).")]
         order_by: Option<MilestoneOrder>,
     ) -> Result<ListConnection<Milestone>> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         let rows = group(&loaders.milestones_by_program, self.0.id).await?;
         super::milestone::page_milestones(ctx, rows, first, after, last, before, filter, order_by)
             .await
     }
     /// Health computed from the forecast, with its reasons; `health` stays the one last posted.
     async fn computed_health(&self, ctx: &Context<'_>) -> Result<ComputedHealth> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         Ok(ComputedHealth(loaders.computed_health(&self.0).await?))
     }
     /// Dependencies past their need date and not resolved.
@@ -288,7 +289,7 @@ impl Program {
         )]
         first: Option<i32>,
     ) -> Result<Vec<Dependency>> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         let size = loaders.list_size(first)?;
         let plan = loaders.plan(&self.0).await?;
         Ok(plan.overdue().take(size).cloned().map(Dependency).collect())
@@ -302,7 +303,7 @@ impl Program {
         )]
         first: Option<i32>,
     ) -> Result<Vec<Dependency>> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         let size = loaders.list_size(first)?;
         let plan = loaders.plan(&self.0).await?;
         Ok(plan.at_risk().take(size).cloned().map(Dependency).collect())
@@ -319,7 +320,7 @@ impl Program {
         #[graphql(default, desc = "Count per workstream (default) or per team.")]
         group_by: BottleneckGrouping,
     ) -> Result<Vec<Bottleneck>> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         let limit = loaders.list_size(Some(first))?;
         let plan = loaders.plan(&self.0).await?;
         let rows = match group_by {
@@ -342,7 +343,7 @@ impl Program {
     }
     /// The dependency graph as text: workstreams grouped by team, the critical path highlighted.
     async fn dependency_graph(&self, ctx: &Context<'_>, format: GraphFormat) -> Result<String> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         Ok(loaders.dependency_graph(&self.0, format.into()).await?)
     }
     /// A concise Markdown executive brief (default: the viewer's language),
@@ -350,7 +351,7 @@ impl Program {
     async fn brief(&self, ctx: &Context<'_>, locale: Option<Locale>) -> Result<String> {
         let (_, viewer) = crate::graphql::context::scope(ctx)?;
         let locale = locale.map_or(viewer.locale, Into::into);
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         Ok(loaders.brief(&self.0, locale).await?)
     }
     /// The brief's opening paragraph (default: the viewer's language): health,
@@ -364,7 +365,7 @@ impl Program {
     ) -> Result<String> {
         let (_, viewer) = crate::graphql::context::scope(ctx)?;
         let locale = locale.map_or(viewer.locale, Into::into);
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         Ok(loaders.brief_summary(&self.0, locale).await?)
     }
     /// The program's history, newest first: every change to it and to everything in it.
@@ -465,7 +466,7 @@ impl Program {
         )]
         first: Option<i32>,
     ) -> Result<Vec<super::ForecastPoint>> {
-        let size = request_data::<Loaders>(ctx)?.list_size(first)?;
+        let size = loaders(ctx)?.list_size(first)?;
         super::forecast_point::program_forecast_history(ctx, self.0.id, size).await
     }
     /// The most recent status update, if any.

@@ -6,8 +6,7 @@ use entity::program_member;
 
 use super::{User, enums::ProgramRole};
 use crate::domain::access::Visible;
-use crate::domain::loaders::Loaders;
-use crate::graphql::context::request_data;
+use crate::graphql::context::loaders;
 
 /// A user's membership in a program.
 pub struct ProgramMember(pub Visible<program_member::Model>);
@@ -21,7 +20,7 @@ impl ProgramMember {
     }
     /// The member.
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         Ok(loaders.users.load_one(self.0.user_id).await?.map(User))
     }
     /// The member's role in the program.

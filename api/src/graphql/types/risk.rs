@@ -11,10 +11,11 @@ use super::{
     enums::{order_input, order_of},
 };
 use crate::domain::access::Visible;
-use crate::domain::loaders::{Loaders, group};
+use crate::domain::loaders::group;
 use crate::domain::risks::{RiskFilter as DomainFilter, RiskOrderField as DomainField};
 use crate::error::ApiError;
-use crate::graphql::context::{parse_optional_id, request_data, scope};
+use crate::graphql::context::loaders;
+use crate::graphql::context::{parse_optional_id, scope};
 use crate::i18n::Message;
 
 /// Where a risk stands.
@@ -79,7 +80,7 @@ pub async fn program_risks(
     let (domain, _) = scope(ctx)?;
     let filter = filter.unwrap_or_default();
     let owner_id = parse_optional_id("filter.ownerId", filter.owner_id.as_ref())?;
-    let loaders = request_data::<Loaders>(ctx)?;
+    let loaders = loaders(ctx)?;
     let rows = group(&loaders.risks_by_program, program_id).await?;
     let filter = DomainFilter {
         status: filter
@@ -108,7 +109,7 @@ impl Risk {
     }
     /// The program the risk threatens.
     async fn program(&self, ctx: &Context<'_>) -> Result<Program> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         loaders
             .programs
             .load_one(self.0.program_id)
@@ -149,7 +150,7 @@ impl Risk {
         let Some(id) = self.0.owner_id else {
             return Ok(None);
         };
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         Ok(loaders.users.load_one(id).await?.map(User))
     }
     /// The workstream the risk threatens, if any (always in the same program).
@@ -157,7 +158,7 @@ impl Risk {
         let Some(id) = self.0.workstream_id else {
             return Ok(None);
         };
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         Ok(loaders.workstreams.load_one(id).await?.map(Workstream))
     }
     /// The dependency the risk threatens, if any (recorded in the same program);
@@ -166,8 +167,28 @@ impl Risk {
         let Some(id) = self.0.dependency_id else {
             return Ok(None);
         };
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         Ok(loaders.dependencies.load_one(id).await?.map(Dependency))
+    }
+    /// The conversation on this risk, oldest first.
+    async fn comments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<ListConnection<super::comment::Comment>> {
+        super::comment::comments_on(
+            ctx,
+            |loaders| &loaders.comments_by_risk,
+            self.0.id,
+            first,
+            after,
+            last,
+            before,
+        )
+        .await
     }
     /// Optimistic-concurrency version; pass it as `expectedVersion` when changing the risk.
     async fn version(&self) -> i32 {

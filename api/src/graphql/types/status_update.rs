@@ -11,13 +11,11 @@ use super::{
     enums::{Health, Locale},
 };
 use crate::domain::access::Visible;
-use crate::domain::loaders::{Loaders, group};
+use crate::domain::loaders::group;
 use crate::domain::status_updates;
 use crate::error::ApiError;
-use crate::graphql::{
-    context::{request_data, scope},
-    scalars::Date,
-};
+use crate::graphql::context::loaders;
+use crate::graphql::{context::scope, scalars::Date};
 use crate::i18n::Message;
 
 /// A dated report on a program's health; immutable once posted.
@@ -37,7 +35,7 @@ pub async fn program_rows(
     ctx: &Context<'_>,
     program_id: Uuid,
 ) -> Result<Vec<Visible<status_update::Model>>> {
-    let loaders = request_data::<Loaders>(ctx)?;
+    let loaders = loaders(ctx)?;
     Ok(group(&loaders.status_updates_by_program, program_id).await?)
 }
 
@@ -74,7 +72,7 @@ impl StatusUpdate {
     }
     /// The program reported on.
     async fn program(&self, ctx: &Context<'_>) -> Result<Program> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         loaders
             .programs
             .load_one(self.0.program_id)
@@ -117,7 +115,7 @@ impl StatusUpdate {
         let Some(id) = self.0.author_id else {
             return Ok(None);
         };
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         Ok(loaders.users.load_one(id).await?.map(User))
     }
     /// The forecast finish day when the update was posted.

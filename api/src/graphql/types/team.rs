@@ -10,8 +10,8 @@ use super::{
     workstream::{Workstream, WorkstreamFilter, WorkstreamOrder, page_workstreams},
 };
 use crate::domain::access::Visible;
-use crate::domain::loaders::{Loaders, group};
-use crate::graphql::context::request_data;
+use crate::domain::loaders::group;
+use crate::graphql::context::loaders;
 
 /// An engineering team that staffs workstreams.
 pub struct Team(pub Visible<team::Model>);
@@ -36,7 +36,7 @@ impl Team {
         let Some(user_id) = self.0.created_by_id else {
             return Ok(None);
         };
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         Ok(loaders.users.load_one(user_id).await?.map(User))
     }
     /// The team's workstreams, only those in programs the viewer can see
@@ -52,7 +52,7 @@ impl Team {
         filter: Option<WorkstreamFilter>,
         order_by: Option<WorkstreamOrder>,
     ) -> Result<ListConnection<Workstream>> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         let rows = group(&loaders.workstreams_by_team, self.0.id).await?;
         page_workstreams(ctx, rows, first, after, last, before, filter, order_by).await
     }

@@ -6,7 +6,9 @@ use entity::user;
 
 use crate::domain::access::Visible;
 
+use super::connection::{ListConnection, connection, page_args};
 use super::enums::{Locale, UserRole};
+use crate::domain::pagination::Page;
 
 /// A person who signs in to Trestle.
 pub struct User(pub Visible<user::Model>);
@@ -41,6 +43,27 @@ impl User {
     /// Optimistic-concurrency version.
     async fn version(&self) -> i32 {
         self.0.version
+    }
+    /// The user's notifications, newest first, seen only by the user themself (empty for anyone else); with `unreadOnly: true` only unread ones, and `totalCount` is the unread badge.
+    async fn notifications(
+        &self,
+        ctx: &Context<'_>,
+        unread_only: Option<bool>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<ListConnection<super::Notification>> {
+        let (domain, viewer) = crate::graphql::context::scope(ctx)?;
+        let args = page_args(first, after, last, before);
+        let page = if viewer.user.as_ref().map(|user| user.id) == Some(self.0.id) {
+            domain
+                .viewer_notifications(viewer, unread_only.unwrap_or(false), &args)
+                .await?
+        } else {
+            Page::empty()
+        };
+        Ok(connection(page, super::Notification))
     }
     /// The user's API tokens, newest first; only visible to the user themself.
     async fn api_tokens(

@@ -13,13 +13,14 @@ use super::{
     team::Team,
 };
 use crate::domain::access::Visible;
-use crate::domain::loaders::{Loaders, group};
+use crate::domain::loaders::group;
 use crate::domain::workstreams::{
     WorkstreamFilter as DomainFilter, WorkstreamOrderField as DomainField,
 };
 use crate::error::{ApiError, ApiResult};
+use crate::graphql::context::loaders;
 use crate::graphql::{
-    context::{parse_optional_id, request_data, scope},
+    context::{parse_optional_id, scope},
     scalars::Date,
 };
 use crate::i18n::Message;
@@ -132,7 +133,7 @@ async fn dependency_ends(
     Vec<Visible<entity::dependency::Model>>,
     Vec<Visible<entity::dependency::Model>>,
 )> {
-    let loaders = request_data::<Loaders>(ctx)?;
+    let loaders = loaders(ctx)?;
     let (waits_on, waited_on_by) = futures::try_join!(
         loaders.dependencies_by_downstream.load_one(workstream_id),
         loaders.dependencies_by_upstream.load_one(workstream_id),
@@ -155,7 +156,7 @@ impl Workstream {
     }
     /// The program the workstream belongs to.
     async fn program(&self, ctx: &Context<'_>) -> Result<Program> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         Ok(loaders
             .programs
             .load_one(self.0.program_id)
@@ -176,7 +177,7 @@ impl Workstream {
         let Some(team_id) = self.0.team_id else {
             return Ok(None);
         };
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         Ok(loaders.teams.load_one(team_id).await?.map(Team))
     }
     /// The person leading the workstream.
@@ -184,7 +185,7 @@ impl Workstream {
         let Some(lead_id) = self.0.lead_id else {
             return Ok(None);
         };
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         Ok(loaders.users.load_one(lead_id).await?.map(User))
     }
     /// Lifecycle status.
@@ -227,7 +228,7 @@ impl Workstream {
         filter: Option<MilestoneFilter>,
         order_by: Option<MilestoneOrder>,
     ) -> Result<ListConnection<Milestone>> {
-        let loaders = request_data::<Loaders>(ctx)?;
+        let loaders = loaders(ctx)?;
         let rows = group(&loaders.milestones_by_workstream, self.0.id).await?;
         super::milestone::page_milestones(ctx, rows, first, after, last, before, filter, order_by)
             .await
@@ -264,6 +265,26 @@ impl Workstream {
         let (_, rows) = dependency_ends(ctx, self.0.id).await?;
         page_dependencies(ctx, rows, first, after, last, before, filter, order_by).await
     }
+    /// The conversation on this workstream, oldest first.
+    async fn comments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<ListConnection<super::comment::Comment>> {
+        super::comment::comments_on(
+            ctx,
+            |loaders| &loaders.comments_by_workstream,
+            self.0.id,
+            first,
+            after,
+            last,
+            before,
+        )
+        .await
+    }
     /// Optimistic-concurrency version; pass it as `expectedVersion` when changing the workstream.
     async fn version(&self) -> i32 {
         self.0.version
@@ -291,7 +312,7 @@ pub async fn program_workstreams(
     filter: Option<WorkstreamFilter>,
     order_by: Option<WorkstreamOrder>,
 ) -> Result<ListConnection<Workstream>> {
-    let loaders = request_data::<Loaders>(ctx)?;
+    let loaders = loaders(ctx)?;
     let rows = group(&loaders.workstreams_by_program, program_id).await?;
     page_workstreams(ctx, rows, first, after, last, before, filter, order_by).await
 }
