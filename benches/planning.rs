@@ -10,15 +10,14 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::{NaiveDate, Utc};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, Database, EntityTrait};
+use chrono::NaiveDate;
+use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::json;
 use trestle_api::planning::{Edge, PlanGraph, Progress, Task, schedule::schedule};
-use uuid::Uuid;
 
 mod support;
 
-use support::{Lcg, dependency_row, generate};
+use support::{FreshDatabase, Lcg, bench_program, dependency_row, generate, serve, workstream_row};
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -79,94 +78,18 @@ fn pure(n: usize) {
 }
 
 async fn end_to_end(base_url: &str, n: usize) {
-    let name = format!("trestle_bench_{}", Uuid::now_v7().simple());
-    let admin = Database::connect(base_url)
-        .await
-        .expect("connect to TRESTLE_BENCH_DATABASE_URL");
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create database");
-    let (prefix, _) = base_url
-        .rsplit_once('/')
-        .expect("a URL with a database name");
-    let url = format!("{prefix}/{name}");
-
-    let config = <BenchArgs as clap::Parser>::parse_from([
-        "bench",
-        "--database-url",
-        &url,
-        "--listen",
-        "127.0.0.1:0",
-        "--jwt-secret",
-        "bench-secret-bench-secret-bench-secret",
-        "--env",
-        "production",
-        "--bootstrap-admin-email",
-        "bench@trestle.test",
-        "--bootstrap-admin-password",
-        "bench-password",
-        // The benchmark times the query, not the caller's budget.
-        "--rate-limit-per-minute",
-        "0",
-    ])
-    .serve;
-    let server = trestle_api::app::start(config, std::future::pending())
-        .await
-        .expect("start");
+    let fresh = FreshDatabase::create(base_url).await;
+    let server = serve(&fresh.url, &[]).await;
     let db = &server.domain.db;
-    let owner = trestle_api::domain::users::find_by_email(db, "bench@trestle.test")
-        .await
-        .unwrap()
-        .unwrap();
-    let now = Utc::now();
-    let program_id = Uuid::now_v7();
-    entity::program::Entity::insert(entity::program::ActiveModel {
-        id: Set(program_id),
-        key: Set("BENCH".into()),
-        name: Set("Benchmark".into()),
-        description: Set(None),
-        objective: Set(None),
-        status: Set(entity::enums::ProgramStatus::Active),
-        health: Set(entity::enums::Health::OnTrack),
-        start_date: Set(None),
-        target_date: Set(None),
-        budget_amount: Set(None),
-        budget_currency: Set(None),
-        owner_id: Set(owner.id),
-        archived_at: Set(None),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        time_zone: Set("UTC".into()),
-        off_track_after_days: Set(14),
-    })
-    .exec(db)
-    .await
-    .unwrap();
+    let (owner, program_id) = bench_program(db).await;
     let (tasks, edges) = generate(n);
     let loading = Instant::now();
     for chunk in tasks.chunks(2000) {
-        entity::workstream::Entity::insert_many(chunk.iter().map(|(id, start, target)| {
-            entity::workstream::ActiveModel {
-                id: Set(*id),
-                program_id: Set(program_id),
-                name: Set(format!("Service {}", &id.simple().to_string()[24..])),
-                description: Set(None),
-                team_id: Set(None),
-                lead_id: Set(None),
-                status: Set(entity::enums::WorkstreamStatus::InProgress),
-                health: Set(entity::enums::Health::OnTrack),
-                start_date: Set(Some(*start)),
-                target_date: Set(Some(*target)),
-                started_on: Set(Some(*start)),
-                finished_on: Set(None),
-                progress: Set(0),
-                version: Set(1),
-                created_at: Set(now),
-                updated_at: Set(now),
-            }
-        }))
+        entity::workstream::Entity::insert_many(
+            chunk
+                .iter()
+                .map(|(id, start, target)| workstream_row(program_id, *id, *start, *target)),
+        )
         .exec_without_returning(db)
         .await
         .unwrap();
@@ -188,7 +111,7 @@ async fn end_to_end(base_url: &str, n: usize) {
         loading.elapsed().as_secs_f64()
     );
 
-    let (token, _) = server.domain.jwt.issue(owner.id).unwrap();
+    let (token, _) = server.domain.jwt.issue(owner).unwrap();
     let client = reqwest::Client::new();
     let endpoint = format!("http://{}/graphql", server.addr);
     let query = json!({
@@ -223,16 +146,7 @@ async fn end_to_end(base_url: &str, n: usize) {
         median(samples).as_secs_f64() * 1e3
     );
     server.shutdown().await.ok();
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await
-        .ok();
-}
-
-#[derive(clap::Parser)]
-struct BenchArgs {
-    #[command(flatten)]
-    serve: trestle_api::config::ServeConfig,
+    fresh.drop().await;
 }
 
 fn main() {

@@ -245,6 +245,10 @@ pub enum Message {
     NothingToComment,
     /// Give `ids` or `all: true`, not both and not neither.
     IdsOrAll,
+    /// A status that delivers or reopens, and a promise, in one change.
+    OneAnswerAtATime,
+    /// Nothing was given to change.
+    NothingToChange,
 }
 
 impl Message {
@@ -474,6 +478,14 @@ impl Message {
             Self::NothingToComment => pick(
                 "No workstream, dependency, decision or risk exists with that id.",
                 "해당 ID의 워크스트림, 의존 관계, 의사결정, 리스크가 없습니다.",
+            ),
+            Self::OneAnswerAtATime => pick(
+                "Change the status or the promise, not both in one change.",
+                "상태와 약속일은 한 번에 하나만 변경할 수 있습니다.",
+            ),
+            Self::NothingToChange => pick(
+                "Give at least one field to change.",
+                "변경할 항목을 하나 이상 입력하세요.",
             ),
             Self::IdsOrAll => pick(
                 "Give either ids or all: true.",

@@ -1,4 +1,5 @@
-//! What the benchmarks share: a deterministic generator of programs.
+//! What the benchmarks share: a deterministic generator of programs, a
+//! fresh PostgreSQL database, a server on it and a program to fill.
 
 #![allow(dead_code)]
 
@@ -75,6 +76,159 @@ pub fn dependency_row(
         commitment_note: Set(None),
         decline_reason: Set(None),
         delivered_on: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
+/// A PostgreSQL database made for one benchmark run, dropped after it.
+pub struct FreshDatabase {
+    /// Its URL.
+    pub url: String,
+    name: String,
+    admin: sea_orm::DatabaseConnection,
+}
+
+impl FreshDatabase {
+    /// Create one beside the database `base_url` names.
+    pub async fn create(base_url: &str) -> Self {
+        use sea_orm::ConnectionTrait;
+        let name = format!("trestle_bench_{}", Uuid::now_v7().simple());
+        let admin = sea_orm::Database::connect(base_url)
+            .await
+            .expect("connect to TRESTLE_BENCH_DATABASE_URL");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create database");
+        let (prefix, _) = base_url
+            .rsplit_once('/')
+            .expect("a URL with a database name");
+        Self {
+            url: format!("{prefix}/{name}"),
+            name,
+            admin,
+        }
+    }
+
+    /// Drop it.
+    pub async fn drop(self) {
+        use sea_orm::ConnectionTrait;
+        self.admin
+            .execute_unprepared(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .await
+            .ok();
+    }
+}
+
+#[derive(clap::Parser)]
+struct BenchArgs {
+    #[command(flatten)]
+    serve: trestle_api::config::ServeConfig,
+}
+
+/// A production-profile server on `url` (no rate limit: the benchmarks time
+/// the work, not the caller's budget), with `extra` flags.
+pub async fn serve(url: &str, extra: &[&str]) -> trestle_api::app::RunningServer {
+    let mut args = vec![
+        "bench",
+        "--database-url",
+        url,
+        "--listen",
+        "127.0.0.1:0",
+        "--jwt-secret",
+        "bench-secret-bench-secret-bench-secret",
+        "--env",
+        "production",
+        "--bootstrap-admin-email",
+        "bench@trestle.test",
+        "--bootstrap-admin-password",
+        "bench-password",
+        "--rate-limit-per-minute",
+        "0",
+    ];
+    args.extend(extra);
+    let config = <BenchArgs as clap::Parser>::parse_from(args).serve;
+    trestle_api::app::start(config, std::future::pending())
+        .await
+        .expect("start")
+}
+
+/// An empty active program `BENCH` whose OWNER is the bootstrap admin;
+/// returns the owner's and the program's ids.
+pub async fn bench_program(db: &sea_orm::DatabaseConnection) -> (Uuid, Uuid) {
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    let owner = trestle_api::domain::users::find_by_email(db, "bench@trestle.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let now = chrono::Utc::now();
+    let program_id = Uuid::now_v7();
+    entity::program::Entity::insert(entity::program::ActiveModel {
+        id: Set(program_id),
+        key: Set("BENCH".into()),
+        name: Set("Benchmark".into()),
+        description: Set(None),
+        objective: Set(None),
+        status: Set(entity::enums::ProgramStatus::Active),
+        health: Set(entity::enums::Health::OnTrack),
+        start_date: Set(None),
+        target_date: Set(None),
+        budget_amount: Set(None),
+        budget_currency: Set(None),
+        owner_id: Set(owner.id),
+        archived_at: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        time_zone: Set("UTC".into()),
+        off_track_after_days: Set(14),
+    })
+    .exec(db)
+    .await
+    .unwrap();
+    entity::program_member::Entity::insert(entity::program_member::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        program_id: Set(program_id),
+        user_id: Set(owner.id),
+        role: Set(entity::enums::ProgramRole::Owner),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .exec(db)
+    .await
+    .unwrap();
+    (owner.id, program_id)
+}
+
+/// A stored workstream of `program`, under way from `start` to `target`.
+pub fn workstream_row(
+    program: Uuid,
+    id: Uuid,
+    start: NaiveDate,
+    target: NaiveDate,
+) -> entity::workstream::ActiveModel {
+    use sea_orm::ActiveValue::Set;
+    let now = chrono::Utc::now();
+    entity::workstream::ActiveModel {
+        id: Set(id),
+        program_id: Set(program),
+        name: Set(format!("Service {}", &id.simple().to_string()[24..])),
+        description: Set(None),
+        team_id: Set(None),
+        lead_id: Set(None),
+        status: Set(entity::enums::WorkstreamStatus::InProgress),
+        health: Set(entity::enums::Health::OnTrack),
+        start_date: Set(Some(start)),
+        target_date: Set(Some(target)),
+        started_on: Set(Some(start)),
+        finished_on: Set(None),
+        progress: Set(0),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),

@@ -25,11 +25,18 @@ use super::m20261125_000012_create_risks::Risks;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// Promises already recorded, and deliveries already resolved, keep their meaning.
-const BACKFILL: [&str; 2] = [
-    "UPDATE dependencies SET commitment = 'COMMITTED' WHERE committed_date IS NOT NULL",
-    "UPDATE dependencies SET commitment = 'DELIVERED' WHERE status = 'RESOLVED'",
-];
+/// Promises already recorded keep their meaning.
+const BACKFILL_COMMITTED: &str =
+    "UPDATE dependencies SET commitment = 'COMMITTED' WHERE committed_date IS NOT NULL";
+
+/// Resolved dependencies were delivered, on the day they were last changed
+/// (`day` turns the timestamp into a date in the backend's SQL).
+fn backfill_delivered(day: &str) -> String {
+    format!(
+        "UPDATE dependencies SET commitment = 'DELIVERED', delivered_on = {day} \
+         WHERE status = 'RESOLVED'"
+    )
+}
 
 /// A comment is about exactly one subject.
 const ONE_SUBJECT: &str = "(CASE WHEN workstream_id IS NULL THEN 0 ELSE 1 END \
@@ -70,10 +77,14 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
-        for statement in BACKFILL {
+        let day = match manager.get_database_backend() {
+            sea_orm::DatabaseBackend::Sqlite => "date(updated_at)",
+            _ => "CAST(updated_at AS DATE)",
+        };
+        for statement in [BACKFILL_COMMITTED.to_owned(), backfill_delivered(day)] {
             manager
                 .get_connection()
-                .execute_unprepared(statement)
+                .execute_unprepared(&statement)
                 .await?;
         }
 
@@ -266,11 +277,14 @@ impl MigrationTrait for Migration {
                             .on_delete(ForeignKeyAction::Cascade),
                     )
                     .foreign_key(
+                        // Notifications are append-only (live delivery follows
+                        // their rows in order): a deleted comment leaves its
+                        // mention behind without it.
                         ForeignKey::create()
                             .name("fk_notifications_comment_id")
                             .from(Notifications::Table, Notifications::CommentId)
                             .to(Comments::Table, Comments::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
+                            .on_delete(ForeignKeyAction::SetNull),
                     )
                     .foreign_key(
                         ForeignKey::create()

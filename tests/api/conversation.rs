@@ -383,6 +383,37 @@ async fn the_upstream_team_answers_a_request_and_both_sides_hear_every_step() {
         ["DEPENDENCY_REQUESTED", "DEPENDENCY_REQUESTED"]
     );
 
+    // The downstream side cannot deliver by setting the status either; the
+    // upstream side may promise through updateDependency too, which is a
+    // commitment like any other.
+    let resolved = attempt(
+        &app,
+        &h.payments_editor,
+        "updateDependency",
+        json!({ "id": request, "status": "RESOLVED" }),
+        "dependency { id }",
+    )
+    .await;
+    assert_eq!(error_code(&resolved), "FORBIDDEN", "{resolved}");
+    let promised = mutate(
+        &app,
+        &h.identity_editor,
+        "updateDependency",
+        json!({ "id": request, "committedDate": "2026-03-30" }),
+        ANSWER,
+    )
+    .await["dependency"]
+        .clone();
+    assert_eq!(promised["commitment"], "COMMITTED", "{promised}");
+    assert_eq!(promised["committedBy"]["id"], h.identity_editor.id.as_str());
+    assert_eq!(
+        kinds(&app, &h.payments_lead)
+            .await
+            .last()
+            .map(String::as_str),
+        Some("DEPENDENCY_COMMITTED")
+    );
+
     // Every step is in both programs' history.
     let history = "query($id: ID!, $dep: ID!) { program(id: $id) { activity(filter: { entityId: $dep }) { nodes { action } } } }";
     for (viewer, program) in [
@@ -407,7 +438,8 @@ async fn the_upstream_team_answers_a_request_and_both_sides_hear_every_step() {
                 "dependency.decline",
                 "dependency.commit",
                 "dependency.deliver",
-                "dependency.update"
+                "dependency.update",
+                "dependency.commit"
             ],
             "{body}"
         );
@@ -588,8 +620,31 @@ async fn comments_are_edited_by_their_author_and_deleted_by_the_author_or_an_own
         body["data"]["workstream"]["comments"]["totalCount"], 1,
         "{body}"
     );
-    // The mention went with the comment.
-    assert!(kinds(&app, &c.viewer).await.is_empty());
+    // The mention stays, without its comment.
+    let mentioned = notifications(&app, &c.viewer).await;
+    assert_eq!(mentioned.len(), 1);
+    assert!(mentioned[0]["comment"].is_null(), "{mentioned:?}");
+    // An author who is only a reader now may still take back their words,
+    // but not change them.
+    let last_word = comment(&app, &c.editor, &ws, "Last word", &[]).await;
+    set_member(&app, &c.owner, &c.program, &c.editor, "VIEWER").await;
+    let edit = attempt(
+        &app,
+        &c.editor,
+        "editComment",
+        json!({ "id": last_word, "body": "Changed" }),
+        "comment { id }",
+    )
+    .await;
+    assert_eq!(error_code(&edit), "FORBIDDEN", "{edit}");
+    mutate(
+        &app,
+        &c.editor,
+        "deleteComment",
+        json!({ "id": last_word }),
+        "deletedCommentId",
+    )
+    .await;
 
     // History records each change; nothing to comment on is NOT_FOUND.
     let history = app
@@ -604,8 +659,8 @@ async fn comments_are_edited_by_their_author_and_deleted_by_the_author_or_an_own
             .as_array()
             .unwrap()
             .len(),
-        6,
-        "3 added, 1 edited, 2 deleted: {history}"
+        8,
+        "4 added, 1 edited, 3 deleted: {history}"
     );
     let nowhere = attempt(
         &app,

@@ -151,7 +151,7 @@ async fn an_editor_records_a_dependency_and_reads_it_from_both_ends() {
     let body = app.as_user(&owner, LOOKUP, json!({ "id": id })).await;
     assert!(body["data"]["dependency"].is_null(), "{body}");
 
-    // create, two updates, delete: one event each.
+    // create, a new promise (a commitment), an update, delete: one event each.
     assert_eq!(app.count_rows("audit_events").await, audits + 4);
     let actions = audit_actions(&app).await;
     let tail: Vec<&str> = actions[actions.len() - 4..]
@@ -162,7 +162,7 @@ async fn an_editor_records_a_dependency_and_reads_it_from_both_ends() {
         tail,
         [
             "dependency.create",
-            "dependency.update",
+            "dependency.commit",
             "dependency.update",
             "dependency.delete"
         ]

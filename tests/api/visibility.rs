@@ -111,7 +111,7 @@ async fn world(app: &TestApp) -> World {
         &bridge,
         &q1,
         &p1,
-        json!({ "description": marked("needs the vault"), "neededBy": "2026-01-15", "status": "AT_RISK", "committedById": bridge.id }),
+        json!({ "description": marked("needs the vault"), "neededBy": "2026-01-15", "status": "AT_RISK" }),
     )
     .await;
     let across_up = dependency(

@@ -77,6 +77,19 @@ pub enum Reach {
     Addressed(Uuid, Uuid, Option<Uuid>),
 }
 
+impl Reach {
+    /// The program a row inside programs lives in, and the other program it
+    /// lives between; `None` for rows outside programs.
+    pub fn programs(self) -> Option<(Uuid, Option<Uuid>)> {
+        match self {
+            Self::Program(program_id) => Some((program_id, None)),
+            Self::Between(program_id, other) => Some((program_id, Some(other))),
+            Self::Addressed(_, program_id, other) => Some((program_id, other)),
+            Self::Directory | Self::Owner(_) | Self::Admins => None,
+        }
+    }
+}
+
 /// A row that knows where it lives.
 pub trait Scoped {
     /// Where the row lives.
@@ -359,6 +372,50 @@ impl Visibility {
         }
         Ok(visible)
     }
+}
+
+/// Those of `candidates` (user ids) who may see what lives at `reach`, in
+/// two statements whatever their number: ADMINs, and members of every
+/// program it lives in.
+pub async fn who_sees(
+    db: &impl ConnectionTrait,
+    reach: Reach,
+    candidates: &[Uuid],
+) -> ApiResult<Vec<Uuid>> {
+    let Some((program_id, other)) = reach.programs() else {
+        return Err(ApiError::internal("who_sees on a row outside programs"));
+    };
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let programs: Vec<Uuid> = std::iter::once(program_id).chain(other).collect();
+    let memberships: Vec<Uuid> = program_member::Entity::find()
+        .select_only()
+        .column(program_member::Column::UserId)
+        .filter(program_member::Column::UserId.is_in(candidates.iter().copied()))
+        .filter(program_member::Column::ProgramId.is_in(programs.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut programs_seen: std::collections::HashMap<Uuid, usize> = Default::default();
+    for user_id in memberships {
+        *programs_seen.entry(user_id).or_default() += 1;
+    }
+    let admins: HashSet<Uuid> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::Id.is_in(candidates.iter().copied()))
+        .filter(user::Column::Role.eq(entity::enums::UserRole::Admin))
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(candidates
+        .iter()
+        .copied()
+        .filter(|id| admins.contains(id) || programs_seen.get(id) == Some(&programs.len()))
+        .collect())
 }
 
 /// The programs `user_id` is a member of, as a subquery.

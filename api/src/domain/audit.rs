@@ -24,6 +24,27 @@ const HIDDEN_FIELDS: [&str; 6] = [
     "relatedProgramId",
 ];
 
+/// What lives between two programs (a dependency, a comment on one): its
+/// entries are in both programs' histories and reach both programs'
+/// subscribers. Another entry that merely names the other program (a risk
+/// linked to a dependency across) stays in its own program's history.
+pub const SHARED_SUBJECTS: [Subject; 2] = [Subject::Dependency, Subject::Comment];
+
+/// Whether an entry about `entity_type` filed in `program_id` and naming
+/// `related_program_id` belongs to the history of `program`.
+pub fn files_in(
+    program: Uuid,
+    program_id: Option<Uuid>,
+    related_program_id: Option<Uuid>,
+    entity_type: &str,
+) -> bool {
+    program_id == Some(program)
+        || (related_program_id == Some(program)
+            && SHARED_SUBJECTS
+                .iter()
+                .any(|subject| subject.entity_type() == entity_type))
+}
+
 /// A row whose changes the history records.
 pub trait Recorded: Scoped + serde::Serialize {
     /// What its entries are about.
@@ -125,12 +146,9 @@ impl Change {
 
     /// Where the entry is filed: its program and the other program it reveals.
     fn placement(&self) -> (Option<Uuid>, Option<Uuid>) {
-        match self.reach {
-            Reach::Program(program_id) => (Some(program_id), None),
-            Reach::Between(program_id, other) => (Some(program_id), Some(other)),
-            Reach::Directory | Reach::Owner(_) | Reach::Admins | Reach::Addressed(..) => {
-                (None, None)
-            }
+        match self.reach.programs() {
+            Some((program_id, other)) => (Some(program_id), other),
+            None => (None, None),
         }
     }
 }

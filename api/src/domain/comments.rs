@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{
     Domain,
-    access::{self, Access, Action, Reach, Scoped, Visible},
+    access::{self, Access, Action, Scoped, Visible},
     audit::{self, Change, Recorded},
     members::ensure_member,
     notifications::{self, Notice},
@@ -78,11 +78,11 @@ struct Subject {
 }
 
 impl Subject {
-    fn new<R: Recorded>(on: CommentOn, row: &R, actor: Uuid) -> Self {
-        Self {
+    fn new<R: Recorded>(on: CommentOn, row: &R, actor: Uuid) -> ApiResult<Self> {
+        Ok(Self {
             on,
-            mention: Notice::about(NotificationKind::Mentioned, row, Some(actor)),
-        }
+            mention: Notice::about(NotificationKind::Mentioned, row, Some(actor))?,
+        })
     }
 }
 
@@ -98,25 +98,25 @@ async fn find_subject(
         .one(db)
         .await?
     {
-        return Ok(Subject::new(CommentOn::Workstream(id), &*row, actor));
+        return Subject::new(CommentOn::Workstream(id), &*row, actor);
     }
     if let Some(row) = access::visible(viewer, dependency::Entity::find_by_id(id))?
         .one(db)
         .await?
     {
-        return Ok(Subject::new(CommentOn::Dependency(id), &*row, actor));
+        return Subject::new(CommentOn::Dependency(id), &*row, actor);
     }
     if let Some(row) = access::visible(viewer, decision::Entity::find_by_id(id))?
         .one(db)
         .await?
     {
-        return Ok(Subject::new(CommentOn::Decision(id), &*row, actor));
+        return Subject::new(CommentOn::Decision(id), &*row, actor);
     }
     if let Some(row) = access::visible(viewer, risk::Entity::find_by_id(id))?
         .one(db)
         .await?
     {
-        return Ok(Subject::new(CommentOn::Risk(id), &*row, actor));
+        return Subject::new(CommentOn::Risk(id), &*row, actor);
     }
     Err(ApiError::NotFound(Message::NothingToComment))
 }
@@ -189,10 +189,9 @@ async fn checked_mentions(
 
 /// Where a stored comment lives.
 fn programs_of(row: &comment::Model) -> (Uuid, Option<Uuid>) {
-    match row.reach() {
-        Reach::Between(a, b) => (a, Some(b)),
-        _ => (row.program_id, None),
-    }
+    row.reach()
+        .programs()
+        .unwrap_or((row.program_id, row.related_program_id))
 }
 
 impl Domain {
@@ -253,6 +252,9 @@ impl Domain {
         mention_ids: Option<Vec<Uuid>>,
     ) -> ApiResult<Visible<comment::Model>> {
         let user = viewer.require_user()?;
+        if body.is_none() && mention_ids.is_none() {
+            return Err(ApiError::bad_input("input", Message::NothingToChange));
+        }
         let body = body
             .map(|body| validate::long_text("input.body", &body))
             .transpose()?;
@@ -311,7 +313,8 @@ impl Domain {
             .await?
             .into_inner();
         let standing = Standing::of(&txn, viewer, programs_of(&before)).await?;
-        let author = before.author_id == Some(user.id) && standing.allows(Action::Edit);
+        // An author who is a reader now may still take back what they wrote.
+        let author = before.author_id == Some(user.id);
         if !author && !standing.allows(Action::Manage) {
             return Err(ApiError::Forbidden(Message::AuthorOrOwnerOnly));
         }

@@ -15,14 +15,14 @@ use entity::{
     audit_event::Verb,
     dependency,
     enums::{Commitment, DependencyStatus, NotificationKind},
-    program, workstream,
+    program,
 };
-use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect, Set};
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use uuid::Uuid;
 
 use super::{
     Domain,
-    access::{self, Action, Visible},
+    access::{self, Access, Action, Visible},
     audit::{self, Change},
     dependencies::authorize_change,
     notifications::{self, Notice},
@@ -71,35 +71,107 @@ impl Answer {
     }
 }
 
-/// Ask the upstream side for `dependency`: its program's OWNERs and its
-/// workstream's lead hear of it.
-pub(super) async fn request(
-    db: &impl ConnectionTrait,
-    dependency: &dependency::Model,
-    actor: Uuid,
-) -> ApiResult<()> {
-    let lead = lead_of(db, dependency.upstream_id).await?;
-    let candidates = notifications::owners(db, dependency.upstream_program_id)
-        .await?
-        .into_iter()
-        .chain(lead);
-    let notice = Notice::about(
-        NotificationKind::DependencyRequested,
-        dependency,
-        Some(actor),
-    );
-    notifications::send(db, &notice, candidates).await
+/// A move of a dependency's commitment, with everything that goes with it:
+/// the one place the five commitment fields are set.
+#[derive(Debug, Clone)]
+pub(super) enum Move {
+    /// Asked for (again): the downstream side's move.
+    Request,
+    /// Promised for `date` by `by`.
+    Commit {
+        date: NaiveDate,
+        note: Option<String>,
+        by: Uuid,
+    },
+    /// Declined, saying why.
+    Decline { reason: String },
+    /// Delivered on `on`.
+    Deliver { on: NaiveDate },
 }
 
-/// The lead of workstream `id`, if any.
-async fn lead_of(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<Option<Uuid>> {
-    Ok(workstream::Entity::find_by_id(id)
-        .select_only()
-        .column(workstream::Column::LeadId)
-        .into_tuple::<Option<Uuid>>()
+impl Move {
+    /// What the history calls it and what the other side is told.
+    fn names(&self) -> (Verb, NotificationKind) {
+        match self {
+            Self::Request => (Verb::Update, NotificationKind::DependencyRequested),
+            Self::Commit { .. } => (Verb::Commit, NotificationKind::DependencyCommitted),
+            Self::Decline { .. } => (Verb::Decline, NotificationKind::DependencyDeclined),
+            Self::Deliver { .. } => (Verb::Deliver, NotificationKind::DependencyDelivered),
+        }
+    }
+
+    /// The history verb of a change that makes this move.
+    pub(super) fn verb(&self) -> Verb {
+        self.names().0
+    }
+
+    /// Refuse the move unless the caller is on the side that makes it:
+    /// editors of the upstream program answer, editors of the downstream one ask.
+    pub(super) fn authorize(&self, downstream: &Access, upstream: &Access) -> ApiResult<()> {
+        match self {
+            Self::Request if downstream.allows(Action::Edit) => Ok(()),
+            Self::Request => Err(ApiError::Forbidden(Message::ProgramRoleTooLow)),
+            _ if upstream.allows(Action::Edit) => Ok(()),
+            _ => Err(ApiError::Forbidden(Message::UpstreamAnswers)),
+        }
+    }
+
+    /// Set the commitment and every field that goes with it.
+    pub(super) fn apply(&self, active: &mut dependency::ActiveModel) {
+        let (commitment, date, by, note, reason) = match self.clone() {
+            Self::Request => (Commitment::Requested, None, None, None, None),
+            Self::Commit { date, note, by } => {
+                (Commitment::Committed, Some(date), Some(by), note, None)
+            }
+            Self::Decline { reason } => (Commitment::Declined, None, None, None, Some(reason)),
+            Self::Deliver { on } => {
+                // The promise stays on record beside the delivery.
+                active.commitment = Set(Commitment::Delivered);
+                active.delivered_on = Set(Some(on));
+                active.status = Set(DependencyStatus::Resolved);
+                active.decline_reason = Set(None);
+                return;
+            }
+        };
+        active.commitment = Set(commitment);
+        active.committed_date = Set(date);
+        active.committed_by_id = Set(by);
+        active.commitment_note = Set(note);
+        active.decline_reason = Set(reason);
+        active.delivered_on = Set(None);
+    }
+
+    /// Tell the other side: a request goes to the upstream program's OWNERs
+    /// and the upstream workstream's lead, an answer to the downstream ones.
+    pub(super) async fn announce(
+        &self,
+        db: &impl ConnectionTrait,
+        dependency: &dependency::Model,
+        actor: Uuid,
+    ) -> ApiResult<()> {
+        let kind = self.names().1;
+        let (program_id, workstream_id) = match self {
+            Self::Request => (dependency.upstream_program_id, dependency.upstream_id),
+            _ => (dependency.program_id, dependency.downstream_id),
+        };
+        let candidates = notifications::owners_and_lead(db, program_id, workstream_id).await?;
+        let notice = Notice::about(kind, dependency, Some(actor))?;
+        notifications::send(db, &notice, candidates).await
+    }
+}
+
+/// Today in the upstream program, the day a delivery is dated by default
+/// and may not be after.
+pub(super) async fn upstream_today(
+    domain: &Domain,
+    db: &impl ConnectionTrait,
+    upstream_program_id: Uuid,
+) -> ApiResult<NaiveDate> {
+    let upstream_program = program::Entity::find_by_id(upstream_program_id)
         .one(db)
         .await?
-        .flatten())
+        .ok_or(ApiError::NotFound(Message::NotFound))?;
+    Ok(domain.today_of(&upstream_program))
 }
 
 impl Domain {
@@ -121,37 +193,15 @@ impl Domain {
             .await?
             .into_inner();
         let (downstream_access, upstream_access) = authorize_change(&txn, viewer, &before).await?;
-        if !upstream_access.allows(Action::Edit) {
-            return Err(ApiError::Forbidden(Message::UpstreamAnswers));
-        }
-        check_expected(before.version, expected_version)?;
-        if before.commitment == Commitment::Delivered {
-            return Err(ApiError::bad_input("input.id", Message::AlreadyDelivered));
-        }
-        let mut active: dependency::ActiveModel = before.clone().into();
-        let (verb, kind) = match answer {
-            Answer::Commit { date, note } => {
-                active.commitment = Set(Commitment::Committed);
-                active.committed_date = Set(Some(date));
-                active.committed_by_id = Set(Some(user.id));
-                active.commitment_note = Set(note);
-                active.decline_reason = Set(None);
-                (Verb::Commit, NotificationKind::DependencyCommitted)
-            }
-            Answer::Decline { reason } => {
-                active.commitment = Set(Commitment::Declined);
-                active.decline_reason = Set(Some(reason));
-                active.committed_date = Set(None);
-                active.committed_by_id = Set(None);
-                active.commitment_note = Set(None);
-                (Verb::Decline, NotificationKind::DependencyDeclined)
-            }
+        let step = match answer {
+            Answer::Commit { date, note } => Move::Commit {
+                date,
+                note,
+                by: user.id,
+            },
+            Answer::Decline { reason } => Move::Decline { reason },
             Answer::Deliver { on } => {
-                let upstream_program = program::Entity::find_by_id(before.upstream_program_id)
-                    .one(&txn)
-                    .await?
-                    .ok_or(ApiError::NotFound(Message::NotFound))?;
-                let today = self.today_of(&upstream_program);
+                let today = upstream_today(self, &txn, before.upstream_program_id).await?;
                 let on = on.unwrap_or(today);
                 if on > today {
                     return Err(ApiError::bad_input(
@@ -159,30 +209,20 @@ impl Domain {
                         Message::DeliveredInFuture,
                     ));
                 }
-                active.commitment = Set(Commitment::Delivered);
-                active.delivered_on = Set(Some(on));
-                active.status = Set(DependencyStatus::Resolved);
-                (Verb::Deliver, NotificationKind::DependencyDelivered)
+                Move::Deliver { on }
             }
         };
+        step.authorize(&downstream_access, &upstream_access)?;
+        check_expected(before.version, expected_version)?;
+        if before.commitment == Commitment::Delivered {
+            return Err(ApiError::bad_input("input.id", Message::AlreadyDelivered));
+        }
+        let mut active: dependency::ActiveModel = before.clone().into();
+        step.apply(&mut active);
         let after = versioned::save::<dependency::Entity>(&txn, id, before.version, active).await?;
-        let downstream_lead = lead_of(&txn, after.downstream_id).await?;
-        let candidates = notifications::owners(&txn, after.program_id)
-            .await?
-            .into_iter()
-            .chain(downstream_lead);
-        notifications::send(
-            &txn,
-            &Notice::about(kind, &after, Some(user.id)),
-            candidates,
-        )
-        .await?;
-        audit::commit(
-            txn,
-            user.id,
-            [Change::updated(&before, &after).as_verb(verb)],
-        )
-        .await?;
+        step.announce(&txn, &after, user.id).await?;
+        let change = Change::updated(&before, &after).as_verb(step.verb());
+        audit::commit(txn, user.id, [change]).await?;
         downstream_access.admit_between(&upstream_access, after)
     }
 }

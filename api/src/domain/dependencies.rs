@@ -7,6 +7,7 @@
 
 use chrono::NaiveDate;
 use entity::{
+    audit_event::Verb,
     dependency,
     enums::{Commitment, DependencyStatus},
     workstream,
@@ -21,7 +22,7 @@ use super::{
     Domain,
     access::{self, Access, Action, Visibility, Visible},
     audit::{self, Change},
-    commitments::request,
+    commitments::{Move, upstream_today},
     members::ensure_member,
     pagination::order_fields,
     patch::{self, Patch},
@@ -226,11 +227,6 @@ impl Domain {
             Action::Read,
         )
         .await?;
-        // A promise is the upstream team's to make.
-        let promised = input.committed_date.is_some() || input.committed_by_id.is_some();
-        if promised && !upstream_access.allows(Action::Edit) {
-            return Err(ApiError::Forbidden(Message::UpstreamAnswers));
-        }
         if let Some(committed_by) = input.committed_by_id {
             ensure_member(
                 &txn,
@@ -242,11 +238,26 @@ impl Domain {
             .await?;
         }
         let status = input.status.unwrap_or(DependencyStatus::Open);
-        let commitment = match (status, input.committed_date) {
-            (DependencyStatus::Resolved, _) => Commitment::Delivered,
-            (_, Some(_)) => Commitment::Committed,
-            (_, None) => Commitment::Requested,
+        // A delivery or a promise is the upstream team's to record; anything
+        // else asks them.
+        let step = match (status, input.committed_date, input.committed_by_id) {
+            (DependencyStatus::Resolved, _, _) => Move::Deliver {
+                on: upstream_today(self, &txn, upstream.program_id).await?,
+            },
+            (_, Some(date), by) => Move::Commit {
+                date,
+                note: None,
+                by: by.unwrap_or(actor),
+            },
+            (_, None, Some(_)) => {
+                return Err(ApiError::bad_input(
+                    "input.committedDate",
+                    Message::Required,
+                ));
+            }
+            (_, None, None) => Move::Request,
         };
+        step.authorize(&downstream_access, &upstream_access)?;
         if pair_exists(&txn, upstream.id, downstream.id).await? {
             return Err(ApiError::Conflict(Message::DependencyExists));
         }
@@ -259,7 +270,7 @@ impl Domain {
             }
             other => other?,
         }
-        let created = dependency::ActiveModel {
+        let mut active = dependency::ActiveModel {
             program_id: Set(downstream.program_id),
             upstream_id: Set(upstream.id),
             downstream_id: Set(downstream.id),
@@ -267,24 +278,19 @@ impl Domain {
             description: Set(description),
             needed_by: Set(input.needed_by),
             status: Set(status),
-            committed_date: Set(input.committed_date),
-            committed_by_id: Set(input
-                .committed_by_id
-                .or(input.committed_date.map(|_| actor))),
-            commitment: Set(commitment),
             ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict(Message::AlreadyExists) => {
-                ApiError::Conflict(Message::DependencyExists)
-            }
-            other => other,
-        })?;
-        if created.commitment == Commitment::Requested {
-            request(&txn, &created, actor).await?;
-        }
+        };
+        step.apply(&mut active);
+        let created = active
+            .insert(&txn)
+            .await
+            .map_err(|e| match ApiError::from(e) {
+                ApiError::Conflict(Message::AlreadyExists) => {
+                    ApiError::Conflict(Message::DependencyExists)
+                }
+                other => other,
+            })?;
+        step.announce(&txn, &created, actor).await?;
         audit::commit(txn, actor, [Change::created(&created)]).await?;
         downstream_access.admit_between(&upstream_access, created)
     }
@@ -310,11 +316,6 @@ impl Domain {
             .into_inner();
         let (downstream_access, upstream_access) = authorize_change(&txn, viewer, &before).await?;
         check_expected(before.version, expected_version)?;
-        let promise_changed =
-            changes.committed_date.is_given() || changes.committed_by_id.is_given();
-        if promise_changed && !upstream_access.allows(Action::Edit) {
-            return Err(ApiError::Forbidden(Message::UpstreamAnswers));
-        }
         if let Patch::Set(committed_by) = changes.committed_by_id {
             ensure_member(
                 &txn,
@@ -325,38 +326,97 @@ impl Domain {
             )
             .await?;
         }
+        let step = self
+            .commitment_move(
+                &txn,
+                &before,
+                status,
+                (&changes.committed_date, &changes.committed_by_id),
+                user.id,
+            )
+            .await?;
+        if let Some(step) = &step {
+            step.authorize(&downstream_access, &upstream_access)?;
+        }
         let mut active: dependency::ActiveModel = before.clone().into();
         description.assign(&mut active.description);
         changes.needed_by.assign(&mut active.needed_by);
         patch::assign(&mut active.status, status);
-        let date_given = changes.committed_date.is_given();
-        let committed_date = changes.committed_date.apply(before.committed_date);
-        let committed_by = match changes.committed_by_id {
-            Patch::Keep if date_given => committed_date.map(|_| user.id),
-            other => other.apply(before.committed_by_id),
-        };
-        active.committed_date = Set(committed_date);
-        active.committed_by_id = Set(committed_by);
-        let reopened = before.commitment == Commitment::Delivered
-            && status.is_some_and(|status| status != DependencyStatus::Resolved);
-        if reopened {
-            // Not delivered after all: the request stands again.
-            active.commitment = Set(Commitment::Requested);
-            active.delivered_on = Set(None);
-            active.committed_date = Set(None);
-            active.committed_by_id = Set(None);
-        } else if promise_changed && before.commitment != Commitment::Delivered {
-            active.commitment = Set(match committed_date {
-                Some(_) => Commitment::Committed,
-                None => Commitment::Requested,
-            });
+        if let Some(step) = &step {
+            step.apply(&mut active);
         }
         let after = versioned::save::<dependency::Entity>(&txn, id, before.version, active).await?;
-        if reopened {
-            request(&txn, &after, user.id).await?;
-        }
-        audit::commit(txn, user.id, [Change::updated(&before, &after)]).await?;
+        let verb = match &step {
+            Some(step) => {
+                step.announce(&txn, &after, user.id).await?;
+                step.verb()
+            }
+            None => Verb::Update,
+        };
+        let change = Change::updated(&before, &after).as_verb(verb);
+        audit::commit(txn, user.id, [change]).await?;
         downstream_access.admit_between(&upstream_access, after)
+    }
+
+    /// What an `updateDependency` does to the commitment, if anything: a
+    /// status of RESOLVED delivers, another status on a delivered
+    /// dependency asks again, a promised date commits (none asks again).
+    async fn commitment_move(
+        &self,
+        db: &impl ConnectionTrait,
+        before: &dependency::Model,
+        status: Option<DependencyStatus>,
+        (committed_date, committed_by_id): (&Patch<NaiveDate>, &Patch<Uuid>),
+        actor: Uuid,
+    ) -> ApiResult<Option<Move>> {
+        let delivered = before.commitment == Commitment::Delivered;
+        let promise = committed_date.is_given() || committed_by_id.is_given();
+        let by_status = match status {
+            Some(DependencyStatus::Resolved) if !delivered => Some(Move::Deliver {
+                on: upstream_today(self, db, before.upstream_program_id).await?,
+            }),
+            Some(status) if delivered && status != DependencyStatus::Resolved => {
+                Some(Move::Request)
+            }
+            _ => None,
+        };
+        if by_status.is_some() || !promise {
+            if by_status.is_some() && promise {
+                return Err(ApiError::bad_input(
+                    "input.committedDate",
+                    Message::OneAnswerAtATime,
+                ));
+            }
+            return Ok(by_status);
+        }
+        if delivered {
+            return Err(ApiError::bad_input(
+                "input.committedDate",
+                Message::AlreadyDelivered,
+            ));
+        }
+        let date_given = committed_date.is_given();
+        let by = match *committed_by_id {
+            Patch::Set(by) => by,
+            Patch::Keep if !date_given => before.committed_by_id.unwrap_or(actor),
+            _ => actor,
+        };
+        Ok(Some(
+            match committed_date.clone().apply(before.committed_date) {
+                Some(date) => Move::Commit {
+                    date,
+                    note: before.commitment_note.clone(),
+                    by,
+                },
+                None if matches!(committed_by_id, Patch::Set(_)) => {
+                    return Err(ApiError::bad_input(
+                        "input.committedDate",
+                        Message::Required,
+                    ));
+                }
+                None => Move::Request,
+            },
+        ))
     }
 
     /// Delete a dependency (READ on both ends' programs, EDIT on either);

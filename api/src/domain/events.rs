@@ -57,9 +57,14 @@ impl ProgramWatch {
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,
             };
-            // A change between two programs reaches both programs' subscribers.
-            let here = event.program_id == Some(self.program_id)
-                || event.related_program_id == Some(self.program_id);
+            // A change to what lives between two programs reaches both
+            // programs' subscribers.
+            let here = super::audit::files_in(
+                self.program_id,
+                event.program_id,
+                event.related_program_id,
+                &event.entity_type,
+            );
             if !here || self.horizon.includes(event.position) {
                 continue;
             }
@@ -110,7 +115,7 @@ impl Domain {
         // Subscribe before reading the horizon: every change committed after
         // it is then on its way to this receiver.
         let receiver = self.events.subscribe();
-        let horizon = Horizon::now(&self.db, crate::events::Table::History).await?;
+        let horizon = Horizon::now::<crate::events::HistoryFeed>(&self.db).await?;
         let access = access::authorize(&self.db, viewer, program_id, Action::Read).await?;
         let watch = ProgramWatch {
             access,

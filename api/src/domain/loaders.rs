@@ -128,8 +128,10 @@ impl Loader<Uuid> for ViewerRoleLoader {
 }
 
 /// The loaders of what is being resolved: one set per HTTP request; on a
-/// subscription, a fresh set for each event it delivers, so nothing read for
-/// one event (rows, the caller's programs, the work meter) outlives it.
+/// subscription, one set for its life, which a subscription whose events
+/// load more (`viewerNotifications`) renews before each event, so nothing
+/// read for one event (rows, the caller's programs, the work meter)
+/// outlives it.
 #[derive(Clone)]
 pub struct CurrentLoaders(Arc<std::sync::RwLock<Arc<Loaders>>>);
 

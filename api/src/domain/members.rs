@@ -1,7 +1,7 @@
 //! Program membership: who has which role in a program.
 
 use entity::{
-    audit_event::{self, Verb},
+    audit_event::{self, Subject, Verb},
     enums::ProgramRole,
     program, program_member, risk, user, workstream,
 };
@@ -180,11 +180,19 @@ impl Domain {
         filter: ActivityFilter,
         args: &PageArgs,
     ) -> ApiResult<Page<Visible<audit_event::Model>>> {
-        // A change to a dependency between two programs is in both histories.
+        // What lives between two programs (a dependency, a comment on one)
+        // is in both histories; another program's risk linked to one is not.
         let mut condition = Condition::all().add(
             Condition::any()
                 .add(audit_event::Column::ProgramId.eq(program_id))
-                .add(audit_event::Column::RelatedProgramId.eq(program_id)),
+                .add(
+                    Condition::all()
+                        .add(audit_event::Column::RelatedProgramId.eq(program_id))
+                        .add(
+                            audit_event::Column::EntityType
+                                .is_in(audit::SHARED_SUBJECTS.map(Subject::entity_type)),
+                        ),
+                ),
         );
         if let Some(entity_type) = filter.entity_type {
             condition = condition.add(audit_event::Column::EntityType.eq(entity_type));

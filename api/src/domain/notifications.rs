@@ -6,14 +6,14 @@
 //! written (for a cross-program dependency, both programs), never to the
 //! person who caused it, and it stays readable only while they still can.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use entity::{
     audit_event::Subject,
-    enums::{NotificationKind, ProgramRole, UserRole},
-    notification, program_member, user,
+    enums::{NotificationKind, ProgramRole},
+    notification, program_member, workstream,
 };
 use futures::Stream;
 use sea_orm::{
@@ -26,13 +26,13 @@ use uuid::Uuid;
 
 use super::{
     Domain,
-    access::{self, Reach, Visibility, Visible},
+    access::{self, Visibility, Visible},
     audit::Recorded,
     pagination::{Direction, Ordering, Page, PageArgs},
 };
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult};
-use crate::events::{Horizon, NotificationEvent, Table};
+use crate::events::{Horizon, NotificationEvent, NotificationFeed};
 use crate::i18n::Message;
 
 /// A notification about to be written, before its recipients are known.
@@ -47,24 +47,25 @@ pub struct Notice {
 }
 
 impl Notice {
-    /// `kind` about `row`, caused by `actor_id`; it lives where the row lives.
-    pub fn about<R: Recorded>(kind: NotificationKind, row: &R, actor_id: Option<Uuid>) -> Self {
-        let (program_id, related_program_id) = match row.reach() {
-            Reach::Program(program_id) => (program_id, None),
-            Reach::Between(program_id, other) => (program_id, Some(other)),
-            // Only rows inside programs are notified about.
-            Reach::Directory | Reach::Owner(_) | Reach::Admins | Reach::Addressed(..) => {
-                (Uuid::nil(), None)
-            }
-        };
-        Self {
+    /// `kind` about `row`, caused by `actor_id`; it lives where the row
+    /// lives, which must be inside programs.
+    pub fn about<R: Recorded>(
+        kind: NotificationKind,
+        row: &R,
+        actor_id: Option<Uuid>,
+    ) -> ApiResult<Self> {
+        let (program_id, related_program_id) = row
+            .reach()
+            .programs()
+            .ok_or_else(|| ApiError::internal("a notice about a row outside programs"))?;
+        Ok(Self {
             kind,
             program_id,
             related_program_id,
             subject: (R::SUBJECT, row.id()),
             comment_id: None,
             actor_id,
-        }
+        })
     }
 
     /// The same notice pointing at the comment that caused it.
@@ -163,39 +164,28 @@ async fn recipients(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
+    // One order, so concurrent sweeps insert (and lock) keys alike.
     wanted.sort();
-    if wanted.is_empty() {
-        return Ok(wanted);
-    }
-    let (program_id, related) = notice.programs();
-    let programs: Vec<Uuid> = std::iter::once(program_id).chain(related).collect();
-    let mut seen: HashMap<Uuid, usize> = HashMap::new();
-    let memberships: Vec<(Uuid, Uuid)> = program_member::Entity::find()
+    let reach = access::between(notice.program_id, notice.related_program_id);
+    access::who_sees(db, reach, &wanted).await
+}
+
+/// The OWNERs of `program_id` and the lead of `workstream_id`, if any.
+pub async fn owners_and_lead(
+    db: &impl ConnectionTrait,
+    program_id: Uuid,
+    workstream_id: Uuid,
+) -> ApiResult<Vec<Uuid>> {
+    let lead = workstream::Entity::find_by_id(workstream_id)
         .select_only()
-        .column(program_member::Column::UserId)
-        .column(program_member::Column::ProgramId)
-        .filter(program_member::Column::UserId.is_in(wanted.iter().copied()))
-        .filter(program_member::Column::ProgramId.is_in(programs.iter().copied()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    for (user_id, _) in memberships {
-        *seen.entry(user_id).or_default() += 1;
-    }
-    let admins: HashSet<Uuid> = user::Entity::find()
-        .select_only()
-        .column(user::Column::Id)
-        .filter(user::Column::Id.is_in(wanted.iter().copied()))
-        .filter(user::Column::Role.eq(UserRole::Admin))
-        .into_tuple::<Uuid>()
-        .all(db)
+        .column(workstream::Column::LeadId)
+        .into_tuple::<Option<Uuid>>()
+        .one(db)
         .await?
-        .into_iter()
-        .collect();
-    Ok(wanted
-        .into_iter()
-        .filter(|id| admins.contains(id) || seen.get(id) == Some(&programs.len()))
-        .collect())
+        .flatten();
+    let mut people = owners(db, program_id).await?;
+    people.extend(lead);
+    Ok(people)
 }
 
 /// The OWNERs of `program_id`.
@@ -260,19 +250,20 @@ impl Domain {
     }
 
     /// Mark the caller's notifications read; returns how many were unread.
-    /// An id that is not the caller's answers `NOT_FOUND`, as a missing one.
+    /// Only notifications the caller can read count: an id that is not
+    /// theirs, or whose program they no longer see, answers `NOT_FOUND`, as
+    /// a missing one. Reading changes nothing in a program, so it writes no
+    /// history.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn mark_notifications_read(
         &self,
         viewer: &Viewer,
         marking: Marking,
     ) -> ApiResult<u64> {
-        let user = viewer.require_user()?;
+        viewer.require_user()?;
         let txn = self.begin_write().await?;
-        let mut update = notification::Entity::update_many()
-            .col_expr(notification::Column::ReadAt, Expr::value(entity::now()))
-            .filter(notification::Column::RecipientId.eq(user.id))
-            .filter(notification::Column::ReadAt.is_null());
+        let mut unread = access::visible(viewer, notification::Entity::find())?
+            .narrow(notification::Column::ReadAt.is_null());
         if let Marking::Ids(ids) = &marking {
             if ids.len() > self.limits.max_list_size {
                 return Err(ApiError::bad_input(
@@ -283,20 +274,26 @@ impl Domain {
                 ));
             }
             let wanted: HashSet<Uuid> = ids.iter().copied().collect();
-            let own = notification::Entity::find()
-                .select_only()
-                .column(notification::Column::Id)
-                .filter(notification::Column::RecipientId.eq(user.id))
-                .filter(notification::Column::Id.is_in(wanted.iter().copied()))
-                .into_tuple::<Uuid>()
+            let readable = access::visible(viewer, notification::Entity::find())?
+                .narrow(notification::Column::Id.is_in(wanted.iter().copied()))
                 .all(&txn)
                 .await?;
-            if own.len() != wanted.len() {
+            if readable.len() != wanted.len() {
                 return Err(ApiError::NotFound(Message::NotFound));
             }
-            update = update.filter(notification::Column::Id.is_in(wanted));
+            unread = unread.narrow(notification::Column::Id.is_in(wanted));
         }
-        let marked = update.exec(&txn).await?.rows_affected;
+        let ids: Vec<Uuid> = unread.all(&txn).await?.iter().map(|row| row.id).collect();
+        let mut marked = 0;
+        for chunk in ids.chunks(1000) {
+            marked += notification::Entity::update_many()
+                .col_expr(notification::Column::ReadAt, Expr::value(entity::now()))
+                .filter(notification::Column::Id.is_in(chunk.iter().copied()))
+                .filter(notification::Column::ReadAt.is_null())
+                .exec(&txn)
+                .await?
+                .rows_affected;
+        }
         txn.commit().await?;
         Ok(marked)
     }
@@ -311,7 +308,7 @@ impl Domain {
         // Subscribe before reading the horizon: every notification committed
         // after it is then on its way to this receiver.
         let receiver = self.events.subscribe_notifications();
-        let horizon = Horizon::now(&self.db, Table::Notifications).await?;
+        let horizon = Horizon::now::<NotificationFeed>(&self.db).await?;
         let watch = Inbox {
             receiver,
             domain: self.clone(),

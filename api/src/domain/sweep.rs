@@ -98,17 +98,17 @@ impl Domain {
         let leads = self
             .leads(due.iter().map(|(dep, _)| dep.downstream_id))
             .await?;
-        let mut dues: Vec<Due> = due
-            .into_iter()
-            .map(|(dep, today)| Due {
+        let mut dues = Vec::new();
+        for (dep, today) in due {
+            dues.push(Due {
                 candidates: owners_of(dep.program_id)
                     .into_iter()
                     .chain(leads.get(&dep.downstream_id).copied())
                     .collect(),
-                notice: Notice::about(NotificationKind::DependencyOverdue, &dep, None),
+                notice: Notice::about(NotificationKind::DependencyOverdue, &dep, None)?,
                 day: today,
-            })
-            .collect();
+            });
+        }
 
         let horizon = latest + chrono::Days::new(DECISION_DUE_DAYS as u64);
         let decisions = decision::Entity::find()
@@ -125,7 +125,7 @@ impl Domain {
             if (due_date - today).num_days() < DECISION_DUE_DAYS {
                 dues.push(Due {
                     candidates: owners_of(decision.program_id),
-                    notice: Notice::about(NotificationKind::DecisionDue, &decision, None),
+                    notice: Notice::about(NotificationKind::DecisionDue, &decision, None)?,
                     day: today,
                 });
             }
@@ -147,7 +147,7 @@ impl Domain {
             if (today - since).num_days() >= STATUS_UPDATE_EVERY_DAYS {
                 dues.push(Due {
                     candidates: owners_of(program.id),
-                    notice: Notice::about(NotificationKind::StatusUpdateDue, program, None),
+                    notice: Notice::about(NotificationKind::StatusUpdateDue, program, None)?,
                     day: today,
                 });
             }

@@ -1,28 +1,32 @@
-//! Live change events: every committed history entry, fanned out to the
-//! subscribers of its program.
+//! Live events: every committed history entry, fanned out to the
+//! subscribers of its program, and every committed notification, to its
+//! recipient's subscriptions. Both tables are append-only feeds ([`Feed`]:
+//! [`HistoryFeed`], [`NotificationFeed`]), each followed the same way.
 //!
-//! `domain::audit::record` announces each entry inside its
-//! transaction; a tailer per server turns announcements of *committed* work
-//! into [`ChangeEvent`]s on an in-process broadcast channel, which
-//! `Domain::program_events` filters per subscriber.
+//! `domain::audit::record` announces each history entry inside its
+//! transaction (`domain::notifications` each notification); a tailer per
+//! server and feed turns announcements of *committed* rows into events on an
+//! in-process broadcast channel, which `Domain::program_events` and the
+//! notification inbox filter per subscriber.
 //!
-//! - PostgreSQL: the announcement is `pg_notify('trestle_events', <id>)`.
-//!   PostgreSQL delivers a notification only when its transaction commits, and
-//!   to every session listening on the database, so every replica hears every
-//!   change and rolled-back work is never heard. A lost listener connection is
-//!   re-established and the gap back-filled from `audit_events`.
-//! - SQLite (one process): the announcement wakes the tailer, which reads the
-//!   rows past the last `rowid` it saw. Writers are serialised (`BEGIN
-//!   IMMEDIATE`), so rowids grow in commit order and uncommitted rows are
-//!   invisible to it.
+//! - PostgreSQL: the announcement is `pg_notify(<feed channel>, <id>)`
+//!   (`trestle_events`, `trestle_notifications`). PostgreSQL delivers a
+//!   notification only when its transaction commits, and to every session
+//!   listening on the database, so every replica hears every row and
+//!   rolled-back work is never heard. A lost listener connection is
+//!   re-established and the gap back-filled from the feed's table.
+//! - SQLite (one process): the announcement wakes the feed's tailer, which
+//!   reads the rows past the last `rowid` it saw. Writers are serialised
+//!   (`BEGIN IMMEDIATE`) and the tables are append-only, so rowids grow in
+//!   commit order and uncommitted rows are invisible to it.
 //!
-//! A subscription delivers exactly the changes committed after it started:
+//! A subscription delivers exactly the rows committed after it started:
 //! each event carries its place in the commit history (the writing
 //! transaction's id on PostgreSQL, the rowid on SQLite), compared with a
 //! [`Horizon`] read when the subscription starts.
 //!
-//! The tailer reads through its own connection handle, outside the statement
-//! counter, so live events never disturb the N+1 measurements.
+//! The tailers read through their own connection handle, outside the
+//! statement counter, so live events never disturb the N+1 measurements.
 
 use std::sync::{
     Arc, LazyLock,
@@ -37,7 +41,8 @@ use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
-use tailers::{Changes, Feed, Notifications, PostgresTailer, Publisher, SqliteTailer};
+pub use tailers::{Feed, HistoryFeed, NotificationFeed};
+use tailers::{PostgresTailer, Publisher, SqliteTailer};
 
 mod tailers;
 
@@ -50,9 +55,14 @@ pub const NOTIFICATION_CHANNEL: &str = "trestle_notifications";
 /// Events a slow subscriber may fall behind before its subscription ends.
 const BUS_CAPACITY: usize = 1024;
 
-/// Signals writes on SQLite, where there is no `NOTIFY`. Process-wide because
-/// `audit::record` only sees a connection; a spurious wake costs one query.
-pub(crate) static LOCAL_WRITES: LazyLock<watch::Sender<u64>> =
+/// Signals history writes on SQLite, where there is no `NOTIFY`.
+/// Process-wide because `audit::record` only sees a connection; a spurious
+/// wake costs one query.
+pub(crate) static HISTORY_WRITES: LazyLock<watch::Sender<u64>> =
+    LazyLock::new(|| watch::channel(0).0);
+
+/// Signals notification writes on SQLite, as [`HISTORY_WRITES`] does history.
+pub(crate) static NOTIFICATION_WRITES: LazyLock<watch::Sender<u64>> =
     LazyLock::new(|| watch::channel(0).0);
 
 /// What happened to the changed entity.
@@ -163,8 +173,8 @@ impl Horizon {
         })
     }
 
-    /// The horizon of `db` now, for rows of `table` (`audit_events` or `notifications`).
-    pub async fn now(db: &impl ConnectionTrait, table: Table) -> ApiResult<Self> {
+    /// The horizon of `db` now, for the rows of feed `F`.
+    pub async fn now<F: Feed>(db: &impl ConnectionTrait) -> ApiResult<Self> {
         match db.get_database_backend() {
             DbBackend::Postgres => {
                 let row = db
@@ -179,30 +189,9 @@ impl Horizon {
                     ApiError::internal(format!("unexpected pg_snapshot text {text:?}"))
                 })
             }
-            _ => {
-                let sql = match table {
-                    Table::History => "SELECT COALESCE(MAX(rowid), 0) AS seq FROM audit_events",
-                    Table::Notifications => {
-                        "SELECT COALESCE(MAX(rowid), 0) AS seq FROM notifications"
-                    }
-                };
-                let row = db
-                    .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-                    .await?
-                    .ok_or_else(|| ApiError::internal("MAX(rowid) returned no row"))?;
-                Ok(Self::Row(row.try_get("", "seq")?))
-            }
+            _ => Ok(Self::Row(tailers::max_rowid::<F::Entity>(db).await?)),
         }
     }
-}
-
-/// The tables whose committed rows are delivered live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Table {
-    /// `audit_events`, as [`ChangeEvent`]s.
-    History,
-    /// `notifications`, as [`NotificationEvent`]s.
-    Notifications,
 }
 
 /// One committed notification, as delivered to its recipient's subscriptions.
@@ -242,16 +231,18 @@ pub struct ChangeEvent {
 /// Announce history entry `event_id` to live subscribers once the caller's
 /// transaction commits; called by `audit::record` inside that transaction.
 pub async fn announce(db: &impl ConnectionTrait, event_id: Uuid) -> ApiResult<()> {
-    announce_on(db, CHANNEL, event_id).await
+    announce_row::<HistoryFeed>(db, event_id).await
 }
 
 /// Announce notification `id` to its recipient's subscriptions once the
 /// caller's transaction commits.
 pub async fn announce_notification(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<()> {
-    announce_on(db, NOTIFICATION_CHANNEL, id).await
+    announce_row::<NotificationFeed>(db, id).await
 }
 
-async fn announce_on(db: &impl ConnectionTrait, channel: &str, id: Uuid) -> ApiResult<()> {
+/// Announce row `id` of feed `F` once the caller's transaction commits.
+async fn announce_row<F: Feed>(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<()> {
+    let channel = F::CHANNEL;
     match db.get_database_backend() {
         DbBackend::Postgres => {
             // `<row id>:<transaction id>`: the id tells subscribers which
@@ -264,7 +255,7 @@ async fn announce_on(db: &impl ConnectionTrait, channel: &str, id: Uuid) -> ApiR
             .await?;
         }
         _ => {
-            LOCAL_WRITES.send_modify(|writes| *writes = writes.wrapping_add(1));
+            F::local_writes().send_modify(|writes| *writes = writes.wrapping_add(1));
         }
     }
     Ok(())
@@ -341,8 +332,8 @@ impl EventBus {
         if self.inner.started.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
-        follow::<Changes>(db, self.inner.sender.clone(), self.inner.stop.subscribe()).await?;
-        follow::<Notifications>(
+        follow::<HistoryFeed>(db, self.inner.sender.clone(), self.inner.stop.subscribe()).await?;
+        follow::<NotificationFeed>(
             db,
             self.inner.notifications.clone(),
             self.inner.stop.subscribe(),

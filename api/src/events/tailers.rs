@@ -1,6 +1,6 @@
-//! The tailers: one per server, turning announcements of committed history
-//! entries into [`ChangeEvent`]s on the bus (see the module above for how
-//! each database announces them).
+//! The tailers: one per server and feed, turning announcements of committed
+//! rows (history entries, notifications) into events on the bus (see the
+//! module above for how each database announces them).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -10,16 +10,16 @@ use chrono::{DateTime, Utc};
 use entity::{audit_event, notification, user};
 use sea_orm::sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, Order, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::Expr,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, Order, QueryFilter,
+    QueryOrder, QuerySelect, sea_query::Expr,
 };
 use std::future::Future;
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
 use super::{
-    CHANNEL, ChangeEvent, ChangeKind, LOCAL_WRITES, NOTIFICATION_CHANNEL, NotificationEvent,
-    Position,
+    CHANNEL, ChangeEvent, ChangeKind, HISTORY_WRITES, NOTIFICATION_CHANNEL, NOTIFICATION_WRITES,
+    NotificationEvent, Position,
 };
 use crate::error::ApiResult;
 
@@ -38,13 +38,15 @@ const RECENT_IDS: usize = 4096;
 
 /// An append-only table whose committed rows are broadcast: the history
 /// (`audit_events` → [`ChangeEvent`]) and the notifications.
-pub(crate) trait Feed: Send + Sync + 'static {
+pub trait Feed: Send + Sync + 'static {
     /// The table.
     type Entity: EntityTrait;
     /// What subscribers receive for one row.
     type Event: Send + Sync + 'static;
     /// The PostgreSQL notification channel announcing its rows.
     const CHANNEL: &'static str;
+    /// Signals its writes on SQLite, where there is no `NOTIFY`.
+    fn local_writes() -> &'static watch::Sender<u64>;
     /// Its id column (UUID v7).
     fn id() -> <Self::Entity as EntityTrait>::Column;
     /// Its time-of-writing column, for back-fills.
@@ -57,12 +59,16 @@ pub(crate) trait Feed: Send + Sync + 'static {
 }
 
 /// The history: each committed entry becomes a [`ChangeEvent`].
-pub(crate) struct Changes;
+pub struct HistoryFeed;
 
-impl Feed for Changes {
+impl Feed for HistoryFeed {
     type Entity = audit_event::Entity;
     type Event = ChangeEvent;
     const CHANNEL: &'static str = CHANNEL;
+
+    fn local_writes() -> &'static watch::Sender<u64> {
+        &HISTORY_WRITES
+    }
 
     fn id() -> audit_event::Column {
         audit_event::Column::Id
@@ -123,12 +129,16 @@ impl Feed for Changes {
 }
 
 /// The notifications: each committed row is delivered to its recipient.
-pub(crate) struct Notifications;
+pub struct NotificationFeed;
 
-impl Feed for Notifications {
+impl Feed for NotificationFeed {
     type Entity = notification::Entity;
     type Event = NotificationEvent;
     const CHANNEL: &'static str = NOTIFICATION_CHANNEL;
+
+    fn local_writes() -> &'static watch::Sender<u64> {
+        &NOTIFICATION_WRITES
+    }
 
     fn id() -> notification::Column {
         notification::Column::Id
@@ -197,7 +207,7 @@ impl<F: Feed> SqliteTailer<F> {
     }
 
     pub(super) async fn run(mut self, mut stop: watch::Receiver<()>) {
-        let mut writes = LOCAL_WRITES.subscribe();
+        let mut writes = F::local_writes().subscribe();
         loop {
             let signalled = tokio::select! {
                 _ = stop.changed() => return,
@@ -212,7 +222,7 @@ impl<F: Feed> SqliteTailer<F> {
                 let found = match self.poll().await {
                     Ok(found) => found,
                     Err(error) => {
-                        tracing::warn!(error = ?error, "could not read new history rows");
+                        tracing::warn!(error = ?error, "could not read new rows of a live feed");
                         0
                     }
                 };
@@ -231,7 +241,7 @@ impl<F: Feed> SqliteTailer<F> {
         let max = max_rowid::<F::Entity>(&self.publisher.reader).await?;
         if max < self.cursor {
             // Only a VACUUM renumbers rowids; start over from the new end.
-            tracing::warn!("the history table was renumbered; following it from its new end");
+            tracing::warn!("a live feed's table was renumbered; following it from its new end");
             self.cursor = max;
             return Ok(0);
         }
@@ -261,7 +271,8 @@ impl<F: Feed> SqliteTailer<F> {
     }
 }
 
-async fn max_rowid<E: EntityTrait>(db: &DatabaseConnection) -> Result<i64, DbErr> {
+/// The highest `rowid` of `E`'s table (SQLite).
+pub(super) async fn max_rowid<E: EntityTrait>(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
     Ok(E::find()
         .select_only()
         .column_as(Expr::cust("COALESCE(MAX(rowid), 0)"), "seq")
@@ -319,7 +330,7 @@ impl<F: Feed> PostgresTailer<F> {
                         retry = Duration::from_millis(100);
                     }
                     Err(error) => {
-                        tracing::warn!(error = ?error, "could not back-fill missed change events");
+                        tracing::warn!(error = ?error, "could not back-fill missed live events");
                         tokio::select! {
                             _ = stop.changed() => return,
                             _ = tokio::time::sleep(retry) => {}
@@ -345,7 +356,7 @@ impl<F: Feed> PostgresTailer<F> {
                             Some(_) => {}
                             None => tracing::warn!(
                                 payload = notification.payload(),
-                                "ignoring a malformed change notification"
+                                "ignoring a malformed live-event notification"
                             ),
                         }
                         next = self.listener.next_buffered();
@@ -359,19 +370,19 @@ impl<F: Feed> PostgresTailer<F> {
                         }
                         Err(error) => {
                             // Read them again from the table.
-                            tracing::warn!(error = ?error, "could not publish change events");
+                            tracing::warn!(error = ?error, "could not publish live events");
                             gap_since.get_or_insert(alive_at);
                         }
                     }
                 }
                 // The connection dropped and has been re-established.
                 Ok(None) => {
-                    tracing::warn!("the change-event listener reconnected; back-filling");
+                    tracing::warn!("a live-event listener reconnected; back-filling");
                     gap_since.get_or_insert(alive_at);
                     alive_at = Utc::now();
                 }
                 Err(error) => {
-                    tracing::warn!(error = ?error, "the change-event listener failed; retrying");
+                    tracing::warn!(error = ?error, "a live-event listener failed; retrying");
                     gap_since.get_or_insert(alive_at);
                     tokio::select! {
                         _ = stop.changed() => return,

@@ -269,16 +269,9 @@ impl ConversationMutation {
         let marked_count = domain
             .mark_notifications_read(viewer, Marking::of(ids, input.all)?)
             .await?;
-        let user =
-            domain
-                .viewer_user(viewer)
-                .await?
-                .ok_or(crate::error::ApiError::Unauthenticated(
-                    crate::i18n::Message::InvalidToken,
-                ))?;
         Ok(MarkNotificationsReadPayload {
             marked_count,
-            viewer: User(user),
+            viewer: User::of_viewer(domain, viewer).await?,
         })
     }
 }

@@ -19,15 +19,7 @@ impl UserQuery {
     /// The signed-in user.
     async fn viewer(&self, ctx: &Context<'_>) -> Result<User> {
         let (domain, viewer) = scope(ctx)?;
-        viewer.require_user()?;
-        let user =
-            domain
-                .viewer_user(viewer)
-                .await?
-                .ok_or(crate::error::ApiError::Unauthenticated(
-                    crate::i18n::Message::InvalidToken,
-                ))?;
-        Ok(User(user))
+        Ok(User::of_viewer(domain, viewer).await?)
     }
 
     /// Every user, oldest first (ADMIN only).

@@ -5,10 +5,12 @@ use chrono::{DateTime, Utc};
 use entity::{audit_event::Subject, notification};
 
 use super::{
-    Comment, Decision, Dependency, Program, Risk, User, Workstream,
+    Comment, CommentSubject, Decision, Dependency, Program, Risk, User, Workstream,
+    comment::load_subject,
     enums::{Locale, NotificationKind},
 };
 use crate::domain::access::Visible;
+use crate::domain::comments::CommentOn;
 use crate::error::ApiError;
 use crate::graphql::context::{loaders, scope};
 use crate::i18n::{self, Message};
@@ -33,36 +35,27 @@ pub enum NotificationSubject {
 
 impl Notification {
     async fn load_subject(&self, ctx: &Context<'_>) -> Result<Option<NotificationSubject>> {
-        let loaders = loaders(ctx)?;
         let id = self.0.subject_id;
-        Ok(match Subject::parse(&self.0.subject_type) {
-            Some(Subject::Program) => loaders
-                .programs
-                .load_one(id)
-                .await?
-                .map(|row| NotificationSubject::Program(Program(row))),
-            Some(Subject::Workstream) => loaders
-                .workstreams
-                .load_one(id)
-                .await?
-                .map(|row| NotificationSubject::Workstream(Workstream(row))),
-            Some(Subject::Dependency) => loaders
-                .dependencies
-                .load_one(id)
-                .await?
-                .map(|row| NotificationSubject::Dependency(Dependency(row))),
-            Some(Subject::Decision) => loaders
-                .decisions
-                .load_one(id)
-                .await?
-                .map(|row| NotificationSubject::Decision(Decision(row))),
-            Some(Subject::Risk) => loaders
-                .risks
-                .load_one(id)
-                .await?
-                .map(|row| NotificationSubject::Risk(Risk(row))),
-            _ => None,
-        })
+        let on = match Subject::parse(&self.0.subject_type) {
+            Some(Subject::Program) => {
+                return Ok(loaders(ctx)?
+                    .programs
+                    .load_one(id)
+                    .await?
+                    .map(|row| NotificationSubject::Program(Program(row))));
+            }
+            Some(Subject::Workstream) => CommentOn::Workstream(id),
+            Some(Subject::Dependency) => CommentOn::Dependency(id),
+            Some(Subject::Decision) => CommentOn::Decision(id),
+            Some(Subject::Risk) => CommentOn::Risk(id),
+            _ => return Ok(None),
+        };
+        Ok(load_subject(ctx, on).await?.map(|subject| match subject {
+            CommentSubject::Workstream(row) => NotificationSubject::Workstream(row),
+            CommentSubject::Dependency(row) => NotificationSubject::Dependency(row),
+            CommentSubject::Decision(row) => NotificationSubject::Decision(row),
+            CommentSubject::Risk(row) => NotificationSubject::Risk(row),
+        }))
     }
 
     /// The subject's name as the message shows it.
@@ -113,7 +106,7 @@ impl Notification {
     async fn subject(&self, ctx: &Context<'_>) -> Result<Option<NotificationSubject>> {
         self.load_subject(ctx).await
     }
-    /// The comment that mentions you (`MENTIONED`); null once deleted.
+    /// The comment that mentions you (`MENTIONED`); null once it is deleted.
     async fn comment(&self, ctx: &Context<'_>) -> Result<Option<Comment>> {
         let Some(comment_id) = self.0.comment_id else {
             return Ok(None);

@@ -13,6 +13,23 @@ use crate::domain::pagination::Page;
 /// A person who signs in to Trestle.
 pub struct User(pub Visible<user::Model>);
 
+impl User {
+    /// The signed-in caller (`UNAUTHENTICATED` once their account is gone).
+    pub async fn of_viewer(
+        domain: &crate::domain::Domain,
+        viewer: &crate::auth::Viewer,
+    ) -> crate::error::ApiResult<Self> {
+        viewer.require_user()?;
+        domain
+            .viewer_user(viewer)
+            .await?
+            .map(Self)
+            .ok_or(crate::error::ApiError::Unauthenticated(
+                crate::i18n::Message::InvalidToken,
+            ))
+    }
+}
+
 /// A person who signs in to Trestle.
 #[Object]
 impl User {
