@@ -249,6 +249,10 @@ pub enum Message {
     OneAnswerAtATime,
     /// Nothing was given to change.
     NothingToChange,
+    /// A password is changed with a signed-in session, not an API token.
+    PasswordNeedsSession,
+    /// The current password given is not the account's.
+    WrongPassword,
 }
 
 impl Message {
@@ -482,6 +486,14 @@ impl Message {
             Self::OneAnswerAtATime => pick(
                 "Change the status or the promise, not both in one change.",
                 "상태와 약속일은 한 번에 하나만 변경할 수 있습니다.",
+            ),
+            Self::PasswordNeedsSession => pick(
+                "Sign in with your password to change it; an API token cannot.",
+                "비밀번호는 로그인한 세션에서만 변경할 수 있습니다. API 토큰으로는 변경할 수 없습니다.",
+            ),
+            Self::WrongPassword => pick(
+                "The current password is incorrect.",
+                "현재 비밀번호가 올바르지 않습니다.",
             ),
             Self::NothingToChange => pick(
                 "Give at least one field to change.",

@@ -487,6 +487,28 @@ fn cases() -> Vec<Case> {
             "baseline { id }",
             |f| json!({ "programId": f.cast.program, "name": "Matrix" }),
         ),
+        write(
+            SignedIn,
+            "updateViewer",
+            "user { locale }",
+            |_| json!({ "locale": "EN" }),
+        ),
+        write_with(
+            SignedIn,
+            "changePassword",
+            "user { id }",
+            Fresh(|_, _, role| {
+                Box::pin(async move {
+                    // The same password again, so later rows still sign in.
+                    let password = if role == Role::Admin {
+                        ADMIN_PASSWORD
+                    } else {
+                        "password-123"
+                    };
+                    json!({ "currentPassword": password, "newPassword": password })
+                })
+            }),
+        ),
         write_with(
             Edit,
             "commitDependency",
@@ -746,6 +768,8 @@ fn every_mutation_and_root_query_has_a_row() {
             .expect("type in SDL");
         let body = &sdl[start..start + sdl[start..].find("\n}").unwrap()];
         let mut in_description = false;
+        // Inside a field's argument list, which may span lines.
+        let mut in_arguments = false;
         let mut fields = BTreeSet::new();
         for line in body.lines().skip(1).map(str::trim) {
             if line.starts_with("\"\"\"") {
@@ -756,9 +780,14 @@ fn every_mutation_and_root_query_has_a_row() {
             if in_description || line.is_empty() {
                 continue;
             }
+            if in_arguments {
+                in_arguments = !line.starts_with(')');
+                continue;
+            }
             if let Some(name) = line.split(['(', ':']).next() {
                 fields.insert(name.to_owned());
             }
+            in_arguments = line.contains('(') && !line.contains(')');
         }
         fields
     };

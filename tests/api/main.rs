@@ -8,6 +8,7 @@
 //! other module holds tests and imports from these alone; who may do what
 //! is said once, in `authorization`.
 
+mod account;
 mod architecture;
 mod auth;
 mod authorization;

@@ -4,6 +4,7 @@
 //! arguments, call a service and map the result.
 
 pub mod access;
+pub mod account;
 pub mod api_tokens;
 pub mod audit;
 pub mod baselines;

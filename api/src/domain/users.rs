@@ -261,14 +261,30 @@ impl Domain {
             .await
     }
 
-    /// Every user, oldest first (ADMIN only).
+    /// Users, oldest first: every signed-in user may look people up by
+    /// name or email (`search`, case-insensitive) to staff a program; the
+    /// whole list without a search is ADMIN only.
     pub async fn list_users(
         &self,
         viewer: &Viewer,
+        search: Option<&str>,
         args: &PageArgs,
     ) -> ApiResult<Page<Visible<user::Model>>> {
-        viewer.require_admin()?;
-        access::visible(viewer, user::Entity::find())?
+        let search = search.map(str::trim).filter(|s| !s.is_empty());
+        if search.is_none() {
+            viewer.require_admin()?;
+        }
+        let mut select = access::visible(viewer, user::Entity::find())?;
+        if let Some(search) = search {
+            use super::programs::{escape_like, lower_like};
+            let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+            select = select.narrow(
+                sea_orm::Condition::any()
+                    .add(lower_like(user::Column::Name, &pattern))
+                    .add(lower_like(user::Column::Email, &pattern)),
+            );
+        }
+        select
             .page(
                 &self.db,
                 Ordering {

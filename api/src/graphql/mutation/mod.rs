@@ -1,5 +1,6 @@
 //! Root mutations, merged by area. Each takes one `input` and returns a payload.
 
+mod account;
 mod auth;
 mod conversation;
 mod governance;
@@ -14,6 +15,7 @@ use async_graphql::MergedObject;
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     auth::AuthMutation,
+    account::AccountMutation,
     conversation::ConversationMutation,
     member::MemberMutation,
     program::ProgramMutation,

@@ -22,10 +22,13 @@ impl UserQuery {
         Ok(User::of_viewer(domain, viewer).await?)
     }
 
-    /// Every user, oldest first (ADMIN only).
+    /// Users, oldest first: anyone signed in may look people up by name or
+    /// email with `search` (to add them to a program); the whole list without
+    /// a search is ADMIN only.
     async fn users(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Case-insensitive text in the name or email.")] search: Option<String>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
@@ -33,7 +36,11 @@ impl UserQuery {
     ) -> Result<ListConnection<User>> {
         let (domain, viewer) = scope(ctx)?;
         let page = domain
-            .list_users(viewer, &page_args(first, after, last, before))
+            .list_users(
+                viewer,
+                search.as_deref(),
+                &page_args(first, after, last, before),
+            )
             .await?;
         Ok(connection(page, User))
     }
