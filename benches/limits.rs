@@ -25,7 +25,6 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -70,75 +69,9 @@ const TAIL_BYTES: usize = 256 << 10;
 
 mod support;
 
-use support::{dependency_row, generate};
+use support::{Store, dependency_row, generate};
 
 // ---------------------------------------------------------------- database
-
-/// Where the benchmark's database lives, removed at the end.
-enum Store {
-    Sqlite { dir: PathBuf },
-    Postgres { admin_url: String, name: String },
-}
-
-impl Store {
-    async fn create() -> Store {
-        match std::env::var("TRESTLE_BENCH_DATABASE_URL") {
-            Ok(admin_url) if !admin_url.is_empty() => {
-                let name = format!("trestle_limits_{}", Uuid::now_v7().simple());
-                let admin = Database::connect(&admin_url)
-                    .await
-                    .expect("connect to TRESTLE_BENCH_DATABASE_URL");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("create database");
-                admin.close().await.ok();
-                Store::Postgres { admin_url, name }
-            }
-            _ => {
-                let dir = std::env::temp_dir()
-                    .join(format!("trestle-limits-{}", Uuid::now_v7().simple()));
-                std::fs::create_dir_all(&dir).expect("create the temporary directory");
-                Store::Sqlite { dir }
-            }
-        }
-    }
-
-    fn url(&self) -> String {
-        match self {
-            Store::Sqlite { dir } => format!("sqlite://{}/limits.db?mode=rwc", dir.display()),
-            Store::Postgres { admin_url, name } => {
-                let (prefix, _) = admin_url
-                    .rsplit_once('/')
-                    .expect("a URL with a database name");
-                format!("{prefix}/{name}")
-            }
-        }
-    }
-
-    fn engine(&self) -> &'static str {
-        match self {
-            Store::Sqlite { .. } => "SQLite",
-            Store::Postgres { .. } => "PostgreSQL",
-        }
-    }
-
-    async fn remove(self) {
-        match self {
-            Store::Sqlite { dir } => {
-                std::fs::remove_dir_all(dir).ok();
-            }
-            Store::Postgres { admin_url, name } => {
-                if let Ok(admin) = Database::connect(&admin_url).await {
-                    admin
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await
-                        .ok();
-                }
-            }
-        }
-    }
-}
 
 /// The `trestle` command with only the benchmark's database configured.
 fn trestle(url: &str) -> Command {

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 mod support;
 
-use support::{FreshDatabase, bench_program, dependency_row, serve, workstream_row};
+use support::{Store, bench_program, dependency_row, serve, workstream_row};
 
 const DEPENDENCIES: usize = 1_000;
 
@@ -110,17 +110,9 @@ fn main() {
         return;
     }
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    match std::env::var("TRESTLE_BENCH_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => runtime.block_on(async {
-            let fresh = FreshDatabase::create(&url).await;
-            run(&fresh.url, "PostgreSQL").await;
-            fresh.drop().await;
-        }),
-        _ => {
-            let path = std::env::temp_dir().join(format!("trestle-bench-{}.db", Uuid::now_v7()));
-            let url = format!("sqlite://{}?mode=rwc", path.display());
-            runtime.block_on(run(&url, "SQLite"));
-            let _ = std::fs::remove_file(path);
-        }
-    }
+    runtime.block_on(async {
+        let store = Store::create().await;
+        run(&store.url(), store.engine()).await;
+        store.remove().await;
+    });
 }

@@ -17,7 +17,7 @@ use trestle_api::planning::{Edge, PlanGraph, Progress, Task, schedule::schedule}
 
 mod support;
 
-use support::{FreshDatabase, Lcg, bench_program, dependency_row, generate, serve, workstream_row};
+use support::{Lcg, Store, bench_program, dependency_row, generate, serve, workstream_row};
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -77,9 +77,9 @@ fn pure(n: usize) {
     );
 }
 
-async fn end_to_end(base_url: &str, n: usize) {
-    let fresh = FreshDatabase::create(base_url).await;
-    let server = serve(&fresh.url, &[]).await;
+async fn end_to_end(n: usize) {
+    let store = Store::create().await;
+    let server = serve(&store.url(), &[]).await;
     let db = &server.domain.db;
     let (owner, program_id) = bench_program(db).await;
     let (tasks, edges) = generate(n);
@@ -146,7 +146,7 @@ async fn end_to_end(base_url: &str, n: usize) {
         median(samples).as_secs_f64() * 1e3
     );
     server.shutdown().await.ok();
-    fresh.drop().await;
+    store.remove().await;
 }
 
 fn main() {
@@ -160,7 +160,7 @@ fn main() {
     match std::env::var("TRESTLE_BENCH_DATABASE_URL") {
         Ok(url) if !url.is_empty() => {
             let runtime = tokio::runtime::Runtime::new().unwrap();
-            runtime.block_on(end_to_end(&url, 10_000));
+            runtime.block_on(end_to_end(10_000));
         }
         _ => println!(
             "set TRESTLE_BENCH_DATABASE_URL=postgres://…/postgres to time the end-to-end query"

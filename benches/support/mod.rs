@@ -1,9 +1,10 @@
 //! What the benchmarks share: a deterministic generator of programs, a
-//! fresh PostgreSQL database, a server on it and a program to fill.
+//! fresh database, a server on it and a program to fill.
 
 #![allow(dead_code)]
 
 use chrono::NaiveDate;
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 /// A deterministic pseudo-random sequence (no dependency needed).
@@ -82,46 +83,71 @@ pub fn dependency_row(
     }
 }
 
-/// A PostgreSQL database made for one benchmark run, dropped after it.
-pub struct FreshDatabase {
-    /// Its URL.
-    pub url: String,
-    name: String,
-    admin: sea_orm::DatabaseConnection,
+/// Where a benchmark's database lives, removed at the end: a fresh
+/// PostgreSQL database beside `TRESTLE_BENCH_DATABASE_URL` when it is set,
+/// else a SQLite file in a temporary directory.
+pub enum Store {
+    Sqlite { dir: std::path::PathBuf },
+    Postgres { admin_url: String, name: String },
 }
 
-impl FreshDatabase {
-    /// Create one beside the database `base_url` names.
-    pub async fn create(base_url: &str) -> Self {
-        use sea_orm::ConnectionTrait;
-        let name = format!("trestle_bench_{}", Uuid::now_v7().simple());
-        let admin = sea_orm::Database::connect(base_url)
-            .await
-            .expect("connect to TRESTLE_BENCH_DATABASE_URL");
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await
-            .expect("create database");
-        let (prefix, _) = base_url
-            .rsplit_once('/')
-            .expect("a URL with a database name");
-        Self {
-            url: format!("{prefix}/{name}"),
-            name,
-            admin,
+impl Store {
+    pub async fn create() -> Store {
+        match std::env::var("TRESTLE_BENCH_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let name = format!("trestle_bench_{}", Uuid::now_v7().simple());
+                let admin = sea_orm::Database::connect(&admin_url)
+                    .await
+                    .expect("connect to TRESTLE_BENCH_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create database");
+                admin.close().await.ok();
+                Store::Postgres { admin_url, name }
+            }
+            _ => {
+                let dir =
+                    std::env::temp_dir().join(format!("trestle-bench-{}", Uuid::now_v7().simple()));
+                std::fs::create_dir_all(&dir).expect("create the temporary directory");
+                Store::Sqlite { dir }
+            }
         }
     }
 
-    /// Drop it.
-    pub async fn drop(self) {
-        use sea_orm::ConnectionTrait;
-        self.admin
-            .execute_unprepared(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .await
-            .ok();
+    pub fn url(&self) -> String {
+        match self {
+            Store::Sqlite { dir } => format!("sqlite://{}/bench.db?mode=rwc", dir.display()),
+            Store::Postgres { admin_url, name } => {
+                let (prefix, _) = admin_url
+                    .rsplit_once('/')
+                    .expect("a URL with a database name");
+                format!("{prefix}/{name}")
+            }
+        }
+    }
+
+    pub fn engine(&self) -> &'static str {
+        match self {
+            Store::Sqlite { .. } => "SQLite",
+            Store::Postgres { .. } => "PostgreSQL",
+        }
+    }
+
+    pub async fn remove(self) {
+        match self {
+            Store::Sqlite { dir } => {
+                std::fs::remove_dir_all(dir).ok();
+            }
+            Store::Postgres { admin_url, name } => {
+                if let Ok(admin) = sea_orm::Database::connect(&admin_url).await {
+                    admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await
+                        .ok();
+                }
+            }
+        }
     }
 }
 

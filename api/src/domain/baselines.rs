@@ -19,7 +19,6 @@ use super::{
     access::{self, Action, Visible},
     audit::{self, Change},
     near,
-    pagination::{self, Direction, Page, PageArgs},
     planning::ProgramPlan,
     validate,
 };
@@ -201,23 +200,6 @@ impl Domain {
         )
         .await?;
         access.admit(captured)
-    }
-
-    /// Page a program's baselines, already loaded in one batch, newest first.
-    pub fn baseline_page(
-        &self,
-        rows: Vec<Visible<baseline::Model>>,
-        args: &PageArgs,
-    ) -> ApiResult<Page<Visible<baseline::Model>>> {
-        pagination::paginate_rows(
-            rows,
-            "baselines:CREATED_AT:Desc",
-            Direction::Desc,
-            args,
-            self.limits.max_page_size,
-            |b| b.created_at.into(),
-            |b| b.id,
-        )
     }
 }
 

@@ -17,7 +17,6 @@ use super::{
     audit::{self, Change},
     decisions::with_related,
     near::forecast_finish,
-    pagination::{self, Direction, Page, PageArgs},
     validate, versioned,
 };
 use crate::auth::Viewer;
@@ -140,23 +139,6 @@ impl Domain {
         );
         audit::commit(txn, user.id, [Change::of(Verb::Post, &posted, changes)]).await?;
         Ok((access.admit(posted)?, access.admit(after)?))
-    }
-
-    /// Page a program's status updates, already loaded in one batch, newest first.
-    pub fn status_update_page(
-        &self,
-        rows: Vec<Visible<status_update::Model>>,
-        args: &PageArgs,
-    ) -> ApiResult<Page<Visible<status_update::Model>>> {
-        pagination::paginate_rows(
-            rows,
-            "statusUpdates:CREATED_AT:Desc",
-            Direction::Desc,
-            args,
-            self.limits.max_page_size,
-            |u| u.created_at.into(),
-            |u| u.id,
-        )
     }
 }
 

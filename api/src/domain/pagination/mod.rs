@@ -269,6 +269,27 @@ where
 }
 
 impl super::Domain {
+    /// Rows a loader holds, newest first (ties broken by id), as one page;
+    /// `list` names the list in its cursors.
+    pub fn page_newest_first<M: Send + Sync + 'static>(
+        &self,
+        rows: Vec<super::access::Visible<M>>,
+        list: &str,
+        args: &PageArgs,
+        created: impl Fn(&M) -> chrono::DateTime<chrono::Utc>,
+        id: impl Fn(&M) -> Uuid,
+    ) -> ApiResult<Page<super::access::Visible<M>>> {
+        paginate_rows(
+            rows,
+            &format!("{list}:CREATED_AT:Desc"),
+            Direction::Desc,
+            args,
+            self.limits.max_page_size,
+            |row| created(row).into(),
+            |row| id(row),
+        )
+    }
+
     /// Filter (`keep`), order and page rows already in memory (a parent's
     /// children, loaded in one batch), as [`paginate_rows`].
     pub fn page_loaded<M, F>(

@@ -43,7 +43,8 @@ pub async fn program_baselines(
 ) -> Result<ListConnection<Baseline>> {
     let (domain, _) = scope(ctx)?;
     let rows = program_rows(ctx, program_id).await?;
-    let page = domain.baseline_page(rows, &page_args(first, after, last, before))?;
+    let args = page_args(first, after, last, before);
+    let page = domain.page_newest_first(rows, "baselines", &args, |b| b.created_at, |b| b.id)?;
     Ok(connection(page, Baseline))
 }
 

@@ -125,7 +125,11 @@ impl Notification {
         Ok(loaders(ctx)?.users.load_one(actor_id).await?.map(User))
     }
     /// One sentence saying what happened, in `locale` (default: yours).
-    async fn message(&self, ctx: &Context<'_>, locale: Option<Locale>) -> Result<String> {
+    async fn message(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The language (default: yours).")] locale: Option<Locale>,
+    ) -> Result<String> {
         let (_, viewer) = scope(ctx)?;
         let locale = locale.map_or(viewer.locale, Into::into);
         let actor = match self.0.actor_id {

@@ -50,7 +50,9 @@ pub async fn program_status_updates(
 ) -> Result<ListConnection<StatusUpdate>> {
     let (domain, _) = scope(ctx)?;
     let rows = program_rows(ctx, program_id).await?;
-    let page = domain.status_update_page(rows, &page_args(first, after, last, before))?;
+    let args = page_args(first, after, last, before);
+    let page =
+        domain.page_newest_first(rows, "statusUpdates", &args, |u| u.created_at, |u| u.id)?;
     Ok(connection(page, StatusUpdate))
 }
 

@@ -65,11 +65,13 @@ impl User {
     async fn notifications(
         &self,
         ctx: &Context<'_>,
-        unread_only: Option<bool>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Only those not marked read (default: all).")] unread_only: Option<bool>,
+        #[graphql(desc = "Return the first n (at most the server's page size).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n (at most the server's page size).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> Result<ListConnection<super::Notification>> {
         let (domain, viewer) = crate::graphql::context::scope(ctx)?;
         let args = page_args(first, after, last, before);
