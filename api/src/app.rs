@@ -19,7 +19,7 @@ use crate::http::{self, AppState, HttpLimits};
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     /// The database could not be opened or migrated.
-    #[error("database: {0}")]
+    #[error("database: {}", describe(.0))]
     Database(#[from] DbErr),
     /// The address could not be bound.
     #[error("network: {0}")]
@@ -27,6 +27,14 @@ pub enum StartError {
     /// A setting is invalid.
     #[error("configuration: {0}")]
     Config(String),
+}
+
+/// A database error as a person reads it: our own explanations without the driver's prefix.
+fn describe(error: &DbErr) -> String {
+    match error {
+        DbErr::Custom(message) => message.clone(),
+        other => other.to_string(),
+    }
 }
 
 impl From<ApiError> for StartError {
@@ -133,6 +141,17 @@ pub async fn start(
         crate::auth::keys::require_long_secrets(&config.jwt)
             .map_err(|e| StartError::Config(e.to_string()))?;
     }
+    // Take the address first: a clash is reported before anything else happens.
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|error| {
+            let hint = if error.kind() == std::io::ErrorKind::AddrInUse {
+                "another server is using it; stop it or choose another address with --listen or TRESTLE_LISTEN (e.g. 127.0.0.1:8081)"
+            } else {
+                "choose another address with --listen or TRESTLE_LISTEN (e.g. 127.0.0.1:8080)"
+            };
+            StartError::Config(format!("cannot listen on {}: {error}; {hint}", config.listen))
+        })?;
     let statements = StatementCounter::default();
     let domain = open(
         &config.database,
@@ -257,21 +276,34 @@ pub async fn start(
             max_document_bytes: config.max_document_bytes,
             max_document_nesting: config.max_document_nesting,
             graphiql: config.graphiql_enabled(),
+            introspection: config.introspection_enabled(),
             in_flight: http::InFlight::new(config.max_in_flight_cost),
         },
         documents,
+        persisted: Arc::new(
+            http::persisted::PersistedDocuments::new(
+                config.persisted_query_cache_bytes,
+                config.trusted_documents.as_deref(),
+                config.require_trusted_documents,
+            )
+            .map_err(StartError::Config)?,
+        ),
         rate_limits: Arc::new(http::rate_limit::RateLimits::from_config(&config)),
         metrics: metrics.clone(),
         connections: connections.clone(),
         websockets,
         stopping: stopping_rx,
     };
+    let cors = http::CorsPolicy {
+        origins: config.cors_origins.clone(),
+        allow_headers: config.cors_allow_headers.clone(),
+    };
     let router = http::router(
         state,
-        &config.cors_origins,
+        &cors,
         Duration::from_secs(config.request_timeout_secs),
-    );
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    )
+    .map_err(StartError::Config)?;
     let addr = listener.local_addr()?;
     let (tx, rx) = oneshot::channel::<()>();
     let drain = Duration::from_millis(config.shutdown_drain_ms);

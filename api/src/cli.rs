@@ -129,12 +129,22 @@ fn init_tracing() {
     let filter = EnvFilter::try_from_env("TRESTLE_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm_migration=warn"));
-    let json = std::env::var("TRESTLE_LOG_FORMAT").is_ok_and(|v| v == "json");
-    if json {
+    if json_logs() {
         let _ = fmt().with_env_filter(filter).json().try_init();
     } else {
-        let _ = fmt().with_env_filter(filter).try_init();
+        // Colours only on a terminal: never escape codes in a log file.
+        use std::io::IsTerminal;
+        let _ = fmt()
+            .with_env_filter(filter)
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_writer(std::io::stderr)
+            .try_init();
     }
+}
+
+/// Whether logs are JSON lines (`TRESTLE_LOG_FORMAT=json`).
+fn json_logs() -> bool {
+    std::env::var("TRESTLE_LOG_FORMAT").is_ok_and(|v| v == "json")
 }
 
 /// Parse the command line and run it.
@@ -155,8 +165,12 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            tracing::error!("{message}");
-            eprintln!("trestle: {message}");
+            // Once: into the JSON log a collector reads, or to the terminal.
+            if json_logs() {
+                tracing::error!("{message}");
+            } else {
+                eprintln!("trestle: error: {message}");
+            }
             ExitCode::FAILURE
         }
     }
@@ -239,7 +253,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let ttl = chrono::Duration::minutes(ttl_minutes.unwrap_or(jwt.jwt_ttl_minutes).into());
             let (token, _) = domain
                 .jwt
-                .issue_with_ttl(user.id, ttl)
+                .issue_with_ttl(user.id, ttl, user.sessions_valid_after)
                 .map_err(|e| e.message(crate::i18n::Locale::En))?;
             println!("{token}");
             Ok(())
@@ -259,12 +273,61 @@ async fn migrate(database: DatabaseConfig, action: MigrateAction) -> Result<(), 
     let db = db::connect(&database, &StatementCounter::default())
         .await
         .map_err(|e| e.to_string())?;
-    match action {
-        MigrateAction::Up => Migrator::up(&db, None).await.map_err(|e| e.to_string())?,
-        MigrateAction::Down { steps } => Migrator::down(&db, Some(steps))
+    let failed = |e: sea_orm::DbErr| e.to_string();
+    let applied = async |db| -> Result<Vec<String>, String> {
+        Ok(Migrator::get_applied_migrations(db)
             .await
-            .map_err(|e| e.to_string())?,
-        MigrateAction::Status => Migrator::status(&db).await.map_err(|e| e.to_string())?,
+            .map_err(failed)?
+            .iter()
+            .map(|m| m.name().to_owned())
+            .collect())
+    };
+    let pending = async |db| -> Result<Vec<String>, String> {
+        Ok(Migrator::get_pending_migrations(db)
+            .await
+            .map_err(failed)?
+            .iter()
+            .map(|m| m.name().to_owned())
+            .collect())
+    };
+    match action {
+        MigrateAction::Up => {
+            let todo = pending(&db).await?;
+            Migrator::up(&db, None).await.map_err(failed)?;
+            if todo.is_empty() {
+                println!(
+                    "the database is up to date ({} migrations applied)",
+                    applied(&db).await?.len()
+                );
+            }
+            for name in todo {
+                println!("applied {name}");
+            }
+        }
+        MigrateAction::Down { steps } => {
+            let before = applied(&db).await?;
+            Migrator::down(&db, Some(steps)).await.map_err(failed)?;
+            let after = applied(&db).await?;
+            let undone: Vec<&String> = before
+                .iter()
+                .rev()
+                .filter(|name| !after.contains(name))
+                .collect();
+            if undone.is_empty() {
+                println!("nothing to roll back: no migration is applied");
+            }
+            for name in undone {
+                println!("rolled back {name}");
+            }
+        }
+        MigrateAction::Status => {
+            for name in applied(&db).await? {
+                println!("applied  {name}");
+            }
+            for name in pending(&db).await? {
+                println!("pending  {name}");
+            }
+        }
     }
     Ok(())
 }

@@ -22,16 +22,23 @@ pub struct DatabaseConfig {
     /// Database URL: `sqlite://…` or `postgres://…`.
     #[arg(
         long,
+        global = true,
         env = "TRESTLE_DATABASE_URL",
         default_value = "sqlite://trestle.db?mode=rwc"
     )]
     pub database_url: String,
     /// Largest number of pooled database connections.
-    #[arg(long, env = "TRESTLE_DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
+    #[arg(
+        long,
+        global = true,
+        env = "TRESTLE_DATABASE_MAX_CONNECTIONS",
+        default_value_t = 10
+    )]
     pub database_max_connections: u32,
     /// PostgreSQL: longest a single SQL statement may run, in seconds, before the database cancels it (0 = no limit).
     #[arg(
         long,
+        global = true,
         env = "TRESTLE_DATABASE_STATEMENT_TIMEOUT_SECS",
         default_value_t = 30
     )]
@@ -100,20 +107,30 @@ pub struct ServeConfig {
     #[command(flatten)]
     pub jwt: JwtConfig,
     /// Address to bind.
-    #[arg(long, env = "TRESTLE_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "TRESTLE_LISTEN", default_value = "127.0.0.1:8080", value_parser = listen_address)]
     pub listen: SocketAddr,
     /// `development` or `production` (production: no GraphiQL, no introspection, no first-start admin).
     #[arg(long = "env", env = "TRESTLE_ENV", value_enum, default_value_t = Environment::Development)]
     pub environment: Environment,
     /// Allow schema introspection (default: true in development, false in production).
-    #[arg(long, env = "TRESTLE_INTROSPECTION")]
+    #[arg(long, env = "TRESTLE_INTROSPECTION", value_parser = clap::builder::BoolishValueParser::new())]
     pub introspection: Option<bool>,
     /// Serve GraphiQL to browsers on `GET /graphql` (default: true in development).
-    #[arg(long, env = "TRESTLE_GRAPHIQL")]
+    #[arg(long, env = "TRESTLE_GRAPHIQL", value_parser = clap::builder::BoolishValueParser::new())]
     pub graphiql: Option<bool>,
     /// Browser origins allowed to call the API, comma-separated.
     #[arg(long, env = "TRESTLE_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+    /// Request headers those origins may send besides `Authorization`,
+    /// `Content-Type`, `Accept` and `Accept-Language`, comma-separated
+    /// (tracing and client-identification headers by default).
+    #[arg(
+        long,
+        env = "TRESTLE_CORS_ALLOW_HEADERS",
+        value_delimiter = ',',
+        default_value = "traceparent,tracestate,baggage,sentry-trace,x-request-id,apollographql-client-name,apollographql-client-version,apollo-require-preflight"
+    )]
+    pub cors_allow_headers: Vec<String>,
     /// Create this ADMIN user on start if no user has this email.
     #[arg(long, env = "TRESTLE_BOOTSTRAP_ADMIN_EMAIL")]
     pub bootstrap_admin_email: Option<String>,
@@ -146,7 +163,7 @@ pub struct ServeConfig {
     )]
     pub max_cycle_search_workstreams: usize,
     /// Load the demo program into an empty database and print demo sign-ins.
-    #[arg(long, env = "TRESTLE_DEMO")]
+    #[arg(long, env = "TRESTLE_DEMO", action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", default_value = "false", value_parser = clap::builder::BoolishValueParser::new())]
     pub demo: bool,
     /// The instant (RFC 3339) forecasts and overdue checks take as now, for demos and reproducible tests; writes are still stamped with the real time (default: the system clock).
     #[arg(long, env = "TRESTLE_NOW")]
@@ -224,6 +241,15 @@ pub struct ServeConfig {
     /// Most work one request may do, in cost points: a point per workstream and dependency of each plan loaded, per 64 bytes of text rendered or returned; past it the request's remaining fields answer `QUERY_TOO_COMPLEX` (measure `work`).
     #[arg(long, env = "TRESTLE_MAX_REQUEST_WORK", default_value_t = 1_000_000)]
     pub max_request_work: u64,
+    /// Bytes of memory for documents clients register by hash (Apollo's automatic persisted queries); 0 turns them off.
+    #[arg(long, env = "TRESTLE_PERSISTED_QUERY_CACHE_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub persisted_query_cache_bytes: u64,
+    /// JSON file of trusted documents, SHA-256 hex → document (GraphQL Code Generator's persisted documents, or Apollo's persisted-query manifest); clients may send their hash alone.
+    #[arg(long, env = "TRESTLE_TRUSTED_DOCUMENTS")]
+    pub trusted_documents: Option<std::path::PathBuf>,
+    /// Run trusted documents only: any other document is refused with `PERSISTED_QUERY_NOT_IN_LIST`, and clients cannot register new ones.
+    #[arg(long, env = "TRESTLE_REQUIRE_TRUSTED_DOCUMENTS", action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", default_value = "false", value_parser = clap::builder::BoolishValueParser::new())]
+    pub require_trusted_documents: bool,
     /// Seconds between sweeps for the clock's notifications (overdue dependencies, decisions and status updates coming due); every replica sweeps and each notification is still written once per subject, recipient and day (0 = off).
     #[arg(long, env = "TRESTLE_NOTIFICATION_SWEEP_SECS", default_value_t = 60)]
     pub notification_sweep_secs: u64,
@@ -252,7 +278,7 @@ pub struct ServeConfig {
     #[arg(long, env = "TRESTLE_MAX_CONCURRENT_HASHES")]
     pub max_concurrent_hashes: Option<usize>,
     /// Take the client address from the last `X-Forwarded-For` entry (only behind a proxy that sets it).
-    #[arg(long, env = "TRESTLE_TRUST_FORWARDED_FOR")]
+    #[arg(long, env = "TRESTLE_TRUST_FORWARDED_FOR", action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", default_value = "false", value_parser = clap::builder::BoolishValueParser::new())]
     pub trust_forwarded_for: bool,
     /// Bearer token required on `GET /metrics` (unset: open).
     #[arg(long, env = "TRESTLE_METRICS_TOKEN", hide_env_values = true)]
@@ -271,4 +297,17 @@ impl ServeConfig {
         self.graphiql
             .unwrap_or(self.environment == Environment::Development)
     }
+}
+
+/// A listen address: `host:port`, or a port alone for this machine only.
+fn listen_address(value: &str) -> Result<SocketAddr, String> {
+    let value = value.trim();
+    if let Ok(port) = value.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    value.parse().map_err(|_| {
+        format!(
+            "{value:?} is not an address to listen on; expected host:port, e.g. 127.0.0.1:8080 (this machine only), 0.0.0.0:8080 (every interface) or a port alone"
+        )
+    })
 }

@@ -66,12 +66,58 @@ pub async fn connect(
             })
         });
     }
-    let mut db = Database::connect(options).await?;
+    if !is_sqlite(&config.database_url) {
+        probe_postgres(&config.database_url).await?;
+    }
+    let mut db = Database::connect(options)
+        .await
+        .map_err(|error| explain(&config.database_url, error))?;
     let counter = counter.0.clone();
     db.set_metric_callback(move |_info| {
         counter.fetch_add(1, Ordering::Relaxed);
     });
     Ok(db)
+}
+
+/// Connect to PostgreSQL once, so that a server that is down or refuses
+/// the credentials is reported as such at once, not as a pool timeout.
+async fn probe_postgres(url: &str) -> Result<(), DbErr> {
+    use sea_orm::sqlx::{ConnectOptions as _, Connection as _, postgres::PgConnectOptions};
+    use std::str::FromStr;
+    let options = PgConnectOptions::from_str(url).map_err(|error| {
+        DbErr::Custom(format!(
+            "TRESTLE_DATABASE_URL is not a PostgreSQL URL ({error}); expected e.g. postgres://user@127.0.0.1:5432/trestle"
+        ))
+    })?;
+    let place = format!("{}:{}", options.get_host(), options.get_port());
+    let attempt = tokio::time::timeout(Duration::from_secs(10), options.connect()).await;
+    let error = match attempt {
+        Ok(Ok(connection)) => {
+            let _ = connection.close().await;
+            return Ok(());
+        }
+        Ok(Err(error)) => error.to_string(),
+        Err(_) => "no answer within 10 seconds".to_owned(),
+    };
+    Err(DbErr::Custom(format!(
+        "cannot connect to PostgreSQL at {place}: {error}. Is PostgreSQL running there, and do TRESTLE_DATABASE_URL's user, password and database exist?"
+    )))
+}
+
+/// A failed open, with what to do about it.
+fn explain(url: &str, error: DbErr) -> DbErr {
+    let text = error.to_string();
+    if is_sqlite(url) && text.contains("unable to open database file") {
+        let hint = if url.contains("mode=rwc") {
+            "check that its directory exists and is writable"
+        } else {
+            "to create it, add ?mode=rwc to the URL, e.g. sqlite://trestle.db?mode=rwc"
+        };
+        return DbErr::Custom(format!(
+            "cannot open the SQLite database {url}: {text}; {hint}"
+        ));
+    }
+    error
 }
 
 /// Whether a connection coming back to the pool may serve again: only when

@@ -65,8 +65,8 @@ pub enum Message {
     Blank,
     /// The value does not match the expected format.
     InvalidFormat {
-        /// A description of the expected format.
-        expected: &'static str,
+        /// The expected format.
+        expected: Format,
     },
     /// The number lies outside the allowed range.
     OutOfRange {
@@ -134,6 +134,16 @@ pub enum Message {
     },
     /// The request body is not valid.
     MalformedRequest,
+    /// A persisted-query hash the server does not know.
+    PersistedQueryNotFound,
+    /// Persisted-query hashes are off on this server.
+    PersistedQueryNotSupported,
+    /// The persisted-query extension is not version 1 with a SHA-256 hex hash.
+    PersistedQueryMalformed,
+    /// The document sent does not have the hash sent with it.
+    PersistedQueryMismatch,
+    /// Only trusted documents run here.
+    DocumentNotTrusted,
     /// The document nests too deeply or is too large.
     DocumentTooLarge,
     /// Mutations may not be sent with GET.
@@ -253,6 +263,16 @@ pub enum Message {
     PasswordNeedsSession,
     /// The current password given is not the account's.
     WrongPassword,
+    /// The account was deactivated by an administrator.
+    AccountDeactivated,
+    /// Introspection is off on this server.
+    IntrospectionDisabled,
+    /// The token was logged out (or every session of the account was).
+    SessionEnded,
+    /// Only a signed-in session can be logged out; an API token is revoked instead.
+    LogoutNeedsSession,
+    /// The instance must keep an active administrator.
+    LastAdmin,
 }
 
 impl Message {
@@ -303,9 +323,12 @@ impl Message {
             Self::Blank => pick("Must not be blank.", "비워 둘 수 없습니다."),
             Self::InvalidFormat { expected } => {
                 if ko {
-                    format!("형식이 올바르지 않습니다. 기대 형식: {expected}")
+                    format!(
+                        "형식이 올바르지 않습니다. 기대 형식: {}",
+                        expected.text(locale)
+                    )
                 } else {
-                    format!("Invalid format; expected {expected}.")
+                    format!("Invalid format; expected {}.", expected.text(locale))
                 }
             }
             Self::OutOfRange { min, max } => {
@@ -406,6 +429,26 @@ impl Message {
                 "The request body is not a valid GraphQL request.",
                 "요청 본문이 올바른 GraphQL 요청이 아닙니다.",
             ),
+            Self::PersistedQueryNotFound => pick(
+                "PersistedQueryNotFound: this server does not know the document's hash; send the document with it.",
+                "PersistedQueryNotFound: 서버가 이 문서 해시를 모릅니다. 문서를 해시와 함께 보내 주세요.",
+            ),
+            Self::PersistedQueryNotSupported => pick(
+                "PersistedQueryNotSupported: this server does not take persisted-query hashes; send the document.",
+                "PersistedQueryNotSupported: 이 서버는 persisted query 해시를 받지 않습니다. 문서를 보내 주세요.",
+            ),
+            Self::PersistedQueryMalformed => pick(
+                "extensions.persistedQuery must be {\"version\": 1, \"sha256Hash\": \"<64 hex digits>\"}.",
+                "extensions.persistedQuery는 {\"version\": 1, \"sha256Hash\": \"<16진수 64자>\"} 형식이어야 합니다.",
+            ),
+            Self::PersistedQueryMismatch => pick(
+                "The document's SHA-256 hash is not the sha256Hash sent with it.",
+                "문서의 SHA-256 해시가 함께 보낸 sha256Hash와 다릅니다.",
+            ),
+            Self::DocumentNotTrusted => pick(
+                "This server runs trusted documents only, and this document is not one of them; add it to the trusted documents file.",
+                "이 서버는 신뢰할 수 있는 문서만 실행하며, 이 문서는 목록에 없습니다. 신뢰 문서 파일에 추가해 주세요.",
+            ),
             Self::DocumentTooLarge => pick(
                 "The GraphQL document is too large or nested too deeply.",
                 "GraphQL 문서가 너무 크거나 너무 깊게 중첩되어 있습니다.",
@@ -486,6 +529,26 @@ impl Message {
             Self::OneAnswerAtATime => pick(
                 "Change the status or the promise, not both in one change.",
                 "상태와 약속일은 한 번에 하나만 변경할 수 있습니다.",
+            ),
+            Self::IntrospectionDisabled => pick(
+                "Introspection (__schema, __type) is off on this server; use the published schema.graphql, or set TRESTLE_INTROSPECTION=true.",
+                "이 서버에서는 인트로스펙션(__schema, __type)이 꺼져 있습니다. 배포된 schema.graphql을 사용하거나 TRESTLE_INTROSPECTION=true로 설정해 주세요.",
+            ),
+            Self::AccountDeactivated => pick(
+                "This account is deactivated; ask an administrator to reactivate it.",
+                "비활성화된 계정입니다. 관리자에게 재활성화를 요청해 주세요.",
+            ),
+            Self::SessionEnded => pick(
+                "This token was logged out; sign in again.",
+                "로그아웃된 토큰입니다. 다시 로그인해 주세요.",
+            ),
+            Self::LogoutNeedsSession => pick(
+                "Only a signed-in session can be logged out; revoke an API token with revokeApiToken.",
+                "로그인한 세션만 로그아웃할 수 있습니다. API 토큰은 revokeApiToken으로 폐기해 주세요.",
+            ),
+            Self::LastAdmin => pick(
+                "The instance must keep at least one active administrator.",
+                "활성 관리자가 최소 한 명은 있어야 합니다.",
             ),
             Self::PasswordNeedsSession => pick(
                 "Sign in with your password to change it; an API token cannot.",
@@ -675,6 +738,10 @@ pub fn verb_label(verb: Verb, locale: Locale) -> &'static str {
         Verb::Commit => ("committed", "약속"),
         Verb::Decline => ("declined", "거절"),
         Verb::Deliver => ("delivered", "전달"),
+        Verb::Logout => ("logged out", "로그아웃"),
+        Verb::LogoutEverywhere => ("logged out everywhere", "모든 기기에서 로그아웃"),
+        Verb::Deactivate => ("deactivated", "비활성화"),
+        Verb::Reactivate => ("reactivated", "재활성화"),
     };
     match locale {
         Locale::En => en,
@@ -739,5 +806,64 @@ mod tests {
         );
         assert_eq!(locale_from_accept_language(Some("de")), Locale::En);
         assert_eq!(locale_from_accept_language(None), Locale::En);
+    }
+}
+
+/// A format a value was expected in, named in the reader's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A UUID.
+    Uuid,
+    /// Exactly one of `userId` and `email`.
+    UserIdOrEmail,
+    /// Exactly one of `id` and `key`.
+    IdOrKey,
+    /// The WebSocket subprotocol header.
+    WebSocketProtocol,
+    /// A subscription operation.
+    Subscription,
+    /// An ISO 4217 currency code.
+    CurrencyCode,
+    /// A program key.
+    ProgramKey,
+    /// An IANA time zone.
+    TimeZone,
+}
+
+impl Format {
+    /// The format described in `locale`.
+    pub fn text(self, locale: Locale) -> &'static str {
+        let (en, ko) = match self {
+            Self::Uuid => ("a UUID", "UUID"),
+            Self::UserIdOrEmail => (
+                "exactly one of userId or email",
+                "userId와 email 중 정확히 하나",
+            ),
+            Self::IdOrKey => ("exactly one of id or key", "id와 key 중 정확히 하나"),
+            Self::WebSocketProtocol => (
+                "Sec-WebSocket-Protocol: graphql-transport-ws",
+                "Sec-WebSocket-Protocol: graphql-transport-ws 헤더",
+            ),
+            Self::Subscription => (
+                "a subscription (send queries and mutations to POST /graphql)",
+                "구독(subscription) 연산 (쿼리와 뮤테이션은 POST /graphql로 보내 주세요)",
+            ),
+            Self::CurrencyCode => (
+                "an ISO 4217 code such as USD or KRW",
+                "USD, KRW 같은 ISO 4217 통화 코드",
+            ),
+            Self::ProgramKey => (
+                "2-10 characters: an uppercase letter, then uppercase letters or digits",
+                "2-10자: 영문 대문자로 시작하고 이후 영문 대문자나 숫자",
+            ),
+            Self::TimeZone => (
+                "an IANA time zone name such as Asia/Seoul",
+                "Asia/Seoul 같은 IANA 시간대 이름",
+            ),
+        };
+        match locale {
+            Locale::En => en,
+            Locale::Ko => ko,
+        }
     }
 }

@@ -173,6 +173,14 @@ pub enum Verb {
     Decline,
     /// Delivered by the upstream team (a dependency).
     Deliver,
+    /// One signed token ended (a user's `logout`).
+    Logout,
+    /// Every earlier signed token ended (a user's `logoutEverywhere`).
+    LogoutEverywhere,
+    /// Deactivated by an ADMIN (a user).
+    Deactivate,
+    /// Reactivated by an ADMIN (a user).
+    Reactivate,
 }
 
 impl Verb {
@@ -193,6 +201,10 @@ impl Verb {
             Self::Commit => "commit",
             Self::Decline => "decline",
             Self::Deliver => "deliver",
+            Self::Logout => "logout",
+            Self::LogoutEverywhere => "logoutEverywhere",
+            Self::Deactivate => "deactivate",
+            Self::Reactivate => "reactivate",
         }
     }
 

@@ -68,6 +68,7 @@ pub mod milestone;
 pub mod notification;
 pub mod program;
 pub mod program_member;
+pub mod revoked_session;
 pub mod risk;
 pub mod setting;
 pub mod status_update;

@@ -25,6 +25,13 @@ pub struct Model {
     pub locale: Locale,
     /// Optimistic-locking version counter.
     pub version: i32,
+    /// Signed tokens issued before this moment are refused (`logoutEverywhere`).
+    pub sessions_valid_after: Option<DateTimeUtc>,
+    /// When an ADMIN deactivated the account; none while it is active.
+    pub deactivated_at: Option<DateTimeUtc>,
+    /// The latest expiry among the account's logged-out tokens: until then
+    /// a signed token is looked up in `revoked_sessions`.
+    pub revoked_sessions_until: Option<DateTimeUtc>,
     /// When the row was created.
     pub created_at: DateTimeUtc,
     /// When the row was last updated.

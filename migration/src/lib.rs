@@ -20,6 +20,7 @@ mod m20261125_000014_create_audit_events;
 mod m20261130_000015_add_program_scope_columns;
 mod m20261201_000016_forecast_from_reality;
 mod m20261202_000017_commitments_and_conversation;
+mod m20261203_000018_sessions_and_deactivation;
 
 /// Runs Trestle's schema migrations in dependency order.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000015_add_program_scope_columns::Migration),
             Box::new(m20261201_000016_forecast_from_reality::Migration),
             Box::new(m20261202_000017_commitments_and_conversation::Migration),
+            Box::new(m20261203_000018_sessions_and_deactivation::Migration),
         ]
     }
 }

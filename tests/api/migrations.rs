@@ -69,10 +69,22 @@ async fn program_scope_columns_are_back_filled_for_existing_rows() {
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
+        // Columns of later migrations stay unset.
+        ..Default::default()
     };
-    let both = user("both").insert(&conn).await.unwrap();
-    let only_p = user("only-p").insert(&conn).await.unwrap();
-    let nobody = user("nobody").insert(&conn).await.unwrap();
+    // Inserted without RETURNING: the table has none of the later columns yet.
+    let insert_user = async |name: &str| {
+        let row = user(name);
+        let id = row.id.clone().unwrap();
+        entity::user::Entity::insert(row)
+            .exec_without_returning(&conn)
+            .await
+            .unwrap();
+        id
+    };
+    let both = insert_user("both").await;
+    let only_p = insert_user("only-p").await;
+    let nobody = insert_user("nobody").await;
     let program = |key: &str| entity::program::ActiveModel {
         id: Set(Uuid::now_v7()),
         key: Set(key.into()),
@@ -85,7 +97,7 @@ async fn program_scope_columns_are_back_filled_for_existing_rows() {
         target_date: Set(None),
         budget_amount: Set(None),
         budget_currency: Set(None),
-        owner_id: Set(both.id),
+        owner_id: Set(both),
         archived_at: Set(None),
         version: Set(1),
         created_at: Set(now),
@@ -103,9 +115,9 @@ async fn program_scope_columns_are_back_filled_for_existing_rows() {
     let p = old_row(program("PPP")).await;
     let q = old_row(program("QQQ")).await;
     for (program_id, user_id, role) in [
-        (p, both.id, ProgramRole::Owner),
-        (q, both.id, ProgramRole::Owner),
-        (p, only_p.id, ProgramRole::Viewer),
+        (p, both, ProgramRole::Owner),
+        (q, both, ProgramRole::Owner),
+        (p, only_p, ProgramRole::Viewer),
     ] {
         entity::program_member::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -145,8 +157,8 @@ async fn program_scope_columns_are_back_filled_for_existing_rows() {
             .unwrap();
         id
     };
-    let in_p = old_workstream(workstream(p, nobody.id)).await;
-    let in_q = old_workstream(workstream(q, both.id)).await;
+    let in_p = old_workstream(workstream(p, nobody)).await;
+    let in_q = old_workstream(workstream(q, both)).await;
     let decision = entity::decision::ActiveModel {
         id: Set(Uuid::now_v7()),
         program_id: Set(p),
@@ -199,7 +211,7 @@ async fn program_scope_columns_are_back_filled_for_existing_rows() {
                 in_q.into(),
                 in_p.into(),
                 "OPEN".into(),
-                only_p.id.into(),
+                only_p.into(),
                 1.into(),
                 now.into(),
                 now.into(),
@@ -242,7 +254,7 @@ async fn program_scope_columns_are_back_filled_for_existing_rows() {
         score: Set(9),
         status: Set(RiskStatus::Open),
         mitigation: Set(None),
-        owner_id: Set(Some(nobody.id)),
+        owner_id: Set(Some(nobody)),
         workstream_id: Set(None),
         dependency_id: Set(Some(dependency)),
         version: Set(1),
@@ -294,7 +306,7 @@ async fn program_scope_columns_are_back_filled_for_existing_rows() {
             vec![
                 id.into(),
                 p.into(),
-                both.id.into(),
+                both.into(),
                 "x.create".into(),
                 entity_type.into(),
                 entity_id.into(),
@@ -344,7 +356,7 @@ async fn program_scope_columns_are_back_filled_for_existing_rows() {
         }
     };
     assert_eq!(lead(in_p).await, None, "not a member of the program");
-    assert_eq!(lead(in_q).await, Some(both.id));
+    assert_eq!(lead(in_q).await, Some(both));
     let risk = entity::risk::Entity::find_by_id(risk)
         .one(&conn)
         .await

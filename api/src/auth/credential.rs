@@ -9,6 +9,8 @@
 //! writes a history entry that `is_ended_by` recognises).
 
 use chrono::{DateTime, Utc};
+use entity::audit_event::Verb;
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::jwt::LEEWAY_SECONDS;
@@ -19,15 +21,21 @@ use crate::events::ChangeEvent;
 pub enum Credential {
     /// A token Trestle signed (`login`, `trestle token`).
     Session {
-        /// Its `iat`: logging out everywhere will end tokens issued before it.
+        /// Its `iat`: logging out everywhere ends tokens issued before it.
         issued_at: DateTime<Utc>,
         /// Its `exp`.
         expires_at: DateTime<Utc>,
+        /// SHA-256 hex of the token: `logout` ends this one token.
+        fingerprint: String,
     },
     /// A token of the external identity provider.
     IdentityProvider {
+        /// Its `iat`.
+        issued_at: DateTime<Utc>,
         /// Its `exp`.
         expires_at: DateTime<Utc>,
+        /// SHA-256 hex of the token.
+        fingerprint: String,
     },
     /// An API token (`createApiToken`).
     ApiToken {
@@ -40,20 +48,35 @@ pub enum Credential {
     Internal,
 }
 
+/// What a committed change means for a credential in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Nothing.
+    Untouched,
+    /// It has ended.
+    Ended,
+    /// It may have ended: check it as a new request would.
+    Recheck,
+}
+
 impl Credential {
-    /// A signed token's lifetime as [`Credential::Session`] or
-    /// [`Credential::IdentityProvider`], from its `iat` and `exp`.
-    pub fn from_token(external: bool, issued_at: i64, expires_at: i64) -> Self {
+    /// A signed token's lifetime and fingerprint as [`Credential::Session`]
+    /// or [`Credential::IdentityProvider`], from its `iat` and `exp`.
+    pub fn from_token(external: bool, issued_at: i64, expires_at: i64, token: &str) -> Self {
         let at =
             |seconds: i64| DateTime::from_timestamp(seconds, 0).unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let fingerprint = hex::encode(Sha256::digest(token.as_bytes()));
         if external {
             Self::IdentityProvider {
+                issued_at: at(issued_at),
                 expires_at: at(expires_at),
+                fingerprint,
             }
         } else {
             Self::Session {
                 issued_at: at(issued_at),
                 expires_at: at(expires_at),
+                fingerprint,
             }
         }
     }
@@ -63,7 +86,7 @@ impl Credential {
     pub fn expires_at(&self) -> Option<DateTime<Utc>> {
         let leeway = chrono::TimeDelta::seconds(LEEWAY_SECONDS);
         match self {
-            Self::Session { expires_at, .. } | Self::IdentityProvider { expires_at } => {
+            Self::Session { expires_at, .. } | Self::IdentityProvider { expires_at, .. } => {
                 Some(expires_at.checked_add_signed(leeway).unwrap_or(*expires_at))
             }
             Self::ApiToken { expires_at, .. } => *expires_at,
@@ -71,14 +94,47 @@ impl Credential {
         }
     }
 
-    /// Whether `event`, committed on any replica, ends this credential of
-    /// user `user_id`: today the revocation of this API token.
-    pub fn is_ended_by(&self, _user_id: Uuid, event: &ChangeEvent) -> bool {
+    /// A signed token's `iat` and fingerprint.
+    pub fn signed_token(&self) -> Option<(DateTime<Utc>, &str)> {
         match self {
-            Self::ApiToken { id, .. } => {
-                event.action == "apiToken.revoke" && event.entity_id == *id
+            Self::Session {
+                issued_at,
+                fingerprint,
+                ..
             }
-            Self::Session { .. } | Self::IdentityProvider { .. } | Self::Internal => false,
+            | Self::IdentityProvider {
+                issued_at,
+                fingerprint,
+                ..
+            } => Some((*issued_at, fingerprint)),
+            Self::ApiToken { .. } | Self::Internal => None,
+        }
+    }
+
+    /// What `event`, committed on any replica, means for this credential of
+    /// user `user_id`: the revocation of this API token ends it; the
+    /// user's logging out everywhere ends a signed token; a deactivation
+    /// ends every credential; a logout of one token or another change to
+    /// the account (its role) is checked against the database.
+    pub fn is_ended_by(&self, user_id: Uuid, event: &ChangeEvent) -> Ending {
+        let about_user = event.entity_type == "User" && event.entity_id == user_id;
+        let verb = event.action.rsplit('.').next().unwrap_or_default();
+        match self {
+            Self::ApiToken { id, .. }
+                if event.action == "apiToken.revoke" && event.entity_id == *id =>
+            {
+                Ending::Ended
+            }
+            _ if !about_user => Ending::Untouched,
+            Self::Internal => Ending::Untouched,
+            _ if verb == Verb::Deactivate.as_str() => Ending::Ended,
+            Self::Session { .. } | Self::IdentityProvider { .. }
+                if verb == Verb::LogoutEverywhere.as_str() =>
+            {
+                Ending::Ended
+            }
+            _ if verb == Verb::Logout.as_str() || verb == Verb::Update.as_str() => Ending::Recheck,
+            _ => Ending::Untouched,
         }
     }
 

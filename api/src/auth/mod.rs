@@ -9,6 +9,6 @@ pub mod keys;
 pub mod password;
 pub mod viewer;
 
-pub use credential::Credential;
+pub use credential::{Credential, Ending};
 pub use jwt::{JwtKeys, Principal};
 pub use viewer::{AuthUser, Viewer};

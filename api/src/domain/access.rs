@@ -222,6 +222,11 @@ impl Scoped for api_token::Model {
     }
 }
 
+impl ScopedEntity for api_token::Entity {
+    const PROGRAM_COLUMNS: &'static [Self::Column] = &[];
+    const RECIPIENT_COLUMNS: &'static [Self::Column] = &[api_token::Column::UserId];
+}
+
 impl<T: Scoped> Scoped for std::sync::Arc<T> {
     fn reach(&self) -> Reach {
         (**self).reach()

@@ -14,7 +14,7 @@ use chrono::Utc;
 use tokio::sync::broadcast;
 
 use super::Domain;
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, Ending};
 use crate::events::ChangeEvent;
 
 /// Why a credential stopped being accepted.
@@ -22,7 +22,8 @@ use crate::events::ChangeEvent;
 pub enum CredentialEnd {
     /// It reached its expiry.
     Expired,
-    /// A committed change ended it (a revoked API token).
+    /// A committed change ended it (a revoked API token, a logout, a
+    /// deactivation, a new role).
     Revoked,
 }
 
@@ -56,20 +57,23 @@ impl CredentialWatch {
                 None => std::future::pending::<()>().await,
             }
         };
+        let domain = self.domain.clone();
         let revocation = async {
             loop {
                 match self.events.recv().await {
-                    Ok(event) if user.credential.is_ended_by(user.id, &event) => return,
-                    Ok(_) => {}
+                    Ok(event) => match user.credential.is_ended_by(user.id, &event) {
+                        Ending::Ended => return,
+                        Ending::Recheck => {
+                            if !still_valid(&domain, user).await {
+                                return;
+                            }
+                        }
+                        Ending::Untouched => {}
+                    },
                     // Events were missed: ask the database instead.
                     Err(broadcast::error::RecvError::Lagged(_)) => {
-                        match self.domain.credential_is_valid(user).await {
-                            Ok(true) => {}
-                            Ok(false) => return,
-                            Err(error) => tracing::warn!(
-                                error = ?error,
-                                "could not re-check a WebSocket's credential"
-                            ),
+                        if !still_valid(&domain, user).await {
+                            return;
                         }
                     }
                     // The server is stopping; its connections close anyway.
@@ -84,4 +88,16 @@ impl CredentialWatch {
             () = revocation => CredentialEnd::Revoked,
         }
     }
+}
+
+/// Whether `user`'s credential is still accepted, as a new request would
+/// find it; a failed check keeps the connection (and is logged).
+async fn still_valid(domain: &Domain, user: &AuthUser) -> bool {
+    domain
+        .credential_is_valid(user)
+        .await
+        .unwrap_or_else(|error| {
+            tracing::warn!(error = ?error, "could not re-check a WebSocket's credential");
+            true
+        })
 }

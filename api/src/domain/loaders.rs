@@ -11,8 +11,9 @@ use std::sync::{
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
-    baseline, comment, decision, decision_option, dependency, enums::ProgramRole, milestone,
-    program, program_member, risk, status_update, team, user, workstream,
+    api_token, audit_event, baseline, comment, decision, decision_option, dependency,
+    enums::ProgramRole, milestone, notification, program, program_member, risk, status_update,
+    team, user, workstream,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -183,6 +184,22 @@ pub struct Loaders {
     pub risks: DataLoader<ById<risk::Entity>>,
     /// Comments by id.
     pub comments: DataLoader<ById<comment::Entity>>,
+    /// Milestones by id.
+    pub milestones: DataLoader<ById<milestone::Entity>>,
+    /// Memberships by id.
+    pub program_members: DataLoader<ById<program_member::Entity>>,
+    /// Decision options by id.
+    pub decision_options: DataLoader<ById<decision_option::Entity>>,
+    /// Status updates by id.
+    pub status_updates: DataLoader<ById<status_update::Entity>>,
+    /// Baselines by id.
+    pub baselines: DataLoader<ById<baseline::Entity>>,
+    /// Notifications by id (the caller's own).
+    pub notifications: DataLoader<ById<notification::Entity>>,
+    /// History entries by id.
+    pub audit_events: DataLoader<ById<audit_event::Entity>>,
+    /// API tokens by id (the caller's own).
+    pub api_tokens: DataLoader<ById<api_token::Entity>>,
     /// Comments per workstream, oldest first.
     pub comments_by_workstream: DataLoader<Grouped<comment::Entity>>,
     /// Comments per dependency, oldest first (only where both ends are visible).
@@ -274,6 +291,14 @@ impl Loaders {
             decisions: by_id!(decision),
             risks: by_id!(risk),
             comments: by_id!(comment),
+            milestones: by_id!(milestone),
+            program_members: by_id!(program_member),
+            decision_options: by_id!(decision_option),
+            status_updates: by_id!(status_update),
+            baselines: by_id!(baseline),
+            notifications: by_id!(notification),
+            audit_events: by_id!(audit_event),
+            api_tokens: by_id!(api_token),
             comments_by_workstream: grouped!(comment, WorkstreamId, |m| m.workstream_id),
             comments_by_dependency: grouped!(comment, DependencyId, |m| m.dependency_id),
             comments_by_decision: grouped!(comment, DecisionId, |m| m.decision_id),

@@ -131,7 +131,7 @@ fn budget(field: &str, budget: &Budget) -> ApiResult<()> {
         return Err(ApiError::bad_input(
             format!("{field}.currency"),
             Message::InvalidFormat {
-                expected: "an ISO 4217 code such as USD or KRW",
+                expected: crate::i18n::Format::CurrencyCode,
             },
         ));
     }

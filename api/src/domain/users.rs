@@ -67,7 +67,7 @@ impl Domain {
             self.authenticate_api_token(credential).await
         } else {
             let verified = self.verify_token(credential)?;
-            self.token_user(&verified).await
+            self.token_user(credential, &verified).await
         }
     }
 
@@ -76,9 +76,10 @@ impl Domain {
         self.jwt.verify(token)
     }
 
-    /// The user a verified token names; none is created for an
+    /// The user verified `token` names, if the token is still accepted (the
+    /// account is active, the token not logged out); none is created for an
     /// identity-provider email that matches no user.
-    pub async fn token_user(&self, verified: &Verified) -> ApiResult<AuthUser> {
+    pub async fn token_user(&self, token: &str, verified: &Verified) -> ApiResult<AuthUser> {
         let invalid = || ApiError::Unauthenticated(Message::InvalidToken);
         let user = match &verified.principal {
             Principal::User(id) => user::Entity::find_by_id(*id).one(&self.db).await?,
@@ -89,7 +90,11 @@ impl Domain {
             matches!(verified.principal, Principal::Email(_)),
             verified.issued_at,
             verified.expires_at,
+            token,
         );
+        if let Some(refusal) = self.session_refusal(&user, &credential).await? {
+            return Err(ApiError::Unauthenticated(refusal));
+        }
         Ok(auth_user(&user, credential))
     }
 
@@ -118,17 +123,19 @@ impl Domain {
             .one(&self.db)
             .await?
             .ok_or_else(invalid)?;
-        Ok(auth_user(
-            &user,
-            Credential::ApiToken {
-                id: token.id,
-                expires_at: token.expires_at,
-            },
-        ))
+        let credential = Credential::ApiToken {
+            id: token.id,
+            expires_at: token.expires_at,
+        };
+        if let Some(refusal) = self.session_refusal(&user, &credential).await? {
+            return Err(ApiError::Unauthenticated(refusal));
+        }
+        Ok(auth_user(&user, credential))
     }
 
     /// Whether `user`'s credential is still accepted, as a new request would
-    /// find it: the API token is not revoked or expired, the user exists.
+    /// find it: the API token is not revoked or expired, the user exists, is
+    /// active and has the same role, and the signed token is not logged out.
     pub async fn credential_is_valid(&self, user: &AuthUser) -> ApiResult<bool> {
         if user
             .credential
@@ -143,10 +150,14 @@ impl Domain {
                 return Ok(false);
             }
         }
-        Ok(user::Entity::find_by_id(user.id)
-            .one(&self.db)
-            .await?
-            .is_some())
+        let Some(row) = user::Entity::find_by_id(user.id).one(&self.db).await? else {
+            return Ok(false);
+        };
+        Ok(row.role == user.role
+            && self
+                .session_refusal(&row, &user.credential)
+                .await?
+                .is_none())
     }
 
     /// Check an email and password and issue a token.
@@ -177,7 +188,10 @@ impl Domain {
             limiter.settle(Some(email), address, outcome);
         }
         let user = signed_in?;
-        let (token, expires_at) = self.jwt.issue(user.id)?;
+        if user.deactivated_at.is_some() {
+            return Err(ApiError::Unauthenticated(Message::AccountDeactivated));
+        }
+        let (token, expires_at) = self.jwt.issue_after(user.id, user.sessions_valid_after)?;
         Ok(Session {
             token,
             expires_at,
@@ -262,8 +276,9 @@ impl Domain {
     }
 
     /// Users, oldest first: every signed-in user may look people up by
-    /// name or email (`search`, case-insensitive) to staff a program; the
-    /// whole list without a search is ADMIN only.
+    /// name or email (`search`, case-insensitive) to staff a program
+    /// (deactivated accounts left out); the whole list without a search,
+    /// deactivated accounts included, is ADMIN only.
     pub async fn list_users(
         &self,
         viewer: &Viewer,
@@ -275,6 +290,10 @@ impl Domain {
             viewer.require_admin()?;
         }
         let mut select = access::visible(viewer, user::Entity::find())?;
+        // Staffing searches find people who can still sign in; ADMINs see leavers too.
+        if !viewer.is_admin() {
+            select = select.narrow(user::Column::DeactivatedAt.is_null());
+        }
         if let Some(search) = search {
             use super::programs::{escape_like, lower_like};
             let pattern = format!("%{}%", escape_like(&search.to_lowercase()));

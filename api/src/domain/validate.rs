@@ -115,7 +115,7 @@ pub fn program_key(field: &str, value: &str) -> ApiResult<String> {
         Err(ApiError::bad_input(
             field,
             Message::InvalidFormat {
-                expected: "2-10 characters: an uppercase letter, then uppercase letters or digits",
+                expected: crate::i18n::Format::ProgramKey,
             },
         ))
     }
@@ -186,7 +186,7 @@ pub fn time_zone(field: &str, value: &str) -> ApiResult<String> {
         ApiError::bad_input(
             field,
             Message::InvalidFormat {
-                expected: "an IANA time zone name such as Asia/Seoul",
+                expected: crate::i18n::Format::TimeZone,
             },
         )
     })?;

@@ -94,7 +94,14 @@ impl ChangeKind {
         };
         match verb {
             Verb::Create | Verb::Capture => Self::Created,
-            Verb::Update | Verb::Commit | Verb::Decline | Verb::Deliver => Self::Updated,
+            Verb::Update
+            | Verb::Commit
+            | Verb::Decline
+            | Verb::Deliver
+            | Verb::Logout
+            | Verb::LogoutEverywhere
+            | Verb::Deactivate
+            | Verb::Reactivate => Self::Updated,
             Verb::Delete | Verb::Remove | Verb::Revoke => Self::Deleted,
             Verb::Archive => Self::Archived,
             Verb::Unarchive => Self::Unarchived,

@@ -48,8 +48,14 @@ pub fn loaders(ctx: &Context<'_>) -> ApiResult<std::sync::Arc<Loaders>> {
 
 /// Parse a GraphQL `ID` argument as a UUID.
 pub fn parse_id(field: &str, id: &ID) -> ApiResult<Uuid> {
-    Uuid::parse_str(id.as_str())
-        .map_err(|_| ApiError::bad_input(field, Message::InvalidFormat { expected: "a UUID" }))
+    Uuid::parse_str(id.as_str()).map_err(|_| {
+        ApiError::bad_input(
+            field,
+            Message::InvalidFormat {
+                expected: crate::i18n::Format::Uuid,
+            },
+        )
+    })
 }
 
 /// An update field: absent keeps, `null` clears, a value sets.

@@ -21,6 +21,7 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
 pub fn export_sdl() -> String {
     schema_builder().finish().sdl_with_options(
         SDLExportOptions::new()
+            .include_specified_by()
             .sorted_fields()
             .sorted_arguments()
             .sorted_enum_items(),

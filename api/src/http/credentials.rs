@@ -78,7 +78,7 @@ pub async fn authenticate(
         domain.authenticate_api_token(token).await
     } else {
         match domain.verify_token(token) {
-            Ok(verified) => domain.token_user(&verified).await,
+            Ok(verified) => domain.token_user(token, &verified).await,
             Err(ApiError::Unauthenticated(message)) => {
                 return Err(refuse(state, address, message));
             }

@@ -12,7 +12,6 @@ use std::time::Instant;
 
 use async_graphql::{
     Request as GqlRequest, Value,
-    http::GraphiQLSource,
     parser::types::{DocumentOperations, OperationType},
 };
 use axum::{
@@ -20,13 +19,14 @@ use axum::{
     body::{Body, to_bytes},
     extract::{ConnectInfo, Query, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::Response,
 };
 use serde::Deserialize;
 
 use super::{
     AppState, REQUEST_ID,
     metrics::Rejection,
+    playground,
     rate_limit::{Principal, Reservation, client_network},
     respond::{self, Media, Refusal},
     steps::{self, Judged},
@@ -48,6 +48,8 @@ pub struct HttpLimits {
     pub max_document_nesting: usize,
     /// Whether browsers get GraphiQL on `GET /graphql`.
     pub graphiql: bool,
+    /// Whether `__schema` and `__type` may be asked for.
+    pub introspection: bool,
     /// The estimated cost of the requests executing at once, across every
     /// caller: a request waits its turn until its estimate fits.
     pub in_flight: InFlight,
@@ -153,18 +155,8 @@ pub async fn get_graphql(
     headers: HeaderMap,
     Query(params): Query<GetParams>,
 ) -> Response {
-    let wants_html = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"));
-    if params.query.is_none() && wants_html && state.limits.graphiql {
-        return Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .title("Trestle")
-                .finish(),
-        )
-        .into_response();
+    if params.query.is_none() && state.limits.graphiql && playground::wants_html(&headers) {
+        return playground::page();
     }
     let mut exchange = Exchange::begin(&state, &headers, peer);
     let outcome = match read_query_string(params, exchange.locale) {
@@ -178,7 +170,7 @@ pub async fn get_graphql(
 async fn run(
     state: &AppState,
     headers: &HeaderMap,
-    request: GqlRequest,
+    mut request: GqlRequest,
     method: Method,
     exchange: &mut Exchange,
 ) -> Result<Response, Refusal> {
@@ -191,7 +183,7 @@ async fn run(
         steps::authenticate(state, exchange.address, authorization, exchange.locale).await?;
     exchange.signed_in(&viewer);
     steps::admit(state, exchange.principal, exchange.locale)?;
-    let judged = steps::judge(state, &request, exchange.locale)?;
+    let judged = steps::judge(state, &mut request, exchange.locale)?;
     exchange.name_operation(&judged);
     refuse_unsafe_method(method, &judged, exchange.locale)?;
     exchange.reservation = steps::reserve(state, exchange.principal, &judged, exchange.locale)?;
@@ -234,7 +226,13 @@ async fn read_body(
 
 /// Read a request from the query string of a `GET`.
 fn read_query_string(params: GetParams, locale: Locale) -> Result<GqlRequest, Refusal> {
-    let mut request = GqlRequest::new(params.query.ok_or_else(|| malformed(locale))?);
+    // A persisted query may come as its hash alone, in `extensions`.
+    let query = match params.query {
+        Some(query) => query,
+        None if params.extensions.is_some() => String::new(),
+        None => return Err(malformed(locale)),
+    };
+    let mut request = GqlRequest::new(query);
     request.operation_name = params.operation_name;
     if let Some(variables) = params.variables.filter(|v| !v.is_empty()) {
         request.variables = serde_json::from_str(&variables).map_err(|_| malformed(locale))?;

@@ -6,6 +6,8 @@ mod graphql;
 mod health;
 pub mod metrics;
 pub mod occupancy;
+pub mod persisted;
+mod playground;
 pub mod rate_limit;
 mod respond;
 pub mod server;
@@ -23,6 +25,8 @@ use axum::{
 use tower::ServiceBuilder;
 use tower_http::{
     catch_panic::CatchPanicLayer,
+    classify::StatusInRangeAsFailures,
+    compression::CompressionLayer,
     cors::{AllowOrigin, CorsLayer},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
@@ -53,6 +57,8 @@ pub struct AppState {
     pub limits: HttpLimits,
     /// The document limits and the schema's types they are measured on.
     pub documents: std::sync::Arc<document::DocumentPolicy>,
+    /// The documents run by hash (automatic persisted queries, trusted documents).
+    pub persisted: std::sync::Arc<persisted::PersistedDocuments>,
     /// The per-principal budget and the failed sign-in limit (in memory, per replica).
     pub rate_limits: std::sync::Arc<rate_limit::RateLimits>,
     /// This server's metrics registry.
@@ -91,30 +97,53 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     )
 }
 
-fn cors(origins: &[String]) -> CorsLayer {
-    let allowed: Vec<HeaderValue> = origins
-        .iter()
-        .filter(|origin| !origin.trim().is_empty())
-        .filter_map(|origin| HeaderValue::from_str(origin.trim()).ok())
-        .collect();
-    CorsLayer::new()
-        .allow_origin(AllowOrigin::list(allowed))
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers([
+/// Which browser origins may call the API, and which request headers they
+/// may send besides the four every client needs.
+#[derive(Debug, Clone, Default)]
+pub struct CorsPolicy {
+    /// Allowed origins (none: no cross-origin browser calls).
+    pub origins: Vec<String>,
+    /// Extra request headers allowed.
+    pub allow_headers: Vec<String>,
+}
+
+impl CorsPolicy {
+    /// The layer, or which configured header is not a header name.
+    fn layer(&self) -> Result<CorsLayer, String> {
+        let allowed: Vec<HeaderValue> = self
+            .origins
+            .iter()
+            .filter(|origin| !origin.trim().is_empty())
+            .filter_map(|origin| HeaderValue::from_str(origin.trim()).ok())
+            .collect();
+        let mut headers = vec![
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             header::ACCEPT,
             header::ACCEPT_LANGUAGE,
-        ])
-        .expose_headers([
-            REQUEST_ID,
-            header::RETRY_AFTER,
-            HeaderName::from_static("x-ratelimit-limit"),
-            HeaderName::from_static("x-ratelimit-remaining"),
-            HeaderName::from_static("x-ratelimit-used"),
-            HeaderName::from_static("x-ratelimit-reset"),
-        ])
-        .max_age(Duration::from_secs(600))
+        ];
+        for name in self.allow_headers.iter().map(|name| name.trim()) {
+            if name.is_empty() {
+                continue;
+            }
+            headers.push(HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                format!("TRESTLE_CORS_ALLOW_HEADERS: {name:?} is not a header name (expected e.g. traceparent,x-request-id)")
+            })?);
+        }
+        Ok(CorsLayer::new()
+            .allow_origin(AllowOrigin::list(allowed))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers(headers)
+            .expose_headers([
+                REQUEST_ID,
+                header::RETRY_AFTER,
+                HeaderName::from_static("x-ratelimit-limit"),
+                HeaderName::from_static("x-ratelimit-remaining"),
+                HeaderName::from_static("x-ratelimit-used"),
+                HeaderName::from_static("x-ratelimit-reset"),
+            ])
+            .max_age(Duration::from_secs(600)))
+    }
 }
 
 /// Longest client-chosen request id kept; a longer one is replaced.
@@ -143,13 +172,19 @@ fn sanitise_request_id<B>(mut request: axum::http::Request<B>) -> axum::http::Re
     request
 }
 
-/// The application router with its middleware.
-pub fn router(state: AppState, cors_origins: &[String], request_timeout: Duration) -> Router {
+/// The application router with its middleware, or what is wrong with the CORS policy.
+pub fn router(
+    state: AppState,
+    cors: &CorsPolicy,
+    request_timeout: Duration,
+) -> Result<Router, String> {
     let middleware = ServiceBuilder::new()
         .map_request(sanitise_request_id)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            // 503 is an answer, not a failure: draining (`/readyz`), at a cap, timed out.
+            TraceLayer::new(StatusInRangeAsFailures::new(500..=502).into_make_classifier())
+                .make_span_with(|request: &axum::http::Request<_>| {
                 let request_id = request
                     .headers()
                     .get(REQUEST_ID)
@@ -161,18 +196,22 @@ pub fn router(state: AppState, cors_origins: &[String], request_timeout: Duratio
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, request_timeout))
-        .layer(cors(cors_origins));
-    Router::new()
+        .layer(cors.layer()?)
+        // Answers are compressed when the client asks (gzip or brotli).
+        .layer(CompressionLayer::new());
+    Ok(Router::new()
         .route(
             "/graphql",
             get(graphql::get_graphql).post(graphql::post_graphql),
         )
         .route("/graphql/ws", get(ws::graphql_ws))
+        .route("/", get(playground::landing))
+        .route(playground::ASSET_PATH, get(playground::asset))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
         .with_state(state)
-        .layer(middleware)
+        .layer(middleware))
 }
 
 #[cfg(test)]

@@ -102,6 +102,17 @@ impl Refusal {
         }
     }
 
+    /// A GraphQL request error (nothing ran) with its own code.
+    pub fn document(code: &'static str, message: &Message, locale: Locale) -> Self {
+        let mut error = ServerError::new(message.text(locale), None);
+        set_code(&mut error, code);
+        Self {
+            status: None,
+            error: Box::new(error),
+            headers: Vec::new(),
+        }
+    }
+
     /// A syntax error: where it is, never an echo of the document.
     pub fn syntax(at: &ServerError, locale: Locale) -> Self {
         let mut error = ServerError::new(Message::SyntaxError.text(locale), None);

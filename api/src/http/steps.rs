@@ -80,9 +80,28 @@ pub struct Judged {
     pub analysis: Option<Analysis>,
 }
 
-/// Scan, parse and walk the document of `request`: refused when it is too
-/// large for the parser, not GraphQL, over a limit, or holds a NUL character.
-pub fn judge(state: &AppState, request: &GqlRequest, locale: Locale) -> Result<Judged, Refusal> {
+/// Find the document of `request` (it may come by hash), then scan, parse
+/// and walk it: refused when it is unknown or untrusted, too large for the
+/// parser, not GraphQL, over a limit, or holds a NUL character. A document
+/// sent with its hash is kept under it once it passes.
+pub fn judge(
+    state: &AppState,
+    request: &mut GqlRequest,
+    locale: Locale,
+) -> Result<Judged, Refusal> {
+    let registration = state.persisted.resolve(request, locale)?;
+    let judged = judge_document(state, request, locale)?;
+    if let Some(registration) = registration {
+        state.persisted.register(registration, &request.query);
+    }
+    Ok(judged)
+}
+
+fn judge_document(
+    state: &AppState,
+    request: &GqlRequest,
+    locale: Locale,
+) -> Result<Judged, Refusal> {
     let limits = &state.limits;
     scan::check_document(
         &request.query,
@@ -112,6 +131,13 @@ pub fn judge(state: &AppState, request: &GqlRequest, locale: Locale) -> Result<J
         if let Err(exceeded) = state.documents.limits.check(&analysis.measures) {
             state.metrics.rejected(Rejection::Cost);
             return Err(Refusal::request_error(&exceeded, locale));
+        }
+        if analysis.introspects && !limits.introspection {
+            return Err(Refusal::document(
+                codes::GRAPHQL_VALIDATION_FAILED,
+                &Message::IntrospectionDisabled,
+                locale,
+            ));
         }
         if let Some(path) = &analysis.nul_argument {
             let error = ApiError::bad_input(path.as_str(), Message::ControlCharacters);

@@ -206,7 +206,7 @@ pub async fn graphql_ws(
                 StatusCode::BAD_REQUEST,
                 codes::BAD_USER_INPUT,
                 &Message::InvalidFormat {
-                    expected: "Sec-WebSocket-Protocol: graphql-transport-ws",
+                    expected: crate::i18n::Format::WebSocketProtocol,
                 },
                 locale,
             )
@@ -479,7 +479,7 @@ impl SubscriptionExecutor {
             let error = ApiError::bad_input(
                 "query",
                 Message::InvalidFormat {
-                    expected: "a subscription (send queries and mutations to POST /graphql)",
+                    expected: crate::i18n::Format::Subscription,
                 },
             );
             return Err(Refusal::request_error(&error, locale).into_error());

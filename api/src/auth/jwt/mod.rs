@@ -196,21 +196,37 @@ impl JwtKeys {
 
     /// Issue a token for `user_id`, returning it with its expiry.
     pub fn issue(&self, user_id: Uuid) -> ApiResult<(String, DateTime<Utc>)> {
-        self.issue_with_ttl(user_id, self.ttl)
+        self.issue_with_ttl(user_id, self.ttl, None)
     }
 
-    /// Issue a token for `user_id` that lives `ttl`.
+    /// Issue a token for `user_id` accepted after `valid_after` (the user's last `logoutEverywhere`).
+    pub fn issue_after(
+        &self,
+        user_id: Uuid,
+        valid_after: Option<DateTime<Utc>>,
+    ) -> ApiResult<(String, DateTime<Utc>)> {
+        self.issue_with_ttl(user_id, self.ttl, valid_after)
+    }
+
+    /// Issue a token for `user_id` that lives `ttl`. Its `iat` is not
+    /// before `valid_after` (the user's last `logoutEverywhere`, which
+    /// refuses tokens issued before it): `iat` counts whole seconds, so a
+    /// token issued in the same second is stamped with the next one.
     pub fn issue_with_ttl(
         &self,
         user_id: Uuid,
         ttl: Duration,
+        valid_after: Option<DateTime<Utc>>,
     ) -> ApiResult<(String, DateTime<Utc>)> {
         let now = Utc::now();
         let expires_at = now + ttl;
+        let not_before = valid_after.map_or(i64::MIN, |at| {
+            at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0)
+        });
         let claims = Claims {
             sub: user_id.to_string(),
             exp: expires_at.timestamp(),
-            iat: now.timestamp(),
+            iat: now.timestamp().max(not_before),
             nbf: None,
             iss: self.local.issuer.clone(),
             aud: self.local.audience.clone(),
@@ -322,7 +338,7 @@ mod tests {
     fn an_expired_token_is_refused() {
         let keys = keys();
         let (token, _) = keys
-            .issue_with_ttl(Uuid::now_v7(), Duration::minutes(-10))
+            .issue_with_ttl(Uuid::now_v7(), Duration::minutes(-10), None)
             .expect("issue");
         assert_eq!(keys.check(&token), Err(Refusal::Expired));
     }

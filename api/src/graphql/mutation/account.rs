@@ -3,6 +3,7 @@
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 
 use crate::domain::account::ViewerChanges;
+use crate::graphql::scalars::Instant;
 use crate::graphql::{
     RequestContext,
     context::{request_data, scope},
@@ -43,6 +44,13 @@ pub struct ChangePasswordPayload {
     pub user: User,
 }
 
+/// The session that ended.
+#[derive(SimpleObject)]
+pub struct LogoutPayload {
+    /// When it ended: signed tokens it covers are refused from now on, on every replica.
+    pub logged_out_at: Instant,
+}
+
 /// Mutations of one's own account.
 #[derive(Default)]
 pub struct AccountMutation;
@@ -53,7 +61,7 @@ impl AccountMutation {
     async fn update_viewer(
         &self,
         ctx: &Context<'_>,
-        input: UpdateViewerInput,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: UpdateViewerInput,
     ) -> Result<UpdateViewerPayload> {
         let (domain, viewer) = scope(ctx)?;
         let changes = ViewerChanges {
@@ -70,7 +78,7 @@ impl AccountMutation {
     async fn change_password(
         &self,
         ctx: &Context<'_>,
-        input: ChangePasswordInput,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: ChangePasswordInput,
     ) -> Result<ChangePasswordPayload> {
         let (domain, viewer) = scope(ctx)?;
         let address = request_data::<RequestContext>(ctx)?.address;
@@ -83,5 +91,23 @@ impl AccountMutation {
             )
             .await?;
         Ok(ChangePasswordPayload { user: User(user) })
+    }
+
+    /// End the session of the token you sent: it is refused from now on, on every replica and on your open subscriptions; other sessions go on.
+    async fn logout(&self, ctx: &Context<'_>) -> Result<LogoutPayload> {
+        let (domain, viewer) = scope(ctx)?;
+        let user = domain.logout(viewer).await?;
+        Ok(LogoutPayload {
+            logged_out_at: Instant(user.updated_at),
+        })
+    }
+
+    /// End every session of yours (after a lost laptop): every token issued until now is refused, on every replica and on open subscriptions. API tokens are revoked one by one.
+    async fn logout_everywhere(&self, ctx: &Context<'_>) -> Result<LogoutPayload> {
+        let (domain, viewer) = scope(ctx)?;
+        let user = domain.logout_everywhere(viewer).await?;
+        Ok(LogoutPayload {
+            logged_out_at: Instant(user.sessions_valid_after.unwrap_or(user.updated_at)),
+        })
     }
 }

@@ -1,9 +1,9 @@
 //! Sign-in, users and API tokens.
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use crate::domain::users::NewUser;
+use crate::graphql::scalars::Instant;
 use crate::graphql::{
     RequestContext,
     context::{parse_id, request_data, scope},
@@ -28,7 +28,7 @@ pub struct LoginPayload {
     /// Bearer token for the `Authorization` header.
     pub token: String,
     /// When the token expires.
-    pub expires_at: DateTime<Utc>,
+    pub expires_at: Instant,
     /// Who signed in.
     pub user: User,
 }
@@ -63,7 +63,7 @@ pub struct CreateApiTokenInput {
     /// What the token is for, e.g. "Jira sync".
     pub name: String,
     /// When it should stop working; never when absent.
-    pub expires_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<Instant>,
 }
 
 /// The created token; `token` is the secret and is shown only this once.
@@ -96,13 +96,17 @@ pub struct AuthMutation;
 #[Object]
 impl AuthMutation {
     /// Sign in with email and password; returns a bearer token.
-    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<LoginPayload> {
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: LoginInput,
+    ) -> Result<LoginPayload> {
         let (domain, _) = scope(ctx)?;
         let address = request_data::<RequestContext>(ctx)?.address;
         let session = domain.login(&input.email, &input.password, address).await?;
         Ok(LoginPayload {
             token: session.token,
-            expires_at: session.expires_at,
+            expires_at: Instant(session.expires_at),
             user: User(session.user),
         })
     }
@@ -111,7 +115,7 @@ impl AuthMutation {
     async fn create_user(
         &self,
         ctx: &Context<'_>,
-        input: CreateUserInput,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: CreateUserInput,
     ) -> Result<CreateUserPayload> {
         let (domain, viewer) = scope(ctx)?;
         let user = domain
@@ -133,11 +137,11 @@ impl AuthMutation {
     async fn create_api_token(
         &self,
         ctx: &Context<'_>,
-        input: CreateApiTokenInput,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: CreateApiTokenInput,
     ) -> Result<CreateApiTokenPayload> {
         let (domain, viewer) = scope(ctx)?;
         let created = domain
-            .create_api_token(viewer, &input.name, input.expires_at)
+            .create_api_token(viewer, &input.name, input.expires_at.map(Into::into))
             .await?;
         Ok(CreateApiTokenPayload {
             token: created.secret,
@@ -149,7 +153,7 @@ impl AuthMutation {
     async fn revoke_api_token(
         &self,
         ctx: &Context<'_>,
-        input: RevokeApiTokenInput,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: RevokeApiTokenInput,
     ) -> Result<RevokeApiTokenPayload> {
         let (domain, viewer) = scope(ctx)?;
         let id = parse_id("input.id", &input.id)?;

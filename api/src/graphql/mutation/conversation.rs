@@ -155,6 +155,7 @@ impl ConversationMutation {
     async fn commit_dependency(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")]
         input: CommitDependencyInput,
     ) -> Result<AnswerDependencyPayload> {
         let answer = Answer::Commit {
@@ -169,6 +170,7 @@ impl ConversationMutation {
     async fn decline_dependency(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")]
         input: DeclineDependencyInput,
     ) -> Result<AnswerDependencyPayload> {
         let answer = Answer::Decline {
@@ -182,6 +184,7 @@ impl ConversationMutation {
     async fn deliver_dependency(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")]
         input: DeliverDependencyInput,
     ) -> Result<AnswerDependencyPayload> {
         let answer = Answer::Deliver {
@@ -194,7 +197,7 @@ impl ConversationMutation {
     async fn add_comment(
         &self,
         ctx: &Context<'_>,
-        input: AddCommentInput,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: AddCommentInput,
     ) -> Result<AddCommentPayload> {
         let (domain, viewer) = scope(ctx)?;
         let subject_id = parse_id("input.subjectId", &input.subject_id)?;
@@ -215,7 +218,7 @@ impl ConversationMutation {
     async fn edit_comment(
         &self,
         ctx: &Context<'_>,
-        input: EditCommentInput,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: EditCommentInput,
     ) -> Result<EditCommentPayload> {
         let (domain, viewer) = scope(ctx)?;
         let id = parse_id("input.id", &input.id)?;
@@ -239,7 +242,7 @@ impl ConversationMutation {
     async fn delete_comment(
         &self,
         ctx: &Context<'_>,
-        input: DeleteCommentInput,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: DeleteCommentInput,
     ) -> Result<DeleteCommentPayload> {
         let (domain, viewer) = scope(ctx)?;
         let id = parse_id("input.id", &input.id)?;
@@ -255,6 +258,7 @@ impl ConversationMutation {
     async fn mark_notifications_read(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")]
         input: MarkNotificationsReadInput,
     ) -> Result<MarkNotificationsReadPayload> {
         let (domain, viewer) = scope(ctx)?;

@@ -264,7 +264,7 @@ impl GovernanceMutation {
     async fn create_decision(
         &self,
         ctx: &Context<'_>,
-        input: CreateDecisionInput,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: CreateDecisionInput,
     ) -> Result<CreateDecisionPayload> {
         let (domain, viewer) = scope(ctx)?;
         let program_id = parse_id("input.programId", &input.program_id)?;
@@ -291,7 +291,7 @@ impl GovernanceMutation {
     async fn update_decision(
         &self,
         ctx: &Context<'_>,
-        input: UpdateDecisionInput,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: UpdateDecisionInput,
     ) -> Result<UpdateDecisionPayload> {
         let (domain, viewer) = scope(ctx)?;
         let id = parse_id("input.id", &input.id)?;
@@ -318,7 +318,7 @@ impl GovernanceMutation {
     async fn decide_decision(
         &self,
         ctx: &Context<'_>,
-        input: DecideDecisionInput,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: DecideDecisionInput,
     ) -> Result<DecideDecisionPayload> {
         let (domain, viewer) = scope(ctx)?;
         let id = parse_id("input.id", &input.id)?;
@@ -344,7 +344,7 @@ impl GovernanceMutation {
     async fn create_risk(
         &self,
         ctx: &Context<'_>,
-        input: CreateRiskInput,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: CreateRiskInput,
     ) -> Result<CreateRiskPayload> {
         let (domain, viewer) = scope(ctx)?;
         let risk = domain
@@ -377,7 +377,7 @@ impl GovernanceMutation {
     async fn update_risk(
         &self,
         ctx: &Context<'_>,
-        input: UpdateRiskInput,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: UpdateRiskInput,
     ) -> Result<UpdateRiskPayload> {
         let (domain, viewer) = scope(ctx)?;
         let id = parse_id("input.id", &input.id)?;
@@ -406,7 +406,7 @@ impl GovernanceMutation {
     async fn delete_risk(
         &self,
         ctx: &Context<'_>,
-        input: DeleteRiskInput,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: DeleteRiskInput,
     ) -> Result<DeleteRiskPayload> {
         let (domain, viewer) = scope(ctx)?;
         let id = parse_id("input.id", &input.id)?;
@@ -422,6 +422,7 @@ impl GovernanceMutation {
     async fn post_status_update(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")]
         input: PostStatusUpdateInput,
     ) -> Result<PostStatusUpdatePayload> {
         let (domain, viewer) = scope(ctx)?;
@@ -456,6 +457,7 @@ impl GovernanceMutation {
     async fn capture_baseline(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")]
         input: CaptureBaselineInput,
     ) -> Result<CaptureBaselinePayload> {
         let (domain, viewer) = scope(ctx)?;

@@ -59,6 +59,7 @@ impl MemberMutation {
     async fn set_program_member(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")]
         input: SetProgramMemberInput,
     ) -> Result<SetProgramMemberPayload> {
         let (domain, viewer) = scope(ctx)?;
@@ -70,7 +71,7 @@ impl MemberMutation {
                 return Err(ApiError::bad_input(
                     "input.userId",
                     Message::InvalidFormat {
-                        expected: "exactly one of userId or email",
+                        expected: crate::i18n::Format::UserIdOrEmail,
                     },
                 )
                 .into());
@@ -88,6 +89,7 @@ impl MemberMutation {
     async fn remove_program_member(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")]
         input: RemoveProgramMemberInput,
     ) -> Result<RemoveProgramMemberPayload> {
         let (domain, viewer) = scope(ctx)?;

@@ -7,6 +7,7 @@ mod governance;
 mod member;
 mod program;
 mod team;
+mod users;
 mod work;
 
 use async_graphql::MergedObject;
@@ -16,6 +17,7 @@ use async_graphql::MergedObject;
 pub struct Mutation(
     auth::AuthMutation,
     account::AccountMutation,
+    users::UsersMutation,
     conversation::ConversationMutation,
     member::MemberMutation,
     program::ProgramMutation,

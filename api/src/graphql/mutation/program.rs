@@ -106,7 +106,7 @@ impl ProgramMutation {
     async fn create_program(
         &self,
         ctx: &Context<'_>,
-        input: CreateProgramInput,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: CreateProgramInput,
     ) -> Result<CreateProgramPayload> {
         let (domain, viewer) = scope(ctx)?;
         let program = domain
@@ -138,7 +138,7 @@ impl ProgramMutation {
     async fn update_program(
         &self,
         ctx: &Context<'_>,
-        input: UpdateProgramInput,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: UpdateProgramInput,
     ) -> Result<UpdateProgramPayload> {
         let (domain, viewer) = scope(ctx)?;
         let id = parse_id("input.id", &input.id)?;
@@ -173,7 +173,7 @@ impl ProgramMutation {
     async fn archive_program(
         &self,
         ctx: &Context<'_>,
-        input: ArchiveProgramInput,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: ArchiveProgramInput,
     ) -> Result<ArchiveProgramPayload> {
         let (domain, viewer) = scope(ctx)?;
         let id = parse_id("input.id", &input.id)?;

@@ -54,7 +54,7 @@ impl TeamMutation {
     async fn create_team(
         &self,
         ctx: &Context<'_>,
-        input: CreateTeamInput,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: CreateTeamInput,
     ) -> Result<CreateTeamPayload> {
         let (domain, viewer) = scope(ctx)?;
         let team = domain
@@ -73,7 +73,7 @@ impl TeamMutation {
     async fn update_team(
         &self,
         ctx: &Context<'_>,
-        input: UpdateTeamInput,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: UpdateTeamInput,
     ) -> Result<UpdateTeamPayload> {
         let (domain, viewer) = scope(ctx)?;
         let id = parse_id("input.id", &input.id)?;

@@ -1,7 +1,6 @@
 //! Workstream, milestone and dependency mutations.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::domain::{
@@ -12,6 +11,7 @@ use crate::domain::{
 };
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::loaders;
+use crate::graphql::scalars::Instant;
 use crate::graphql::{
     context::{parse_id, parse_optional_id, patch, scope},
     scalars::Date,
@@ -158,7 +158,7 @@ pub struct CreateMilestoneInput {
     /// Day it is due.
     pub due_date: Option<Date>,
     /// When it was reached, if it already is.
-    pub completed_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<Instant>,
 }
 
 /// The created milestone.
@@ -182,7 +182,7 @@ pub struct UpdateMilestoneInput {
     /// New due date.
     pub due_date: MaybeUndefined<Date>,
     /// When it was reached; `null` reopens the milestone.
-    pub completed_at: MaybeUndefined<DateTime<Utc>>,
+    pub completed_at: MaybeUndefined<Instant>,
 }
 
 /// The changed milestone.
@@ -317,6 +317,7 @@ impl WorkMutation {
     async fn create_workstream(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")]
         input: CreateWorkstreamInput,
     ) -> Result<CreateWorkstreamPayload> {
         let (domain, viewer) = scope(ctx)?;
@@ -348,6 +349,7 @@ impl WorkMutation {
     async fn update_workstream(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")]
         input: UpdateWorkstreamInput,
     ) -> Result<UpdateWorkstreamPayload> {
         let (domain, viewer) = scope(ctx)?;
@@ -381,6 +383,7 @@ impl WorkMutation {
     async fn delete_workstream(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")]
         input: DeleteWorkstreamInput,
     ) -> Result<DeleteWorkstreamPayload> {
         let (domain, viewer) = scope(ctx)?;
@@ -398,6 +401,7 @@ impl WorkMutation {
     async fn create_milestone(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")]
         input: CreateMilestoneInput,
     ) -> Result<CreateMilestonePayload> {
         let (domain, viewer) = scope(ctx)?;
@@ -409,7 +413,7 @@ impl WorkMutation {
                     name: input.name,
                     description: input.description,
                     due_date: input.due_date.map(Into::into),
-                    completed_at: input.completed_at,
+                    completed_at: input.completed_at.map(Into::into),
                 },
             )
             .await?;
@@ -422,6 +426,7 @@ impl WorkMutation {
     async fn update_milestone(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")]
         input: UpdateMilestoneInput,
     ) -> Result<UpdateMilestonePayload> {
         let (domain, viewer) = scope(ctx)?;
@@ -448,6 +453,7 @@ impl WorkMutation {
     async fn delete_milestone(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")]
         input: DeleteMilestoneInput,
     ) -> Result<DeleteMilestonePayload> {
         let (domain, viewer) = scope(ctx)?;
@@ -465,6 +471,7 @@ impl WorkMutation {
     async fn create_dependency(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")]
         input: CreateDependencyInput,
     ) -> Result<CreateDependencyPayload> {
         let (domain, viewer) = scope(ctx)?;
@@ -494,6 +501,7 @@ impl WorkMutation {
     async fn update_dependency(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")]
         input: UpdateDependencyInput,
     ) -> Result<UpdateDependencyPayload> {
         let (domain, viewer) = scope(ctx)?;
@@ -521,6 +529,7 @@ impl WorkMutation {
     async fn delete_dependency(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")]
         input: DeleteDependencyInput,
     ) -> Result<DeleteDependencyPayload> {
         let (domain, viewer) = scope(ctx)?;

@@ -14,7 +14,11 @@ pub struct GovernanceQuery;
 #[Object]
 impl GovernanceQuery {
     /// A decision by id; null when it does not exist or its program is not visible.
-    async fn decision(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Decision>> {
+    async fn decision(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The decision's id.")] id: ID,
+    ) -> Result<Option<Decision>> {
         let (domain, viewer) = scope(ctx)?;
         Ok(domain
             .decision(viewer, parse_id("id", &id)?)
@@ -23,7 +27,11 @@ impl GovernanceQuery {
     }
 
     /// A risk by id; null when it does not exist or its program is not visible.
-    async fn risk(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Risk>> {
+    async fn risk(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The risk's id.")] id: ID,
+    ) -> Result<Option<Risk>> {
         let (domain, viewer) = scope(ctx)?;
         Ok(domain.risk(viewer, parse_id("id", &id)?).await?.map(Risk))
     }

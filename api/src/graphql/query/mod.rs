@@ -1,6 +1,7 @@
 //! Root queries, merged by area.
 
 mod governance;
+mod node;
 mod program;
 mod team;
 mod user;
@@ -16,4 +17,5 @@ pub struct Query(
     governance::GovernanceQuery,
     team::TeamQuery,
     work::WorkQuery,
+    node::NodeQuery,
 );

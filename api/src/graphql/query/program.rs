@@ -54,8 +54,8 @@ impl ProgramQuery {
     async fn program(
         &self,
         ctx: &Context<'_>,
-        id: Option<ID>,
-        key: Option<String>,
+        #[graphql(desc = "The program's id (give id or key).")] id: Option<ID>,
+        #[graphql(desc = "The program's key, e.g. PAY (give id or key).")] key: Option<String>,
     ) -> Result<Option<Program>> {
         let (domain, viewer) = scope(ctx)?;
         let found = match (id, key) {
@@ -65,7 +65,7 @@ impl ProgramQuery {
                 return Err(ApiError::bad_input(
                     "id",
                     Message::InvalidFormat {
-                        expected: "exactly one of id or key",
+                        expected: crate::i18n::Format::IdOrKey,
                     },
                 )
                 .into());
@@ -79,13 +79,26 @@ impl ProgramQuery {
     async fn programs(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Return the first n items (at most the server's page size, 100 unless configured)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (an edge's cursor, or pageInfo.endCursor)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "Return the last n items (at most the server's page size).")] last: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return the items before this cursor (pageInfo.startCursor).")]
         before: Option<String>,
-        filter: Option<ProgramFilter>,
-        order_by: Option<ProgramOrder>,
-        #[graphql(default = false)] include_archived: bool,
+        #[graphql(desc = "Only the items matching every field set here.")] filter: Option<
+            ProgramFilter,
+        >,
+        #[graphql(desc = "The order of the items (ties broken by id).")] order_by: Option<
+            ProgramOrder,
+        >,
+        #[graphql(default = false, desc = "Include archived programs.")] include_archived: bool,
     ) -> Result<ListConnection<Program>> {
         let (domain, viewer) = scope(ctx)?;
         let filter = filter.unwrap_or_default();

@@ -41,7 +41,11 @@ pub struct TeamQuery;
 #[Object]
 impl TeamQuery {
     /// A team by id; null when it does not exist.
-    async fn team(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Team>> {
+    async fn team(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The team's id.")] id: ID,
+    ) -> Result<Option<Team>> {
         let (domain, viewer) = scope(ctx)?;
         Ok(domain.team(viewer, parse_id("id", &id)?).await?.map(Team))
     }
@@ -51,12 +55,25 @@ impl TeamQuery {
     async fn teams(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Return the first n items (at most the server's page size, 100 unless configured)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (an edge's cursor, or pageInfo.endCursor)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "Return the last n items (at most the server's page size).")] last: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return the items before this cursor (pageInfo.startCursor).")]
         before: Option<String>,
-        filter: Option<TeamFilter>,
-        order_by: Option<TeamOrder>,
+        #[graphql(desc = "Only the items matching every field set here.")] filter: Option<
+            TeamFilter,
+        >,
+        #[graphql(desc = "The order of the items (ties broken by id).")] order_by: Option<
+            TeamOrder,
+        >,
     ) -> Result<ListConnection<Team>> {
         let (domain, viewer) = scope(ctx)?;
         let filter = filter.unwrap_or_default();

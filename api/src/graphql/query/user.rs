@@ -29,9 +29,18 @@ impl UserQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Case-insensitive text in the name or email.")] search: Option<String>,
+        #[graphql(
+            desc = "Return the first n items (at most the server's page size, 100 unless configured)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (an edge's cursor, or pageInfo.endCursor)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "Return the last n items (at most the server's page size).")] last: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return the items before this cursor (pageInfo.startCursor).")]
         before: Option<String>,
     ) -> Result<ListConnection<User>> {
         let (domain, viewer) = scope(ctx)?;

@@ -14,7 +14,11 @@ pub struct WorkQuery;
 #[Object]
 impl WorkQuery {
     /// A workstream by id; null when it does not exist or its program is not visible.
-    async fn workstream(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Workstream>> {
+    async fn workstream(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The workstream's id.")] id: ID,
+    ) -> Result<Option<Workstream>> {
         let (domain, viewer) = scope(ctx)?;
         Ok(domain
             .workstream(viewer, parse_id("id", &id)?)
@@ -23,7 +27,11 @@ impl WorkQuery {
     }
 
     /// A dependency by id; null when it does not exist or either end's program is not visible.
-    async fn dependency(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Dependency>> {
+    async fn dependency(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The dependency's id.")] id: ID,
+    ) -> Result<Option<Dependency>> {
         let (domain, viewer) = scope(ctx)?;
         Ok(domain
             .dependency(viewer, parse_id("id", &id)?)

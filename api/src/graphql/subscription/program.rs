@@ -20,7 +20,7 @@ impl ProgramSubscription {
     async fn program_events(
         &self,
         ctx: &Context<'_>,
-        program_id: ID,
+        #[graphql(desc = "The program whose changes to follow.")] program_id: ID,
     ) -> Result<impl Stream<Item = ProgramEvent> + use<>> {
         let (domain, viewer) = scope(ctx)?;
         let program_id = parse_id("programId", &program_id)?;

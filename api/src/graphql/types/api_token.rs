@@ -1,10 +1,10 @@
 //! `ApiToken`.
 
 use async_graphql::{ID, Object};
-use chrono::{DateTime, Utc};
 use entity::api_token;
 
 use crate::domain::access::Visible;
+use crate::graphql::scalars::Instant;
 
 /// A long-lived credential for scripts; its secret is shown only once.
 pub struct ApiToken(pub Visible<api_token::Model>);
@@ -13,7 +13,7 @@ pub struct ApiToken(pub Visible<api_token::Model>);
 #[Object]
 impl ApiToken {
     /// Unique id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// What the token is for.
@@ -25,19 +25,19 @@ impl ApiToken {
         &self.0.token_prefix
     }
     /// When it was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
     /// When it was last used (to the minute).
-    async fn last_used_at(&self) -> Option<DateTime<Utc>> {
-        self.0.last_used_at
+    async fn last_used_at(&self) -> Option<Instant> {
+        self.0.last_used_at.map(Instant)
     }
     /// When it stops working, if ever.
-    async fn expires_at(&self) -> Option<DateTime<Utc>> {
-        self.0.expires_at
+    async fn expires_at(&self) -> Option<Instant> {
+        self.0.expires_at.map(Instant)
     }
     /// When it was revoked, if it was.
-    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
-        self.0.revoked_at
+    async fn revoked_at(&self) -> Option<Instant> {
+        self.0.revoked_at.map(Instant)
     }
 }

@@ -1,12 +1,12 @@
 //! `AuditEvent`.
 
-use async_graphql::{Context, ID, Json, Object, Result};
-use chrono::{DateTime, Utc};
+use async_graphql::{Context, ID, Object, Result};
 use entity::audit_event;
 
 use super::User;
 use crate::domain::access::Visible;
 use crate::graphql::context::loaders;
+use crate::graphql::scalars::Instant;
 
 /// One entry of the append-only history: who changed what, when.
 pub struct AuditEvent(pub Visible<audit_event::Model>);
@@ -15,7 +15,7 @@ pub struct AuditEvent(pub Visible<audit_event::Model>);
 #[Object]
 impl AuditEvent {
     /// Unique id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// Who made the change (null for system actions).
@@ -39,11 +39,11 @@ impl AuditEvent {
         ID(self.0.entity_id.to_string())
     }
     /// Changed fields as `{ field: { before, after } }`.
-    async fn changes(&self) -> Json<serde_json::Value> {
-        Json(self.0.changes.clone())
+    async fn changes(&self) -> crate::graphql::scalars::Json {
+        crate::graphql::scalars::Json(self.0.changes.clone())
     }
     /// When it happened.
-    async fn at(&self) -> DateTime<Utc> {
-        self.0.at
+    async fn at(&self) -> Instant {
+        Instant(self.0.at)
     }
 }

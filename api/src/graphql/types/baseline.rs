@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object, Result};
-use chrono::{DateTime, Utc};
 use entity::{baseline, program};
 use uuid::Uuid;
 
@@ -17,6 +16,7 @@ use crate::domain::loaders::group;
 use crate::domain::planning::ProgramPlan;
 use crate::error::ApiError;
 use crate::graphql::context::loaders;
+use crate::graphql::scalars::Instant;
 use crate::graphql::{context::scope, scalars::Date};
 use crate::i18n::Message;
 
@@ -70,7 +70,7 @@ impl Baseline {
 #[Object]
 impl Baseline {
     /// Unique id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// What it is called, such as "Kickoff".
@@ -82,8 +82,8 @@ impl Baseline {
         Ok(Program(self.program_row(ctx).await?))
     }
     /// When it was captured.
-    async fn captured_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn captured_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
     /// Who captured it (null once their account is gone).
     async fn captured_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {

@@ -1,7 +1,6 @@
 //! `Comment`: the conversation on a workstream, dependency, decision or risk.
 
 use async_graphql::{Context, ID, Object, Result, Union, dataloader::DataLoader};
-use chrono::{DateTime, Utc};
 use entity::comment;
 use uuid::Uuid;
 
@@ -15,6 +14,7 @@ use crate::domain::loaders::{Grouped, group};
 use crate::domain::pagination::Direction;
 use crate::error::ApiError;
 use crate::graphql::context::{loaders, scope};
+use crate::graphql::scalars::Instant;
 use crate::i18n::Message;
 
 /// A comment in the conversation on a workstream, dependency, decision or risk.
@@ -65,7 +65,7 @@ pub async fn load_subject(ctx: &Context<'_>, on: CommentOn) -> Result<Option<Com
 #[Object]
 impl Comment {
     /// Unique id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// Who wrote it (null once their account is deleted).
@@ -98,12 +98,12 @@ impl Comment {
             .ok_or_else(|| ApiError::NotFound(Message::NotFound).into())
     }
     /// When it was written.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
     /// When its author last changed it; null if never.
-    async fn edited_at(&self) -> Option<DateTime<Utc>> {
-        self.0.edited_at
+    async fn edited_at(&self) -> Option<Instant> {
+        self.0.edited_at.map(Instant)
     }
     /// Optimistic-concurrency version; pass it as `expectedVersion` when changing the comment.
     async fn version(&self) -> i32 {

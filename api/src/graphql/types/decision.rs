@@ -1,7 +1,6 @@
 //! `Decision` and `DecisionOption`, with the filter and order of a program's decisions.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
-use chrono::{DateTime, Utc};
 use entity::{decision, decision_option, enums::DecisionStatus as StoredStatus};
 use uuid::Uuid;
 
@@ -15,6 +14,7 @@ use crate::domain::decisions::{DecisionFilter as DomainFilter, DecisionOrderFiel
 use crate::domain::loaders::group;
 use crate::error::ApiError;
 use crate::graphql::context::loaders;
+use crate::graphql::scalars::Instant;
 use crate::graphql::{context::scope, scalars::Date};
 use crate::i18n::Message;
 
@@ -113,7 +113,7 @@ async fn load_decision(ctx: &Context<'_>, id: Option<Uuid>) -> Result<Option<Dec
 #[Object]
 impl Decision {
     /// Unique id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// The program the decision belongs to.
@@ -168,8 +168,8 @@ impl Decision {
         Ok(loaders.users.load_one(id).await?.map(User))
     }
     /// When it was accepted or rejected.
-    async fn decided_at(&self) -> Option<DateTime<Utc>> {
-        self.0.decided_at
+    async fn decided_at(&self) -> Option<Instant> {
+        self.0.decided_at.map(Instant)
     }
     /// Day by which the decision is needed.
     async fn due_date(&self) -> Option<Date> {
@@ -225,18 +225,22 @@ impl Decision {
         self.0.version
     }
     /// When the decision was recorded.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
     /// When the decision was last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Instant {
+        Instant(self.0.updated_at)
     }
 }
 
 /// An alternative weighed for a decision.
 #[Object]
 impl DecisionOption {
+    /// The option's id.
+    pub async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
     /// Short name of the alternative.
     async fn title(&self) -> &str {
         &self.0.title

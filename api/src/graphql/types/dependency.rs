@@ -3,7 +3,6 @@
 use std::collections::HashSet;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
-use chrono::{DateTime, Utc};
 use entity::dependency;
 use uuid::Uuid;
 
@@ -20,6 +19,7 @@ use crate::domain::dependencies::{
 };
 use crate::error::ApiError;
 use crate::graphql::context::loaders;
+use crate::graphql::scalars::Instant;
 use crate::graphql::{context::scope, scalars::Date};
 use crate::i18n::Message;
 
@@ -134,7 +134,7 @@ impl Dependency {
 #[Object]
 impl Dependency {
     /// Unique id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// The workstream that must deliver.
@@ -240,12 +240,12 @@ impl Dependency {
         self.0.version
     }
     /// When the dependency was recorded.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
     /// When the dependency was last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Instant {
+        Instant(self.0.updated_at)
     }
 }
 

@@ -1,12 +1,12 @@
 //! `ForecastPoint`: the program's forecast finish as recorded at one moment.
 
 use async_graphql::{Context, Enum, ID, Object, Result};
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Baseline, StatusUpdate};
 use crate::domain::baselines::{self, ForecastPoint as DomainPoint};
 use crate::graphql::scalars::Date;
+use crate::graphql::scalars::Instant;
 
 /// What recorded a point of the forecast's history.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -45,8 +45,8 @@ impl ForecastPoint {
         Date(self.0.at.date_naive())
     }
     /// When it was recorded.
-    async fn at(&self) -> DateTime<Utc> {
-        self.0.at
+    async fn at(&self) -> Instant {
+        Instant(self.0.at)
     }
     /// The program's forecast finish then; null when nothing was scheduled.
     async fn forecast_finish_date(&self) -> Option<Date> {

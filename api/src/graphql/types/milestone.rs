@@ -1,7 +1,6 @@
 //! `Milestone` and the filter and order of milestone lists.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
-use chrono::{DateTime, Utc};
 use entity::milestone;
 
 use super::{
@@ -15,6 +14,7 @@ use crate::domain::milestones::{
 };
 use crate::error::ApiError;
 use crate::graphql::context::loaders;
+use crate::graphql::scalars::Instant;
 use crate::graphql::{context::scope, scalars::Date};
 use crate::i18n::Message;
 
@@ -98,7 +98,7 @@ pub struct Milestone(pub Visible<milestone::Model>);
 #[Object]
 impl Milestone {
     /// Unique id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// The workstream the milestone belongs to.
@@ -124,8 +124,8 @@ impl Milestone {
         self.0.due_date.map(Date)
     }
     /// When the milestone was reached; null while it is open.
-    async fn completed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.completed_at
+    async fn completed_at(&self) -> Option<Instant> {
+        self.0.completed_at.map(Instant)
     }
     /// Whether the milestone has been reached (`completedAt` is set).
     async fn is_completed(&self) -> bool {
@@ -150,11 +150,11 @@ impl Milestone {
         self.0.version
     }
     /// When the milestone was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
     /// When the milestone was last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Instant {
+        Instant(self.0.updated_at)
     }
 }

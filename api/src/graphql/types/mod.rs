@@ -12,6 +12,7 @@ pub mod forecast_point;
 pub mod health;
 pub mod milestone;
 pub mod money;
+pub mod node;
 pub mod notification;
 pub mod planning;
 pub mod program;

@@ -1,7 +1,6 @@
 //! `Notification`: what one user is told.
 
 use async_graphql::{Context, ID, Object, Result, Union};
-use chrono::{DateTime, Utc};
 use entity::{audit_event::Subject, notification};
 
 use super::{
@@ -13,6 +12,7 @@ use crate::domain::access::Visible;
 use crate::domain::comments::CommentOn;
 use crate::error::ApiError;
 use crate::graphql::context::{loaders, scope};
+use crate::graphql::scalars::Instant;
 use crate::i18n::{self, Message};
 
 /// Something told to one user, about something in a program they can see.
@@ -86,7 +86,7 @@ impl Notification {
 #[Object]
 impl Notification {
     /// Unique id; pass it to `markNotificationsRead`.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// What it tells.
@@ -149,12 +149,12 @@ impl Notification {
         ))
     }
     /// When it was written.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
     /// When you marked it read; null while unread.
-    async fn read_at(&self) -> Option<DateTime<Utc>> {
-        self.0.read_at
+    async fn read_at(&self) -> Option<Instant> {
+        self.0.read_at.map(Instant)
     }
     /// Whether you marked it read.
     async fn is_read(&self) -> bool {

@@ -1,7 +1,6 @@
 //! `Program`.
 
 use async_graphql::{Context, ID, Object, Result};
-use chrono::{DateTime, Utc};
 use entity::{enums::ProgramRole as StoredRole, program};
 use uuid::Uuid;
 
@@ -22,6 +21,7 @@ use crate::domain::loaders::group;
 use crate::error::ApiError;
 use crate::graphql::context::loaders;
 use crate::graphql::scalars::Date;
+use crate::graphql::scalars::Instant;
 use crate::i18n::Message;
 
 /// A cross-team program led by a TPM.
@@ -42,7 +42,7 @@ pub struct ActivityFilter {
 #[Object]
 impl Program {
     /// Unique id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// Short unique key, e.g. `GDPR` or `K8S2026`.
@@ -123,12 +123,25 @@ impl Program {
     async fn workstreams(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Return the first n items (at most the server's page size, 100 unless configured)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (an edge's cursor, or pageInfo.endCursor)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "Return the last n items (at most the server's page size).")] last: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return the items before this cursor (pageInfo.startCursor).")]
         before: Option<String>,
-        filter: Option<super::workstream::WorkstreamFilter>,
-        order_by: Option<super::workstream::WorkstreamOrder>,
+        #[graphql(desc = "Only the items matching every field set here.")] filter: Option<
+            super::workstream::WorkstreamFilter,
+        >,
+        #[graphql(desc = "The order of the items (ties broken by id).")] order_by: Option<
+            super::workstream::WorkstreamOrder,
+        >,
     ) -> Result<ListConnection<super::Workstream>> {
         super::workstream::program_workstreams(
             ctx, self.0.id, first, after, last, before, filter, order_by,
@@ -141,12 +154,25 @@ impl Program {
     async fn dependencies(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Return the first n items (at most the server's page size, 100 unless configured)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (an edge's cursor, or pageInfo.endCursor)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "Return the last n items (at most the server's page size).")] last: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return the items before this cursor (pageInfo.startCursor).")]
         before: Option<String>,
-        filter: Option<super::dependency::DependencyFilter>,
-        order_by: Option<super::dependency::DependencyOrder>,
+        #[graphql(desc = "Only the items matching every field set here.")] filter: Option<
+            super::dependency::DependencyFilter,
+        >,
+        #[graphql(desc = "The order of the items (ties broken by id).")] order_by: Option<
+            super::dependency::DependencyOrder,
+        >,
     ) -> Result<ListConnection<super::Dependency>> {
         super::dependency::program_dependencies(
             ctx, self.0.id, first, after, last, before, filter, order_by,
@@ -224,7 +250,7 @@ impl Program {
         #[graphql(desc = "The team whose unfinished work in the program slips.")] team_id: Option<
             ID,
         >,
-        days: i32,
+        #[graphql(desc = "How many days later it finishes (0 to 3650).")] days: i32,
     ) -> Result<SlipImpact> {
         use crate::domain::planning::Slipped;
         use crate::graphql::context::parse_id;
@@ -342,13 +368,22 @@ impl Program {
             .collect())
     }
     /// The dependency graph as text: workstreams grouped by team, the critical path highlighted.
-    async fn dependency_graph(&self, ctx: &Context<'_>, format: GraphFormat) -> Result<String> {
+    async fn dependency_graph(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "MERMAID for Markdown renderers, DOT for Graphviz.")] format: GraphFormat,
+    ) -> Result<String> {
         let loaders = loaders(ctx)?;
         Ok(loaders.dependency_graph(&self.0, format.into()).await?)
     }
     /// A concise Markdown executive brief (default: the viewer's language),
     /// opening with the paragraph `briefSummary` returns.
-    async fn brief(&self, ctx: &Context<'_>, locale: Option<Locale>) -> Result<String> {
+    async fn brief(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The language to write it in (default: the viewer's language).")]
+        locale: Option<Locale>,
+    ) -> Result<String> {
         let (_, viewer) = crate::graphql::context::scope(ctx)?;
         let locale = locale.map_or(viewer.locale, Into::into);
         let loaders = loaders(ctx)?;
@@ -372,11 +407,22 @@ impl Program {
     async fn activity(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Return the first n items (at most the server's page size, 100 unless configured)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (an edge's cursor, or pageInfo.endCursor)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "Return the last n items (at most the server's page size).")] last: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return the items before this cursor (pageInfo.startCursor).")]
         before: Option<String>,
-        filter: Option<ActivityFilter>,
+        #[graphql(desc = "Only the items matching every field set here.")] filter: Option<
+            ActivityFilter,
+        >,
     ) -> Result<ListConnection<AuditEvent>> {
         let (domain, viewer) = crate::graphql::context::scope(ctx)?;
         let filter = filter.unwrap_or_default();
@@ -405,12 +451,25 @@ impl Program {
     async fn decisions(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Return the first n items (at most the server's page size, 100 unless configured)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (an edge's cursor, or pageInfo.endCursor)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "Return the last n items (at most the server's page size).")] last: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return the items before this cursor (pageInfo.startCursor).")]
         before: Option<String>,
-        filter: Option<super::decision::DecisionFilter>,
-        order_by: Option<super::decision::DecisionOrder>,
+        #[graphql(desc = "Only the items matching every field set here.")] filter: Option<
+            super::decision::DecisionFilter,
+        >,
+        #[graphql(desc = "The order of the items (ties broken by id).")] order_by: Option<
+            super::decision::DecisionOrder,
+        >,
     ) -> Result<ListConnection<super::Decision>> {
         super::decision::program_decisions(
             ctx, self.0.id, first, after, last, before, filter, order_by,
@@ -422,12 +481,25 @@ impl Program {
     async fn risks(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Return the first n items (at most the server's page size, 100 unless configured)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (an edge's cursor, or pageInfo.endCursor)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "Return the last n items (at most the server's page size).")] last: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return the items before this cursor (pageInfo.startCursor).")]
         before: Option<String>,
-        filter: Option<super::risk::RiskFilter>,
-        order_by: Option<super::risk::RiskOrder>,
+        #[graphql(desc = "Only the items matching every field set here.")] filter: Option<
+            super::risk::RiskFilter,
+        >,
+        #[graphql(desc = "The order of the items (ties broken by id).")] order_by: Option<
+            super::risk::RiskOrder,
+        >,
     ) -> Result<ListConnection<super::Risk>> {
         super::risk::program_risks(ctx, self.0.id, first, after, last, before, filter, order_by)
             .await
@@ -436,9 +508,18 @@ impl Program {
     async fn status_updates(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Return the first n items (at most the server's page size, 100 unless configured)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (an edge's cursor, or pageInfo.endCursor)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "Return the last n items (at most the server's page size).")] last: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return the items before this cursor (pageInfo.startCursor).")]
         before: Option<String>,
     ) -> Result<ListConnection<super::StatusUpdate>> {
         super::status_update::program_status_updates(ctx, self.0.id, first, after, last, before)
@@ -474,16 +555,16 @@ impl Program {
         super::status_update::program_latest_status_update(ctx, self.0.id).await
     }
     /// When the program was archived; archived programs are hidden from lists by default.
-    async fn archived_at(&self) -> Option<DateTime<Utc>> {
-        self.0.archived_at
+    async fn archived_at(&self) -> Option<Instant> {
+        self.0.archived_at.map(Instant)
     }
     /// When the program was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
     /// When the program was last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Instant {
+        Instant(self.0.updated_at)
     }
     /// Optimistic-concurrency version; pass it as `expectedVersion` when updating.
     async fn version(&self) -> i32 {

@@ -6,11 +6,11 @@
 use std::sync::Arc;
 
 use async_graphql::{Enum, ID, Object};
-use chrono::{DateTime, Utc};
 
 use super::User;
 use crate::domain::access::Visible;
 use crate::events::ChangeEvent;
+use crate::graphql::scalars::Instant;
 
 /// What happened to the entity a `ProgramEvent` is about.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -63,7 +63,7 @@ impl ProgramEvent {
         self.0.directory_part(|event| event.actor.clone()).map(User)
     }
     /// When it happened.
-    async fn at(&self) -> DateTime<Utc> {
-        self.0.at
+    async fn at(&self) -> Instant {
+        Instant(self.0.at)
     }
 }

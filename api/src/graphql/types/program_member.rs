@@ -1,12 +1,12 @@
 //! `ProgramMember`.
 
 use async_graphql::{Context, ID, Object, Result};
-use chrono::{DateTime, Utc};
 use entity::program_member;
 
 use super::{User, enums::ProgramRole};
 use crate::domain::access::Visible;
 use crate::graphql::context::loaders;
+use crate::graphql::scalars::Instant;
 
 /// A user's membership in a program.
 pub struct ProgramMember(pub Visible<program_member::Model>);
@@ -15,7 +15,7 @@ pub struct ProgramMember(pub Visible<program_member::Model>);
 #[Object]
 impl ProgramMember {
     /// Unique id of the membership.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// The member.
@@ -28,8 +28,8 @@ impl ProgramMember {
         self.0.role.into()
     }
     /// When the user joined the program.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
     /// Optimistic-concurrency version.
     async fn version(&self) -> i32 {

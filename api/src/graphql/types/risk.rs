@@ -1,7 +1,6 @@
 //! `Risk`, with the filter and order of a program's risks.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
-use chrono::{DateTime, Utc};
 use entity::risk;
 use uuid::Uuid;
 
@@ -16,6 +15,7 @@ use crate::domain::risks::{RiskFilter as DomainFilter, RiskOrderField as DomainF
 use crate::error::ApiError;
 use crate::graphql::context::loaders;
 use crate::graphql::context::{parse_optional_id, scope};
+use crate::graphql::scalars::Instant;
 use crate::i18n::Message;
 
 /// Where a risk stands.
@@ -104,7 +104,7 @@ pub async fn program_risks(
 #[Object]
 impl Risk {
     /// Unique id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// The program the risk threatens.
@@ -197,11 +197,11 @@ impl Risk {
         self.0.version
     }
     /// When the risk was recorded.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
     /// When the risk was last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Instant {
+        Instant(self.0.updated_at)
     }
 }

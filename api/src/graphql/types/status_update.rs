@@ -1,7 +1,6 @@
 //! `StatusUpdate`.
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 use entity::status_update;
 use uuid::Uuid;
 
@@ -15,6 +14,7 @@ use crate::domain::loaders::group;
 use crate::domain::status_updates;
 use crate::error::ApiError;
 use crate::graphql::context::loaders;
+use crate::graphql::scalars::Instant;
 use crate::graphql::{context::scope, scalars::Date};
 use crate::i18n::Message;
 
@@ -69,7 +69,7 @@ pub async fn program_latest_status_update(
 #[Object]
 impl StatusUpdate {
     /// Unique id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// The program reported on.
@@ -129,7 +129,7 @@ impl StatusUpdate {
         self.0.target_date.map(Date)
     }
     /// When it was posted.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
 }

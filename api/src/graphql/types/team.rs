@@ -1,7 +1,6 @@
 //! `Team`.
 
 use async_graphql::{Context, ID, Object, Result};
-use chrono::{DateTime, Utc};
 use entity::team;
 
 use super::{
@@ -12,6 +11,7 @@ use super::{
 use crate::domain::access::Visible;
 use crate::domain::loaders::group;
 use crate::graphql::context::loaders;
+use crate::graphql::scalars::Instant;
 
 /// An engineering team that staffs workstreams.
 pub struct Team(pub Visible<team::Model>);
@@ -20,7 +20,7 @@ pub struct Team(pub Visible<team::Model>);
 #[Object]
 impl Team {
     /// Unique id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// Unique display name.
@@ -45,24 +45,37 @@ impl Team {
     async fn workstreams(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Return the first n items (at most the server's page size, 100 unless configured)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (an edge's cursor, or pageInfo.endCursor)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "Return the last n items (at most the server's page size).")] last: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return the items before this cursor (pageInfo.startCursor).")]
         before: Option<String>,
-        filter: Option<WorkstreamFilter>,
-        order_by: Option<WorkstreamOrder>,
+        #[graphql(desc = "Only the items matching every field set here.")] filter: Option<
+            WorkstreamFilter,
+        >,
+        #[graphql(desc = "The order of the items (ties broken by id).")] order_by: Option<
+            WorkstreamOrder,
+        >,
     ) -> Result<ListConnection<Workstream>> {
         let loaders = loaders(ctx)?;
         let rows = group(&loaders.workstreams_by_team, self.0.id).await?;
         page_workstreams(ctx, rows, first, after, last, before, filter, order_by).await
     }
     /// When the team was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
     /// When the team was last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Instant {
+        Instant(self.0.updated_at)
     }
     /// Optimistic-concurrency version; pass it as `expectedVersion` when changing the team.
     async fn version(&self) -> i32 {

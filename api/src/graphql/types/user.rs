@@ -1,7 +1,6 @@
 //! `User`.
 
 use async_graphql::{Context, ID, Object, Result};
-use chrono::{DateTime, Utc};
 use entity::user;
 
 use crate::domain::access::Visible;
@@ -9,6 +8,7 @@ use crate::domain::access::Visible;
 use super::connection::{ListConnection, connection, page_args};
 use super::enums::{Locale, UserRole};
 use crate::domain::pagination::Page;
+use crate::graphql::scalars::Instant;
 
 /// A person who signs in to Trestle.
 pub struct User(pub Visible<user::Model>);
@@ -34,7 +34,7 @@ impl User {
 #[Object]
 impl User {
     /// Unique id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// Sign-in email, lower-cased.
@@ -53,9 +53,17 @@ impl User {
     async fn locale(&self) -> Locale {
         self.0.locale.into()
     }
+    /// Whether the account can sign in (false once an ADMIN deactivated it).
+    async fn is_active(&self) -> bool {
+        self.0.deactivated_at.is_none()
+    }
+    /// When an ADMIN deactivated the account; null while it is active.
+    async fn deactivated_at(&self) -> Option<Instant> {
+        self.0.deactivated_at.map(Instant)
+    }
     /// When the account was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
     /// Optimistic-concurrency version.
     async fn version(&self) -> i32 {

@@ -1,7 +1,6 @@
 //! `Workstream`, its status enum and the filter and order of workstream lists.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
-use chrono::{DateTime, Utc};
 use entity::workstream;
 
 use super::{
@@ -19,6 +18,7 @@ use crate::domain::workstreams::{
 };
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::loaders;
+use crate::graphql::scalars::Instant;
 use crate::graphql::{
     context::{parse_optional_id, scope},
     scalars::Date,
@@ -151,7 +151,7 @@ pub struct Workstream(pub Visible<workstream::Model>);
 #[Object]
 impl Workstream {
     /// Unique id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// The program the workstream belongs to.
@@ -221,12 +221,25 @@ impl Workstream {
     async fn milestones(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Return the first n items (at most the server's page size, 100 unless configured)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (an edge's cursor, or pageInfo.endCursor)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "Return the last n items (at most the server's page size).")] last: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return the items before this cursor (pageInfo.startCursor).")]
         before: Option<String>,
-        filter: Option<MilestoneFilter>,
-        order_by: Option<MilestoneOrder>,
+        #[graphql(desc = "Only the items matching every field set here.")] filter: Option<
+            MilestoneFilter,
+        >,
+        #[graphql(desc = "The order of the items (ties broken by id).")] order_by: Option<
+            MilestoneOrder,
+        >,
     ) -> Result<ListConnection<Milestone>> {
         let loaders = loaders(ctx)?;
         let rows = group(&loaders.milestones_by_workstream, self.0.id).await?;
@@ -239,12 +252,25 @@ impl Workstream {
     async fn upstream(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Return the first n items (at most the server's page size, 100 unless configured)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (an edge's cursor, or pageInfo.endCursor)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "Return the last n items (at most the server's page size).")] last: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return the items before this cursor (pageInfo.startCursor).")]
         before: Option<String>,
-        filter: Option<DependencyFilter>,
-        order_by: Option<DependencyOrder>,
+        #[graphql(desc = "Only the items matching every field set here.")] filter: Option<
+            DependencyFilter,
+        >,
+        #[graphql(desc = "The order of the items (ties broken by id).")] order_by: Option<
+            DependencyOrder,
+        >,
     ) -> Result<ListConnection<Dependency>> {
         let (rows, _) = dependency_ends(ctx, self.0.id).await?;
         page_dependencies(ctx, rows, first, after, last, before, filter, order_by).await
@@ -255,12 +281,25 @@ impl Workstream {
     async fn downstream(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Return the first n items (at most the server's page size, 100 unless configured)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (an edge's cursor, or pageInfo.endCursor)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "Return the last n items (at most the server's page size).")] last: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return the items before this cursor (pageInfo.startCursor).")]
         before: Option<String>,
-        filter: Option<DependencyFilter>,
-        order_by: Option<DependencyOrder>,
+        #[graphql(desc = "Only the items matching every field set here.")] filter: Option<
+            DependencyFilter,
+        >,
+        #[graphql(desc = "The order of the items (ties broken by id).")] order_by: Option<
+            DependencyOrder,
+        >,
     ) -> Result<ListConnection<Dependency>> {
         let (_, rows) = dependency_ends(ctx, self.0.id).await?;
         page_dependencies(ctx, rows, first, after, last, before, filter, order_by).await
@@ -292,12 +331,12 @@ impl Workstream {
         self.0.version
     }
     /// When the workstream was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Instant {
+        Instant(self.0.created_at)
     }
     /// When the workstream was last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Instant {
+        Instant(self.0.updated_at)
     }
 }
 

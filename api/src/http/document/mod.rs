@@ -118,6 +118,8 @@ pub struct Analysis {
     pub root_fields: u64,
     /// The path of the first argument or variable holding a NUL character.
     pub nul_argument: Option<String>,
+    /// Whether the operation asks for `__schema` or `__type`.
+    pub introspects: bool,
 }
 
 /// The schema's types and the limits: everything needed to judge a document.
@@ -190,6 +192,7 @@ impl DocumentPolicy {
             kind: operation.ty,
             root_fields: stats.fields.saturating_sub(stats.typenames),
             nul_argument: nul_in_variables.or(stats.nul_argument.map(|path| path.to_string())),
+            introspects: stats.introspects,
         })
     }
 }

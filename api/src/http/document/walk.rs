@@ -32,6 +32,8 @@ pub(super) struct Stats {
     pub(super) typenames: u64,
     /// The first argument holding a NUL character, by its path.
     pub(super) nul_argument: Option<Arc<str>>,
+    /// Whether `__schema` or `__type` is asked for.
+    pub(super) introspects: bool,
 }
 
 impl Stats {
@@ -46,6 +48,7 @@ impl Stats {
         if self.nul_argument.is_none() {
             self.nul_argument = other.nul_argument;
         }
+        self.introspects |= other.introspects;
     }
 }
 
@@ -73,6 +76,14 @@ impl<'a> Walker<'a> {
                 _ => None,
             })
             .max()
+    }
+
+    /// How many ids a list field that fetches by `ids` (`nodes`) is given.
+    fn ids_argument(&self, field: &Field) -> Option<u64> {
+        match argument(field, "ids", self.operation, self.variables)? {
+            Value::List(ids) => u64::try_from(ids.len()).ok(),
+            _ => None,
+        }
     }
 
     /// Walk `set`, whose fields belong to `parent`, sitting in a connection
@@ -158,6 +169,7 @@ impl<'a> Walker<'a> {
         let items = match &field_type {
             Some(ty) if ty.list => page
                 .or_else(|| self.page_argument(field))
+                .or_else(|| self.ids_argument(field))
                 .or_else(|| {
                     ty.first
                         .map(|default| default.unwrap_or(self.max_list_size))
@@ -181,6 +193,7 @@ impl<'a> Walker<'a> {
             fields: 1,
             typenames: u64::from(name == "__typename"),
             nul_argument,
+            introspects: children.introspects || matches!(name, "__schema" | "__type"),
         }
     }
 }
