@@ -142,6 +142,28 @@ fn init_tracing() {
     }
 }
 
+/// The environment variable an invalid value came from, if it did: clap's
+/// message names the flag only.
+fn environment_source(error: &clap::Error) -> Option<String> {
+    use clap::CommandFactory;
+    use clap::error::{ContextKind, ContextValue};
+    let Some(ContextValue::String(argument)) = error.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let long = argument.split([' ', '=']).next()?.trim_start_matches('-');
+    fn find(command: &clap::Command, long: &str) -> Option<String> {
+        command
+            .get_arguments()
+            .find(|arg| arg.get_long() == Some(long))
+            .and_then(|arg| arg.get_env())
+            .map(|env| env.to_string_lossy().into_owned())
+            .or_else(|| command.get_subcommands().find_map(|sub| find(sub, long)))
+    }
+    let variable = find(&Cli::command(), long)?;
+    let passed_as_flag = std::env::args().any(|arg| arg.starts_with(&format!("--{long}")));
+    (std::env::var_os(&variable).is_some() && !passed_as_flag).then_some(variable)
+}
+
 /// Whether logs are JSON lines (`TRESTLE_LOG_FORMAT=json`).
 fn json_logs() -> bool {
     std::env::var("TRESTLE_LOG_FORMAT").is_ok_and(|v| v == "json")
@@ -149,7 +171,17 @@ fn json_logs() -> bool {
 
 /// Parse the command line and run it.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let from_environment = environment_source(&error);
+            let _ = error.print();
+            if let Some(variable) = from_environment {
+                eprintln!("note: the value came from the environment variable {variable}");
+            }
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+        }
+    };
     if matches!(cli.command, Some(Command::ExportSchema)) {
         print!("{}", crate::graphql::export_sdl());
         return ExitCode::SUCCESS;

@@ -133,6 +133,9 @@ pub enum ApiError {
         /// What is wrong with it.
         message: Message,
     },
+    /// Several input values are invalid (at least two), each with its path.
+    #[error("bad user input at {}", .0.first().map_or("", |(field, _)| field.as_str()))]
+    BadUserInputs(Vec<(String, Message)>),
     /// A stale `expectedVersion` or a uniqueness clash.
     #[error("conflict")]
     Conflict(Message),
@@ -199,7 +202,7 @@ impl ApiError {
             Self::Unauthenticated(_) => codes::UNAUTHENTICATED,
             Self::Forbidden(_) => codes::FORBIDDEN,
             Self::NotFound(_) => codes::NOT_FOUND,
-            Self::BadUserInput { .. } => codes::BAD_USER_INPUT,
+            Self::BadUserInput { .. } | Self::BadUserInputs(_) => codes::BAD_USER_INPUT,
             Self::Conflict(_) => codes::CONFLICT,
             Self::DependencyCycle(_) => codes::DEPENDENCY_CYCLE,
             Self::QueryTooComplex { .. } => codes::QUERY_TOO_COMPLEX,
@@ -211,6 +214,16 @@ impl ApiError {
     /// The message in the caller's locale; internal causes are never part of it.
     pub fn message(&self, locale: Locale) -> String {
         let message = match self {
+            Self::BadUserInputs(errors) => {
+                let first = errors
+                    .first()
+                    .map(|(_, message)| message.text(locale))
+                    .unwrap_or_default();
+                let more = Message::MoreInputErrors {
+                    count: errors.len().saturating_sub(1),
+                };
+                return format!("{first} {}", more.text(locale));
+            }
             Self::Unauthenticated(m)
             | Self::Forbidden(m)
             | Self::NotFound(m)
@@ -244,6 +257,27 @@ impl ApiError {
             ext.set("code", self.code());
             match self {
                 Self::BadUserInput { field, .. } => ext.set("field", field.as_str()),
+                Self::BadUserInputs(errors) => {
+                    if let Some((field, _)) = errors.first() {
+                        ext.set("field", field.as_str());
+                    }
+                    let all: Vec<async_graphql::Value> = errors
+                        .iter()
+                        .map(|(field, message)| {
+                            let mut entry = async_graphql::indexmap::IndexMap::new();
+                            entry.insert(
+                                async_graphql::Name::new("field"),
+                                async_graphql::Value::from(field.as_str()),
+                            );
+                            entry.insert(
+                                async_graphql::Name::new("message"),
+                                async_graphql::Value::from(message.text(locale)),
+                            );
+                            async_graphql::Value::Object(entry)
+                        })
+                        .collect();
+                    ext.set("errors", all);
+                }
                 Self::DependencyCycle(cycle) => ext.set(
                     "cycle",
                     cycle.iter().map(|id| id.to_string()).collect::<Vec<_>>(),

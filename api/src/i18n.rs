@@ -267,6 +267,11 @@ pub enum Message {
     AccountDeactivated,
     /// Introspection is off on this server.
     IntrospectionDisabled,
+    /// More input errors follow the first.
+    MoreInputErrors {
+        /// How many more.
+        count: usize,
+    },
     /// The token was logged out (or every session of the account was).
     SessionEnded,
     /// Only a signed-in session can be logged out; an API token is revoked instead.
@@ -530,6 +535,13 @@ impl Message {
                 "Change the status or the promise, not both in one change.",
                 "상태와 약속일은 한 번에 하나만 변경할 수 있습니다.",
             ),
+            Self::MoreInputErrors { count } => {
+                if ko {
+                    format!("(이 밖에 {count}건의 입력 오류가 extensions.errors에 있습니다.)")
+                } else {
+                    format!("({count} more input errors in extensions.errors.)")
+                }
+            }
             Self::IntrospectionDisabled => pick(
                 "Introspection (__schema, __type) is off on this server; use the published schema.graphql, or set TRESTLE_INTROSPECTION=true.",
                 "이 서버에서는 인트로스펙션(__schema, __type)이 꺼져 있습니다. 배포된 schema.graphql을 사용하거나 TRESTLE_INTROSPECTION=true로 설정해 주세요.",

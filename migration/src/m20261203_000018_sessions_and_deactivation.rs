@@ -75,7 +75,10 @@ impl MigrationTrait for Migration {
             .await?;
         for (name, column) in [
             ("idx_revoked_sessions_user_id", RevokedSessions::UserId),
-            ("idx_revoked_sessions_expires_at", RevokedSessions::ExpiresAt),
+            (
+                "idx_revoked_sessions_expires_at",
+                RevokedSessions::ExpiresAt,
+            ),
         ] {
             manager
                 .create_index(

@@ -11,6 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::validate::AllInputs;
 use super::{
     Domain,
     access::{self, Access, Action, Visible},
@@ -147,32 +148,36 @@ impl Domain {
         input: NewProgram,
     ) -> ApiResult<Visible<program::Model>> {
         let user = viewer.require_user()?;
-        let key = validate::program_key("input.key", &input.key)?;
-        let name = validate::name("input.name", &input.name)?;
-        let description =
-            validate::optional_text("input.description", input.description.as_deref())?;
-        let objective = validate::optional_text("input.objective", input.objective.as_deref())?;
-        validate::date_order(
-            "input.targetDate",
-            input.start_date,
-            input.target_date,
-            "startDate",
-        )?;
-        if let Some(b) = &input.budget {
-            budget("input.budget", b)?;
-        }
-        let time_zone = input
-            .time_zone
-            .as_deref()
-            .map(|zone| validate::time_zone("input.timeZone", zone))
-            .transpose()?
-            .unwrap_or_else(|| "UTC".to_owned());
-        let off_track_after_days = validate::range(
-            "input.offTrackAfterDays",
-            input.off_track_after_days.unwrap_or(OFF_TRACK_AFTER_DAYS),
-            0,
-            MAX_OFF_TRACK_AFTER_DAYS,
-        )?;
+        let (key, name, description, objective, (), _, time_zone, off_track_after_days) = (
+            validate::program_key("input.key", &input.key),
+            validate::name("input.name", &input.name),
+            validate::optional_text("input.description", input.description.as_deref()),
+            validate::optional_text("input.objective", input.objective.as_deref()),
+            validate::date_order(
+                "input.targetDate",
+                input.start_date,
+                input.target_date,
+                "startDate",
+            ),
+            input
+                .budget
+                .as_ref()
+                .map(|b| budget("input.budget", b))
+                .transpose(),
+            input
+                .time_zone
+                .as_deref()
+                .map(|zone| validate::time_zone("input.timeZone", zone))
+                .transpose()
+                .map(|zone| zone.unwrap_or_else(|| "UTC".to_owned())),
+            validate::range(
+                "input.offTrackAfterDays",
+                input.off_track_after_days.unwrap_or(OFF_TRACK_AFTER_DAYS),
+                0,
+                MAX_OFF_TRACK_AFTER_DAYS,
+            ),
+        )
+            .all()?;
 
         let txn = self.begin_write().await?;
         let taken = program::Entity::find()

@@ -15,7 +15,6 @@ use super::{
     Domain,
     access::{self, Action, Visible},
     audit::{self, Change},
-    decisions::with_related,
     near::forecast_finish,
     validate, versioned,
 };
@@ -130,14 +129,17 @@ impl Domain {
         active.health = Set(input.health);
         let after =
             versioned::save::<program::Entity>(&txn, before.id, before.version, active).await?;
-        let changes = with_related(
-            audit::diff(None, Some(&posted)),
-            "program",
-            "Program",
-            after.id,
-            audit::diff(Some(&before), Some(&after)),
-        );
-        audit::commit(txn, user.id, [Change::of(Verb::Post, &posted, changes)]).await?;
+        // Two entries, each `{field: {before, after}}`: the update posted,
+        // and the program's health it set.
+        audit::commit(
+            txn,
+            user.id,
+            [
+                Change::of(Verb::Post, &posted, audit::diff(None, Some(&posted))),
+                Change::updated(&before, &after),
+            ],
+        )
+        .await?;
         Ok((access.admit(posted)?, access.admit(after)?))
     }
 }

@@ -256,3 +256,67 @@ mod tests {
         assert!(email("e", "a@b@c").is_err());
     }
 }
+
+/// Every input error among independent checks, reported together: `Ok`
+/// with all the values when each check passed, otherwise the one error, or
+/// [`ApiError::BadUserInputs`] listing each bad field. An error that is not
+/// about input (a database failure) is returned as it is.
+pub trait AllInputs {
+    /// The checked values.
+    type Values;
+    /// The values, or every input error.
+    fn all(self) -> ApiResult<Self::Values>;
+}
+
+/// Keep an input error for the report; another failure ends the check.
+fn gather(errors: &mut Vec<(String, Message)>, error: ApiError) -> ApiResult<()> {
+    match error {
+        ApiError::BadUserInput { field, message } => {
+            errors.push((field, message));
+            Ok(())
+        }
+        ApiError::BadUserInputs(more) => {
+            errors.extend(more);
+            Ok(())
+        }
+        other => Err(other),
+    }
+}
+
+macro_rules! all_inputs {
+    ($($value:ident),+) => {
+        impl<$($value),+> AllInputs for ($(ApiResult<$value>,)+) {
+            type Values = ($($value,)+);
+            #[allow(non_snake_case)]
+            fn all(self) -> ApiResult<Self::Values> {
+                let ($($value,)+) = self;
+                let mut errors = Vec::new();
+                $(
+                    let $value = match $value {
+                        Ok(value) => Some(value),
+                        Err(error) => {
+                            gather(&mut errors, error)?;
+                            None
+                        }
+                    };
+                )+
+                match (errors.len(), ($($value,)+)) {
+                    (0, ($(Some($value),)+)) => Ok(($($value,)+)),
+                    (1, _) => {
+                        let (field, message) = errors.remove(0);
+                        Err(ApiError::BadUserInput { field, message })
+                    }
+                    _ => Err(ApiError::BadUserInputs(errors)),
+                }
+            }
+        }
+    };
+}
+
+all_inputs!(A, B);
+all_inputs!(A, B, C);
+all_inputs!(A, B, C, D);
+all_inputs!(A, B, C, D, E);
+all_inputs!(A, B, C, D, E, F);
+all_inputs!(A, B, C, D, E, F, G);
+all_inputs!(A, B, C, D, E, F, G, H);

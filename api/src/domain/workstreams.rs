@@ -9,6 +9,7 @@ use entity::{
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QuerySelect, Set};
 use uuid::Uuid;
 
+use super::validate::AllInputs;
 use super::{
     Domain,
     access::{self, Action, Visible},
@@ -233,16 +234,22 @@ impl Domain {
         input: NewWorkstream,
     ) -> ApiResult<Visible<workstream::Model>> {
         let user = viewer.require_user()?;
-        let name = validate::name("input.name", &input.name)?;
-        let description =
-            validate::optional_text("input.description", input.description.as_deref())?;
-        validate::date_order(
-            "input.targetDate",
-            input.start_date,
-            input.target_date,
-            "startDate",
-        )?;
-        let progress = input.progress.map(progress).transpose()?.unwrap_or(0);
+        let (name, description, (), progress) = (
+            validate::name("input.name", &input.name),
+            validate::optional_text("input.description", input.description.as_deref()),
+            validate::date_order(
+                "input.targetDate",
+                input.start_date,
+                input.target_date,
+                "startDate",
+            ),
+            input
+                .progress
+                .map(progress)
+                .transpose()
+                .map(|value| value.unwrap_or(0)),
+        )
+            .all()?;
 
         let txn = self.begin_write().await?;
         let access = access::authorize(&txn, viewer, input.program_id, Action::Edit).await?;

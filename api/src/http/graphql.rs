@@ -313,6 +313,8 @@ struct Exchange {
     reservation: Option<Reservation>,
     /// Points it cost; 1 for a request refused before execution.
     charge: u64,
+    /// Whether a signed-in caller's operation was executed.
+    ran: bool,
 }
 
 impl Exchange {
@@ -338,6 +340,7 @@ impl Exchange {
             estimate: None,
             reservation: None,
             charge: 1,
+            ran: false,
         }
     }
 
@@ -349,15 +352,18 @@ impl Exchange {
         self.locale = viewer.locale;
     }
 
-    /// Name the operation for the log and the metrics: a lone named
-    /// operation is known by its name even when the client does not send it.
+    /// Name the operation for the log and the metrics by the document's
+    /// own operation name: the one the client chose if the document has
+    /// it, or its only one; an anonymous operation has none.
     fn name_operation(&mut self, judged: &Judged) {
-        if let (None, DocumentOperations::Multiple(operations)) =
-            (&self.operation, &judged.document.operations)
-            && operations.len() == 1
-        {
-            self.operation = operations.keys().next().map(|name| name.to_string());
-        }
+        self.operation = match &judged.document.operations {
+            DocumentOperations::Single(_) => None,
+            DocumentOperations::Multiple(operations) => match self.operation.take() {
+                Some(chosen) if operations.contains_key(chosen.as_str()) => Some(chosen),
+                _ if operations.len() == 1 => operations.keys().next().map(|name| name.to_string()),
+                _ => None,
+            },
+        };
         self.estimate = judged
             .analysis
             .as_ref()
@@ -394,6 +400,7 @@ impl Exchange {
                 request_id: self.request_id.clone(),
                 address: Some(self.address),
             });
+        self.ran = matches!(self.principal, Principal::User(_));
         let mut response = state.schema.execute(request).await;
         for error in &response.errors {
             if let Some(ApiError::TooManySignIns { .. }) = error.source::<ApiError>() {
@@ -460,7 +467,7 @@ impl Exchange {
         let elapsed = self.started.elapsed();
         state
             .metrics
-            .observe(self.operation.as_deref(), &self.codes, elapsed);
+            .observe(self.operation.as_deref(), self.ran, &self.codes, elapsed);
         tracing::info!(
             request_id = %self.request_id,
             principal = %self.principal,

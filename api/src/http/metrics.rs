@@ -182,8 +182,10 @@ impl Metrics {
     }
 
     /// The label for an operation name: client-chosen, so only well-formed
-    /// names are kept, and only so many of them.
-    fn operation_label(&self, operation: Option<&str>) -> String {
+    /// names are kept, and only so many of them; a name not seen before
+    /// takes a slot only when `may_add` (a signed-in caller's operation
+    /// that ran), so anonymous or refused requests cannot use them up.
+    fn operation_label(&self, operation: Option<&str>, may_add: bool) -> String {
         let Some(name) = operation else {
             return "unnamed".into();
         };
@@ -195,7 +197,7 @@ impl Metrics {
             return "other".into();
         }
         let mut known = lock(&self.operations);
-        if known.contains(name) || known.len() < MAX_OPERATION_LABELS {
+        if known.contains(name) || (may_add && known.len() < MAX_OPERATION_LABELS) {
             known.insert(name.to_owned());
             name.to_owned()
         } else {
@@ -203,9 +205,10 @@ impl Metrics {
         }
     }
 
-    /// Record one answered GraphQL request.
-    pub fn observe(&self, operation: Option<&str>, codes: &[String], elapsed: Duration) {
-        let operation = self.operation_label(operation);
+    /// Record one answered GraphQL request; `ran` when a signed-in caller's
+    /// operation was executed (its name may then become a new label).
+    pub fn observe(&self, operation: Option<&str>, ran: bool, codes: &[String], elapsed: Duration) {
+        let operation = self.operation_label(operation, ran);
         let code = codes.first().map_or("OK", String::as_str);
         self.requests.with_label_values(&[&operation, code]).inc();
         self.duration
@@ -333,15 +336,29 @@ mod tests {
     #[test]
     fn operation_names_are_bounded_label_values() {
         let metrics = Metrics::new(StatementCounter::default(), None).unwrap();
-        assert_eq!(metrics.operation_label(None), "unnamed");
-        assert_eq!(metrics.operation_label(Some("Dashboard")), "Dashboard");
-        assert_eq!(metrics.operation_label(Some("a\"b")), "other");
-        assert_eq!(metrics.operation_label(Some(&"x".repeat(65))), "other");
+        assert_eq!(metrics.operation_label(None, true), "unnamed");
+        assert_eq!(metrics.operation_label(Some("Anonymous"), false), "other");
+        assert_eq!(
+            metrics.operation_label(Some("Dashboard"), true),
+            "Dashboard"
+        );
+        assert_eq!(
+            metrics.operation_label(Some("Dashboard"), false),
+            "Dashboard"
+        );
+        assert_eq!(metrics.operation_label(Some("a\"b"), true), "other");
+        assert_eq!(
+            metrics.operation_label(Some(&"x".repeat(65)), true),
+            "other"
+        );
         for i in 0..MAX_OPERATION_LABELS {
-            metrics.operation_label(Some(&format!("Op{i}")));
+            metrics.operation_label(Some(&format!("Op{i}")), true);
         }
-        assert_eq!(metrics.operation_label(Some("Dashboard")), "Dashboard");
-        assert_eq!(metrics.operation_label(Some("OneTooMany")), "other");
+        assert_eq!(
+            metrics.operation_label(Some("Dashboard"), true),
+            "Dashboard"
+        );
+        assert_eq!(metrics.operation_label(Some("OneTooMany"), true), "other");
     }
 
     #[test]
