@@ -119,6 +119,44 @@ impl Fixture {
             Role::Anonymous => None,
         }
     }
+
+    /// Who plays `role`, to give them a new token.
+    fn user_mut(&mut self, role: Role) -> Option<&mut TestUser> {
+        match role {
+            Role::Admin => Some(&mut self.cast.admin),
+            Role::Owner => Some(&mut self.cast.owner),
+            Role::Editor => Some(&mut self.cast.editor),
+            Role::Viewer => Some(&mut self.cast.viewer),
+            Role::Outsider => Some(&mut self.cast.outsider),
+            Role::Anonymous => None,
+        }
+    }
+}
+
+/// Which token a row's call is sent with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bearer {
+    /// The role's token of the fixture.
+    Fixture,
+    /// A signed token of the role's user minted for the call alone, so that
+    /// a call ending it (`logout`) leaves the fixture's token working.
+    Minted,
+    /// As `Minted`, for a call that ends every signed token of its user
+    /// (`logoutEverywhere`): the fixture's token of the role is replaced
+    /// afterwards by one issued later, so later rows still sign in.
+    MintedEndingAll,
+}
+
+/// A signed token of `user` unlike any other: its lifetime is random.
+fn minted(app: &TestApp, user: &TestUser) -> String {
+    let seconds = 3_600 + (uuid::Uuid::now_v7().as_u128() % 100_000) as i64;
+    let id = uuid::Uuid::parse_str(&user.id).expect("a user id");
+    app.server
+        .domain
+        .jwt
+        .issue_with_ttl(id, chrono::Duration::seconds(seconds), None)
+        .expect("a token")
+        .0
 }
 
 /// Builds a row's variables for a caller in a role, creating what the call
@@ -149,8 +187,10 @@ struct Case {
     document: String,
     /// A mutation's `input`, or a query's variables.
     variables: Variables,
-    /// Whether an allowed call records one audit event.
-    audited: bool,
+    /// How many history entries an allowed call records.
+    audited: i64,
+    /// The token the call is sent with.
+    bearer: Bearer,
 }
 
 impl Case {
@@ -163,6 +203,16 @@ impl Case {
             other => other,
         };
         Self { variables, ..self }
+    }
+
+    /// The same mutation, whose input type is not named after it.
+    fn taking(self, input_type: &str) -> Self {
+        let (_, rest) = self
+            .document
+            .split_once('!')
+            .expect("a mutation taking an input");
+        let document = format!("mutation($input: {input_type}!{rest}");
+        Self { document, ..self }
     }
 }
 
@@ -179,7 +229,22 @@ fn write_with(rule: Rule, field: &'static str, selection: &str, variables: Varia
         rule,
         document: mutation_document(field, selection),
         variables,
-        audited: true,
+        audited: 1,
+        bearer: Bearer::Fixture,
+    }
+}
+
+/// Mutation `field { selection }`, which takes no input, sent with a token
+/// made for the call.
+fn end_session(rule: Rule, field: &'static str, selection: &str, bearer: Bearer) -> Case {
+    Case {
+        field,
+        mutation: true,
+        rule,
+        document: format!("mutation {{ {field} {{ {selection} }} }}"),
+        variables: Variables::Of(|_| json!({})),
+        audited: 1,
+        bearer,
     }
 }
 
@@ -191,7 +256,8 @@ fn read(rule: Rule, field: &'static str, document: &str, variables: fn(&Fixture)
         rule,
         document: document.to_owned(),
         variables: Variables::Of(variables),
-        audited: false,
+        audited: 0,
+        bearer: Bearer::Fixture,
     }
 }
 
@@ -203,7 +269,8 @@ fn lookup(rule: Rule, field: &'static str, id: fn(&Fixture) -> &String) -> Case 
         rule,
         document: format!("query($id: ID!) {{ {field}(id: $id) {{ id }} }}"),
         variables: Variables::Id(id),
-        audited: false,
+        audited: 0,
+        bearer: Bearer::Fixture,
     }
 }
 
@@ -260,7 +327,7 @@ fn cases() -> Vec<Case> {
     use Variables::{Fresh, Made};
     vec![
         Case {
-            audited: false,
+            audited: 0,
             ..write(
                 Anyone,
                 "login",
@@ -475,12 +542,16 @@ fn cases() -> Vec<Case> {
                 Box::pin(risk(app, &f.cast.owner, &f.cast.program, "R", small))
             }),
         ),
-        write(
-            Edit,
-            "postStatusUpdate",
-            "statusUpdate { id }",
-            |f| json!({ "programId": f.cast.program, "health": "ON_TRACK", "summary": "Fine", "translations": [{ "locale": "KO", "summary": "정상" }] }),
-        ),
+        Case {
+            // The update, and the program's health it sets.
+            audited: 2,
+            ..write(
+                Edit,
+                "postStatusUpdate",
+                "statusUpdate { id }",
+                |f| json!({ "programId": f.cast.program, "health": "ON_TRACK", "summary": "Fine", "translations": [{ "locale": "KO", "summary": "정상" }] }),
+            )
+        },
         write(
             Edit,
             "captureBaseline",
@@ -549,7 +620,7 @@ fn cases() -> Vec<Case> {
             Made(|app, f| Box::pin(fresh_comment(app, f))),
         ),
         Case {
-            audited: false,
+            audited: 0,
             ..write(
                 SignedIn,
                 "markNotificationsRead",
@@ -557,6 +628,51 @@ fn cases() -> Vec<Case> {
                 |_| json!({ "all": true }),
             )
         },
+        end_session(SignedIn, "logout", "loggedOutAt", Bearer::Minted),
+        end_session(
+            SignedIn,
+            "logoutEverywhere",
+            "loggedOutAt",
+            Bearer::MintedEndingAll,
+        ),
+        write_with(
+            AdminOnly,
+            "updateUser",
+            "user { role version }",
+            Fresh(|app, _, _| {
+                Box::pin(async move {
+                    let user = app.member("Fresh").await;
+                    json!({ "id": user.id, "role": "ADMIN", "expectedVersion": 1 })
+                })
+            }),
+        ),
+        write_with(
+            AdminOnly,
+            "deactivateUser",
+            "user { isActive deactivatedAt }",
+            Fresh(|app, _, _| {
+                Box::pin(async move { json!({ "id": app.member("Leaver").await.id }) })
+            }),
+        )
+        .taking("UserActivationInput"),
+        write_with(
+            AdminOnly,
+            "reactivateUser",
+            "user { isActive deactivatedAt }",
+            Fresh(|app, f, _| {
+                Box::pin(async move {
+                    let user = app.member("Returner").await;
+                    let input = json!({ "id": user.id });
+                    let deactivate = "mutation($input: UserActivationInput!) { deactivateUser(input: $input) { user { id } } }";
+                    let body = app
+                        .as_user(&f.cast.admin, deactivate, json!({ "input": input }))
+                        .await;
+                    assert!(body["errors"].is_null(), "{body}");
+                    input
+                })
+            }),
+        )
+        .taking("UserActivationInput"),
         read(
             SignedIn,
             "viewer",
@@ -585,6 +701,13 @@ fn cases() -> Vec<Case> {
         lookup(Read, "dependency", |f| &f.dependency),
         lookup(Read, "decision", |f| &f.decision),
         lookup(Read, "risk", |f| &f.risk),
+        lookup(Read, "node", |f| &f.risk),
+        read(
+            Read,
+            "nodes",
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+            |f| json!({ "ids": [f.workstream, f.dependency, f.decision] }),
+        ),
     ]
 }
 
@@ -645,13 +768,19 @@ fn with_missing_ids(variables: &Value, replaced: &mut Vec<(String, String)>) -> 
             fields
                 .iter()
                 .map(|(name, value)| {
-                    let value = if name == "userId" {
+                    let value = if name == "userId" || name == "mentionIds" {
                         value.clone()
                     } else {
                         with_missing_ids(value, replaced)
                     };
                     (name.clone(), value)
                 })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| with_missing_ids(item, replaced))
                 .collect(),
         ),
         Value::String(id) if uuid::Uuid::parse_str(id).is_ok() => {
@@ -663,6 +792,15 @@ fn with_missing_ids(variables: &Value, replaced: &mut Vec<(String, String)>) -> 
     }
 }
 
+/// Whether a call answered nothing: null, or a list of nulls (`nodes`).
+fn answered_nothing(data: &Value) -> bool {
+    match data {
+        Value::Null => true,
+        Value::Array(items) => !items.is_empty() && items.iter().all(Value::is_null),
+        _ => false,
+    }
+}
+
 /// Every way the call of `case` as `role`, answered with `body`, breaks the
 /// rules; `written` is how many rows each of `TABLES` gained.
 fn wrongs(case: &Case, role: Role, body: &Value, written: &[i64]) -> Vec<String> {
@@ -670,8 +808,8 @@ fn wrongs(case: &Case, role: Role, body: &Value, written: &[i64]) -> Vec<String>
     let allowed = matches!(expected(case.rule, role), Outcome::Allowed);
     let mut wrongs = Vec::new();
     let as_expected = match expected(case.rule, role) {
-        Outcome::Allowed => body["errors"].is_null() && !data.is_null(),
-        Outcome::Null => body["errors"].is_null() && data.is_null(),
+        Outcome::Allowed => body["errors"].is_null() && !answered_nothing(data),
+        Outcome::Null => body["errors"].is_null() && answered_nothing(data),
         Outcome::Refused(code) => {
             error_code(body) == code && (data.is_null() || body["data"].is_null())
         }
@@ -681,7 +819,7 @@ fn wrongs(case: &Case, role: Role, body: &Value, written: &[i64]) -> Vec<String>
     }
     let audit_events = *written.last().expect("the history's count");
     if allowed && case.mutation {
-        let history = i64::from(case.audited);
+        let history = case.audited;
         if audit_events != history {
             wrongs.push(format!("{audit_events} audit events, not {history}"));
         }
@@ -694,7 +832,7 @@ fn wrongs(case: &Case, role: Role, body: &Value, written: &[i64]) -> Vec<String>
 #[tokio::test]
 async fn every_operation_allows_and_refuses_exactly_the_right_roles() {
     let app = spawn_app().await;
-    let f = fixture(&app).await;
+    let mut f = fixture(&app).await;
     let mut failures = Vec::new();
     for case in cases() {
         for role in ROLES {
@@ -705,12 +843,16 @@ async fn every_operation_allows_and_refuses_exactly_the_right_roles() {
                 Variables::MadeWith(make, input) => input(&make(&app, &f).await),
                 Variables::Fresh(setup) => setup(&app, &f, role).await,
             };
-            let variables = if case.mutation {
+            let variables = if case.mutation && case.document.contains("$input") {
                 json!({ "input": variables })
             } else {
                 variables
             };
-            let token = f.user(role).map(|user| user.token.as_str());
+            let token = f.user(role).map(|user| match case.bearer {
+                Bearer::Fixture => user.token.clone(),
+                Bearer::Minted | Bearer::MintedEndingAll => minted(&app, user),
+            });
+            let token = token.as_deref();
             let before = row_counts(&app).await;
             let body = app.graphql(token, &case.document, variables.clone()).await;
             let written: Vec<i64> = row_counts(&app)
@@ -724,6 +866,19 @@ async fn every_operation_allows_and_refuses_exactly_the_right_roles() {
                     "{} as {role:?} ({:?}): {wrong}: {body}\n  {}",
                     case.field, case.rule, case.document
                 ));
+            }
+            // Every earlier token of the user has ended: later rows get a new one.
+            if case.bearer == Bearer::MintedEndingAll
+                && let Some(user) = f.user_mut(role)
+            {
+                let id = uuid::Uuid::parse_str(&user.id).expect("a user id");
+                user.token = app
+                    .server
+                    .domain
+                    .jwt
+                    .issue_after(id, Some(chrono::Utc::now()))
+                    .expect("a token")
+                    .0;
             }
             // A refused non-member learns nothing: not even that the id exists.
             let hides = matches!(

@@ -56,6 +56,10 @@ async fn generated_operations_from_every_role_never_fail_inside_the_server() {
     let mut errors_seen = 0;
     for n in 0..operations {
         let document = generator.operation();
+        // Ending a session or an account would leave later operations unsigned.
+        if document.contains("logout") || document.contains("deactivateUser") {
+            continue;
+        }
         let token = tokens[n % tokens.len()].clone();
         let response = graphql_request(
             &app.client,
@@ -101,4 +105,9 @@ async fn generated_operations_from_every_role_never_fail_inside_the_server() {
         .await
         .unwrap();
     assert_eq!(alive.status(), 200);
+    // Every role was still signed in at the end, so nothing ran anonymous by accident.
+    for token in tokens.iter().flatten() {
+        let body = app.graphql(Some(token), "{ viewer { id } }", json!({})).await;
+        assert!(body["data"]["viewer"]["id"].is_string(), "{body}");
+    }
 }

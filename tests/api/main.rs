@@ -14,6 +14,8 @@ mod auth;
 mod authorization;
 mod baselines;
 mod brief;
+mod cli;
+mod clients;
 #[cfg(unix)]
 mod connections;
 mod conversation;
@@ -39,6 +41,7 @@ mod planning;
 mod programs;
 mod risks;
 mod schema;
+mod sessions;
 mod statements;
 mod status_updates;
 mod storage;

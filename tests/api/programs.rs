@@ -489,3 +489,53 @@ async fn archived_programs_leave_lists_unless_asked_for() {
         .await;
     assert!(restore["data"]["archiveProgram"]["program"]["archivedAt"].is_null());
 }
+
+#[tokio::test]
+async fn every_bad_field_of_a_new_program_is_reported_at_once() {
+    let app = spawn_app().await;
+    let tpm = app.member("Tpm").await;
+    let body = app
+        .as_user(
+            &tpm,
+            "mutation($input: CreateProgramInput!) { createProgram(input: $input) { program { id } } }",
+            json!({ "input": {
+                "key": "not a key",
+                "name": "",
+                "timeZone": "Mars/Olympus",
+                "startDate": "2027-02-01",
+                "targetDate": "2027-01-01",
+            } }),
+        )
+        .await;
+    assert_eq!(
+        crate::helpers::error_code(&body),
+        "BAD_USER_INPUT",
+        "{body}"
+    );
+    let extensions = &body["errors"][0]["extensions"];
+    let fields: Vec<&str> = extensions["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|error| error["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "input.key",
+            "input.name",
+            "input.targetDate",
+            "input.timeZone"
+        ],
+        "{body}"
+    );
+    assert_eq!(extensions["field"], "input.key");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("3 more"),
+        "{body}"
+    );
+    assert_eq!(app.count_rows("programs").await, 0);
+}

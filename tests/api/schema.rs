@@ -52,3 +52,41 @@ fn every_type_and_field_has_a_description() {
     }
     assert!(missing.is_empty(), "undocumented: {missing:#?}");
 }
+
+#[test]
+fn every_argument_is_described() {
+    // Arguments printed on the field's own line have no description.
+    let sdl = trestle_api::graphql::export_sdl();
+    let undescribed: Vec<&str> = sdl
+        .lines()
+        .filter(|line| {
+            // `\tname(argument: …` — a field with its arguments inline.
+            let trimmed = line.trim_start_matches('\t');
+            let name_end = trimmed
+                .find(|c: char| !c.is_ascii_alphanumeric())
+                .unwrap_or(trimmed.len());
+            line.starts_with('\t')
+                && trimmed.starts_with(|c: char| c.is_ascii_lowercase())
+                && trimmed[name_end..].starts_with('(')
+                && !trimmed.ends_with('(')
+        })
+        .collect();
+    assert!(undescribed.is_empty(), "{undescribed:#?}");
+}
+
+#[test]
+fn custom_scalars_say_how_they_are_written() {
+    let sdl = trestle_api::graphql::export_sdl();
+    let scalars: Vec<&str> = sdl
+        .lines()
+        .filter(|line| line.starts_with("scalar "))
+        .collect();
+    assert!(!scalars.is_empty());
+    for scalar in &scalars {
+        assert!(scalar.contains("@specifiedBy(url: \"https://"), "{scalar}");
+    }
+    assert!(
+        !sdl.contains("Implement the"),
+        "a library placeholder description is served"
+    );
+}

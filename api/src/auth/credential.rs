@@ -13,7 +13,7 @@ use entity::audit_event::Verb;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::jwt::LEEWAY_SECONDS;
+use super::jwt::{LEEWAY_SECONDS, Principal, Verified};
 use crate::events::ChangeEvent;
 
 /// The credential a signed-in caller presented.
@@ -60,21 +60,24 @@ pub enum Ending {
 }
 
 impl Credential {
-    /// A signed token's lifetime and fingerprint as [`Credential::Session`]
-    /// or [`Credential::IdentityProvider`], from its `iat` and `exp`.
-    pub fn from_token(external: bool, issued_at: i64, expires_at: i64, token: &str) -> Self {
+    /// A verified token's lifetime and fingerprint as [`Credential::Session`]
+    /// or [`Credential::IdentityProvider`]: issued at its stamp (to the
+    /// millisecond) or else its `iat`, until its `exp`.
+    pub fn from_token(verified: &Verified, token: &str) -> Self {
         let at =
             |seconds: i64| DateTime::from_timestamp(seconds, 0).unwrap_or(DateTime::<Utc>::MAX_UTC);
         let fingerprint = hex::encode(Sha256::digest(token.as_bytes()));
-        if external {
+        let issued_at = verified.stamp.unwrap_or_else(|| at(verified.issued_at));
+        let expires_at = verified.expires_at;
+        if matches!(verified.principal, Principal::Email(_)) {
             Self::IdentityProvider {
-                issued_at: at(issued_at),
+                issued_at,
                 expires_at: at(expires_at),
                 fingerprint,
             }
         } else {
             Self::Session {
-                issued_at: at(issued_at),
+                issued_at,
                 expires_at: at(expires_at),
                 fingerprint,
             }

@@ -465,6 +465,17 @@ pub fn visible<E: ScopedEntity>(viewer: &Viewer, select: Select<E>) -> ApiResult
 }
 
 impl<E: ScopedEntity> VisibleSelect<E> {
+    /// The `id` of each visible row with the constant `kind` beside it, as
+    /// a statement to unite with other entities' (`domain/nodes.rs`).
+    pub fn tagged_ids(self, id: E::Column, kind: i32) -> SelectStatement {
+        use sea_orm::QueryTrait;
+        self.select
+            .select_only()
+            .column_as(id, "id")
+            .column_as(Expr::val(kind), "kind")
+            .into_query()
+    }
+
     /// Narrow the rows further.
     pub fn narrow(self, condition: impl Into<Condition>) -> Self {
         Self {

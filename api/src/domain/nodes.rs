@@ -1,7 +1,8 @@
 //! Relay's object identification: which kind of entity an id names, so that
 //! `node(id:)` and `nodes(ids:)` load it through that kind's access-checked
 //! loader. Ids are UUIDs, unique across tables; one statement finds the
-//! kinds of any number of ids, and what the caller may not see stays null.
+//! kinds of any number of ids among the rows the caller may see, so what
+//! the caller may not see stays null and costs what a missing id does.
 
 use std::collections::HashMap;
 
@@ -10,12 +11,13 @@ use entity::{
     notification, program, program_member, risk, status_update, team, user, workstream,
 };
 use sea_orm::{
-    ConnectionTrait, EntityName, EnumIter, Iterable,
-    sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, UnionType},
+    ColumnTrait, ConnectionTrait, EntityTrait, EnumIter, Iterable, QueryFilter,
+    sea_query::{SelectStatement, UnionType},
 };
 use uuid::Uuid;
 
-use super::Domain;
+use super::{Domain, access};
+use crate::auth::Viewer;
 use crate::error::ApiResult;
 
 /// Every kind of entity with an id a client can refetch.
@@ -56,49 +58,56 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The table holding this kind.
-    fn table(self) -> &'static str {
-        match self {
-            Self::User => user::Entity.table_name(),
-            Self::Team => team::Entity.table_name(),
-            Self::Program => program::Entity.table_name(),
-            Self::ProgramMember => program_member::Entity.table_name(),
-            Self::Workstream => workstream::Entity.table_name(),
-            Self::Milestone => milestone::Entity.table_name(),
-            Self::Dependency => dependency::Entity.table_name(),
-            Self::Decision => decision::Entity.table_name(),
-            Self::DecisionOption => decision_option::Entity.table_name(),
-            Self::Risk => risk::Entity.table_name(),
-            Self::StatusUpdate => status_update::Entity.table_name(),
-            Self::Baseline => baseline::Entity.table_name(),
-            Self::Comment => comment::Entity.table_name(),
-            Self::Notification => notification::Entity.table_name(),
-            Self::AuditEvent => audit_event::Entity.table_name(),
-            Self::ApiToken => api_token::Entity.table_name(),
+    /// The ids among `ids` of this kind that `viewer` may see, tagged with
+    /// the kind's position: hidden rows are left out in SQL, so a hidden id
+    /// costs what a missing one does.
+    fn visible_ids(
+        self,
+        viewer: &Viewer,
+        position: i32,
+        ids: &[Uuid],
+    ) -> ApiResult<SelectStatement> {
+        macro_rules! of {
+            ($module:ident) => {
+                access::visible(
+                    viewer,
+                    $module::Entity::find().filter($module::Column::Id.is_in(ids.iter().copied())),
+                )?
+                .tagged_ids($module::Column::Id, position)
+            };
         }
-    }
-
-    /// The ids among `ids` in this kind's table, tagged with the kind's position.
-    fn select(self, position: i32, ids: &[Uuid]) -> SelectStatement {
-        Query::select()
-            .column(Alias::new("id"))
-            .expr_as(Expr::val(position), Alias::new("kind"))
-            .from(Alias::new(self.table()))
-            .and_where(Expr::col(Alias::new("id")).is_in(ids.iter().copied()))
-            .to_owned()
+        Ok(match self {
+            Self::User => of!(user),
+            Self::Team => of!(team),
+            Self::Program => of!(program),
+            Self::ProgramMember => of!(program_member),
+            Self::Workstream => of!(workstream),
+            Self::Milestone => of!(milestone),
+            Self::Dependency => of!(dependency),
+            Self::Decision => of!(decision),
+            Self::DecisionOption => of!(decision_option),
+            Self::Risk => of!(risk),
+            Self::StatusUpdate => of!(status_update),
+            Self::Baseline => of!(baseline),
+            Self::Comment => of!(comment),
+            Self::Notification => of!(notification),
+            Self::AuditEvent => of!(audit_event),
+            Self::ApiToken => of!(api_token),
+        })
     }
 }
 
 impl Domain {
-    /// The kind of each of `ids` that exists (in one statement).
-    pub async fn kinds_of(&self, ids: &[Uuid]) -> ApiResult<HashMap<Uuid, Kind>> {
+    /// The kind of each of `ids` that exists and `viewer` may see, in one
+    /// statement.
+    pub async fn kinds_of(&self, viewer: &Viewer, ids: &[Uuid]) -> ApiResult<HashMap<Uuid, Kind>> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
         let kinds: Vec<Kind> = Kind::iter().collect();
-        let mut select = kinds[0].select(0, ids);
+        let mut select = kinds[0].visible_ids(viewer, 0, ids)?;
         for (position, kind) in (1..).zip(&kinds[1..]) {
-            select.union(UnionType::All, kind.select(position, ids));
+            select.union(UnionType::All, kind.visible_ids(viewer, position, ids)?);
         }
         let statement = self.db.get_database_backend().build(&select);
         let mut found = HashMap::with_capacity(ids.len());

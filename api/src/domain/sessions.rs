@@ -244,13 +244,20 @@ impl Domain {
     }
 }
 
-/// Refuse every signed token of `user` issued before `now`: the single
-/// logouts are then covered and their rows dropped.
+/// Refuse every signed token of `user` issued until `now`: the single
+/// logouts are then covered and their rows dropped. Tokens issued after an
+/// earlier ending in the same millisecond are stamped with the next one, so
+/// this ending lies past that stamp too.
 async fn end_sessions(
     txn: &sea_orm::DatabaseTransaction,
     user: &user::Model,
     now: DateTime<Utc>,
 ) -> ApiResult<user::Model> {
+    let past_earlier_stamps = user.sessions_valid_after.and_then(|earlier| {
+        crate::auth::jwt::next_millisecond(earlier)
+            .checked_add_signed(chrono::TimeDelta::microseconds(1))
+    });
+    let now = past_earlier_stamps.map_or(now, |after| after.max(now));
     revoked_session::Entity::delete_many()
         .filter(revoked_session::Column::UserId.eq(user.id))
         .exec(txn)

@@ -86,12 +86,7 @@ impl Domain {
             Principal::Email(email) => find_by_email(&self.db, email).await?,
         }
         .ok_or_else(invalid)?;
-        let credential = Credential::from_token(
-            matches!(verified.principal, Principal::Email(_)),
-            verified.issued_at,
-            verified.expires_at,
-            token,
-        );
+        let credential = Credential::from_token(verified, token);
         if let Some(refusal) = self.session_refusal(&user, &credential).await? {
             return Err(ApiError::Unauthenticated(refusal));
         }

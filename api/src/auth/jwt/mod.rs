@@ -49,6 +49,33 @@ pub struct Claims {
     pub iss: String,
     /// Audience.
     pub aud: String,
+    /// A UUIDv7: random, so that two tokens issued in the same second
+    /// differ (`logout` ends one token, known by its SHA-256), and carrying
+    /// the instant of issue to the millisecond (`logoutEverywhere` ends the
+    /// tokens issued before an instant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+}
+
+/// The first whole millisecond at or after `at`.
+pub fn next_millisecond(at: DateTime<Utc>) -> DateTime<Utc> {
+    let millis = at.timestamp_millis() + i64::from(at.timestamp_subsec_nanos() % 1_000_000 > 0);
+    DateTime::from_timestamp_millis(millis).unwrap_or(at)
+}
+
+/// A UUIDv7 carrying `at` (to the millisecond) and random bits.
+fn stamped_id(at: DateTime<Utc>) -> Uuid {
+    let seconds = u64::try_from(at.timestamp()).unwrap_or(0);
+    let timestamp =
+        uuid::Timestamp::from_unix(uuid::NoContext, seconds, at.timestamp_subsec_nanos());
+    Uuid::new_v7(timestamp)
+}
+
+/// The instant a Trestle `jti` carries, if it is a UUIDv7.
+pub fn stamp_of(jti: &str) -> Option<DateTime<Utc>> {
+    let id = Uuid::parse_str(jti).ok()?;
+    let (seconds, nanos) = id.get_timestamp()?.to_unix();
+    DateTime::from_timestamp(i64::try_from(seconds).ok()?, nanos)
 }
 
 /// A token whose signature and claims verified: whom it names and its lifetime.
@@ -60,6 +87,9 @@ pub struct Verified {
     pub issued_at: i64,
     /// `exp`, seconds since the epoch; accepted until [`LEEWAY_SECONDS`] after it.
     pub expires_at: i64,
+    /// For Trestle's own tokens, the instant of issue to the millisecond,
+    /// from the `jti` (a UUIDv7); `iat` counts whole seconds.
+    pub stamp: Option<DateTime<Utc>>,
 }
 
 /// Whom a verified token names.
@@ -208,10 +238,10 @@ impl JwtKeys {
         self.issue_with_ttl(user_id, self.ttl, valid_after)
     }
 
-    /// Issue a token for `user_id` that lives `ttl`. Its `iat` is not
-    /// before `valid_after` (the user's last `logoutEverywhere`, which
-    /// refuses tokens issued before it): `iat` counts whole seconds, so a
-    /// token issued in the same second is stamped with the next one.
+    /// Issue a token for `user_id` that lives `ttl`. Its stamp (the `jti`'s
+    /// instant) is not before `valid_after`, the user's last
+    /// `logoutEverywhere`, which refuses tokens stamped before it: a token
+    /// issued in the same millisecond is stamped with the next one.
     pub fn issue_with_ttl(
         &self,
         user_id: Uuid,
@@ -220,16 +250,15 @@ impl JwtKeys {
     ) -> ApiResult<(String, DateTime<Utc>)> {
         let now = Utc::now();
         let expires_at = now + ttl;
-        let not_before = valid_after.map_or(i64::MIN, |at| {
-            at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0)
-        });
+        let stamp = valid_after.map_or(now, |after| now.max(next_millisecond(after)));
         let claims = Claims {
             sub: user_id.to_string(),
             exp: expires_at.timestamp(),
-            iat: now.timestamp().max(not_before),
+            iat: now.timestamp(),
             nbf: None,
             iss: self.local.issuer.clone(),
             aud: self.local.audience.clone(),
+            jti: Some(stamped_id(stamp).to_string()),
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.signing_kid.clone());

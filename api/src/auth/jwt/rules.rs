@@ -338,9 +338,15 @@ pub(super) fn check_claims(
             }
         }
     }?;
+    // Trestle's own tokens carry their instant of issue in a UUIDv7 `jti`.
+    let stamp = match (&principal, claims.get("jti")) {
+        (Principal::User(_), Some(Value::String(jti))) => super::stamp_of(jti),
+        _ => None,
+    };
     Ok(Verified {
         principal,
         issued_at: iat,
         expires_at: exp,
+        stamp,
     })
 }

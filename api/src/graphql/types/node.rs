@@ -46,7 +46,7 @@ pub enum Node {
 pub async fn resolve(ctx: &Context<'_>, ids: &[Uuid]) -> ApiResult<Vec<Option<Node>>> {
     let (domain, viewer) = scope(ctx)?;
     viewer.require_user()?;
-    let kinds = domain.kinds_of(ids).await?;
+    let kinds = domain.kinds_of(viewer, ids).await?;
     let loaders = loaders(ctx)?;
     let mut by_kind: HashMap<Kind, Vec<(usize, Uuid)>> = HashMap::new();
     for (at, id) in ids.iter().enumerate() {
