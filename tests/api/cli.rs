@@ -288,3 +288,63 @@ async fn a_korean_reader_gets_the_whole_message_in_korean() {
         "no English inside the Korean message: {korean_message} (was {message})"
     );
 }
+
+#[tokio::test]
+async fn a_planned_drain_is_not_logged_as_an_error() {
+    use std::time::{Duration, Instant};
+    let (dir, url) = sqlite();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = dir.join("server.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trestle"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            &url,
+        ])
+        .env("TRESTLE_LOG", "info")
+        .env("TRESTLE_SHUTDOWN_DRAIN_MS", "3000")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while crate::helpers::healthz(addr, Duration::from_secs(1)).await != Some(200) {
+        assert!(Instant::now() < deadline, "the server did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let terminated = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    let client = reqwest::Client::new();
+    let mut draining = false;
+    for _ in 0..40 {
+        let status = client
+            .get(format!("http://{addr}/readyz"))
+            .send()
+            .await
+            .map(|response| response.status().as_u16());
+        if status.is_ok_and(|status| status == 503) {
+            draining = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(draining, "/readyz answers 503 while draining");
+    assert!(child.wait().unwrap().success());
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(!logged.contains("ERROR"), "{logged}");
+    assert!(
+        !logged.contains('\u{1b}'),
+        "no colour codes in a log file: {logged:?}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

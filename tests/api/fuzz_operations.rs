@@ -107,7 +107,9 @@ async fn generated_operations_from_every_role_never_fail_inside_the_server() {
     assert_eq!(alive.status(), 200);
     // Every role was still signed in at the end, so nothing ran anonymous by accident.
     for token in tokens.iter().flatten() {
-        let body = app.graphql(Some(token), "{ viewer { id } }", json!({})).await;
+        let body = app
+            .graphql(Some(token), "{ viewer { id } }", json!({}))
+            .await;
         assert!(body["data"]["viewer"]["id"].is_string(), "{body}");
     }
 }

@@ -7,7 +7,8 @@
 //! account, so the change cannot be used to guess it.
 
 use entity::{enums::Locale, user};
-use sea_orm::{EntityTrait, Set};
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use uuid::Uuid;
 
 use super::{
     Domain,
@@ -48,10 +49,7 @@ impl Domain {
             .map(|name| validate::name("input.name", &name))
             .transpose()?;
         let txn = self.begin_write().await?;
-        let before = user::Entity::find_by_id(me.id)
-            .one(&txn)
-            .await?
-            .ok_or(ApiError::Unauthenticated(Message::InvalidToken))?;
+        let before = own_row(&txn, me.id).await?;
         check_expected(before.version, expected_version)?;
         let mut active: user::ActiveModel = before.clone().into();
         if let Some(name) = name {
@@ -79,10 +77,7 @@ impl Domain {
             return Err(ApiError::Forbidden(Message::PasswordNeedsSession));
         }
         validate::password("input.newPassword", new)?;
-        let before = user::Entity::find_by_id(me.id)
-            .one(&self.db)
-            .await?
-            .ok_or(ApiError::Unauthenticated(Message::InvalidToken))?;
+        let before = own_row(&self.db, me.id).await?;
         // Counted like a sign-in of the account, before the hash runs.
         let limiter = self.sign_ins.as_deref().zip(address);
         let account = Some(before.email.clone());
@@ -116,4 +111,20 @@ impl Domain {
         audit::commit(txn, me.id, [Change::updated(&before, &after)]).await?;
         access::admit_unscoped(viewer, after)
     }
+}
+
+/// The caller's own row (`UNAUTHENTICATED` once the account is gone).
+pub(super) async fn own_row(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<user::Model> {
+    user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::Unauthenticated(Message::InvalidToken))
+}
+
+/// The row of a user someone acts on (`NOT_FOUND` when there is none).
+pub(super) async fn user_row(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<user::Model> {
+    user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound(Message::NotFound))
 }

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::{
     Domain,
     access::{self, Visible},
+    account::{own_row, user_row},
     audit::{self, Change},
     versioned::{self, check_expected},
 };
@@ -77,10 +78,7 @@ impl Domain {
         };
         let now = super::now();
         let txn = self.begin_write().await?;
-        let before = user::Entity::find_by_id(me.id)
-            .one(&txn)
-            .await?
-            .ok_or(ApiError::Unauthenticated(Message::InvalidToken))?;
+        let before = own_row(&txn, me.id).await?;
         // Rows of tokens that have expired by themselves are no longer needed.
         revoked_session::Entity::delete_many()
             .filter(revoked_session::Column::UserId.eq(me.id))
@@ -126,10 +124,7 @@ impl Domain {
             return Err(ApiError::Forbidden(Message::LogoutNeedsSession));
         }
         let txn = self.begin_write().await?;
-        let before = user::Entity::find_by_id(me.id)
-            .one(&txn)
-            .await?
-            .ok_or(ApiError::Unauthenticated(Message::InvalidToken))?;
+        let before = own_row(&txn, me.id).await?;
         let after = end_sessions(&txn, &before, super::now()).await?;
         audit::commit(
             txn,
@@ -153,10 +148,7 @@ impl Domain {
     ) -> ApiResult<Visible<user::Model>> {
         let admin = viewer.require_admin()?;
         let txn = self.begin_write().await?;
-        let before = user::Entity::find_by_id(id)
-            .one(&txn)
-            .await?
-            .ok_or(ApiError::NotFound(Message::NotFound))?;
+        let before = user_row(&txn, id).await?;
         check_expected(before.version, expected_version)?;
         if before.role == role {
             return access::admit_unscoped(viewer, before);
@@ -183,10 +175,7 @@ impl Domain {
         let admin = viewer.require_admin()?;
         let now = super::now();
         let txn = self.begin_write().await?;
-        let before = user::Entity::find_by_id(id)
-            .one(&txn)
-            .await?
-            .ok_or(ApiError::NotFound(Message::NotFound))?;
+        let before = user_row(&txn, id).await?;
         if before.deactivated_at.is_some() {
             return access::admit_unscoped(viewer, before);
         }
@@ -224,10 +213,7 @@ impl Domain {
     ) -> ApiResult<Visible<user::Model>> {
         let admin = viewer.require_admin()?;
         let txn = self.begin_write().await?;
-        let before = user::Entity::find_by_id(id)
-            .one(&txn)
-            .await?
-            .ok_or(ApiError::NotFound(Message::NotFound))?;
+        let before = user_row(&txn, id).await?;
         if before.deactivated_at.is_none() {
             return access::admit_unscoped(viewer, before);
         }
