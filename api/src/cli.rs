@@ -282,6 +282,11 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| e.message(crate::i18n::Locale::En))?
                 .ok_or_else(|| format!("no user has the email {email}"))?;
+            if user.deactivated_at.is_some() {
+                return Err(format!(
+                    "the account {email} is deactivated; reactivate it (reactivateUser) before minting a token"
+                ));
+            }
             let ttl = chrono::Duration::minutes(ttl_minutes.unwrap_or(jwt.jwt_ttl_minutes).into());
             let (token, _) = domain
                 .jwt

@@ -122,6 +122,37 @@ async fn the_playground_loads_only_from_this_server() {
         script.contains("connectionParams"),
         "headers sent in connection_init"
     );
+    // Compressed when asked, once: the same bytes again, and they are the file.
+    let largest = assets
+        .iter()
+        .find(|a| a.contains("graphiql-") && a.ends_with(".js"))
+        .expect("GraphiQL");
+    let fetch = |encoding: &'static str| {
+        app.client
+            .get(format!("{}{largest}", app.address))
+            .header("accept-encoding", encoding)
+            .send()
+    };
+    let raw = fetch("identity").await.unwrap().bytes().await.unwrap();
+    let brotli = fetch("br").await.unwrap();
+    assert_eq!(brotli.headers()["content-encoding"], "br");
+    let brotli = brotli.bytes().await.unwrap();
+    assert!(
+        brotli.len() < raw.len() / 2,
+        "{} of {}",
+        brotli.len(),
+        raw.len()
+    );
+    assert_eq!(fetch("br").await.unwrap().bytes().await.unwrap(), brotli);
+    let gzip = fetch("gzip").await.unwrap();
+    assert_eq!(gzip.headers()["content-encoding"], "gzip");
+    let mut unpacked = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&gzip.bytes().await.unwrap()[..]),
+        &mut unpacked,
+    )
+    .unwrap();
+    assert_eq!(unpacked, raw);
     let missing = app
         .client
         .get(format!("{}/graphiql/nothing.js", app.address))

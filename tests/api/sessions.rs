@@ -1012,3 +1012,36 @@ async fn node_answers_null_for_what_the_viewer_may_not_see_as_for_a_missing_id()
         assert_eq!(body["data"]["node"]["__typename"], *typename, "{body}");
     }
 }
+
+#[tokio::test]
+async fn sessions_ended_at_the_same_moment_all_end() {
+    let app = spawn_app().await;
+    let (_, email) = person(&app, "Tabs", "MEMBER").await;
+    let mut tokens = Vec::new();
+    for _ in 0..8 {
+        tokens.push(app.signed_in(&email, PASSWORD).await.token);
+    }
+    // Eight tabs log out at once, while the account changes its name.
+    let renamer = app.signed_in(&email, PASSWORD).await;
+    let rename = app.post(
+        Some(&renamer.token),
+        "mutation { updateViewer(input: { name: \"Renamed\" }) { user { name } } }",
+        json!({}),
+        &[],
+    );
+    let logouts = futures::future::join_all(
+        tokens
+            .iter()
+            .map(|token| post(&app, token, LOGOUT, json!({}))),
+    );
+    let (renamed, answers) = tokio::join!(rename, logouts);
+    assert_eq!(renamed.status(), 200);
+    for (status, body) in answers {
+        assert_eq!(status, 200, "{body}");
+        assert!(body["errors"].is_null(), "a logout lost a race: {body}");
+    }
+    for token in &tokens {
+        assert_refused(&app, token, Some(LOGGED_OUT), "a tab that logged out").await;
+    }
+    assert_accepted(&app, &renamer.token, &renamer.id, "the tab that stayed").await;
+}

@@ -9,7 +9,6 @@
 //! writes a history entry that `is_ended_by` recognises).
 
 use chrono::{DateTime, Utc};
-use entity::audit_event::Verb;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -62,11 +61,15 @@ pub enum Ending {
 impl Credential {
     /// A verified token's lifetime and fingerprint as [`Credential::Session`]
     /// or [`Credential::IdentityProvider`]: issued at its stamp (to the
-    /// millisecond) or else its `iat`, until its `exp`.
+    /// millisecond) or else its `iat`, until its `exp`. The fingerprint is
+    /// the SHA-256 of the signed part (header and claims): an ECDSA
+    /// signature can be rewritten into another valid one, which must not
+    /// make a logged-out token new.
     pub fn from_token(verified: &Verified, token: &str) -> Self {
         let at =
             |seconds: i64| DateTime::from_timestamp(seconds, 0).unwrap_or(DateTime::<Utc>::MAX_UTC);
-        let fingerprint = hex::encode(Sha256::digest(token.as_bytes()));
+        let signed = token.rsplit_once('.').map_or(token, |(signed, _)| signed);
+        let fingerprint = hex::encode(Sha256::digest(signed.as_bytes()));
         let issued_at = verified.stamp.unwrap_or_else(|| at(verified.issued_at));
         let expires_at = verified.expires_at;
         if matches!(verified.principal, Principal::Email(_)) {
@@ -115,28 +118,20 @@ impl Credential {
     }
 
     /// What `event`, committed on any replica, means for this credential of
-    /// user `user_id`: the revocation of this API token ends it; the
-    /// user's logging out everywhere ends a signed token; a deactivation
-    /// ends every credential; a logout of one token or another change to
-    /// the account (its role) is checked against the database.
+    /// user `user_id`: the revocation of this API token ends it; any change
+    /// to the account (a logout, logging out everywhere, a deactivation, a
+    /// new role) is checked against the database, as a new request would
+    /// be, so a replica that hears of an ending late cannot end a session
+    /// begun after it.
     pub fn is_ended_by(&self, user_id: Uuid, event: &ChangeEvent) -> Ending {
-        let about_user = event.entity_type == "User" && event.entity_id == user_id;
-        let verb = event.action.rsplit('.').next().unwrap_or_default();
         match self {
             Self::ApiToken { id, .. }
                 if event.action == "apiToken.revoke" && event.entity_id == *id =>
             {
                 Ending::Ended
             }
-            _ if !about_user => Ending::Untouched,
             Self::Internal => Ending::Untouched,
-            _ if verb == Verb::Deactivate.as_str() => Ending::Ended,
-            Self::Session { .. } | Self::IdentityProvider { .. }
-                if verb == Verb::LogoutEverywhere.as_str() =>
-            {
-                Ending::Ended
-            }
-            _ if verb == Verb::Logout.as_str() || verb == Verb::Update.as_str() => Ending::Recheck,
+            _ if event.entity_type == "User" && event.entity_id == user_id => Ending::Recheck,
             _ => Ending::Untouched,
         }
     }

@@ -7,7 +7,7 @@
 //! account, so the change cannot be used to guess it.
 
 use entity::{enums::Locale, user};
-use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect, Set};
 use uuid::Uuid;
 
 use super::{
@@ -113,17 +113,22 @@ impl Domain {
     }
 }
 
-/// The caller's own row (`UNAUTHENTICATED` once the account is gone).
+/// The caller's own row (`UNAUTHENTICATED` once the account is gone),
+/// locked until the transaction ends on PostgreSQL, so a concurrent change
+/// to the account waits instead of failing this one's versioned save.
 pub(super) async fn own_row(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<user::Model> {
     user::Entity::find_by_id(id)
+        .lock_exclusive()
         .one(db)
         .await?
         .ok_or(ApiError::Unauthenticated(Message::InvalidToken))
 }
 
-/// The row of a user someone acts on (`NOT_FOUND` when there is none).
+/// The row of a user someone acts on (`NOT_FOUND` when there is none),
+/// locked like [`own_row`].
 pub(super) async fn user_row(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<user::Model> {
     user::Entity::find_by_id(id)
+        .lock_exclusive()
         .one(db)
         .await?
         .ok_or(ApiError::NotFound(Message::NotFound))

@@ -21,6 +21,9 @@ use super::respond::Refusal;
 use crate::error::{ApiError, codes};
 use crate::i18n::{Locale, Message};
 
+/// Bytes an entry costs besides its hash and document.
+const ENTRY_OVERHEAD: usize = 256;
+
 /// The documents a server runs by hash.
 pub struct PersistedDocuments {
     /// Documents clients registered; `None` when automatic persisted queries are off.
@@ -60,8 +63,10 @@ impl PersistedDocuments {
         let automatic = (cache_bytes > 0 && !require_trusted).then(|| {
             moka::sync::Cache::builder()
                 .max_capacity(cache_bytes)
+                // The cache's own bookkeeping per entry counts too, so many
+                // tiny documents cannot hold several times the budget.
                 .weigher(|hash: &String, document: &Arc<str>| {
-                    u32::try_from(hash.len() + document.len()).unwrap_or(u32::MAX)
+                    u32::try_from(hash.len() + document.len() + ENTRY_OVERHEAD).unwrap_or(u32::MAX)
                 })
                 .build()
         });

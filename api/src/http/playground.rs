@@ -3,7 +3,11 @@
 //! from this origin only, so the playground works offline and nothing from
 //! another host runs in the page where people paste their tokens.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, OnceLock};
+
 use axum::{
+    body::{Body, Bytes},
     extract::{Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
@@ -65,9 +69,116 @@ pub fn page() -> Response {
         .into_response()
 }
 
-/// `GET /graphiql/{name}`: one of the page's files. Their names carry their
+/// An asset compressed once, the first time a client asks for it that way:
+/// compressing GraphiQL's 3.5 MB on every request would let anyone spend
+/// the server's CPU.
+#[derive(Default)]
+struct Compressed {
+    brotli: OnceLock<Bytes>,
+    gzip: OnceLock<Bytes>,
+}
+
+/// Every asset's compressed forms, by name.
+static COMPRESSED: LazyLock<HashMap<String, Compressed>> = LazyLock::new(|| {
+    Assets::iter()
+        .map(|name| (name.into_owned(), Compressed::default()))
+        .collect()
+});
+
+/// How a response body is encoded.
+#[derive(Clone, Copy)]
+enum Encoding {
+    Brotli,
+    Gzip,
+}
+
+impl Encoding {
+    /// The best encoding `headers` accept, if any.
+    fn accepted(headers: &HeaderMap) -> Option<Self> {
+        let accepted = headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let offers = |name: &str| {
+            accepted.split(',').any(|item| {
+                let mut parts = item.split(';');
+                parts.next().map(str::trim) == Some(name)
+                    && parts.all(|param| param.trim().replace(' ', "") != "q=0")
+            })
+        };
+        if offers("br") {
+            Some(Self::Brotli)
+        } else if offers("gzip") {
+            Some(Self::Gzip)
+        } else {
+            None
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Brotli => "br",
+            Self::Gzip => "gzip",
+        }
+    }
+
+    fn compress(self, data: &[u8]) -> Bytes {
+        use std::io::Write;
+        let mut out = Vec::with_capacity(data.len() / 3);
+        let written = match self {
+            Self::Brotli => {
+                let mut writer = brotli::CompressorWriter::new(&mut out, 64 * 1024, 9, 22);
+                writer.write_all(data).and_then(|()| writer.flush())
+            }
+            Self::Gzip => {
+                let mut writer =
+                    flate2::write::GzEncoder::new(&mut out, flate2::Compression::best());
+                writer.write_all(data).and_then(|()| writer.try_finish())
+            }
+        };
+        match written {
+            Ok(()) => Bytes::from(out),
+            Err(error) => {
+                tracing::error!(%error, "could not compress a playground file");
+                Bytes::new()
+            }
+        }
+    }
+}
+
+/// `name`'s data in `encoding`, compressed on first use off the async threads.
+async fn compressed(name: &str, data: &'static [u8], encoding: Encoding) -> Option<Bytes> {
+    let slot = COMPRESSED.get(name)?;
+    let cell = match encoding {
+        Encoding::Brotli => &slot.brotli,
+        Encoding::Gzip => &slot.gzip,
+    };
+    if let Some(done) = cell.get() {
+        return Some(done.clone());
+    }
+    let name = name.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let slot = COMPRESSED.get(&name)?;
+        let cell = match encoding {
+            Encoding::Brotli => &slot.brotli,
+            Encoding::Gzip => &slot.gzip,
+        };
+        Some(cell.get_or_init(|| encoding.compress(data)).clone())
+    })
+    .await
+    .ok()
+    .flatten()
+    .filter(|bytes| !bytes.is_empty())
+}
+
+/// `GET /graphiql/{name}`: one of the page's files, compressed when the
+/// client asks (once per file and encoding). Their names carry their
 /// versions, so browsers keep them for a year.
-pub async fn asset(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+pub async fn asset(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let file = state
         .limits
         .graphiql
@@ -84,7 +195,7 @@ pub async fn asset(State(state): State<AppState>, Path(name): Path<String>) -> R
         Some("woff2") => "font/woff2",
         _ => "application/octet-stream",
     };
-    (
+    let mut response = (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(media)),
             (
@@ -95,10 +206,33 @@ pub async fn asset(State(state): State<AppState>, Path(name): Path<String>) -> R
                 header::X_CONTENT_TYPE_OPTIONS,
                 HeaderValue::from_static("nosniff"),
             ),
+            (header::VARY, HeaderValue::from_static("accept-encoding")),
         ],
-        file.data,
+        Body::empty(),
     )
-        .into_response()
+        .into_response();
+    // Embedded in the binary (`debug-embed` too): the data lives as long as the process.
+    let std::borrow::Cow::Borrowed(data) = file.data else {
+        *response.body_mut() = Body::from(file.data.into_owned());
+        return response;
+    };
+    let encoded = match Encoding::accepted(&headers) {
+        Some(encoding) => compressed(&name, data, encoding)
+            .await
+            .map(|bytes| (encoding, bytes)),
+        None => None,
+    };
+    *response.body_mut() = match encoded {
+        Some((encoding, bytes)) => {
+            response.headers_mut().insert(
+                header::CONTENT_ENCODING,
+                HeaderValue::from_static(encoding.name()),
+            );
+            Body::from(bytes)
+        }
+        None => Body::from(data),
+    };
+    response
 }
 
 /// `GET /`: where to go from here, instead of an empty 404.

@@ -98,3 +98,42 @@ async fn an_identity_provider_token_that_does_not_say_the_email_is_verified_is_r
     claims["email_verified"] = json!(true);
     assert_eq!(viewer_with(&app, &IDP.rsa.sign(&claims)).await.0, 200);
 }
+
+#[tokio::test]
+async fn a_logged_out_identity_provider_token_stays_out_with_its_signature_rewritten() {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use p256::elliptic_curve::PrimeField;
+    let (app, _jwks) = spawn_app_with_idp().await;
+    let token = IDP.ec.sign(&idp_claims(ADMIN_EMAIL));
+    assert_eq!(viewer_with(&app, &token).await.0, 200);
+    let body = app
+        .graphql(
+            Some(&token),
+            "mutation { logout { loggedOutAt } }",
+            json!({}),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(viewer_with(&app, &token).await.0, 401);
+
+    // (r, s) and (r, n - s) are both valid ECDSA signatures of the same claims.
+    let (signed, signature) = token.rsplit_once('.').unwrap();
+    let signature = URL_SAFE_NO_PAD.decode(signature).unwrap();
+    let (r, s) = signature.split_at(32);
+    let s = p256::Scalar::from_repr(*p256::FieldBytes::from_slice(s)).unwrap();
+    let flipped: Vec<u8> = r.iter().copied().chain((-s).to_repr()).collect();
+    let rewritten = format!("{signed}.{}", URL_SAFE_NO_PAD.encode(flipped));
+    assert_ne!(rewritten, token);
+    let (status, body, _) = viewer_with(&app, &rewritten).await;
+    assert_eq!(
+        status, 401,
+        "the rewritten token must stay logged out: {body}"
+    );
+    assert_eq!(error_code(&body), "UNAUTHENTICATED");
+    // Refused as logged out, so its signature did verify: the rewrite is real.
+    assert_eq!(
+        body["errors"][0]["message"], "This token was logged out; sign in again.",
+        "{body}"
+    );
+}

@@ -59,7 +59,8 @@ pub struct Claims {
 
 /// The first whole millisecond at or after `at`.
 pub fn next_millisecond(at: DateTime<Utc>) -> DateTime<Utc> {
-    let millis = at.timestamp_millis() + i64::from(at.timestamp_subsec_nanos() % 1_000_000 > 0);
+    let millis =
+        at.timestamp_millis() + i64::from(!at.timestamp_subsec_nanos().is_multiple_of(1_000_000));
     DateTime::from_timestamp_millis(millis).unwrap_or(at)
 }
 
