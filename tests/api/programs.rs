@@ -539,3 +539,52 @@ async fn every_bad_field_of_a_new_program_is_reported_at_once() {
     );
     assert_eq!(app.count_rows("programs").await, 0);
 }
+
+#[tokio::test]
+async fn every_bad_field_of_a_change_is_reported_at_once_and_nothing_changes() {
+    let app = spawn_app().await;
+    let tpm = app.member("Tpm").await;
+    let id = program(&app, &tpm, "MANY", json!({ "name": "Many" })).await;
+    let risk = crate::fixtures::risk(&app, &tpm, &id, "Vendor", json!({})).await;
+    let body = app
+        .as_user(
+            &tpm,
+            "mutation($input: UpdateRiskInput!) { updateRisk(input: $input) { risk { id } } }",
+            json!({ "input": { "id": risk, "title": "", "likelihood": 9, "impact": 0 } }),
+        )
+        .await;
+    let fields: Vec<&str> = body["errors"][0]["extensions"]["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|error| error["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["input.title", "input.likelihood", "input.impact"],
+        "{body}"
+    );
+    let body = app
+        .as_user(
+            &tpm,
+            "mutation($input: UpdateProgramInput!) { updateProgram(input: $input) { program { id } } }",
+            json!({ "input": { "id": id, "name": "", "timeZone": "Nowhere/Land" } }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["errors"]
+            .as_array()
+            .map(Vec::len),
+        Some(2),
+        "{body}"
+    );
+    let name = app
+        .as_user(
+            &tpm,
+            "query($id: ID!) { program(id: $id) { name version } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(name["data"]["program"]["name"], "Many", "{name}");
+}

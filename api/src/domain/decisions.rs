@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::validate::AllInputs;
 use super::{
     Domain,
     access::{self, Action, Visible},
@@ -284,9 +285,12 @@ impl Domain {
         input: NewDecision,
     ) -> ApiResult<Visible<decision::Model>> {
         let user = viewer.require_user()?;
-        let title = validate::name("input.title", &input.title)?;
-        let context = validate::optional_text("input.context", input.context.as_deref())?;
-        let options = validate_options(input.options)?;
+        let (title, context, options) = (
+            validate::name("input.title", &input.title),
+            validate::optional_text("input.context", input.context.as_deref()),
+            validate_options(input.options),
+        )
+            .all()?;
 
         let txn = self.begin_write().await?;
         let access = access::authorize(&txn, viewer, input.program_id, Action::Edit).await?;

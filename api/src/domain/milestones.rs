@@ -5,6 +5,7 @@ use entity::{milestone, workstream};
 use sea_orm::{ActiveModelTrait, Set};
 use uuid::Uuid;
 
+use super::validate::AllInputs;
 use super::{
     Domain,
     access::{self, Action, Visible},
@@ -117,9 +118,11 @@ impl Domain {
         input: NewMilestone,
     ) -> ApiResult<Visible<milestone::Model>> {
         let user = viewer.require_user()?;
-        let name = validate::name("input.name", &input.name)?;
-        let description =
-            validate::optional_text("input.description", input.description.as_deref())?;
+        let (name, description) = (
+            validate::name("input.name", &input.name),
+            validate::optional_text("input.description", input.description.as_deref()),
+        )
+            .all()?;
 
         let txn = self.begin_write().await?;
         let (parent, access) = access::find_authorized::<workstream::Entity>(

@@ -235,30 +235,34 @@ impl Domain {
         changes: ProgramChanges,
     ) -> ApiResult<Visible<program::Model>> {
         let user = viewer.require_user()?;
-        let key = changes
-            .key
-            .required_with("input.key", |field, k| validate::program_key(field, &k))?;
-        let name = changes
-            .name
-            .required_with("input.name", |field, n| validate::name(field, &n))?;
-        let status = changes.status.required("input.status")?;
-        let description = changes
-            .description
-            .try_map(|d| validate::long_text("input.description", &d))?;
-        let objective = changes
-            .objective
-            .try_map(|o| validate::long_text("input.objective", &o))?;
-        if let Patch::Set(b) = &changes.budget {
-            budget("input.budget", b)?;
-        }
-        let time_zone = changes
-            .time_zone
-            .required_with("input.timeZone", |field, z| validate::time_zone(field, &z))?;
-        let off_track_after_days = changes
-            .off_track_after_days
-            .required_with("input.offTrackAfterDays", |field, days| {
-                validate::range(field, days, 0, MAX_OFF_TRACK_AFTER_DAYS)
-            })?;
+        let (key, name, status, description, objective, (), time_zone, off_track_after_days) = (
+            changes
+                .key
+                .required_with("input.key", |field, k| validate::program_key(field, &k)),
+            changes
+                .name
+                .required_with("input.name", |field, n| validate::name(field, &n)),
+            changes.status.required("input.status"),
+            changes
+                .description
+                .try_map(|d| validate::long_text("input.description", &d)),
+            changes
+                .objective
+                .try_map(|o| validate::long_text("input.objective", &o)),
+            match &changes.budget {
+                Patch::Set(b) => budget("input.budget", b),
+                _ => Ok(()),
+            },
+            changes
+                .time_zone
+                .required_with("input.timeZone", |field, z| validate::time_zone(field, &z)),
+            changes
+                .off_track_after_days
+                .required_with("input.offTrackAfterDays", |field, days| {
+                    validate::range(field, days, 0, MAX_OFF_TRACK_AFTER_DAYS)
+                }),
+        )
+            .all()?;
 
         let txn = self.begin_write().await?;
         let (before, access) =

@@ -4,6 +4,7 @@ use entity::{dependency, enums::RiskStatus, risk, workstream};
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, QuerySelect, Set};
 use uuid::Uuid;
 
+use super::validate::AllInputs;
 use super::{
     Domain,
     access::{self, Action, ScopedEntity, Visible},
@@ -210,12 +211,14 @@ impl Domain {
         input: NewRisk,
     ) -> ApiResult<Visible<risk::Model>> {
         let user = viewer.require_user()?;
-        let title = validate::name("input.title", &input.title)?;
-        let description =
-            validate::optional_text("input.description", input.description.as_deref())?;
-        let mitigation = validate::optional_text("input.mitigation", input.mitigation.as_deref())?;
-        let likelihood = level("input.likelihood", input.likelihood)?;
-        let impact = level("input.impact", input.impact)?;
+        let (title, description, mitigation, likelihood, impact) = (
+            validate::name("input.title", &input.title),
+            validate::optional_text("input.description", input.description.as_deref()),
+            validate::optional_text("input.mitigation", input.mitigation.as_deref()),
+            level("input.likelihood", input.likelihood),
+            level("input.impact", input.impact),
+        )
+            .all()?;
 
         let txn = self.begin_write().await?;
         let access = access::authorize(&txn, viewer, input.program_id, Action::Edit).await?;
@@ -259,26 +262,27 @@ impl Domain {
         changes: RiskChanges,
     ) -> ApiResult<Visible<risk::Model>> {
         let user = viewer.require_user()?;
-        let title = changes
-            .title
-            .required_with("input.title", |field, t| validate::name(field, &t))?;
-        let likelihood = changes
-            .likelihood
-            .required("input.likelihood")?
-            .map(|l| level("input.likelihood", l))
-            .transpose()?;
-        let impact = changes
-            .impact
-            .required("input.impact")?
-            .map(|i| level("input.impact", i))
-            .transpose()?;
-        let status = changes.status.required("input.status")?;
-        let description = changes
-            .description
-            .try_map(|d| validate::long_text("input.description", &d))?;
-        let mitigation = changes
-            .mitigation
-            .try_map(|m| validate::long_text("input.mitigation", &m))?;
+        let (title, likelihood, impact, status, description, mitigation) = (
+            changes
+                .title
+                .required_with("input.title", |field, t| validate::name(field, &t)),
+            changes
+                .likelihood
+                .required("input.likelihood")
+                .and_then(|l| l.map(|l| level("input.likelihood", l)).transpose()),
+            changes
+                .impact
+                .required("input.impact")
+                .and_then(|i| i.map(|i| level("input.impact", i)).transpose()),
+            changes.status.required("input.status"),
+            changes
+                .description
+                .try_map(|d| validate::long_text("input.description", &d)),
+            changes
+                .mitigation
+                .try_map(|m| validate::long_text("input.mitigation", &m)),
+        )
+            .all()?;
 
         let txn = self.begin_write().await?;
         let (before, access) =

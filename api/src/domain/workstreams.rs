@@ -307,19 +307,21 @@ impl Domain {
         changes: WorkstreamChanges,
     ) -> ApiResult<Visible<workstream::Model>> {
         let user = viewer.require_user()?;
-        let name = changes
-            .name
-            .required_with("input.name", |field, n| validate::name(field, &n))?;
-        let description = changes
-            .description
-            .try_map(|d| validate::long_text("input.description", &d))?;
-        let status = changes.status.required("input.status")?;
-        let health = changes.health.required("input.health")?;
-        let progress = changes
-            .progress
-            .required("input.progress")?
-            .map(progress)
-            .transpose()?;
+        let (name, description, status, health, progress) = (
+            changes
+                .name
+                .required_with("input.name", |field, n| validate::name(field, &n)),
+            changes
+                .description
+                .try_map(|d| validate::long_text("input.description", &d)),
+            changes.status.required("input.status"),
+            changes.health.required("input.health"),
+            changes
+                .progress
+                .required("input.progress")
+                .and_then(|p| p.map(progress).transpose()),
+        )
+            .all()?;
 
         let txn = self.begin_write().await?;
         let (before, access) =

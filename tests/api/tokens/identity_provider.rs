@@ -121,7 +121,9 @@ async fn a_logged_out_identity_provider_token_stays_out_with_its_signature_rewri
     let (signed, signature) = token.rsplit_once('.').unwrap();
     let signature = URL_SAFE_NO_PAD.decode(signature).unwrap();
     let (r, s) = signature.split_at(32);
-    let s = p256::Scalar::from_repr(*p256::FieldBytes::from_slice(s)).unwrap();
+    let mut s_bytes = p256::FieldBytes::default();
+    s_bytes.copy_from_slice(s);
+    let s = p256::Scalar::from_repr(s_bytes).unwrap();
     let flipped: Vec<u8> = r.iter().copied().chain((-s).to_repr()).collect();
     let rewritten = format!("{signed}.{}", URL_SAFE_NO_PAD.encode(flipped));
     assert_ne!(rewritten, token);
