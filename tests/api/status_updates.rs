@@ -4,7 +4,8 @@
 use serde_json::{Value, json};
 
 use crate::fixtures::{
-    cast, dated, korean_member, last_audit_event, mutate, node_texts, set_member, workstream,
+    cast, dated, korean_member, last_audit_event, last_audit_event_of, mutate, node_texts,
+    set_member, workstream,
 };
 use crate::helpers::{BEFORE_THE_PLANS, error_code, error_field, spawn_app_with};
 
@@ -56,13 +57,16 @@ async fn posting_a_status_update_sets_program_health_and_bumps_its_version() {
     assert_eq!(payload["program"]["version"], version + 1);
 
     assert_eq!(app.count_rows("status_updates").await, 1);
-    assert_eq!(app.count_rows("audit_events").await, events + 1);
-    let event = last_audit_event(&app).await;
-    assert_eq!(event.action, "statusUpdate.post");
+    // Two entries: the update posted, and the program's health it set.
+    assert_eq!(app.count_rows("audit_events").await, events + 2);
+    let event = last_audit_event_of(&app, "statusUpdate.post").await;
     assert_eq!(event.entity_type, "StatusUpdate");
     assert_eq!(event.entity_id.to_string(), update["id"].as_str().unwrap());
+    let health = last_audit_event(&app).await;
+    assert_eq!(health.action, "program.update");
+    assert_eq!(health.entity_id.to_string(), cast.program);
     assert_eq!(
-        event.changes["program"]["changes"]["health"],
+        health.changes["health"],
         json!({ "before": "ON_TRACK", "after": "AT_RISK" })
     );
 
@@ -253,7 +257,7 @@ async fn a_status_update_reads_in_the_readers_language() {
             "translations": [{ "locale": "KO", "summary": "결제가 1주 늦어졌습니다." }],
         })
     );
-    let event = last_audit_event(&app).await;
+    let event = last_audit_event_of(&app, "statusUpdate.post").await;
     assert_eq!(
         event.changes["translations"]["after"],
         json!([{ "locale": "KO", "summary": "결제가 1주 늦어졌습니다." }])

@@ -96,6 +96,12 @@ async fn every_kind_of_change_arrives_with_its_kind() {
         (&event["kind"], &event["entityType"], &event["entityId"]),
         (&json!("POSTED"), &json!("StatusUpdate"), &update)
     );
+    // The program's health the update set is its own change.
+    let event = socket.next_event("events").await;
+    assert_eq!(
+        (&event["kind"], &event["entityType"], &event["entityId"]),
+        (&json!("UPDATED"), &json!("Program"), &json!(cast.program))
+    );
 
     let body = app
         .as_user(
