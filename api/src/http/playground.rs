@@ -78,6 +78,16 @@ struct Compressed {
     gzip: OnceLock<Bytes>,
 }
 
+impl Compressed {
+    /// The form in `encoding`.
+    fn cell(&self, encoding: Encoding) -> &OnceLock<Bytes> {
+        match encoding {
+            Encoding::Brotli => &self.brotli,
+            Encoding::Gzip => &self.gzip,
+        }
+    }
+}
+
 /// Every asset's compressed forms, by name.
 static COMPRESSED: LazyLock<HashMap<String, Compressed>> = LazyLock::new(|| {
     Assets::iter()
@@ -148,21 +158,12 @@ impl Encoding {
 
 /// `name`'s data in `encoding`, compressed on first use off the async threads.
 async fn compressed(name: &str, data: &'static [u8], encoding: Encoding) -> Option<Bytes> {
-    let slot = COMPRESSED.get(name)?;
-    let cell = match encoding {
-        Encoding::Brotli => &slot.brotli,
-        Encoding::Gzip => &slot.gzip,
-    };
-    if let Some(done) = cell.get() {
+    if let Some(done) = COMPRESSED.get(name)?.cell(encoding).get() {
         return Some(done.clone());
     }
     let name = name.to_owned();
     tokio::task::spawn_blocking(move || {
-        let slot = COMPRESSED.get(&name)?;
-        let cell = match encoding {
-            Encoding::Brotli => &slot.brotli,
-            Encoding::Gzip => &slot.gzip,
-        };
+        let cell = COMPRESSED.get(&name)?.cell(encoding);
         Some(cell.get_or_init(|| encoding.compress(data)).clone())
     })
     .await
