@@ -172,6 +172,8 @@ fn workstream(
         updated_at: Set(now),
         started_on: Set(dates.map(|d| d.0)),
         finished_on: Set(None),
+        external_id: Set(None),
+        links: Set(serde_json::json!([])),
     }
 }
 

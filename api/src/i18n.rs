@@ -164,6 +164,18 @@ pub enum Message {
     NoTeam,
     /// The team name is already taken.
     TeamNameTaken,
+    /// Another row of the program already has this external id.
+    ExternalIdTaken,
+    /// The idempotency key came before with another request.
+    IdempotencyKeyReused,
+    /// The first request with this idempotency key is still running.
+    IdempotencyKeyInProgress,
+    /// The first request with this idempotency key ran, but its answer was too large to keep.
+    IdempotencyResponseNotKept,
+    /// A webhook may not post to a loopback, private or link-local address.
+    WebhookTargetPrivate,
+    /// The webhook event is not a known action.
+    UnknownWebhookEvent,
     /// Only the team's creator or an administrator may change it.
     TeamCreatorOnly,
     /// The referenced team does not exist.
@@ -388,6 +400,30 @@ impl Message {
             Self::EmailTaken => pick(
                 "A user with this email already exists.",
                 "이 이메일을 쓰는 사용자가 이미 있습니다.",
+            ),
+            Self::ExternalIdTaken => pick(
+                "Another item of this program already has this external id.",
+                "이 프로그램의 다른 항목이 이미 이 외부 ID를 쓰고 있습니다.",
+            ),
+            Self::IdempotencyKeyReused => pick(
+                "This Idempotency-Key was used with a different request; use a new key.",
+                "이 Idempotency-Key는 다른 요청에 이미 쓰였습니다. 새 키를 쓰세요.",
+            ),
+            Self::IdempotencyKeyInProgress => pick(
+                "The first request with this Idempotency-Key is still running; retry shortly.",
+                "이 Idempotency-Key의 첫 요청이 아직 실행 중입니다. 잠시 후 다시 시도해 주세요.",
+            ),
+            Self::IdempotencyResponseNotKept => pick(
+                "The request with this Idempotency-Key ran, but its response was too large to keep.",
+                "이 Idempotency-Key의 요청은 실행되었지만 응답이 너무 커서 보관하지 않았습니다.",
+            ),
+            Self::WebhookTargetPrivate => pick(
+                "Webhooks may not post to loopback, private or link-local addresses.",
+                "웹훅은 루프백, 사설, 링크 로컬 주소로 보낼 수 없습니다.",
+            ),
+            Self::UnknownWebhookEvent => pick(
+                "Unknown event; use an action such as workstream.create, a subject such as risk.*, or *.",
+                "알 수 없는 이벤트입니다. workstream.create 같은 동작, risk.* 같은 대상, 또는 *를 쓰세요.",
             ),
             Self::ProgramKeyTaken => pick(
                 "A program with this key already exists.",
@@ -840,6 +876,10 @@ pub enum Format {
     ProgramKey,
     /// An IANA time zone.
     TimeZone,
+    /// An absolute `http` or `https` URL.
+    HttpUrl,
+    /// An idempotency key.
+    IdempotencyKey,
 }
 
 impl Format {
@@ -871,6 +911,14 @@ impl Format {
             Self::TimeZone => (
                 "an IANA time zone name such as Asia/Seoul",
                 "Asia/Seoul 같은 IANA 시간대 이름",
+            ),
+            Self::HttpUrl => (
+                "an absolute http or https URL of at most 2048 characters",
+                "2048자 이하의 http 또는 https 절대 URL",
+            ),
+            Self::IdempotencyKey => (
+                "1-255 visible ASCII characters",
+                "1-255자의 보이는 ASCII 문자",
             ),
         };
         match locale {

@@ -80,6 +80,8 @@ pub fn dependency_row(
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
+        external_id: Set(None),
+        links: Set(serde_json::json!([])),
     }
 }
 
@@ -258,5 +260,7 @@ pub fn workstream_row(
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
+        external_id: Set(None),
+        links: Set(serde_json::json!([])),
     }
 }

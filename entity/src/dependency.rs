@@ -50,6 +50,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// When the row was last updated.
     pub updated_at: DateTimeUtc,
+    /// The id of this row in another tool (a Jira key, a GitHub issue), unique in its program.
+    pub external_id: Option<String>,
+    /// Where the work is tracked elsewhere: `[{"url", "kind", "title"}]`.
+    #[sea_orm(column_type = "JsonBinary")]
+    pub links: Json,
 }
 
 /// Relations of the `dependencies` table.

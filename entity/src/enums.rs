@@ -237,3 +237,45 @@ pub enum NotificationKind {
     #[sea_orm(string_value = "STATUS_UPDATE_DUE")]
     StatusUpdateDue,
 }
+
+/// The tool a link points into.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LinkKind {
+    /// A Jira issue or epic.
+    #[sea_orm(string_value = "JIRA")]
+    Jira,
+    /// A GitHub issue, pull request or project.
+    #[sea_orm(string_value = "GITHUB")]
+    Github,
+    /// A Linear issue or project.
+    #[sea_orm(string_value = "LINEAR")]
+    Linear,
+    /// A document.
+    #[sea_orm(string_value = "DOC")]
+    Doc,
+    /// Anything else.
+    #[sea_orm(string_value = "OTHER")]
+    Other,
+}
+
+/// Where a webhook delivery stands.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(20))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeliveryState {
+    /// Not delivered yet; tried again at `next_attempt_at`.
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    /// The receiver answered 2xx.
+    #[sea_orm(string_value = "DELIVERED")]
+    Delivered,
+    /// Every attempt failed; only a redelivery sends it again.
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+}

@@ -64,6 +64,8 @@ pub mod decision;
 pub mod decision_option;
 pub mod dependency;
 pub mod enums;
+pub mod idempotency_key;
+pub mod link;
 pub mod milestone;
 pub mod notification;
 pub mod program;
@@ -74,6 +76,8 @@ pub mod setting;
 pub mod status_update;
 pub mod team;
 pub mod user;
+pub mod webhook;
+pub mod webhook_delivery;
 pub mod workstream;
 
 /// Re-exports every entity under its table-singular name, like `sea-orm-cli` generates.
@@ -84,6 +88,7 @@ pub mod prelude {
     pub use super::decision::Entity as Decision;
     pub use super::decision_option::Entity as DecisionOption;
     pub use super::dependency::Entity as Dependency;
+    pub use super::idempotency_key::Entity as IdempotencyKey;
     pub use super::milestone::Entity as Milestone;
     pub use super::notification::Entity as Notification;
     pub use super::program::Entity as Program;
@@ -93,5 +98,7 @@ pub mod prelude {
     pub use super::status_update::Entity as StatusUpdate;
     pub use super::team::Entity as Team;
     pub use super::user::Entity as User;
+    pub use super::webhook::Entity as Webhook;
+    pub use super::webhook_delivery::Entity as WebhookDelivery;
     pub use super::workstream::Entity as Workstream;
 }

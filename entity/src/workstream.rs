@@ -43,6 +43,11 @@ pub struct Model {
     pub started_on: Option<Date>,
     /// Day work actually finished.
     pub finished_on: Option<Date>,
+    /// The id of this row in another tool (a Jira key, a GitHub issue), unique in its program.
+    pub external_id: Option<String>,
+    /// Where the work is tracked elsewhere: `[{"url", "kind", "title"}]`.
+    #[sea_orm(column_type = "JsonBinary")]
+    pub links: Json,
 }
 
 /// Relations of the `workstreams` table.

@@ -21,6 +21,7 @@ mod m20261130_000015_add_program_scope_columns;
 mod m20261201_000016_forecast_from_reality;
 mod m20261202_000017_commitments_and_conversation;
 mod m20261203_000018_sessions_and_deactivation;
+mod m20261204_000019_integrations;
 
 /// Runs Trestle's schema migrations in dependency order.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000016_forecast_from_reality::Migration),
             Box::new(m20261202_000017_commitments_and_conversation::Migration),
             Box::new(m20261203_000018_sessions_and_deactivation::Migration),
+            Box::new(m20261204_000019_integrations::Migration),
         ]
     }
 }

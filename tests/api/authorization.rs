@@ -441,6 +441,12 @@ fn cases() -> Vec<Case> {
             "workstream { id }",
             |f| json!({ "id": f.workstream, "progress": 10 }),
         ),
+        write(
+            Edit,
+            "upsertWorkstream",
+            "workstream { id } created",
+            |f| json!({ "programId": f.cast.program, "externalId": "SYNC-1", "name": "Synced" }),
+        ),
         write_with(
             Edit,
             "deleteWorkstream",

@@ -32,6 +32,7 @@ mod helpers;
 mod http;
 mod lifecycle;
 mod limits;
+mod links;
 mod long_plans;
 mod members;
 mod metrics;

@@ -36,8 +36,8 @@ async fn migrations_run_up_down_and_up_again() {
 #[tokio::test]
 async fn program_scope_columns_are_back_filled_for_existing_rows() {
     use entity::enums::{
-        DecisionStatus, DependencyStatus, Health, Locale, ProgramRole, ProgramStatus, RiskStatus,
-        UserRole, WorkstreamStatus,
+        DecisionStatus, DependencyStatus, Health, Locale, ProgramRole, ProgramStatus, UserRole,
+        WorkstreamStatus,
     };
     use sea_orm::{
         ActiveModelTrait, ConnectionTrait, EntityTrait, Set,
@@ -244,27 +244,40 @@ async fn program_scope_columns_are_back_filled_for_existing_rows() {
     ] {
         conn.execute(&statement).await.expect("insert an old row");
     }
-    let risk = entity::risk::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        program_id: Set(p),
-        title: Set("r".into()),
-        description: Set(None),
-        likelihood: Set(3),
-        impact: Set(3),
-        score: Set(9),
-        status: Set(RiskStatus::Open),
-        mitigation: Set(None),
-        owner_id: Set(Some(nobody)),
-        workstream_id: Set(None),
-        dependency_id: Set(Some(dependency)),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&conn)
+    let risk = Uuid::now_v7();
+    conn.execute(&insert(
+        "risks",
+        vec![
+            "id",
+            "program_id",
+            "title",
+            "likelihood",
+            "impact",
+            "score",
+            "status",
+            "owner_id",
+            "dependency_id",
+            "version",
+            "created_at",
+            "updated_at",
+        ],
+        vec![
+            risk.into(),
+            p.into(),
+            "r".into(),
+            3.into(),
+            3.into(),
+            9.into(),
+            "OPEN".into(),
+            nobody.into(),
+            dependency.into(),
+            1.into(),
+            now.into(),
+            now.into(),
+        ],
+    ))
     .await
-    .unwrap()
-    .id;
+    .expect("insert an old risk");
     let deleted_dependency = Uuid::now_v7();
     let mut events = Vec::new();
     for (entity_type, entity_id, changes) in [

@@ -311,6 +311,8 @@ async fn rolled_back_work_is_never_announced() {
         updated_at: now,
         started_on: None,
         finished_on: None,
+        external_id: None,
+        links: serde_json::json!([]),
     };
     audit::record(
         &txn,

@@ -85,7 +85,8 @@ async fn world(app: &TestApp) -> World {
         &q_owner,
         &q,
         &marked("Vault"),
-        json!({ "description": marked("desc"), "startDate": "2026-01-01", "targetDate": "2026-06-30", "leadId": q_owner.id }),
+        json!({ "description": marked("desc"), "startDate": "2026-01-01", "targetDate": "2026-06-30", "leadId": q_owner.id,
+                "externalId": marked("Q-1"), "links": [{ "url": format!("https://jira.example.com/{MARKER}"), "kind": "JIRA", "title": marked("epic") }] }),
     )
     .await;
     let q2 = workstream(
@@ -111,7 +112,8 @@ async fn world(app: &TestApp) -> World {
         &bridge,
         &q1,
         &p1,
-        json!({ "description": marked("needs the vault"), "neededBy": "2026-01-15", "status": "AT_RISK" }),
+        json!({ "description": marked("needs the vault"), "neededBy": "2026-01-15", "status": "AT_RISK",
+                "externalId": marked("DEP"), "links": [{ "url": format!("https://linear.app/{MARKER}"), "kind": "LINEAR" }] }),
     )
     .await;
     let across_up = dependency(
@@ -135,7 +137,8 @@ async fn world(app: &TestApp) -> World {
         &q_owner,
         &q,
         &marked("Breach"),
-        json!({ "description": marked("d"), "mitigation": marked("m"), "dependencyId": inside_q, "workstreamId": q1 }),
+        json!({ "description": marked("d"), "mitigation": marked("m"), "dependencyId": inside_q, "workstreamId": q1,
+                "externalId": marked("R"), "links": [{ "url": format!("https://docs.example.com/{MARKER}"), "kind": "DOC" }] }),
     )
     .await;
     let q_decision = decision(
@@ -251,12 +254,12 @@ impl World {
 }
 
 /// What `node` and `nodes` ask of whatever an id names: every type's texts.
-const NODE_SELECTION: &str = "__typename id ... on Program { key name description objective } ... on Workstream { name description } ... on Milestone { name } ... on Dependency { description commitmentNote } ... on Decision { title context options { title pros cons } } ... on DecisionOption { title pros cons } ... on Risk { title description mitigation } ... on StatusUpdate { summary } ... on Baseline { name } ... on Comment { body } ... on AuditEvent { action entityId changes }";
+const NODE_SELECTION: &str = "__typename id ... on Program { key name description objective } ... on Workstream { name description externalId links { url title } } ... on Milestone { name } ... on Dependency { description commitmentNote externalId links { url title } } ... on Decision { title context options { title pros cons } } ... on DecisionOption { title pros cons } ... on Risk { title description mitigation externalId links { url title } } ... on StatusUpdate { summary } ... on Baseline { name } ... on Comment { body } ... on AuditEvent { action entityId changes }";
 
 /// Every field a viewer of P can reach, nested where objects lead elsewhere.
 const DEEP: &str = r#"
 fragment Ws on Workstream {
-  id name description status program { id key name }
+  id name description status externalId program { id key name }
   team { id name workstreams(first: 100) { totalCount nodes { id name program { id key name } } } }
   lead { id name email }
   milestones(first: 100) { totalCount nodes { id name workstream { id } isOverdue forecastDate } }
@@ -268,7 +271,7 @@ fragment Talk on CommentConnection {
   totalCount nodes { id body createdAt editedAt author { id name } mentions { id name } subject { __typename ... on Workstream { id name } ... on Dependency { id } ... on Decision { id title } ... on Risk { id title } } }
 }
 fragment Dep on Dependency {
-  id description status neededBy committedDate committedBy { id name }
+  id description status neededBy committedDate committedBy { id name } externalId
   commitment commitmentNote declineReason deliveredOn
   predictedDelivery isPredictedLate isOverdue
   upstream { id name program { id key name } } downstream { id name program { id key name } }
@@ -284,7 +287,7 @@ query($p: ID!, $ws: ID!, $risk: ID!) {
     talkOnWorkstreams: workstreams(first: 20) { nodes { id comments(first: 5) { ...Talk } } }
     talkOnDependencies: dependencies(first: 20) { nodes { id comments(first: 5) { ...Talk } } }
     decisions(first: 100) { totalCount nodes { id title options { title } supersedes { id } supersededBy { id } comments(first: 3) { ...Talk } } }
-    risks(first: 100) { totalCount nodes { id title owner { id name } workstream { id name } dependency { ...Dep } comments(first: 3) { ...Talk } } }
+    risks(first: 100) { totalCount nodes { id title externalId links { url title } owner { id name } workstream { id name } dependency { ...Dep } comments(first: 3) { ...Talk } } }
     statusUpdates(first: 100) { totalCount nodes { id summary originalSummary translations { locale summary } author { id name } } }
     baselines(first: 10) { totalCount nodes { id name capturedBy { id name } finishDeltaDays variance(first: 100) { workstream { id name } workstreamId deltaDays } milestoneVariance(first: 100) { milestone { id name } milestoneId deltaDays } } }
     forecastHistory { on source sourceId name statusUpdate { id summary } baseline { id name } }

@@ -10,6 +10,7 @@ use entity::{
     audit_event::Verb,
     dependency,
     enums::{Commitment, DependencyStatus},
+    link::Link,
     workstream,
 };
 use sea_orm::{
@@ -18,11 +19,13 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::validate::AllInputs;
 use super::{
     Domain,
     access::{self, Access, Action, Visibility, Visible},
     audit::{self, Change},
     commitments::{Move, upstream_today},
+    links,
     members::ensure_member,
     pagination::order_fields,
     patch::{self, Patch},
@@ -51,6 +54,10 @@ pub struct NewDependency {
     pub committed_date: Option<NaiveDate>,
     /// Who made the promise.
     pub committed_by_id: Option<Uuid>,
+    /// Its id in another tool, unique in the downstream program.
+    pub external_id: Option<String>,
+    /// Where it is tracked elsewhere.
+    pub links: Option<Vec<Link>>,
 }
 
 /// What `updateDependency` changes; the two ends are fixed.
@@ -66,6 +73,10 @@ pub struct DependencyChanges {
     pub committed_date: Patch<NaiveDate>,
     /// New promiser.
     pub committed_by_id: Patch<Uuid>,
+    /// New external id; `Clear` removes it.
+    pub external_id: Patch<String>,
+    /// New links (all of them); `Clear` removes them.
+    pub links: Patch<Vec<Link>>,
 }
 
 /// Filters of a dependency list.
@@ -164,6 +175,14 @@ async fn visible_steps(
         .collect())
 }
 
+/// The validated free-text fields of a new dependency.
+#[derive(Debug, Clone)]
+struct Fields {
+    description: Option<String>,
+    external_id: Option<String>,
+    links: serde_json::Value,
+}
+
 /// How many times `createDependency` runs when concurrent writes collide.
 const CONTENTION_ATTEMPTS: u64 = 5;
 
@@ -183,14 +202,22 @@ impl Domain {
                 Message::DependsOnItself,
             ));
         }
-        let description =
-            validate::optional_text("input.description", input.description.as_deref())?;
+        let (description, (external_id, links)) = (
+            validate::optional_text("input.description", input.description.as_deref()),
+            links::new_fields(input.external_id.as_deref(), input.links.clone()),
+        )
+            .all()?;
+        let fields = Fields {
+            description,
+            external_id,
+            links,
+        };
         // A concurrent dependency write can make this one fail PostgreSQL's
         // serializable check (see `planning::refuse_cycle`): run it again.
         let mut attempt = 1;
         loop {
             match self
-                .insert_dependency(viewer, user.id, &input, description.clone())
+                .insert_dependency(viewer, user.id, &input, fields.clone())
                 .await
             {
                 Err(ApiError::Conflict(Message::Contention)) if attempt < CONTENTION_ATTEMPTS => {
@@ -208,7 +235,7 @@ impl Domain {
         viewer: &Viewer,
         actor: Uuid,
         input: &NewDependency,
-        description: Option<String>,
+        fields: Fields,
     ) -> ApiResult<Visible<dependency::Model>> {
         let txn = self.begin_serializable().await?;
         let (downstream, downstream_access) = access::find_authorized::<workstream::Entity>(
@@ -227,6 +254,16 @@ impl Domain {
             Action::Read,
         )
         .await?;
+        if let Some(external_id) = &fields.external_id {
+            links::ensure_free::<dependency::Entity>(
+                &txn,
+                "input.externalId",
+                downstream.program_id,
+                external_id,
+                None,
+            )
+            .await?;
+        }
         if let Some(committed_by) = input.committed_by_id {
             ensure_member(
                 &txn,
@@ -275,9 +312,11 @@ impl Domain {
             upstream_id: Set(upstream.id),
             downstream_id: Set(downstream.id),
             upstream_program_id: Set(upstream.program_id),
-            description: Set(description),
+            description: Set(fields.description),
             needed_by: Set(input.needed_by),
             status: Set(status),
+            external_id: Set(fields.external_id),
+            links: Set(fields.links),
             ..Default::default()
         };
         step.apply(&mut active);
@@ -305,10 +344,14 @@ impl Domain {
         changes: DependencyChanges,
     ) -> ApiResult<Visible<dependency::Model>> {
         let user = viewer.require_user()?;
-        let description = changes
-            .description
-            .try_map(|d| validate::long_text("input.description", &d))?;
-        let status = changes.status.required("input.status")?;
+        let (description, status, (external_id, links)) = (
+            changes
+                .description
+                .try_map(|d| validate::long_text("input.description", &d)),
+            changes.status.required("input.status"),
+            links::changed_fields(changes.external_id, changes.links),
+        )
+            .all()?;
 
         let txn = self.begin_write().await?;
         let before = access::find_visible::<dependency::Entity>(&txn, viewer, id)
@@ -316,6 +359,16 @@ impl Domain {
             .into_inner();
         let (downstream_access, upstream_access) = authorize_change(&txn, viewer, &before).await?;
         check_expected(before.version, expected_version)?;
+        if let Patch::Set(external_id) = &external_id {
+            links::ensure_free::<dependency::Entity>(
+                &txn,
+                "input.externalId",
+                before.program_id,
+                external_id,
+                Some(before.id),
+            )
+            .await?;
+        }
         if let Patch::Set(committed_by) = changes.committed_by_id {
             ensure_member(
                 &txn,
@@ -342,10 +395,16 @@ impl Domain {
         description.assign(&mut active.description);
         changes.needed_by.assign(&mut active.needed_by);
         patch::assign(&mut active.status, status);
+        external_id.assign(&mut active.external_id);
+        if let Some(links) = links {
+            active.links = Set(links);
+        }
         if let Some(step) = &step {
             step.apply(&mut active);
         }
-        let after = versioned::save::<dependency::Entity>(&txn, id, before.version, active).await?;
+        let after = versioned::save::<dependency::Entity>(&txn, id, before.version, active)
+            .await
+            .map_err(links::taken_on_save("input.externalId"))?;
         let verb = match &step {
             Some(step) => {
                 step.announce(&txn, &after, user.id).await?;
@@ -543,6 +602,8 @@ mod tests {
             version: 1,
             created_at: now,
             updated_at: now,
+            external_id: None,
+            links: serde_json::json!([]),
         }
     }
 

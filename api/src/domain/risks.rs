@@ -1,6 +1,6 @@
 //! Risks: what could hurt a program, how likely and how badly, and who handles it.
 
-use entity::{dependency, enums::RiskStatus, risk, workstream};
+use entity::{dependency, enums::RiskStatus, link::Link, risk, workstream};
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, QuerySelect, Set};
 use uuid::Uuid;
 
@@ -9,6 +9,7 @@ use super::{
     Domain,
     access::{self, Action, ScopedEntity, Visible},
     audit::{self, Change},
+    links,
     members::ensure_member,
     pagination::order_fields,
     patch::{self, Patch},
@@ -47,6 +48,10 @@ pub struct NewRisk {
     pub workstream_id: Option<Uuid>,
     /// The dependency it threatens.
     pub dependency_id: Option<Uuid>,
+    /// Its id in another tool, unique in the program.
+    pub external_id: Option<String>,
+    /// Where it is tracked elsewhere.
+    pub links: Option<Vec<Link>>,
 }
 
 /// What `updateRisk` changes.
@@ -70,6 +75,10 @@ pub struct RiskChanges {
     pub workstream_id: Patch<Uuid>,
     /// New threatened dependency.
     pub dependency_id: Patch<Uuid>,
+    /// New external id; `Clear` removes it.
+    pub external_id: Patch<String>,
+    /// New links (all of them); `Clear` removes them.
+    pub links: Patch<Vec<Link>>,
 }
 
 /// Filters of a program's risks.
@@ -211,17 +220,28 @@ impl Domain {
         input: NewRisk,
     ) -> ApiResult<Visible<risk::Model>> {
         let user = viewer.require_user()?;
-        let (title, description, mitigation, likelihood, impact) = (
+        let (title, description, mitigation, likelihood, impact, (external_id, links)) = (
             validate::name("input.title", &input.title),
             validate::optional_text("input.description", input.description.as_deref()),
             validate::optional_text("input.mitigation", input.mitigation.as_deref()),
             level("input.likelihood", input.likelihood),
             level("input.impact", input.impact),
+            links::new_fields(input.external_id.as_deref(), input.links),
         )
             .all()?;
 
         let txn = self.begin_write().await?;
         let access = access::authorize(&txn, viewer, input.program_id, Action::Edit).await?;
+        if let Some(external_id) = &external_id {
+            links::ensure_free::<risk::Entity>(
+                &txn,
+                "input.externalId",
+                input.program_id,
+                external_id,
+                None,
+            )
+            .await?;
+        }
         let reveals = check_links(
             &txn,
             viewer,
@@ -243,10 +263,13 @@ impl Domain {
             owner_id: Set(input.owner_id),
             workstream_id: Set(input.workstream_id),
             dependency_id: Set(input.dependency_id),
+            external_id: Set(external_id),
+            links: Set(links),
             ..Default::default()
         }
         .insert(&txn)
-        .await?;
+        .await
+        .map_err(links::taken_on_write("input.externalId"))?;
         let change = risk_change(Change::created(&created), reveals);
         audit::commit(txn, user.id, [change]).await?;
         access.admit(created)
@@ -262,7 +285,7 @@ impl Domain {
         changes: RiskChanges,
     ) -> ApiResult<Visible<risk::Model>> {
         let user = viewer.require_user()?;
-        let (title, likelihood, impact, status, description, mitigation) = (
+        let (title, likelihood, impact, status, description, mitigation, (external_id, links)) = (
             changes
                 .title
                 .required_with("input.title", |field, t| validate::name(field, &t)),
@@ -281,6 +304,7 @@ impl Domain {
             changes
                 .mitigation
                 .try_map(|m| validate::long_text("input.mitigation", &m)),
+            links::changed_fields(changes.external_id, changes.links),
         )
             .all()?;
 
@@ -288,6 +312,16 @@ impl Domain {
         let (before, access) =
             access::find_authorized::<risk::Entity>(&txn, viewer, id, Action::Edit).await?;
         check_expected(before.version, expected_version)?;
+        if let Patch::Set(external_id) = &external_id {
+            links::ensure_free::<risk::Entity>(
+                &txn,
+                "input.externalId",
+                before.program_id,
+                external_id,
+                Some(before.id),
+            )
+            .await?;
+        }
         let set = |patch: &Patch<Uuid>| match patch {
             Patch::Set(id) => Some(*id),
             _ => None,
@@ -320,7 +354,13 @@ impl Domain {
         changes.owner_id.assign(&mut active.owner_id);
         changes.workstream_id.assign(&mut active.workstream_id);
         changes.dependency_id.assign(&mut active.dependency_id);
-        let after = versioned::save::<risk::Entity>(&txn, id, before.version, active).await?;
+        external_id.assign(&mut active.external_id);
+        if let Some(links) = links {
+            active.links = Set(links);
+        }
+        let after = versioned::save::<risk::Entity>(&txn, id, before.version, active)
+            .await
+            .map_err(links::taken_on_save("input.externalId"))?;
         let mut change = Change::updated(&before, &after);
         if revealed_before.is_some() && reveals.is_some() && revealed_before != reveals {
             // One entry can reveal one other program: the old link's is left out.

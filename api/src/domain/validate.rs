@@ -101,6 +101,30 @@ pub fn optional_text(field: &str, value: Option<&str>) -> ApiResult<Option<Strin
     }
 }
 
+/// Longest URL accepted.
+pub const URL_MAX: usize = 2048;
+
+/// An absolute `http` or `https` URL with a host, at most [`URL_MAX`] characters.
+pub fn http_url(field: &str, value: &str) -> ApiResult<url::Url> {
+    let trimmed = value.trim();
+    let invalid = || {
+        ApiError::bad_input(
+            field,
+            Message::InvalidFormat {
+                expected: crate::i18n::Format::HttpUrl,
+            },
+        )
+    };
+    if trimmed.len() > URL_MAX {
+        return Err(invalid());
+    }
+    let url = url::Url::parse(trimmed).map_err(|_| invalid())?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(invalid());
+    }
+    Ok(url)
+}
+
 /// A program key: `^[A-Z][A-Z0-9]{1,9}$`.
 pub fn program_key(field: &str, value: &str) -> ApiResult<String> {
     let bytes = value.as_bytes();
@@ -283,6 +307,32 @@ fn gather(errors: &mut Vec<(String, Message)>, error: ApiError) -> ApiResult<()>
     }
 }
 
+/// Every input error among a list of independent checks (one per item),
+/// reported together like [`AllInputs::all`]: the values in order, or the errors.
+pub fn all_of<T>(checks: impl IntoIterator<Item = ApiResult<T>>) -> ApiResult<Vec<T>> {
+    let mut values = Vec::new();
+    let mut errors = Vec::new();
+    for check in checks {
+        match check {
+            Ok(value) => values.push(value),
+            Err(error) => gather(&mut errors, error)?,
+        }
+    }
+    report(values, errors)
+}
+
+/// `values` when no input error was gathered; otherwise the one error or the list.
+fn report<T>(values: T, mut errors: Vec<(String, Message)>) -> ApiResult<T> {
+    match errors.len() {
+        0 => Ok(values),
+        1 => {
+            let (field, message) = errors.remove(0);
+            Err(ApiError::BadUserInput { field, message })
+        }
+        _ => Err(ApiError::BadUserInputs(errors)),
+    }
+}
+
 macro_rules! all_inputs {
     ($($value:ident),+) => {
         impl<$($value),+> AllInputs for ($(ApiResult<$value>,)+) {
@@ -300,13 +350,11 @@ macro_rules! all_inputs {
                         }
                     };
                 )+
-                match (errors.len(), ($($value,)+)) {
-                    (0, ($(Some($value),)+)) => Ok(($($value,)+)),
-                    (1, _) => {
-                        let (field, message) = errors.remove(0);
-                        Err(ApiError::BadUserInput { field, message })
-                    }
-                    _ => Err(ApiError::BadUserInputs(errors)),
+                match ($($value,)+) {
+                    ($(Some($value),)+) if errors.is_empty() => Ok(($($value,)+)),
+                    _ => report((), errors).and_then(|()| {
+                        Err(ApiError::internal("an input check failed without an error"))
+                    }),
                 }
             }
         }

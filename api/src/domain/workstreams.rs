@@ -4,9 +4,12 @@
 use chrono::NaiveDate;
 use entity::{
     enums::{Health, WorkstreamStatus},
+    link::Link,
     team, workstream,
 };
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use super::validate::AllInputs;
@@ -14,6 +17,7 @@ use super::{
     Domain,
     access::{self, Action, Visible},
     audit::{self, Change},
+    links::{self, find_by_external_id},
     members::ensure_member,
     pagination::order_fields,
     patch::{self, Patch},
@@ -54,6 +58,36 @@ pub struct NewWorkstream {
     pub started_on: Option<NaiveDate>,
     /// Day work actually finished (default: today when created done).
     pub finished_on: Option<NaiveDate>,
+    /// Its id in another tool, unique in the program.
+    pub external_id: Option<String>,
+    /// Where its work is tracked elsewhere.
+    pub links: Option<Vec<Link>>,
+}
+
+impl NewWorkstream {
+    /// A new workstream from the fields of an upsert (`name` required).
+    pub fn from_changes(program_id: Uuid, changes: WorkstreamChanges) -> ApiResult<Self> {
+        let name = changes
+            .name
+            .required("input.name")?
+            .ok_or_else(|| ApiError::bad_input("input.name", Message::Required))?;
+        Ok(Self {
+            program_id,
+            name,
+            description: changes.description.apply(None),
+            team_id: changes.team_id.apply(None),
+            lead_id: changes.lead_id.apply(None),
+            status: changes.status.apply(None),
+            health: changes.health.apply(None),
+            start_date: changes.start_date.apply(None),
+            target_date: changes.target_date.apply(None),
+            progress: changes.progress.apply(None),
+            started_on: changes.started_on.apply(None),
+            finished_on: changes.finished_on.apply(None),
+            external_id: changes.external_id.apply(None),
+            links: changes.links.apply(None),
+        })
+    }
 }
 
 /// What `updateWorkstream` changes.
@@ -81,6 +115,10 @@ pub struct WorkstreamChanges {
     pub started_on: Patch<NaiveDate>,
     /// New actual finish.
     pub finished_on: Patch<NaiveDate>,
+    /// New external id; `Clear` removes it.
+    pub external_id: Patch<String>,
+    /// New links (all of them); `Clear` removes them.
+    pub links: Patch<Vec<Link>>,
 }
 
 /// Filters of a workstream list.
@@ -234,65 +272,9 @@ impl Domain {
         input: NewWorkstream,
     ) -> ApiResult<Visible<workstream::Model>> {
         let user = viewer.require_user()?;
-        let (name, description, (), progress) = (
-            validate::name("input.name", &input.name),
-            validate::optional_text("input.description", input.description.as_deref()),
-            validate::date_order(
-                "input.targetDate",
-                input.start_date,
-                input.target_date,
-                "startDate",
-            ),
-            input
-                .progress
-                .map(progress)
-                .transpose()
-                .map(|value| value.unwrap_or(0)),
-        )
-            .all()?;
-
         let txn = self.begin_write().await?;
         let access = access::authorize(&txn, viewer, input.program_id, Action::Edit).await?;
-        if let Some(team_id) = input.team_id {
-            ensure_team(&txn, "input.teamId", team_id).await?;
-        }
-        if let Some(lead_id) = input.lead_id {
-            ensure_member(
-                &txn,
-                input.program_id,
-                lead_id,
-                "input.leadId",
-                Message::NotAMember,
-            )
-            .await?;
-        }
-        let status = input.status.unwrap_or(WorkstreamStatus::NotStarted);
-        let (started_on, finished_on) = actuals(
-            status,
-            (None, None),
-            (
-                Patch::from(input.started_on),
-                Patch::from(input.finished_on),
-            ),
-            today_in_program(self, &txn, input.program_id).await?,
-        )?;
-        let created = workstream::ActiveModel {
-            program_id: Set(input.program_id),
-            started_on: Set(started_on),
-            finished_on: Set(finished_on),
-            name: Set(name),
-            description: Set(description),
-            team_id: Set(input.team_id),
-            lead_id: Set(input.lead_id),
-            status: Set(status),
-            health: Set(input.health.unwrap_or(Health::OnTrack)),
-            start_date: Set(input.start_date),
-            target_date: Set(input.target_date),
-            progress: Set(progress),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        let created = self.insert_workstream(&txn, input).await?;
         audit::commit(txn, user.id, [Change::created(&created)]).await?;
         access.admit(created)
     }
@@ -307,7 +289,140 @@ impl Domain {
         changes: WorkstreamChanges,
     ) -> ApiResult<Visible<workstream::Model>> {
         let user = viewer.require_user()?;
-        let (name, description, status, health, progress) = (
+        let txn = self.begin_write().await?;
+        let (before, access) =
+            access::find_authorized::<workstream::Entity>(&txn, viewer, id, Action::Edit).await?;
+        check_expected(before.version, expected_version)?;
+        let after = self.change_workstream(&txn, &before, changes).await?;
+        audit::commit(txn, user.id, [Change::updated(&before, &after)]).await?;
+        access.admit(after)
+    }
+
+    /// Create or change the workstream of a program with `external_id`
+    /// (OWNER or EDITOR): absent fields of an existing one stay as they are;
+    /// a new one needs a name. Returns it and whether it was created.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn upsert_workstream(
+        &self,
+        viewer: &Viewer,
+        program_id: Uuid,
+        external_id: String,
+        expected_version: Option<i32>,
+        mut changes: WorkstreamChanges,
+    ) -> ApiResult<(Visible<workstream::Model>, bool)> {
+        let user = viewer.require_user()?;
+        let external_id = links::external_id("input.externalId", &external_id)?;
+        let txn = self.begin_write().await?;
+        let access = access::authorize(&txn, viewer, program_id, Action::Edit).await?;
+        let existing =
+            find_by_external_id::<workstream::Entity>(&txn, program_id, &external_id).await?;
+        changes.external_id = Patch::Set(external_id);
+        let (row, change, created) = match existing {
+            Some(before) => {
+                check_expected(before.version, expected_version)?;
+                let after = self.change_workstream(&txn, &before, changes).await?;
+                let change = Change::updated(&before, &after);
+                (after, change, false)
+            }
+            None => {
+                let input = NewWorkstream::from_changes(program_id, changes)?;
+                let created = self.insert_workstream(&txn, input).await?;
+                let change = Change::created(&created);
+                (created, change, true)
+            }
+        };
+        audit::commit(txn, user.id, [change]).await?;
+        Ok((access.admit(row)?, created))
+    }
+
+    /// Validate and insert a new workstream inside `txn` (its program
+    /// already authorized): every bad field reported at once.
+    pub(crate) async fn insert_workstream(
+        &self,
+        txn: &DatabaseTransaction,
+        input: NewWorkstream,
+    ) -> ApiResult<workstream::Model> {
+        let (name, description, (), progress, (external_id, links)) = (
+            validate::name("input.name", &input.name),
+            validate::optional_text("input.description", input.description.as_deref()),
+            validate::date_order(
+                "input.targetDate",
+                input.start_date,
+                input.target_date,
+                "startDate",
+            ),
+            input
+                .progress
+                .map(progress)
+                .transpose()
+                .map(|value| value.unwrap_or(0)),
+            links::new_fields(input.external_id.as_deref(), input.links),
+        )
+            .all()?;
+        if let Some(team_id) = input.team_id {
+            ensure_team(txn, "input.teamId", team_id).await?;
+        }
+        if let Some(lead_id) = input.lead_id {
+            ensure_member(
+                txn,
+                input.program_id,
+                lead_id,
+                "input.leadId",
+                Message::NotAMember,
+            )
+            .await?;
+        }
+        if let Some(external_id) = &external_id {
+            links::ensure_free::<workstream::Entity>(
+                txn,
+                "input.externalId",
+                input.program_id,
+                external_id,
+                None,
+            )
+            .await?;
+        }
+        let status = input.status.unwrap_or(WorkstreamStatus::NotStarted);
+        let (started_on, finished_on) = actuals(
+            status,
+            (None, None),
+            (
+                Patch::from(input.started_on),
+                Patch::from(input.finished_on),
+            ),
+            today_in_program(self, txn, input.program_id).await?,
+        )?;
+        workstream::ActiveModel {
+            program_id: Set(input.program_id),
+            started_on: Set(started_on),
+            finished_on: Set(finished_on),
+            name: Set(name),
+            description: Set(description),
+            team_id: Set(input.team_id),
+            lead_id: Set(input.lead_id),
+            status: Set(status),
+            health: Set(input.health.unwrap_or(Health::OnTrack)),
+            start_date: Set(input.start_date),
+            target_date: Set(input.target_date),
+            progress: Set(progress),
+            external_id: Set(external_id),
+            links: Set(links),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await
+        .map_err(links::taken_on_write("input.externalId"))
+    }
+
+    /// Validate and apply `changes` to `before` inside `txn` (already
+    /// authorized and its version checked).
+    pub(crate) async fn change_workstream(
+        &self,
+        txn: &DatabaseTransaction,
+        before: &workstream::Model,
+        changes: WorkstreamChanges,
+    ) -> ApiResult<workstream::Model> {
+        let (name, description, status, health, progress, (external_id, links)) = (
             changes
                 .name
                 .required_with("input.name", |field, n| validate::name(field, &n)),
@@ -320,27 +435,33 @@ impl Domain {
                 .progress
                 .required("input.progress")
                 .and_then(|p| p.map(progress).transpose()),
+            links::changed_fields(changes.external_id, changes.links),
         )
             .all()?;
-
-        let txn = self.begin_write().await?;
-        let (before, access) =
-            access::find_authorized::<workstream::Entity>(&txn, viewer, id, Action::Edit).await?;
-        check_expected(before.version, expected_version)?;
         let start_date = changes.start_date.apply(before.start_date);
         let target_date = changes.target_date.apply(before.target_date);
         // Checked on the merged dates, so moving only one side is caught too.
         validate::date_order("input.targetDate", start_date, target_date, "startDate")?;
         if let Patch::Set(team_id) = changes.team_id {
-            ensure_team(&txn, "input.teamId", team_id).await?;
+            ensure_team(txn, "input.teamId", team_id).await?;
         }
         if let Patch::Set(lead_id) = changes.lead_id {
             ensure_member(
-                &txn,
+                txn,
                 before.program_id,
                 lead_id,
                 "input.leadId",
                 Message::NotAMember,
+            )
+            .await?;
+        }
+        if let Patch::Set(external_id) = &external_id {
+            links::ensure_free::<workstream::Entity>(
+                txn,
+                "input.externalId",
+                before.program_id,
+                external_id,
+                Some(before.id),
             )
             .await?;
         }
@@ -355,17 +476,21 @@ impl Domain {
         active.start_date = Set(start_date);
         active.target_date = Set(target_date);
         patch::assign(&mut active.progress, progress);
+        external_id.assign(&mut active.external_id);
+        if let Some(links) = links {
+            active.links = Set(links);
+        }
         let (started_on, finished_on) = actuals(
             status.unwrap_or(before.status),
             (before.started_on, before.finished_on),
             (changes.started_on, changes.finished_on),
-            today_in_program(self, &txn, before.program_id).await?,
+            today_in_program(self, txn, before.program_id).await?,
         )?;
         active.started_on = Set(started_on);
         active.finished_on = Set(finished_on);
-        let after = versioned::save::<workstream::Entity>(&txn, id, before.version, active).await?;
-        audit::commit(txn, user.id, [Change::updated(&before, &after)]).await?;
-        access.admit(after)
+        versioned::save::<workstream::Entity>(txn, before.id, before.version, active)
+            .await
+            .map_err(links::taken_on_save("input.externalId"))
     }
 
     /// Delete a workstream with its milestones and dependencies (OWNER or

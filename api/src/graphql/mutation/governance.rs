@@ -18,6 +18,7 @@ use crate::graphql::{
         Baseline, Decision, Program, Risk, StatusUpdate,
         decision::DecisionStatus,
         enums::{Health, Locale},
+        link::{LinkInput, links_from},
         risk::RiskStatus,
     },
 };
@@ -147,6 +148,10 @@ pub struct CreateRiskInput {
     pub workstream_id: Option<ID>,
     /// A dependency of the same program that it threatens.
     pub dependency_id: Option<ID>,
+    /// Its id in another tool (up to 200 characters), unique in the program.
+    pub external_id: Option<String>,
+    /// Where it is tracked in other tools (at most 20).
+    pub links: Option<Vec<LinkInput>>,
 }
 
 /// The recorded risk.
@@ -181,6 +186,10 @@ pub struct UpdateRiskInput {
     pub workstream_id: MaybeUndefined<ID>,
     /// New threatened dependency (same program).
     pub dependency_id: MaybeUndefined<ID>,
+    /// New id in another tool, unique in the program; `null` removes it.
+    pub external_id: MaybeUndefined<String>,
+    /// New links, replacing all of them; `null` removes them.
+    pub links: MaybeUndefined<Vec<LinkInput>>,
 }
 
 /// The changed risk.
@@ -367,6 +376,8 @@ impl GovernanceMutation {
                         "input.dependencyId",
                         input.dependency_id.as_ref(),
                     )?,
+                    external_id: input.external_id,
+                    links: input.links.map(links_from),
                 },
             )
             .await?;
@@ -396,6 +407,8 @@ impl GovernanceMutation {
                     owner_id: patch_id("input.ownerId", input.owner_id)?,
                     workstream_id: patch_id("input.workstreamId", input.workstream_id)?,
                     dependency_id: patch_id("input.dependencyId", input.dependency_id)?,
+                    external_id: patch(input.external_id),
+                    links: patch(input.links).map(links_from),
                 },
             )
             .await?;

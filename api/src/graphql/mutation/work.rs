@@ -16,7 +16,10 @@ use crate::graphql::{
     context::{parse_id, parse_optional_id, patch, scope},
     scalars::Date,
     types::{
-        Dependency, Milestone, Program, Workstream, dependency::DependencyStatus, enums::Health,
+        Dependency, Milestone, Program, Workstream,
+        dependency::DependencyStatus,
+        enums::Health,
+        link::{LinkInput, links_from},
         workstream::WorkstreamStatus,
     },
 };
@@ -65,6 +68,10 @@ pub struct CreateWorkstreamInput {
     pub started_on: Option<Date>,
     /// Day work actually finished (default: today when created DONE); not after today.
     pub finished_on: Option<Date>,
+    /// Its id in another tool (up to 200 characters), unique in the program.
+    pub external_id: Option<String>,
+    /// Where its work is tracked in other tools (at most 20).
+    pub links: Option<Vec<LinkInput>>,
 }
 
 /// The created workstream.
@@ -103,6 +110,10 @@ pub struct UpdateWorkstreamInput {
     pub started_on: MaybeUndefined<Date>,
     /// Day work actually finished, to correct or backfill it (set to today when the status becomes DONE).
     pub finished_on: MaybeUndefined<Date>,
+    /// New id in another tool, unique in the program; `null` removes it.
+    pub external_id: MaybeUndefined<String>,
+    /// New links, replacing all of them; `null` removes them.
+    pub links: MaybeUndefined<Vec<LinkInput>>,
 }
 
 /// The changed workstream.
@@ -110,6 +121,52 @@ pub struct UpdateWorkstreamInput {
 pub struct UpdateWorkstreamPayload {
     /// The workstream after the change.
     pub workstream: Workstream,
+}
+
+/// Create or change the workstream of a program with an external id (OWNER
+/// or EDITOR): the way a sync script keeps "its" workstreams. Absent fields
+/// of an existing workstream stay as they are; a new one needs `name`.
+#[derive(InputObject)]
+pub struct UpsertWorkstreamInput {
+    /// The program.
+    pub program_id: ID,
+    /// The workstream's id in the other tool (up to 200 characters): the one it is found by.
+    pub external_id: String,
+    /// For an existing workstream, the `version` the change is based on; `CONFLICT` if it changed since.
+    pub expected_version: Option<i32>,
+    /// Name; required when the workstream is new.
+    pub name: MaybeUndefined<String>,
+    /// Description.
+    pub description: MaybeUndefined<String>,
+    /// Team doing the work.
+    pub team_id: MaybeUndefined<ID>,
+    /// Lead.
+    pub lead_id: MaybeUndefined<ID>,
+    /// Status.
+    pub status: MaybeUndefined<WorkstreamStatus>,
+    /// Health.
+    pub health: MaybeUndefined<Health>,
+    /// Planned first day.
+    pub start_date: MaybeUndefined<Date>,
+    /// Planned last day; not before the start date.
+    pub target_date: MaybeUndefined<Date>,
+    /// Percent complete, 0–100.
+    pub progress: MaybeUndefined<i32>,
+    /// Day work actually started.
+    pub started_on: MaybeUndefined<Date>,
+    /// Day work actually finished.
+    pub finished_on: MaybeUndefined<Date>,
+    /// Links, replacing all of them; `null` removes them.
+    pub links: MaybeUndefined<Vec<LinkInput>>,
+}
+
+/// The workstream after an upsert.
+#[derive(SimpleObject)]
+pub struct UpsertWorkstreamPayload {
+    /// The workstream, created or changed.
+    pub workstream: Workstream,
+    /// Whether it was created (no workstream of the program had the external id).
+    pub created: bool,
 }
 
 /// Delete a workstream with its milestones and dependencies (OWNER or EDITOR).
@@ -238,6 +295,10 @@ pub struct CreateDependencyInput {
     pub committed_date: Option<Date>,
     /// Who made the promise (a member of the upstream program; default: the caller when `committedDate` is given); upstream editors only.
     pub committed_by_id: Option<ID>,
+    /// Its id in another tool (up to 200 characters), unique in the downstream program.
+    pub external_id: Option<String>,
+    /// Where it is tracked in other tools (at most 20).
+    pub links: Option<Vec<LinkInput>>,
 }
 
 /// The created dependency.
@@ -265,6 +326,10 @@ pub struct UpdateDependencyInput {
     pub committed_date: MaybeUndefined<Date>,
     /// New promiser (upstream editors only).
     pub committed_by_id: MaybeUndefined<ID>,
+    /// New id in another tool, unique in the downstream program; `null` removes it.
+    pub external_id: MaybeUndefined<String>,
+    /// New links, replacing all of them; `null` removes them.
+    pub links: MaybeUndefined<Vec<LinkInput>>,
 }
 
 /// The changed dependency.
@@ -337,6 +402,8 @@ impl WorkMutation {
                     progress: input.progress,
                     started_on: input.started_on.map(Into::into),
                     finished_on: input.finished_on.map(Into::into),
+                    external_id: input.external_id,
+                    links: input.links.map(links_from),
                 },
             )
             .await?;
@@ -371,11 +438,50 @@ impl WorkMutation {
                     progress: patch(input.progress),
                     started_on: patch(input.started_on),
                     finished_on: patch(input.finished_on),
+                    external_id: patch(input.external_id),
+                    links: patch(input.links).map(links_from),
                 },
             )
             .await?;
         Ok(UpdateWorkstreamPayload {
             workstream: Workstream(workstream),
+        })
+    }
+
+    /// Create or change the workstream with an external id (OWNER or EDITOR).
+    async fn upsert_workstream(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")]
+        input: UpsertWorkstreamInput,
+    ) -> Result<UpsertWorkstreamPayload> {
+        let (domain, viewer) = scope(ctx)?;
+        let (workstream, created) = domain
+            .upsert_workstream(
+                viewer,
+                parse_id("input.programId", &input.program_id)?,
+                input.external_id,
+                input.expected_version,
+                WorkstreamChanges {
+                    name: patch(input.name),
+                    description: patch(input.description),
+                    team_id: patch_id("input.teamId", input.team_id)?,
+                    lead_id: patch_id("input.leadId", input.lead_id)?,
+                    status: patch(input.status),
+                    health: patch(input.health),
+                    start_date: patch(input.start_date),
+                    target_date: patch(input.target_date),
+                    progress: patch(input.progress),
+                    started_on: patch(input.started_on),
+                    finished_on: patch(input.finished_on),
+                    external_id: Patch::Keep,
+                    links: patch(input.links).map(links_from),
+                },
+            )
+            .await?;
+        Ok(UpsertWorkstreamPayload {
+            workstream: Workstream(workstream),
+            created,
         })
     }
 
@@ -489,6 +595,8 @@ impl WorkMutation {
                         "input.committedById",
                         input.committed_by_id.as_ref(),
                     )?,
+                    external_id: input.external_id,
+                    links: input.links.map(links_from),
                 },
             )
             .await?;
@@ -517,6 +625,8 @@ impl WorkMutation {
                     status: patch(input.status),
                     committed_date: patch(input.committed_date),
                     committed_by_id: patch_id("input.committedById", input.committed_by_id)?,
+                    external_id: patch(input.external_id),
+                    links: patch(input.links).map(links_from),
                 },
             )
             .await?;

@@ -149,6 +149,14 @@ impl Dependency {
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
+    /// Its id in another tool (a Jira key, a GitHub issue number), unique in its program.
+    async fn external_id(&self) -> Option<&str> {
+        self.0.external_id.as_deref()
+    }
+    /// Where its work is tracked in other tools.
+    async fn links(&self) -> Vec<super::link::Link> {
+        super::link::links_of(&self.0.links)
+    }
     /// Day the downstream workstream needs the delivery.
     async fn needed_by(&self) -> Option<Date> {
         self.0.needed_by.map(Date)

@@ -10,6 +10,7 @@ pub mod dependency;
 pub mod enums;
 pub mod forecast_point;
 pub mod health;
+pub mod link;
 pub mod milestone;
 pub mod money;
 pub mod node;

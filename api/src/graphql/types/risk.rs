@@ -125,6 +125,14 @@ impl Risk {
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
+    /// Its id in another tool (a Jira key, a GitHub issue number), unique in its program.
+    async fn external_id(&self) -> Option<&str> {
+        self.0.external_id.as_deref()
+    }
+    /// Where its work is tracked in other tools.
+    async fn links(&self) -> Vec<super::link::Link> {
+        super::link::links_of(&self.0.links)
+    }
     /// How likely it is to happen, from 1 (rare) to 5 (almost certain).
     async fn likelihood(&self) -> i32 {
         self.0.likelihood

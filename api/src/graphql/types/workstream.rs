@@ -172,6 +172,14 @@ impl Workstream {
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
+    /// Its id in another tool (a Jira key, a GitHub issue number), unique in its program.
+    async fn external_id(&self) -> Option<&str> {
+        self.0.external_id.as_deref()
+    }
+    /// Where its work is tracked in other tools.
+    async fn links(&self) -> Vec<super::link::Link> {
+        super::link::links_of(&self.0.links)
+    }
     /// The team doing the work.
     async fn team(&self, ctx: &Context<'_>) -> Result<Option<Team>> {
         let Some(team_id) = self.0.team_id else {
