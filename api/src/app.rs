@@ -277,6 +277,7 @@ pub async fn start(
             max_document_nesting: config.max_document_nesting,
             graphiql: config.graphiql_enabled(),
             introspection: config.introspection_enabled(),
+            idempotency_lease: Duration::from_secs(config.request_timeout_secs + 5),
             in_flight: http::InFlight::new(config.max_in_flight_cost),
         },
         documents,

@@ -122,7 +122,7 @@ pub struct ServeConfig {
     #[arg(long, env = "TRESTLE_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
     /// Request headers those origins may send besides `Authorization`,
-    /// `Content-Type`, `Accept` and `Accept-Language`, comma-separated
+    /// `Content-Type`, `Accept`, `Accept-Language` and `Idempotency-Key`, comma-separated
     /// (tracing and client-identification headers by default).
     #[arg(
         long,

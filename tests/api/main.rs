@@ -30,6 +30,7 @@ mod fuzz_operations;
 mod generate;
 mod helpers;
 mod http;
+mod idempotency;
 mod lifecycle;
 mod limits;
 mod links;

@@ -16,6 +16,7 @@ pub mod decisions;
 pub mod dependencies;
 pub mod events;
 pub mod health;
+pub mod idempotency;
 pub mod links;
 pub mod loaders;
 pub mod members;

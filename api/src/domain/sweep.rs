@@ -231,7 +231,8 @@ impl Domain {
 }
 
 /// Sweep every `every` until `stop` changes (or its sender is gone), with a
-/// connection outside the request statement counter.
+/// connection outside the request statement counter; each sweep also
+/// forgets the idempotency keys past their day.
 pub async fn run(domain: Domain, every: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
     let domain = Domain {
         db: crate::events::background_connection(&domain.db),
@@ -247,6 +248,9 @@ pub async fn run(domain: Domain, every: Duration, mut stop: tokio::sync::watch::
         }
         if let Err(error) = domain.sweep_notifications(&mut memory).await {
             tracing::warn!(error = ?error, "the notification sweep failed; trying again later");
+        }
+        if let Err(error) = domain.forget_expired_idempotency_keys().await {
+            tracing::warn!(error = ?error, "forgetting expired idempotency keys failed");
         }
     }
 }

@@ -19,12 +19,13 @@ use axum::{
     body::{Body, to_bytes},
     extract::{ConnectInfo, Query, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 
 use super::{
     AppState, REQUEST_ID,
+    idempotency::{self, Begun},
     metrics::Rejection,
     playground,
     rate_limit::{Principal, Reservation, client_network},
@@ -50,6 +51,9 @@ pub struct HttpLimits {
     pub graphiql: bool,
     /// Whether `__schema` and `__type` may be asked for.
     pub introspection: bool,
+    /// How long an `Idempotency-Key` stays claimed by a request that never
+    /// finishes (the server died): a little over the request timeout.
+    pub idempotency_lease: std::time::Duration,
     /// The estimated cost of the requests executing at once, across every
     /// caller: a request waits its turn until its estimate fits.
     pub in_flight: InFlight,
@@ -186,8 +190,21 @@ async fn run(
     let judged = steps::judge(state, &mut request, exchange.locale)?;
     exchange.name_operation(&judged);
     refuse_unsafe_method(method, &judged, exchange.locale)?;
+    let claimed =
+        match idempotency::begin(state, headers, &viewer, &request, &judged, exchange.media).await?
+        {
+            Begun::Untracked => None,
+            Begun::Run(claimed) => Some(claimed),
+            Begun::Replayed(response) => return Ok(response),
+        };
     exchange.reservation = steps::reserve(state, exchange.principal, &judged, exchange.locale)?;
-    Ok(exchange.execute(state, request, judged, viewer).await)
+    let (response, body) = exchange
+        .execute(state, request, judged, viewer, claimed.is_some())
+        .await;
+    if let (Some(claimed), Some(body)) = (claimed, body) {
+        idempotency::finish(state, claimed, response.status(), &body, &exchange.codes).await;
+    }
+    Ok(response)
 }
 
 /// Read a JSON `POST` body: only JSON executes, so a form or `text/plain`
@@ -372,14 +389,15 @@ impl Exchange {
 
     /// Run the judged request and answer it: what it cost is what it
     /// returned, what it computed beyond that (plans, rendering) and a flat
-    /// fee per mutation field.
+    /// fee per mutation field. With `keep_body`, also the body answered.
     async fn execute(
         &mut self,
         state: &AppState,
         mut request: GqlRequest,
         judged: Judged,
         viewer: Viewer,
-    ) -> Response {
+        keep_body: bool,
+    ) -> (Response, Option<Vec<u8>>) {
         let mutations = judged
             .analysis
             .as_ref()
@@ -426,7 +444,11 @@ impl Exchange {
         } else {
             respond::Outcome::Executed
         };
-        let mut answer = respond::respond(status, &response, self.media, outcome);
+        let Some(body) = respond::body(&response, outcome) else {
+            return (StatusCode::INTERNAL_SERVER_ERROR.into_response(), None);
+        };
+        let kept = keep_body.then(|| body.clone());
+        let mut answer = respond::raw(status, body, self.media);
         if status == StatusCode::TOO_MANY_REQUESTS
             && let Some(retry_after) = respond::retry_after(&response)
         {
@@ -434,7 +456,7 @@ impl Exchange {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
-        answer
+        (answer, kept)
     }
 
     /// The answer, charged, counted and logged.

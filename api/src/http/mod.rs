@@ -4,6 +4,7 @@ pub mod credentials;
 pub mod document;
 mod graphql;
 mod health;
+pub mod idempotency;
 pub mod metrics;
 pub mod occupancy;
 pub mod persisted;
@@ -98,7 +99,7 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 /// Which browser origins may call the API, and which request headers they
-/// may send besides the four every client needs.
+/// may send besides the five every client needs.
 #[derive(Debug, Clone, Default)]
 pub struct CorsPolicy {
     /// Allowed origins (none: no cross-origin browser calls).
@@ -121,6 +122,7 @@ impl CorsPolicy {
             header::CONTENT_TYPE,
             header::ACCEPT,
             header::ACCEPT_LANGUAGE,
+            HeaderName::from_static(idempotency::HEADER),
         ];
         for name in self.allow_headers.iter().map(|name| name.trim()) {
             if name.is_empty() {
@@ -141,6 +143,7 @@ impl CorsPolicy {
                 HeaderName::from_static("x-ratelimit-remaining"),
                 HeaderName::from_static("x-ratelimit-used"),
                 HeaderName::from_static("x-ratelimit-reset"),
+                HeaderName::from_static(idempotency::REPLAYED),
             ])
             .max_age(Duration::from_secs(600)))
     }

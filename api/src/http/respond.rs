@@ -170,6 +170,14 @@ pub fn respond(
     media: Media,
     outcome: Outcome,
 ) -> Response {
+    match body(response, outcome) {
+        Some(body) => raw(status, body, media),
+        None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// The JSON body of a GraphQL response (without `data` for a request error).
+pub fn body(response: &GqlResponse, outcome: Outcome) -> Option<Vec<u8>> {
     let body = serde_json::to_value(response).map(|mut body| {
         if outcome == Outcome::RequestError
             && let Some(fields) = body.as_object_mut()
@@ -178,13 +186,14 @@ pub fn respond(
         }
         body
     });
-    match body.and_then(|body| serde_json::to_vec(&body)) {
-        Ok(body) => (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response(),
-        Err(error) => {
-            tracing::error!(%error, "could not serialise a response");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
+    body.and_then(|body| serde_json::to_vec(&body))
+        .inspect_err(|error| tracing::error!(%error, "could not serialise a response"))
+        .ok()
+}
+
+/// A body already serialised, with `status`, in `media`.
+pub fn raw(status: StatusCode, body: Vec<u8>, media: Media) -> Response {
+    (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response()
 }
 
 /// The status of an executed response: 400 in the GraphQL-over-HTTP media

@@ -1,0 +1,154 @@
+//! `Idempotency-Key`: a script that retries a mutation after a timeout
+//! gets the first answer back instead of a second risk.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use trestle_api::http::idempotency::fingerprint_of;
+
+use crate::fixtures::{cast, mutation_document};
+use crate::helpers::{TestApp, TestUser, error_code, spawn_app};
+
+const CREATE_RISK: &str = "risk { id title }";
+
+/// POST `createRisk` as `user` with `key`: status, whether replayed, body.
+async fn create_risk(
+    app: &TestApp,
+    user: &TestUser,
+    key: &str,
+    input: Value,
+) -> (u16, bool, Value) {
+    let response = app
+        .post(
+            Some(&user.token),
+            &mutation_document("createRisk", CREATE_RISK),
+            json!({ "input": input }),
+            &[("Idempotency-Key", key)],
+        )
+        .await;
+    let status = response.status().as_u16();
+    let replayed = response
+        .headers()
+        .get("idempotent-replayed")
+        .is_some_and(|value| value == "true");
+    (
+        status,
+        replayed,
+        response.json().await.expect("a JSON body"),
+    )
+}
+
+async fn risk_count(app: &TestApp, user: &TestUser, program: &str) -> i64 {
+    let body = app
+        .as_user(
+            user,
+            "query($id: ID!) { program(id: $id) { risks(first: 1) { totalCount } } }",
+            json!({ "id": program }),
+        )
+        .await;
+    body["data"]["program"]["risks"]["totalCount"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{body}"))
+}
+
+#[tokio::test]
+async fn a_retried_mutation_replays_its_first_answer_once_per_user_and_key() {
+    let app = spawn_app().await;
+    let c = cast(&app, "IDEM").await;
+    let input =
+        json!({ "programId": c.program, "title": "Vendor late", "likelihood": 3, "impact": 4 });
+
+    let (status, replayed, first) = create_risk(&app, &c.editor, "retry-1", input.clone()).await;
+    assert_eq!((status, replayed), (200, false), "{first}");
+    let (status, replayed, again) = create_risk(&app, &c.editor, "retry-1", input.clone()).await;
+    assert_eq!((status, replayed), (200, true), "{again}");
+    assert_eq!(again, first, "the first answer, byte for byte");
+    assert_eq!(risk_count(&app, &c.owner, &c.program).await, 1);
+
+    // The same key with another body: refused, nothing written.
+    let other = json!({ "programId": c.program, "title": "Other", "likelihood": 1, "impact": 1 });
+    let (status, _, refused) = create_risk(&app, &c.editor, "retry-1", other.clone()).await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(error_code(&refused), "CONFLICT", "{refused}");
+    assert_eq!(risk_count(&app, &c.owner, &c.program).await, 1);
+
+    // Keys are per user: the owner's "retry-1" is another key.
+    let (status, replayed, owners) = create_risk(&app, &c.owner, "retry-1", other).await;
+    assert_eq!((status, replayed), (200, false), "{owners}");
+    assert_eq!(risk_count(&app, &c.owner, &c.program).await, 2);
+
+    // A refused mutation is replayed as refused, without running again.
+    let (_, _, forbidden) = create_risk(&app, &c.viewer, "v-1", input.clone()).await;
+    assert_eq!(error_code(&forbidden), "FORBIDDEN", "{forbidden}");
+    let (_, replayed, forbidden_again) = create_risk(&app, &c.viewer, "v-1", input.clone()).await;
+    assert!(replayed);
+    assert_eq!(forbidden_again, forbidden);
+
+    // A bad key is refused before anything runs.
+    for bad in ["", &"k".repeat(256), "has space"] {
+        let (status, _, body) = create_risk(&app, &c.editor, bad, input.clone()).await;
+        assert_eq!(status, 400, "{bad:?}: {body}");
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    }
+    assert_eq!(risk_count(&app, &c.owner, &c.program).await, 2);
+
+    // Queries ignore the key.
+    let response = app
+        .post(
+            Some(&c.editor.token),
+            "{ viewer { id } }",
+            json!({}),
+            &[("Idempotency-Key", "retry-1")],
+        )
+        .await;
+    assert!(response.headers().get("idempotent-replayed").is_none());
+}
+
+#[tokio::test]
+async fn a_key_in_use_is_a_conflict_until_its_claim_lapses() {
+    let app = spawn_app().await;
+    let c = cast(&app, "IDEMRUN").await;
+    let input = json!({ "programId": c.program, "title": "Slow", "likelihood": 2, "impact": 2 });
+    let fingerprint = fingerprint_of(
+        &mutation_document("createRisk", CREATE_RISK),
+        None,
+        &json!({ "input": input }),
+    );
+    let editor: uuid::Uuid = c.editor.id.parse().unwrap();
+    let domain = &app.server.domain;
+
+    // As if another replica were running the same request right now.
+    domain
+        .claim_idempotent(editor, "busy", &fingerprint, Duration::from_secs(60))
+        .await
+        .unwrap();
+    let (status, _, busy) = create_risk(&app, &c.editor, "busy", input.clone()).await;
+    assert_eq!(status, 409, "{busy}");
+    assert_eq!(error_code(&busy), "CONFLICT", "{busy}");
+    assert_eq!(risk_count(&app, &c.owner, &c.program).await, 0);
+
+    // A claim whose server died lapses, and the retry runs.
+    domain
+        .claim_idempotent(editor, "lapsed", &fingerprint, Duration::ZERO)
+        .await
+        .unwrap();
+    let (status, replayed, ran) = create_risk(&app, &c.editor, "lapsed", input.clone()).await;
+    assert_eq!((status, replayed), (200, false), "{ran}");
+    assert_eq!(risk_count(&app, &c.owner, &c.program).await, 1);
+
+    // Concurrent retries of one request: it runs once.
+    let tries = (0..6).map(|_| create_risk(&app, &c.editor, "burst", input.clone()));
+    let answers = futures::future::join_all(tries).await;
+    let mut ids = std::collections::BTreeSet::new();
+    for (status, _, body) in &answers {
+        match status {
+            200 => {
+                ids.insert(body["data"]["createRisk"]["risk"]["id"].to_string());
+            }
+            409 => assert_eq!(error_code(body), "CONFLICT", "{body}"),
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert_eq!(ids.len(), 1, "{answers:?}");
+    assert_eq!(risk_count(&app, &c.owner, &c.program).await, 2);
+}
