@@ -160,6 +160,7 @@ pub async fn start(
             max_page_size: config.max_page_size,
             max_list_size: config.max_list_size,
             max_request_work: config.max_request_work,
+            allow_private_webhooks: config.webhook_allow_private,
             cycle_search: crate::planning::cycles::Budget {
                 steps: config.max_cycle_search_steps,
                 workstreams: config.max_cycle_search_workstreams,
@@ -260,6 +261,19 @@ pub async fn start(
         http::metrics::Metrics::new(statements.clone(), config.metrics_token.clone())
             .map_err(|error| StartError::Config(error.to_string()))?,
     );
+    if config.webhook_concurrency > 0 {
+        tokio::spawn(crate::webhooks::worker::run(
+            crate::events::background_connection(&domain.db),
+            crate::webhooks::DeliveryPolicy {
+                allow_private: config.webhook_allow_private,
+                timeout: Duration::from_secs(config.webhook_timeout_secs.max(1)),
+                retry_base: Duration::from_millis(config.webhook_retry_base_ms.max(1)),
+                poll: Duration::from_millis(config.webhook_poll_ms.max(10)),
+                concurrency: config.webhook_concurrency,
+            },
+            stopping_rx.clone(),
+        ));
+    }
     if config.notification_sweep_secs > 0 {
         tokio::spawn(crate::domain::sweep::run(
             domain.clone(),

@@ -253,6 +253,21 @@ pub struct ServeConfig {
     /// Seconds between sweeps for the clock's notifications (overdue dependencies, decisions and status updates coming due); every replica sweeps and each notification is still written once per subject, recipient and day (0 = off).
     #[arg(long, env = "TRESTLE_NOTIFICATION_SWEEP_SECS", default_value_t = 60)]
     pub notification_sweep_secs: u64,
+    /// Let webhooks post to loopback, private and link-local addresses (a receiver on this machine or network); off, such targets are refused.
+    #[arg(long, env = "TRESTLE_WEBHOOK_ALLOW_PRIVATE", action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", default_value = "false", value_parser = clap::builder::BoolishValueParser::new())]
+    pub webhook_allow_private: bool,
+    /// Seconds one webhook delivery attempt may take before it counts as failed.
+    #[arg(long, env = "TRESTLE_WEBHOOK_TIMEOUT_SECS", default_value_t = 10)]
+    pub webhook_timeout_secs: u64,
+    /// Milliseconds before the first retry of a failed webhook delivery; each later retry waits three times longer (7 attempts in all).
+    #[arg(long, env = "TRESTLE_WEBHOOK_RETRY_BASE_MS", default_value_t = 10_000)]
+    pub webhook_retry_base_ms: u64,
+    /// Milliseconds between looks at the webhook outbox for deliveries written by other replicas and retries coming due (this server's own are sent at once).
+    #[arg(long, env = "TRESTLE_WEBHOOK_POLL_MS", default_value_t = 1000)]
+    pub webhook_poll_ms: u64,
+    /// Most webhook deliveries in flight from this server at once (0 = no deliveries from this server).
+    #[arg(long, env = "TRESTLE_WEBHOOK_CONCURRENCY", default_value_t = 16)]
+    pub webhook_concurrency: usize,
     /// Most items a plain list field returns (`schedule`, `overdueDependencies`, …); its `first` argument may ask for fewer, never more.
     #[arg(long, env = "TRESTLE_MAX_LIST_SIZE", default_value_t = 1000)]
     pub max_list_size: usize,

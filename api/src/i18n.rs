@@ -727,6 +727,7 @@ pub fn subject_label(subject: Subject, locale: Locale) -> &'static str {
         Subject::StatusUpdate => ("status updates", "상태 보고"),
         Subject::Baseline => ("baselines", "기준선"),
         Subject::Comment => ("comments", "댓글"),
+        Subject::Webhook => ("webhooks", "웹훅"),
     };
     match locale {
         Locale::En => en,
@@ -748,7 +749,8 @@ pub fn count_unit(subject: Subject, locale: Locale) -> &'static str {
         | Subject::Risk
         | Subject::StatusUpdate
         | Subject::Baseline
-        | Subject::Comment => "건",
+        | Subject::Comment
+        | Subject::Webhook => "건",
     };
     match locale {
         Locale::En => "",

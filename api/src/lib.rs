@@ -13,3 +13,4 @@ pub mod graphql;
 pub mod http;
 pub mod i18n;
 pub mod planning;
+pub mod webhooks;

@@ -95,6 +95,8 @@ pub enum Subject {
     Baseline,
     /// A comment on a workstream, dependency, decision or risk.
     Comment,
+    /// A program's webhook.
+    Webhook,
 }
 
 impl Subject {
@@ -114,6 +116,7 @@ impl Subject {
             Self::StatusUpdate => "StatusUpdate",
             Self::Baseline => "Baseline",
             Self::Comment => "Comment",
+            Self::Webhook => "Webhook",
         }
     }
 
@@ -133,6 +136,7 @@ impl Subject {
             Self::StatusUpdate => "statusUpdate",
             Self::Baseline => "baseline",
             Self::Comment => "comment",
+            Self::Webhook => "webhook",
         }
     }
 

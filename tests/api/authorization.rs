@@ -289,6 +289,46 @@ async fn fresh_workstream(app: &TestApp, f: &Fixture) -> String {
     workstream(app, &f.cast.owner, &f.cast.program, "Fresh", json!({})).await
 }
 
+/// A webhook of the program (to a public name that never answers here), for a row that uses one up.
+async fn fresh_webhook(app: &TestApp, f: &Fixture) -> String {
+    let created = crate::fixtures::mutate(
+        app,
+        &f.cast.owner,
+        "createWebhook",
+        json!({ "programId": f.cast.program, "url": "https://hooks.example.com/matrix", "events": ["baseline.capture"] }),
+        "webhook { id }",
+    )
+    .await;
+    created["webhook"]["id"].as_str().unwrap().to_owned()
+}
+
+/// A delivery of a fresh webhook, for a row that sends it again.
+async fn fresh_delivery(app: &TestApp, f: &Fixture) -> String {
+    let hook = fresh_webhook(app, f).await;
+    let baseline = json!({ "programId": f.cast.program, "name": "For the webhook" });
+    crate::fixtures::mutate(
+        app,
+        &f.cast.owner,
+        "captureBaseline",
+        baseline,
+        "baseline { id }",
+    )
+    .await;
+    let read = app
+        .as_user(
+            &f.cast.owner,
+            "query($p: ID!) { program(id: $p) { webhooks(first: 20) { nodes { id deliveries(first: 1) { nodes { id } } } } } }",
+            json!({ "p": f.cast.program }),
+        )
+        .await;
+    read["data"]["program"]["webhooks"]["nodes"]
+        .as_array()
+        .and_then(|hooks| hooks.iter().find(|h| h["id"] == hook.as_str()))
+        .and_then(|h| h["deliveries"]["nodes"][0]["id"].as_str())
+        .unwrap_or_else(|| panic!("a delivery: {read}"))
+        .to_owned()
+}
+
 /// A milestone of the fixture's workstream, for a row that uses one up.
 async fn fresh_milestone(app: &TestApp, f: &Fixture) -> String {
     milestone(app, &f.cast.owner, &f.workstream, "M", json!({})).await
@@ -548,6 +588,36 @@ fn cases() -> Vec<Case> {
                 Box::pin(risk(app, &f.cast.owner, &f.cast.program, "R", small))
             }),
         ),
+        write(
+            Manage,
+            "createWebhook",
+            "webhook { id } secret",
+            |f| json!({ "programId": f.cast.program, "url": "https://hooks.example.com/matrix", "events": ["baseline.*"] }),
+        ),
+        write_with(
+            Manage,
+            "updateWebhook",
+            "webhook { id }",
+            Made(|app, f| Box::pin(fresh_webhook(app, f))),
+        )
+        .with_input(|id| json!({ "id": id, "description": "changed" })),
+        write_with(
+            Manage,
+            "deleteWebhook",
+            "deletedWebhookId",
+            Made(|app, f| Box::pin(fresh_webhook(app, f))),
+        ),
+        Case {
+            // A new delivery of a recorded change: no history of its own.
+            audited: 0,
+            ..write_with(
+                Manage,
+                "redeliverWebhook",
+                "delivery { id }",
+                Made(|app, f| Box::pin(fresh_delivery(app, f))),
+            )
+            .with_input(|id| json!({ "deliveryId": id }))
+        },
         Case {
             // The update, and the program's health it sets.
             audited: 2,

@@ -51,4 +51,5 @@ mod subscriptions;
 mod teams;
 mod tokens;
 mod visibility;
+mod webhooks;
 mod workstreams;

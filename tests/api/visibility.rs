@@ -37,6 +37,8 @@ struct World {
     p_risk: String,
     /// Everything of Q's, and every dependency between P and Q.
     hidden_ids: Vec<String>,
+    /// Q's owner, a directory entry among them.
+    q_owner_id: String,
 }
 
 fn marked(text: &str) -> String {
@@ -199,6 +201,18 @@ async fn world(app: &TestApp) -> World {
     )
     .await;
 
+    let q_webhook = mutate(
+        app,
+        &q_owner,
+        "createWebhook",
+        json!({ "programId": q, "url": format!("https://hooks.example.com/{MARKER}"), "events": ["*"], "description": marked("sync") }),
+        "webhook { id }",
+    )
+    .await["webhook"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let q_owner_id = q_owner.id.clone();
     let mut hidden_ids = vec![
         q.clone(),
         q1.clone(),
@@ -214,6 +228,7 @@ async fn world(app: &TestApp) -> World {
         q_owner.id.clone(),
         q_comment,
         across_comment,
+        q_webhook,
     ];
     // The ids of Q's history entries.
     let history = app
@@ -234,6 +249,7 @@ async fn world(app: &TestApp) -> World {
         p_workstreams: vec![p1, p2],
         p_risk,
         hidden_ids,
+        q_owner_id,
     }
 }
 
@@ -466,7 +482,14 @@ async fn a_viewer_of_one_program_learns_nothing_about_another_on_any_path() {
 
     // Every operation the schema-driven fuzzer generates, with P's and Q's ids.
     let schema = load_schema(&app, &viewer.token).await;
-    let mut ids = world.hidden_ids.clone();
+    // Q's owner is in the directory every signed-in user may look up by
+    // id: handed their id, `node` answers it. It must show nowhere else.
+    let mut ids: Vec<String> = world
+        .hidden_ids
+        .iter()
+        .filter(|id| **id != world.q_owner_id)
+        .cloned()
+        .collect();
     ids.extend(world.p_workstreams.iter().cloned());
     ids.push(world.p.clone());
     ids.push(world.p_risk.clone());

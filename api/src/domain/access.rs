@@ -23,7 +23,7 @@ use std::collections::HashSet;
 use entity::{
     api_token, audit_event, baseline, comment, decision, decision_option, dependency,
     enums::ProgramRole, milestone, notification, program, program_member, risk, status_update,
-    team, user, workstream,
+    team, user, webhook, webhook_delivery, workstream,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select,
@@ -131,7 +131,9 @@ in_program!(
     risk,
     status_update,
     baseline,
-    program_member
+    program_member,
+    webhook,
+    webhook_delivery
 );
 
 impl Scoped for program::Model {

@@ -5,7 +5,7 @@ use entity::{
     api_token,
     audit_event::{self, Subject, Verb},
     baseline, comment, decision, dependency, milestone, program, program_member, risk,
-    status_update, team, user, workstream,
+    status_update, team, user, webhook, workstream,
 };
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, Set};
 use serde_json::{Map, Value, json};
@@ -14,8 +14,10 @@ use uuid::Uuid;
 use super::access::{Reach, Scoped};
 use crate::error::ApiResult;
 
-/// Fields never copied into the history.
-const HIDDEN_FIELDS: [&str; 6] = [
+/// Fields never copied into the history (a webhook's URL may hold a
+/// receiver's credential, so only its OWNERs read it, on the webhook).
+const HIDDEN_FIELDS: [&str; 7] = [
+    "url",
     "passwordHash",
     "tokenHash",
     "version",
@@ -80,6 +82,7 @@ recorded!(
     status_update => StatusUpdate,
     baseline => Baseline,
     comment => Comment,
+    webhook => Webhook,
 );
 
 /// One history entry about to be written.
@@ -159,10 +162,10 @@ pub async fn record(
     db: &impl ConnectionTrait,
     actor: Option<Uuid>,
     change: Change,
-) -> ApiResult<()> {
+) -> ApiResult<audit_event::Model> {
     let id = Uuid::now_v7();
     let (program_id, related_program_id) = change.placement();
-    audit_event::ActiveModel {
+    let entry = audit_event::ActiveModel {
         id: Set(id),
         program_id: Set(program_id),
         related_program_id: Set(related_program_id),
@@ -175,21 +178,29 @@ pub async fn record(
     }
     .insert(db)
     .await?;
-    crate::events::announce(db, id).await
+    crate::events::announce(db, id).await?;
+    Ok(entry)
 }
 
 /// Record a mutation's history entries and commit its transaction: the last
-/// step of every mutation, so no mutation commits without its history.
+/// step of every mutation, so no mutation commits without its history. The
+/// webhooks subscribed to the entries get their deliveries in the same
+/// transaction, so a change is delivered exactly when it commits.
 pub async fn commit(
     txn: DatabaseTransaction,
     actor: impl Into<Option<Uuid>>,
     changes: impl IntoIterator<Item = Change>,
 ) -> ApiResult<()> {
     let actor = actor.into();
+    let mut entries = Vec::new();
     for change in changes {
-        record(&txn, actor, change).await?;
+        entries.push(record(&txn, actor, change).await?);
     }
+    let delivering = super::webhooks::enqueue(&txn, &entries).await?;
     txn.commit().await?;
+    if delivering {
+        crate::webhooks::wake();
+    }
     Ok(())
 }
 

@@ -37,6 +37,7 @@ pub mod teams;
 pub mod users;
 pub mod validate;
 pub mod versioned;
+pub mod webhooks;
 pub mod workstreams;
 
 use std::sync::Arc;
@@ -60,6 +61,8 @@ pub struct Limits {
     pub sign_ins: Option<sign_ins::SignInPolicy>,
     /// Most work points one request may do (plans loaded, text rendered and returned).
     pub max_request_work: u64,
+    /// Whether webhooks may post to loopback, private and link-local addresses.
+    pub allow_private_webhooks: bool,
 }
 
 impl Default for Limits {
@@ -74,6 +77,7 @@ impl Default for Limits {
             max_concurrent_hashes: default_concurrent_hashes(),
             sign_ins: None,
             max_request_work: 1_000_000,
+            allow_private_webhooks: false,
         }
     }
 }

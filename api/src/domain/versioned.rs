@@ -47,7 +47,8 @@ versioned!(
     dependency,
     decision,
     risk,
-    comment
+    comment,
+    webhook
 );
 
 /// Refuse a stale `expectedVersion` before any work is done.

@@ -85,6 +85,19 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
+    /// Its name, as the GraphQL enum `ProgramEventKind` and webhook payloads spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Created => "CREATED",
+            Self::Updated => "UPDATED",
+            Self::Deleted => "DELETED",
+            Self::Archived => "ARCHIVED",
+            Self::Unarchived => "UNARCHIVED",
+            Self::Decided => "DECIDED",
+            Self::Posted => "POSTED",
+        }
+    }
+
     /// The kind of a history `action` such as `workstream.create`; `changes`
     /// tells an added program member (`member.set` of a new row) from a new role.
     /// Actions this version does not know count as updates.

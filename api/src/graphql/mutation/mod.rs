@@ -4,6 +4,7 @@ mod account;
 mod auth;
 mod conversation;
 mod governance;
+mod integrations;
 mod member;
 mod program;
 mod team;
@@ -22,6 +23,7 @@ pub struct Mutation(
     member::MemberMutation,
     program::ProgramMutation,
     governance::GovernanceMutation,
+    integrations::IntegrationsMutation,
     team::TeamMutation,
     work::WorkMutation,
 );

@@ -23,6 +23,7 @@ pub mod risk;
 pub mod status_update;
 pub mod team;
 pub mod user;
+pub mod webhook;
 pub mod workstream;
 
 pub use api_token::ApiToken;
@@ -41,4 +42,5 @@ pub use risk::Risk;
 pub use status_update::StatusUpdate;
 pub use team::Team;
 pub use user::User;
+pub use webhook::{Webhook, WebhookDelivery};
 pub use workstream::Workstream;

@@ -538,6 +538,23 @@ impl Program {
     ) -> Result<ListConnection<super::Baseline>> {
         super::baseline::program_baselines(ctx, self.0.id, first, after, last, before).await
     }
+    /// The program's webhooks, newest first (OWNERs and ADMINs only; `FORBIDDEN` for others).
+    async fn webhooks(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n (at most the server's page size).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n (at most the server's page size).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
+    ) -> Result<ListConnection<super::Webhook>> {
+        let (domain, viewer) = crate::graphql::context::scope(ctx)?;
+        let rows = domain.program_webhooks(viewer, self.0.id).await?;
+        let args = super::connection::page_args(first, after, last, before);
+        let page = domain.page_newest_first(rows, "webhooks", &args, |w| w.created_at, |w| w.id)?;
+        Ok(super::connection::connection(page, super::Webhook))
+    }
     /// The forecast finish as status updates and baselines recorded it, oldest first.
     async fn forecast_history(
         &self,

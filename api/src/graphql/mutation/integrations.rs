@@ -1,0 +1,175 @@
+//! Webhook mutations: create, change, delete, redeliver.
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
+
+use crate::domain::webhooks::{NewWebhook, WebhookChanges};
+use crate::graphql::context::{parse_id, patch, scope};
+use crate::graphql::types::{Webhook, WebhookDelivery};
+
+/// A new webhook of a program (OWNER).
+#[derive(InputObject)]
+pub struct CreateWebhookInput {
+    /// The program whose changes it receives.
+    pub program_id: ID,
+    /// Where deliveries are posted: an `http` or `https` URL, not a loopback, private or link-local address (unless the server allows it).
+    pub url: String,
+    /// The history actions to deliver: `workstream.create`, `risk.*` (every action on risks) or `*` (everything); at most 50.
+    pub events: Vec<String>,
+    /// What it is for (up to 20,000 characters).
+    pub description: Option<String>,
+}
+
+/// The created webhook and its signing secret.
+#[derive(SimpleObject)]
+pub struct CreateWebhookPayload {
+    /// The new webhook.
+    pub webhook: Webhook,
+    /// The secret that signs every delivery (`Trestle-Signature`); shown this once.
+    pub secret: String,
+}
+
+/// Changes to a webhook (OWNER). Absent fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateWebhookInput {
+    /// The webhook.
+    pub id: ID,
+    /// The `version` the change is based on; `CONFLICT` if the webhook changed since.
+    pub expected_version: Option<i32>,
+    /// New target URL.
+    pub url: MaybeUndefined<String>,
+    /// New event patterns.
+    pub events: MaybeUndefined<Vec<String>>,
+    /// New description; `null` clears it.
+    pub description: MaybeUndefined<String>,
+    /// `false` pauses deliveries, `true` resumes them.
+    pub active: MaybeUndefined<bool>,
+}
+
+/// The changed webhook.
+#[derive(SimpleObject)]
+pub struct UpdateWebhookPayload {
+    /// The webhook after the change.
+    pub webhook: Webhook,
+}
+
+/// Delete a webhook and the record of its deliveries (OWNER).
+#[derive(InputObject)]
+pub struct DeleteWebhookInput {
+    /// The webhook.
+    pub id: ID,
+    /// The `version` the deletion is based on; `CONFLICT` if the webhook changed since.
+    pub expected_version: Option<i32>,
+}
+
+/// What `deleteWebhook` removed.
+#[derive(SimpleObject)]
+pub struct DeleteWebhookPayload {
+    /// Id of the deleted webhook.
+    pub deleted_webhook_id: ID,
+}
+
+/// Send a delivery again (OWNER).
+#[derive(InputObject)]
+pub struct RedeliverWebhookInput {
+    /// The delivery to send again; a new delivery of the same change is made.
+    pub delivery_id: ID,
+}
+
+/// The new delivery.
+#[derive(SimpleObject)]
+pub struct RedeliverWebhookPayload {
+    /// The delivery made, pending until it is sent.
+    pub delivery: WebhookDelivery,
+}
+
+/// Webhook mutations.
+#[derive(Default)]
+pub struct IntegrationsMutation;
+
+/// Webhook mutations.
+#[Object]
+impl IntegrationsMutation {
+    /// Create a webhook of a program (OWNER); the payload holds its signing secret, shown this once.
+    async fn create_webhook(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: CreateWebhookInput,
+    ) -> Result<CreateWebhookPayload> {
+        let (domain, viewer) = scope(ctx)?;
+        let (webhook, secret) = domain
+            .create_webhook(
+                viewer,
+                NewWebhook {
+                    program_id: parse_id("input.programId", &input.program_id)?,
+                    url: input.url,
+                    events: input.events,
+                    description: input.description,
+                },
+            )
+            .await?;
+        Ok(CreateWebhookPayload {
+            webhook: Webhook(webhook),
+            secret,
+        })
+    }
+
+    /// Change a webhook's target, events or description, or pause it (OWNER).
+    async fn update_webhook(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: UpdateWebhookInput,
+    ) -> Result<UpdateWebhookPayload> {
+        let (domain, viewer) = scope(ctx)?;
+        let webhook = domain
+            .update_webhook(
+                viewer,
+                parse_id("input.id", &input.id)?,
+                input.expected_version,
+                WebhookChanges {
+                    url: patch(input.url),
+                    events: patch(input.events),
+                    description: patch(input.description),
+                    active: patch(input.active),
+                },
+            )
+            .await?;
+        Ok(UpdateWebhookPayload {
+            webhook: Webhook(webhook),
+        })
+    }
+
+    /// Delete a webhook (OWNER).
+    async fn delete_webhook(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: DeleteWebhookInput,
+    ) -> Result<DeleteWebhookPayload> {
+        let (domain, viewer) = scope(ctx)?;
+        let deleted = domain
+            .delete_webhook(
+                viewer,
+                parse_id("input.id", &input.id)?,
+                input.expected_version,
+            )
+            .await?;
+        Ok(DeleteWebhookPayload {
+            deleted_webhook_id: ID(deleted.id.to_string()),
+        })
+    }
+
+    /// Send a delivery again as a new delivery of the same change (OWNER).
+    async fn redeliver_webhook(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")]
+        input: RedeliverWebhookInput,
+    ) -> Result<RedeliverWebhookPayload> {
+        let (domain, viewer) = scope(ctx)?;
+        let delivery = domain
+            .redeliver_webhook(viewer, parse_id("input.deliveryId", &input.delivery_id)?)
+            .await?;
+        Ok(RedeliverWebhookPayload {
+            delivery: WebhookDelivery(delivery),
+        })
+    }
+}
