@@ -60,6 +60,65 @@ pub enum Command {
         #[arg(long)]
         ttl_minutes: Option<u32>,
     },
+    /// Print a program's plan (workstreams, milestones, dependencies, risks) as JSON or CSV.
+    Export {
+        /// Database settings.
+        #[command(flatten)]
+        database: DatabaseConfig,
+        /// Token settings (the secret kept in the database is found there).
+        #[command(flatten)]
+        jwt: JwtConfig,
+        /// Key of the program.
+        #[arg(long)]
+        program: String,
+        /// `json` or `csv`.
+        #[arg(long, value_enum, default_value_t = FileFormat::Json)]
+        format: FileFormat,
+        /// Act as this user (default: the oldest active ADMIN).
+        #[arg(long = "as")]
+        acting_as: Option<String>,
+    },
+    /// Bring a plan file into a program: all of it or nothing, every bad row reported.
+    Import {
+        /// Database settings.
+        #[command(flatten)]
+        database: DatabaseConfig,
+        /// Token settings (the secret kept in the database is found there).
+        #[command(flatten)]
+        jwt: JwtConfig,
+        /// The file (`-` reads standard input).
+        file: std::path::PathBuf,
+        /// Key of the program.
+        #[arg(long)]
+        program: String,
+        /// `json` or `csv` (default: from the file's extension, else JSON).
+        #[arg(long, value_enum)]
+        format: Option<FileFormat>,
+        /// Check the file and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Act as this user (default: the oldest active ADMIN).
+        #[arg(long = "as")]
+        acting_as: Option<String>,
+    },
+}
+
+/// The file formats of `export` and `import`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FileFormat {
+    /// One JSON object with a list per kind of row.
+    Json,
+    /// One CSV table with a `type` column.
+    Csv,
+}
+
+impl From<FileFormat> for crate::domain::transfer::Format {
+    fn from(format: FileFormat) -> Self {
+        match format {
+            FileFormat::Json => Self::Json,
+            FileFormat::Csv => Self::Csv,
+        }
+    }
 }
 
 /// Migration actions.
@@ -295,7 +354,140 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("{token}");
             Ok(())
         }
+        Some(Command::Export {
+            database,
+            jwt,
+            program,
+            format,
+            acting_as,
+        }) => {
+            let (domain, viewer, program_id) =
+                open_program(&database, &jwt, acting_as.as_deref(), &program).await?;
+            let text = domain
+                .export_program(&viewer, program_id, format.into())
+                .await
+                .map_err(|e| e.message(crate::i18n::Locale::En))?;
+            println!("{text}");
+            Ok(())
+        }
+        Some(Command::Import {
+            database,
+            jwt,
+            file,
+            program,
+            format,
+            dry_run,
+            acting_as,
+        }) => {
+            let data = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin()).map_err(|e| e.to_string())?
+            } else {
+                std::fs::read_to_string(&file)
+                    .map_err(|e| format!("cannot read {}: {e}", file.display()))?
+            };
+            let format = format.unwrap_or(
+                if file
+                    .extension()
+                    .is_some_and(|ext| ext.eq_ignore_ascii_case("csv"))
+                {
+                    FileFormat::Csv
+                } else {
+                    FileFormat::Json
+                },
+            );
+            let (domain, viewer, program_id) =
+                open_program(&database, &jwt, acting_as.as_deref(), &program).await?;
+            let summary = domain
+                .import_program(&viewer, program_id, format.into(), &data, dry_run)
+                .await
+                .map_err(|error| describe_import_error(&error))?;
+            let counts = |c: crate::domain::transfer::Counts| {
+                format!(
+                    "{} workstreams, {} milestones, {} dependencies, {} risks",
+                    c.workstreams, c.milestones, c.dependencies, c.risks
+                )
+            };
+            let verb = if dry_run { "would create" } else { "created" };
+            println!("{verb} {}", counts(summary.created));
+            let verb = if dry_run { "would update" } else { "updated" };
+            println!("{verb} {}", counts(summary.updated));
+            Ok(())
+        }
     }
+}
+
+/// An import's refusal for the terminal: every bad row on its own line.
+fn describe_import_error(error: &crate::error::ApiError) -> String {
+    let locale = crate::i18n::Locale::En;
+    match error {
+        crate::error::ApiError::BadRows(rows) => {
+            let mut text = error.message(locale);
+            for row in rows {
+                text.push_str(&format!(
+                    "\n  row {}, {}: {}",
+                    row.row,
+                    row.field,
+                    row.message.text(locale)
+                ));
+            }
+            text
+        }
+        other => other.message(locale),
+    }
+}
+
+/// Open the database and find the program `key` as the user `email` (or
+/// the oldest active ADMIN): the domain, the viewer and the program's id.
+async fn open_program(
+    database: &DatabaseConfig,
+    jwt: &JwtConfig,
+    email: Option<&str>,
+    key: &str,
+) -> Result<(crate::domain::Domain, crate::auth::Viewer, uuid::Uuid), String> {
+    use entity::{enums::UserRole as StoredRole, user};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let domain = crate::app::open(
+        database,
+        jwt,
+        Limits::default(),
+        &StatementCounter::default(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let account = match email {
+        Some(email) => users::find_by_email(&domain.db, email)
+            .await
+            .map_err(|e| e.message(crate::i18n::Locale::En))?
+            .ok_or_else(|| format!("no user has the email {email}"))?,
+        None => user::Entity::find()
+            .filter(user::Column::Role.eq(StoredRole::Admin))
+            .filter(user::Column::DeactivatedAt.is_null())
+            .order_by_asc(user::Column::CreatedAt)
+            .one(&domain.db)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("no active ADMIN to act as; create one with `trestle user create --role ADMIN` or pass --as EMAIL")?,
+    };
+    if account.deactivated_at.is_some() {
+        return Err(format!("the account {} is deactivated", account.email));
+    }
+    let viewer = crate::auth::Viewer::signed_in(crate::auth::AuthUser {
+        id: account.id,
+        role: account.role,
+        locale: account.locale,
+        credential: crate::auth::Credential::Internal,
+    });
+    let program = domain
+        .program_by_key(&viewer, key)
+        .await
+        .map_err(|e| e.message(crate::i18n::Locale::En))?
+        .ok_or_else(|| {
+            format!(
+                "no program with the key {key} that {} can see",
+                account.email
+            )
+        })?;
+    Ok((domain, viewer, program.id))
 }
 
 async fn serve(config: ServeConfig) -> Result<(), String> {

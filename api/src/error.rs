@@ -113,6 +113,18 @@ impl Measure {
     }
 }
 
+/// One bad row of an imported file.
+#[derive(Debug, Clone)]
+pub struct RowError {
+    /// The row: its line in a CSV file (the header is line 1), its position
+    /// (from 1) in its list in a JSON file.
+    pub row: usize,
+    /// The column (CSV) or `list.field` (JSON) at fault.
+    pub field: String,
+    /// What is wrong.
+    pub message: Message,
+}
+
 /// Every failure a caller can see, each with a stable `extensions.code`.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
@@ -136,6 +148,9 @@ pub enum ApiError {
     /// Several input values are invalid (at least two), each with its path.
     #[error("bad user input at {}", .0.first().map_or("", |(field, _)| field.as_str()))]
     BadUserInputs(Vec<(String, Message)>),
+    /// Rows of an imported file are invalid, each with its row and field.
+    #[error("bad rows, first at row {}", .0.first().map_or(0, |error| error.row))]
+    BadRows(Vec<RowError>),
     /// A stale `expectedVersion` or a uniqueness clash.
     #[error("conflict")]
     Conflict(Message),
@@ -202,7 +217,9 @@ impl ApiError {
             Self::Unauthenticated(_) => codes::UNAUTHENTICATED,
             Self::Forbidden(_) => codes::FORBIDDEN,
             Self::NotFound(_) => codes::NOT_FOUND,
-            Self::BadUserInput { .. } | Self::BadUserInputs(_) => codes::BAD_USER_INPUT,
+            Self::BadUserInput { .. } | Self::BadUserInputs(_) | Self::BadRows(_) => {
+                codes::BAD_USER_INPUT
+            }
             Self::Conflict(_) => codes::CONFLICT,
             Self::DependencyCycle(_) => codes::DEPENDENCY_CYCLE,
             Self::QueryTooComplex { .. } => codes::QUERY_TOO_COMPLEX,
@@ -223,6 +240,13 @@ impl ApiError {
                     count: errors.len().saturating_sub(1),
                 };
                 return format!("{first} {}", more.text(locale));
+            }
+            Self::BadRows(errors) => {
+                return Message::BadRows {
+                    count: errors.len(),
+                    first_row: errors.first().map_or(0, |error| error.row),
+                }
+                .text(locale);
             }
             Self::Unauthenticated(m)
             | Self::Forbidden(m)
@@ -272,6 +296,31 @@ impl ApiError {
                             entry.insert(
                                 async_graphql::Name::new("message"),
                                 async_graphql::Value::from(message.text(locale)),
+                            );
+                            async_graphql::Value::Object(entry)
+                        })
+                        .collect();
+                    ext.set("errors", all);
+                }
+                Self::BadRows(errors) => {
+                    if let Some(first) = errors.first() {
+                        ext.set("field", first.field.as_str());
+                    }
+                    let all: Vec<async_graphql::Value> = errors
+                        .iter()
+                        .map(|error| {
+                            let mut entry = async_graphql::indexmap::IndexMap::new();
+                            entry.insert(
+                                async_graphql::Name::new("row"),
+                                async_graphql::Value::from(error.row as u64),
+                            );
+                            entry.insert(
+                                async_graphql::Name::new("field"),
+                                async_graphql::Value::from(error.field.as_str()),
+                            );
+                            entry.insert(
+                                async_graphql::Name::new("message"),
+                                async_graphql::Value::from(error.message.text(locale)),
                             );
                             async_graphql::Value::Object(entry)
                         })

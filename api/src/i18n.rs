@@ -166,6 +166,22 @@ pub enum Message {
     TeamNameTaken,
     /// Another row of the program already has this external id.
     ExternalIdTaken,
+    /// Rows of an imported file are invalid.
+    BadRows {
+        /// How many errors.
+        count: usize,
+        /// The first bad row.
+        first_row: usize,
+    },
+    /// A value of an imported row is not what the column holds.
+    BadValue {
+        /// What the parser said.
+        detail: String,
+    },
+    /// An imported row names a workstream the file does not define.
+    UnknownReference,
+    /// Two rows of an imported file define the same reference or external id.
+    DuplicateRow,
     /// The idempotency key came before with another request.
     IdempotencyKeyReused,
     /// The first request with this idempotency key is still running.
@@ -400,6 +416,32 @@ impl Message {
             Self::EmailTaken => pick(
                 "A user with this email already exists.",
                 "이 이메일을 쓰는 사용자가 이미 있습니다.",
+            ),
+            Self::BadRows { count, first_row } => {
+                if ko {
+                    format!(
+                        "가져올 파일에 잘못된 항목이 {count}개 있습니다(첫 번째: {first_row}행). 아무것도 바뀌지 않았습니다."
+                    )
+                } else {
+                    format!(
+                        "The file has {count} error(s), the first on row {first_row}; nothing was changed."
+                    )
+                }
+            }
+            Self::BadValue { detail } => {
+                if ko {
+                    format!("값이 올바르지 않습니다: {detail}")
+                } else {
+                    format!("Invalid value: {detail}")
+                }
+            }
+            Self::UnknownReference => pick(
+                "No workstream of the file (or of the program) has this reference.",
+                "파일(또는 프로그램)에 이 참조를 가진 워크스트림이 없습니다.",
+            ),
+            Self::DuplicateRow => pick(
+                "Another row of the file already uses this reference.",
+                "파일의 다른 행이 이미 이 참조를 쓰고 있습니다.",
             ),
             Self::ExternalIdTaken => pick(
                 "Another item of this program already has this external id.",

@@ -588,6 +588,16 @@ fn cases() -> Vec<Case> {
                 Box::pin(risk(app, &f.cast.owner, &f.cast.program, "R", small))
             }),
         ),
+        Case {
+            // One entry per row: the file creates one workstream.
+            audited: 1,
+            ..write(
+                Edit,
+                "importProgram",
+                "dryRun created { workstreams }",
+                |f| json!({ "programId": f.cast.program, "format": "JSON", "data": "{\"workstreams\": [{\"name\": \"Imported\"}]}" }),
+            )
+        },
         write(
             Manage,
             "createWebhook",

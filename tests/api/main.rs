@@ -50,6 +50,7 @@ mod storage;
 mod subscriptions;
 mod teams;
 mod tokens;
+mod transfer;
 mod visibility;
 mod webhooks;
 mod workstreams;

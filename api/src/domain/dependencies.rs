@@ -177,10 +177,13 @@ async fn visible_steps(
 
 /// The validated free-text fields of a new dependency.
 #[derive(Debug, Clone)]
-struct Fields {
-    description: Option<String>,
-    external_id: Option<String>,
-    links: serde_json::Value,
+pub(crate) struct Fields {
+    /// Its description.
+    pub description: Option<String>,
+    /// Its external id.
+    pub external_id: Option<String>,
+    /// Its links' column value.
+    pub links: serde_json::Value,
 }
 
 /// How many times `createDependency` runs when concurrent writes collide.
@@ -238,8 +241,26 @@ impl Domain {
         fields: Fields,
     ) -> ApiResult<Visible<dependency::Model>> {
         let txn = self.begin_serializable().await?;
+        let (created, downstream_access, upstream_access) = self
+            .insert_dependency_in(&txn, viewer, actor, input, fields)
+            .await?;
+        audit::commit(txn, actor, [Change::created(&created)]).await?;
+        downstream_access.admit_between(&upstream_access, created)
+    }
+
+    /// Record a new dependency inside `txn` by the rules of
+    /// `create_dependency` (authorization, commitment, pair, cycle); the
+    /// caller records its history and commits.
+    pub(crate) async fn insert_dependency_in(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        viewer: &Viewer,
+        actor: Uuid,
+        input: &NewDependency,
+        fields: Fields,
+    ) -> ApiResult<(dependency::Model, Access, Access)> {
         let (downstream, downstream_access) = access::find_authorized::<workstream::Entity>(
-            &txn,
+            txn,
             viewer,
             input.downstream_id,
             Action::Edit,
@@ -248,7 +269,7 @@ impl Domain {
         // An upstream in a program the caller cannot see is reported exactly
         // like one that does not exist.
         let (upstream, upstream_access) = access::find_authorized::<workstream::Entity>(
-            &txn,
+            txn,
             viewer,
             input.upstream_id,
             Action::Read,
@@ -256,7 +277,7 @@ impl Domain {
         .await?;
         if let Some(external_id) = &fields.external_id {
             links::ensure_free::<dependency::Entity>(
-                &txn,
+                txn,
                 "input.externalId",
                 downstream.program_id,
                 external_id,
@@ -266,7 +287,7 @@ impl Domain {
         }
         if let Some(committed_by) = input.committed_by_id {
             ensure_member(
-                &txn,
+                txn,
                 upstream.program_id,
                 committed_by,
                 "input.committedById",
@@ -279,7 +300,7 @@ impl Domain {
         // else asks them.
         let step = match (status, input.committed_date, input.committed_by_id) {
             (DependencyStatus::Resolved, _, _) => Move::Deliver {
-                on: upstream_today(self, &txn, upstream.program_id).await?,
+                on: upstream_today(self, txn, upstream.program_id).await?,
             },
             (_, Some(date), by) => Move::Commit {
                 date,
@@ -295,14 +316,14 @@ impl Domain {
             (_, None, None) => Move::Request,
         };
         step.authorize(&downstream_access, &upstream_access)?;
-        if pair_exists(&txn, upstream.id, downstream.id).await? {
+        if pair_exists(txn, upstream.id, downstream.id).await? {
             return Err(ApiError::Conflict(Message::DependencyExists));
         }
         let budget = self.limits.cycle_search;
-        match refuse_cycle(&txn, upstream.id, downstream.id, budget).await {
+        match refuse_cycle(txn, upstream.id, downstream.id, budget).await {
             Err(ApiError::DependencyCycle(cycle)) => {
                 return Err(ApiError::DependencyCycle(
-                    visible_steps(&txn, viewer, cycle).await?,
+                    visible_steps(txn, viewer, cycle).await?,
                 ));
             }
             other => other?,
@@ -321,7 +342,7 @@ impl Domain {
         };
         step.apply(&mut active);
         let created = active
-            .insert(&txn)
+            .insert(txn)
             .await
             .map_err(|e| match ApiError::from(e) {
                 ApiError::Conflict(Message::AlreadyExists) => {
@@ -329,9 +350,8 @@ impl Domain {
                 }
                 other => other,
             })?;
-        step.announce(&txn, &created, actor).await?;
-        audit::commit(txn, actor, [Change::created(&created)]).await?;
-        downstream_access.admit_between(&upstream_access, created)
+        step.announce(txn, &created, actor).await?;
+        Ok((created, downstream_access, upstream_access))
     }
 
     /// Change a dependency: READ on both ends' programs and EDIT on either.

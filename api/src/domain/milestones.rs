@@ -109,6 +109,30 @@ fn to_micros(at: DateTime<Utc>) -> DateTime<Utc> {
     at.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(at)
 }
 
+/// Validate and insert a milestone of `parent` (already authorized) inside `txn`.
+pub(crate) async fn insert_milestone(
+    txn: &sea_orm::DatabaseTransaction,
+    parent: &workstream::Model,
+    input: NewMilestone,
+) -> ApiResult<milestone::Model> {
+    let (name, description) = (
+        validate::name("input.name", &input.name),
+        validate::optional_text("input.description", input.description.as_deref()),
+    )
+        .all()?;
+    Ok(milestone::ActiveModel {
+        workstream_id: Set(parent.id),
+        program_id: Set(parent.program_id),
+        name: Set(name),
+        description: Set(description),
+        due_date: Set(input.due_date),
+        completed_at: Set(input.completed_at.map(to_micros)),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?)
+}
+
 impl Domain {
     /// Add a milestone to a workstream (OWNER or EDITOR of its program).
     #[tracing::instrument(level = "debug", skip_all)]
@@ -118,12 +142,6 @@ impl Domain {
         input: NewMilestone,
     ) -> ApiResult<Visible<milestone::Model>> {
         let user = viewer.require_user()?;
-        let (name, description) = (
-            validate::name("input.name", &input.name),
-            validate::optional_text("input.description", input.description.as_deref()),
-        )
-            .all()?;
-
         let txn = self.begin_write().await?;
         let (parent, access) = access::find_authorized::<workstream::Entity>(
             &txn,
@@ -132,17 +150,7 @@ impl Domain {
             Action::Edit,
         )
         .await?;
-        let created = milestone::ActiveModel {
-            workstream_id: Set(parent.id),
-            program_id: Set(parent.program_id),
-            name: Set(name),
-            description: Set(description),
-            due_date: Set(input.due_date),
-            completed_at: Set(input.completed_at.map(to_micros)),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        let created = insert_milestone(&txn, &parent, input).await?;
         audit::commit(txn, user.id, [Change::created(&created)]).await?;
         access.admit(created)
     }

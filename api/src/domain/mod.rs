@@ -34,6 +34,7 @@ pub mod sign_ins;
 pub mod status_updates;
 pub mod sweep;
 pub mod teams;
+pub mod transfer;
 pub mod users;
 pub mod validate;
 pub mod versioned;

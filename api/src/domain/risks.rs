@@ -129,7 +129,7 @@ order_fields! {
     }
 }
 
-fn level(field: &str, value: i32) -> ApiResult<i32> {
+pub(crate) fn level(field: &str, value: i32) -> ApiResult<i32> {
     validate::range(field, value, LEVEL_MIN, LEVEL_MAX)
 }
 
@@ -211,6 +211,65 @@ fn risk_change(change: Change, reveals: Option<Uuid>) -> Change {
     }
 }
 
+/// Validate and insert a risk inside `txn` (its program already
+/// authorized); returns it and its history entry.
+pub(crate) async fn insert_risk(
+    txn: &DatabaseTransaction,
+    viewer: &Viewer,
+    input: NewRisk,
+) -> ApiResult<(risk::Model, Change)> {
+    let (title, description, mitigation, likelihood, impact, (external_id, links)) = (
+        validate::name("input.title", &input.title),
+        validate::optional_text("input.description", input.description.as_deref()),
+        validate::optional_text("input.mitigation", input.mitigation.as_deref()),
+        level("input.likelihood", input.likelihood),
+        level("input.impact", input.impact),
+        links::new_fields(input.external_id.as_deref(), input.links),
+    )
+        .all()?;
+
+    if let Some(external_id) = &external_id {
+        links::ensure_free::<risk::Entity>(
+            txn,
+            "input.externalId",
+            input.program_id,
+            external_id,
+            None,
+        )
+        .await?;
+    }
+    let reveals = check_links(
+        txn,
+        viewer,
+        input.program_id,
+        input.owner_id,
+        input.workstream_id,
+        input.dependency_id,
+    )
+    .await?;
+    let created = risk::ActiveModel {
+        program_id: Set(input.program_id),
+        title: Set(title),
+        description: Set(description),
+        likelihood: Set(likelihood),
+        impact: Set(impact),
+        score: Set(likelihood * impact),
+        status: Set(input.status.unwrap_or(RiskStatus::Open)),
+        mitigation: Set(mitigation),
+        owner_id: Set(input.owner_id),
+        workstream_id: Set(input.workstream_id),
+        dependency_id: Set(input.dependency_id),
+        external_id: Set(external_id),
+        links: Set(links),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await
+    .map_err(links::taken_on_write("input.externalId"))?;
+    let change = risk_change(Change::created(&created), reveals);
+    Ok((created, change))
+}
+
 impl Domain {
     /// Record a risk (OWNER, EDITOR); its score is likelihood × impact.
     #[tracing::instrument(level = "debug", skip_all)]
@@ -220,57 +279,9 @@ impl Domain {
         input: NewRisk,
     ) -> ApiResult<Visible<risk::Model>> {
         let user = viewer.require_user()?;
-        let (title, description, mitigation, likelihood, impact, (external_id, links)) = (
-            validate::name("input.title", &input.title),
-            validate::optional_text("input.description", input.description.as_deref()),
-            validate::optional_text("input.mitigation", input.mitigation.as_deref()),
-            level("input.likelihood", input.likelihood),
-            level("input.impact", input.impact),
-            links::new_fields(input.external_id.as_deref(), input.links),
-        )
-            .all()?;
-
         let txn = self.begin_write().await?;
         let access = access::authorize(&txn, viewer, input.program_id, Action::Edit).await?;
-        if let Some(external_id) = &external_id {
-            links::ensure_free::<risk::Entity>(
-                &txn,
-                "input.externalId",
-                input.program_id,
-                external_id,
-                None,
-            )
-            .await?;
-        }
-        let reveals = check_links(
-            &txn,
-            viewer,
-            input.program_id,
-            input.owner_id,
-            input.workstream_id,
-            input.dependency_id,
-        )
-        .await?;
-        let created = risk::ActiveModel {
-            program_id: Set(input.program_id),
-            title: Set(title),
-            description: Set(description),
-            likelihood: Set(likelihood),
-            impact: Set(impact),
-            score: Set(likelihood * impact),
-            status: Set(input.status.unwrap_or(RiskStatus::Open)),
-            mitigation: Set(mitigation),
-            owner_id: Set(input.owner_id),
-            workstream_id: Set(input.workstream_id),
-            dependency_id: Set(input.dependency_id),
-            external_id: Set(external_id),
-            links: Set(links),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .map_err(links::taken_on_write("input.externalId"))?;
-        let change = risk_change(Change::created(&created), reveals);
+        let (created, change) = insert_risk(&txn, viewer, input).await?;
         audit::commit(txn, user.id, [change]).await?;
         access.admit(created)
     }

@@ -1,10 +1,12 @@
-//! Webhook mutations: create, change, delete, redeliver.
+//! Integration mutations: webhooks (create, change, delete, redeliver) and
+//! importing a program's plan.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 
+use crate::domain::transfer::Counts;
 use crate::domain::webhooks::{NewWebhook, WebhookChanges};
 use crate::graphql::context::{parse_id, patch, scope};
-use crate::graphql::types::{Webhook, WebhookDelivery};
+use crate::graphql::types::{Program, Webhook, WebhookDelivery, enums::PlanFormat};
 
 /// A new webhook of a program (OWNER).
 #[derive(InputObject)]
@@ -82,13 +84,97 @@ pub struct RedeliverWebhookPayload {
     pub delivery: WebhookDelivery,
 }
 
-/// Webhook mutations.
+/// A plan to bring into a program (OWNER or EDITOR).
+#[derive(InputObject)]
+pub struct ImportProgramInput {
+    /// The program.
+    pub program_id: ID,
+    /// How `data` is written.
+    pub format: PlanFormat,
+    /// The file's text, as `Program.export` writes it.
+    pub data: String,
+    /// Check everything and write nothing.
+    #[graphql(default)]
+    pub dry_run: bool,
+}
+
+/// Rows of each kind.
+#[derive(SimpleObject)]
+pub struct ImportCounts {
+    /// Workstreams.
+    pub workstreams: i32,
+    /// Milestones.
+    pub milestones: i32,
+    /// Dependencies.
+    pub dependencies: i32,
+    /// Risks.
+    pub risks: i32,
+}
+
+impl From<Counts> for ImportCounts {
+    fn from(counts: Counts) -> Self {
+        let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+        Self {
+            workstreams: count(counts.workstreams),
+            milestones: count(counts.milestones),
+            dependencies: count(counts.dependencies),
+            risks: count(counts.risks),
+        }
+    }
+}
+
+/// What an import did; with `dryRun`, what it would do.
+#[derive(SimpleObject)]
+pub struct ImportProgramPayload {
+    /// Whether nothing was written.
+    pub dry_run: bool,
+    /// Rows created.
+    pub created: ImportCounts,
+    /// Rows matched (by external id; a milestone by workstream and name; a dependency without one by its ends) and changed to what the file says.
+    pub updated: ImportCounts,
+    /// The program.
+    pub program: Program,
+}
+
+/// Integration mutations.
 #[derive(Default)]
 pub struct IntegrationsMutation;
 
-/// Webhook mutations.
+/// Integration mutations.
 #[Object]
 impl IntegrationsMutation {
+    /// Bring a plan into a program (OWNER or EDITOR): all of it or nothing; every bad row is reported at once in `extensions.errors` (`row`, `field`, `message`).
+    async fn import_program(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: ImportProgramInput,
+    ) -> Result<ImportProgramPayload> {
+        let (domain, viewer) = scope(ctx)?;
+        let program_id = parse_id("input.programId", &input.program_id)?;
+        let summary = domain
+            .import_program(
+                viewer,
+                program_id,
+                input.format.into(),
+                &input.data,
+                input.dry_run,
+            )
+            .await?;
+        let program = crate::graphql::context::loaders(ctx)?
+            .programs
+            .load_one(program_id)
+            .await?
+            .ok_or(crate::error::ApiError::NotFound(
+                crate::i18n::Message::NotFound,
+            ))?;
+        Ok(ImportProgramPayload {
+            dry_run: input.dry_run,
+            created: summary.created.into(),
+            updated: summary.updated.into(),
+            program: Program(program),
+        })
+    }
+
     /// Create a webhook of a program (OWNER); the payload holds its signing secret, shown this once.
     async fn create_webhook(
         &self,

@@ -156,3 +156,13 @@ pub enum NotificationKind {
     /// The program has had no status update for 7 days; once a day (to its OWNERs).
     StatusUpdateDue,
 }
+
+/// How a program's plan is written for `Program.export` and `importProgram`.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::domain::transfer::Format")]
+pub enum PlanFormat {
+    /// One JSON object: `workstreams`, `milestones`, `dependencies` and `risks` lists.
+    Json,
+    /// One CSV table with a header; its `type` column says which kind each row is.
+    Csv,
+}

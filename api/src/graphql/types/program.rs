@@ -538,6 +538,18 @@ impl Program {
     ) -> Result<ListConnection<super::Baseline>> {
         super::baseline::program_baselines(ctx, self.0.id, first, after, last, before).await
     }
+    /// The plan (workstreams, milestones, dependencies, risks) as a file that `importProgram` reads back.
+    async fn export(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "JSON or CSV.", default_with = "super::enums::PlanFormat::Json")]
+        format: super::enums::PlanFormat,
+    ) -> Result<String> {
+        let (domain, viewer) = crate::graphql::context::scope(ctx)?;
+        Ok(domain
+            .export_program(viewer, self.0.id, format.into())
+            .await?)
+    }
     /// The program's webhooks, newest first (OWNERs and ADMINs only; `FORBIDDEN` for others).
     async fn webhooks(
         &self,
