@@ -186,7 +186,7 @@ pub enum Message {
     IdempotencyKeyReused,
     /// The first request with this idempotency key is still running.
     IdempotencyKeyInProgress,
-    /// The first request with this idempotency key ran, but its answer was too large to keep.
+    /// The first request with this idempotency key ran, but its answer was not kept.
     IdempotencyResponseNotKept,
     /// A webhook may not post to a loopback, private or link-local address.
     WebhookTargetPrivate,
@@ -456,8 +456,8 @@ impl Message {
                 "이 Idempotency-Key의 첫 요청이 아직 실행 중입니다. 잠시 후 다시 시도해 주세요.",
             ),
             Self::IdempotencyResponseNotKept => pick(
-                "The request with this Idempotency-Key ran, but its response was too large to keep.",
-                "이 Idempotency-Key의 요청은 실행되었지만 응답이 너무 커서 보관하지 않았습니다.",
+                "The request with this Idempotency-Key ran, but its response was not kept (too large, or it held a secret shown once); read the result instead.",
+                "이 Idempotency-Key의 요청은 실행되었지만 응답은 보관하지 않았습니다(너무 크거나 한 번만 보여 주는 비밀 값이 있음). 결과를 조회해 확인하세요.",
             ),
             Self::WebhookTargetPrivate => pick(
                 "Webhooks may not post to loopback, private or link-local addresses.",

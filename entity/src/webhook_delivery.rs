@@ -17,6 +17,9 @@ pub struct Model {
     pub webhook_id: Uuid,
     /// The webhook's program.
     pub program_id: Uuid,
+    /// The other program the change delivered lies between (a dependency
+    /// across): only those who can see both read the delivery.
+    pub related_program_id: Option<Uuid>,
     /// The history entry delivered.
     pub event_id: Uuid,
     /// Its action, e.g. `workstream.create` (the `Trestle-Event` header).

@@ -197,6 +197,11 @@ impl MigrationTrait for Migration {
                             .uuid()
                             .not_null(),
                     )
+                    .col(
+                        ColumnDef::new(WebhookDeliveries::RelatedProgramId)
+                            .uuid()
+                            .null(),
+                    )
                     .col(ColumnDef::new(WebhookDeliveries::EventId).uuid().not_null())
                     .col(
                         ColumnDef::new(WebhookDeliveries::Event)
@@ -387,6 +392,8 @@ pub enum WebhookDeliveries {
     WebhookId,
     /// The `program_id` column: the webhook's program.
     ProgramId,
+    /// The `related_program_id` column: the other program the change lies between.
+    RelatedProgramId,
     /// The `event_id` column: the history entry delivered.
     EventId,
     /// The `event` column: its action (the `Trestle-Event` header).

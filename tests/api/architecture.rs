@@ -13,8 +13,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("db", &["config"]),
     ("planning", &["i18n"]),
     ("events", &["error"]),
+    ("webhooks", &[]),
     ("auth", &["config", "error", "events", "i18n"]),
-    ("domain", &["auth", "error", "events", "i18n", "planning"]),
+    (
+        "domain",
+        &["auth", "error", "events", "i18n", "planning", "webhooks"],
+    ),
     (
         "graphql",
         &["auth", "domain", "error", "events", "i18n", "planning"],

@@ -92,6 +92,47 @@ async fn a_retried_mutation_replays_its_first_answer_once_per_user_and_key() {
     }
     assert_eq!(risk_count(&app, &c.owner, &c.program).await, 2);
 
+    // A secret shown once is never kept for replay: the retry is told the
+    // first one ran, and no second token is made.
+    let token = |key: &'static str| {
+        let app = &app;
+        let editor = &c.editor;
+        async move {
+            let response = app
+                .post(
+                    Some(&editor.token),
+                    "mutation { createApiToken(input: { name: \"sync\" }) { token } }",
+                    json!({}),
+                    &[("Idempotency-Key", key)],
+                )
+                .await;
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, first) = token("tok-1").await;
+    assert_eq!(status, 200, "{first}");
+    assert!(
+        first["data"]["createApiToken"]["token"]
+            .as_str()
+            .unwrap()
+            .starts_with("trst_")
+    );
+    let (status, retried) = token("tok-1").await;
+    assert_eq!(status, 409, "{retried}");
+    assert_eq!(error_code(&retried), "CONFLICT");
+    assert!(!retried.to_string().contains("trst_"), "{retried}");
+    let tokens = app
+        .as_user(&c.editor, "{ viewer { apiTokens { id } } }", json!({}))
+        .await;
+    assert_eq!(
+        tokens["data"]["viewer"]["apiTokens"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "{tokens}"
+    );
+
     // Queries ignore the key.
     let response = app
         .post(

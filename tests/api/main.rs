@@ -43,6 +43,7 @@ mod planning;
 mod programs;
 mod risks;
 mod schema;
+mod scripts;
 mod sessions;
 mod statements;
 mod status_updates;

@@ -143,7 +143,8 @@ async fn every_bad_row_is_reported_and_nothing_is_written() {
         "milestones": [{ "workstream": "nowhere", "name": "M" }],
         "dependencies": [
             { "upstream": "B", "downstream": "C" },
-            { "upstream": "C", "downstream": "B" }
+            { "upstream": "C", "downstream": "B" },
+            { "upstreamId": "01a22c40-0000-7000-8000-000000000000", "downstream": "C" }
         ],
         "risks": [{ "title": "R", "likelihood": 9, "impact": "high" }]
     });
@@ -174,6 +175,7 @@ async fn every_bad_row_is_reported_and_nothing_is_written() {
         (4, "workstreams.ref"),
         (1, "milestones.workstream"),
         (2, "dependencies.downstream"),
+        (3, "dependencies.row"),
         (1, "risks.row"),
     ] {
         assert!(
@@ -236,7 +238,6 @@ fn plans() -> impl Strategy<Value = Value> {
         "결제 플랫폼",
         "Ledger, v2",
         "Say \"hi\"",
-       
         "  padded  ",
     ]);
     let workstream = (

@@ -484,6 +484,24 @@ async fn webhooks_are_the_owners_and_never_carry_another_programs_changes() {
         "not {across}, made while the owner could not see THEIRS"
     );
 
+    // A co-owner who cannot see THEIRS reads none of what lies between.
+    let co_owner = app.member("Cora").await;
+    set_member(&app, &c.owner, &c.program, &co_owner, "OWNER").await;
+    let read = |user| {
+        let app = &app;
+        let program = c.program.clone();
+        async move {
+            app.as_user(user, DELIVERIES, json!({ "p": program }))
+                .await
+                .to_string()
+        }
+    };
+    assert!(read(&c.owner).await.contains(&seen), "the creator sees it");
+    assert!(
+        !read(&co_owner).await.contains(&seen),
+        "the co-owner does not"
+    );
+
     // Paused, it delivers nothing; resumed, it does again.
     mutate(
         &app,

@@ -132,8 +132,7 @@ in_program!(
     status_update,
     baseline,
     program_member,
-    webhook,
-    webhook_delivery
+    webhook
 );
 
 impl Scoped for program::Model {
@@ -183,6 +182,18 @@ impl Scoped for comment::Model {
 impl ScopedEntity for comment::Entity {
     const PROGRAM_COLUMNS: &'static [Self::Column] = &[comment::Column::ProgramId];
     const RELATED_PROGRAM_COLUMNS: &'static [Self::Column] = &[comment::Column::RelatedProgramId];
+}
+
+impl Scoped for webhook_delivery::Model {
+    fn reach(&self) -> Reach {
+        between(self.program_id, self.related_program_id)
+    }
+}
+
+impl ScopedEntity for webhook_delivery::Entity {
+    const PROGRAM_COLUMNS: &'static [Self::Column] = &[webhook_delivery::Column::ProgramId];
+    const RELATED_PROGRAM_COLUMNS: &'static [Self::Column] =
+        &[webhook_delivery::Column::RelatedProgramId];
 }
 
 impl Scoped for notification::Model {

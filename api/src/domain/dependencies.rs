@@ -4,6 +4,10 @@
 //! A dependency is recorded in its downstream workstream's program and is
 //! visible only to callers who can see both ends' programs, so nothing about
 //! a program leaks to someone outside it.
+//!
+//! The file is long because creating a dependency carries its cycle check,
+//! the retries when concurrent writes collide, and the step an import takes
+//! inside its own transaction.
 
 use chrono::NaiveDate;
 use entity::{

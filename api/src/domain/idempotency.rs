@@ -125,8 +125,8 @@ impl Domain {
         }
     }
 
-    /// Keep the response of the request that claimed `key` (a body over
-    /// [`MAX_KEPT_BYTES`] is remembered as run, without the body).
+    /// Keep the response of the request that claimed `key` (an empty body,
+    /// or one over [`MAX_KEPT_BYTES`], is remembered as run, without the body).
     pub async fn complete_idempotent(
         &self,
         user: Uuid,
@@ -134,8 +134,8 @@ impl Domain {
         status: u16,
         body: &[u8],
     ) -> ApiResult<()> {
-        let body =
-            (body.len() <= MAX_KEPT_BYTES).then(|| String::from_utf8_lossy(body).into_owned());
+        let body = (!body.is_empty() && body.len() <= MAX_KEPT_BYTES)
+            .then(|| String::from_utf8_lossy(body).into_owned());
         idempotency_key::Entity::update_many()
             .col_expr(
                 idempotency_key::Column::StatusCode,

@@ -232,7 +232,8 @@ impl Domain {
 
 /// Sweep every `every` until `stop` changes (or its sender is gone), with a
 /// connection outside the request statement counter; each sweep also
-/// forgets the idempotency keys past their day.
+/// forgets the idempotency keys past their day and the webhook deliveries
+/// finished more than a month ago.
 pub async fn run(domain: Domain, every: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
     let domain = Domain {
         db: crate::events::background_connection(&domain.db),
@@ -251,6 +252,9 @@ pub async fn run(domain: Domain, every: Duration, mut stop: tokio::sync::watch::
         }
         if let Err(error) = domain.forget_expired_idempotency_keys().await {
             tracing::warn!(error = ?error, "forgetting expired idempotency keys failed");
+        }
+        if let Err(error) = domain.forget_old_deliveries().await {
+            tracing::warn!(error = ?error, "forgetting old webhook deliveries failed");
         }
     }
 }

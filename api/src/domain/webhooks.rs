@@ -43,7 +43,11 @@ pub const MAX_PER_PROGRAM: usize = 20;
 /// Most event patterns of one webhook.
 pub const MAX_EVENTS: usize = 50;
 /// Deliveries of one webhook a list reads (the newest).
-pub const DELIVERIES_KEPT_IN_LISTS: u64 = 1000;
+pub const DELIVERIES_KEPT_IN_LISTS: u64 = 100;
+/// Deliveries written per statement.
+const INSERT_CHUNK: usize = 500;
+/// Days a finished delivery is kept.
+pub const DELIVERIES_KEPT_DAYS: i64 = 30;
 
 /// What `createWebhook` accepts.
 #[derive(Debug, Clone)]
@@ -227,11 +231,16 @@ pub async fn enqueue(txn: &DatabaseTransaction, entries: &[audit_event::Model]) 
                 continue;
             }
             // `insert_many` skips `before_save`: stamped here.
+            let related = [entry.program_id, entry.related_program_id]
+                .into_iter()
+                .flatten()
+                .find(|program| *program != hook.program_id);
             deliveries.push(webhook_delivery::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 created_at: Set(entity::now()),
                 webhook_id: Set(hook.id),
                 program_id: Set(hook.program_id),
+                related_program_id: Set(related),
                 event_id: Set(entry.id),
                 event: Set(entry.action.clone()),
                 payload: Set(payload.clone()),
@@ -245,9 +254,12 @@ pub async fn enqueue(txn: &DatabaseTransaction, entries: &[audit_event::Model]) 
     if deliveries.is_empty() {
         return Ok(false);
     }
-    webhook_delivery::Entity::insert_many(deliveries)
-        .exec_without_returning(txn)
-        .await?;
+    // Bounded statements: PostgreSQL takes at most 65,535 values in one.
+    for chunk in deliveries.chunks(INSERT_CHUNK) {
+        webhook_delivery::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
     Ok(true)
 }
 
@@ -328,6 +340,11 @@ impl Domain {
             access::find_authorized::<webhook::Entity>(&txn, viewer, id, Action::Manage).await?;
         check_expected(before.version, expected_version)?;
         let mut active_model: webhook::ActiveModel = before.clone().into();
+        // Whoever points it somewhere else answers for what it carries: what
+        // lies between two programs is delivered only while they see both.
+        if url.as_ref().is_some_and(|url| *url != before.url) {
+            active_model.created_by_id = Set(Some(user.id));
+        }
         patch::assign(&mut active_model.url, url);
         patch::assign(&mut active_model.events, events.map(|events| json!(events)));
         description.assign(&mut active_model.description);
@@ -375,6 +392,7 @@ impl Domain {
         let again = webhook_delivery::ActiveModel {
             webhook_id: Set(original.webhook_id),
             program_id: Set(original.program_id),
+            related_program_id: Set(original.related_program_id),
             event_id: Set(original.event_id),
             event: Set(original.event),
             payload: Set(original.payload),
@@ -414,18 +432,29 @@ impl Domain {
         viewer: &Viewer,
         webhook: &webhook::Model,
     ) -> ApiResult<Vec<Visible<webhook_delivery::Model>>> {
-        let access =
-            access::authorize(&self.db, viewer, webhook.program_id, Action::Manage).await?;
-        webhook_delivery::Entity::find()
-            .filter(webhook_delivery::Column::WebhookId.eq(webhook.id))
-            .order_by_desc(webhook_delivery::Column::CreatedAt)
-            .order_by_desc(webhook_delivery::Column::Id)
-            .limit(DELIVERIES_KEPT_IN_LISTS)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|row| access.admit(row))
-            .collect()
+        access::authorize(&self.db, viewer, webhook.program_id, Action::Manage).await?;
+        // A delivery between two programs only for those who see both.
+        access::visible(
+            viewer,
+            webhook_delivery::Entity::find()
+                .filter(webhook_delivery::Column::WebhookId.eq(webhook.id))
+                .order_by_desc(webhook_delivery::Column::CreatedAt)
+                .order_by_desc(webhook_delivery::Column::Id)
+                .limit(DELIVERIES_KEPT_IN_LISTS),
+        )?
+        .all(&self.db)
+        .await
+    }
+
+    /// Delete the deliveries finished more than [`DELIVERIES_KEPT_DAYS`] ago; how many.
+    pub async fn forget_old_deliveries(&self) -> ApiResult<u64> {
+        let before = entity::now() - chrono::TimeDelta::days(DELIVERIES_KEPT_DAYS);
+        let deleted = webhook_delivery::Entity::delete_many()
+            .filter(webhook_delivery::Column::State.ne(DeliveryState::Pending))
+            .filter(webhook_delivery::Column::CreatedAt.lt(before))
+            .exec(&self.db)
+            .await?;
+        Ok(deleted.rows_affected)
     }
 }
 

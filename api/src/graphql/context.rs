@@ -74,3 +74,11 @@ pub fn patch<T, U: Into<T>>(
 pub fn parse_optional_id(field: &str, id: Option<&ID>) -> ApiResult<Option<Uuid>> {
     id.map(|id| parse_id(field, id)).transpose()
 }
+
+/// An update field holding an id: absent keeps, `null` clears, a value must be a UUID.
+pub fn patch_id(
+    field: &str,
+    value: async_graphql::MaybeUndefined<async_graphql::ID>,
+) -> crate::error::ApiResult<crate::domain::patch::Patch<uuid::Uuid>> {
+    patch::<async_graphql::ID, async_graphql::ID>(value).try_map(|id| parse_id(field, &id))
+}

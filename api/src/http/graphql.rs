@@ -190,6 +190,8 @@ async fn run(
     let judged = steps::judge(state, &mut request, exchange.locale)?;
     exchange.name_operation(&judged);
     refuse_unsafe_method(method, &judged, exchange.locale)?;
+    // The budget first: a request it refuses has claimed no key.
+    exchange.reservation = steps::reserve(state, exchange.principal, &judged, exchange.locale)?;
     let claimed =
         match idempotency::begin(state, headers, &viewer, &request, &judged, exchange.media).await?
         {
@@ -197,7 +199,6 @@ async fn run(
             Begun::Run(claimed) => Some(claimed),
             Begun::Replayed(response) => return Ok(response),
         };
-    exchange.reservation = steps::reserve(state, exchange.principal, &judged, exchange.locale)?;
     let (response, body) = exchange
         .execute(state, request, judged, viewer, claimed.is_some())
         .await;

@@ -29,6 +29,16 @@ pub const REPLAYED: &str = "idempotent-replayed";
 /// Longest key accepted.
 const KEY_MAX: usize = 255;
 
+/// How the secrets Trestle shows once begin, as JSON strings: API tokens and webhook secrets.
+const SECRETS: [&[u8]; 2] = [b"\"trst_", b"\"whsec_"];
+
+/// Whether `needle` occurs in `haystack`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
 /// A key claimed for the request now running.
 #[derive(Debug, Clone)]
 pub struct Claimed {
@@ -162,6 +172,13 @@ pub async fn finish(
         || codes
             .iter()
             .any(|code| code == codes::INTERNAL_SERVER_ERROR || code == codes::RATE_LIMITED);
+    // A new API token or webhook secret is shown once and never stored in
+    // the clear: such an answer is remembered as given, not kept for replay.
+    let body = if SECRETS.iter().any(|prefix| contains(body, prefix)) {
+        &[][..]
+    } else {
+        body
+    };
     let outcome = if retry_runs_again {
         state
             .domain

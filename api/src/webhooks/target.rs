@@ -49,9 +49,14 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || (first & 0xfe00) == 0xfc00
         || (first & 0xffc0) == 0xfe80
         || (first & 0xffc0) == 0xfec0
-        // Documentation, 2001:db8::/32.
+        // Documentation, 2001:db8::/32; discard-only, 100::/64.
         || (first == 0x2001 && ip.segments()[1] == 0x0db8)
-        // IPv4-compatible and NAT64 forms of any address.
+        || (first == 0x0100 && ip.segments()[1..4] == [0, 0, 0])
+        // 6to4 (2002::/16) and NAT64 (64:ff9b::/96, 64:ff9b:1::/48) carry
+        // an IPv4 address inside: refused outright.
+        || first == 0x2002
+        || (first == 0x0064 && ip.segments()[1] == 0xff9b)
+        // IPv4-compatible forms of any address.
         || ip.to_ipv4().is_some())
 }
 
@@ -118,6 +123,9 @@ mod tests {
             "fd00::1",
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
+            "64:ff9b::a00:5",
+            "64:ff9b:1::a00:5",
+            "2002:a00:5::1",
         ] {
             let ip: IpAddr = internal.parse().unwrap();
             assert!(!is_public(ip), "{internal}");

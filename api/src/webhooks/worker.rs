@@ -168,7 +168,7 @@ async fn attempt(
 /// library errors.
 fn describe(error: &reqwest::Error) -> String {
     use std::error::Error as _;
-    let mut text = if error.is_timeout() {
+    let text = if error.is_timeout() {
         "the receiver did not answer in time".to_owned()
     } else if error.is_connect() {
         let mut cause = error.source();
@@ -184,8 +184,10 @@ fn describe(error: &reqwest::Error) -> String {
     } else {
         "the request failed".to_owned()
     };
-    text.truncate(ERROR_MAX);
-    text
+    match text.char_indices().nth(ERROR_MAX) {
+        Some((cut, _)) => text[..cut].to_owned(),
+        None => text,
+    }
 }
 
 /// Record `result` on `delivery`: delivered, tried again later, or given up.

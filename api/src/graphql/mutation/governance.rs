@@ -1,18 +1,15 @@
 //! Governance mutations: decisions, risks, status updates and baselines.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
-use uuid::Uuid;
 
 use crate::domain::{
     baselines::NewBaseline,
     decisions::{DecisionChanges, NewDecision, NewDecisionOption, Verdict},
-    patch::Patch,
     risks::{NewRisk, RiskChanges},
     status_updates::{NewStatusUpdate, Translation},
 };
-use crate::error::ApiResult;
 use crate::graphql::{
-    context::{parse_id, parse_optional_id, patch, scope},
+    context::{parse_id, parse_optional_id, patch, patch_id, scope},
     scalars::Date,
     types::{
         Baseline, Decision, Program, Risk, StatusUpdate,
@@ -22,11 +19,6 @@ use crate::graphql::{
         risk::RiskStatus,
     },
 };
-
-/// An update field holding an id: absent keeps, `null` clears, a value must be a UUID.
-fn patch_id(field: &str, value: MaybeUndefined<ID>) -> ApiResult<Patch<Uuid>> {
-    patch::<ID, ID>(value).try_map(|id| parse_id(field, &id))
-}
 
 /// One alternative weighed for a decision.
 #[derive(InputObject)]

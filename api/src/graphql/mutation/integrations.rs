@@ -1,12 +1,69 @@
-//! Integration mutations: webhooks (create, change, delete, redeliver) and
-//! importing a program's plan.
+//! Integration mutations: what scripts and other tools use — finding a
+//! workstream by external id (`upsertWorkstream`), webhooks (create, change,
+//! delete, redeliver) and importing a program's plan.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 
-use crate::domain::transfer::Counts;
-use crate::domain::webhooks::{NewWebhook, WebhookChanges};
-use crate::graphql::context::{parse_id, patch, scope};
-use crate::graphql::types::{Program, Webhook, WebhookDelivery, enums::PlanFormat};
+use crate::domain::{
+    patch::Patch,
+    transfer::Counts,
+    webhooks::{NewWebhook, WebhookChanges},
+    workstreams::WorkstreamChanges,
+};
+use crate::graphql::context::{parse_id, patch, patch_id, scope};
+use crate::graphql::scalars::Date;
+use crate::graphql::types::{
+    Program, Webhook, WebhookDelivery, Workstream,
+    enums::{Health, PlanFormat},
+    link::{LinkInput, links_from},
+    workstream::WorkstreamStatus,
+};
+
+/// Create or change the workstream of a program with an external id (OWNER
+/// or EDITOR): the way a sync script keeps "its" workstreams. Absent fields
+/// of an existing workstream stay as they are; a new one needs `name`.
+#[derive(InputObject)]
+pub struct UpsertWorkstreamInput {
+    /// The program.
+    pub program_id: ID,
+    /// The workstream's id in the other tool (up to 200 characters): the one it is found by.
+    pub external_id: String,
+    /// For an existing workstream, the `version` the change is based on; `CONFLICT` if it changed since.
+    pub expected_version: Option<i32>,
+    /// Name; required when the workstream is new.
+    pub name: MaybeUndefined<String>,
+    /// Description.
+    pub description: MaybeUndefined<String>,
+    /// Team doing the work.
+    pub team_id: MaybeUndefined<ID>,
+    /// Lead.
+    pub lead_id: MaybeUndefined<ID>,
+    /// Status.
+    pub status: MaybeUndefined<WorkstreamStatus>,
+    /// Health.
+    pub health: MaybeUndefined<Health>,
+    /// Planned first day.
+    pub start_date: MaybeUndefined<Date>,
+    /// Planned last day; not before the start date.
+    pub target_date: MaybeUndefined<Date>,
+    /// Percent complete, 0–100.
+    pub progress: MaybeUndefined<i32>,
+    /// Day work actually started.
+    pub started_on: MaybeUndefined<Date>,
+    /// Day work actually finished.
+    pub finished_on: MaybeUndefined<Date>,
+    /// Links, replacing all of them; `null` removes them.
+    pub links: MaybeUndefined<Vec<LinkInput>>,
+}
+
+/// The workstream after an upsert.
+#[derive(SimpleObject)]
+pub struct UpsertWorkstreamPayload {
+    /// The workstream, created or changed.
+    pub workstream: Workstream,
+    /// Whether it was created (no workstream of the program had the external id).
+    pub created: bool,
+}
 
 /// A new webhook of a program (OWNER).
 #[derive(InputObject)]
@@ -143,6 +200,43 @@ pub struct IntegrationsMutation;
 /// Integration mutations.
 #[Object]
 impl IntegrationsMutation {
+    /// Create or change the workstream with an external id (OWNER or EDITOR).
+    async fn upsert_workstream(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")]
+        input: UpsertWorkstreamInput,
+    ) -> Result<UpsertWorkstreamPayload> {
+        let (domain, viewer) = scope(ctx)?;
+        let (workstream, created) = domain
+            .upsert_workstream(
+                viewer,
+                parse_id("input.programId", &input.program_id)?,
+                input.external_id,
+                input.expected_version,
+                WorkstreamChanges {
+                    name: patch(input.name),
+                    description: patch(input.description),
+                    team_id: patch_id("input.teamId", input.team_id)?,
+                    lead_id: patch_id("input.leadId", input.lead_id)?,
+                    status: patch(input.status),
+                    health: patch(input.health),
+                    start_date: patch(input.start_date),
+                    target_date: patch(input.target_date),
+                    progress: patch(input.progress),
+                    started_on: patch(input.started_on),
+                    finished_on: patch(input.finished_on),
+                    external_id: Patch::Keep,
+                    links: patch(input.links).map(links_from),
+                },
+            )
+            .await?;
+        Ok(UpsertWorkstreamPayload {
+            workstream: Workstream(workstream),
+            created,
+        })
+    }
+
     /// Bring a plan into a program (OWNER or EDITOR): all of it or nothing; every bad row is reported at once in `extensions.errors` (`row`, `field`, `message`).
     async fn import_program(
         &self,

@@ -6,14 +6,13 @@ use uuid::Uuid;
 use crate::domain::{
     dependencies::{DependencyChanges, NewDependency},
     milestones::{MilestoneChanges, NewMilestone},
-    patch::Patch,
     workstreams::{NewWorkstream, WorkstreamChanges},
 };
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
 use crate::graphql::context::loaders;
 use crate::graphql::scalars::Instant;
 use crate::graphql::{
-    context::{parse_id, parse_optional_id, patch, scope},
+    context::{parse_id, parse_optional_id, patch, patch_id, scope},
     scalars::Date,
     types::{
         Dependency, Milestone, Program, Workstream,
@@ -24,11 +23,6 @@ use crate::graphql::{
     },
 };
 use crate::i18n::Message;
-
-/// An update field holding an id: absent keeps, `null` clears, a value must be a UUID.
-fn patch_id(field: &str, value: MaybeUndefined<ID>) -> ApiResult<Patch<Uuid>> {
-    patch::<ID, ID>(value).try_map(|id| parse_id(field, &id))
-}
 
 /// A workstream the caller just changed (so it is visible to them).
 async fn load_workstream(ctx: &Context<'_>, id: Uuid) -> Result<Workstream> {
@@ -121,52 +115,6 @@ pub struct UpdateWorkstreamInput {
 pub struct UpdateWorkstreamPayload {
     /// The workstream after the change.
     pub workstream: Workstream,
-}
-
-/// Create or change the workstream of a program with an external id (OWNER
-/// or EDITOR): the way a sync script keeps "its" workstreams. Absent fields
-/// of an existing workstream stay as they are; a new one needs `name`.
-#[derive(InputObject)]
-pub struct UpsertWorkstreamInput {
-    /// The program.
-    pub program_id: ID,
-    /// The workstream's id in the other tool (up to 200 characters): the one it is found by.
-    pub external_id: String,
-    /// For an existing workstream, the `version` the change is based on; `CONFLICT` if it changed since.
-    pub expected_version: Option<i32>,
-    /// Name; required when the workstream is new.
-    pub name: MaybeUndefined<String>,
-    /// Description.
-    pub description: MaybeUndefined<String>,
-    /// Team doing the work.
-    pub team_id: MaybeUndefined<ID>,
-    /// Lead.
-    pub lead_id: MaybeUndefined<ID>,
-    /// Status.
-    pub status: MaybeUndefined<WorkstreamStatus>,
-    /// Health.
-    pub health: MaybeUndefined<Health>,
-    /// Planned first day.
-    pub start_date: MaybeUndefined<Date>,
-    /// Planned last day; not before the start date.
-    pub target_date: MaybeUndefined<Date>,
-    /// Percent complete, 0–100.
-    pub progress: MaybeUndefined<i32>,
-    /// Day work actually started.
-    pub started_on: MaybeUndefined<Date>,
-    /// Day work actually finished.
-    pub finished_on: MaybeUndefined<Date>,
-    /// Links, replacing all of them; `null` removes them.
-    pub links: MaybeUndefined<Vec<LinkInput>>,
-}
-
-/// The workstream after an upsert.
-#[derive(SimpleObject)]
-pub struct UpsertWorkstreamPayload {
-    /// The workstream, created or changed.
-    pub workstream: Workstream,
-    /// Whether it was created (no workstream of the program had the external id).
-    pub created: bool,
 }
 
 /// Delete a workstream with its milestones and dependencies (OWNER or EDITOR).
@@ -445,43 +393,6 @@ impl WorkMutation {
             .await?;
         Ok(UpdateWorkstreamPayload {
             workstream: Workstream(workstream),
-        })
-    }
-
-    /// Create or change the workstream with an external id (OWNER or EDITOR).
-    async fn upsert_workstream(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The mutation's fields (see the input type).")]
-        input: UpsertWorkstreamInput,
-    ) -> Result<UpsertWorkstreamPayload> {
-        let (domain, viewer) = scope(ctx)?;
-        let (workstream, created) = domain
-            .upsert_workstream(
-                viewer,
-                parse_id("input.programId", &input.program_id)?,
-                input.external_id,
-                input.expected_version,
-                WorkstreamChanges {
-                    name: patch(input.name),
-                    description: patch(input.description),
-                    team_id: patch_id("input.teamId", input.team_id)?,
-                    lead_id: patch_id("input.leadId", input.lead_id)?,
-                    status: patch(input.status),
-                    health: patch(input.health),
-                    start_date: patch(input.start_date),
-                    target_date: patch(input.target_date),
-                    progress: patch(input.progress),
-                    started_on: patch(input.started_on),
-                    finished_on: patch(input.finished_on),
-                    external_id: Patch::Keep,
-                    links: patch(input.links).map(links_from),
-                },
-            )
-            .await?;
-        Ok(UpsertWorkstreamPayload {
-            workstream: Workstream(workstream),
-            created,
         })
     }
 

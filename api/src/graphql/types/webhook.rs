@@ -56,7 +56,7 @@ impl Webhook {
     async fn created_at(&self) -> Instant {
         Instant(self.0.created_at)
     }
-    /// Its deliveries, newest first (the latest 1,000).
+    /// Its deliveries, newest first (the latest 100; those of a change between two programs only for those who see both).
     async fn deliveries(
         &self,
         ctx: &Context<'_>,
