@@ -265,7 +265,7 @@ pub struct ServeConfig {
     /// Milliseconds between looks at the webhook outbox for deliveries written by other replicas and retries coming due (this server's own are sent at once).
     #[arg(long, env = "TRESTLE_WEBHOOK_POLL_MS", default_value_t = 1000)]
     pub webhook_poll_ms: u64,
-    /// Most webhook deliveries in flight from this server at once (0 = no deliveries from this server).
+    /// Most webhook deliveries in flight from this server at once, one program's at most a quarter of them (0 = no deliveries from this server).
     #[arg(long, env = "TRESTLE_WEBHOOK_CONCURRENCY", default_value_t = 16)]
     pub webhook_concurrency: usize,
     /// Most items a plain list field returns (`schedule`, `overdueDependencies`, …); its `first` argument may ask for fewer, never more.

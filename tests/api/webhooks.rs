@@ -695,3 +695,58 @@ async fn deliveries_survive_a_restart_and_two_replicas_send_each_once() {
     second.signal("KILL");
     third.signal("KILL");
 }
+
+async fn hang() -> StatusCode {
+    tokio::time::sleep(Duration::from_secs(25)).await;
+    StatusCode::OK
+}
+
+#[tokio::test]
+async fn a_receiver_that_hangs_does_not_hold_up_other_programs_deliveries() {
+    let mut flags = LOCAL.to_vec();
+    flags.extend(["--webhook-concurrency", "4", "--webhook-timeout-secs", "30"]);
+    let app = spawn_app_with(&flags).await;
+    let slow = cast(&app, "SLOW").await;
+    let fast = cast(&app, "FAST").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hanging = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(
+        async move { axum::serve(listener, Router::new().route("/hook", post(hang))).await },
+    );
+    create_webhook(
+        &app,
+        &slow.owner,
+        &slow.program,
+        &hanging,
+        json!(["workstream.*"]),
+    )
+    .await;
+    let mut rx = receiver(0).await;
+    create_webhook(
+        &app,
+        &fast.owner,
+        &fast.program,
+        &rx.url,
+        json!(["workstream.*"]),
+    )
+    .await;
+    for n in 0..6 {
+        workstream(
+            &app,
+            &slow.editor,
+            &slow.program,
+            &format!("Stuck {n}"),
+            json!({}),
+        )
+        .await;
+    }
+    let started = Instant::now();
+    let ws = workstream(&app, &fast.editor, &fast.program, "Moving", json!({})).await;
+    let hit = rx.next().await;
+    assert_eq!(hit.json()["entityId"], ws.as_str());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "waited {:?} behind another program's receiver",
+        started.elapsed()
+    );
+}

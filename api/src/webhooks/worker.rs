@@ -2,16 +2,17 @@
 //! deliveries in batches, posting them concurrently and recording each
 //! attempt.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
 use entity::{enums::DeliveryState, webhook, webhook_delivery};
-use futures::future::join_all;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbBackend, EntityTrait,
     QueryFilter, Statement,
 };
-use tokio::sync::watch;
+use tokio::sync::{Notify, Semaphore, watch};
 use uuid::Uuid;
 
 use super::{WRITTEN, signature, target};
@@ -35,7 +36,7 @@ pub struct DeliveryPolicy {
     /// How often the outbox is looked at without a wake-up (other
     /// replicas' deliveries, retries coming due).
     pub poll: Duration,
-    /// Most deliveries in flight on this server.
+    /// Most deliveries in flight on this server (one program's, at most a quarter).
     pub concurrency: usize,
 }
 
@@ -61,39 +62,54 @@ pub fn backoff(base: Duration, attempt: i32) -> Duration {
     base.saturating_mul(3u32.pow(exponent))
 }
 
-/// Claim up to `limit` due deliveries for `lease`: each is taken by one
-/// server only, and comes due again if that server dies before recording it.
+/// Claim up to `limit` due deliveries for `lease`, none of programs in
+/// `full` (those already using their share of this server's sends): each is
+/// taken by one server only, and comes due again if that server dies before
+/// recording it.
 async fn claim(
     db: &DatabaseConnection,
     limit: usize,
     lease: Duration,
+    full: &[Uuid],
 ) -> Result<Vec<webhook_delivery::Model>, sea_orm::DbErr> {
     let now = Utc::now();
     let until = now + TimeDelta::from_std(lease).unwrap_or(TimeDelta::minutes(1));
     let backend = db.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => {
-            "UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE id IN (\
-               SELECT id FROM webhook_deliveries \
-               WHERE state = 'PENDING' AND next_attempt_at <= $2 \
-               ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
-             RETURNING *"
-        }
-        _ => {
-            "UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id IN (\
-               SELECT id FROM webhook_deliveries \
-               WHERE state = 'PENDING' AND next_attempt_at <= ? \
-               ORDER BY next_attempt_at LIMIT ?) \
-             RETURNING *"
+    let postgres = backend == DbBackend::Postgres;
+    // Numbered on both (`$n`, `?n`): the excluded programs come last.
+    let placeholder = |n: usize| {
+        if postgres {
+            format!("${n}")
+        } else {
+            format!("?{n}")
         }
     };
+    let excluded = if full.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = (0..full.len()).map(|i| placeholder(i + 4)).collect();
+        format!("AND program_id NOT IN ({}) ", list.join(", "))
+    };
+    let lock = if postgres {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "UPDATE webhook_deliveries SET next_attempt_at = {} WHERE id IN (\
+           SELECT id FROM webhook_deliveries \
+           WHERE state = 'PENDING' AND next_attempt_at <= {} {excluded}\
+           ORDER BY next_attempt_at LIMIT {}{lock}) \
+         RETURNING *",
+        placeholder(1),
+        placeholder(2),
+        placeholder(3),
+    );
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut values: Vec<sea_orm::Value> = vec![until.into(), now.into(), limit.into()];
+    values.extend(full.iter().map(|program| (*program).into()));
     webhook_delivery::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [until.into(), now.into(), limit.into()],
-        ))
+        .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
         .all(db)
         .await
 }
@@ -222,44 +238,120 @@ async fn record(
     row.update(db).await.map(|_| ())
 }
 
-/// Deliver every due row, batch after batch, until none is left.
-async fn drain(
+/// What this server is sending now: a permit per delivery in flight, and
+/// how many each program holds.
+struct InFlight {
+    permits: Arc<Semaphore>,
+    by_program: Mutex<HashMap<Uuid, usize>>,
+    /// Most deliveries of one program in flight at once.
+    per_program: usize,
+    /// Rung when a delivery finishes, so the worker claims again.
+    finished: Notify,
+}
+
+impl InFlight {
+    /// Programs using their whole share.
+    fn full(&self) -> Vec<Uuid> {
+        self.by_program
+            .lock()
+            .expect("the in-flight map is never poisoned")
+            .iter()
+            .filter(|(_, count)| **count >= self.per_program)
+            .map(|(program, _)| *program)
+            .collect()
+    }
+
+    fn count(&self, program: Uuid, change: isize) {
+        let mut map = self
+            .by_program
+            .lock()
+            .expect("the in-flight map is never poisoned");
+        let count = map.entry(program).or_default();
+        *count = count.saturating_add_signed(change);
+        if *count == 0 {
+            map.remove(&program);
+        }
+    }
+}
+
+/// Claim what free permits allow and send each delivery on its own task;
+/// whether anything was claimed. A slow receiver holds only its own
+/// permits, and one program at most a quarter of them, so one tenant's
+/// receivers cannot stall everyone's deliveries.
+async fn send_due(
     db: &DatabaseConnection,
     client: &reqwest::Client,
-    policy: &DeliveryPolicy,
-) -> Result<(), sea_orm::DbErr> {
-    let lease = policy.timeout + Duration::from_secs(30);
-    loop {
-        let batch = claim(db, policy.concurrency.max(1), lease).await?;
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let hook_ids: Vec<Uuid> = batch.iter().map(|delivery| delivery.webhook_id).collect();
-        let hooks: std::collections::HashMap<Uuid, webhook::Model> = webhook::Entity::find()
-            .filter(webhook::Column::Id.is_in(hook_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|hook| (hook.id, hook))
-            .collect();
-        let sends = batch.into_iter().map(|delivery| {
-            let hook = hooks.get(&delivery.webhook_id);
-            async move {
-                let result = match hook {
-                    Some(hook) if hook.active => attempt(client, policy, hook, &delivery).await,
-                    _ => Attempt {
-                        status_code: None,
-                        error: Some("the webhook is paused".to_owned()),
-                        duration: Duration::ZERO,
-                    },
-                };
-                if let Err(error) = record(db, policy, delivery, result).await {
-                    tracing::warn!(%error, "recording a webhook delivery failed");
-                }
-            }
-        });
-        join_all(sends).await;
+    policy: &Arc<DeliveryPolicy>,
+    in_flight: &Arc<InFlight>,
+) -> Result<bool, sea_orm::DbErr> {
+    let free = in_flight.permits.available_permits();
+    if free == 0 {
+        return Ok(false);
     }
+    let lease = policy.timeout + Duration::from_secs(30);
+    let batch = claim(db, free, lease, &in_flight.full()).await?;
+    if batch.is_empty() {
+        return Ok(false);
+    }
+    let hook_ids: Vec<Uuid> = batch.iter().map(|delivery| delivery.webhook_id).collect();
+    let hooks: HashMap<Uuid, webhook::Model> = webhook::Entity::find()
+        .filter(webhook::Column::Id.is_in(hook_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|hook| (hook.id, hook))
+        .collect();
+    let mut sent = false;
+    let mut returned = Vec::new();
+    for delivery in batch {
+        // One claim may hold several rows of a program: those past its
+        // share go back, due at once, for when its receiver frees a permit.
+        let over_share = in_flight.full().contains(&delivery.program_id);
+        let permit = match in_flight.permits.clone().try_acquire_owned() {
+            Ok(permit) if !over_share => permit,
+            _ => {
+                returned.push(delivery.id);
+                continue;
+            }
+        };
+        sent = true;
+        let hook = hooks.get(&delivery.webhook_id).cloned();
+        let (db, client, policy, in_flight) = (
+            db.clone(),
+            client.clone(),
+            policy.clone(),
+            in_flight.clone(),
+        );
+        in_flight.count(delivery.program_id, 1);
+        tokio::spawn(async move {
+            let program = delivery.program_id;
+            let result = match &hook {
+                Some(hook) if hook.active => attempt(&client, &policy, hook, &delivery).await,
+                _ => Attempt {
+                    status_code: None,
+                    error: Some("the webhook is paused".to_owned()),
+                    duration: Duration::ZERO,
+                },
+            };
+            if let Err(error) = record(&db, &policy, delivery, result).await {
+                tracing::warn!(%error, "recording a webhook delivery failed");
+            }
+            in_flight.count(program, -1);
+            drop(permit);
+            in_flight.finished.notify_one();
+        });
+    }
+    if !returned.is_empty() {
+        webhook_delivery::Entity::update_many()
+            .col_expr(
+                webhook_delivery::Column::NextAttemptAt,
+                sea_orm::sea_query::Expr::value(Some(entity::now())),
+            )
+            .filter(webhook_delivery::Column::Id.is_in(returned))
+            .exec(db)
+            .await?;
+    }
+    Ok(sent)
 }
 
 /// The HTTP client deliveries go out with: no proxy, no redirects, public
@@ -280,19 +372,31 @@ pub fn client(policy: &DeliveryPolicy) -> reqwest::Client {
 }
 
 /// Send the outbox of `db` until `stop` becomes `true`: at once when this
-/// server commits deliveries, and every `policy.poll` for the rest.
+/// server commits deliveries or a send finishes, and every `policy.poll` for
+/// the rest.
 pub async fn run(db: DatabaseConnection, policy: DeliveryPolicy, mut stop: watch::Receiver<bool>) {
     let client = client(&policy);
+    let concurrency = policy.concurrency.max(1);
+    let in_flight = Arc::new(InFlight {
+        permits: Arc::new(Semaphore::new(concurrency)),
+        by_program: Mutex::new(HashMap::new()),
+        per_program: (concurrency / 4).max(1),
+        finished: Notify::new(),
+    });
+    let policy = Arc::new(policy);
     let mut written = WRITTEN.subscribe();
     let mut ticks = tokio::time::interval(policy.poll);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        if let Err(error) = drain(&db, &client, &policy).await {
-            tracing::warn!(%error, "the webhook worker failed; trying again later");
+        match send_due(&db, &client, &policy, &in_flight).await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(error) => tracing::warn!(%error, "the webhook worker failed; trying again later"),
         }
         tokio::select! {
             _ = stop.changed() => return,
             _ = written.changed() => {}
+            _ = in_flight.finished.notified() => {}
             _ = ticks.tick() => {}
         }
         if *stop.borrow() {
