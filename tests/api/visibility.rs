@@ -298,6 +298,7 @@ query($p: ID!, $ws: ID!, $risk: ID!) {
   teams(first: 100) { nodes { id name workstreams(first: 100) { totalCount nodes { id name } } } }
   program(id: $p) {
     id key name owner { id name } members { role user { id name email } }
+    json: export(format: JSON) csv: export(format: CSV)
     workstreams(first: 100) { totalCount nodes { ...Ws } }
     dependencies(first: 100) { totalCount nodes { ...Dep } }
     talkOnWorkstreams: workstreams(first: 20) { nodes { id comments(first: 5) { ...Talk } } }

@@ -164,6 +164,11 @@ pub async fn enqueue(txn: &DatabaseTransaction, entries: &[audit_event::Model]) 
     if hooks.is_empty() {
         return Ok(false);
     }
+    // Each webhook's patterns, read once for every entry.
+    let patterns: HashMap<Uuid, Vec<String>> = hooks
+        .iter()
+        .map(|hook| (hook.id, hook.event_patterns()))
+        .collect();
     let mut deliveries = Vec::new();
     let mut actors: HashMap<Uuid, Option<user::Model>> = HashMap::new();
     for entry in entries {
@@ -175,8 +180,7 @@ pub async fn enqueue(txn: &DatabaseTransaction, entries: &[audit_event::Model]) 
                     entry.program_id,
                     entry.related_program_id,
                     &entry.entity_type,
-                ) && hook
-                    .event_patterns()
+                ) && patterns[&hook.id]
                     .iter()
                     .any(|pattern| matches(pattern, &entry.action))
             })

@@ -16,7 +16,7 @@ use super::{
 use crate::auth::Viewer;
 use crate::domain::{
     Domain, access,
-    audit::Change,
+    audit::{Change, Recorded},
     dependencies::{Fields, NewDependency},
     links,
     milestones::{NewMilestone, insert_milestone},
@@ -112,6 +112,23 @@ impl<'a> Import<'a> {
         for row in rows {
             self.workstreams.insert(reference_of(&row), row);
         }
+        Ok(())
+    }
+
+    /// Save `active`, the changed `before` at `version`, and keep its history entry.
+    async fn save<E>(
+        &mut self,
+        before: &E::Model,
+        version: i32,
+        active: E::ActiveModel,
+    ) -> ApiResult<()>
+    where
+        E: versioned::Versioned,
+        E::Model: Recorded,
+        E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E> + Send,
+    {
+        let after = versioned::save::<E>(self.txn, before.id(), version, active).await?;
+        self.changes.push(Change::updated(before, &after));
         Ok(())
     }
 
@@ -215,14 +232,8 @@ impl<'a> Import<'a> {
                 active.description = Set(description);
                 active.due_date = Set(row.due_date);
                 active.completed_at = Set(row.completed_at);
-                let after = versioned::save::<milestone::Entity>(
-                    self.txn,
-                    before.id,
-                    before.version,
-                    active,
-                )
-                .await?;
-                self.changes.push(Change::updated(&before, &after));
+                self.save::<milestone::Entity>(&before, before.version, active)
+                    .await?;
                 Ok(Done::Updated(|c| &mut c.milestones))
             }
             None => {
@@ -285,14 +296,8 @@ impl<'a> Import<'a> {
                 active.needed_by = Set(row.needed_by);
                 active.external_id = Set(external_id);
                 active.links = Set(links);
-                let after = versioned::save::<dependency::Entity>(
-                    self.txn,
-                    before.id,
-                    before.version,
-                    active,
-                )
-                .await?;
-                self.changes.push(Change::updated(&before, &after));
+                self.save::<dependency::Entity>(&before, before.version, active)
+                    .await?;
                 Ok(Done::Updated(|c| &mut c.dependencies))
             }
             None => {
@@ -361,10 +366,8 @@ impl<'a> Import<'a> {
                 }
                 active.workstream_id = Set(workstream_id);
                 active.links = Set(links_json(&links));
-                let after =
-                    versioned::save::<risk::Entity>(self.txn, before.id, before.version, active)
-                        .await?;
-                self.changes.push(Change::updated(&before, &after));
+                self.save::<risk::Entity>(&before, before.version, active)
+                    .await?;
                 Ok(Done::Updated(|c| &mut c.risks))
             }
             None => {
