@@ -73,8 +73,10 @@ pub async fn connect(
         .await
         .map_err(|error| explain(&config.database_url, error))?;
     let counter = counter.0.clone();
-    db.set_metric_callback(move |_info| {
+    db.set_metric_callback(move |info| {
         counter.fetch_add(1, Ordering::Relaxed);
+        // `TRESTLE_LOG=trestle::sql=trace` shows every statement and its time.
+        tracing::trace!(target: "trestle::sql", elapsed = ?info.elapsed, failed = info.failed, sql = %info.statement.sql);
     });
     Ok(db)
 }

@@ -42,7 +42,7 @@ impl Client<'_> {
         let viewer = Viewer::signed_in(user.clone());
         let request = async_graphql::Request::new(document)
             .variables(async_graphql::Variables::from_json(variables))
-            .data(CurrentLoaders::new(Loaders::new(self.domain, &viewer)))
+            .data(CurrentLoaders::new(Loaders::uncached(self.domain, &viewer)))
             .data(RequestContext {
                 viewer,
                 request_id: "demo".into(),

@@ -5,9 +5,9 @@ use serde_json::json;
 
 use crate::fixtures::{
     baseline, comment, dated, decision, dependency, fewest_statements, milestone, program, risk,
-    set_member, workstream,
+    set_member, team, workstream,
 };
-use crate::helpers::{TestApp, TestUser, spawn_app};
+use crate::helpers::{TestApp, TestUser, spawn_app, spawn_app_with};
 
 const DEEP: &str = "{
   viewer { notifications(first: 50) { totalCount nodes { kind program { key } actor { name } comment { body } subject { __typename ... on Workstream { name } } } } }
@@ -128,4 +128,89 @@ async fn a_deep_query_costs_the_same_statements_at_ten_times_the_data() {
         "{large_count} statements for one query"
     );
     eprintln!("deep query: {large_count} SQL statements at either size");
+}
+
+/// The benchmark's dashboard (`benches/shapes/`): a program, its
+/// workstreams with their team, and what each waits on with its upstream.
+const DASHBOARD: &str = include_str!("../../benches/shapes/trestle-s2.graphql");
+const PROGRAM_BY_KEY: &str = include_str!("../../benches/shapes/trestle-s1.graphql");
+
+/// A program of `size` workstreams over three teams, each waiting on the one
+/// before and the one two before, that `viewer` may see.
+async fn seed_dashboard(app: &TestApp, tpm: &TestUser, viewer: &TestUser, key: &str, size: usize) {
+    let program = program(app, tpm, key, json!({})).await;
+    set_member(app, tpm, &program, viewer, "VIEWER").await;
+    let mut teams = Vec::new();
+    for t in 0..3 {
+        teams.push(team(app, tpm, &format!("{key} team {t}")).await);
+    }
+    let mut ids: Vec<String> = Vec::new();
+    for w in 0..size {
+        let fields = json!({ "teamId": teams[w % 3], "startDate": "2026-02-02", "targetDate": "2026-03-02" });
+        let ws = workstream(app, tpm, &program, &format!("WS {w}"), fields).await;
+        for before in [1, 2] {
+            if w >= before {
+                dependency(app, tpm, &ids[w - before], &ws, json!({})).await;
+            }
+        }
+        ids.push(ws);
+    }
+}
+
+/// The fewest statements `concurrent` simultaneous requests cost together,
+/// over five tries (a background statement must not tip the balance).
+async fn fewest_together(
+    app: &TestApp,
+    user: &TestUser,
+    query: &str,
+    key: &str,
+    concurrent: usize,
+) -> u64 {
+    let mut fewest = u64::MAX;
+    for _ in 0..5 {
+        let before = app.server.statements.get();
+        let answers = futures::future::join_all(
+            (0..concurrent).map(|_| app.as_user(user, query, json!({ "key": key }))),
+        )
+        .await;
+        for body in answers {
+            assert!(body["errors"].is_null(), "{body}");
+            assert_eq!(body["data"]["program"]["key"], key, "{body}");
+        }
+        fewest = fewest.min(app.server.statements.get() - before);
+    }
+    fewest
+}
+
+#[tokio::test]
+async fn the_dashboard_takes_five_statements_at_any_size_and_any_concurrency() {
+    // Eighty dashboards of a hundred workstreams are more than a minute's budget.
+    let app = spawn_app_with(&["--rate-limit-per-minute", "0"]).await;
+    let tpm = app.member("Tpm").await;
+    let viewer = app.member("Viewer").await;
+    for (key, size) in [("TEN", 10), ("FIFTY", 50), ("HUNDRED", 100)] {
+        seed_dashboard(&app, &tpm, &viewer, key, size).await;
+        let body = app.as_user(&viewer, DASHBOARD, json!({ "key": key })).await;
+        let nodes = &body["data"]["program"]["workstreams"]["nodes"];
+        assert_eq!(nodes.as_array().map(Vec::len), Some(size), "{body}");
+        let last = &nodes[size - 1]["upstream"]["nodes"];
+        assert_eq!(last[0]["upstream"]["name"], format!("WS {}", size - 2));
+        assert_eq!(last[1]["upstream"]["name"], format!("WS {}", size - 3));
+        assert!(nodes[size - 1]["team"]["name"].is_string(), "{body}");
+        // The caller with its programs, the program, its workstreams, their
+        // teams, their dependencies (the upstream ends are on the page).
+        for concurrent in [1, 16] {
+            let statements = fewest_together(&app, &viewer, DASHBOARD, key, concurrent).await;
+            assert_eq!(
+                statements,
+                5 * concurrent as u64,
+                "{key}: {statements} statements for {concurrent} dashboards"
+            );
+        }
+        // The caller with its programs, and the program.
+        assert_eq!(
+            fewest_together(&app, &viewer, PROGRAM_BY_KEY, key, 16).await,
+            2 * 16
+        );
+    }
 }

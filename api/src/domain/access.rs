@@ -318,6 +318,17 @@ impl Visibility {
         }
     }
 
+    /// Take `programs` as the caller's memberships, read with its
+    /// credential at the start of this request (an ADMIN sees every program
+    /// whatever its memberships).
+    pub fn know_programs(&self, programs: Vec<Uuid>) {
+        if !self.viewer.is_admin() {
+            let _ = self
+                .scope
+                .set(Scope::Programs(programs.into_iter().collect()));
+        }
+    }
+
     /// Whose visibility this is.
     pub fn viewer(&self) -> &Viewer {
         &self.viewer

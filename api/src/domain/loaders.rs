@@ -9,7 +9,7 @@ use std::sync::{
     atomic::{AtomicU64, Ordering},
 };
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
     api_token, audit_event, baseline, comment, decision, decision_option, dependency,
     enums::ProgramRole, milestone, notification, program, program_member, risk, status_update,
@@ -24,6 +24,12 @@ use super::planning::ProgramPlan;
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult};
 use crate::planning::brief::{self, BriefFacts};
+
+/// A request's loader of `E` by primary key, remembering what it loaded.
+pub type ByIdLoader<E> = DataLoader<ById<E>, HashMapCache>;
+
+/// A request's loader of `E` grouped by a column, remembering what it loaded.
+pub type GroupedLoader<E> = DataLoader<Grouped<E>, HashMapCache>;
 
 /// Loads visible rows of `E` by primary key.
 pub struct ById<E: EntityTrait> {
@@ -79,7 +85,10 @@ where
 
     #[tracing::instrument(level = "debug", skip_all, fields(table = E::default().table_name(), keys = keys.len()))]
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let mut groups: HashMap<Uuid, Self::Value> = HashMap::new();
+        // Every key gets its group, empty ones too, so a cached loader
+        // remembers that a key has nothing.
+        let mut groups: HashMap<Uuid, Self::Value> =
+            keys.iter().map(|key| (*key, Vec::new())).collect();
         if keys.is_empty() {
             return Ok(groups);
         }
@@ -99,15 +108,19 @@ where
 }
 
 /// The rows a grouped loader holds for `key`, none when it has no group.
-pub async fn group<E>(
-    loader: &DataLoader<Grouped<E>>,
-    key: Uuid,
-) -> ApiResult<Vec<Visible<E::Model>>>
+pub async fn group<E>(loader: &GroupedLoader<E>, key: Uuid) -> ApiResult<Vec<Visible<E::Model>>>
 where
     E: ScopedEntity + Send + Sync + 'static,
     E::Model: Clone + Send + Sync + 'static,
 {
     Ok(loader.load_one(key).await?.unwrap_or_default())
+}
+
+/// A loader that remembers what it loaded for its request when `caching`.
+fn cached<L: Send + Sync + 'static>(loader: L, caching: bool) -> DataLoader<L, HashMapCache> {
+    let loader = DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default());
+    loader.enable_all_cache(caching);
+    loader
 }
 
 /// Loads the caller's membership role per program id.
@@ -163,100 +176,118 @@ impl CurrentLoaders {
 /// Every loader of one request.
 pub struct Loaders {
     domain: Domain,
+    caching: bool,
     visibility: Arc<Visibility>,
     plans: tokio::sync::Mutex<HashMap<Uuid, Arc<ProgramPlan>>>,
     briefs: tokio::sync::Mutex<HashMap<Uuid, Arc<BriefFacts>>>,
     /// Work done beyond the fields returned (plans, rendering), in cost points.
     work: Arc<AtomicU64>,
     /// Users by id.
-    pub users: DataLoader<ById<user::Entity>>,
+    pub users: ByIdLoader<user::Entity>,
     /// Teams by id.
-    pub teams: DataLoader<ById<team::Entity>>,
+    pub teams: ByIdLoader<team::Entity>,
     /// Programs by id.
-    pub programs: DataLoader<ById<program::Entity>>,
+    pub programs: ByIdLoader<program::Entity>,
     /// Workstreams by id.
-    pub workstreams: DataLoader<ById<workstream::Entity>>,
+    pub workstreams: ByIdLoader<workstream::Entity>,
     /// Dependencies by id (only those whose both ends are visible).
-    pub dependencies: DataLoader<ById<dependency::Entity>>,
+    pub dependencies: ByIdLoader<dependency::Entity>,
     /// Decisions by id.
-    pub decisions: DataLoader<ById<decision::Entity>>,
+    pub decisions: ByIdLoader<decision::Entity>,
     /// Risks by id.
-    pub risks: DataLoader<ById<risk::Entity>>,
+    pub risks: ByIdLoader<risk::Entity>,
     /// Comments by id.
-    pub comments: DataLoader<ById<comment::Entity>>,
+    pub comments: ByIdLoader<comment::Entity>,
     /// Milestones by id.
-    pub milestones: DataLoader<ById<milestone::Entity>>,
+    pub milestones: ByIdLoader<milestone::Entity>,
     /// Memberships by id.
-    pub program_members: DataLoader<ById<program_member::Entity>>,
+    pub program_members: ByIdLoader<program_member::Entity>,
     /// Decision options by id.
-    pub decision_options: DataLoader<ById<decision_option::Entity>>,
+    pub decision_options: ByIdLoader<decision_option::Entity>,
     /// Status updates by id.
-    pub status_updates: DataLoader<ById<status_update::Entity>>,
+    pub status_updates: ByIdLoader<status_update::Entity>,
     /// Baselines by id.
-    pub baselines: DataLoader<ById<baseline::Entity>>,
+    pub baselines: ByIdLoader<baseline::Entity>,
     /// Notifications by id (the caller's own).
-    pub notifications: DataLoader<ById<notification::Entity>>,
+    pub notifications: ByIdLoader<notification::Entity>,
     /// History entries by id.
-    pub audit_events: DataLoader<ById<audit_event::Entity>>,
+    pub audit_events: ByIdLoader<audit_event::Entity>,
     /// API tokens by id (the caller's own).
-    pub api_tokens: DataLoader<ById<api_token::Entity>>,
+    pub api_tokens: ByIdLoader<api_token::Entity>,
     /// Comments per workstream, oldest first.
-    pub comments_by_workstream: DataLoader<Grouped<comment::Entity>>,
+    pub comments_by_workstream: GroupedLoader<comment::Entity>,
     /// Comments per dependency, oldest first (only where both ends are visible).
-    pub comments_by_dependency: DataLoader<Grouped<comment::Entity>>,
+    pub comments_by_dependency: GroupedLoader<comment::Entity>,
     /// Comments per decision, oldest first.
-    pub comments_by_decision: DataLoader<Grouped<comment::Entity>>,
+    pub comments_by_decision: GroupedLoader<comment::Entity>,
     /// Comments per risk, oldest first.
-    pub comments_by_risk: DataLoader<Grouped<comment::Entity>>,
+    pub comments_by_risk: GroupedLoader<comment::Entity>,
     /// The caller's role per program.
-    pub viewer_roles: DataLoader<ViewerRoleLoader>,
+    pub viewer_roles: DataLoader<ViewerRoleLoader, HashMapCache>,
     /// Members per program.
-    pub members_by_program: DataLoader<Grouped<program_member::Entity>>,
+    pub members_by_program: GroupedLoader<program_member::Entity>,
     /// Workstreams per program.
-    pub workstreams_by_program: DataLoader<Grouped<workstream::Entity>>,
+    pub workstreams_by_program: GroupedLoader<workstream::Entity>,
     /// Workstreams per team, across the programs the caller can see.
-    pub workstreams_by_team: DataLoader<Grouped<workstream::Entity>>,
+    pub workstreams_by_team: GroupedLoader<workstream::Entity>,
     /// Milestones per workstream.
-    pub milestones_by_workstream: DataLoader<Grouped<milestone::Entity>>,
+    pub milestones_by_workstream: GroupedLoader<milestone::Entity>,
     /// Milestones per program.
-    pub milestones_by_program: DataLoader<Grouped<milestone::Entity>>,
+    pub milestones_by_program: GroupedLoader<milestone::Entity>,
     /// Dependencies per upstream workstream (only those whose both ends are visible).
-    pub dependencies_by_upstream: DataLoader<Grouped<dependency::Entity>>,
+    pub dependencies_by_upstream: GroupedLoader<dependency::Entity>,
     /// Dependencies per downstream workstream (only those whose both ends are visible).
-    pub dependencies_by_downstream: DataLoader<Grouped<dependency::Entity>>,
+    pub dependencies_by_downstream: GroupedLoader<dependency::Entity>,
     /// Dependencies per upstream program (only those whose both ends are visible).
-    pub dependencies_by_upstream_program: DataLoader<Grouped<dependency::Entity>>,
+    pub dependencies_by_upstream_program: GroupedLoader<dependency::Entity>,
     /// Dependencies recorded in a program, the downstream side (only those
     /// whose both ends are visible).
-    pub dependencies_by_program: DataLoader<Grouped<dependency::Entity>>,
+    pub dependencies_by_program: GroupedLoader<dependency::Entity>,
     /// Decisions per program.
-    pub decisions_by_program: DataLoader<Grouped<decision::Entity>>,
+    pub decisions_by_program: GroupedLoader<decision::Entity>,
     /// Decisions per the decision that superseded them.
-    pub decisions_by_superseder: DataLoader<Grouped<decision::Entity>>,
+    pub decisions_by_superseder: GroupedLoader<decision::Entity>,
     /// Options per decision, in position order.
-    pub options_by_decision: DataLoader<Grouped<decision_option::Entity>>,
+    pub options_by_decision: GroupedLoader<decision_option::Entity>,
     /// Risks per program.
-    pub risks_by_program: DataLoader<Grouped<risk::Entity>>,
+    pub risks_by_program: GroupedLoader<risk::Entity>,
     /// Status updates per program.
-    pub status_updates_by_program: DataLoader<Grouped<status_update::Entity>>,
+    pub status_updates_by_program: GroupedLoader<status_update::Entity>,
     /// Baselines per program.
-    pub baselines_by_program: DataLoader<Grouped<baseline::Entity>>,
+    pub baselines_by_program: GroupedLoader<baseline::Entity>,
 }
 
 impl Loaders {
-    /// Fresh loaders for one request by `viewer`.
+    /// Loaders for one read-only request (a query, a subscription's event)
+    /// by `viewer`: each row is read once however many fields ask for it,
+    /// and what was loaded ahead (see `graphql::prefetch`) is found again.
     pub fn new(domain: &Domain, viewer: &Viewer) -> Self {
+        Self::build(domain, viewer, true)
+    }
+
+    /// Loaders for a request that writes (a mutation document): nothing is
+    /// remembered, so every field reads what the mutations before it wrote.
+    pub fn uncached(domain: &Domain, viewer: &Viewer) -> Self {
+        Self::build(domain, viewer, false)
+    }
+
+    /// Whether loaded rows are remembered for the rest of the request.
+    pub fn caching(&self) -> bool {
+        self.caching
+    }
+
+    fn build(domain: &Domain, viewer: &Viewer, caching: bool) -> Self {
         let visibility = Arc::new(Visibility::new(viewer.clone()));
         macro_rules! by_id {
             ($module:ident) => {
-                DataLoader::new(
+                cached(
                     ById::<$module::Entity> {
                         domain: domain.clone(),
                         visibility: visibility.clone(),
                         column: $module::Column::Id,
                         id: |m| m.id,
                     },
-                    tokio::spawn,
+                    caching,
                 )
             };
         }
@@ -265,7 +296,7 @@ impl Loaders {
                 grouped!($module, $column, $key, CreatedAt)
             };
             ($module:ident, $column:ident, $key:expr, $order:ident) => {
-                DataLoader::new(
+                cached(
                     Grouped::<$module::Entity> {
                         domain: domain.clone(),
                         visibility: visibility.clone(),
@@ -274,12 +305,13 @@ impl Loaders {
                         order: $module::Column::$order,
                         id: $module::Column::Id,
                     },
-                    tokio::spawn,
+                    caching,
                 )
             };
         }
         Self {
             domain: domain.clone(),
+            caching,
             plans: Default::default(),
             briefs: Default::default(),
             work: Default::default(),
@@ -303,12 +335,12 @@ impl Loaders {
             comments_by_dependency: grouped!(comment, DependencyId, |m| m.dependency_id),
             comments_by_decision: grouped!(comment, DecisionId, |m| m.decision_id),
             comments_by_risk: grouped!(comment, RiskId, |m| m.risk_id),
-            viewer_roles: DataLoader::new(
+            viewer_roles: cached(
                 ViewerRoleLoader {
                     domain: domain.clone(),
                     user_id: viewer.user.as_ref().map(|user| user.id),
                 },
-                tokio::spawn,
+                caching,
             ),
             members_by_program: grouped!(program_member, ProgramId, |m| Some(m.program_id)),
             workstreams_by_program: grouped!(workstream, ProgramId, |m| Some(m.program_id)),

@@ -24,13 +24,34 @@ use crate::auth::{Credential, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::Message;
 
+/// What of an account decides whether its credentials are still accepted.
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
+pub struct SessionState {
+    /// When the account was deactivated.
+    pub deactivated_at: Option<DateTime<Utc>>,
+    /// Signed tokens issued before are refused.
+    pub sessions_valid_after: Option<DateTime<Utc>>,
+    /// Until then, signed tokens are looked up among the logged-out ones.
+    pub revoked_sessions_until: Option<DateTime<Utc>>,
+}
+
+impl From<&user::Model> for SessionState {
+    fn from(row: &user::Model) -> Self {
+        Self {
+            deactivated_at: row.deactivated_at,
+            sessions_valid_after: row.sessions_valid_after,
+            revoked_sessions_until: row.revoked_sessions_until,
+        }
+    }
+}
+
 impl Domain {
     /// Why `row` no longer accepts `credential`, if it does not: the account
     /// is deactivated, or the signed token was issued before the account's
     /// last `logoutEverywhere` or has been logged out.
     pub async fn session_refusal(
         &self,
-        row: &user::Model,
+        row: &SessionState,
         credential: &Credential,
     ) -> ApiResult<Option<Message>> {
         if row.deactivated_at.is_some() {

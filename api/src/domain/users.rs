@@ -17,6 +17,7 @@ use super::{
     access::{self, Visible},
     audit::{self, Change},
     pagination::{Direction, Ordering, Page, PageArgs},
+    sessions::SessionState,
     sign_ins::SignInOutcome,
     validate,
 };
@@ -60,6 +61,71 @@ fn auth_user(user: &user::Model, credential: Credential) -> AuthUser {
     }
 }
 
+/// A signed-in caller, and the programs it is a member of when they were
+/// read with it.
+pub struct Caller {
+    /// Who.
+    pub user: AuthUser,
+    /// The programs the user was a member of when the credential was checked.
+    pub programs: Option<Vec<Uuid>>,
+}
+
+/// A user as a credential check needs it, with one of its memberships: the
+/// user's row joined to its memberships, one row each (or one without).
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
+struct CallerRow {
+    id: Uuid,
+    role: UserRole,
+    locale: Locale,
+    deactivated_at: Option<DateTime<Utc>>,
+    sessions_valid_after: Option<DateTime<Utc>>,
+    revoked_sessions_until: Option<DateTime<Utc>>,
+    program_id: Option<Uuid>,
+}
+
+impl CallerRow {
+    /// The rows of user `id`: no password hash, nothing else it does not need.
+    fn find(id: Uuid) -> sea_orm::Selector<sea_orm::SelectModel<Self>> {
+        use sea_orm::{JoinType, QuerySelect, RelationTrait};
+        user::Entity::find_by_id(id)
+            .select_only()
+            .columns([
+                user::Column::Id,
+                user::Column::Role,
+                user::Column::Locale,
+                user::Column::DeactivatedAt,
+                user::Column::SessionsValidAfter,
+                user::Column::RevokedSessionsUntil,
+            ])
+            .column(entity::program_member::Column::ProgramId)
+            .join(
+                JoinType::LeftJoin,
+                entity::program_member::Relation::User.def().rev(),
+            )
+            .into_model::<Self>()
+    }
+
+    fn session(&self) -> SessionState {
+        SessionState {
+            deactivated_at: self.deactivated_at,
+            sessions_valid_after: self.sessions_valid_after,
+            revoked_sessions_until: self.revoked_sessions_until,
+        }
+    }
+
+    fn of(user: &user::Model) -> Self {
+        Self {
+            id: user.id,
+            role: user.role,
+            locale: user.locale,
+            deactivated_at: user.deactivated_at,
+            sessions_valid_after: user.sessions_valid_after,
+            revoked_sessions_until: user.revoked_sessions_until,
+            program_id: None,
+        }
+    }
+}
+
 impl Domain {
     /// Resolve a bearer credential (JWT or API token) to the user it names.
     pub async fn authenticate(&self, credential: &str) -> ApiResult<AuthUser> {
@@ -80,17 +146,42 @@ impl Domain {
     /// account is active, the token not logged out); none is created for an
     /// identity-provider email that matches no user.
     pub async fn token_user(&self, token: &str, verified: &Verified) -> ApiResult<AuthUser> {
+        Ok(self.token_caller(token, verified).await?.user)
+    }
+
+    /// [`token_user`](Self::token_user), with the programs the user is a
+    /// member of read in the same statement (for a Trestle token; an
+    /// identity provider's names a user by email and reads only the user).
+    pub async fn token_caller(&self, token: &str, verified: &Verified) -> ApiResult<Caller> {
         let invalid = || ApiError::Unauthenticated(Message::InvalidToken);
-        let user = match &verified.principal {
-            Principal::User(id) => user::Entity::find_by_id(*id).one(&self.db).await?,
-            Principal::Email(email) => find_by_email(&self.db, email).await?,
-        }
-        .ok_or_else(invalid)?;
         let credential = Credential::from_token(verified, token);
-        if let Some(refusal) = self.session_refusal(&user, &credential).await? {
+        let (account, programs) = match &verified.principal {
+            Principal::User(id) => {
+                let rows = CallerRow::find(*id).all(&self.db).await?;
+                let account = rows.first().ok_or_else(invalid)?.clone();
+                let programs = rows.iter().filter_map(|row| row.program_id).collect();
+                (account, Some(programs))
+            }
+            Principal::Email(email) => {
+                let user = find_by_email(&self.db, email).await?.ok_or_else(invalid)?;
+                (CallerRow::of(&user), None)
+            }
+        };
+        if let Some(refusal) = self
+            .session_refusal(&account.session(), &credential)
+            .await?
+        {
             return Err(ApiError::Unauthenticated(refusal));
         }
-        Ok(auth_user(&user, credential))
+        Ok(Caller {
+            user: AuthUser {
+                id: account.id,
+                role: account.role,
+                locale: account.locale,
+                credential,
+            },
+            programs,
+        })
     }
 
     /// Resolve an API token (`trst_…`) to its user: one lookup by its hash.
@@ -122,7 +213,10 @@ impl Domain {
             id: token.id,
             expires_at: token.expires_at,
         };
-        if let Some(refusal) = self.session_refusal(&user, &credential).await? {
+        if let Some(refusal) = self
+            .session_refusal(&SessionState::from(&user), &credential)
+            .await?
+        {
             return Err(ApiError::Unauthenticated(refusal));
         }
         Ok(auth_user(&user, credential))
@@ -150,7 +244,7 @@ impl Domain {
         };
         Ok(row.role == user.role
             && self
-                .session_refusal(&row, &user.credential)
+                .session_refusal(&SessionState::from(&row), &user.credential)
                 .await?
                 .is_none())
     }

@@ -2,6 +2,7 @@
 
 pub mod context;
 pub mod mutation;
+pub mod prefetch;
 pub mod query;
 pub mod scalars;
 pub mod schema;

@@ -14,7 +14,8 @@ use super::{
     AppState,
     rate_limit::{Exhausted, Principal},
 };
-use crate::auth::{AuthUser, api_token};
+use crate::auth::api_token;
+use crate::domain::users::Caller;
 use crate::error::ApiError;
 use crate::i18n::Message;
 
@@ -59,12 +60,13 @@ fn refuse(state: &AppState, address: IpAddr, message: Message) -> Refused {
 }
 
 /// The user an `Authorization` value names, for a caller at `address` (its
-/// client network). `Ok(None)` without a value: an anonymous caller.
+/// client network), with its programs when they were read with it.
+/// `Ok(None)` without a value: an anonymous caller.
 pub async fn authenticate(
     state: &AppState,
     address: IpAddr,
     authorization: Option<&[u8]>,
-) -> Result<Option<AuthUser>, Refused> {
+) -> Result<Option<Caller>, Refused> {
     let Some(value) = authorization else {
         return Ok(None);
     };
@@ -75,10 +77,16 @@ pub async fn authenticate(
     let result = if api_token::is_api_token(token) {
         // Only a lookup tells a good API token from a bad one: the address pays first.
         admit_address(state, address)?;
-        domain.authenticate_api_token(token).await
+        domain
+            .authenticate_api_token(token)
+            .await
+            .map(|user| Caller {
+                user,
+                programs: None,
+            })
     } else {
         match domain.verify_token(token) {
-            Ok(verified) => domain.token_user(token, &verified).await,
+            Ok(verified) => domain.token_caller(token, &verified).await,
             Err(ApiError::Unauthenticated(message)) => {
                 return Err(refuse(state, address, message));
             }

@@ -183,7 +183,7 @@ async fn run(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .map(HeaderValue::as_bytes);
-    let viewer =
+    let (viewer, programs) =
         steps::authenticate(state, exchange.address, authorization, exchange.locale).await?;
     exchange.signed_in(&viewer);
     steps::admit(state, exchange.principal, exchange.locale)?;
@@ -200,7 +200,13 @@ async fn run(
             Begun::Replayed(response) => return Ok(response),
         };
     let (response, body) = exchange
-        .execute(state, request, judged, viewer, claimed.is_some())
+        .execute(
+            state,
+            request,
+            judged,
+            (viewer, programs),
+            claimed.is_some(),
+        )
         .await;
     if let (Some(claimed), Some(body)) = (claimed, body) {
         idempotency::finish(state, claimed, response.status(), &body, &exchange.codes).await;
@@ -396,7 +402,7 @@ impl Exchange {
         state: &AppState,
         mut request: GqlRequest,
         judged: Judged,
-        viewer: Viewer,
+        (viewer, programs): (Viewer, Option<Vec<uuid::Uuid>>),
         keep_body: bool,
     ) -> (Response, Option<Vec<u8>>) {
         let mutations = judged
@@ -404,13 +410,27 @@ impl Exchange {
             .as_ref()
             .filter(|analysis| analysis.kind == OperationType::Mutation)
             .map_or(0, |analysis| analysis.root_fields);
+        let writes = judged
+            .analysis
+            .as_ref()
+            .is_none_or(|analysis| analysis.kind == OperationType::Mutation);
         request.set_parsed_query(judged.document);
         let _turn = state
             .limits
             .in_flight
             .turn(self.estimate.unwrap_or(1))
             .await;
-        let loaders = Loaders::new(&state.domain, &viewer);
+        // A document that writes may change the caller's programs (a new
+        // program makes its creator OWNER): it reads them when it needs them.
+        let loaders = if writes {
+            Loaders::uncached(&state.domain, &viewer)
+        } else {
+            let loaders = Loaders::new(&state.domain, &viewer);
+            if let Some(programs) = programs {
+                loaders.visibility().know_programs(programs);
+            }
+            loaders
+        };
         let work = loaders.work_meter();
         let request = request
             .data(CurrentLoaders::new(loaders))

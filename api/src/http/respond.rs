@@ -176,17 +176,24 @@ pub fn respond(
     }
 }
 
-/// The JSON body of a GraphQL response (without `data` for a request error).
+/// The JSON body of a GraphQL response (without `data` for a request error),
+/// written straight from the response: `data` in the document's field order.
 pub fn body(response: &GqlResponse, outcome: Outcome) -> Option<Vec<u8>> {
-    let body = serde_json::to_value(response).map(|mut body| {
-        if outcome == Outcome::RequestError
-            && let Some(fields) = body.as_object_mut()
-        {
-            fields.remove("data");
-        }
-        body
-    });
-    body.and_then(|body| serde_json::to_vec(&body))
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        data: Option<&'a Value>,
+        #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        extensions: &'a std::collections::BTreeMap<String, Value>,
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        errors: &'a [ServerError],
+    }
+    let body = Body {
+        data: (outcome != Outcome::RequestError).then_some(&response.data),
+        extensions: &response.extensions,
+        errors: &response.errors,
+    };
+    serde_json::to_vec(&body)
         .inspect_err(|error| tracing::error!(%error, "could not serialise a response"))
         .ok()
 }

@@ -23,15 +23,17 @@ use crate::i18n::{Locale, Message};
 /// Who sends `authorization` (an `Authorization` value, if any) from
 /// `address`: anonymous without one; a bad credential is refused, never
 /// taken as anonymous (401, or 429 once the address has spent its budget).
+/// With the caller, the programs it is a member of when they were read in
+/// the same statement.
 pub async fn authenticate(
     state: &AppState,
     address: IpAddr,
     authorization: Option<&[u8]>,
     locale: Locale,
-) -> Result<Viewer, Refusal> {
+) -> Result<(Viewer, Option<Vec<uuid::Uuid>>), Refusal> {
     match credentials::authenticate(state, address, authorization).await {
-        Ok(None) => Ok(Viewer::anonymous(locale)),
-        Ok(Some(user)) => Ok(Viewer::signed_in(user)),
+        Ok(None) => Ok((Viewer::anonymous(locale), None)),
+        Ok(Some(caller)) => Ok((Viewer::signed_in(caller.user), caller.programs)),
         Err(Refused::Unauthenticated(message)) => Err(Refusal::new(
             StatusCode::UNAUTHORIZED,
             &ApiError::Unauthenticated(message),

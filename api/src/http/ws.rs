@@ -417,7 +417,7 @@ async fn sign_in(state: &AppState, address: IpAddr, payload: &Json) -> Result<Si
     // Follow committed changes before checking, so an ending in between is seen.
     let watch = state.domain.watch_credential();
     let user = match credentials::authenticate(state, address, Some(value)).await {
-        Ok(Some(user)) => user,
+        Ok(Some(caller)) => caller.user,
         Ok(None) => return Err(CLOSE_UNAUTHORIZED),
         Err(Refused::Unauthenticated(_)) => {
             if let Some(limiter) = &state.rate_limits.requests {
@@ -534,11 +534,12 @@ impl Executor for SubscriptionExecutor {
             let response = GqlResponse::from_errors(vec![error]);
             return futures::stream::once(future::ready(response)).boxed();
         }
-        // Loaders for the fields of each event; the notification
-        // subscription renews them before each one it delivers.
+        // Loaders for the fields of each event, remembering nothing across
+        // events; the notification subscription renews them (with a
+        // cache of its own) before each one it delivers.
         if let Some(user) = self.viewer.get() {
             let viewer = Viewer::signed_in(user.clone());
-            request = request.data(CurrentLoaders::new(Loaders::new(
+            request = request.data(CurrentLoaders::new(Loaders::uncached(
                 &self.state.domain,
                 &viewer,
             )));

@@ -1,6 +1,6 @@
 //! `Comment`: the conversation on a workstream, dependency, decision or risk.
 
-use async_graphql::{Context, ID, Object, Result, Union, dataloader::DataLoader};
+use async_graphql::{Context, ID, Object, Result, Union};
 use entity::comment;
 use uuid::Uuid;
 
@@ -10,7 +10,7 @@ use super::{
 };
 use crate::domain::access::Visible;
 use crate::domain::comments::{CommentOn, CommentOrderField};
-use crate::domain::loaders::{Grouped, group};
+use crate::domain::loaders::{GroupedLoader, group};
 use crate::domain::pagination::Direction;
 use crate::error::ApiError;
 use crate::graphql::context::{loaders, scope};
@@ -114,7 +114,7 @@ impl Comment {
 /// The `comments` connection of a subject: its conversation, oldest first.
 pub async fn comments_on(
     ctx: &Context<'_>,
-    loader: impl Fn(&crate::domain::loaders::Loaders) -> &DataLoader<Grouped<comment::Entity>>,
+    loader: impl Fn(&crate::domain::loaders::Loaders) -> &GroupedLoader<comment::Entity>,
     subject_id: Uuid,
     first: Option<i32>,
     after: Option<String>,

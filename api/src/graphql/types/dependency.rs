@@ -19,6 +19,7 @@ use crate::domain::dependencies::{
 };
 use crate::error::ApiError;
 use crate::graphql::context::loaders;
+use crate::graphql::prefetch;
 use crate::graphql::scalars::Instant;
 use crate::graphql::{context::scope, scalars::Date};
 use crate::i18n::Message;
@@ -84,10 +85,15 @@ pub async fn page_dependencies(
             .map(|s| s.into_iter().map(Into::into).collect()),
         overdue: filter.overdue,
     };
-    // Overdue in each dependency's downstream program's time zone.
-    let todays = loaders(ctx)?
-        .todays(rows.iter().map(|row| row.program_id))
-        .await?;
+    // Overdue in each dependency's downstream program's time zone (only
+    // read when the filter asks).
+    let todays = if filter.overdue.is_some() {
+        loaders(ctx)?
+            .todays(rows.iter().map(|row| row.program_id))
+            .await?
+    } else {
+        Default::default()
+    };
     let today = domain.today();
     let page = domain.page_loaded(
         rows,
@@ -96,6 +102,8 @@ pub async fn page_dependencies(
         &page_args(first, after, last, before),
         |row| row.id,
     )?;
+    let rows: Vec<_> = page.items.iter().map(|(_, row)| row).collect();
+    prefetch::dependencies(ctx, &prefetch::Ahead::nodes(ctx), &rows).await?;
     Ok(connection(page, Dependency))
 }
 

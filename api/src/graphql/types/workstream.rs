@@ -18,6 +18,7 @@ use crate::domain::workstreams::{
 };
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::loaders;
+use crate::graphql::prefetch;
 use crate::graphql::scalars::Instant;
 use crate::graphql::{
     context::{parse_optional_id, scope},
@@ -117,31 +118,9 @@ pub async fn page_workstreams(
         &page_args(first, after, last, before),
         |row| row.id,
     )?;
+    let rows: Vec<_> = page.items.iter().map(|(_, row)| row).collect();
+    prefetch::workstreams(ctx, &prefetch::Ahead::nodes(ctx), &rows).await?;
     Ok(connection(page, Workstream))
-}
-
-/// The dependencies a workstream waits on and those waiting on it.
-///
-/// `upstream` and `downstream` both wait for both batches, so every
-/// dependency list of a response moves on at the same moment and their
-/// follow-up loads (visibility, the ends) share one batch instead of
-/// splitting by timing.
-async fn dependency_ends(
-    ctx: &Context<'_>,
-    workstream_id: uuid::Uuid,
-) -> Result<(
-    Vec<Visible<entity::dependency::Model>>,
-    Vec<Visible<entity::dependency::Model>>,
-)> {
-    let loaders = loaders(ctx)?;
-    let (waits_on, waited_on_by) = futures::try_join!(
-        loaders.dependencies_by_downstream.load_one(workstream_id),
-        loaders.dependencies_by_upstream.load_one(workstream_id),
-    )?;
-    Ok((
-        waits_on.unwrap_or_default(),
-        waited_on_by.unwrap_or_default(),
-    ))
 }
 
 /// A stream of work inside a program.
@@ -280,7 +259,8 @@ impl Workstream {
             DependencyOrder,
         >,
     ) -> Result<ListConnection<Dependency>> {
-        let (rows, _) = dependency_ends(ctx, self.0.id).await?;
+        let loaders = loaders(ctx)?;
+        let rows = group(&loaders.dependencies_by_downstream, self.0.id).await?;
         page_dependencies(ctx, rows, first, after, last, before, filter, order_by).await
     }
     /// Dependencies waiting on this workstream (it is their upstream); only
@@ -309,7 +289,8 @@ impl Workstream {
             DependencyOrder,
         >,
     ) -> Result<ListConnection<Dependency>> {
-        let (_, rows) = dependency_ends(ctx, self.0.id).await?;
+        let loaders = loaders(ctx)?;
+        let rows = group(&loaders.dependencies_by_upstream, self.0.id).await?;
         page_dependencies(ctx, rows, first, after, last, before, filter, order_by).await
     }
     /// The conversation on this workstream, oldest first.
