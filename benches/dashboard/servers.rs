@@ -251,22 +251,21 @@ fn capitalised(name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Sign in through Trestle's API; the token.
+async fn login(client: &reqwest::Client, server: &Server, email: &str, password: &str) -> String {
+    let query = "mutation($input: LoginInput!) { login(input: $input) { token } }";
+    let variables = json!({ "input": { "email": email, "password": password } });
+    let data = call(client, server, None, query, variables).await;
+    data["login"]["token"].as_str().expect("a token").to_owned()
+}
+
 /// Seed, through Trestle's API, program `key` with `workstreams` workstreams
 /// over five teams, each waiting on the one before and (from the fourth)
 /// the one two before (96 dependencies at 50 workstreams); a member who may
 /// view it signs in. Its `Authorization` header value.
 pub async fn seed(server: &Server, key: &str, workstreams: usize) -> String {
     let client = reqwest::Client::new();
-    let login = "mutation($input: LoginInput!) { login(input: $input) { token } }";
-    let data = call(
-        &client,
-        server,
-        None,
-        login,
-        json!({ "input": { "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD } }),
-    )
-    .await;
-    let admin = data["login"]["token"].as_str().expect("a token").to_owned();
+    let admin = login(&client, server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let mut teams = Vec::new();
     for t in 0..5 {
         let input = json!({ "name": format!("{key} team {t}") });
@@ -331,16 +330,8 @@ pub async fn seed(server: &Server, key: &str, workstreams: usize) -> String {
         json!({ "input": input }),
     )
     .await;
-    let data = call(
-        &client,
-        server,
-        None,
-        login,
-        json!({ "input": { "email": email, "password": MEMBER_PASSWORD } }),
-    )
-    .await;
     format!(
         "Bearer {}",
-        data["login"]["token"].as_str().expect("a token")
+        login(&client, server, &email, MEMBER_PASSWORD).await
     )
 }
