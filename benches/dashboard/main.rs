@@ -20,12 +20,13 @@ mod ceiling;
 mod load;
 mod machine;
 mod servers;
+#[path = "../support/mod.rs"]
+mod support;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bytes::Bytes;
-use sea_orm::{ConnectionTrait, Database};
 use serde_json::json;
 
 use load::Shot;
@@ -106,20 +107,9 @@ fn main() {
 async fn bench(options: Options) {
     let postgres = std::env::var("TRESTLE_BENCH_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    let name = format!("trestle_dashboard_{}", std::process::id());
-    let admin = Database::connect(format!("{postgres}/postgres"))
-        .await
-        .expect("PostgreSQL is running");
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create the benchmark database");
-    let database = format!("{postgres}/{name}");
-    measure(&options, &database).await;
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await
-        .expect("drop the benchmark database");
+    let store = support::Store::postgres(format!("{postgres}/postgres")).await;
+    measure(&options, &store.url()).await;
+    store.remove().await;
 }
 
 async fn measure(options: &Options, database: &str) {

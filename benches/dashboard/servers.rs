@@ -95,6 +95,17 @@ pub async fn trestle(
         .spawn()
         .expect("start trestle");
     wait_ready(addr, name, Duration::from_secs(60)).await;
+    let metrics = Some(format!("http://{addr}/metrics"));
+    answering_trestle_shapes(name, addr, child, metrics)
+}
+
+/// A server sent Trestle's own documents.
+fn answering_trestle_shapes(
+    name: &str,
+    addr: SocketAddr,
+    child: Child,
+    metrics: Option<String>,
+) -> Server {
     Server {
         name: name.to_owned(),
         addr,
@@ -104,7 +115,7 @@ pub async fn trestle(
             document("trestle-s1.graphql"),
             document("trestle-s2.graphql"),
         ],
-        metrics: Some(format!("http://{addr}/metrics")),
+        metrics,
         child,
     }
 }
@@ -120,18 +131,7 @@ pub async fn ceiling(database: &str) -> Server {
         .spawn()
         .expect("start the ceiling");
     wait_ready(addr, "the ceiling", Duration::from_secs(30)).await;
-    Server {
-        name: "ceiling".into(),
-        addr,
-        path: "/graphql".into(),
-        authorization: None,
-        documents: [
-            document("trestle-s1.graphql"),
-            document("trestle-s2.graphql"),
-        ],
-        metrics: None,
-        child,
-    }
+    answering_trestle_shapes("ceiling", addr, child, None)
 }
 
 /// PostGraphile `version` (v4 or v5) through `benches/postgraphile/start.sh`,

@@ -96,18 +96,7 @@ pub enum Store {
 impl Store {
     pub async fn create() -> Store {
         match std::env::var("TRESTLE_BENCH_DATABASE_URL") {
-            Ok(admin_url) if !admin_url.is_empty() => {
-                let name = format!("trestle_bench_{}", Uuid::now_v7().simple());
-                let admin = sea_orm::Database::connect(&admin_url)
-                    .await
-                    .expect("connect to TRESTLE_BENCH_DATABASE_URL");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("create database");
-                admin.close().await.ok();
-                Store::Postgres { admin_url, name }
-            }
+            Ok(admin_url) if !admin_url.is_empty() => Store::postgres(admin_url).await,
             _ => {
                 let dir =
                     std::env::temp_dir().join(format!("trestle-bench-{}", Uuid::now_v7().simple()));
@@ -115,6 +104,20 @@ impl Store {
                 Store::Sqlite { dir }
             }
         }
+    }
+
+    /// A fresh PostgreSQL database beside the one `admin_url` names.
+    pub async fn postgres(admin_url: String) -> Store {
+        let name = format!("trestle_bench_{}", Uuid::now_v7().simple());
+        let admin = sea_orm::Database::connect(&admin_url)
+            .await
+            .expect("connect to PostgreSQL");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create database");
+        admin.close().await.ok();
+        Store::Postgres { admin_url, name }
     }
 
     pub fn url(&self) -> String {
