@@ -97,7 +97,7 @@ pub async fn open(
     statements: &StatementCounter,
 ) -> Result<Domain, StartError> {
     let db = db::connect(database, statements).await?;
-    db::migrate(&db).await?;
+    db::prepare_schema(&db, database.migrate_on_start).await?;
     let secret = jwt_secret(&db, jwt).await?;
     let keys = JwtKeys::from_config(&secret, jwt).map_err(|e| StartError::Config(e.to_string()))?;
     Ok(Domain::new(db, keys, limits))
@@ -183,7 +183,10 @@ pub async fn start(
         None => domain,
     };
     // Follow committed changes before serving, so no subscriber misses one.
-    domain.events.start(&domain.db).await?;
+    domain
+        .events
+        .start(&domain.db, config.database.database_listen_url.as_deref())
+        .await?;
 
     let bootstrap = match (
         &config.bootstrap_admin_email,
@@ -301,9 +304,12 @@ pub async fn start(
                 config.trusted_documents.as_deref(),
                 config.require_trusted_documents,
             )
-            .map_err(StartError::Config)?,
+            .map_err(StartError::Config)?
+            .shared_through(domain.db.clone()),
         ),
-        rate_limits: Arc::new(http::rate_limit::RateLimits::from_config(&config)),
+        rate_limits: Arc::new(http::rate_limit::RateLimits::from_config(
+            &config, &domain.db,
+        )),
         metrics: metrics.clone(),
         connections: connections.clone(),
         websockets,

@@ -43,6 +43,12 @@ pub struct DatabaseConfig {
         default_value_t = 30
     )]
     pub database_statement_timeout_secs: u64,
+    /// PostgreSQL: a direct connection for live events (`LISTEN`) when `TRESTLE_DATABASE_URL` goes through a transaction-mode pooler such as PgBouncer.
+    #[arg(long, global = true, env = "TRESTLE_DATABASE_LISTEN_URL")]
+    pub database_listen_url: Option<String>,
+    /// Apply pending migrations on start; when false, a database that needs them is refused (run `trestle migrate up` first).
+    #[arg(long, global = true, env = "TRESTLE_MIGRATE_ON_START", action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", default_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub migrate_on_start: bool,
 }
 
 /// Token settings shared by `serve` and `token`.

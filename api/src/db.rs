@@ -155,3 +155,56 @@ fn sqlx_sqlite_journal_wal() -> sea_orm::sqlx::sqlite::SqliteJournalMode {
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
+
+/// Make sure the schema is one this build can run on, before serving:
+///
+/// - migrations this build has and the database has not are applied when
+///   `migrate` (the default), else refused with what to run;
+/// - migrations the database has and this build has not mean a newer
+///   release migrated it during a rolling upgrade: migrations only add, so
+///   this build runs on it as it is.
+pub async fn prepare_schema(db: &DatabaseConnection, migrate: bool) -> Result<(), DbErr> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let backend = db.get_database_backend();
+    // A database without the table has no migration applied.
+    let applied: Vec<String> = match db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT version FROM seaql_migrations",
+        ))
+        .await
+    {
+        Ok(rows) => rows
+            .iter()
+            .filter_map(|row| row.try_get::<String>("", "version").ok())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let known: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|migration| migration.name().to_owned())
+        .collect();
+    let pending = known.iter().filter(|name| !applied.contains(name)).count();
+    let newer = applied.iter().filter(|name| !known.contains(name)).count();
+    if newer > 0 && pending == 0 {
+        tracing::warn!(
+            newer,
+            "the database has migrations this build does not know (a newer release applied them); running on it as it is"
+        );
+        return Ok(());
+    }
+    if pending == 0 {
+        return Ok(());
+    }
+    if newer > 0 {
+        return Err(DbErr::Custom(format!(
+            "the database has {newer} migration(s) this build does not know and lacks {pending} it needs: it belongs to another release"
+        )));
+    }
+    if !migrate {
+        return Err(DbErr::Custom(format!(
+            "the database needs {pending} migration(s) and TRESTLE_MIGRATE_ON_START is false: run `trestle migrate up` with this release first"
+        )));
+    }
+    Migrator::up(db, None).await
+}

@@ -79,23 +79,23 @@ impl Domain {
         validate::password("input.newPassword", new)?;
         let before = own_row(&self.db, me.id).await?;
         // Counted like a sign-in of the account, before the hash runs.
-        let limiter = self.sign_ins.as_deref().zip(address);
         let account = Some(before.email.clone());
-        if let Some((limiter, address)) = limiter {
-            limiter
-                .reserve(std::slice::from_ref(&account), address)
+        if let Some(address) = address {
+            self.reserve_sign_ins(std::slice::from_ref(&account), address)
+                .await?
                 .map_err(|retry_after| ApiError::TooManySignIns { retry_after })?;
         }
         let stored = before.password_hash.clone();
         let matches =
             self.hasher.verify(current.to_owned(), stored).await? && before.password_hash.is_some();
-        if let Some((limiter, address)) = limiter {
+        if let Some(address) = address {
             let outcome = if matches {
                 SignInOutcome::Succeeded
             } else {
                 SignInOutcome::Failed
             };
-            limiter.settle(account.as_deref(), address, outcome);
+            self.settle_sign_in(account.as_deref(), address, outcome)
+                .await?;
         }
         if !matches {
             return Err(ApiError::bad_input(

@@ -103,8 +103,6 @@ pub struct Domain {
     pub clock: Arc<dyn clock::Clock>,
     /// The password hashing threads.
     pub hasher: Arc<crate::auth::password::Hasher>,
-    /// Failed sign-ins per client address and per account (in memory, per replica).
-    pub sign_ins: Option<Arc<sign_ins::SignInLimiter>>,
 }
 
 impl Domain {
@@ -116,10 +114,6 @@ impl Domain {
             hasher: Arc::new(crate::auth::password::Hasher::new(
                 limits.max_concurrent_hashes,
             )),
-            sign_ins: limits.sign_ins.and_then(|policy| {
-                sign_ins::SignInLimiter::new(policy, Arc::new(clock::SystemTicker::default()))
-                    .map(Arc::new)
-            }),
             limits,
             events: crate::events::EventBus::new(),
             clock: Arc::new(clock::SystemClock),

@@ -261,20 +261,19 @@ impl Domain {
         password: &str,
         address: Option<std::net::IpAddr>,
     ) -> ApiResult<Session> {
-        let limiter = self.sign_ins.as_deref().zip(address);
-        if let Some((limiter, address)) = limiter {
-            limiter
-                .reserve(&[Some(email.to_owned())], address)
+        if let Some(address) = address {
+            self.reserve_sign_ins(&[Some(email.to_owned())], address)
+                .await?
                 .map_err(|retry_after| ApiError::TooManySignIns { retry_after })?;
         }
         let signed_in = self.check_password(email, password).await;
-        if let Some((limiter, address)) = limiter {
+        if let Some(address) = address {
             let outcome = match &signed_in {
                 Ok(_) => SignInOutcome::Succeeded,
                 Err(ApiError::Unauthenticated(_)) => SignInOutcome::Failed,
                 Err(_) => SignInOutcome::NotRun,
             };
-            limiter.settle(Some(email), address, outcome);
+            self.settle_sign_in(Some(email), address, outcome).await?;
         }
         let user = signed_in?;
         if user.deactivated_at.is_some() {
@@ -442,7 +441,7 @@ pub async fn ensure_admins(
         if exists {
             return Ok(AdminBootstrap::Existing);
         }
-        domain
+        let inserted = domain
             .insert_user(
                 None,
                 NewUser {
@@ -454,8 +453,13 @@ pub async fn ensure_admins(
                 },
                 "TRESTLE_BOOTSTRAP_ADMIN",
             )
-            .await?;
-        return Ok(AdminBootstrap::Configured(email));
+            .await;
+        return match inserted {
+            Ok(_) => Ok(AdminBootstrap::Configured(email)),
+            // Replicas starting together: another one created it first.
+            Err(ApiError::Conflict(Message::EmailTaken)) => Ok(AdminBootstrap::Existing),
+            Err(error) => Err(error),
+        };
     }
     if !first_start || user::Entity::find().count(&domain.db).await? > 0 {
         return Ok(AdminBootstrap::Existing);

@@ -41,6 +41,7 @@ use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
+use sea_orm::sqlx::postgres::PgConnectOptions;
 pub use tailers::{Feed, HistoryFeed, NotificationFeed};
 use tailers::{PostgresTailer, Publisher, SqliteTailer};
 
@@ -348,13 +349,32 @@ impl EventBus {
     /// committed afterwards (by this server or any other) will be delivered.
     /// The tailer stops when the last handle on the bus is dropped; starting
     /// a started bus does nothing.
-    pub async fn start(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
+    ///
+    /// On PostgreSQL the listeners connect to `listen_url` when given (a
+    /// direct connection when `db` goes through a pooler), else as `db` does.
+    pub async fn start(
+        &self,
+        db: &DatabaseConnection,
+        listen_url: Option<&str>,
+    ) -> Result<(), DbErr> {
         if self.inner.started.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
-        follow::<HistoryFeed>(db, self.inner.sender.clone(), self.inner.stop.subscribe()).await?;
+        let direct = listen_url
+            .map(|url| {
+                url.parse::<PgConnectOptions>().map_err(|error| {
+                    DbErr::Custom(format!(
+                        "TRESTLE_DATABASE_LISTEN_URL is not a PostgreSQL URL: {error}"
+                    ))
+                })
+            })
+            .transpose()?;
+        let direct = direct.as_ref();
+        let history = self.inner.sender.clone();
+        follow::<HistoryFeed>(db, direct, history, self.inner.stop.subscribe()).await?;
         follow::<NotificationFeed>(
             db,
+            direct,
             self.inner.notifications.clone(),
             self.inner.stop.subscribe(),
         )
@@ -378,6 +398,7 @@ pub fn background_connection(db: &DatabaseConnection) -> DatabaseConnection {
 /// Start the tailer of feed `F` on `db`, broadcasting to `sender` until `stop`.
 async fn follow<F: Feed>(
     db: &DatabaseConnection,
+    direct: Option<&PgConnectOptions>,
     sender: broadcast::Sender<Arc<F::Event>>,
     stop: watch::Receiver<()>,
 ) -> Result<(), DbErr> {
@@ -388,7 +409,7 @@ async fn follow<F: Feed>(
     match db.get_database_backend() {
         DbBackend::Postgres => {
             let pool = db.get_postgres_connection_pool();
-            let tailer = PostgresTailer::start(pool, publisher).await?;
+            let tailer = PostgresTailer::start(pool, direct, publisher).await?;
             tokio::spawn(tailer.run(stop));
         }
         DbBackend::Sqlite => {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use entity::{audit_event, notification, user};
-use sea_orm::sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, Order, QueryFilter,
     QueryOrder, QuerySelect, sea_query::Expr,
@@ -290,16 +290,25 @@ pub(super) struct PostgresTailer<F: Feed> {
 }
 
 impl<F: Feed> PostgresTailer<F> {
-    /// Listen on a dedicated connection (same settings as the pool), so the
-    /// listener neither takes a pooled connection nor waits for one.
-    pub(super) async fn start(pool: &PgPool, publisher: Publisher<F>) -> Result<Self, DbErr> {
+    /// Listen on a dedicated connection (same settings as the pool, or
+    /// `direct` when the pool goes through a connection pooler, which cannot
+    /// hold a `LISTEN`), so the listener neither takes a pooled connection
+    /// nor waits for one.
+    pub(super) async fn start(
+        pool: &PgPool,
+        direct: Option<&PgConnectOptions>,
+        publisher: Publisher<F>,
+    ) -> Result<Self, DbErr> {
         let listen = async {
+            let options = direct
+                .cloned()
+                .unwrap_or_else(|| (*pool.connect_options()).clone());
             let listener_pool = PgPoolOptions::new()
                 .max_connections(1)
                 .min_connections(0)
                 .max_lifetime(None)
                 .idle_timeout(None)
-                .connect_with((*pool.connect_options()).clone())
+                .connect_with(options)
                 .await?;
             let mut listener = PgListener::connect_with(&listener_pool).await?;
             listener.listen(F::CHANNEL).await?;

@@ -40,10 +40,11 @@ pub fn bearer_token(value: &str) -> Option<&str> {
 }
 
 /// Admit one more credential check from `address`, or why not.
-fn admit_address(state: &AppState, address: IpAddr) -> Result<(), Refused> {
+async fn admit_address(state: &AppState, address: IpAddr) -> Result<(), Refused> {
     match &state.rate_limits.requests {
         Some(limiter) => limiter
             .admit(Principal::Address(address))
+            .await
             .map(|_| ())
             .map_err(Refused::RateLimited),
         None => Ok(()),
@@ -52,8 +53,8 @@ fn admit_address(state: &AppState, address: IpAddr) -> Result<(), Refused> {
 
 /// A refusal of a credential judged without the database: 429 when the
 /// address has nothing left to pay for it, 401 otherwise.
-fn refuse(state: &AppState, address: IpAddr, message: Message) -> Refused {
-    match admit_address(state, address) {
+async fn refuse(state: &AppState, address: IpAddr, message: Message) -> Refused {
+    match admit_address(state, address).await {
         Ok(()) => Refused::Unauthenticated(message),
         Err(refused) => refused,
     }
@@ -71,12 +72,12 @@ pub async fn authenticate(
         return Ok(None);
     };
     let Some(token) = std::str::from_utf8(value).ok().and_then(bearer_token) else {
-        return Err(refuse(state, address, Message::InvalidToken));
+        return Err(refuse(state, address, Message::InvalidToken).await);
     };
     let domain = &state.domain;
     let result = if api_token::is_api_token(token) {
         // Only a lookup tells a good API token from a bad one: the address pays first.
-        admit_address(state, address)?;
+        admit_address(state, address).await?;
         domain
             .authenticate_api_token(token)
             .await
@@ -88,7 +89,7 @@ pub async fn authenticate(
         match domain.verify_token(token) {
             Ok(verified) => domain.token_caller(token, &verified).await,
             Err(ApiError::Unauthenticated(message)) => {
-                return Err(refuse(state, address, message));
+                return Err(refuse(state, address, message).await);
             }
             Err(error) => Err(error),
         }

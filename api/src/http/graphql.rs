@@ -149,7 +149,7 @@ pub async fn post_graphql(
         Ok(request) => run(&state, &headers, request, Method::Post, &mut exchange).await,
         Err(refusal) => Err(refusal),
     };
-    exchange.finish(&state, outcome)
+    exchange.finish(&state, outcome).await
 }
 
 /// `GET /graphql`: GraphiQL for browsers, otherwise queries (never mutations).
@@ -167,7 +167,7 @@ pub async fn get_graphql(
         Ok(request) => run(&state, &headers, request, Method::Get, &mut exchange).await,
         Err(refusal) => Err(refusal),
     };
-    exchange.finish(&state, outcome)
+    exchange.finish(&state, outcome).await
 }
 
 /// The steps of one request, each refusing with its own answer.
@@ -186,12 +186,13 @@ async fn run(
     let (viewer, programs) =
         steps::authenticate(state, exchange.address, authorization, exchange.locale).await?;
     exchange.signed_in(&viewer);
-    steps::admit(state, exchange.principal, exchange.locale)?;
-    let judged = steps::judge(state, &mut request, exchange.locale)?;
+    steps::admit(state, exchange.principal, exchange.locale).await?;
+    let judged = steps::judge(state, &mut request, exchange.locale).await?;
     exchange.name_operation(&judged);
     refuse_unsafe_method(method, &judged, exchange.locale)?;
     // The budget first: a request it refuses has claimed no key.
-    exchange.reservation = steps::reserve(state, exchange.principal, &judged, exchange.locale)?;
+    exchange.reservation =
+        steps::reserve(state, exchange.principal, &judged, exchange.locale).await?;
     let claimed =
         match idempotency::begin(state, headers, &viewer, &request, &judged, exchange.media).await?
         {
@@ -481,7 +482,7 @@ impl Exchange {
     }
 
     /// The answer, charged, counted and logged.
-    fn finish(mut self, state: &AppState, outcome: Result<Response, Refusal>) -> Response {
+    async fn finish(mut self, state: &AppState, outcome: Result<Response, Refusal>) -> Response {
         let refused_for_rate;
         let mut response = match outcome {
             Ok(response) => {
@@ -502,8 +503,8 @@ impl Exchange {
         };
         if let Some(limiter) = &state.rate_limits.requests {
             let quota = match self.reservation.take() {
-                Some(reservation) => limiter.settle(reservation, charged),
-                None => limiter.charge(self.principal, charged),
+                Some(reservation) => limiter.settle(reservation, charged).await,
+                None => limiter.charge(self.principal, charged).await,
             };
             quota.apply(response.headers_mut());
         }

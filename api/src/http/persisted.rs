@@ -5,16 +5,25 @@
 //! document) that a production server can require, refusing every other
 //! document with `PERSISTED_QUERY_NOT_IN_LIST`.
 //!
-//! Registered documents live in memory on each replica, bounded in bytes
-//! (`TRESTLE_PERSISTED_QUERY_CACHE_BYTES`); a document is kept only once it
-//! parses and passes the document limits, and clients fall back to sending
-//! the document on any replica that has not seen it.
+//! Registered documents are kept in the database (`persisted_queries`), so
+//! a client registers a document once for every replica, and in a cache on
+//! each replica in front of it; both are bounded in bytes
+//! (`TRESTLE_PERSISTED_QUERY_CACHE_BYTES`). A document is kept only once it
+//! parses and passes the document limits.
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
 
 use async_graphql::{Request as GqlRequest, Value};
+use entity::persisted_query;
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, Set, Statement,
+    sea_query::OnConflict,
+};
 use sha2::{Digest, Sha256};
 
 use super::respond::Refusal;
@@ -26,8 +35,13 @@ const ENTRY_OVERHEAD: usize = 256;
 
 /// The documents a server runs by hash.
 pub struct PersistedDocuments {
-    /// Documents clients registered; `None` when automatic persisted queries are off.
+    /// This replica's cache of the documents clients registered; `None`
+    /// when automatic persisted queries are off.
     automatic: Option<moka::sync::Cache<String, Arc<str>>>,
+    /// The table every replica shares, when there is a database.
+    shared: Option<Shared>,
+    /// The byte budget of the cache and of the table.
+    budget: u64,
     /// The trusted documents, by lowercase SHA-256 hex.
     trusted: HashMap<String, Arc<str>>,
     /// Whether only trusted documents run.
@@ -66,15 +80,26 @@ impl PersistedDocuments {
                 // The cache's own bookkeeping per entry counts too, so many
                 // tiny documents cannot hold several times the budget.
                 .weigher(|hash: &String, document: &Arc<str>| {
-                    u32::try_from(hash.len() + document.len() + ENTRY_OVERHEAD).unwrap_or(u32::MAX)
+                    u32::try_from(weight(hash, document)).unwrap_or(u32::MAX)
                 })
                 .build()
         });
         Ok(Self {
             automatic,
+            shared: None,
+            budget: cache_bytes,
             trusted,
             require_trusted,
         })
+    }
+
+    /// The same documents, registered in `db` for every replica on it.
+    pub fn shared_through(mut self, db: DatabaseConnection) -> Self {
+        self.shared = Some(Shared {
+            db,
+            since_trim: AtomicU64::new(0),
+        });
+        self
     }
 
     /// How many trusted documents there are.
@@ -86,7 +111,7 @@ impl PersistedDocuments {
     /// a hash sent with its document, and refuse a document that is not
     /// trusted where only trusted documents run. Returns the registration to
     /// make once the document is judged fit.
-    pub fn resolve(
+    pub async fn resolve(
         &self,
         request: &mut GqlRequest,
         locale: Locale,
@@ -114,11 +139,19 @@ impl PersistedDocuments {
             ));
         }
         if request.query.is_empty() {
-            let known = self.trusted.get(&hash).cloned().or_else(|| {
+            let mut known = self.trusted.get(&hash).cloned().or_else(|| {
                 self.automatic
                     .as_ref()
                     .and_then(|automatic| automatic.get(&hash))
             });
+            if known.is_none()
+                && let (Some(automatic), Some(shared)) = (&self.automatic, &self.shared)
+            {
+                known = shared.find(&hash).await;
+                if let Some(document) = &known {
+                    automatic.insert(hash, document.clone());
+                }
+            }
             let document = known.ok_or_else(|| {
                 Refusal::document(
                     codes::PERSISTED_QUERY_NOT_FOUND,
@@ -147,11 +180,109 @@ impl PersistedDocuments {
         Ok(self.automatic.is_some().then_some(Registration(hash)))
     }
 
-    /// Keep `document` under the hash it was sent with.
-    pub fn register(&self, registration: Registration, document: &str) {
-        if let Some(automatic) = &self.automatic {
-            automatic.insert(registration.0, Arc::from(document));
+    /// Keep `document` under the hash it was sent with, here and for every replica.
+    pub async fn register(&self, registration: Registration, document: &str) {
+        let Some(automatic) = &self.automatic else {
+            return;
+        };
+        if let Some(shared) = &self.shared {
+            shared.insert(&registration.0, document, self.budget).await;
         }
+        automatic.insert(registration.0, Arc::from(document));
+    }
+}
+
+/// The `persisted_queries` table.
+struct Shared {
+    db: DatabaseConnection,
+    /// Bytes registered since the table was last trimmed to its budget.
+    since_trim: AtomicU64,
+}
+
+/// What an entry weighs against the budget.
+fn weight(hash: &str, document: &str) -> usize {
+    hash.len() + document.len() + ENTRY_OVERHEAD
+}
+
+impl Shared {
+    /// The document registered under `hash`, marked as used. A database
+    /// that cannot answer is a document not found: the client sends it again.
+    async fn find(&self, hash: &str) -> Option<Arc<str>> {
+        let found = persisted_query::Entity::find_by_id(hash.to_owned())
+            .one(&self.db)
+            .await;
+        match found {
+            Ok(Some(row)) if hash_of(&row.document) == hash => {
+                let used = persisted_query::ActiveModel {
+                    hash: Set(row.hash),
+                    used_at: Set(entity::now()),
+                    ..Default::default()
+                };
+                if let Err(error) = persisted_query::Entity::update(used).exec(&self.db).await {
+                    tracing::warn!(%error, "marking a persisted query as used failed");
+                }
+                Some(Arc::from(row.document))
+            }
+            Ok(_) => None,
+            Err(error) => {
+                tracing::warn!(%error, "reading a persisted query failed");
+                None
+            }
+        }
+    }
+
+    /// Register `document` under `hash`; once an eighth of the budget has
+    /// been registered here, drop the least recently used entries beyond it.
+    async fn insert(&self, hash: &str, document: &str, budget: u64) {
+        let bytes = weight(hash, document);
+        let row = persisted_query::ActiveModel {
+            hash: Set(hash.to_owned()),
+            document: Set(document.to_owned()),
+            bytes: Set(i32::try_from(bytes).unwrap_or(i32::MAX)),
+            used_at: Set(entity::now()),
+        };
+        let inserted = persisted_query::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(persisted_query::Column::Hash)
+                    .update_column(persisted_query::Column::UsedAt)
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.db)
+            .await;
+        if let Err(error) = inserted {
+            tracing::warn!(%error, "registering a persisted query failed");
+            return;
+        }
+        let since = self.since_trim.fetch_add(bytes as u64, Ordering::Relaxed) + bytes as u64;
+        if since >= budget / 8 {
+            self.since_trim.store(0, Ordering::Relaxed);
+            if let Err(error) = self.trim(budget).await {
+                tracing::warn!(%error, "trimming persisted queries failed");
+            }
+        }
+    }
+
+    /// Delete the least recently used entries beyond `budget` bytes.
+    async fn trim(&self, budget: u64) -> Result<(), sea_orm::DbErr> {
+        let backend = self.db.get_database_backend();
+        let parameter = match backend {
+            DbBackend::Postgres => "$1",
+            _ => "?",
+        };
+        let sql = format!(
+            "DELETE FROM persisted_queries WHERE hash IN (SELECT hash FROM (\
+             SELECT hash, SUM(bytes) OVER (ORDER BY used_at DESC, hash) AS kept \
+             FROM persisted_queries) AS ranked WHERE kept > {parameter})"
+        );
+        let budget = i64::try_from(budget).unwrap_or(i64::MAX);
+        self.db
+            .execute_raw(Statement::from_sql_and_values(
+                backend,
+                sql,
+                [budget.into()],
+            ))
+            .await?;
+        Ok(())
     }
 }
 
@@ -257,34 +388,62 @@ mod tests {
         refusal.code()
     }
 
-    #[test]
-    fn a_hash_is_found_once_registered_and_checked_against_its_document() {
+    #[tokio::test]
+    async fn a_hash_is_found_once_registered_and_checked_against_its_document() {
         let documents = PersistedDocuments::new(1 << 20, None, false).unwrap();
         let query = "{ viewer { id } }";
         let hash = hash_of(query);
         let mut hash_only = request_with_hash("", &hash);
-        let refused = documents.resolve(&mut hash_only, Locale::En).err().unwrap();
+        let refused = documents
+            .resolve(&mut hash_only, Locale::En)
+            .await
+            .err()
+            .unwrap();
         assert_eq!(code(refused), codes::PERSISTED_QUERY_NOT_FOUND);
 
         let mut wrong = request_with_hash("{ teams { totalCount } }", &hash);
-        let refused = documents.resolve(&mut wrong, Locale::En).err().unwrap();
+        let refused = documents
+            .resolve(&mut wrong, Locale::En)
+            .await
+            .err()
+            .unwrap();
         assert_eq!(code(refused), codes::BAD_USER_INPUT);
 
         let mut full = request_with_hash(query, &hash.to_ascii_uppercase());
-        let registration = documents.resolve(&mut full, Locale::En).unwrap().unwrap();
-        documents.register(registration, query);
+        let registration = documents
+            .resolve(&mut full, Locale::En)
+            .await
+            .unwrap()
+            .unwrap();
+        documents.register(registration, query).await;
         let mut again = request_with_hash("", &hash);
-        assert!(documents.resolve(&mut again, Locale::En).unwrap().is_none());
+        assert!(
+            documents
+                .resolve(&mut again, Locale::En)
+                .await
+                .unwrap()
+                .is_none()
+        );
         assert_eq!(again.query, query);
     }
 
-    #[test]
-    fn without_a_cache_or_trusted_documents_hashes_are_not_supported() {
+    #[tokio::test]
+    async fn without_a_cache_or_trusted_documents_hashes_are_not_supported() {
         let documents = PersistedDocuments::new(0, None, false).unwrap();
         let mut hash_only = request_with_hash("", &hash_of("{ a }"));
-        let refused = documents.resolve(&mut hash_only, Locale::En).err().unwrap();
+        let refused = documents
+            .resolve(&mut hash_only, Locale::En)
+            .await
+            .err()
+            .unwrap();
         assert_eq!(code(refused), codes::PERSISTED_QUERY_NOT_SUPPORTED);
         let mut plain = GqlRequest::new("{ a }");
-        assert!(documents.resolve(&mut plain, Locale::En).unwrap().is_none());
+        assert!(
+            documents
+                .resolve(&mut plain, Locale::En)
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 }

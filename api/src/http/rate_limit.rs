@@ -1,8 +1,10 @@
 //! Rate limits: a token bucket of query-cost points per principal.
 //!
-//! The state lives in this process's memory: each replica limits on its
-//! own, so N replicas behind a load balancer admit up to N times the
-//! configured rate. Time comes from a [`Ticker`] so tests can move it.
+//! On PostgreSQL the buckets live in the database (`rate_budgets`, one row
+//! per principal, updated by one statement per step), so every replica on
+//! it spends from the same budget. A SQLite server is one process and keeps
+//! its buckets in memory, on a [`Ticker`] that tests can move. Both follow
+//! [`Rule`]: the SQL spells out the same arithmetic.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -14,6 +16,7 @@ use std::sync::{
 use std::time::Duration;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use sea_orm::sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::domain::clock::{SystemTicker, Ticker};
@@ -25,6 +28,16 @@ pub enum Principal {
     User(Uuid),
     /// An anonymous caller, by client address.
     Address(IpAddr),
+}
+
+impl Principal {
+    /// The principal's key in the shared table.
+    fn key(&self) -> String {
+        match self {
+            Self::User(id) => id.to_string(),
+            Self::Address(address) => format!("address:{address}"),
+        }
+    }
 }
 
 impl fmt::Display for Principal {
@@ -51,7 +64,7 @@ pub fn client_network(address: IpAddr) -> IpAddr {
     }
 }
 
-/// How often the maps are swept of entries that no longer matter.
+/// How often the buckets are swept of entries that no longer matter.
 const SWEEP_EVERY: u64 = 4096;
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -97,53 +110,30 @@ pub struct Exhausted {
     pub retry_after: u64,
 }
 
+/// The bucket's arithmetic: `capacity` points, refilled continuously at
+/// `per_second`, never above `capacity`; a level below zero is debt left by
+/// an expensive request, at most one bucket's worth.
 #[derive(Debug, Clone, Copy)]
-struct Bucket {
-    /// Points available; negative after an expensive request (at most one
-    /// minute's worth of debt).
-    level: f64,
-    at: Duration,
-}
-
-/// A token bucket per principal, refilled continuously: `per_minute` points
-/// a minute, holding at most `per_minute`.
-pub struct RateLimiter {
+struct Rule {
     capacity: f64,
     per_second: f64,
-    clock: Arc<dyn Ticker>,
-    buckets: Mutex<HashMap<Principal, Bucket>>,
-    calls: AtomicU64,
 }
 
-impl RateLimiter {
-    /// A limiter of `per_minute` points, or `None` when `per_minute` is 0 (off).
-    pub fn new(per_minute: u64, clock: Arc<dyn Ticker>) -> Option<Self> {
-        (per_minute > 0).then(|| Self {
-            capacity: per_minute as f64,
-            per_second: per_minute as f64 / 60.0,
-            clock,
-            buckets: Mutex::new(HashMap::new()),
-            calls: AtomicU64::new(0),
-        })
+impl Rule {
+    /// The level `elapsed` after it was `level`.
+    fn refill(&self, level: f64, elapsed: Duration) -> f64 {
+        (level + elapsed.as_secs_f64() * self.per_second).min(self.capacity)
     }
 
-    fn bucket(&self, buckets: &mut HashMap<Principal, Bucket>, principal: Principal) -> Bucket {
-        let now = self.clock.elapsed();
-        if self.calls.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            // A bucket that has refilled is the same as no bucket.
-            let (capacity, per_second) = (self.capacity, self.per_second);
-            buckets.retain(|_, b| {
-                b.level + now.saturating_sub(b.at).as_secs_f64() * per_second < capacity
-            });
-        }
-        let bucket = buckets.entry(principal).or_insert(Bucket {
-            level: self.capacity,
-            at: now,
-        });
-        let elapsed = now.saturating_sub(bucket.at).as_secs_f64();
-        bucket.level = (bucket.level + elapsed * self.per_second).min(self.capacity);
-        bucket.at = now;
-        *bucket
+    /// A refilled level after `delta` points come back (negative: are spent).
+    fn adjust(&self, refilled: f64, delta: f64) -> f64 {
+        (refilled + delta).clamp(-self.capacity, self.capacity)
+    }
+
+    /// What a reservation of `estimate` points holds: a larger estimate
+    /// than the whole budget needs a full bucket.
+    fn held(&self, estimate: u64) -> f64 {
+        (estimate.max(1) as f64).min(self.capacity)
     }
 
     fn quota(&self, level: f64) -> Quota {
@@ -157,13 +147,6 @@ impl RateLimiter {
         }
     }
 
-    /// Admit a request when the principal has at least one point left.
-    pub fn admit(&self, principal: Principal) -> Result<Quota, Exhausted> {
-        let mut buckets = lock(&self.buckets);
-        let bucket = self.bucket(&mut buckets, principal);
-        self.within(bucket.level, 1.0)
-    }
-
     /// The quota at `level` if it holds `needed` points, else how long to wait.
     fn within(&self, level: f64, needed: f64) -> Result<Quota, Exhausted> {
         let quota = self.quota(level);
@@ -174,40 +157,308 @@ impl RateLimiter {
             Err(Exhausted { quota, retry_after })
         }
     }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    /// Points available (see [`Rule`]).
+    level: f64,
+    at: Duration,
+}
+
+/// Buckets in this process's memory.
+struct Local {
+    clock: Arc<dyn Ticker>,
+    buckets: Mutex<HashMap<Principal, Bucket>>,
+    calls: AtomicU64,
+}
+
+impl Local {
+    /// Apply `step` to the principal's refilled level and keep what it returns.
+    fn update<R>(&self, rule: Rule, principal: Principal, step: impl FnOnce(f64) -> (f64, R)) -> R {
+        let now = self.clock.elapsed();
+        let mut buckets = lock(&self.buckets);
+        if self.calls.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            // A bucket that has refilled is the same as no bucket.
+            buckets.retain(|_, b| rule.refill(b.level, now.saturating_sub(b.at)) < rule.capacity);
+        }
+        let bucket = buckets.entry(principal).or_insert(Bucket {
+            level: rule.capacity,
+            at: now,
+        });
+        let refilled = rule.refill(bucket.level, now.saturating_sub(bucket.at));
+        let (level, result) = step(refilled);
+        *bucket = Bucket { level, at: now };
+        result
+    }
+}
+
+/// Buckets in PostgreSQL's `rate_budgets`, on the database's clock. Each
+/// step is one statement whose row lock orders concurrent steps of one
+/// principal, from any replica.
+struct Shared {
+    pool: PgPool,
+    /// The level each principal was last seen at here, so that a spent
+    /// budget is refused before its document is read without a statement.
+    seen: Local,
+}
+
+/// The level a row holds now: `Rule::refill` in SQL (`$2` capacity, `$3`
+/// points per second; a clock that reads earlier than `at` refills nothing).
+macro_rules! refilled {
+    () => {
+        "LEAST($2, b.level + GREATEST(EXTRACT(EPOCH FROM now() - b.at)::float8, 0) * $3)"
+    };
+}
+
+impl Shared {
+    /// Take `held` points (`$4`) when the principal holds them: the level
+    /// after, or `None` when it does not.
+    async fn take(
+        &self,
+        rule: Rule,
+        principal: Principal,
+        held: f64,
+    ) -> Result<Option<f64>, sea_orm::sqlx::Error> {
+        const SQL: &str = concat!(
+            "INSERT INTO rate_budgets AS b (principal, level, at) VALUES ($1, $2 - $4, now()) ",
+            "ON CONFLICT (principal) DO UPDATE SET level = ",
+            refilled!(),
+            " - $4, at = GREATEST(b.at, now()) WHERE ",
+            refilled!(),
+            " >= $4 RETURNING level"
+        );
+        sea_orm::sqlx::query_scalar(SQL)
+            .bind(principal.key())
+            .bind(rule.capacity)
+            .bind(rule.per_second)
+            .bind(held)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// The principal's level now.
+    async fn level(&self, rule: Rule, principal: Principal) -> Result<f64, sea_orm::sqlx::Error> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            refilled!(),
+            " FROM rate_budgets AS b WHERE principal = $1"
+        );
+        let level: Option<f64> = sea_orm::sqlx::query_scalar(SQL)
+            .bind(principal.key())
+            .bind(rule.capacity)
+            .bind(rule.per_second)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(level.unwrap_or(rule.capacity))
+    }
+
+    /// Give back `delta` points (negative: spend them): `Rule::adjust` in SQL.
+    async fn adjust(
+        &self,
+        rule: Rule,
+        principal: Principal,
+        delta: f64,
+    ) -> Result<f64, sea_orm::sqlx::Error> {
+        const SQL: &str = concat!(
+            "INSERT INTO rate_budgets AS b (principal, level, at) ",
+            "VALUES ($1, GREATEST(-$2, LEAST($2, $2 + $4)), now()) ",
+            "ON CONFLICT (principal) DO UPDATE SET level = GREATEST(-$2, LEAST($2, ",
+            refilled!(),
+            " + $4)), at = GREATEST(b.at, now()) RETURNING level"
+        );
+        sea_orm::sqlx::query_scalar(SQL)
+            .bind(principal.key())
+            .bind(rule.capacity)
+            .bind(rule.per_second)
+            .bind(delta)
+            .fetch_one(&self.pool)
+            .await
+    }
+
+    /// Forget buckets that have refilled (two minutes after their last step
+    /// at the latest, even from a full minute of debt).
+    fn sweep(&self) {
+        if self.seen.calls.load(Ordering::Relaxed) % SWEEP_EVERY != SWEEP_EVERY - 1 {
+            return;
+        }
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            let swept = sea_orm::sqlx::query(
+                "DELETE FROM rate_budgets WHERE at < now() - interval '2 minutes'",
+            )
+            .execute(&pool)
+            .await;
+            if let Err(error) = swept {
+                tracing::warn!(%error, "sweeping rate budgets failed");
+            }
+        });
+    }
+
+    /// Remember the level the database answered.
+    fn saw(&self, rule: Rule, principal: Principal, level: f64) {
+        self.seen.update(rule, principal, |_| (level, ()));
+    }
+}
+
+/// Where the buckets are kept.
+enum Store {
+    Local(Local),
+    Shared(Shared),
+}
+
+/// A token bucket per principal: `per_minute` points a minute, holding at
+/// most `per_minute`.
+pub struct RateLimiter {
+    rule: Rule,
+    store: Store,
+}
+
+fn local(clock: Arc<dyn Ticker>) -> Local {
+    Local {
+        clock,
+        buckets: Mutex::new(HashMap::new()),
+        calls: AtomicU64::new(0),
+    }
+}
+
+fn shared_failed(error: &sea_orm::sqlx::Error) {
+    // The request goes on: a budget the database cannot answer for admits.
+    tracing::warn!(%error, "the shared rate budget could not be read or written");
+}
+
+impl RateLimiter {
+    /// A limiter of `per_minute` points in memory, or `None` when
+    /// `per_minute` is 0 (off).
+    pub fn new(per_minute: u64, clock: Arc<dyn Ticker>) -> Option<Self> {
+        (per_minute > 0).then(|| Self {
+            rule: Rule {
+                capacity: per_minute as f64,
+                per_second: per_minute as f64 / 60.0,
+            },
+            store: Store::Local(local(clock)),
+        })
+    }
+
+    /// A limiter of `per_minute` points shared through PostgreSQL, or
+    /// `None` when `per_minute` is 0 (off).
+    pub fn shared(per_minute: u64, pool: PgPool) -> Option<Self> {
+        let seen = local(Arc::new(SystemTicker::default()));
+        Self::new(per_minute, Arc::new(SystemTicker::default())).map(|limiter| Self {
+            store: Store::Shared(Shared { pool, seen }),
+            ..limiter
+        })
+    }
+
+    /// Admit a request when the principal has at least one point left.
+    /// Shared budgets answer from the level last seen here and ask the
+    /// database only when that looks spent.
+    pub async fn admit(&self, principal: Principal) -> Result<Quota, Exhausted> {
+        let rule = self.rule;
+        match &self.store {
+            Store::Local(local) => {
+                local.update(rule, principal, |level| (level, rule.within(level, 1.0)))
+            }
+            Store::Shared(shared) => {
+                let seen = shared
+                    .seen
+                    .update(rule, principal, |level| (level, rule.within(level, 1.0)));
+                if seen.is_ok() {
+                    return seen;
+                }
+                match shared.level(rule, principal).await {
+                    Ok(level) => {
+                        shared.saw(rule, principal, level);
+                        rule.within(level, 1.0)
+                    }
+                    Err(error) => {
+                        shared_failed(&error);
+                        Ok(rule.quota(rule.capacity))
+                    }
+                }
+            }
+        }
+    }
 
     /// Admit work estimated at `estimate` points only while the budget holds
     /// them (an estimate larger than the whole budget needs a full bucket)
     /// and set them aside, so concurrent requests cannot spend the same
     /// points twice; [`Self::settle`] then charges what the work cost.
-    pub fn reserve(&self, principal: Principal, estimate: u64) -> Result<Reservation, Exhausted> {
-        let mut buckets = lock(&self.buckets);
-        let mut bucket = self.bucket(&mut buckets, principal);
-        let held = (estimate.max(1) as f64).min(self.capacity);
-        self.within(bucket.level, held)?;
-        bucket.level -= held;
-        buckets.insert(principal, bucket);
-        Ok(Reservation { principal, held })
+    pub async fn reserve(
+        &self,
+        principal: Principal,
+        estimate: u64,
+    ) -> Result<Reservation, Exhausted> {
+        let rule = self.rule;
+        let held = rule.held(estimate);
+        let reservation = Reservation { principal, held };
+        match &self.store {
+            Store::Local(local) => {
+                local.update(rule, principal, |level| match rule.within(level, held) {
+                    Ok(_) => (level - held, Ok(reservation)),
+                    Err(exhausted) => (level, Err(exhausted)),
+                })
+            }
+            Store::Shared(shared) => {
+                shared.sweep();
+                let taken = match shared.take(rule, principal, held).await {
+                    Ok(Some(level)) => Ok(Ok(level)),
+                    Ok(None) => shared.level(rule, principal).await.map(Err),
+                    Err(error) => Err(error),
+                };
+                match taken {
+                    Ok(Ok(level)) => {
+                        shared.saw(rule, principal, level);
+                        Ok(reservation)
+                    }
+                    Ok(Err(level)) => {
+                        shared.saw(rule, principal, level);
+                        rule.within(level, held).map(|_| reservation)
+                    }
+                    Err(error) => {
+                        shared_failed(&error);
+                        Ok(reservation)
+                    }
+                }
+            }
+        }
     }
 
     /// Replace a reservation by the actual cost, `points`, and report what is left.
-    pub fn settle(&self, reservation: Reservation, points: u64) -> Quota {
-        let mut buckets = lock(&self.buckets);
-        let mut bucket = self.bucket(&mut buckets, reservation.principal);
+    pub async fn settle(&self, reservation: Reservation, points: u64) -> Quota {
         // The refill while the request ran may have filled the reserved
         // points in already: never above a full bucket.
-        bucket.level =
-            (bucket.level + reservation.held - points as f64).clamp(-self.capacity, self.capacity);
-        buckets.insert(reservation.principal, bucket);
-        self.quota(bucket.level)
+        self.adjust(reservation.principal, reservation.held - points as f64)
+            .await
     }
 
     /// Spend `points` of the principal's budget and report what is left.
-    pub fn charge(&self, principal: Principal, points: u64) -> Quota {
-        let mut buckets = lock(&self.buckets);
-        let mut bucket = self.bucket(&mut buckets, principal);
-        bucket.level = (bucket.level - points as f64).max(-self.capacity);
-        buckets.insert(principal, bucket);
-        self.quota(bucket.level)
+    pub async fn charge(&self, principal: Principal, points: u64) -> Quota {
+        self.adjust(principal, -(points as f64)).await
+    }
+
+    async fn adjust(&self, principal: Principal, delta: f64) -> Quota {
+        let rule = self.rule;
+        let level = match &self.store {
+            Store::Local(local) => local.update(rule, principal, |level| {
+                let after = rule.adjust(level, delta);
+                (after, after)
+            }),
+            Store::Shared(shared) => match shared.adjust(rule, principal, delta).await {
+                Ok(level) => {
+                    shared.saw(rule, principal, level);
+                    level
+                }
+                Err(error) => {
+                    shared_failed(&error);
+                    shared.seen.update(rule, principal, |level| {
+                        let after = rule.adjust(level, delta);
+                        (after, after)
+                    })
+                }
+            },
+        };
+        rule.quota(level)
     }
 }
 
@@ -230,13 +481,21 @@ pub struct RateLimits {
 }
 
 impl RateLimits {
-    /// The limits of `config`, on the real clock.
-    pub fn from_config(config: &crate::config::ServeConfig) -> Self {
+    /// The limits of `config`: shared through `db` when it is PostgreSQL,
+    /// in memory on the real clock otherwise.
+    pub fn from_config(
+        config: &crate::config::ServeConfig,
+        db: &sea_orm::DatabaseConnection,
+    ) -> Self {
+        let per_minute = config.rate_limit_per_minute;
+        let requests = match db.get_database_backend() {
+            sea_orm::DbBackend::Postgres => {
+                RateLimiter::shared(per_minute, db.get_postgres_connection_pool().clone())
+            }
+            _ => RateLimiter::new(per_minute, Arc::new(SystemTicker::default())),
+        };
         Self {
-            requests: RateLimiter::new(
-                config.rate_limit_per_minute,
-                Arc::new(SystemTicker::default()),
-            ),
+            requests,
             mutation_cost: config.rate_limit_mutation_cost,
             trust_forwarded_for: config.trust_forwarded_for,
         }
@@ -256,10 +515,10 @@ mod tests {
 
     const HOME: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
 
-    #[test]
-    fn a_full_bucket_admits_and_reports_its_quota() {
+    #[tokio::test]
+    async fn a_full_bucket_admits_and_reports_its_quota() {
         let limiter = RateLimiter::new(60, Arc::new(ManualTicker::default())).unwrap();
-        let quota = limiter.admit(user()).unwrap();
+        let quota = limiter.admit(user()).await.unwrap();
         assert_eq!(
             quota,
             Quota {
@@ -269,86 +528,93 @@ mod tests {
                 reset: 0
             }
         );
-        let quota = limiter.charge(user(), 15);
+        let quota = limiter.charge(user(), 15).await;
         assert_eq!(quota.remaining, 45);
         assert_eq!(quota.used, 15);
         // 60 points a minute refill 1 a second: 15 seconds until full.
         assert_eq!(quota.reset, 15);
     }
 
-    #[test]
-    fn the_bucket_refills_continuously_and_never_above_its_capacity() {
+    #[tokio::test]
+    async fn the_bucket_refills_continuously_and_never_above_its_capacity() {
         let clock = Arc::new(ManualTicker::default());
         let limiter = RateLimiter::new(60, clock.clone()).unwrap();
-        limiter.charge(user(), 60);
-        let refused = limiter.admit(user()).unwrap_err();
+        limiter.charge(user(), 60).await;
+        let refused = limiter.admit(user()).await.unwrap_err();
         assert_eq!(refused.retry_after, 1);
         assert_eq!(refused.quota.remaining, 0);
         clock.advance(Duration::from_millis(1500));
-        assert_eq!(limiter.admit(user()).unwrap().remaining, 1);
+        assert_eq!(limiter.admit(user()).await.unwrap().remaining, 1);
         clock.advance(Duration::from_secs(30));
-        assert_eq!(limiter.admit(user()).unwrap().remaining, 31);
+        assert_eq!(limiter.admit(user()).await.unwrap().remaining, 31);
         clock.advance(Duration::from_secs(3600));
-        assert_eq!(limiter.admit(user()).unwrap().remaining, 60);
+        assert_eq!(limiter.admit(user()).await.unwrap().remaining, 60);
     }
 
-    #[test]
-    fn an_expensive_request_leaves_debt_of_at_most_one_minute() {
+    #[tokio::test]
+    async fn an_expensive_request_leaves_debt_of_at_most_one_minute() {
         let clock = Arc::new(ManualTicker::default());
         let limiter = RateLimiter::new(60, clock.clone()).unwrap();
-        let quota = limiter.charge(user(), 1_000_000);
+        let quota = limiter.charge(user(), 1_000_000).await;
         assert_eq!(quota.remaining, 0);
         assert_eq!(quota.reset, 120);
-        assert_eq!(limiter.admit(user()).unwrap_err().retry_after, 61);
+        assert_eq!(limiter.admit(user()).await.unwrap_err().retry_after, 61);
         clock.advance(Duration::from_secs(61));
-        assert!(limiter.admit(user()).is_ok());
+        assert!(limiter.admit(user()).await.is_ok());
     }
 
-    #[test]
-    fn concurrent_reservations_cannot_spend_the_same_points_twice() {
+    #[tokio::test]
+    async fn concurrent_reservations_cannot_spend_the_same_points_twice() {
         let limiter = RateLimiter::new(60, Arc::new(ManualTicker::default())).unwrap();
-        let first = limiter.reserve(user(), 40).unwrap();
+        let first = limiter.reserve(user(), 40).await.unwrap();
         // 20 left: a second request estimated at 40 waits for 20 more seconds.
-        let refused = limiter.reserve(user(), 40).unwrap_err();
+        let refused = limiter.reserve(user(), 40).await.unwrap_err();
         assert_eq!(refused.retry_after, 20);
         // The first cost less than estimated: the rest comes back.
-        assert_eq!(limiter.settle(first, 5).remaining, 55);
-        let second = limiter.reserve(user(), 40).unwrap();
-        assert_eq!(limiter.settle(second, 40).remaining, 15);
+        assert_eq!(limiter.settle(first, 5).await.remaining, 55);
+        let second = limiter.reserve(user(), 40).await.unwrap();
+        assert_eq!(limiter.settle(second, 40).await.remaining, 15);
     }
 
-    #[test]
-    fn a_settled_bucket_never_holds_more_than_its_capacity() {
+    #[tokio::test]
+    async fn a_settled_bucket_never_holds_more_than_its_capacity() {
         let clock = Arc::new(ManualTicker::default());
         let limiter = RateLimiter::new(60, clock.clone()).unwrap();
-        let reservation = limiter.reserve(user(), 50).unwrap();
+        let reservation = limiter.reserve(user(), 50).await.unwrap();
         // The request runs long enough for the bucket to refill.
         clock.advance(Duration::from_secs(120));
-        assert_eq!(limiter.settle(reservation, 5).remaining, 60);
+        assert_eq!(limiter.settle(reservation, 5).await.remaining, 60);
     }
 
-    #[test]
-    fn an_estimate_above_the_whole_budget_needs_a_full_bucket() {
+    #[tokio::test]
+    async fn an_estimate_above_the_whole_budget_needs_a_full_bucket() {
         let clock = Arc::new(ManualTicker::default());
         let limiter = RateLimiter::new(60, clock.clone()).unwrap();
-        limiter.charge(user(), 1);
-        assert_eq!(limiter.reserve(user(), 1_000).unwrap_err().retry_after, 1);
+        limiter.charge(user(), 1).await;
+        assert_eq!(
+            limiter
+                .reserve(user(), 1_000)
+                .await
+                .unwrap_err()
+                .retry_after,
+            1
+        );
         clock.advance(Duration::from_secs(1));
-        let reservation = limiter.reserve(user(), 1_000).unwrap();
-        assert_eq!(limiter.admit(user()).unwrap_err().quota.remaining, 0);
-        assert_eq!(limiter.settle(reservation, 30).remaining, 30);
+        let reservation = limiter.reserve(user(), 1_000).await.unwrap();
+        assert_eq!(limiter.admit(user()).await.unwrap_err().quota.remaining, 0);
+        assert_eq!(limiter.settle(reservation, 30).await.remaining, 30);
     }
 
-    #[test]
-    fn principals_have_separate_buckets() {
+    #[tokio::test]
+    async fn principals_have_separate_buckets() {
         let limiter = RateLimiter::new(10, Arc::new(ManualTicker::default())).unwrap();
-        limiter.charge(user(), 10);
-        assert!(limiter.admit(user()).is_err());
-        assert!(limiter.admit(Principal::Address(HOME)).is_ok());
+        limiter.charge(user(), 10).await;
+        assert!(limiter.admit(user()).await.is_err());
+        assert!(limiter.admit(Principal::Address(HOME)).await.is_ok());
     }
 
-    #[test]
-    fn an_ipv6_client_is_limited_by_its_64_and_a_mapped_ipv4_as_ipv4() {
+    #[tokio::test]
+    async fn an_ipv6_client_is_limited_by_its_64_and_a_mapped_ipv4_as_ipv4() {
         let one: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
         let other: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
         let elsewhere: IpAddr = "2001:db8:1:3::1".parse().unwrap();
@@ -359,8 +625,8 @@ mod tests {
         assert_eq!(client_network(HOME), HOME);
     }
 
-    #[test]
-    fn a_zero_rate_turns_the_limiter_off() {
+    #[tokio::test]
+    async fn a_zero_rate_turns_the_limiter_off() {
         assert!(RateLimiter::new(0, Arc::new(ManualTicker::default())).is_none());
     }
 }

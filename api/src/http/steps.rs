@@ -63,10 +63,11 @@ pub fn rate_limited(state: &AppState, retry_after: u64, locale: Locale) -> Refus
 
 /// Let `principal` in only while at least one point of its budget is left,
 /// before its document is even read.
-pub fn admit(state: &AppState, principal: Principal, locale: Locale) -> Result<(), Refusal> {
+pub async fn admit(state: &AppState, principal: Principal, locale: Locale) -> Result<(), Refusal> {
     match &state.rate_limits.requests {
         Some(limiter) => limiter
             .admit(principal)
+            .await
             .map(|_| ())
             .map_err(|exhausted| rate_limited(state, exhausted.retry_after, locale)),
         None => Ok(()),
@@ -86,15 +87,15 @@ pub struct Judged {
 /// and walk it: refused when it is unknown or untrusted, too large for the
 /// parser, not GraphQL, over a limit, or holds a NUL character. A document
 /// sent with its hash is kept under it once it passes.
-pub fn judge(
+pub async fn judge(
     state: &AppState,
     request: &mut GqlRequest,
     locale: Locale,
 ) -> Result<Judged, Refusal> {
-    let registration = state.persisted.resolve(request, locale)?;
+    let registration = state.persisted.resolve(request, locale).await?;
     let judged = judge_document(state, request, locale)?;
     if let Some(registration) = registration {
-        state.persisted.register(registration, &request.query);
+        state.persisted.register(registration, &request.query).await;
     }
     Ok(judged)
 }
@@ -152,7 +153,7 @@ fn judge_document(
 /// Set aside the estimated cost of `judged` from `principal`'s budget, so
 /// concurrent requests cannot spend the same points; 429 while it does not
 /// hold them. `None` when budgets are off.
-pub fn reserve(
+pub async fn reserve(
     state: &AppState,
     principal: Principal,
     judged: &Judged,
@@ -167,6 +168,7 @@ pub fn reserve(
         .map_or(1, |analysis| analysis.measures.complexity);
     limiter
         .reserve(principal, estimate)
+        .await
         .map(Some)
         .map_err(|exhausted| rate_limited(state, exhausted.retry_after, locale))
 }

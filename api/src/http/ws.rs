@@ -161,11 +161,11 @@ pub async fn graphql_ws(
     let media = Media::accepted(&headers);
     // Opening a socket is an anonymous request: the address pays for it.
     let principal = Principal::Address(address);
-    if let Err(refusal) = steps::admit(&state, principal, locale) {
+    if let Err(refusal) = steps::admit(&state, principal, locale).await {
         return refusal.into_response(media);
     }
     if let Some(limiter) = &state.rate_limits.requests {
-        limiter.charge(principal, 1);
+        limiter.charge(principal, 1).await;
     }
     let seat = match state.websockets.by_address.enter(address) {
         Ok(seat) => seat,
@@ -421,7 +421,7 @@ async fn sign_in(state: &AppState, address: IpAddr, payload: &Json) -> Result<Si
         Ok(None) => return Err(CLOSE_UNAUTHORIZED),
         Err(Refused::Unauthenticated(_)) => {
             if let Some(limiter) = &state.rate_limits.requests {
-                limiter.charge(Principal::Address(address), 1);
+                limiter.charge(Principal::Address(address), 1).await;
             }
             return Err(CLOSE_FORBIDDEN);
         }
@@ -470,9 +470,11 @@ impl SubscriptionExecutor {
 
     /// Judge `request` as over HTTP, allow only a subscription, and charge
     /// its estimated cost to the user's budget; or the error to answer.
-    fn admit(&self, request: &mut GqlRequest) -> Result<(), ServerError> {
+    async fn admit(&self, request: &mut GqlRequest) -> Result<(), ServerError> {
         let locale = self.locale();
-        let judged = steps::judge(&self.state, request, locale).map_err(Refusal::into_error)?;
+        let judged = steps::judge(&self.state, request, locale)
+            .await
+            .map_err(Refusal::into_error)?;
         if let Some(OperationType::Query | OperationType::Mutation) =
             judged.analysis.as_ref().map(|analysis| analysis.kind)
         {
@@ -487,6 +489,7 @@ impl SubscriptionExecutor {
         if let Some(user) = self.viewer.get() {
             let principal = Principal::User(user.id);
             let reservation = steps::reserve(&self.state, principal, &judged, locale)
+                .await
                 .map_err(Refusal::into_error)?;
             // A subscription runs on: it pays its estimate up front.
             if let (Some(limiter), Some(reservation)) =
@@ -496,7 +499,7 @@ impl SubscriptionExecutor {
                     .analysis
                     .as_ref()
                     .map_or(1, |analysis| analysis.measures.complexity);
-                limiter.settle(reservation, estimate);
+                limiter.settle(reservation, estimate).await;
             }
         }
         request.set_parsed_query(judged.document);
@@ -514,12 +517,33 @@ impl Executor for SubscriptionExecutor {
 
     fn execute_stream(
         &self,
-        mut request: GqlRequest,
+        request: GqlRequest,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, GqlResponse> {
-        let locale = self.locale();
+        let executor = self.clone();
         let running = Running(self.running.clone());
-        let refused = if self.running.fetch_add(1, Ordering::SeqCst) >= MAX_OPERATIONS {
+        let over = self.running.fetch_add(1, Ordering::SeqCst) >= MAX_OPERATIONS;
+        futures::stream::once(async move {
+            executor
+                .admitted_stream(request, session_data, running, over)
+                .await
+        })
+        .flatten()
+        .boxed()
+    }
+}
+
+impl SubscriptionExecutor {
+    /// The responses of `request` once it is admitted, or its refusal.
+    async fn admitted_stream(
+        &self,
+        mut request: GqlRequest,
+        session_data: Option<Arc<Data>>,
+        running: Running,
+        over: bool,
+    ) -> BoxStream<'static, GqlResponse> {
+        let locale = self.locale();
+        let refused = if over {
             let error = ApiError::bad_input(
                 "id",
                 Message::TooManyItems {
@@ -528,7 +552,7 @@ impl Executor for SubscriptionExecutor {
             );
             Err(Refusal::request_error(&error, locale).into_error())
         } else {
-            self.admit(&mut request)
+            self.admit(&mut request).await
         };
         if let Err(error) = refused {
             let response = GqlResponse::from_errors(vec![error]);
