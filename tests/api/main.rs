@@ -41,6 +41,7 @@ mod migrations;
 mod named_people;
 mod planning;
 mod programs;
+mod replicas;
 mod risks;
 mod schema;
 mod scripts;
