@@ -386,6 +386,20 @@ pub async fn healthz(server: std::net::SocketAddr, patience: std::time::Duration
     tokio::time::timeout(patience, check).await.ok().flatten()
 }
 
+/// Run `trestle migrate up` on the database at `url`, as a deployment's
+/// one-shot migration job does.
+pub async fn migrate_up(url: &str) {
+    let status = tokio::process::Command::new(env!("CARGO_BIN_EXE_trestle"))
+        .args(["migrate", "up"])
+        .env("TRESTLE_DATABASE_URL", url)
+        .env("TRESTLE_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .await
+        .expect("run trestle migrate up");
+    assert!(status.success(), "trestle migrate up failed");
+}
+
 /// The `trestle` binary serving in its own process, killed when dropped.
 pub struct ServerProcess {
     /// The process, for its exit status.

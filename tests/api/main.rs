@@ -40,6 +40,7 @@ mod metrics;
 mod migrations;
 mod named_people;
 mod planning;
+mod pooler;
 mod programs;
 mod replicas;
 mod risks;

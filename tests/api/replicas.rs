@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::fixtures::{Received, Socket};
-use crate::helpers::{ADMIN_EMAIL, ServerProcess, TestDb, error_code, post_graphql};
+use crate::helpers::{ADMIN_EMAIL, ServerProcess, TestDb, error_code, migrate_up, post_graphql};
 
 fn on_postgres() -> bool {
     std::env::var("TRESTLE_TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty())
@@ -30,14 +30,7 @@ fn on_postgres() -> bool {
 /// one-shot job does.
 async fn migrated_database() -> TestDb {
     let db = TestDb::new().await;
-    let status = tokio::process::Command::new(env!("CARGO_BIN_EXE_trestle"))
-        .args(["migrate", "up"])
-        .env("TRESTLE_DATABASE_URL", &db.url)
-        .env("TRESTLE_LOG", "error")
-        .status()
-        .await
-        .expect("run trestle migrate up");
-    assert!(status.success(), "trestle migrate up failed");
+    migrate_up(&db.url).await;
     db
 }
 
