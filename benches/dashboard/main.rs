@@ -127,6 +127,14 @@ async fn measure(options: &Options, database: &str) {
     if wanted("trestle") {
         servers.push(trestle);
     }
+    // The same build with a rate budget that never runs out: on PostgreSQL
+    // every request reserves and settles its cost in `rate_budgets`.
+    if wanted("trestlesharedbudget") {
+        let budget = [("TRESTLE_RATE_LIMIT_PER_MINUTE", "1000000000000")];
+        let mut shared = servers::trestle("Trestle shared budget", None, database, &budget).await;
+        shared.authorization = Some(member.clone());
+        servers.push(shared);
+    }
     // Another build of Trestle side by side (a lever measured against the
     // build without it), signed in with the same token.
     if let Ok(binary) = std::env::var("TRESTLE_BENCH_COMPARE") {

@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 
 use crate::fixtures::{Received, Socket};
 use crate::helpers::{ADMIN_EMAIL, ServerProcess, TestDb, error_code, migrate_up, post_graphql};
+use crate::webhooks::receiver;
 
 fn on_postgres() -> bool {
     std::env::var("TRESTLE_TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty())
@@ -186,6 +187,14 @@ async fn three_replicas_lose_nothing_when_one_is_killed_mid_load() {
     let db = migrated_database().await;
     let env = [
         ("TRESTLE_NOTIFICATION_SWEEP_SECS", "1"),
+        // One delivery in flight per replica: a killed replica can have
+        // sent at most one that it did not get to record.
+        ("TRESTLE_WEBHOOK_ALLOW_PRIVATE", "true"),
+        ("TRESTLE_WEBHOOK_CONCURRENCY", "1"),
+        ("TRESTLE_WEBHOOK_POLL_MS", "100"),
+        // What the killed replica had claimed is sent again after its
+        // lease: this timeout + 30 s.
+        ("TRESTLE_WEBHOOK_TIMEOUT_SECS", "2"),
         // A killed replica's idempotency claims lapse after this + 5 s.
         ("TRESTLE_REQUEST_TIMEOUT_SECS", "3"),
     ];
@@ -212,6 +221,18 @@ async fn three_replicas_lose_nothing_when_one_is_killed_mid_load() {
                 .to_owned(),
         );
     }
+    // A webhook on the first program: its outbox is worked by all three.
+    let mut hooks = receiver(0).await;
+    let hooked = post_graphql(
+        &client,
+        &addresses[0],
+        Some(&token),
+        "mutation($p: ID!, $u: String!) { createWebhook(input: { programId: $p, url: $u, events: [\"workstream.create\"] }) { secret } }",
+        json!({ "p": programs[0], "u": hooks.url }),
+    )
+    .await
+    .unwrap();
+    assert!(hooked["errors"].is_null(), "{hooked}");
     let before: Vec<HashSet<String>> = futures::future::join_all(
         programs
             .iter()
@@ -227,16 +248,10 @@ async fn three_replicas_lose_nothing_when_one_is_killed_mid_load() {
     for address in &addresses {
         subscribers.push(Subscriber::watching(address, &token, &programs).await);
     }
+    let mut probes = Vec::new();
     for (i, program) in programs.iter().enumerate() {
-        acknowledged_workstream(
-            &client,
-            &addresses,
-            &token,
-            program,
-            &format!("probe-{i}"),
-            i,
-        )
-        .await;
+        let name = format!("probe-{i}");
+        probes.push(acknowledged_workstream(&client, &addresses, &token, program, &name, i).await);
     }
     for subscriber in &mut subscribers {
         assert!(
@@ -341,17 +356,12 @@ async fn three_replicas_lose_nothing_when_one_is_killed_mid_load() {
         "reads answered while one replica was down: {answered}"
     );
     // A few more writes through the restarted replica.
+    let mut after_restart = Vec::new();
     for i in 0..4 {
-        let program = &programs[i % 2];
-        acknowledged_workstream(
-            &client,
-            &addresses[2..],
-            &token,
-            program,
-            &format!("after-{i}"),
-            0,
-        )
-        .await;
+        let (program, name) = (&programs[i % 2], format!("after-{i}"));
+        let restarted = &addresses[2..];
+        after_restart
+            .push(acknowledged_workstream(&client, restarted, &token, program, &name, 0).await);
     }
 
     // Every acknowledged write is there once.
@@ -439,6 +449,43 @@ async fn three_replicas_lose_nothing_when_one_is_killed_mid_load() {
             );
         }
     }
+
+    // Every workstream created in the first program was delivered; only a
+    // delivery the killed replica had in flight may have come twice, with
+    // the same delivery id and body.
+    let created: HashSet<String> = written
+        .iter()
+        .filter(|(p, _, _)| *p == 0)
+        .map(|(_, _, id)| id.clone())
+        .chain(std::iter::once(probes[0].clone()))
+        .chain(after_restart.iter().step_by(2).cloned())
+        .collect();
+    let mut delivered = std::collections::HashMap::new();
+    let mut repeated = 0;
+    while delivered.len() < created.len() {
+        let hit = tokio::time::timeout(Duration::from_secs(60), hooks.hits.recv())
+            .await
+            .expect("every delivery within the killed replica's lease")
+            .expect("the receiver runs");
+        let entity = hit.json()["entityId"].as_str().unwrap().to_owned();
+        let delivery = (hit.header("trestle-delivery").to_owned(), hit.body.clone());
+        match delivered.get(&entity) {
+            Some(first) => {
+                assert_eq!(first, &delivery, "a repeat is the same delivery");
+                repeated += 1;
+            }
+            None => {
+                delivered.insert(entity, delivery);
+            }
+        }
+    }
+    assert_eq!(delivered.keys().cloned().collect::<HashSet<_>>(), created);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    while hooks.hits.try_recv().is_ok() {
+        repeated += 1;
+    }
+    eprintln!("{} deliveries, {repeated} repeated", delivered.len());
+    assert!(repeated <= 1, "{repeated} deliveries came twice");
 
     // Each replica swept every second; the decision's notice was written once.
     tokio::time::sleep(Duration::from_secs(2)).await;

@@ -34,30 +34,30 @@ const LOCAL: [&str; 5] = [
 const PATIENCE: Duration = Duration::from_secs(15);
 
 /// One request the receiver got.
-struct Hit {
-    headers: HeaderMap,
-    body: Bytes,
-    at: Instant,
+pub(crate) struct Hit {
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+    pub(crate) at: Instant,
 }
 
 impl Hit {
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
             .and_then(|value| value.to_str().ok())
             .unwrap_or("")
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).expect("a JSON payload")
     }
 }
 
 /// A webhook receiver on loopback that answers 500 to its first `failures`
 /// requests and 200 after.
-struct Receiver {
-    url: String,
-    hits: mpsc::UnboundedReceiver<Hit>,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
+    pub(crate) hits: mpsc::UnboundedReceiver<Hit>,
 }
 
 #[derive(Clone)]
@@ -85,7 +85,7 @@ async fn receive(State(plan): State<Plan>, headers: HeaderMap, body: Bytes) -> S
     }
 }
 
-async fn receiver(failures: usize) -> Receiver {
+pub(crate) async fn receiver(failures: usize) -> Receiver {
     let (sender, hits) = mpsc::unbounded_channel();
     let plan = Plan {
         failures: Arc::new(AtomicUsize::new(failures)),
@@ -102,7 +102,7 @@ async fn receiver(failures: usize) -> Receiver {
 }
 
 impl Receiver {
-    async fn next(&mut self) -> Hit {
+    pub(crate) async fn next(&mut self) -> Hit {
         tokio::time::timeout(PATIENCE, self.hits.recv())
             .await
             .expect("a delivery in time")
