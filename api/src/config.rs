@@ -247,7 +247,7 @@ pub struct ServeConfig {
     /// Most work one request may do, in cost points: a point per workstream and dependency of each plan loaded, per 64 bytes of text rendered or returned; past it the request's remaining fields answer `QUERY_TOO_COMPLEX` (measure `work`).
     #[arg(long, env = "TRESTLE_MAX_REQUEST_WORK", default_value_t = 1_000_000)]
     pub max_request_work: u64,
-    /// Bytes of memory for documents clients register by hash (Apollo's automatic persisted queries); 0 turns them off.
+    /// Bytes of documents clients register by hash (Apollo's automatic persisted queries), in each replica's cache and in the table all replicas share; 0 turns them off.
     #[arg(long, env = "TRESTLE_PERSISTED_QUERY_CACHE_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub persisted_query_cache_bytes: u64,
     /// JSON file of trusted documents, SHA-256 hex → document (GraphQL Code Generator's persisted documents, or Apollo's persisted-query manifest); clients may send their hash alone.
@@ -277,7 +277,7 @@ pub struct ServeConfig {
     /// Most items a plain list field returns (`schedule`, `overdueDependencies`, …); its `first` argument may ask for fewer, never more.
     #[arg(long, env = "TRESTLE_MAX_LIST_SIZE", default_value_t = 1000)]
     pub max_list_size: usize,
-    /// Query-cost points per principal per minute (0 = off); a request is admitted when its estimate fits, then charged what it cost; kept in memory per replica.
+    /// Query-cost points per principal per minute (0 = off); a request is admitted when its estimate fits, then charged what it cost; one budget for every replica on a PostgreSQL database (in memory on SQLite).
     #[arg(long, env = "TRESTLE_RATE_LIMIT_PER_MINUTE", default_value_t = 100_000)]
     pub rate_limit_per_minute: u64,
     /// Extra points each mutation field costs against the rate limit.

@@ -3,10 +3,10 @@
 //! (`.ci/pgbouncer/start.sh`, built by `.ci/pgbouncer/install.sh` on first
 //! use), the statement timeout set on the database instead of in the
 //! connection's startup options, migrations and `LISTEN` on direct
-//! connections. Two replicas then sign in, write, refuse a cycle (an
-//! advisory lock inside a serializable transaction), share one rate budget
-//! and one set of persisted queries, and deliver an event raised on one to
-//! a subscriber on the other.
+//! connections. Two replicas then sign in, write concurrently, refuse a
+//! cycle (a serializable transaction), share one set of persisted queries,
+//! count a failed sign-in under a row lock, and deliver an event raised on
+//! one to a subscriber on the other.
 //!
 //! PostgreSQL only: on the SQLite run of the suite this returns at once.
 

@@ -60,7 +60,7 @@ pub struct AppState {
     pub documents: std::sync::Arc<document::DocumentPolicy>,
     /// The documents run by hash (automatic persisted queries, trusted documents).
     pub persisted: std::sync::Arc<persisted::PersistedDocuments>,
-    /// The per-principal budget and the failed sign-in limit (in memory, per replica).
+    /// The per-principal rate budgets (shared through PostgreSQL, in memory on SQLite).
     pub rate_limits: std::sync::Arc<rate_limit::RateLimits>,
     /// This server's metrics registry.
     pub metrics: std::sync::Arc<metrics::Metrics>,
