@@ -1,12 +1,12 @@
 //! Argon2id password hashing.
 //!
-//! Argon2 fills 19 MiB of memory per hash. Each thread that hashes keeps
-//! that memory and reuses it for its next hash instead of allocating it
-//! anew: freed, it would linger in the allocator's per-thread arenas, and
-//! memory would grow with every thread that ever hashed. With the
-//! [`Hasher`]'s fixed threads, hashing holds exactly threads × 19 MiB.
-
-use std::cell::RefCell;
+//! Argon2 fills 19 MiB of memory per hash. Each hash takes that memory from
+//! the system and gives it back when it is done, so a server that signed
+//! people in does not keep 19 MiB per hashing thread for the rest of its
+//! life: the allocation asks for more than the largest size glibc's malloc
+//! ever serves from its arenas ([`MAPPED`]), which it therefore maps afresh
+//! and unmaps when freed; only the blocks argon2 uses become resident. The
+//! [`Hasher`]'s fixed threads bound hashing to threads × 19 MiB at once.
 
 use argon2::{
     Algorithm, Argon2, Block, Params, Version,
@@ -18,23 +18,21 @@ use crate::error::{ApiError, ApiResult};
 /// Most memory blocks (KiB) a stored hash may ask for: four times the default.
 const MAX_BLOCKS: usize = 4 * 19 * 1024;
 
-thread_local! {
-    /// This thread's argon2 memory, kept from one hash to the next.
-    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
-}
+/// Bytes above glibc's largest dynamic mmap threshold (32 MiB on 64-bit):
+/// an allocation this large is always mapped on its own and unmapped when
+/// freed, never kept in an arena.
+const MAPPED: usize = 33 * 1024 * 1024;
 
-/// Run argon2 `argon` over this thread's memory.
+/// Run argon2 `argon` over memory of its own, returned when it is done.
 fn compute(argon: &Argon2<'_>, password: &[u8], salt: &[u8], out: &mut [u8]) -> argon2::Result<()> {
     let blocks = argon.params().block_count();
     if blocks > MAX_BLOCKS {
         return Err(argon2::Error::MemoryTooMuch);
     }
-    MEMORY.with_borrow_mut(|memory| {
-        if memory.len() < blocks {
-            memory.resize(blocks, Block::default());
-        }
-        argon.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
-    })
+    let reserved = blocks.max(MAPPED / std::mem::size_of::<Block>());
+    let mut memory: Vec<Block> = Vec::with_capacity(reserved);
+    memory.resize(blocks, Block::default());
+    argon.hash_password_into_with_memory(password, salt, out, &mut memory)
 }
 
 /// Hash a password with argon2id, default parameters and a random salt (PHC string format).
@@ -93,8 +91,7 @@ type Job = Box<dyn FnOnce() + Send>;
 
 /// Password hashing on its own fixed set of threads, at most `threads`
 /// hashes at once: argon2 takes 19 MiB per hash, so concurrent sign-ins
-/// wait their turn instead of taking the memory (and each thread reuses its
-/// allocator's memory from one hash to the next). Callers wait in line,
+/// wait their turn instead of taking the memory. Callers wait in line,
 /// asynchronously, for a free thread.
 pub struct Hasher {
     jobs: std::sync::mpsc::Sender<Job>,
