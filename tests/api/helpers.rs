@@ -386,6 +386,32 @@ pub async fn healthz(server: std::net::SocketAddr, patience: std::time::Duration
     tokio::time::timeout(patience, check).await.ok().flatten()
 }
 
+/// POST a document to `address`: the status, headers and body, or `None`
+/// when the replica is not there to answer.
+pub async fn post(
+    client: &reqwest::Client,
+    address: &str,
+    token: Option<&str>,
+    body: Value,
+    idempotency_key: Option<&str>,
+) -> Option<(u16, reqwest::header::HeaderMap, Value)> {
+    let mut request = client
+        .post(format!("{address}/graphql"))
+        .timeout(std::time::Duration::from_secs(10))
+        .json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(key) = idempotency_key {
+        request = request.header("Idempotency-Key", key);
+    }
+    let response = request.send().await.ok()?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.json().await.ok()?;
+    Some((status, headers, body))
+}
+
 /// Run `trestle migrate up` on the database at `url`, as a deployment's
 /// one-shot migration job does.
 pub async fn migrate_up(url: &str) {

@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::fixtures::Socket;
-use crate::helpers::{ServerProcess, TestDb, error_code, migrate_up, post_graphql};
+use crate::helpers::{ServerProcess, TestDb, error_code, migrate_up, post, post_graphql};
 
 /// A PgBouncer in front of the local PostgreSQL, stopped when dropped.
 struct PgBouncer {
@@ -189,22 +189,13 @@ async fn two_replicas_work_behind_pgbouncer_in_transaction_mode() {
     let query = "{ viewer { email } }";
     let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(query.as_bytes()));
     let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
-    let registered = client
-        .post(format!("{}/graphql", a.address))
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "extensions": extensions }))
-        .send()
+    let registered = json!({ "query": query, "extensions": extensions });
+    let (status, _, _) = post(&client, &a.address, Some(token), registered, None)
         .await
         .unwrap();
-    assert_eq!(registered.status(), 200);
-    let by_hash: Value = client
-        .post(format!("{}/graphql", b.address))
-        .bearer_auth(token)
-        .json(&json!({ "extensions": extensions }))
-        .send()
-        .await
-        .unwrap()
-        .json()
+    assert_eq!(status, 200);
+    let by_hash = json!({ "extensions": extensions });
+    let (_, _, by_hash) = post(&client, &b.address, Some(token), by_hash, None)
         .await
         .unwrap();
     assert!(by_hash["data"]["viewer"]["email"].is_string(), "{by_hash}");

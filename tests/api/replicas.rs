@@ -17,10 +17,12 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::fixtures::{Received, Socket};
-use crate::helpers::{ADMIN_EMAIL, ServerProcess, TestDb, error_code, migrate_up, post_graphql};
+use crate::helpers::{
+    ADMIN_EMAIL, ServerProcess, TestDb, error_code, migrate_up, post, post_graphql,
+};
 use crate::webhooks::receiver;
 
 fn on_postgres() -> bool {
@@ -45,32 +47,6 @@ async fn three_replicas(db: &TestDb, env: &[(&str, &str)]) -> Vec<ServerProcess>
         ServerProcess::start(db, &env, ""),
     );
     vec![a, b, c]
-}
-
-/// POST a document to `address`: the status, headers and body, or `None`
-/// when the replica is not there to answer.
-async fn post(
-    client: &reqwest::Client,
-    address: &str,
-    token: Option<&str>,
-    body: Value,
-    idempotency_key: Option<&str>,
-) -> Option<(u16, reqwest::header::HeaderMap, Value)> {
-    let mut request = client
-        .post(format!("{address}/graphql"))
-        .timeout(Duration::from_secs(10))
-        .json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(key) = idempotency_key {
-        request = request.header("Idempotency-Key", key);
-    }
-    let response = request.send().await.ok()?;
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response.json().await.ok()?;
-    Some((status, headers, body))
 }
 
 const CREATE_WORKSTREAM: &str = "mutation($input: CreateWorkstreamInput!) { createWorkstream(input: $input) { workstream { id name } } }";

@@ -211,6 +211,24 @@ macro_rules! refilled {
     };
 }
 
+/// `sql` with the principal (`$1`), the capacity (`$2`) and the points per
+/// second (`$3`) bound.
+fn bound(
+    sql: &'static str,
+    rule: Rule,
+    principal: Principal,
+) -> sea_orm::sqlx::query::QueryScalar<
+    'static,
+    sea_orm::sqlx::Postgres,
+    f64,
+    sea_orm::sqlx::postgres::PgArguments,
+> {
+    sea_orm::sqlx::query_scalar(sql)
+        .bind(principal.key())
+        .bind(rule.capacity)
+        .bind(rule.per_second)
+}
+
 impl Shared {
     /// Take `held` points (`$4`) when the principal holds them: the level
     /// after, or `None` when it does not.
@@ -228,10 +246,7 @@ impl Shared {
             refilled!(),
             " >= $4 RETURNING level"
         );
-        sea_orm::sqlx::query_scalar(SQL)
-            .bind(principal.key())
-            .bind(rule.capacity)
-            .bind(rule.per_second)
+        bound(SQL, rule, principal)
             .bind(held)
             .fetch_optional(&self.pool)
             .await
@@ -244,10 +259,7 @@ impl Shared {
             refilled!(),
             " FROM rate_budgets AS b WHERE principal = $1"
         );
-        let level: Option<f64> = sea_orm::sqlx::query_scalar(SQL)
-            .bind(principal.key())
-            .bind(rule.capacity)
-            .bind(rule.per_second)
+        let level: Option<f64> = bound(SQL, rule, principal)
             .fetch_optional(&self.pool)
             .await?;
         Ok(level.unwrap_or(rule.capacity))
@@ -267,10 +279,7 @@ impl Shared {
             refilled!(),
             " + $4)), at = GREATEST(b.at, now()) RETURNING level"
         );
-        sea_orm::sqlx::query_scalar(SQL)
-            .bind(principal.key())
-            .bind(rule.capacity)
-            .bind(rule.per_second)
+        bound(SQL, rule, principal)
             .bind(delta)
             .fetch_one(&self.pool)
             .await
