@@ -153,7 +153,52 @@ fn sqlx_sqlite_journal_wal() -> sea_orm::sqlx::sqlite::SqliteJournalMode {
 
 /// Apply every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    match Migrator::up(db, None).await {
+        Ok(()) => Ok(()),
+        // Replicas starting together: another one may have applied them.
+        Err(error) => {
+            let applied = applied_migrations(db).await?;
+            if known_migrations().iter().all(|name| applied.contains(name)) {
+                Ok(())
+            } else {
+                Err(error)
+            }
+        }
+    }
+}
+
+/// The migrations this build has, by name.
+fn known_migrations() -> Vec<String> {
+    Migrator::migrations()
+        .iter()
+        .map(|migration| migration.name().to_owned())
+        .collect()
+}
+
+/// The migrations the database has applied; none when it has no history table yet.
+async fn applied_migrations(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let backend = db.get_database_backend();
+    let read = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT version FROM seaql_migrations",
+        ))
+        .await;
+    match read {
+        Ok(rows) => Ok(rows
+            .iter()
+            .filter_map(|row| row.try_get::<String>("", "version").ok())
+            .collect()),
+        Err(error) => {
+            let text = error.to_string();
+            if text.contains("does not exist") || text.contains("no such table") {
+                Ok(Vec::new())
+            } else {
+                Err(error)
+            }
+        }
+    }
 }
 
 /// Make sure the schema is one this build can run on, before serving:
@@ -164,26 +209,8 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 ///   release migrated it during a rolling upgrade: migrations only add, so
 ///   this build runs on it as it is.
 pub async fn prepare_schema(db: &DatabaseConnection, migrate: bool) -> Result<(), DbErr> {
-    use sea_orm::{ConnectionTrait, Statement};
-    let backend = db.get_database_backend();
-    // A database without the table has no migration applied.
-    let applied: Vec<String> = match db
-        .query_all_raw(Statement::from_string(
-            backend,
-            "SELECT version FROM seaql_migrations",
-        ))
-        .await
-    {
-        Ok(rows) => rows
-            .iter()
-            .filter_map(|row| row.try_get::<String>("", "version").ok())
-            .collect(),
-        Err(_) => Vec::new(),
-    };
-    let known: Vec<String> = Migrator::migrations()
-        .iter()
-        .map(|migration| migration.name().to_owned())
-        .collect();
+    let applied = applied_migrations(db).await?;
+    let known = known_migrations();
     let pending = known.iter().filter(|name| !applied.contains(name)).count();
     let newer = applied.iter().filter(|name| !known.contains(name)).count();
     if newer > 0 && pending == 0 {
@@ -206,5 +233,5 @@ pub async fn prepare_schema(db: &DatabaseConnection, migrate: bool) -> Result<()
             "the database needs {pending} migration(s) and TRESTLE_MIGRATE_ON_START is false: run `trestle migrate up` with this release first"
         )));
     }
-    Migrator::up(db, None).await
+    self::migrate(db).await
 }

@@ -10,7 +10,8 @@
 //!
 //! All three are caches of the recent past: on PostgreSQL they are
 //! `UNLOGGED` (no write-ahead log; emptied if PostgreSQL crashes, which
-//! only forgives budgets and forgets documents clients send again).
+//! forgives budgets and failed sign-ins, forgets the addresses accounts
+//! signed in from, and the documents clients then send again).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};

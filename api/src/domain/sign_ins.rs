@@ -68,6 +68,21 @@ pub struct Counters {
     accounts: HashMap<String, AccountCounter>,
 }
 
+impl Counters {
+    /// The latest instant the counters hold (milliseconds since the epoch).
+    fn latest(&self) -> i64 {
+        let accounts = self.accounts.values().filter_map(|a| a.last_failure);
+        self.address
+            .failures
+            .back()
+            .copied()
+            .into_iter()
+            .chain(accounts)
+            .max()
+            .unwrap_or(i64::MIN)
+    }
+}
+
 /// The settings of the sign-in limits.
 #[derive(Debug, Clone, Copy)]
 pub struct SignInPolicy {
@@ -218,8 +233,11 @@ fn address_key(address: IpAddr) -> String {
 }
 
 /// The row key of an account's counter.
+/// The row key of an account's counter: the SHA-256 of its normalised
+/// email, so that any email a client sends makes a key of one size.
 fn account_key(email: &str) -> String {
-    format!("account:{email}")
+    use sha2::{Digest, Sha256};
+    format!("account:{}", hex::encode(Sha256::digest(email.as_bytes())))
 }
 
 impl Domain {
@@ -234,8 +252,14 @@ impl Domain {
             return Ok(Ok(()));
         };
         if rand::random::<u8>() == 0 {
-            // Now and then, whichever replica counts forgets what expired.
-            self.sweep_sign_in_counters().await?;
+            // Now and then, whichever replica counts forgets what expired,
+            // beside the sign-in rather than in its way.
+            let db = self.db.clone();
+            tokio::spawn(async move {
+                if let Err(error) = sweep_sign_in_counters(&db).await {
+                    tracing::warn!(%error, "sweeping sign-in counters failed");
+                }
+            });
         }
         let emails: Vec<String> = accounts
             .iter()
@@ -278,7 +302,6 @@ impl Domain {
         emails: &[String],
         step: impl FnOnce(&mut Counters, i64) -> R,
     ) -> ApiResult<R> {
-        let now = entity::now();
         let mut keys: Vec<String> = emails.iter().map(|e| account_key(e)).collect();
         keys.push(address_key(address));
         keys.sort();
@@ -287,7 +310,7 @@ impl Domain {
         let empty = keys.iter().map(|key| sign_in_counter::ActiveModel {
             key: Set(key.clone()),
             state: Set("{}".to_owned()),
-            expires_at: Set(now),
+            expires_at: Set(entity::now()),
         });
         sign_in_counter::Entity::insert_many(empty)
             .on_conflict(
@@ -303,26 +326,54 @@ impl Domain {
             .lock_exclusive()
             .all(&txn)
             .await?;
-        let before = read_counters(&rows, address);
+        let before = read_counters(&rows, address, emails);
         let mut counters = before.clone();
-        let result = step(&mut counters, now.timestamp_millis());
+        // Read once the rows are locked, and never before an instant they
+        // hold (another replica's clock may run a little ahead).
+        let now = entity::now();
+        let millis = now.timestamp_millis().max(before.latest());
+        let result = step(&mut counters, millis);
         if counters != before {
-            for row in written_counters(&counters, address, policy, now) {
-                sign_in_counter::Entity::update(row).exec(&txn).await?;
-            }
+            // Written whether or not the row is still there (a sweep may
+            // have deleted it since it was inserted empty).
+            let rows = written_counters(&counters, address, policy, now);
+            sign_in_counter::Entity::insert_many(rows)
+                .on_conflict(
+                    OnConflict::column(sign_in_counter::Column::Key)
+                        .update_columns([
+                            sign_in_counter::Column::State,
+                            sign_in_counter::Column::ExpiresAt,
+                        ])
+                        .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await?;
         }
         txn.commit().await?;
         Ok(result)
     }
+}
 
-    /// Delete counters that no longer matter.
-    async fn sweep_sign_in_counters(&self) -> ApiResult<u64> {
-        let deleted = sign_in_counter::Entity::delete_many()
-            .filter(sign_in_counter::Column::ExpiresAt.lt(entity::now()))
-            .exec(&self.db)
-            .await?;
-        Ok(deleted.rows_affected)
-    }
+/// Delete counters that no longer matter, passing over rows a sign-in holds
+/// (on PostgreSQL: `SKIP LOCKED`, so the sweep never waits for one, nor one for it).
+async fn sweep_sign_in_counters(db: &sea_orm::DatabaseConnection) -> Result<u64, sea_orm::DbErr> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "DELETE FROM sign_in_counters WHERE key IN (SELECT key FROM sign_in_counters \
+             WHERE expires_at < $1 LIMIT 1000 FOR UPDATE SKIP LOCKED)"
+        }
+        _ => "DELETE FROM sign_in_counters WHERE expires_at < ?",
+    };
+    let swept = db
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [entity::now().into()],
+        ))
+        .await?;
+    Ok(swept.rows_affected())
 }
 
 /// A counter's state as stored.
@@ -332,14 +383,16 @@ fn to_json(value: &impl Serialize) -> String {
 }
 
 /// The counters of `rows` (an unreadable state counts as empty).
-fn read_counters(rows: &[sign_in_counter::Model], address: IpAddr) -> Counters {
+fn read_counters(rows: &[sign_in_counter::Model], address: IpAddr, emails: &[String]) -> Counters {
+    let state = |key: &str| rows.iter().find(|row| row.key == key).map(|row| &row.state);
     let mut counters = Counters::default();
-    for row in rows {
-        if row.key == address_key(address) {
-            counters.address = serde_json::from_str(&row.state).unwrap_or_default();
-        } else if let Some(email) = row.key.strip_prefix("account:") {
-            let account = serde_json::from_str(&row.state).unwrap_or_default();
-            counters.accounts.insert(email.to_owned(), account);
+    if let Some(state) = state(&address_key(address)) {
+        counters.address = serde_json::from_str(state).unwrap_or_default();
+    }
+    for email in emails {
+        if let Some(state) = state(&account_key(email)) {
+            let account = serde_json::from_str(state).unwrap_or_default();
+            counters.accounts.insert(email.clone(), account);
         }
     }
     counters

@@ -466,7 +466,7 @@ pub async fn ensure_admins(
     }
     let email = "admin@localhost".to_owned();
     let password = password::random_secret(20);
-    domain
+    let inserted = domain
         .insert_user(
             None,
             NewUser {
@@ -478,8 +478,13 @@ pub async fn ensure_admins(
             },
             "firstStartAdmin",
         )
-        .await?;
-    Ok(AdminBootstrap::FirstStart { email, password })
+        .await;
+    match inserted {
+        Ok(_) => Ok(AdminBootstrap::FirstStart { email, password }),
+        // Replicas starting together: another one created it first.
+        Err(ApiError::Conflict(Message::EmailTaken)) => Ok(AdminBootstrap::Existing),
+        Err(error) => Err(error),
+    }
 }
 
 /// Find a user by email (for `trestle token`).

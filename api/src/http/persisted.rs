@@ -97,7 +97,7 @@ impl PersistedDocuments {
     pub fn shared_through(mut self, db: DatabaseConnection) -> Self {
         self.shared = Some(Shared {
             db,
-            since_trim: AtomicU64::new(0),
+            since_trim: Arc::new(AtomicU64::new(0)),
         });
         self
     }
@@ -193,10 +193,11 @@ impl PersistedDocuments {
 }
 
 /// The `persisted_queries` table.
+#[derive(Clone)]
 struct Shared {
     db: DatabaseConnection,
     /// Bytes registered since the table was last trimmed to its budget.
-    since_trim: AtomicU64,
+    since_trim: Arc<AtomicU64>,
 }
 
 /// What an entry weighs against the budget.
@@ -256,9 +257,13 @@ impl Shared {
         let since = self.since_trim.fetch_add(bytes as u64, Ordering::Relaxed) + bytes as u64;
         if since >= budget / 8 {
             self.since_trim.store(0, Ordering::Relaxed);
-            if let Err(error) = self.trim(budget).await {
-                tracing::warn!(%error, "trimming persisted queries failed");
-            }
+            // Beside the request that registered, not in its way.
+            let shared = self.clone();
+            tokio::spawn(async move {
+                if let Err(error) = shared.trim(budget).await {
+                    tracing::warn!(%error, "trimming persisted queries failed");
+                }
+            });
         }
     }
 

@@ -360,32 +360,20 @@ impl RateLimiter {
     }
 
     /// Admit a request when the principal has at least one point left.
-    /// Shared budgets answer from the level last seen here and ask the
-    /// database only when that looks spent.
+    /// Shared budgets answer from the level last seen here, refilled since,
+    /// without a statement.
     pub async fn admit(&self, principal: Principal) -> Result<Quota, Exhausted> {
         let rule = self.rule;
         match &self.store {
             Store::Local(local) => {
                 local.update(rule, principal, |level| (level, rule.within(level, 1.0)))
             }
-            Store::Shared(shared) => {
-                let seen = shared
-                    .seen
-                    .update(rule, principal, |level| (level, rule.within(level, 1.0)));
-                if seen.is_ok() {
-                    return seen;
-                }
-                match shared.level(rule, principal).await {
-                    Ok(level) => {
-                        shared.saw(rule, principal, level);
-                        rule.within(level, 1.0)
-                    }
-                    Err(error) => {
-                        shared_failed(&error);
-                        Ok(rule.quota(rule.capacity))
-                    }
-                }
-            }
+            // The level last seen here, refilled since: a budget the
+            // database said was spent is refused until it has refilled,
+            // without a statement; the reservation asks the database.
+            Store::Shared(shared) => shared
+                .seen
+                .update(rule, principal, |level| (level, rule.within(level, 1.0))),
         }
     }
 
@@ -410,23 +398,32 @@ impl RateLimiter {
             }
             Store::Shared(shared) => {
                 shared.sweep();
-                let taken = match shared.take(rule, principal, held).await {
-                    Ok(Some(level)) => Ok(Ok(level)),
-                    Ok(None) => shared.level(rule, principal).await.map(Err),
-                    Err(error) => Err(error),
-                };
-                match taken {
-                    Ok(Ok(level)) => {
+                match shared.take(rule, principal, held).await {
+                    Ok(Some(level)) => {
                         shared.saw(rule, principal, level);
                         Ok(reservation)
                     }
-                    Ok(Err(level)) => {
+                    // Refused: never admitted without the points taken, even
+                    // when the level has risen since (a refill, another
+                    // request settling); the client retries after the wait.
+                    Ok(None) => {
+                        let level = match shared.level(rule, principal).await {
+                            Ok(level) => level.min(held - f64::EPSILON),
+                            Err(error) => {
+                                shared_failed(&error);
+                                held - rule.per_second
+                            }
+                        };
                         shared.saw(rule, principal, level);
                         rule.within(level, held).map(|_| reservation)
                     }
+                    // Admitted without a budget, so nothing comes back when it settles.
                     Err(error) => {
                         shared_failed(&error);
-                        Ok(reservation)
+                        Ok(Reservation {
+                            principal,
+                            held: 0.0,
+                        })
                     }
                 }
             }
@@ -448,6 +445,11 @@ impl RateLimiter {
 
     async fn adjust(&self, principal: Principal, delta: f64) -> Quota {
         let rule = self.rule;
+        if let (Store::Shared(shared), 0.0) = (&self.store, delta) {
+            // Nothing to spend or give back (a refused request): the level
+            // last seen, without a statement.
+            return rule.quota(shared.seen.update(rule, principal, |level| (level, level)));
+        }
         let level = match &self.store {
             Store::Local(local) => local.update(rule, principal, |level| {
                 let after = rule.adjust(level, delta);
