@@ -4,16 +4,13 @@
 //! the media type the client accepted.
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::fixtures::{
     decision, dependency, fewest_statements, milestone, program, risk, workstream,
 };
-use crate::helpers::{TestApp, TestDb, error_code, spawn_app, spawn_app_on, spawn_app_with};
-
-fn sha256(document: &str) -> String {
-    hex::encode(Sha256::digest(document.as_bytes()))
-}
+use crate::helpers::{
+    TestApp, TestDb, error_code, persisted, sha256, spawn_app, spawn_app_on, spawn_app_with,
+};
 
 /// A POST of `body` (a whole GraphQL request) with `token`.
 async fn post(app: &TestApp, token: &str, body: Value) -> Value {
@@ -27,10 +24,6 @@ async fn post(app: &TestApp, token: &str, body: Value) -> Value {
         .json()
         .await
         .unwrap()
-}
-
-fn persisted(hash: &str) -> Value {
-    json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } })
 }
 
 async fn page(app: &TestApp) -> reqwest::Response {

@@ -412,6 +412,17 @@ pub async fn post(
     Some((status, headers, body))
 }
 
+/// The lowercase SHA-256 hex of a document, as persisted queries name it.
+pub fn sha256(document: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(document.as_bytes()))
+}
+
+/// The `extensions` of a request by persisted-query `hash`.
+pub fn persisted(hash: &str) -> Value {
+    json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } })
+}
+
 /// Run `trestle migrate up` on the database at `url`, as a deployment's
 /// one-shot migration job does.
 pub async fn migrate_up(url: &str) {

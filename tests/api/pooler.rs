@@ -16,7 +16,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::fixtures::Socket;
-use crate::helpers::{ServerProcess, TestDb, error_code, migrate_up, post, post_graphql};
+use crate::helpers::{
+    ServerProcess, TestDb, error_code, migrate_up, persisted, post, post_graphql, sha256,
+};
 
 /// A PgBouncer in front of the local PostgreSQL, stopped when dropped.
 struct PgBouncer {
@@ -200,8 +202,7 @@ async fn two_replicas_work_behind_pgbouncer_in_transaction_mode() {
 
     // One set of persisted queries, and reads through either replica.
     let query = "{ viewer { email } }";
-    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(query.as_bytes()));
-    let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    let extensions = persisted(&sha256(query));
     let registered = json!({ "query": query, "extensions": extensions });
     let (status, _, _) = post(&client, &a.address, Some(token), registered, None)
         .await

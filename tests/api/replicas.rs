@@ -21,7 +21,8 @@ use serde_json::json;
 
 use crate::fixtures::{Received, Socket};
 use crate::helpers::{
-    ADMIN_EMAIL, ServerProcess, TestDb, error_code, migrate_up, post, post_graphql,
+    ADMIN_EMAIL, ServerProcess, TestDb, error_code, migrate_up, persisted, post, post_graphql,
+    sha256,
 };
 use crate::webhooks::receiver;
 
@@ -596,25 +597,18 @@ async fn one_budget_one_count_of_failed_sign_ins_and_one_set_of_persisted_querie
     // A document registered on one replica runs by its hash on the others
     // (anonymous: the user's budget is spent).
     let query = "{ __typename }";
-    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(query.as_bytes()));
-    let persisted = |document: Option<&str>| {
-        let mut body =
-            json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } });
-        if let Some(document) = document {
-            body["query"] = json!(document);
-        }
-        body
-    };
-    let (_, _, unknown) = post(&client, addresses[1], None, persisted(None), None)
+    let by_hash = json!({ "extensions": persisted(&sha256(query)) });
+    let with_document = json!({ "query": query, "extensions": persisted(&sha256(query)) });
+    let (_, _, unknown) = post(&client, addresses[1], None, by_hash.clone(), None)
         .await
         .unwrap();
     assert_eq!(error_code(&unknown), "PERSISTED_QUERY_NOT_FOUND");
-    let (_, _, registered) = post(&client, addresses[0], None, persisted(Some(query)), None)
+    let (_, _, registered) = post(&client, addresses[0], None, with_document, None)
         .await
         .unwrap();
     assert_eq!(registered["data"]["__typename"], "Query", "{registered}");
     for address in &addresses[1..] {
-        let (_, _, answer) = post(&client, address, None, persisted(None), None)
+        let (_, _, answer) = post(&client, address, None, by_hash.clone(), None)
             .await
             .unwrap();
         assert_eq!(answer["data"]["__typename"], "Query", "{answer}");

@@ -412,7 +412,6 @@ fn written_counters(
         state: Set(state),
         expires_at: Set(now + chrono::Duration::from_std(kept).unwrap_or(chrono::Duration::MAX)),
     };
-    // Plain data always serialises.
     let mut rows = vec![row(
         address_key(address),
         to_json(&counters.address),

@@ -441,48 +441,45 @@ pub async fn ensure_admins(
         if exists {
             return Ok(AdminBootstrap::Existing);
         }
-        let inserted = domain
-            .insert_user(
-                None,
-                NewUser {
-                    name: "Administrator".into(),
-                    email: email.clone(),
-                    password: password.expose_secret().to_owned(),
-                    role: UserRole::Admin,
-                    locale: Locale::En,
-                },
-                "TRESTLE_BOOTSTRAP_ADMIN",
-            )
-            .await;
-        return match inserted {
-            Ok(_) => Ok(AdminBootstrap::Configured(email)),
-            // Replicas starting together: another one created it first.
-            Err(ApiError::Conflict(Message::EmailTaken)) => Ok(AdminBootstrap::Existing),
-            Err(error) => Err(error),
-        };
+        let password = password.expose_secret().to_owned();
+        let created = insert_admin(domain, &email, password, "TRESTLE_BOOTSTRAP_ADMIN").await?;
+        return Ok(if created {
+            AdminBootstrap::Configured(email)
+        } else {
+            AdminBootstrap::Existing
+        });
     }
     if !first_start || user::Entity::find().count(&domain.db).await? > 0 {
         return Ok(AdminBootstrap::Existing);
     }
     let email = "admin@localhost".to_owned();
     let password = password::random_secret(20);
-    let inserted = domain
-        .insert_user(
-            None,
-            NewUser {
-                name: "Administrator".into(),
-                email: email.clone(),
-                password: password.clone(),
-                role: UserRole::Admin,
-                locale: Locale::En,
-            },
-            "firstStartAdmin",
-        )
-        .await;
-    match inserted {
-        Ok(_) => Ok(AdminBootstrap::FirstStart { email, password }),
-        // Replicas starting together: another one created it first.
-        Err(ApiError::Conflict(Message::EmailTaken)) => Ok(AdminBootstrap::Existing),
+    let created = insert_admin(domain, &email, password.clone(), "firstStartAdmin").await?;
+    Ok(if created {
+        AdminBootstrap::FirstStart { email, password }
+    } else {
+        AdminBootstrap::Existing
+    })
+}
+
+/// Create an ADMIN; `false` when another replica starting at the same time
+/// created the same email first.
+async fn insert_admin(
+    domain: &Domain,
+    email: &str,
+    password: String,
+    field: &str,
+) -> ApiResult<bool> {
+    let new = NewUser {
+        name: "Administrator".into(),
+        email: email.to_owned(),
+        password,
+        role: UserRole::Admin,
+        locale: Locale::En,
+    };
+    match domain.insert_user(None, new, field).await {
+        Ok(_) => Ok(true),
+        Err(ApiError::Conflict(Message::EmailTaken)) => Ok(false),
         Err(error) => Err(error),
     }
 }

@@ -21,8 +21,9 @@ use std::sync::{
 use async_graphql::{Request as GqlRequest, Value};
 use entity::persisted_query;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, Set, Statement,
-    sea_query::OnConflict,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, Set,
+    Statement,
+    sea_query::{Expr, OnConflict},
 };
 use sha2::{Digest, Sha256};
 
@@ -206,25 +207,20 @@ fn weight(hash: &str, document: &str) -> usize {
 }
 
 impl Shared {
-    /// The document registered under `hash`, marked as used. A database
-    /// that cannot answer is a document not found: the client sends it again.
+    /// The document registered under `hash`, marked as used in the same
+    /// statement. A database that cannot answer is a document not found:
+    /// the client sends it again.
     async fn find(&self, hash: &str) -> Option<Arc<str>> {
-        let found = persisted_query::Entity::find_by_id(hash.to_owned())
-            .one(&self.db)
+        let found = persisted_query::Entity::update_many()
+            .col_expr(persisted_query::Column::UsedAt, Expr::value(entity::now()))
+            .filter(persisted_query::Column::Hash.eq(hash))
+            .exec_with_returning(&self.db)
             .await;
         match found {
-            Ok(Some(row)) if hash_of(&row.document) == hash => {
-                let used = persisted_query::ActiveModel {
-                    hash: Set(row.hash),
-                    used_at: Set(entity::now()),
-                    ..Default::default()
-                };
-                if let Err(error) = persisted_query::Entity::update(used).exec(&self.db).await {
-                    tracing::warn!(%error, "marking a persisted query as used failed");
-                }
-                Some(Arc::from(row.document))
-            }
-            Ok(_) => None,
+            Ok(rows) => rows
+                .into_iter()
+                .find(|row| hash_of(&row.document) == hash)
+                .map(|row| Arc::from(row.document)),
             Err(error) => {
                 tracing::warn!(%error, "reading a persisted query failed");
                 None

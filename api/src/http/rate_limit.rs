@@ -201,6 +201,8 @@ struct Shared {
     /// The level each principal was last seen at here, so that a spent
     /// budget is refused before its document is read without a statement.
     seen: Local,
+    /// Reservations made here, for the sweep.
+    reservations: AtomicU64,
 }
 
 /// The level a row holds now: `Rule::refill` in SQL (`$2` capacity, `$3`
@@ -288,7 +290,7 @@ impl Shared {
     /// Forget buckets that have refilled (two minutes after their last step
     /// at the latest, even from a full minute of debt).
     fn sweep(&self) {
-        if self.seen.calls.load(Ordering::Relaxed) % SWEEP_EVERY != SWEEP_EVERY - 1 {
+        if self.reservations.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY != SWEEP_EVERY - 1 {
             return;
         }
         let pool = self.pool.clone();
@@ -354,7 +356,11 @@ impl RateLimiter {
     pub fn shared(per_minute: u64, pool: PgPool) -> Option<Self> {
         let seen = local(Arc::new(SystemTicker::default()));
         Self::new(per_minute, Arc::new(SystemTicker::default())).map(|limiter| Self {
-            store: Store::Shared(Shared { pool, seen }),
+            store: Store::Shared(Shared {
+                pool,
+                seen,
+                reservations: AtomicU64::new(0),
+            }),
             ..limiter
         })
     }
