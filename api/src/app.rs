@@ -223,7 +223,6 @@ pub async fn start(
     // (`http::steps::judge`); the parser's own recursion limit stays as a backstop.
     let mut schema = schema_builder()
         .data(domain.clone())
-        .extension(crate::graphql::work::WorkMeter)
         .limit_recursive_depth(64);
     if !config.introspection_enabled() {
         schema = schema.disable_introspection().disable_suggestions();

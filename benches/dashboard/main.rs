@@ -46,6 +46,9 @@ struct Options {
     seconds: u64,
     workstreams: usize,
     only: Option<Vec<String>>,
+    /// Shapes and connection counts measured (all by default).
+    shapes: Vec<&'static str>,
+    connections: Vec<usize>,
 }
 
 fn options() -> Options {
@@ -54,6 +57,8 @@ fn options() -> Options {
         seconds: 5,
         workstreams: 50,
         only: None,
+        shapes: SHAPES.to_vec(),
+        connections: CONNECTIONS.to_vec(),
     };
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -63,6 +68,18 @@ fn options() -> Options {
             "--rounds" => options.rounds = value.parse().expect("--rounds N"),
             "--seconds" => options.seconds = value.parse().expect("--seconds N"),
             "--workstreams" => options.workstreams = value.parse().expect("--workstreams N"),
+            "--shapes" => {
+                options.shapes = SHAPES
+                    .into_iter()
+                    .filter(|shape| value.split(',').any(|v| v.eq_ignore_ascii_case(shape)))
+                    .collect();
+            }
+            "--connections" => {
+                options.connections = value
+                    .split(',')
+                    .map(|c| c.parse().expect("--connections 1,16"))
+                    .collect();
+            }
             "--only" => {
                 options.only = Some(value.split(',').map(str::to_lowercase).collect());
             }
@@ -188,8 +205,8 @@ async fn measure(options: &Options, database: &str) {
     let mut runs: BTreeMap<Cell, Vec<Run>> = BTreeMap::new();
     let mut discarded = 0;
     for round in 0..options.rounds {
-        for shape in SHAPES {
-            for connections in CONNECTIONS {
+        for &shape in &options.shapes {
+            for &connections in &options.connections {
                 // Rotate who goes first, so no server always follows the same one.
                 for offset in 0..servers.len() {
                     let server = &servers[(offset + round) % servers.len()];

@@ -1,5 +1,6 @@
 //! The layering and file sizes `ARCHITECTURE.md` promises, checked on the
-//! sources: imports point down only, and a file past ~600 lines says why.
+//! sources: imports point down only, a file past ~600 lines says why, and
+//! every text a field returns goes through the work meter.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -132,4 +133,73 @@ fn long_files_say_why_at_their_top() {
         unexplained.is_empty(),
         "long files without a reason at their top: {unexplained:#?}"
     );
+}
+
+/// Whether a Rust type names `String` or `str` outside a `Text<…>`.
+fn names_plain_text(ty: &str) -> bool {
+    let mut rest = ty.to_owned();
+    while let Some(at) = rest.find("Text<") {
+        let mut depth = 0;
+        let end = rest[at..]
+            .char_indices()
+            .find_map(|(i, c)| {
+                match c {
+                    '<' => depth += 1,
+                    '>' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(at + i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                None
+            })
+            .unwrap_or(rest.len());
+        rest.replace_range(at..end, "");
+    }
+    rest.split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .any(|word| word == "String" || word == "str")
+}
+
+/// Every text the schema returns is a `graphql::work::Text`, which charges
+/// long text to the request's work: a resolver returning `String` or `&str`,
+/// or an output object with a `String` field, would return text for free.
+#[test]
+fn fields_return_text_through_the_work_meter() {
+    let mut free = Vec::new();
+    for (file, layer, text) in api_sources() {
+        if layer != "graphql" {
+            continue;
+        }
+        for (at, _) in text.match_indices("async fn ") {
+            let signature = &text[at..text[at..].find("{\n").map_or(text.len(), |end| at + end)];
+            if let Some((_, returned)) = signature.rsplit_once("->")
+                && names_plain_text(returned)
+            {
+                free.push(format!(
+                    "{file}: {}",
+                    signature.lines().next().unwrap_or("")
+                ));
+            }
+        }
+        for (at, _) in text.match_indices("#[derive(") {
+            let derive = &text[at..text[at..].find(")]").map_or(text.len(), |end| at + end)];
+            if !derive.contains("SimpleObject") {
+                continue;
+            }
+            let body = &text[at..text[at..].find("\n}").map_or(text.len(), |end| at + end)];
+            for line in body.lines() {
+                if let Some((field, ty)) = line
+                    .trim()
+                    .strip_prefix("pub ")
+                    .and_then(|l| l.split_once(':'))
+                    && names_plain_text(ty)
+                {
+                    free.push(format!("{file}: field {field}"));
+                }
+            }
+        }
+    }
+    assert!(free.is_empty(), "text returned without `Text`: {free:#?}");
 }

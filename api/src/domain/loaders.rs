@@ -3,7 +3,7 @@
 //! request's [`Visibility`]: whatever key it is asked for, it hands out only
 //! rows the caller may see.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{
     Arc,
     atomic::{AtomicU64, Ordering},
@@ -182,6 +182,8 @@ pub struct Loaders {
     briefs: tokio::sync::Mutex<HashMap<Uuid, Arc<BriefFacts>>>,
     /// Work done beyond the fields returned (plans, rendering), in cost points.
     work: Arc<AtomicU64>,
+    /// The keys [`Loaders::load_now`] loaded, by the address of their loader.
+    loaded_now: std::sync::Mutex<HashSet<(usize, Uuid)>>,
     /// Users by id.
     pub users: ByIdLoader<user::Entity>,
     /// Teams by id.
@@ -315,6 +317,7 @@ impl Loaders {
             plans: Default::default(),
             briefs: Default::default(),
             work: Default::default(),
+            loaded_now: Default::default(),
             users: by_id!(user),
             teams: by_id!(team),
             programs: by_id!(program),
@@ -368,6 +371,48 @@ impl Loaders {
             baselines_by_program: grouped!(baseline, ProgramId, |m| Some(m.program_id)),
             visibility,
         }
+    }
+
+    /// Load `keys` with `loader` at once and remember what was found.
+    /// Loading ahead knows every key a level needs, so it does not wait for
+    /// a batch to gather on the DataLoader's timer; keys it loaded before in
+    /// this request come from the loader's cache.
+    pub async fn load_now<L>(
+        &self,
+        loader: &DataLoader<L, HashMapCache>,
+        keys: impl IntoIterator<Item = Uuid>,
+    ) -> ApiResult<HashMap<Uuid, L::Value>>
+    where
+        L: Loader<Uuid, Error = ApiError>,
+    {
+        let tag = std::ptr::from_ref(loader) as usize;
+        let (mut known, mut missing) = (Vec::new(), Vec::new());
+        {
+            let mut loaded = self
+                .loaded_now
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for key in keys {
+                if loaded.insert((tag, key)) {
+                    missing.push(key);
+                } else {
+                    known.push(key);
+                }
+            }
+        }
+        let mut found = if missing.is_empty() {
+            HashMap::new()
+        } else {
+            let found = loader.loader().load(&missing).await?;
+            loader
+                .feed_many(found.iter().map(|(key, value)| (*key, value.clone())))
+                .await;
+            found
+        };
+        if !known.is_empty() {
+            found.extend(loader.load_many(known).await?);
+        }
+        Ok(found)
     }
 
     /// What the caller of this request may see.

@@ -79,8 +79,10 @@ pub fn workstreams<'a>(
         let team = async {
             if ahead.field("team").exists() {
                 loaders
-                    .teams
-                    .load_many(distinct(rows.iter().filter_map(|row| row.team_id)))
+                    .load_now(
+                        &loaders.teams,
+                        distinct(rows.iter().filter_map(|row| row.team_id)),
+                    )
                     .await?;
             }
             ApiResult::Ok(())
@@ -88,27 +90,35 @@ pub fn workstreams<'a>(
         let lead = async {
             if ahead.field("lead").exists() {
                 loaders
-                    .users
-                    .load_many(distinct(rows.iter().filter_map(|row| row.lead_id)))
+                    .load_now(
+                        &loaders.users,
+                        distinct(rows.iter().filter_map(|row| row.lead_id)),
+                    )
                     .await?;
             }
             ApiResult::Ok(())
         };
         let milestones = async {
             if ahead.field("milestones").exists() {
-                loaders.milestones_by_workstream.load_many(ids()).await?;
+                loaders
+                    .load_now(&loaders.milestones_by_workstream, ids())
+                    .await?;
             }
             ApiResult::Ok(())
         };
         let comments = async {
             if ahead.field("comments").exists() {
-                loaders.comments_by_workstream.load_many(ids()).await?;
+                loaders
+                    .load_now(&loaders.comments_by_workstream, ids())
+                    .await?;
             }
             ApiResult::Ok(())
         };
         let upstream = async {
             if upstream_nodes.exists() {
-                let groups = loaders.dependencies_by_downstream.load_many(ids()).await?;
+                let groups = loaders
+                    .load_now(&loaders.dependencies_by_downstream, ids())
+                    .await?;
                 let found: Vec<_> = groups.values().flatten().collect();
                 dependencies(ctx, &upstream_nodes, &found).await?;
             }
@@ -116,7 +126,9 @@ pub fn workstreams<'a>(
         };
         let downstream = async {
             if downstream_nodes.exists() {
-                let groups = loaders.dependencies_by_upstream.load_many(ids()).await?;
+                let groups = loaders
+                    .load_now(&loaders.dependencies_by_upstream, ids())
+                    .await?;
                 let found: Vec<_> = groups.values().flatten().collect();
                 dependencies(ctx, &downstream_nodes, &found).await?;
             }
@@ -151,8 +163,10 @@ pub fn dependencies<'a>(
         let comments = async {
             if ahead.field("comments").exists() {
                 loaders
-                    .comments_by_dependency
-                    .load_many(rows.iter().map(|row| row.id))
+                    .load_now(
+                        &loaders.comments_by_dependency,
+                        rows.iter().map(|row| row.id),
+                    )
                     .await?;
             }
             ApiResult::Ok(())

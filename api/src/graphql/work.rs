@@ -1,48 +1,64 @@
-//! The work meter: every string a field returns is charged to the request's
-//! work by its size, so a document of few fields cannot return megabytes of
-//! stored text for the price of a field each.
+//! The work meter's share of what fields return: every text a field returns
+//! is a [`Text`], charged to the request's work by its size, so a document
+//! of few fields cannot return megabytes of stored text for the price of a
+//! field each. Charging in the value, not in a schema extension, keeps the
+//! other fields of a response free of a per-field hook.
 
-use std::sync::Arc;
+use std::borrow::Cow;
 
 use async_graphql::{
-    ServerResult, Value,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo},
+    ContextSelectionSet, OutputType, Positioned, ServerResult, Value, parser::types::Field,
+    registry::Registry,
 };
 
 use crate::domain::loaders::{CurrentLoaders, rendering_cost};
 
-/// Charges returned text to the work meter of the [`CurrentLoaders`].
-pub struct WorkMeter;
+/// Text up to this many bytes is paid for by its field alone.
+const FREE_BYTES: usize = 64;
 
-impl ExtensionFactory for WorkMeter {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(WorkMeterExtension)
+/// A `String` field's value, charged by its size when it is returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Text<T>(pub T);
+
+impl<'a> From<&'a str> for Text<&'a str> {
+    fn from(text: &'a str) -> Self {
+        Self(text)
     }
 }
 
-struct WorkMeterExtension;
+impl From<String> for Text<String> {
+    fn from(text: String) -> Self {
+        Self(text)
+    }
+}
 
-#[async_trait::async_trait]
-impl Extension for WorkMeterExtension {
+impl<T: AsRef<str> + Send + Sync> OutputType for Text<T> {
+    fn type_name() -> Cow<'static, str> {
+        <String as OutputType>::type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        <String as OutputType>::create_type_info(registry)
+    }
+
     async fn resolve(
         &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        let value = next.run(ctx, info).await?;
-        if let (Some(Value::String(text)), Some(loaders)) =
-            (&value, ctx.data_opt::<CurrentLoaders>())
-            && text.len() > 64
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        let text = self.0.as_ref();
+        if text.len() > FREE_BYTES
+            && let Some(loaders) = ctx.data_opt::<CurrentLoaders>()
         {
             loaders
                 .get()
                 .charge(rendering_cost(text))
                 .map_err(|error| {
-                    async_graphql::Error::from(error)
-                        .into_server_error(async_graphql::Pos::default())
+                    ctx.set_error_path(
+                        async_graphql::Error::from(error).into_server_error(field.pos),
+                    )
                 })?;
         }
-        Ok(value)
+        Ok(Value::String(text.to_owned()))
     }
 }

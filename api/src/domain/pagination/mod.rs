@@ -42,8 +42,9 @@ pub type TotalCount = Arc<dyn Fn() -> BoxFuture<'static, ApiResult<u64>> + Send 
 
 /// One page of a list.
 pub struct Page<T> {
-    /// Items with their cursors, in list order.
-    pub items: Vec<(String, T)>,
+    /// Items with their cursors, in list order. A cursor is encoded only
+    /// when a client asks for it.
+    pub items: Vec<(Cursor, T)>,
     /// Whether items exist before this page.
     pub has_previous_page: bool,
     /// Whether items exist after this page.
@@ -252,7 +253,7 @@ where
                 key: key(&row),
                 id: id(&row),
             };
-            (cursor.encode(), row)
+            (cursor, row)
         })
         .collect();
     let (has_previous_page, has_next_page) = if window.backward {
@@ -361,7 +362,7 @@ pub fn paginate_rows<M: Send + Sync + 'static>(
                 key,
                 id,
             };
-            (cursor.encode(), row)
+            (cursor, row)
         })
         .collect();
     Ok(Page {

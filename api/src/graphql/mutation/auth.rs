@@ -2,6 +2,8 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 
+use crate::graphql::work::Text;
+
 use crate::domain::users::NewUser;
 use crate::graphql::scalars::Instant;
 use crate::graphql::{
@@ -26,7 +28,7 @@ pub struct LoginInput {
 #[derive(SimpleObject)]
 pub struct LoginPayload {
     /// Bearer token for the `Authorization` header.
-    pub token: String,
+    pub token: Text<String>,
     /// When the token expires.
     pub expires_at: Instant,
     /// Who signed in.
@@ -70,7 +72,7 @@ pub struct CreateApiTokenInput {
 #[derive(SimpleObject)]
 pub struct CreateApiTokenPayload {
     /// The secret, to send as `Authorization: Bearer …`. It cannot be shown again.
-    pub token: String,
+    pub token: Text<String>,
     /// The stored token.
     pub api_token: ApiToken,
 }
@@ -105,7 +107,7 @@ impl AuthMutation {
         let address = request_data::<RequestContext>(ctx)?.address;
         let session = domain.login(&input.email, &input.password, address).await?;
         Ok(LoginPayload {
-            token: session.token,
+            token: Text(session.token),
             expires_at: Instant(session.expires_at),
             user: User(session.user),
         })
@@ -144,7 +146,7 @@ impl AuthMutation {
             .create_api_token(viewer, &input.name, input.expires_at.map(Into::into))
             .await?;
         Ok(CreateApiTokenPayload {
-            token: created.secret,
+            token: Text(created.secret),
             api_token: ApiToken(created.token),
         })
     }

@@ -4,6 +4,8 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 
+use crate::graphql::work::Text;
+
 use crate::domain::{
     patch::Patch,
     transfer::Counts,
@@ -84,7 +86,7 @@ pub struct CreateWebhookPayload {
     /// The new webhook.
     pub webhook: Webhook,
     /// The secret that signs every delivery (`Trestle-Signature`); shown this once.
-    pub secret: String,
+    pub secret: Text<String>,
 }
 
 /// Changes to a webhook (OWNER). Absent fields stay as they are.
@@ -289,7 +291,7 @@ impl IntegrationsMutation {
             .await?;
         Ok(CreateWebhookPayload {
             webhook: Webhook(webhook),
-            secret,
+            secret: Text(secret),
         })
     }
 

@@ -45,8 +45,26 @@ impl ScalarType for Date {
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.format(FORMAT).to_string())
+        Value::String(iso(self.0))
     }
+}
+
+/// `day` as `YYYY-MM-DD`, written directly: a dashboard returns hundreds of
+/// days, and `format(FORMAT)` interprets its pattern for each one.
+fn iso(day: NaiveDate) -> String {
+    use chrono::Datelike;
+    use std::fmt::Write;
+    let mut text = String::with_capacity(10);
+    // Years outside four digits are refused on input; `{:04}` keeps any
+    // other one readable.
+    let _ = write!(
+        text,
+        "{:04}-{:02}-{:02}",
+        day.year(),
+        day.month(),
+        day.day()
+    );
+    text
 }
 
 impl From<NaiveDate> for Date {
@@ -58,5 +76,18 @@ impl From<NaiveDate> for Date {
 impl From<Date> for NaiveDate {
     fn from(value: Date) -> Self {
         value.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_written_as_the_pattern_writes_them() {
+        let first = NaiveDate::from_ymd_opt(MIN_YEAR, 1, 1).unwrap();
+        for day in first.iter_days().step_by(97).take(4_000) {
+            assert_eq!(iso(day), day.format(FORMAT).to_string());
+        }
     }
 }

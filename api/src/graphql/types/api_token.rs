@@ -1,6 +1,8 @@
 //! `ApiToken`.
 
 use async_graphql::{ID, Object};
+
+use crate::graphql::work::Text;
 use entity::api_token;
 
 use crate::domain::access::Visible;
@@ -17,12 +19,12 @@ impl ApiToken {
         ID(self.0.id.to_string())
     }
     /// What the token is for.
-    async fn name(&self) -> &str {
-        &self.0.name
+    async fn name(&self) -> Text<&str> {
+        Text(&self.0.name)
     }
     /// The first characters of the secret, to recognise it.
-    async fn prefix(&self) -> &str {
-        &self.0.token_prefix
+    async fn prefix(&self) -> Text<&str> {
+        Text(&self.0.token_prefix)
     }
     /// When it was created.
     async fn created_at(&self) -> Instant {

@@ -1,6 +1,8 @@
 //! `AuditEvent`.
 
 use async_graphql::{Context, ID, Object, Result};
+
+use crate::graphql::work::Text;
 use entity::audit_event;
 
 use super::User;
@@ -27,12 +29,12 @@ impl AuditEvent {
         Ok(loaders.users.load_one(actor_id).await?.map(User))
     }
     /// What was done, e.g. `workstream.update`.
-    async fn action(&self) -> &str {
-        &self.0.action
+    async fn action(&self) -> Text<&str> {
+        Text(&self.0.action)
     }
     /// The kind of entity changed, e.g. `Workstream`.
-    async fn entity_type(&self) -> &str {
-        &self.0.entity_type
+    async fn entity_type(&self) -> Text<&str> {
+        Text(&self.0.entity_type)
     }
     /// The id of the entity changed.
     async fn entity_id(&self) -> ID {

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::graphql::work::Text;
+
 use async_graphql::{Context, ID, Object, Result};
 use entity::{baseline, program};
 use uuid::Uuid;
@@ -74,8 +76,8 @@ impl Baseline {
         ID(self.0.id.to_string())
     }
     /// What it is called, such as "Kickoff".
-    async fn name(&self) -> &str {
-        &self.0.name
+    async fn name(&self) -> Text<&str> {
+        Text(&self.0.name)
     }
     /// The program captured.
     async fn program(&self, ctx: &Context<'_>) -> Result<Program> {

@@ -1,6 +1,8 @@
 //! `Comment`: the conversation on a workstream, dependency, decision or risk.
 
 use async_graphql::{Context, ID, Object, Result, Union};
+
+use crate::graphql::work::Text;
 use entity::comment;
 use uuid::Uuid;
 
@@ -76,8 +78,8 @@ impl Comment {
         Ok(loaders(ctx)?.users.load_one(author_id).await?.map(User))
     }
     /// The text.
-    async fn body(&self) -> &str {
-        &self.0.body
+    async fn body(&self) -> Text<&str> {
+        Text(&self.0.body)
     }
     /// The program members it mentions; each was notified.
     async fn mentions(&self, ctx: &Context<'_>) -> Result<Vec<User>> {

@@ -2,9 +2,11 @@
 
 use std::borrow::Cow;
 
+use crate::graphql::work::Text;
+
 use async_graphql::{Object, OutputType, Result, TypeName, connection::PageInfo};
 
-use crate::domain::pagination::{Page, PageArgs, TotalCount};
+use crate::domain::pagination::{Cursor, Page, PageArgs, TotalCount};
 
 /// One page of a list of `N`.
 pub struct ListConnection<N> {
@@ -16,7 +18,7 @@ pub struct ListConnection<N> {
 
 /// One item of a page with its cursor.
 pub struct ListEdge<N> {
-    cursor: String,
+    cursor: Cursor,
     node: N,
 }
 
@@ -28,8 +30,8 @@ impl<N: OutputType> ListConnection<N> {
         PageInfo {
             has_previous_page: self.has_previous_page,
             has_next_page: self.has_next_page,
-            start_cursor: self.edges.first().map(|edge| edge.cursor.clone()),
-            end_cursor: self.edges.last().map(|edge| edge.cursor.clone()),
+            start_cursor: self.edges.first().map(|edge| edge.cursor.encode()),
+            end_cursor: self.edges.last().map(|edge| edge.cursor.encode()),
         }
     }
 
@@ -60,8 +62,8 @@ impl<N: OutputType> TypeName for ListConnection<N> {
 #[Object(name_type)]
 impl<N: OutputType> ListEdge<N> {
     /// Pass as `after` or `before` to continue from this item.
-    async fn cursor(&self) -> &str {
-        &self.cursor
+    async fn cursor(&self) -> Text<String> {
+        Text(self.cursor.encode())
     }
 
     /// The item.

@@ -1,6 +1,8 @@
 //! `Decision` and `DecisionOption`, with the filter and order of a program's decisions.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+
+use crate::graphql::work::Text;
 use entity::{decision, decision_option, enums::DecisionStatus as StoredStatus};
 use uuid::Uuid;
 
@@ -127,12 +129,12 @@ impl Decision {
             .ok_or_else(|| ApiError::NotFound(Message::NotFound).into())
     }
     /// What is being decided.
-    async fn title(&self) -> &str {
-        &self.0.title
+    async fn title(&self) -> Text<&str> {
+        Text(&self.0.title)
     }
     /// Background that calls for the decision.
-    async fn context(&self) -> Option<&str> {
-        self.0.context.as_deref()
+    async fn context(&self) -> Option<Text<&str>> {
+        self.0.context.as_deref().map(Text)
     }
     /// The alternatives weighed, in the order they were given.
     async fn options(&self, ctx: &Context<'_>) -> Result<Vec<DecisionOption>> {
@@ -144,16 +146,16 @@ impl Decision {
             .collect())
     }
     /// What was decided.
-    async fn outcome(&self) -> Option<&str> {
-        self.0.outcome.as_deref()
+    async fn outcome(&self) -> Option<Text<&str>> {
+        self.0.outcome.as_deref().map(Text)
     }
     /// Why it was decided that way.
-    async fn rationale(&self) -> Option<&str> {
-        self.0.rationale.as_deref()
+    async fn rationale(&self) -> Option<Text<&str>> {
+        self.0.rationale.as_deref().map(Text)
     }
     /// What follows from the decision.
-    async fn consequences(&self) -> Option<&str> {
-        self.0.consequences.as_deref()
+    async fn consequences(&self) -> Option<Text<&str>> {
+        self.0.consequences.as_deref().map(Text)
     }
     /// Where the decision stands.
     async fn status(&self) -> DecisionStatus {
@@ -242,15 +244,15 @@ impl DecisionOption {
         ID(self.0.id.to_string())
     }
     /// Short name of the alternative.
-    async fn title(&self) -> &str {
-        &self.0.title
+    async fn title(&self) -> Text<&str> {
+        Text(&self.0.title)
     }
     /// Arguments for it.
-    async fn pros(&self) -> Option<&str> {
-        self.0.pros.as_deref()
+    async fn pros(&self) -> Option<Text<&str>> {
+        self.0.pros.as_deref().map(Text)
     }
     /// Arguments against it.
-    async fn cons(&self) -> Option<&str> {
-        self.0.cons.as_deref()
+    async fn cons(&self) -> Option<Text<&str>> {
+        self.0.cons.as_deref().map(Text)
     }
 }

@@ -2,6 +2,8 @@
 
 use std::collections::HashSet;
 
+use crate::graphql::work::Text;
+
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use entity::dependency;
 use uuid::Uuid;
@@ -154,12 +156,12 @@ impl Dependency {
         workstream(ctx, self.0.downstream_id).await
     }
     /// What is needed.
-    async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
+    async fn description(&self) -> Option<Text<&str>> {
+        self.0.description.as_deref().map(Text)
     }
     /// Its id in another tool (a Jira key, a GitHub issue number), unique in its program.
-    async fn external_id(&self) -> Option<&str> {
-        self.0.external_id.as_deref()
+    async fn external_id(&self) -> Option<Text<&str>> {
+        self.0.external_id.as_deref().map(Text)
     }
     /// Where its work is tracked in other tools.
     async fn links(&self) -> Vec<super::link::Link> {
@@ -184,12 +186,12 @@ impl Dependency {
         self.0.committed_date.map(Date)
     }
     /// What the upstream team said with its commitment.
-    async fn commitment_note(&self) -> Option<&str> {
-        self.0.commitment_note.as_deref()
+    async fn commitment_note(&self) -> Option<Text<&str>> {
+        self.0.commitment_note.as_deref().map(Text)
     }
     /// Why the upstream team declined (while DECLINED).
-    async fn decline_reason(&self) -> Option<&str> {
-        self.0.decline_reason.as_deref()
+    async fn decline_reason(&self) -> Option<Text<&str>> {
+        self.0.decline_reason.as_deref().map(Text)
     }
     /// Day the upstream team delivered (once DELIVERED).
     async fn delivered_on(&self) -> Option<Date> {

@@ -1,6 +1,8 @@
 //! `ForecastPoint`: the program's forecast finish as recorded at one moment.
 
 use async_graphql::{Context, Enum, ID, Object, Result};
+
+use crate::graphql::work::Text;
 use uuid::Uuid;
 
 use super::{Baseline, StatusUpdate};
@@ -68,11 +70,12 @@ impl ForecastPoint {
         ID(self.0.source_id().to_string())
     }
     /// The baseline's name; null for a status update.
-    async fn name(&self) -> Option<&str> {
-        match &self.0.source {
+    async fn name(&self) -> Option<Text<&str>> {
+        (match &self.0.source {
             baselines::ForecastSource::Baseline(baseline) => Some(&baseline.name),
             baselines::ForecastSource::StatusUpdate(_) => None,
-        }
+        })
+        .map(|name| Text(name.as_str()))
     }
     /// The status update that recorded it, if one did.
     async fn status_update(&self) -> Option<StatusUpdate> {

@@ -1,6 +1,8 @@
 //! `ComputedHealth` and its reasons.
 
 use async_graphql::{Context, Enum, ID, Object, Result};
+
+use crate::graphql::work::Text;
 use entity::audit_event::Subject;
 
 use super::enums::{Health, Locale};
@@ -76,15 +78,19 @@ impl HealthReason {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The language (default: the viewer's).")] locale: Option<Locale>,
-    ) -> Result<String> {
+    ) -> Result<Text<String>> {
         let (_, viewer) = scope(ctx)?;
-        Ok(self.0.fact.text(locale.map_or(viewer.locale, Into::into)))
+        Ok(Text(
+            self.0.fact.text(locale.map_or(viewer.locale, Into::into)),
+        ))
     }
     /// The type of the entity it is about (`Program`, `Workstream`, `Dependency`, `Risk`).
-    async fn entity_type(&self) -> Option<&'static str> {
-        self.0
+    async fn entity_type(&self) -> Option<Text<&'static str>> {
+        (self
+            .0
             .subject
-            .map(|(subject, _)| Subject::entity_type(subject))
+            .map(|(subject, _)| Subject::entity_type(subject)))
+        .map(Text)
     }
     /// The id of the entity it is about.
     async fn entity_id(&self) -> Option<ID> {

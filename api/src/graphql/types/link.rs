@@ -2,6 +2,8 @@
 
 use async_graphql::{Enum, InputObject, SimpleObject};
 
+use crate::graphql::work::Text;
+
 /// The tool a link points into.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "entity::enums::LinkKind")]
@@ -22,11 +24,11 @@ pub enum LinkKind {
 #[derive(SimpleObject, Clone, Debug)]
 pub struct Link {
     /// Where it points.
-    pub url: String,
+    pub url: Text<String>,
     /// The tool it points into.
     pub kind: LinkKind,
     /// What to show for it.
-    pub title: Option<String>,
+    pub title: Option<Text<String>>,
 }
 
 /// A link to give a workstream, dependency or risk.
@@ -55,9 +57,9 @@ pub fn links_of(json: &serde_json::Value) -> Vec<Link> {
     entity::link::links_of(json)
         .into_iter()
         .map(|link| Link {
-            url: link.url,
+            url: Text(link.url),
             kind: link.kind.into(),
-            title: link.title,
+            title: link.title.map(Text),
         })
         .collect()
 }

@@ -1,6 +1,8 @@
 //! `Milestone` and the filter and order of milestone lists.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+
+use crate::graphql::work::Text;
 use entity::milestone;
 
 use super::{
@@ -112,12 +114,12 @@ impl Milestone {
             .ok_or(ApiError::NotFound(Message::NotFound))?)
     }
     /// Display name.
-    async fn name(&self) -> &str {
-        &self.0.name
+    async fn name(&self) -> Text<&str> {
+        Text(&self.0.name)
     }
     /// Longer description.
-    async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
+    async fn description(&self) -> Option<Text<&str>> {
+        self.0.description.as_deref().map(Text)
     }
     /// Day the milestone is due.
     async fn due_date(&self) -> Option<Date> {

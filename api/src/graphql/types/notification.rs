@@ -1,6 +1,8 @@
 //! `Notification`: what one user is told.
 
 use async_graphql::{Context, ID, Object, Result, Union};
+
+use crate::graphql::work::Text;
 use entity::{audit_event::Subject, notification};
 
 use super::{
@@ -59,7 +61,7 @@ impl Notification {
     }
 
     /// The subject's name as the message shows it.
-    async fn subject_title(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+    async fn subject_title(&self, ctx: &Context<'_>) -> Result<Option<Text<String>>> {
         Ok(match self.load_subject(ctx).await? {
             None => None,
             Some(NotificationSubject::Program(row)) => Some(row.0.name.clone()),
@@ -77,7 +79,8 @@ impl Notification {
                     _ => None,
                 }
             }
-        })
+        }
+        .map(Text))
     }
 }
 
@@ -129,7 +132,7 @@ impl Notification {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The language (default: yours).")] locale: Option<Locale>,
-    ) -> Result<String> {
+    ) -> Result<Text<String>> {
         let (_, viewer) = scope(ctx)?;
         let locale = locale.map_or(viewer.locale, Into::into);
         let actor = match self.0.actor_id {
@@ -140,13 +143,13 @@ impl Notification {
                 .map(|user| user.name.clone()),
             None => None,
         };
-        let title = self.subject_title(ctx).await?;
-        Ok(i18n::notification_text(
+        let title = self.subject_title(ctx).await?.map(|title| title.0);
+        Ok(Text(i18n::notification_text(
             self.0.kind,
             actor.as_deref(),
             title.as_deref(),
             locale,
-        ))
+        )))
     }
     /// When it was written.
     async fn created_at(&self) -> Instant {

@@ -1,6 +1,8 @@
 //! `Program`.
 
 use async_graphql::{Context, ID, Object, Result};
+
+use crate::graphql::work::Text;
 use entity::{enums::ProgramRole as StoredRole, program};
 use uuid::Uuid;
 
@@ -46,20 +48,20 @@ impl Program {
         ID(self.0.id.to_string())
     }
     /// Short unique key, e.g. `GDPR` or `K8S2026`.
-    async fn key(&self) -> &str {
-        &self.0.key
+    async fn key(&self) -> Text<&str> {
+        Text(&self.0.key)
     }
     /// Display name.
-    async fn name(&self) -> &str {
-        &self.0.name
+    async fn name(&self) -> Text<&str> {
+        Text(&self.0.name)
     }
     /// Longer description.
-    async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
+    async fn description(&self) -> Option<Text<&str>> {
+        self.0.description.as_deref().map(Text)
     }
     /// What the program is meant to achieve.
-    async fn objective(&self) -> Option<&str> {
-        self.0.objective.as_deref()
+    async fn objective(&self) -> Option<Text<&str>> {
+        self.0.objective.as_deref().map(Text)
     }
     /// Lifecycle status.
     async fn status(&self) -> ProgramStatus {
@@ -78,8 +80,8 @@ impl Program {
         self.0.target_date.map(Date)
     }
     /// IANA time zone in which "today" is taken for forecasts and overdue checks.
-    async fn time_zone(&self) -> &str {
-        &self.0.time_zone
+    async fn time_zone(&self) -> Text<&str> {
+        Text(&self.0.time_zone)
     }
     /// Days the forecast may run past the target before the computed health is `OFF_TRACK`.
     async fn off_track_after_days(&self) -> i32 {
@@ -90,7 +92,7 @@ impl Program {
         match (self.0.budget_amount, &self.0.budget_currency) {
             (Some(amount), Some(currency)) => Some(Money {
                 amount,
-                currency: currency.clone(),
+                currency: Text(currency.clone()),
             }),
             _ => None,
         }
@@ -372,9 +374,11 @@ impl Program {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "MERMAID for Markdown renderers, DOT for Graphviz.")] format: GraphFormat,
-    ) -> Result<String> {
+    ) -> Result<Text<String>> {
         let loaders = loaders(ctx)?;
-        Ok(loaders.dependency_graph(&self.0, format.into()).await?)
+        Ok(Text(
+            loaders.dependency_graph(&self.0, format.into()).await?,
+        ))
     }
     /// A concise Markdown executive brief (default: the viewer's language),
     /// opening with the paragraph `briefSummary` returns.
@@ -383,11 +387,11 @@ impl Program {
         ctx: &Context<'_>,
         #[graphql(desc = "The language to write it in (default: the viewer's language).")]
         locale: Option<Locale>,
-    ) -> Result<String> {
+    ) -> Result<Text<String>> {
         let (_, viewer) = crate::graphql::context::scope(ctx)?;
         let locale = locale.map_or(viewer.locale, Into::into);
         let loaders = loaders(ctx)?;
-        Ok(loaders.brief(&self.0, locale).await?)
+        Ok(Text(loaders.brief(&self.0, locale).await?))
     }
     /// The brief's opening paragraph (default: the viewer's language): health,
     /// forecast against target and its trend since the last status update,
@@ -397,11 +401,11 @@ impl Program {
         ctx: &Context<'_>,
         #[graphql(desc = "The language to write it in (default: the viewer's language).")]
         locale: Option<Locale>,
-    ) -> Result<String> {
+    ) -> Result<Text<String>> {
         let (_, viewer) = crate::graphql::context::scope(ctx)?;
         let locale = locale.map_or(viewer.locale, Into::into);
         let loaders = loaders(ctx)?;
-        Ok(loaders.brief_summary(&self.0, locale).await?)
+        Ok(Text(loaders.brief_summary(&self.0, locale).await?))
     }
     /// The program's history, newest first: every change to it and to everything in it.
     async fn activity(
@@ -544,11 +548,13 @@ impl Program {
         ctx: &Context<'_>,
         #[graphql(desc = "JSON or CSV.", default_with = "super::enums::PlanFormat::Json")]
         format: super::enums::PlanFormat,
-    ) -> Result<String> {
+    ) -> Result<Text<String>> {
         let (domain, viewer) = crate::graphql::context::scope(ctx)?;
-        Ok(domain
-            .export_program(viewer, self.0.id, format.into())
-            .await?)
+        Ok(Text(
+            domain
+                .export_program(viewer, self.0.id, format.into())
+                .await?,
+        ))
     }
     /// The program's webhooks, newest first (OWNERs and ADMINs only; `FORBIDDEN` for others).
     async fn webhooks(

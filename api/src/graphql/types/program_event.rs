@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use crate::graphql::work::Text;
+
 use async_graphql::{Enum, ID, Object};
 
 use super::User;
@@ -47,12 +49,12 @@ impl ProgramEvent {
         self.0.kind.into()
     }
     /// The exact history action, e.g. `workstream.create` or `decision.decide`.
-    async fn action(&self) -> &str {
-        &self.0.action
+    async fn action(&self) -> Text<&str> {
+        Text(&self.0.action)
     }
     /// The kind of entity changed, e.g. `Workstream`.
-    async fn entity_type(&self) -> &str {
-        &self.0.entity_type
+    async fn entity_type(&self) -> Text<&str> {
+        Text(&self.0.entity_type)
     }
     /// The id of the entity changed (for `DELETED`, it no longer exists).
     async fn entity_id(&self) -> ID {

@@ -1,6 +1,8 @@
 //! `Risk`, with the filter and order of a program's risks.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+
+use crate::graphql::work::Text;
 use entity::risk;
 use uuid::Uuid;
 
@@ -118,16 +120,16 @@ impl Risk {
             .ok_or_else(|| ApiError::NotFound(Message::NotFound).into())
     }
     /// Short name.
-    async fn title(&self) -> &str {
-        &self.0.title
+    async fn title(&self) -> Text<&str> {
+        Text(&self.0.title)
     }
     /// Longer description.
-    async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
+    async fn description(&self) -> Option<Text<&str>> {
+        self.0.description.as_deref().map(Text)
     }
     /// Its id in another tool (a Jira key, a GitHub issue number), unique in its program.
-    async fn external_id(&self) -> Option<&str> {
-        self.0.external_id.as_deref()
+    async fn external_id(&self) -> Option<Text<&str>> {
+        self.0.external_id.as_deref().map(Text)
     }
     /// Where its work is tracked in other tools.
     async fn links(&self) -> Vec<super::link::Link> {
@@ -150,8 +152,8 @@ impl Risk {
         self.0.status.into()
     }
     /// The plan to reduce the risk.
-    async fn mitigation(&self) -> Option<&str> {
-        self.0.mitigation.as_deref()
+    async fn mitigation(&self) -> Option<Text<&str>> {
+        self.0.mitigation.as_deref().map(Text)
     }
     /// Who handles the risk.
     async fn owner(&self, ctx: &Context<'_>) -> Result<Option<User>> {

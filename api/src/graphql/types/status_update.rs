@@ -1,6 +1,8 @@
 //! `StatusUpdate`.
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
+
+use crate::graphql::work::Text;
 use entity::status_update;
 use uuid::Uuid;
 
@@ -27,7 +29,7 @@ pub struct StatusUpdateTranslation {
     /// The language it is written in.
     pub locale: Locale,
     /// The summary in that language.
-    pub summary: String,
+    pub summary: Text<String>,
 }
 
 /// A program's status updates the caller may see, loaded in one batch with its siblings'.
@@ -93,14 +95,14 @@ impl StatusUpdate {
         ctx: &Context<'_>,
         #[graphql(desc = "The language to read it in (default: the viewer's language).")]
         locale: Option<Locale>,
-    ) -> Result<String> {
+    ) -> Result<Text<String>> {
         let (_, viewer) = scope(ctx)?;
         let locale = locale.map_or(viewer.locale, Into::into);
-        Ok(status_updates::summary_in(&self.0, locale))
+        Ok(Text(status_updates::summary_in(&self.0, locale)))
     }
     /// The summary as its author wrote it, whatever the reader's language.
-    async fn original_summary(&self) -> &str {
-        &self.0.summary
+    async fn original_summary(&self) -> Text<&str> {
+        Text(&self.0.summary)
     }
     /// The summary in other languages, as posted.
     async fn translations(&self) -> Vec<StatusUpdateTranslation> {
@@ -108,7 +110,7 @@ impl StatusUpdate {
             .into_iter()
             .map(|t| StatusUpdateTranslation {
                 locale: t.locale.into(),
-                summary: t.summary,
+                summary: Text(t.summary),
             })
             .collect()
     }

@@ -1,6 +1,8 @@
 //! `Team`.
 
 use async_graphql::{Context, ID, Object, Result};
+
+use crate::graphql::work::Text;
 use entity::team;
 
 use super::{
@@ -24,12 +26,12 @@ impl Team {
         ID(self.0.id.to_string())
     }
     /// Unique display name.
-    async fn name(&self) -> &str {
-        &self.0.name
+    async fn name(&self) -> Text<&str> {
+        Text(&self.0.name)
     }
     /// Longer description.
-    async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
+    async fn description(&self) -> Option<Text<&str>> {
+        self.0.description.as_deref().map(Text)
     }
     /// Who created the team; they (and administrators) may change it.
     async fn created_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {

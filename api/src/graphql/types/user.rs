@@ -1,6 +1,8 @@
 //! `User`.
 
 use async_graphql::{Context, ID, Object, Result};
+
+use crate::graphql::work::Text;
 use entity::user;
 
 use crate::domain::access::Visible;
@@ -38,12 +40,12 @@ impl User {
         ID(self.0.id.to_string())
     }
     /// Sign-in email, lower-cased.
-    async fn email(&self) -> &str {
-        &self.0.email
+    async fn email(&self) -> Text<&str> {
+        Text(&self.0.email)
     }
     /// Display name.
-    async fn name(&self) -> &str {
-        &self.0.name
+    async fn name(&self) -> Text<&str> {
+        Text(&self.0.name)
     }
     /// Global role.
     async fn role(&self) -> UserRole {

@@ -3,6 +3,8 @@
 //! the program's OWNERs.
 
 use async_graphql::{Context, Enum, ID, Object, Result};
+
+use crate::graphql::work::Text;
 use entity::{webhook, webhook_delivery};
 
 use super::connection::{ListConnection, connection, page_args};
@@ -33,16 +35,16 @@ impl Webhook {
         ID(self.0.id.to_string())
     }
     /// Where deliveries are posted.
-    async fn url(&self) -> &str {
-        &self.0.url
+    async fn url(&self) -> Text<&str> {
+        Text(&self.0.url)
     }
     /// The history actions delivered: `workstream.create`, `risk.*` (every action on risks) or `*`.
-    async fn events(&self) -> Vec<String> {
-        self.0.event_patterns()
+    async fn events(&self) -> Vec<Text<String>> {
+        self.0.event_patterns().into_iter().map(Text).collect()
     }
     /// What it is for.
-    async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
+    async fn description(&self) -> Option<Text<&str>> {
+        self.0.description.as_deref().map(Text)
     }
     /// Whether deliveries are made; a paused webhook's changes are not delivered.
     async fn active(&self) -> bool {
@@ -87,8 +89,8 @@ impl WebhookDelivery {
         ID(self.0.id.to_string())
     }
     /// The history action delivered, e.g. `workstream.create` (the `Trestle-Event` header).
-    async fn event(&self) -> &str {
-        &self.0.event
+    async fn event(&self) -> Text<&str> {
+        Text(&self.0.event)
     }
     /// The history entry delivered (`AuditEvent.id`, the payload's `id`).
     async fn event_id(&self) -> ID {
@@ -123,8 +125,8 @@ impl WebhookDelivery {
         self.0.next_attempt_at.map(Instant)
     }
     /// Why the last attempt failed.
-    async fn error(&self) -> Option<&str> {
-        self.0.error.as_deref()
+    async fn error(&self) -> Option<Text<&str>> {
+        self.0.error.as_deref().map(Text)
     }
     /// When it was written (when the change committed, or when it was redelivered).
     async fn created_at(&self) -> Instant {

@@ -1,6 +1,8 @@
 //! `Workstream`, its status enum and the filter and order of workstream lists.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+
+use crate::graphql::work::Text;
 use entity::workstream;
 
 use super::{
@@ -144,16 +146,16 @@ impl Workstream {
             .ok_or(ApiError::NotFound(Message::NotFound))?)
     }
     /// Display name.
-    async fn name(&self) -> &str {
-        &self.0.name
+    async fn name(&self) -> Text<&str> {
+        Text(&self.0.name)
     }
     /// Longer description.
-    async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
+    async fn description(&self) -> Option<Text<&str>> {
+        self.0.description.as_deref().map(Text)
     }
     /// Its id in another tool (a Jira key, a GitHub issue number), unique in its program.
-    async fn external_id(&self) -> Option<&str> {
-        self.0.external_id.as_deref()
+    async fn external_id(&self) -> Option<Text<&str>> {
+        self.0.external_id.as_deref().map(Text)
     }
     /// Where its work is tracked in other tools.
     async fn links(&self) -> Vec<super::link::Link> {
