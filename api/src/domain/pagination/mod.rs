@@ -407,7 +407,7 @@ mod tests {
         assert!(first.has_next_page);
         let next = page(PageArgs {
             first: Some(2),
-            after: Some(first.items[1].0.clone()),
+            after: Some(first.items[1].0.encode()),
             ..Default::default()
         });
         assert_eq!(
