@@ -1,9 +1,9 @@
 //! The `trestle` binary: the command line of `trestle_api::cli`.
 
-/// A GraphQL response is built from many small allocations (a value per
-/// field, a string per name); mimalloc serves them from per-thread pages.
+mod allocator;
+
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::Allocator = allocator::Allocator;
 
 fn main() -> std::process::ExitCode {
     trestle_api::cli::main()

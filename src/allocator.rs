@@ -1,0 +1,83 @@
+//! The process's allocator: mimalloc for the many small allocations a
+//! GraphQL response is built from (a value per field, a string per name),
+//! served from per-thread pages; the system's allocator for large ones.
+//! glibc maps each allocation past its threshold on its own and unmaps it
+//! when freed, so argon2's 19 MiB per password hash goes back to the system
+//! the moment a hash is done (`trestle_api::auth::password`), where
+//! mimalloc would keep it for later.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+
+use mimalloc::MiMalloc;
+
+/// Allocations of at least this many bytes come from the system.
+const LARGE: usize = 1 << 20;
+
+/// mimalloc below [`LARGE`], the system from there on.
+pub struct Allocator;
+
+fn large(size: usize) -> bool {
+    size >= LARGE
+}
+
+// SAFETY: every block is allocated and freed by the allocator its size
+// selects, and `dealloc` and `realloc` receive the layout the block was
+// allocated with (the `GlobalAlloc` contract), so a block always goes back
+// to the allocator it came from. `realloc` across the boundary allocates
+// from the other one, copies and frees, as `GlobalAlloc::realloc` does.
+unsafe impl GlobalAlloc for Allocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's guarantees for `layout` are passed on.
+        unsafe {
+            if large(layout.size()) {
+                System.alloc(layout)
+            } else {
+                MiMalloc.alloc(layout)
+            }
+        }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as for `alloc`.
+        unsafe {
+            if large(layout.size()) {
+                System.alloc_zeroed(layout)
+            } else {
+                MiMalloc.alloc_zeroed(layout)
+            }
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from the allocator `layout.size()` selects.
+        unsafe {
+            if large(layout.size()) {
+                System.dealloc(ptr, layout);
+            } else {
+                MiMalloc.dealloc(ptr, layout);
+            }
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: within one allocator its own `realloc` applies; across
+        // the boundary the block is allocated anew from the other one,
+        // `min(old, new)` bytes are copied and the old block is freed by
+        // the allocator it came from.
+        unsafe {
+            match (large(layout.size()), large(new_size)) {
+                (false, false) => MiMalloc.realloc(ptr, layout, new_size),
+                (true, true) => System.realloc(ptr, layout, new_size),
+                _ => {
+                    let new_layout = Layout::from_size_align_unchecked(new_size, layout.align());
+                    let new_ptr = self.alloc(new_layout);
+                    if !new_ptr.is_null() {
+                        std::ptr::copy_nonoverlapping(ptr, new_ptr, layout.size().min(new_size));
+                        self.dealloc(ptr, layout);
+                    }
+                    new_ptr
+                }
+            }
+        }
+    }
+}
