@@ -3,7 +3,8 @@
 //! through Trestle's API, shapes and servers interleaved round by round.
 //!
 //! ```text
-//! cargo bench --bench dashboard [-- --rounds 3 --seconds 5 --workstreams 50 --only trestle,ceiling]
+//! cargo bench --bench dashboard [-- --rounds 3 --seconds 5 --workstreams 50 --only trestle,ceiling
+//!                                    --shapes S2 --connections 16]
 //! ```
 //!
 //! PostgreSQL comes from `TRESTLE_BENCH_POSTGRES` (default
