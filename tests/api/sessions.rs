@@ -11,7 +11,7 @@ use crate::fixtures::tokens::{hs256, hs256_header, trestle_claims, viewer_with};
 use crate::fixtures::{
     Received, Socket, api_token, baseline, cast, comment, decision, dependency, last_audit_event,
     milestone, mutation_document, program, risk, set_member, status_update, subscribed, team,
-    workstream,
+    unsubscribed, workstream,
 };
 use crate::helpers::{JWT_SECRET, TestApp, TestDb, TestUser, error_code, spawn_app, spawn_app_on};
 
@@ -457,6 +457,9 @@ async fn a_new_role_closes_the_users_sockets_so_they_reconnect_with_it() {
     )
     .await;
     assert_closed(&mut socket, 4403, started, "the promoted user's socket").await;
+    // Counted afresh once the closed socket's subscription is gone, so the
+    // event below comes after the new one is registered.
+    unsubscribed(&app).await;
     // The same token signs in again, now as an ADMIN.
     let mut again = watching(&app, &cast.viewer.token, &cast.program).await;
     subscribed(&app, 1).await;
