@@ -81,3 +81,36 @@ unsafe impl GlobalAlloc for Allocator {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A block keeps its bytes when `realloc` moves it between the two
+    /// allocators, in both directions, and is freed by the one that holds it.
+    #[test]
+    fn a_block_keeps_its_bytes_across_the_boundary() {
+        let small = Layout::from_size_align(4096, 16).unwrap();
+        // SAFETY: each pointer is used within the layout it was last
+        // allocated or reallocated with, and freed once with that layout.
+        unsafe {
+            let ptr = Allocator.alloc(small);
+            assert!(!ptr.is_null());
+            for i in 0..small.size() {
+                *ptr.add(i) = (i % 251) as u8;
+            }
+            let grown = Allocator.realloc(ptr, small, 2 * LARGE);
+            assert!(!grown.is_null());
+            for i in 0..small.size() {
+                assert_eq!(*grown.add(i), (i % 251) as u8);
+            }
+            let large = Layout::from_size_align(2 * LARGE, 16).unwrap();
+            let shrunk = Allocator.realloc(grown, large, 1024);
+            assert!(!shrunk.is_null());
+            for i in 0..1024 {
+                assert_eq!(*shrunk.add(i), (i % 251) as u8);
+            }
+            Allocator.dealloc(shrunk, Layout::from_size_align(1024, 16).unwrap());
+        }
+    }
+}
