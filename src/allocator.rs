@@ -20,6 +20,11 @@ fn large(size: usize) -> bool {
     size >= LARGE
 }
 
+/// The allocator that serves blocks of `size` bytes.
+fn serving(size: usize) -> &'static dyn GlobalAlloc {
+    if large(size) { &System } else { &MiMalloc }
+}
+
 // SAFETY: every block is allocated and freed by the allocator its size
 // selects, and `dealloc` and `realloc` receive the layout the block was
 // allocated with (the `GlobalAlloc` contract), so a block always goes back
@@ -28,56 +33,37 @@ fn large(size: usize) -> bool {
 unsafe impl GlobalAlloc for Allocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: the caller's guarantees for `layout` are passed on.
-        unsafe {
-            if large(layout.size()) {
-                System.alloc(layout)
-            } else {
-                MiMalloc.alloc(layout)
-            }
-        }
+        unsafe { serving(layout.size()).alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: as for `alloc`.
-        unsafe {
-            if large(layout.size()) {
-                System.alloc_zeroed(layout)
-            } else {
-                MiMalloc.alloc_zeroed(layout)
-            }
-        }
+        unsafe { serving(layout.size()).alloc_zeroed(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: `ptr` came from the allocator `layout.size()` selects.
-        unsafe {
-            if large(layout.size()) {
-                System.dealloc(ptr, layout);
-            } else {
-                MiMalloc.dealloc(ptr, layout);
-            }
-        }
+        unsafe { serving(layout.size()).dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: within one allocator its own `realloc` applies; across
-        // the boundary the block is allocated anew from the other one,
-        // `min(old, new)` bytes are copied and the old block is freed by
-        // the allocator it came from.
+        let from = serving(layout.size());
+        // (Both allocators are zero-sized: their addresses cannot tell them apart.)
+        if large(layout.size()) == large(new_size) {
+            // SAFETY: within one allocator its own `realloc` applies.
+            return unsafe { from.realloc(ptr, layout, new_size) };
+        }
+        // SAFETY: across the boundary the block is allocated anew from the
+        // other allocator, `min(old, new)` bytes are copied and the old
+        // block is freed by the allocator it came from.
         unsafe {
-            match (large(layout.size()), large(new_size)) {
-                (false, false) => MiMalloc.realloc(ptr, layout, new_size),
-                (true, true) => System.realloc(ptr, layout, new_size),
-                _ => {
-                    let new_layout = Layout::from_size_align_unchecked(new_size, layout.align());
-                    let new_ptr = self.alloc(new_layout);
-                    if !new_ptr.is_null() {
-                        std::ptr::copy_nonoverlapping(ptr, new_ptr, layout.size().min(new_size));
-                        self.dealloc(ptr, layout);
-                    }
-                    new_ptr
-                }
+            let new_layout = Layout::from_size_align_unchecked(new_size, layout.align());
+            let new_ptr = self.alloc(new_layout);
+            if !new_ptr.is_null() {
+                std::ptr::copy_nonoverlapping(ptr, new_ptr, layout.size().min(new_size));
+                from.dealloc(ptr, layout);
             }
+            new_ptr
         }
     }
 }

@@ -232,7 +232,6 @@ fn address_key(address: IpAddr) -> String {
     format!("address:{address}")
 }
 
-/// The row key of an account's counter.
 /// The row key of an account's counter: the SHA-256 of its normalised
 /// email, so that any email a client sends makes a key of one size.
 fn account_key(email: &str) -> String {

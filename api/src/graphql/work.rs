@@ -20,18 +20,6 @@ const FREE_BYTES: usize = 64;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Text<T>(pub T);
 
-impl<'a> From<&'a str> for Text<&'a str> {
-    fn from(text: &'a str) -> Self {
-        Self(text)
-    }
-}
-
-impl From<String> for Text<String> {
-    fn from(text: String) -> Self {
-        Self(text)
-    }
-}
-
 impl<T: AsRef<str> + Send + Sync> OutputType for Text<T> {
     fn type_name() -> Cow<'static, str> {
         <String as OutputType>::type_name()

@@ -2,10 +2,9 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 
-use crate::graphql::work::Text;
-
 use crate::domain::users::NewUser;
 use crate::graphql::scalars::Instant;
+use crate::graphql::work::Text;
 use crate::graphql::{
     RequestContext,
     context::{parse_id, request_data, scope},

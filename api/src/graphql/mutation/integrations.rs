@@ -4,8 +4,6 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 
-use crate::graphql::work::Text;
-
 use crate::domain::{
     patch::Patch,
     transfer::Counts,
@@ -20,6 +18,7 @@ use crate::graphql::types::{
     link::{LinkInput, links_from},
     workstream::WorkstreamStatus,
 };
+use crate::graphql::work::Text;
 
 /// Create or change the workstream of a program with an external id (OWNER
 /// or EDITOR): the way a sync script keeps "its" workstreams. Absent fields

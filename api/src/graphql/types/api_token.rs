@@ -1,12 +1,11 @@
 //! `ApiToken`.
 
 use async_graphql::{ID, Object};
-
-use crate::graphql::work::Text;
 use entity::api_token;
 
 use crate::domain::access::Visible;
 use crate::graphql::scalars::Instant;
+use crate::graphql::work::Text;
 
 /// A long-lived credential for scripts; its secret is shown only once.
 pub struct ApiToken(pub Visible<api_token::Model>);

@@ -1,14 +1,13 @@
 //! `AuditEvent`.
 
 use async_graphql::{Context, ID, Object, Result};
-
-use crate::graphql::work::Text;
 use entity::audit_event;
 
 use super::User;
 use crate::domain::access::Visible;
 use crate::graphql::context::loaders;
 use crate::graphql::scalars::Instant;
+use crate::graphql::work::Text;
 
 /// One entry of the append-only history: who changed what, when.
 pub struct AuditEvent(pub Visible<audit_event::Model>);

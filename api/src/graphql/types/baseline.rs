@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use crate::graphql::work::Text;
-
 use async_graphql::{Context, ID, Object, Result};
 use entity::{baseline, program};
 use uuid::Uuid;
@@ -19,6 +17,7 @@ use crate::domain::planning::ProgramPlan;
 use crate::error::ApiError;
 use crate::graphql::context::loaders;
 use crate::graphql::scalars::Instant;
+use crate::graphql::work::Text;
 use crate::graphql::{context::scope, scalars::Date};
 use crate::i18n::Message;
 

@@ -1,8 +1,6 @@
 //! `Comment`: the conversation on a workstream, dependency, decision or risk.
 
 use async_graphql::{Context, ID, Object, Result, Union};
-
-use crate::graphql::work::Text;
 use entity::comment;
 use uuid::Uuid;
 
@@ -17,6 +15,7 @@ use crate::domain::pagination::Direction;
 use crate::error::ApiError;
 use crate::graphql::context::{loaders, scope};
 use crate::graphql::scalars::Instant;
+use crate::graphql::work::Text;
 use crate::i18n::Message;
 
 /// A comment in the conversation on a workstream, dependency, decision or risk.

@@ -2,11 +2,10 @@
 
 use std::borrow::Cow;
 
-use crate::graphql::work::Text;
-
 use async_graphql::{Object, OutputType, Result, TypeName, connection::PageInfo};
 
 use crate::domain::pagination::{Cursor, Page, PageArgs, TotalCount};
+use crate::graphql::work::Text;
 
 /// One page of a list of `N`.
 pub struct ListConnection<N> {

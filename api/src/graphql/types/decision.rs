@@ -1,8 +1,6 @@
 //! `Decision` and `DecisionOption`, with the filter and order of a program's decisions.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
-
-use crate::graphql::work::Text;
 use entity::{decision, decision_option, enums::DecisionStatus as StoredStatus};
 use uuid::Uuid;
 
@@ -17,6 +15,7 @@ use crate::domain::loaders::group;
 use crate::error::ApiError;
 use crate::graphql::context::loaders;
 use crate::graphql::scalars::Instant;
+use crate::graphql::work::Text;
 use crate::graphql::{context::scope, scalars::Date};
 use crate::i18n::Message;
 

@@ -2,8 +2,6 @@
 
 use std::collections::HashSet;
 
-use crate::graphql::work::Text;
-
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use entity::dependency;
 use uuid::Uuid;
@@ -23,6 +21,7 @@ use crate::error::ApiError;
 use crate::graphql::context::loaders;
 use crate::graphql::prefetch;
 use crate::graphql::scalars::Instant;
+use crate::graphql::work::Text;
 use crate::graphql::{context::scope, scalars::Date};
 use crate::i18n::Message;
 

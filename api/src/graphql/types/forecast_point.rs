@@ -1,14 +1,13 @@
 //! `ForecastPoint`: the program's forecast finish as recorded at one moment.
 
 use async_graphql::{Context, Enum, ID, Object, Result};
-
-use crate::graphql::work::Text;
 use uuid::Uuid;
 
 use super::{Baseline, StatusUpdate};
 use crate::domain::baselines::{self, ForecastPoint as DomainPoint};
 use crate::graphql::scalars::Date;
 use crate::graphql::scalars::Instant;
+use crate::graphql::work::Text;
 
 /// What recorded a point of the forecast's history.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -71,11 +70,10 @@ impl ForecastPoint {
     }
     /// The baseline's name; null for a status update.
     async fn name(&self) -> Option<Text<&str>> {
-        (match &self.0.source {
-            baselines::ForecastSource::Baseline(baseline) => Some(&baseline.name),
+        match &self.0.source {
+            baselines::ForecastSource::Baseline(baseline) => Some(Text(&baseline.name)),
             baselines::ForecastSource::StatusUpdate(_) => None,
-        })
-        .map(|name| Text(name.as_str()))
+        }
     }
     /// The status update that recorded it, if one did.
     async fn status_update(&self) -> Option<StatusUpdate> {

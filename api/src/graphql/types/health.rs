@@ -1,14 +1,13 @@
 //! `ComputedHealth` and its reasons.
 
 use async_graphql::{Context, Enum, ID, Object, Result};
-
-use crate::graphql::work::Text;
 use entity::audit_event::Subject;
 
 use super::enums::{Health, Locale};
 use crate::domain::health::{self, Reason};
 use crate::graphql::context::loaders;
 use crate::graphql::context::scope;
+use crate::graphql::work::Text;
 
 /// Why the computed health is what it is.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -86,11 +85,9 @@ impl HealthReason {
     }
     /// The type of the entity it is about (`Program`, `Workstream`, `Dependency`, `Risk`).
     async fn entity_type(&self) -> Option<Text<&'static str>> {
-        (self
-            .0
+        self.0
             .subject
-            .map(|(subject, _)| Subject::entity_type(subject)))
-        .map(Text)
+            .map(|(subject, _)| Text(Subject::entity_type(subject)))
     }
     /// The id of the entity it is about.
     async fn entity_id(&self) -> Option<ID> {

@@ -1,8 +1,6 @@
 //! `Milestone` and the filter and order of milestone lists.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
-
-use crate::graphql::work::Text;
 use entity::milestone;
 
 use super::{
@@ -17,6 +15,7 @@ use crate::domain::milestones::{
 use crate::error::ApiError;
 use crate::graphql::context::loaders;
 use crate::graphql::scalars::Instant;
+use crate::graphql::work::Text;
 use crate::graphql::{context::scope, scalars::Date};
 use crate::i18n::Message;
 

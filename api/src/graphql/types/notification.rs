@@ -1,8 +1,6 @@
 //! `Notification`: what one user is told.
 
 use async_graphql::{Context, ID, Object, Result, Union};
-
-use crate::graphql::work::Text;
 use entity::{audit_event::Subject, notification};
 
 use super::{
@@ -15,6 +13,7 @@ use crate::domain::comments::CommentOn;
 use crate::error::ApiError;
 use crate::graphql::context::{loaders, scope};
 use crate::graphql::scalars::Instant;
+use crate::graphql::work::Text;
 use crate::i18n::{self, Message};
 
 /// Something told to one user, about something in a program they can see.

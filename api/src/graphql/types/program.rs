@@ -1,8 +1,6 @@
 //! `Program`.
 
 use async_graphql::{Context, ID, Object, Result};
-
-use crate::graphql::work::Text;
 use entity::{enums::ProgramRole as StoredRole, program};
 use uuid::Uuid;
 
@@ -24,6 +22,7 @@ use crate::error::ApiError;
 use crate::graphql::context::loaders;
 use crate::graphql::scalars::Date;
 use crate::graphql::scalars::Instant;
+use crate::graphql::work::Text;
 use crate::i18n::Message;
 
 /// A cross-team program led by a TPM.

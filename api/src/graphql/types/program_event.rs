@@ -5,14 +5,13 @@
 
 use std::sync::Arc;
 
-use crate::graphql::work::Text;
-
 use async_graphql::{Enum, ID, Object};
 
 use super::User;
 use crate::domain::access::Visible;
 use crate::events::ChangeEvent;
 use crate::graphql::scalars::Instant;
+use crate::graphql::work::Text;
 
 /// What happened to the entity a `ProgramEvent` is about.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]

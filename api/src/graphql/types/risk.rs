@@ -1,8 +1,6 @@
 //! `Risk`, with the filter and order of a program's risks.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
-
-use crate::graphql::work::Text;
 use entity::risk;
 use uuid::Uuid;
 
@@ -18,6 +16,7 @@ use crate::error::ApiError;
 use crate::graphql::context::loaders;
 use crate::graphql::context::{parse_optional_id, scope};
 use crate::graphql::scalars::Instant;
+use crate::graphql::work::Text;
 use crate::i18n::Message;
 
 /// Where a risk stands.

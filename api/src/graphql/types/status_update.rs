@@ -1,8 +1,6 @@
 //! `StatusUpdate`.
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
-
-use crate::graphql::work::Text;
 use entity::status_update;
 use uuid::Uuid;
 
@@ -17,6 +15,7 @@ use crate::domain::status_updates;
 use crate::error::ApiError;
 use crate::graphql::context::loaders;
 use crate::graphql::scalars::Instant;
+use crate::graphql::work::Text;
 use crate::graphql::{context::scope, scalars::Date};
 use crate::i18n::Message;
 

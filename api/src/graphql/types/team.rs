@@ -1,8 +1,6 @@
 //! `Team`.
 
 use async_graphql::{Context, ID, Object, Result};
-
-use crate::graphql::work::Text;
 use entity::team;
 
 use super::{
@@ -14,6 +12,7 @@ use crate::domain::access::Visible;
 use crate::domain::loaders::group;
 use crate::graphql::context::loaders;
 use crate::graphql::scalars::Instant;
+use crate::graphql::work::Text;
 
 /// An engineering team that staffs workstreams.
 pub struct Team(pub Visible<team::Model>);

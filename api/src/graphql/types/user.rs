@@ -1,8 +1,6 @@
 //! `User`.
 
 use async_graphql::{Context, ID, Object, Result};
-
-use crate::graphql::work::Text;
 use entity::user;
 
 use crate::domain::access::Visible;
@@ -11,6 +9,7 @@ use super::connection::{ListConnection, connection, page_args};
 use super::enums::{Locale, UserRole};
 use crate::domain::pagination::Page;
 use crate::graphql::scalars::Instant;
+use crate::graphql::work::Text;
 
 /// A person who signs in to Trestle.
 pub struct User(pub Visible<user::Model>);

@@ -3,14 +3,13 @@
 //! the program's OWNERs.
 
 use async_graphql::{Context, Enum, ID, Object, Result};
-
-use crate::graphql::work::Text;
 use entity::{webhook, webhook_delivery};
 
 use super::connection::{ListConnection, connection, page_args};
 use crate::domain::access::Visible;
 use crate::graphql::context::scope;
 use crate::graphql::scalars::{Instant, Json};
+use crate::graphql::work::Text;
 
 /// Where a delivery stands.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]

@@ -1,8 +1,6 @@
 //! `Workstream`, its status enum and the filter and order of workstream lists.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
-
-use crate::graphql::work::Text;
 use entity::workstream;
 
 use super::{
@@ -22,6 +20,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::loaders;
 use crate::graphql::prefetch;
 use crate::graphql::scalars::Instant;
+use crate::graphql::work::Text;
 use crate::graphql::{
     context::{parse_optional_id, scope},
     scalars::Date,
