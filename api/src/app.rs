@@ -181,11 +181,16 @@ pub async fn start(
     let domain = match config.now {
         Some(now) => domain.with_clock(crate::domain::clock::FixedClock(now)),
         None => domain,
-    };
+    }
+    .remembering_callers_for(Duration::from_secs(config.caller_cache_secs));
     // Follow committed changes before serving, so no subscriber misses one.
     domain
         .events
-        .start(&domain.db, config.database.database_listen_url.as_deref())
+        .start(
+            &domain.db,
+            config.database.database_listen_url.as_deref(),
+            &domain.callers,
+        )
         .await?;
 
     let bootstrap = match (

@@ -259,6 +259,9 @@ pub struct ServeConfig {
     /// Seconds between sweeps for the clock's notifications (overdue dependencies, decisions and status updates coming due); every replica sweeps and each notification is still written once per subject, recipient and day (0 = off).
     #[arg(long, env = "TRESTLE_NOTIFICATION_SWEEP_SECS", default_value_t = 60)]
     pub notification_sweep_secs: u64,
+    /// Seconds a replica may remember a signed-in caller's account and memberships, saving a statement per request; a committed change to a user, an API token, a program or a membership makes every replica read them anew (this one at once, the others when PostgreSQL tells them), so the time bounds only changes made outside Trestle (0 = read on every request).
+    #[arg(long, env = "TRESTLE_CALLER_CACHE_SECS", default_value_t = 5)]
+    pub caller_cache_secs: u64,
     /// Let webhooks post to loopback, private and link-local addresses (a receiver on this machine or network); off, such targets are refused.
     #[arg(long, env = "TRESTLE_WEBHOOK_ALLOW_PRIVATE", action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", default_value = "false", value_parser = clap::builder::BoolishValueParser::new())]
     pub webhook_allow_private: bool,

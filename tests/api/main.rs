@@ -14,6 +14,7 @@ mod auth;
 mod authorization;
 mod baselines;
 mod brief;
+mod callers;
 mod cli;
 mod clients;
 #[cfg(unix)]

@@ -309,6 +309,15 @@ async fn logout_everywhere_ends_every_signed_token_on_every_replica_but_not_api_
 
     log_out(&app, &user.token, LOGOUT_EVERYWHERE).await;
     assert_eq!(last_audit_event(&app).await.action, "user.logoutEverywhere");
+    // The replica that ended them refuses them at once (the loop's first
+    // round); the other once it hears of the ending, having remembered the
+    // caller until then (`tests/api/callers.rs`).
+    assert_refused(&app, &user.token, Some(LOGGED_OUT), "at once").await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while viewer_with(&other, &user.token).await.0 != 401 {
+        assert!(Instant::now() < deadline, "the other replica never heard");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     for server in [&app, &other] {
         for (token, what) in [
             (&user.token, "the login token"),

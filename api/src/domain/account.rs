@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{
     Domain,
     access::{self, Visible},
-    audit::{self, Change},
+    audit::Change,
     sign_ins::SignInOutcome,
     validate,
     versioned::{self, check_expected},
@@ -59,7 +59,8 @@ impl Domain {
             active.locale = Set(locale);
         }
         let after = versioned::save::<user::Entity>(&txn, me.id, before.version, active).await?;
-        audit::commit(txn, me.id, [Change::updated(&before, &after)]).await?;
+        self.commit(txn, me.id, [Change::updated(&before, &after)])
+            .await?;
         access::admit_unscoped(viewer, after)
     }
 
@@ -108,7 +109,8 @@ impl Domain {
         let mut active: user::ActiveModel = before.clone().into();
         active.password_hash = Set(Some(hash));
         let after = versioned::save::<user::Entity>(&txn, me.id, before.version, active).await?;
-        audit::commit(txn, me.id, [Change::updated(&before, &after)]).await?;
+        self.commit(txn, me.id, [Change::updated(&before, &after)])
+            .await?;
         access::admit_unscoped(viewer, after)
     }
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{
     Domain,
     access::{self, Visible},
-    audit::{self, Change},
+    audit::Change,
     validate,
 };
 use crate::auth::{Viewer, api_token as tokens};
@@ -58,7 +58,7 @@ impl Domain {
         }
         .insert(&txn)
         .await?;
-        audit::commit(txn, user.id, [Change::created(&token)]).await?;
+        self.commit(txn, user.id, [Change::created(&token)]).await?;
         Ok(CreatedToken {
             secret: minted.secret,
             token: access::admit_unscoped(viewer, token)?,
@@ -85,7 +85,7 @@ impl Domain {
         let mut active: api_token::ActiveModel = token.clone().into();
         active.revoked_at = Set(Some(super::now()));
         let revoked = active.update(&txn).await?;
-        audit::commit(
+        self.commit(
             txn,
             user.id,
             [Change::updated(&token, &revoked).as_verb(Verb::Revoke)],

@@ -1,5 +1,5 @@
 //! The append-only history: every successful mutation writes its entries in
-//! its own transaction, through [`commit`].
+//! its own transaction, through [`Domain::commit`](super::Domain::commit).
 
 use entity::{
     api_token,
@@ -178,30 +178,41 @@ pub async fn record(
     }
     .insert(db)
     .await?;
-    crate::events::announce(db, id).await?;
+    crate::events::announce(db, id, super::callers::concerns_callers(change.subject)).await?;
     Ok(entry)
 }
 
-/// Record a mutation's history entries and commit its transaction: the last
-/// step of every mutation, so no mutation commits without its history. The
-/// webhooks subscribed to the entries get their deliveries in the same
-/// transaction, so a change is delivered exactly when it commits.
-pub async fn commit(
-    txn: DatabaseTransaction,
-    actor: impl Into<Option<Uuid>>,
-    changes: impl IntoIterator<Item = Change>,
-) -> ApiResult<()> {
-    let actor = actor.into();
-    let mut entries = Vec::new();
-    for change in changes {
-        entries.push(record(&txn, actor, change).await?);
+impl super::Domain {
+    /// Record a mutation's history entries and commit its transaction: the
+    /// last step of every mutation, so no mutation commits without its
+    /// history. The webhooks subscribed to the entries get their deliveries
+    /// in the same transaction, so a change is delivered exactly when it
+    /// commits. A change to accounts or memberships makes this server read
+    /// its callers anew before the mutation answers (other replicas hear of
+    /// it through the entry's announcement).
+    pub async fn commit(
+        &self,
+        txn: DatabaseTransaction,
+        actor: impl Into<Option<Uuid>>,
+        changes: impl IntoIterator<Item = Change>,
+    ) -> ApiResult<()> {
+        let actor = actor.into();
+        let mut entries = Vec::new();
+        let mut access = false;
+        for change in changes {
+            access |= super::callers::concerns_callers(change.subject);
+            entries.push(record(&txn, actor, change).await?);
+        }
+        let delivering = super::webhooks::enqueue(&txn, &entries).await?;
+        txn.commit().await?;
+        if access {
+            self.callers.access_changed();
+        }
+        if delivering {
+            crate::webhooks::wake();
+        }
+        Ok(())
     }
-    let delivering = super::webhooks::enqueue(&txn, &entries).await?;
-    txn.commit().await?;
-    if delivering {
-        crate::webhooks::wake();
-    }
-    Ok(())
 }
 
 /// The field-by-field difference between two serialisable snapshots;

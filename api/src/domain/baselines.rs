@@ -193,7 +193,7 @@ impl Domain {
                 );
             }
         }
-        audit::commit(
+        self.commit(
             txn,
             user.id,
             [Change::of(Verb::Capture, &captured, changes)],

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::{
     Domain,
     access::{self, Access, Action, Scoped, Visible},
-    audit::{self, Change, Recorded},
+    audit::{Change, Recorded},
     members::ensure_member,
     notifications::{self, Notice},
     pagination::order_fields,
@@ -236,7 +236,8 @@ impl Domain {
         .await?;
         let notice = subject.mention.in_comment(created.id);
         notifications::send(&txn, &notice, mentions).await?;
-        audit::commit(txn, user.id, [Change::created(&created)]).await?;
+        self.commit(txn, user.id, [Change::created(&created)])
+            .await?;
         standing.admit(created)
     }
 
@@ -295,7 +296,8 @@ impl Domain {
             let notice = subject.mention.in_comment(after.id);
             notifications::send(&txn, &notice, fresh).await?;
         }
-        audit::commit(txn, user.id, [Change::updated(&before, &after)]).await?;
+        self.commit(txn, user.id, [Change::updated(&before, &after)])
+            .await?;
         standing.admit(after)
     }
 
@@ -320,7 +322,8 @@ impl Domain {
         }
         check_expected(before.version, expected_version)?;
         versioned::delete::<comment::Entity>(&txn, id, before.version).await?;
-        audit::commit(txn, user.id, [Change::deleted(&before)]).await?;
+        self.commit(txn, user.id, [Change::deleted(&before)])
+            .await?;
         standing.admit(before)
     }
 }

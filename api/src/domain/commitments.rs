@@ -23,7 +23,7 @@ use uuid::Uuid;
 use super::{
     Domain,
     access::{self, Access, Action, Visible},
-    audit::{self, Change},
+    audit::Change,
     dependencies::authorize_change,
     notifications::{self, Notice},
     validate,
@@ -222,7 +222,7 @@ impl Domain {
         let after = versioned::save::<dependency::Entity>(&txn, id, before.version, active).await?;
         step.announce(&txn, &after, user.id).await?;
         let change = Change::updated(&before, &after).as_verb(step.verb());
-        audit::commit(txn, user.id, [change]).await?;
+        self.commit(txn, user.id, [change]).await?;
         downstream_access.admit_between(&upstream_access, after)
     }
 }

@@ -329,7 +329,8 @@ impl Domain {
                 audit::diff(Some(&old), Some(&after)),
             );
         }
-        audit::commit(txn, user.id, [Change::of(Verb::Create, &created, changes)]).await?;
+        self.commit(txn, user.id, [Change::of(Verb::Create, &created, changes)])
+            .await?;
         access.admit(created)
     }
 
@@ -384,7 +385,8 @@ impl Domain {
             Some(&snapshot(&before, &options_before)),
             Some(&snapshot(&after, &options_after)),
         );
-        audit::commit(txn, user.id, [Change::of(Verb::Update, &after, changes)]).await?;
+        self.commit(txn, user.id, [Change::of(Verb::Update, &after, changes)])
+            .await?;
         access.admit(after)
     }
 
@@ -457,7 +459,8 @@ impl Domain {
                 superseded.push(access.admit(old_after)?);
             }
         }
-        audit::commit(txn, user.id, [Change::of(Verb::Decide, &after, changes)]).await?;
+        self.commit(txn, user.id, [Change::of(Verb::Decide, &after, changes)])
+            .await?;
         Ok((access.admit(after)?, superseded))
     }
 

@@ -27,7 +27,7 @@ use super::validate::AllInputs;
 use super::{
     Domain,
     access::{self, Access, Action, Visibility, Visible},
-    audit::{self, Change},
+    audit::Change,
     commitments::{Move, upstream_today},
     links,
     members::ensure_member,
@@ -248,7 +248,7 @@ impl Domain {
         let (created, downstream_access, upstream_access) = self
             .insert_dependency_in(&txn, viewer, actor, input, fields)
             .await?;
-        audit::commit(txn, actor, [Change::created(&created)]).await?;
+        self.commit(txn, actor, [Change::created(&created)]).await?;
         downstream_access.admit_between(&upstream_access, created)
     }
 
@@ -437,7 +437,7 @@ impl Domain {
             None => Verb::Update,
         };
         let change = Change::updated(&before, &after).as_verb(verb);
-        audit::commit(txn, user.id, [change]).await?;
+        self.commit(txn, user.id, [change]).await?;
         downstream_access.admit_between(&upstream_access, after)
     }
 
@@ -519,7 +519,8 @@ impl Domain {
         let (downstream_access, upstream_access) = authorize_change(&txn, viewer, &before).await?;
         check_expected(before.version, expected_version)?;
         versioned::delete::<dependency::Entity>(&txn, id, before.version).await?;
-        audit::commit(txn, user.id, [Change::deleted(&before)]).await?;
+        self.commit(txn, user.id, [Change::deleted(&before)])
+            .await?;
         downstream_access.admit_between(&upstream_access, before)
     }
 

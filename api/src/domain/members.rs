@@ -132,7 +132,8 @@ impl Domain {
                 (created, change)
             }
         };
-        audit::commit(txn, actor.id, [change.as_verb(Verb::Set)]).await?;
+        self.commit(txn, actor.id, [change.as_verb(Verb::Set)])
+            .await?;
         access.admit(member)
     }
 
@@ -168,7 +169,7 @@ impl Domain {
         // The unassignments first, so the removal heads the history.
         let mut changes = unassign(&txn, program_id, user_id).await?;
         changes.push(Change::deleted(&member).as_verb(Verb::Remove));
-        audit::commit(txn, actor.id, changes).await?;
+        self.commit(txn, actor.id, changes).await?;
         Ok(member)
     }
 

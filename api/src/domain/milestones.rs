@@ -9,7 +9,7 @@ use super::validate::AllInputs;
 use super::{
     Domain,
     access::{self, Action, Visible},
-    audit::{self, Change},
+    audit::Change,
     pagination::order_fields,
     patch::{self, Patch},
     validate,
@@ -151,7 +151,8 @@ impl Domain {
         )
         .await?;
         let created = insert_milestone(&txn, &parent, input).await?;
-        audit::commit(txn, user.id, [Change::created(&created)]).await?;
+        self.commit(txn, user.id, [Change::created(&created)])
+            .await?;
         access.admit(created)
     }
 
@@ -185,7 +186,8 @@ impl Domain {
             .map(to_micros)
             .assign(&mut active.completed_at);
         let after = versioned::save::<milestone::Entity>(&txn, id, before.version, active).await?;
-        audit::commit(txn, user.id, [Change::updated(&before, &after)]).await?;
+        self.commit(txn, user.id, [Change::updated(&before, &after)])
+            .await?;
         access.admit(after)
     }
 
@@ -203,7 +205,8 @@ impl Domain {
             access::find_authorized::<milestone::Entity>(&txn, viewer, id, Action::Edit).await?;
         check_expected(before.version, expected_version)?;
         versioned::delete::<milestone::Entity>(&txn, id, before.version).await?;
-        audit::commit(txn, user.id, [Change::deleted(&before)]).await?;
+        self.commit(txn, user.id, [Change::deleted(&before)])
+            .await?;
         access.admit(before)
     }
 }

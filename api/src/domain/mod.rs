@@ -8,6 +8,7 @@ pub mod account;
 pub mod api_tokens;
 pub mod audit;
 pub mod baselines;
+pub mod callers;
 pub mod clock;
 pub mod comments;
 pub mod commitments;
@@ -103,6 +104,8 @@ pub struct Domain {
     pub clock: Arc<dyn clock::Clock>,
     /// The password hashing threads.
     pub hasher: Arc<crate::auth::password::Hasher>,
+    /// Signed-in callers remembered between changes to access.
+    pub callers: Arc<callers::Callers>,
 }
 
 impl Domain {
@@ -117,7 +120,15 @@ impl Domain {
             limits,
             events: crate::events::EventBus::new(),
             clock: Arc::new(clock::SystemClock),
+            callers: Arc::new(callers::Callers::new(callers::DEFAULT_TTL)),
         }
+    }
+
+    /// The same services remembering signed-in callers for at most `ttl`
+    /// (zero: every request reads its caller).
+    pub fn remembering_callers_for(self, ttl: std::time::Duration) -> Self {
+        self.callers.set_ttl(ttl);
+        self
     }
 
     /// The same services with another clock.

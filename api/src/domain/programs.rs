@@ -15,7 +15,7 @@ use super::validate::AllInputs;
 use super::{
     Domain,
     access::{self, Access, Action, Visible},
-    audit::{self, Change},
+    audit::Change,
     pagination::{Direction, OrderField, Ordering, Page, PageArgs, sql_order_fields},
     patch::{self, Patch},
     validate,
@@ -221,7 +221,8 @@ impl Domain {
         }
         .insert(&txn)
         .await?;
-        audit::commit(txn, user.id, [Change::created(&created)]).await?;
+        self.commit(txn, user.id, [Change::created(&created)])
+            .await?;
         Access::founder(created.id).admit(created)
     }
 
@@ -298,7 +299,8 @@ impl Domain {
             active.budget_currency = Set(budget.map(|b| b.currency));
         }
         let after = versioned::save::<program::Entity>(&txn, id, before.version, active).await?;
-        audit::commit(txn, user.id, [Change::updated(&before, &after)]).await?;
+        self.commit(txn, user.id, [Change::updated(&before, &after)])
+            .await?;
         access.admit(after)
     }
 
@@ -328,7 +330,7 @@ impl Domain {
         } else {
             Verb::Unarchive
         };
-        audit::commit(
+        self.commit(
             txn,
             user.id,
             [Change::updated(&before, &after).as_verb(verb)],

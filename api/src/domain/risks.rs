@@ -8,7 +8,7 @@ use super::validate::AllInputs;
 use super::{
     Domain,
     access::{self, Action, ScopedEntity, Visible},
-    audit::{self, Change},
+    audit::Change,
     links,
     members::ensure_member,
     pagination::order_fields,
@@ -282,7 +282,7 @@ impl Domain {
         let txn = self.begin_write().await?;
         let access = access::authorize(&txn, viewer, input.program_id, Action::Edit).await?;
         let (created, change) = insert_risk(&txn, viewer, input).await?;
-        audit::commit(txn, user.id, [change]).await?;
+        self.commit(txn, user.id, [change]).await?;
         access.admit(created)
     }
 
@@ -378,7 +378,7 @@ impl Domain {
             change = change.forget_before("dependencyId");
         }
         let change = risk_change(change, reveals.or(revealed_before));
-        audit::commit(txn, user.id, [change]).await?;
+        self.commit(txn, user.id, [change]).await?;
         access.admit(after)
     }
 
@@ -401,7 +401,7 @@ impl Domain {
             None => None,
         };
         let change = risk_change(Change::deleted(&before), reveals);
-        audit::commit(txn, user.id, [change]).await?;
+        self.commit(txn, user.id, [change]).await?;
         Ok(id)
     }
 

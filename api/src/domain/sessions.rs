@@ -17,7 +17,7 @@ use super::{
     Domain,
     access::{self, Visible},
     account::{own_row, user_row},
-    audit::{self, Change},
+    audit::Change,
     versioned::{self, check_expected},
 };
 use crate::auth::{Credential, Viewer};
@@ -127,7 +127,7 @@ impl Domain {
                 .unwrap_or(expires_at),
         ));
         let after = versioned::save::<user::Entity>(&txn, me.id, before.version, active).await?;
-        audit::commit(
+        self.commit(
             txn,
             me.id,
             [Change::updated(&before, &after).as_verb(Verb::Logout)],
@@ -147,7 +147,7 @@ impl Domain {
         let txn = self.begin_write().await?;
         let before = own_row(&txn, me.id).await?;
         let after = end_sessions(&txn, &before, super::now()).await?;
-        audit::commit(
+        self.commit(
             txn,
             me.id,
             [Change::updated(&before, &after).as_verb(Verb::LogoutEverywhere)],
@@ -180,7 +180,8 @@ impl Domain {
         let mut active: user::ActiveModel = before.clone().into();
         active.role = Set(role);
         let after = versioned::save::<user::Entity>(&txn, id, before.version, active).await?;
-        audit::commit(txn, admin.id, [Change::updated(&before, &after)]).await?;
+        self.commit(txn, admin.id, [Change::updated(&before, &after)])
+            .await?;
         access::admit_unscoped(viewer, after)
     }
 
@@ -216,7 +217,7 @@ impl Domain {
         let mut active: user::ActiveModel = ended.clone().into();
         active.deactivated_at = Set(Some(now));
         let after = versioned::save::<user::Entity>(&txn, id, ended.version, active).await?;
-        audit::commit(
+        self.commit(
             txn,
             admin.id,
             [Change::updated(&before, &after).as_verb(Verb::Deactivate)],
@@ -241,7 +242,7 @@ impl Domain {
         let mut active: user::ActiveModel = before.clone().into();
         active.deactivated_at = Set(None);
         let after = versioned::save::<user::Entity>(&txn, id, before.version, active).await?;
-        audit::commit(
+        self.commit(
             txn,
             admin.id,
             [Change::updated(&before, &after).as_verb(Verb::Reactivate)],

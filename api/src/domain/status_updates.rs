@@ -131,7 +131,7 @@ impl Domain {
             versioned::save::<program::Entity>(&txn, before.id, before.version, active).await?;
         // Two entries, each `{field: {before, after}}`: the update posted,
         // and the program's health it set.
-        audit::commit(
+        self.commit(
             txn,
             user.id,
             [

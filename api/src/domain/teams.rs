@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{
     Domain,
     access::{self, Visible},
-    audit::{self, Change},
+    audit::Change,
     pagination::{Direction, OrderField, Ordering, Page, PageArgs, sql_order_fields},
     patch::{self, Patch},
     programs::{escape_like, lower_like},
@@ -112,7 +112,8 @@ impl Domain {
         .insert(&txn)
         .await
         .map_err(name_clash)?;
-        audit::commit(txn, user.id, [Change::created(&created)]).await?;
+        self.commit(txn, user.id, [Change::created(&created)])
+            .await?;
         access::admit_unscoped(viewer, created)
     }
 
@@ -158,7 +159,8 @@ impl Domain {
                 }
                 other => other,
             })?;
-        audit::commit(txn, user.id, [Change::updated(&before, &after)]).await?;
+        self.commit(txn, user.id, [Change::updated(&before, &after)])
+            .await?;
         access::admit_unscoped(viewer, after)
     }
 

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::{
     Domain,
     access::{self, Visible},
-    audit::{self, Change},
+    audit::Change,
     pagination::{Direction, Ordering, Page, PageArgs},
     sessions::SessionState,
     sign_ins::SignInOutcome,
@@ -155,11 +155,21 @@ impl Domain {
     pub async fn token_caller(&self, token: &str, verified: &Verified) -> ApiResult<Caller> {
         let invalid = || ApiError::Unauthenticated(Message::InvalidToken);
         let credential = Credential::from_token(verified, token);
+        let epoch = self.callers.epoch();
         let (account, programs) = match &verified.principal {
             Principal::User(id) => {
+                if let Some((user, programs)) = self.callers.recall(*id, &credential) {
+                    return Ok(Caller {
+                        user,
+                        programs: Some(programs),
+                    });
+                }
                 let rows = CallerRow::find(*id).all(&self.db).await?;
                 let account = rows.first().ok_or_else(invalid)?.clone();
-                let programs = rows.iter().filter_map(|row| row.program_id).collect();
+                let programs = rows
+                    .iter()
+                    .filter_map(|row| row.program_id)
+                    .collect::<Vec<_>>();
                 (account, Some(programs))
             }
             Principal::Email(email) => {
@@ -173,15 +183,16 @@ impl Domain {
         {
             return Err(ApiError::Unauthenticated(refusal));
         }
-        Ok(Caller {
-            user: AuthUser {
-                id: account.id,
-                role: account.role,
-                locale: account.locale,
-                credential,
-            },
-            programs,
-        })
+        let user = AuthUser {
+            id: account.id,
+            role: account.role,
+            locale: account.locale,
+            credential,
+        };
+        if let Some(programs) = &programs {
+            self.callers.remember(epoch, &user, programs);
+        }
+        Ok(Caller { user, programs })
     }
 
     /// Resolve an API token (`trst_…`) to its user: one lookup by its hash.
@@ -351,7 +362,7 @@ impl Domain {
             ApiError::Conflict(Message::AlreadyExists) => ApiError::Conflict(Message::EmailTaken),
             other => other,
         })?;
-        audit::commit(txn, actor, [Change::created(&created)]).await?;
+        self.commit(txn, actor, [Change::created(&created)]).await?;
         Ok(created)
     }
 

@@ -1,6 +1,6 @@
 //! A program's webhooks (its OWNERs' to manage and read) and the outbox
 //! their deliveries are written to, in the transaction of the change they
-//! report ([`enqueue`], called by `audit::commit`). Sending is
+//! report ([`enqueue`], called by `Domain::commit`). Sending is
 //! `crate::webhooks`.
 //!
 //! A webhook of program P receives the history entries filed in P (those
@@ -310,7 +310,8 @@ impl Domain {
         }
         .insert(&txn)
         .await?;
-        audit::commit(txn, user.id, [Change::created(&created)]).await?;
+        self.commit(txn, user.id, [Change::created(&created)])
+            .await?;
         Ok((access.admit(created)?, secret))
     }
 
@@ -355,7 +356,8 @@ impl Domain {
         patch::assign(&mut active_model.active, active);
         let after =
             versioned::save::<webhook::Entity>(&txn, id, before.version, active_model).await?;
-        audit::commit(txn, user.id, [Change::updated(&before, &after)]).await?;
+        self.commit(txn, user.id, [Change::updated(&before, &after)])
+            .await?;
         access.admit(after)
     }
 
@@ -373,7 +375,8 @@ impl Domain {
             access::find_authorized::<webhook::Entity>(&txn, viewer, id, Action::Manage).await?;
         check_expected(before.version, expected_version)?;
         versioned::delete::<webhook::Entity>(&txn, id, before.version).await?;
-        audit::commit(txn, user.id, [Change::deleted(&before)]).await?;
+        self.commit(txn, user.id, [Change::deleted(&before)])
+            .await?;
         access.admit(before)
     }
 
@@ -407,7 +410,7 @@ impl Domain {
         }
         .insert(&txn)
         .await?;
-        audit::commit(txn, user.id, []).await?;
+        self.commit(txn, user.id, []).await?;
         crate::webhooks::wake();
         access.admit(again)
     }

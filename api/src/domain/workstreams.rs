@@ -16,7 +16,7 @@ use super::validate::AllInputs;
 use super::{
     Domain,
     access::{self, Action, Visible},
-    audit::{self, Change},
+    audit::Change,
     links::{self, find_by_external_id},
     members::ensure_member,
     pagination::order_fields,
@@ -275,7 +275,8 @@ impl Domain {
         let txn = self.begin_write().await?;
         let access = access::authorize(&txn, viewer, input.program_id, Action::Edit).await?;
         let created = self.insert_workstream(&txn, input).await?;
-        audit::commit(txn, user.id, [Change::created(&created)]).await?;
+        self.commit(txn, user.id, [Change::created(&created)])
+            .await?;
         access.admit(created)
     }
 
@@ -294,7 +295,8 @@ impl Domain {
             access::find_authorized::<workstream::Entity>(&txn, viewer, id, Action::Edit).await?;
         check_expected(before.version, expected_version)?;
         let after = self.change_workstream(&txn, &before, changes).await?;
-        audit::commit(txn, user.id, [Change::updated(&before, &after)]).await?;
+        self.commit(txn, user.id, [Change::updated(&before, &after)])
+            .await?;
         access.admit(after)
     }
 
@@ -331,7 +333,7 @@ impl Domain {
                 (created, change, true)
             }
         };
-        audit::commit(txn, user.id, [change]).await?;
+        self.commit(txn, user.id, [change]).await?;
         Ok((access.admit(row)?, created))
     }
 
@@ -508,7 +510,8 @@ impl Domain {
             access::find_authorized::<workstream::Entity>(&txn, viewer, id, Action::Edit).await?;
         check_expected(before.version, expected_version)?;
         versioned::delete::<workstream::Entity>(&txn, id, before.version).await?;
-        audit::commit(txn, user.id, [Change::deleted(&before)]).await?;
+        self.commit(txn, user.id, [Change::deleted(&before)])
+            .await?;
         access.admit(before)
     }
 

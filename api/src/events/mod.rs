@@ -40,6 +40,7 @@ use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
+use crate::domain::callers::Callers;
 use crate::error::{ApiError, ApiResult};
 use sea_orm::sqlx::postgres::PgConnectOptions;
 pub use tailers::{Feed, HistoryFeed, NotificationFeed};
@@ -251,27 +252,35 @@ pub struct ChangeEvent {
 
 /// Announce history entry `event_id` to live subscribers once the caller's
 /// transaction commits; called by `audit::record` inside that transaction.
-pub async fn announce(db: &impl ConnectionTrait, event_id: Uuid) -> ApiResult<()> {
-    announce_row::<HistoryFeed>(db, event_id).await
+/// With `access`, the change concerns accounts or memberships: every
+/// replica forgets the callers it remembers (`domain::callers`).
+pub async fn announce(db: &impl ConnectionTrait, event_id: Uuid, access: bool) -> ApiResult<()> {
+    let access = if access { ":1" } else { ":0" };
+    announce_row::<HistoryFeed>(db, event_id, access).await
 }
 
 /// Announce notification `id` to its recipient's subscriptions once the
 /// caller's transaction commits.
 pub async fn announce_notification(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<()> {
-    announce_row::<NotificationFeed>(db, id).await
+    announce_row::<NotificationFeed>(db, id, "").await
 }
 
-/// Announce row `id` of feed `F` once the caller's transaction commits.
-async fn announce_row<F: Feed>(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<()> {
+/// Announce row `id` of feed `F` once the caller's transaction commits,
+/// `suffix` appended to the notification.
+async fn announce_row<F: Feed>(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    suffix: &'static str,
+) -> ApiResult<()> {
     let channel = F::CHANNEL;
     match db.get_database_backend() {
         DbBackend::Postgres => {
-            // `<row id>:<transaction id>`: the id tells subscribers which
-            // rows committed before they subscribed.
+            // `<row id>:<transaction id><suffix>`: the transaction tells
+            // subscribers which rows committed before they subscribed.
             db.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
-                "SELECT pg_notify($1, $2 || ':' || pg_current_xact_id()::text)",
-                [channel.into(), id.to_string().into()],
+                "SELECT pg_notify($1, $2 || ':' || pg_current_xact_id()::text || $3)",
+                [channel.into(), id.to_string().into(), suffix.into()],
             ))
             .await?;
         }
@@ -352,10 +361,14 @@ impl EventBus {
     ///
     /// On PostgreSQL the listeners connect to `listen_url` when given (a
     /// direct connection when `db` goes through a pooler), else as `db` does.
+    ///
+    /// A history entry that concerns accounts or memberships makes
+    /// `callers` read anew, as does a listener lost and found again.
     pub async fn start(
         &self,
         db: &DatabaseConnection,
         listen_url: Option<&str>,
+        callers: &Arc<Callers>,
     ) -> Result<(), DbErr> {
         if self.inner.started.swap(true, Ordering::SeqCst) {
             return Ok(());
@@ -371,14 +384,10 @@ impl EventBus {
             .transpose()?;
         let direct = direct.as_ref();
         let history = self.inner.sender.clone();
-        follow::<HistoryFeed>(db, direct, history, self.inner.stop.subscribe()).await?;
-        follow::<NotificationFeed>(
-            db,
-            direct,
-            self.inner.notifications.clone(),
-            self.inner.stop.subscribe(),
-        )
-        .await
+        let stop = || self.inner.stop.subscribe();
+        follow::<HistoryFeed>(db, direct, history, callers, stop()).await?;
+        let notifications = self.inner.notifications.clone();
+        follow::<NotificationFeed>(db, direct, notifications, callers, stop()).await
     }
 }
 
@@ -395,16 +404,19 @@ pub fn background_connection(db: &DatabaseConnection) -> DatabaseConnection {
     }
 }
 
-/// Start the tailer of feed `F` on `db`, broadcasting to `sender` until `stop`.
+/// Start the tailer of feed `F` on `db`, broadcasting to `sender` (and
+/// forgetting `callers` when it concerns them) until `stop`.
 async fn follow<F: Feed>(
     db: &DatabaseConnection,
     direct: Option<&PgConnectOptions>,
     sender: broadcast::Sender<Arc<F::Event>>,
+    callers: &Arc<Callers>,
     stop: watch::Receiver<()>,
 ) -> Result<(), DbErr> {
     let publisher = Publisher::<F> {
         sender,
         reader: background_connection(db),
+        callers: callers.clone(),
     };
     match db.get_database_backend() {
         DbBackend::Postgres => {

@@ -21,6 +21,7 @@ use super::{
     CHANNEL, ChangeEvent, ChangeKind, HISTORY_WRITES, NOTIFICATION_CHANNEL, NOTIFICATION_WRITES,
     NotificationEvent, Position,
 };
+use crate::domain::callers::Callers;
 use crate::error::ApiResult;
 
 /// Most history rows read in one go.
@@ -45,6 +46,10 @@ pub trait Feed: Send + Sync + 'static {
     type Event: Send + Sync + 'static;
     /// The PostgreSQL notification channel announcing its rows.
     const CHANNEL: &'static str;
+    /// Whether its rows can end credentials or change memberships, so that
+    /// remembered callers are forgotten when a notification says so or may
+    /// have been missed.
+    const CONCERNS_CALLERS: bool;
     /// Signals its writes on SQLite, where there is no `NOTIFY`.
     fn local_writes() -> &'static watch::Sender<u64>;
     /// Its id column (UUID v7).
@@ -65,6 +70,7 @@ impl Feed for HistoryFeed {
     type Entity = audit_event::Entity;
     type Event = ChangeEvent;
     const CHANNEL: &'static str = CHANNEL;
+    const CONCERNS_CALLERS: bool = true;
 
     fn local_writes() -> &'static watch::Sender<u64> {
         &HISTORY_WRITES
@@ -135,6 +141,7 @@ impl Feed for NotificationFeed {
     type Entity = notification::Entity;
     type Event = NotificationEvent;
     const CHANNEL: &'static str = NOTIFICATION_CHANNEL;
+    const CONCERNS_CALLERS: bool = false;
 
     fn local_writes() -> &'static watch::Sender<u64> {
         &NOTIFICATION_WRITES
@@ -177,6 +184,8 @@ pub(super) struct Publisher<F: Feed> {
     pub(super) sender: broadcast::Sender<Arc<F::Event>>,
     /// The same pool as the domain's, without the statement counter.
     pub(super) reader: DatabaseConnection,
+    /// The callers this server remembers, forgotten on a change to access.
+    pub(super) callers: Arc<Callers>,
 }
 
 impl<F: Feed> Publisher<F> {
@@ -259,6 +268,12 @@ impl<F: Feed> SqliteTailer<F> {
                 .all(&self.publisher.reader)
                 .await?;
             let Some(&(last, _)) = rows.last() else { break };
+            if F::CONCERNS_CALLERS {
+                // Written by another server on the file (`trestle` commands
+                // included), or by this one, already forgotten: without the
+                // change's subject at hand, every caller is read anew.
+                self.publisher.callers.access_changed();
+            }
             let entries: Vec<(Uuid, Position)> = rows
                 .into_iter()
                 .map(|(row, id)| (id, Position::Row(row)))
@@ -357,18 +372,24 @@ impl<F: Feed> PostgresTailer<F> {
                     let heard_at = Utc::now();
                     let mut entries = Vec::new();
                     let mut next = Some(notification);
+                    let mut access = false;
                     while let Some(notification) = next {
                         match parse_notification(notification.payload()) {
-                            Some((id, position)) if !self.recent.contains(id) => {
-                                entries.push((id, position));
+                            Some(heard) => {
+                                access |= heard.access;
+                                if !self.recent.contains(heard.id) {
+                                    entries.push((heard.id, heard.position));
+                                }
                             }
-                            Some(_) => {}
                             None => tracing::warn!(
                                 payload = notification.payload(),
                                 "ignoring a malformed live-event notification"
                             ),
                         }
                         next = self.listener.next_buffered();
+                    }
+                    if access && F::CONCERNS_CALLERS {
+                        self.publisher.callers.access_changed();
                     }
                     match self.publisher.publish(&entries).await {
                         Ok(()) => {
@@ -387,11 +408,18 @@ impl<F: Feed> PostgresTailer<F> {
                 // The connection dropped and has been re-established.
                 Ok(None) => {
                     tracing::warn!("a live-event listener reconnected; back-filling");
+                    if F::CONCERNS_CALLERS {
+                        // What it missed may have ended a credential.
+                        self.publisher.callers.access_changed();
+                    }
                     gap_since.get_or_insert(alive_at);
                     alive_at = Utc::now();
                 }
                 Err(error) => {
                     tracing::warn!(error = ?error, "a live-event listener failed; retrying");
+                    if F::CONCERNS_CALLERS {
+                        self.publisher.callers.access_changed();
+                    }
                     gap_since.get_or_insert(alive_at);
                     tokio::select! {
                         _ = stop.changed() => return,
@@ -444,13 +472,27 @@ impl<F: Feed> PostgresTailer<F> {
     }
 }
 
-/// `<event id>:<transaction id>` from a notification.
-fn parse_notification(payload: &str) -> Option<(Uuid, Position)> {
-    let (id, xid) = payload.split_once(':')?;
-    Some((
-        Uuid::parse_str(id).ok()?,
-        Position::Transaction(xid.parse().ok()?),
-    ))
+/// One notification: `<row id>:<transaction id>`, then for a history entry
+/// `:1` when it concerns accounts or memberships, `:0` when not.
+#[derive(Debug, PartialEq, Eq)]
+struct Heard {
+    id: Uuid,
+    position: Position,
+    /// Whether callers must be read anew: unless the entry says it need
+    /// not (a server of an earlier version does not say).
+    access: bool,
+}
+
+fn parse_notification(payload: &str) -> Option<Heard> {
+    let mut parts = payload.splitn(3, ':');
+    let id = Uuid::parse_str(parts.next()?).ok()?;
+    let position = Position::Transaction(parts.next()?.parse().ok()?);
+    let access = parts.next() != Some("0");
+    Some(Heard {
+        id,
+        position,
+        access,
+    })
 }
 
 /// A bounded set of the most recently published ids.
@@ -496,9 +538,20 @@ mod tests {
     #[test]
     fn notifications_carry_the_entry_and_its_transaction() {
         let id = Uuid::now_v7();
+        let heard = |access| Heard {
+            id,
+            position: Position::Transaction(42),
+            access,
+        };
+        assert_eq!(
+            parse_notification(&format!("{id}:42:0")),
+            Some(heard(false))
+        );
+        assert_eq!(parse_notification(&format!("{id}:42:1")), Some(heard(true)));
         assert_eq!(
             parse_notification(&format!("{id}:42")),
-            Some((id, Position::Transaction(42)))
+            Some(heard(true)),
+            "an earlier version's entry may concern callers"
         );
         assert_eq!(parse_notification(&id.to_string()), None);
     }

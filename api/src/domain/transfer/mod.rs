@@ -28,7 +28,6 @@ use uuid::Uuid;
 use super::{
     Domain,
     access::{self, Action},
-    audit,
 };
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult};
@@ -365,7 +364,7 @@ impl Domain {
         if dry_run {
             txn.rollback().await?;
         } else {
-            audit::commit(txn, user.id, changes).await?;
+            self.commit(txn, user.id, changes).await?;
         }
         Ok(summary)
     }
