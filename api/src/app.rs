@@ -186,11 +186,7 @@ pub async fn start(
     // Follow committed changes before serving, so no subscriber misses one.
     domain
         .events
-        .start(
-            &domain.db,
-            config.database.database_listen_url.as_deref(),
-            &domain.callers,
-        )
+        .start(&domain.db, config.database.database_listen_url.as_deref())
         .await?;
 
     let bootstrap = match (

@@ -31,6 +31,7 @@ use entity::enums::{Locale, UserRole};
 use uuid::Uuid;
 
 use crate::auth::{AuthUser, Credential};
+use crate::events::AccessChanges;
 
 /// How long a caller is remembered unless configured otherwise.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(5);
@@ -68,7 +69,7 @@ pub struct Callers {
     ttl_ms: AtomicU64,
     /// Counts the changes that could end a credential or change a caller's
     /// programs, committed here or heard of from another replica.
-    changes: AtomicU64,
+    changes: AccessChanges,
     state: Mutex<Remembered>,
 }
 
@@ -79,11 +80,12 @@ struct Remembered {
 }
 
 impl Callers {
-    /// Remember callers for at most `ttl`; zero remembers none.
-    pub fn new(ttl: Duration) -> Self {
+    /// Remember callers for at most `ttl` (zero: none), forgetting them all
+    /// whenever `changes` moves.
+    pub fn new(ttl: Duration, changes: AccessChanges) -> Self {
         let callers = Self {
             ttl_ms: AtomicU64::new(0),
-            changes: AtomicU64::new(0),
+            changes,
             state: Mutex::new(Remembered::default()),
         };
         callers.set_ttl(ttl);
@@ -103,13 +105,13 @@ impl Callers {
     /// The count of access changes now: read it before reading a caller
     /// from the database, and remember the caller under it.
     pub fn epoch(&self) -> u64 {
-        self.changes.load(Ordering::SeqCst)
+        self.changes.count()
     }
 
     /// A change to accounts or memberships committed (or may have, unheard):
     /// every remembered caller is forgotten.
     pub fn access_changed(&self) {
-        self.changes.fetch_add(1, Ordering::SeqCst);
+        self.changes.record();
     }
 
     /// The caller `credential` of user `id` was accepted as, with its
@@ -218,7 +220,7 @@ mod tests {
 
     #[test]
     fn a_caller_is_recalled_for_its_own_tokens_until_access_changes() {
-        let callers = Callers::new(Duration::from_secs(60));
+        let callers = Callers::new(Duration::from_secs(60), AccessChanges::default());
         let id = Uuid::now_v7();
         let programs = vec![Uuid::now_v7()];
         let epoch = callers.epoch();
@@ -242,10 +244,10 @@ mod tests {
     #[test]
     fn nothing_is_recalled_past_its_time_or_with_no_time() {
         let id = Uuid::now_v7();
-        let off = Callers::new(Duration::ZERO);
+        let off = Callers::new(Duration::ZERO, AccessChanges::default());
         off.remember(off.epoch(), &user(id, "a"), &[]);
         assert!(off.recall(id, &session("a")).is_none());
-        let brief = Callers::new(Duration::from_millis(20));
+        let brief = Callers::new(Duration::from_millis(20), AccessChanges::default());
         brief.remember(brief.epoch(), &user(id, "a"), &[]);
         std::thread::sleep(Duration::from_millis(40));
         assert!(brief.recall(id, &session("a")).is_none());
@@ -253,7 +255,7 @@ mod tests {
 
     #[test]
     fn tokens_per_user_and_users_in_total_are_bounded() {
-        let callers = Callers::new(Duration::from_secs(60));
+        let callers = Callers::new(Duration::from_secs(60), AccessChanges::default());
         let id = Uuid::now_v7();
         let epoch = callers.epoch();
         for token in 0..=TOKENS_PER_USER {

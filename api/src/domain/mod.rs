@@ -111,6 +111,8 @@ pub struct Domain {
 impl Domain {
     /// Bundle the services.
     pub fn new(db: DatabaseConnection, jwt: JwtKeys, limits: Limits) -> Self {
+        let events = crate::events::EventBus::new();
+        let callers = callers::Callers::new(callers::DEFAULT_TTL, events.access_changes());
         Self {
             db,
             jwt: Arc::new(jwt),
@@ -118,9 +120,9 @@ impl Domain {
                 limits.max_concurrent_hashes,
             )),
             limits,
-            events: crate::events::EventBus::new(),
+            events,
             clock: Arc::new(clock::SystemClock),
-            callers: Arc::new(callers::Callers::new(callers::DEFAULT_TTL)),
+            callers: Arc::new(callers),
         }
     }
 

@@ -30,7 +30,7 @@
 
 use std::sync::{
     Arc, LazyLock,
-    atomic::{AtomicBool, AtomicUsize, Ordering},
+    atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
 };
 
 use chrono::{DateTime, Utc};
@@ -40,7 +40,6 @@ use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
-use crate::domain::callers::Callers;
 use crate::error::{ApiError, ApiResult};
 use sea_orm::sqlx::postgres::PgConnectOptions;
 pub use tailers::{Feed, HistoryFeed, NotificationFeed};
@@ -306,6 +305,28 @@ struct BusInner {
     stop: watch::Sender<()>,
     /// Whether a tailer runs: a second one would deliver everything twice.
     started: AtomicBool,
+    /// Changes to accounts and memberships committed or heard of.
+    access: AccessChanges,
+}
+
+/// Counts the committed changes to accounts, API tokens, programs and
+/// memberships a server knows of: those it commits itself and those it
+/// hears of from other replicas, and once more whenever it may have missed
+/// some (a lost listener). What was read about a caller before the count
+/// last moved may no longer hold (`domain::callers`).
+#[derive(Debug, Clone, Default)]
+pub struct AccessChanges(Arc<AtomicU64>);
+
+impl AccessChanges {
+    /// The count now.
+    pub fn count(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// One more change (or some may have been missed).
+    pub fn record(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 impl Default for EventBus {
@@ -327,8 +348,14 @@ impl EventBus {
                 live: Arc::new(AtomicUsize::new(0)),
                 stop,
                 started: AtomicBool::new(false),
+                access: AccessChanges::default(),
             }),
         }
+    }
+
+    /// The count of changes to accounts and memberships this server knows of.
+    pub fn access_changes(&self) -> AccessChanges {
+        self.inner.access.clone()
     }
 
     /// Receive every change committed from now on.
@@ -362,13 +389,12 @@ impl EventBus {
     /// On PostgreSQL the listeners connect to `listen_url` when given (a
     /// direct connection when `db` goes through a pooler), else as `db` does.
     ///
-    /// A history entry that concerns accounts or memberships makes
-    /// `callers` read anew, as does a listener lost and found again.
+    /// A history entry that concerns accounts or memberships is counted in
+    /// [`Self::access_changes`], as is a listener lost and found again.
     pub async fn start(
         &self,
         db: &DatabaseConnection,
         listen_url: Option<&str>,
-        callers: &Arc<Callers>,
     ) -> Result<(), DbErr> {
         if self.inner.started.swap(true, Ordering::SeqCst) {
             return Ok(());
@@ -385,9 +411,10 @@ impl EventBus {
         let direct = direct.as_ref();
         let history = self.inner.sender.clone();
         let stop = || self.inner.stop.subscribe();
-        follow::<HistoryFeed>(db, direct, history, callers, stop()).await?;
+        let access = &self.inner.access;
+        follow::<HistoryFeed>(db, direct, history, access, stop()).await?;
         let notifications = self.inner.notifications.clone();
-        follow::<NotificationFeed>(db, direct, notifications, callers, stop()).await
+        follow::<NotificationFeed>(db, direct, notifications, access, stop()).await
     }
 }
 
@@ -405,18 +432,18 @@ pub fn background_connection(db: &DatabaseConnection) -> DatabaseConnection {
 }
 
 /// Start the tailer of feed `F` on `db`, broadcasting to `sender` (and
-/// forgetting `callers` when it concerns them) until `stop`.
+/// counting in `access` what concerns accounts) until `stop`.
 async fn follow<F: Feed>(
     db: &DatabaseConnection,
     direct: Option<&PgConnectOptions>,
     sender: broadcast::Sender<Arc<F::Event>>,
-    callers: &Arc<Callers>,
+    access: &AccessChanges,
     stop: watch::Receiver<()>,
 ) -> Result<(), DbErr> {
     let publisher = Publisher::<F> {
         sender,
         reader: background_connection(db),
-        callers: callers.clone(),
+        access: access.clone(),
     };
     match db.get_database_backend() {
         DbBackend::Postgres => {

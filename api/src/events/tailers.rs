@@ -18,10 +18,9 @@ use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
 use super::{
-    CHANNEL, ChangeEvent, ChangeKind, HISTORY_WRITES, NOTIFICATION_CHANNEL, NOTIFICATION_WRITES,
-    NotificationEvent, Position,
+    AccessChanges, CHANNEL, ChangeEvent, ChangeKind, HISTORY_WRITES, NOTIFICATION_CHANNEL,
+    NOTIFICATION_WRITES, NotificationEvent, Position,
 };
-use crate::domain::callers::Callers;
 use crate::error::ApiResult;
 
 /// Most history rows read in one go.
@@ -46,9 +45,8 @@ pub trait Feed: Send + Sync + 'static {
     type Event: Send + Sync + 'static;
     /// The PostgreSQL notification channel announcing its rows.
     const CHANNEL: &'static str;
-    /// Whether its rows can end credentials or change memberships, so that
-    /// remembered callers are forgotten when a notification says so or may
-    /// have been missed.
+    /// Whether its rows can end credentials or change memberships: counted
+    /// in [`AccessChanges`] when a notification says so or may have been missed.
     const CONCERNS_CALLERS: bool;
     /// Signals its writes on SQLite, where there is no `NOTIFY`.
     fn local_writes() -> &'static watch::Sender<u64>;
@@ -184,8 +182,8 @@ pub(super) struct Publisher<F: Feed> {
     pub(super) sender: broadcast::Sender<Arc<F::Event>>,
     /// The same pool as the domain's, without the statement counter.
     pub(super) reader: DatabaseConnection,
-    /// The callers this server remembers, forgotten on a change to access.
-    pub(super) callers: Arc<Callers>,
+    /// Counts what concerns accounts and memberships.
+    pub(super) access: AccessChanges,
 }
 
 impl<F: Feed> Publisher<F> {
@@ -272,7 +270,7 @@ impl<F: Feed> SqliteTailer<F> {
                 // Written by another server on the file (`trestle` commands
                 // included), or by this one, already forgotten: without the
                 // change's subject at hand, every caller is read anew.
-                self.publisher.callers.access_changed();
+                self.publisher.access.record();
             }
             let entries: Vec<(Uuid, Position)> = rows
                 .into_iter()
@@ -389,7 +387,7 @@ impl<F: Feed> PostgresTailer<F> {
                         next = self.listener.next_buffered();
                     }
                     if access && F::CONCERNS_CALLERS {
-                        self.publisher.callers.access_changed();
+                        self.publisher.access.record();
                     }
                     match self.publisher.publish(&entries).await {
                         Ok(()) => {
@@ -410,7 +408,7 @@ impl<F: Feed> PostgresTailer<F> {
                     tracing::warn!("a live-event listener reconnected; back-filling");
                     if F::CONCERNS_CALLERS {
                         // What it missed may have ended a credential.
-                        self.publisher.callers.access_changed();
+                        self.publisher.access.record();
                     }
                     gap_since.get_or_insert(alive_at);
                     alive_at = Utc::now();
@@ -418,7 +416,7 @@ impl<F: Feed> PostgresTailer<F> {
                 Err(error) => {
                     tracing::warn!(error = ?error, "a live-event listener failed; retrying");
                     if F::CONCERNS_CALLERS {
-                        self.publisher.callers.access_changed();
+                        self.publisher.access.record();
                     }
                     gap_since.get_or_insert(alive_at);
                     tokio::select! {
