@@ -173,13 +173,15 @@ async fn a_replica_forgets_a_remembered_caller_when_another_commits_a_change_to_
     )
     .await;
     assert!(set["errors"].is_null(), "{set}");
-    let login = ask(
-        &b,
-        "",
+    let login = post_graphql(
+        &client,
+        &b.address,
+        None,
         "mutation($input: LoginInput!) { login(input: $input) { token } }",
         json!({ "input": { "email": "far@trestle.test", "password": "password-123" } }),
     )
-    .await;
+    .await
+    .expect("a JSON answer");
     let token = login["data"]["login"]["token"]
         .as_str()
         .expect("a token")
