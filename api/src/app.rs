@@ -52,6 +52,10 @@ impl From<ApiError> for StartError {
 /// The settings key of the generated JWT secret.
 const JWT_SECRET_KEY: &str = "jwt_secret";
 
+/// Text of the documents a replica keeps parsed (see `http::document::Parsed`):
+/// a client's few dozen documents many times over.
+const PARSED_DOCUMENT_BYTES: u64 = 1024 * 1024;
+
 /// The configured secret, or the one generated once and kept in the database.
 /// Replicas starting together agree: the first insert wins, all read it back.
 pub async fn jwt_secret(
@@ -298,6 +302,7 @@ pub async fn start(
             in_flight: http::InFlight::new(config.max_in_flight_cost),
         },
         documents,
+        parsed: http::document::Parsed::new(PARSED_DOCUMENT_BYTES),
         persisted: Arc::new(
             http::persisted::PersistedDocuments::new(
                 config.persisted_query_cache_bytes,

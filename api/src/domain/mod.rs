@@ -90,8 +90,14 @@ pub fn default_concurrent_hashes() -> usize {
 }
 
 /// The application's services, shared by every request.
+///
+/// A handle: cloning it (every request's loaders hold one) shares the services.
 #[derive(Clone)]
-pub struct Domain {
+pub struct Domain(Arc<Services>);
+
+/// What a [`Domain`] handle shares.
+#[derive(Clone)]
+pub struct Services {
     /// The connection pool.
     pub db: DatabaseConnection,
     /// Token keys.
@@ -108,12 +114,20 @@ pub struct Domain {
     pub callers: Arc<callers::Callers>,
 }
 
+impl std::ops::Deref for Domain {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
 impl Domain {
     /// Bundle the services.
     pub fn new(db: DatabaseConnection, jwt: JwtKeys, limits: Limits) -> Self {
         let events = crate::events::EventBus::new();
         let callers = callers::Callers::new(callers::DEFAULT_TTL, events.access_changes());
-        Self {
+        Self(Arc::new(Services {
             db,
             jwt: Arc::new(jwt),
             hasher: Arc::new(crate::auth::password::Hasher::new(
@@ -123,7 +137,7 @@ impl Domain {
             events,
             clock: Arc::new(clock::SystemClock),
             callers: Arc::new(callers),
-        }
+        }))
     }
 
     /// The same services remembering signed-in callers for at most `ttl`
@@ -133,9 +147,16 @@ impl Domain {
         self
     }
 
+    /// The same services reading and writing through `db`.
+    pub fn with_db(&self, db: DatabaseConnection) -> Self {
+        let mut services = Services::clone(&self.0);
+        services.db = db;
+        Self(Arc::new(services))
+    }
+
     /// The same services with another clock.
     pub fn with_clock(mut self, clock: impl clock::Clock) -> Self {
-        self.clock = Arc::new(clock);
+        Arc::make_mut(&mut self.0).clock = Arc::new(clock);
         self
     }
 

@@ -235,10 +235,7 @@ impl Domain {
 /// forgets the idempotency keys past their day and the webhook deliveries
 /// finished more than a month ago.
 pub async fn run(domain: Domain, every: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let domain = Domain {
-        db: crate::events::background_connection(&domain.db),
-        ..domain
-    };
+    let domain = domain.with_db(crate::events::background_connection(&domain.db));
     let mut memory = SweepMemory::default();
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

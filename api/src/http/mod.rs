@@ -58,6 +58,8 @@ pub struct AppState {
     pub limits: HttpLimits,
     /// The document limits and the schema's types they are measured on.
     pub documents: std::sync::Arc<document::DocumentPolicy>,
+    /// Documents parsed before, by their text.
+    pub parsed: document::Parsed,
     /// The documents run by hash (automatic persisted queries, trusted documents).
     pub persisted: std::sync::Arc<persisted::PersistedDocuments>,
     /// The per-principal rate budgets (shared through PostgreSQL, in memory on SQLite).

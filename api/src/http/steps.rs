@@ -123,7 +123,9 @@ fn judge_document(
             locale,
         )
     })?;
-    let document = async_graphql::parser::parse_query(&request.query)
+    let document = state
+        .parsed
+        .parse(&request.query)
         .map_err(|error| Refusal::syntax(&error.into(), locale))?;
     let analysis = state.documents.analyse(
         &document,

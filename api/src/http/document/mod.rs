@@ -25,6 +25,7 @@ mod types;
 mod walk;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use async_graphql::{
     Value, Variables,
@@ -54,6 +55,35 @@ pub struct CostLimits {
     pub assumed_list_size: u64,
     /// Most items a list field with a `first` argument returns.
     pub max_list_size: u64,
+}
+
+/// Documents parsed before, by their text: clients send the same few
+/// documents again and again, and parsing is a good share of a small
+/// request's work. Shared by every caller and bounded by the text's bytes
+/// (the least used go first); a document that fails to parse is not kept.
+#[derive(Clone)]
+pub struct Parsed(moka::sync::Cache<String, Arc<ExecutableDocument>>);
+
+impl Parsed {
+    /// Keep documents up to `max_bytes` of text in all.
+    pub fn new(max_bytes: u64) -> Self {
+        Self(
+            moka::sync::Cache::builder()
+                .max_capacity(max_bytes)
+                .weigher(|text: &String, _| u32::try_from(text.len()).unwrap_or(u32::MAX))
+                .build(),
+        )
+    }
+
+    /// `query` parsed, from what was kept when the same text came before.
+    pub fn parse(&self, query: &str) -> async_graphql::parser::Result<ExecutableDocument> {
+        if let Some(document) = self.0.get(query) {
+            return Ok(ExecutableDocument::clone(&document));
+        }
+        let document = async_graphql::parser::parse_query(query)?;
+        self.0.insert(query.to_owned(), Arc::new(document.clone()));
+        Ok(document)
+    }
 }
 
 /// What a document measures, one number per limit.
