@@ -456,8 +456,8 @@ impl Message {
                 "이 Idempotency-Key의 첫 요청이 아직 실행 중입니다. 잠시 후 다시 시도해 주세요.",
             ),
             Self::IdempotencyResponseNotKept => pick(
-                "The request with this Idempotency-Key ran, but its response was not kept (too large, or it held a secret shown once); read the result instead.",
-                "이 Idempotency-Key의 요청은 실행되었지만 응답은 보관하지 않았습니다(너무 크거나 한 번만 보여 주는 비밀 값이 있음). 결과를 조회해 확인하세요.",
+                "The request with this Idempotency-Key ran, but its response was not kept (too large, it held a secret shown once, or its server stopped before keeping it); read the result instead.",
+                "이 Idempotency-Key의 요청은 실행되었지만 응답은 보관하지 않았습니다(너무 크거나, 한 번만 보여 주는 비밀 값이 있거나, 서버가 응답을 보관하기 전에 멈춤). 결과를 조회해 확인하세요.",
             ),
             Self::WebhookTargetPrivate => pick(
                 "Webhooks may not post to loopback, private or link-local addresses.",

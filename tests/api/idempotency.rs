@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use trestle_api::http::idempotency::fingerprint_of;
 
 use crate::fixtures::{cast, mutation_document};
-use crate::helpers::{TestApp, TestUser, error_code, spawn_app};
+use crate::helpers::{TestApp, TestUser, error_code, spawn_app, spawn_app_with};
 
 const CREATE_RISK: &str = "risk { id title }";
 
@@ -192,4 +192,70 @@ async fn a_key_in_use_is_a_conflict_until_its_claim_lapses() {
     }
     assert_eq!(ids.len(), 1, "{answers:?}");
     assert_eq!(risk_count(&app, &c.owner, &c.program).await, 2);
+}
+
+#[tokio::test]
+async fn work_that_committed_is_never_run_again_by_a_retry() {
+    let app = spawn_app_with(&["--sign-in-max-failures", "1"]).await;
+    let c = cast(&app, "IDEMDONE").await;
+    let input = json!({ "programId": c.program, "title": "Half", "likelihood": 2, "impact": 2 });
+    // The address has spent its failed sign-ins: a `login` now answers
+    // `RATE_LIMITED`, an answer that gives the key back for a retry.
+    app.login("nobody@trestle.test", "wrong").await;
+    let document = "mutation($input: CreateRiskInput!) {
+        createRisk(input: $input) { risk { id } }
+        login(input: { email: \"nobody@trestle.test\", password: \"wrong\" }) { token }
+    }";
+    let send = || {
+        app.post(
+            Some(&c.editor.token),
+            document,
+            json!({ "input": input }),
+            &[("Idempotency-Key", "half")],
+        )
+    };
+    let first: Value = send().await.json().await.expect("a JSON body");
+    assert!(
+        first["data"]["createRisk"]["risk"]["id"].is_string(),
+        "{first}"
+    );
+    assert_eq!(error_code(&first), "RATE_LIMITED", "{first}");
+    assert_eq!(risk_count(&app, &c.owner, &c.program).await, 1);
+
+    // The risk committed: the retry is told so instead of adding another.
+    let retry = send().await;
+    assert_eq!(retry.status(), 409);
+    let retry: Value = retry.json().await.expect("a JSON body");
+    assert_eq!(error_code(&retry), "CONFLICT", "{retry}");
+    assert!(
+        retry["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("was not kept")),
+        "{retry}"
+    );
+    assert_eq!(risk_count(&app, &c.owner, &c.program).await, 1);
+
+    // What a server that died between its commit and keeping the answer
+    // leaves: the same, once its claim lapses.
+    let fingerprint = fingerprint_of(
+        &mutation_document("createRisk", CREATE_RISK),
+        None,
+        &json!({ "input": input }),
+    );
+    let editor: uuid::Uuid = c.editor.id.parse().unwrap();
+    let domain = &app.server.domain;
+    domain
+        .claim_idempotent(editor, "died", &fingerprint, Duration::ZERO)
+        .await
+        .unwrap();
+    trestle_api::domain::idempotency::holding(editor, "died".into(), async {
+        // The mark a committed mutation writes in its transaction.
+        let txn = domain.begin_write().await.unwrap();
+        domain.commit(txn, editor, []).await.unwrap();
+    })
+    .await;
+    let (status, _, died) = create_risk(&app, &c.editor, "died", input.clone()).await;
+    assert_eq!(status, 409, "{died}");
+    assert_eq!(error_code(&died), "CONFLICT", "{died}");
+    assert_eq!(risk_count(&app, &c.owner, &c.program).await, 1);
 }

@@ -54,7 +54,9 @@ const CREATE_WORKSTREAM: &str = "mutation($input: CreateWorkstreamInput!) { crea
 
 /// Create workstream `name` in `program` with an `Idempotency-Key`, trying
 /// the replicas in turn from `first` until one acknowledges it (a replica
-/// that died holds the key until its claim lapses: 409 meanwhile). The id.
+/// that died holds the key until its claim lapses: 409 meanwhile; one that
+/// died after its work committed leaves the key as run, answer not kept:
+/// the workstream is then read by its name). The id.
 async fn acknowledged_workstream(
     client: &reqwest::Client,
     addresses: &[String],
@@ -71,11 +73,38 @@ async fn acknowledged_workstream(
     for attempt in first.. {
         assert!(Instant::now() < deadline, "{name} was never acknowledged");
         let address = &addresses[attempt % addresses.len()];
-        if let Some((200, _, answer)) =
-            post(client, address, Some(token), body.clone(), Some(name)).await
-            && let Some(id) = answer["data"]["createWorkstream"]["workstream"]["id"].as_str()
-        {
-            return id.to_owned();
+        match post(client, address, Some(token), body.clone(), Some(name)).await {
+            Some((200, _, answer)) => {
+                if let Some(id) = answer["data"]["createWorkstream"]["workstream"]["id"].as_str() {
+                    return id.to_owned();
+                }
+            }
+            Some((409, _, answer))
+                if answer["errors"][0]["message"]
+                    .as_str()
+                    .is_some_and(|message| message.contains("was not kept")) =>
+            {
+                let query = "query($id: ID!) { program(id: $id) { workstreams(first: 100) { nodes { id name } } } }";
+                let found = post_graphql(
+                    client,
+                    address,
+                    Some(token),
+                    query,
+                    json!({ "id": program }),
+                )
+                .await
+                .expect("a JSON answer");
+                let nodes = found["data"]["program"]["workstreams"]["nodes"]
+                    .as_array()
+                    .cloned();
+                let id = nodes
+                    .unwrap_or_default()
+                    .into_iter()
+                    .find(|node| node["name"] == name)
+                    .and_then(|node| node["id"].as_str().map(str::to_owned));
+                return id.unwrap_or_else(|| panic!("{name} ran but is not there: {found}"));
+            }
+            _ => {}
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

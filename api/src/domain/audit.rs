@@ -187,7 +187,8 @@ impl super::Domain {
     /// last step of every mutation, so no mutation commits without its
     /// history. The webhooks subscribed to the entries get their deliveries
     /// in the same transaction, so a change is delivered exactly when it
-    /// commits. A change to accounts or memberships makes this server read
+    /// commits, and so does the mark on the request's idempotency key, if it
+    /// holds one. A change to accounts or memberships makes this server read
     /// its callers anew before the mutation answers (other replicas hear of
     /// it through the entry's announcement).
     pub async fn commit(
@@ -204,6 +205,7 @@ impl super::Domain {
             entries.push(record(&txn, actor, change).await?);
         }
         let delivering = super::webhooks::enqueue(&txn, &entries).await?;
+        super::idempotency::mark_committed(&txn).await?;
         txn.commit().await?;
         if access {
             self.callers.access_changed();

@@ -7,12 +7,18 @@
 //! either completed with the response or released when the request failed
 //! in a way a retry should not repeat (an internal error, a refused rate).
 //! A claim lapses at `locked_until`, so a server that died mid-request does
-//! not hold the key for a day.
+//! not hold the key for a day. What the request commits marks its key as
+//! run in the same transaction ([`holding`]): a server that dies after its
+//! work committed but before it kept the answer leaves a key that a retry
+//! never runs again (it is told the answer was not kept), and an answer
+//! that frees the key (an internal error) frees it only when nothing
+//! committed.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::idempotency_key;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter,
+    sea_query::OnConflict,
 };
 use uuid::Uuid;
 
@@ -26,6 +32,40 @@ pub const KEPT_FOR: TimeDelta = TimeDelta::hours(24);
 /// Largest response kept for replay; a larger one is remembered as run,
 /// and a retry is told so instead of running it again.
 pub const MAX_KEPT_BYTES: usize = 256 * 1024;
+
+/// The status a claimed key holds once the request's work committed and
+/// before its answer is kept.
+const COMMITTED: i32 = 0;
+
+tokio::task_local! {
+    /// The user and key claimed by the request running in this task.
+    static CLAIMED: (Uuid, String);
+}
+
+/// Run `work` (a request's execution) holding `user`'s claimed `key`: each
+/// mutation it commits marks the key as run in its own transaction.
+pub async fn holding<F: std::future::Future>(user: Uuid, key: String, work: F) -> F::Output {
+    CLAIMED.scope((user, key), work).await
+}
+
+/// Inside a mutation's transaction: mark the key claimed by the request
+/// running in this task, if any, as run.
+pub(super) async fn mark_committed(txn: &DatabaseTransaction) -> ApiResult<()> {
+    let Ok((user, key)) = CLAIMED.try_with(Clone::clone) else {
+        return Ok(());
+    };
+    idempotency_key::Entity::update_many()
+        .col_expr(
+            idempotency_key::Column::StatusCode,
+            sea_orm::sea_query::Expr::value(COMMITTED),
+        )
+        .filter(idempotency_key::Column::UserId.eq(user))
+        .filter(idempotency_key::Column::Key.eq(key))
+        .filter(idempotency_key::Column::StatusCode.is_null())
+        .exec(txn)
+        .await?;
+    Ok(())
+}
 
 /// What a request carrying a key may do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +157,10 @@ impl Domain {
         }
         match (row.status_code, row.body) {
             (None, _) => Err(ApiError::Conflict(Message::IdempotencyKeyInProgress)),
+            // Its work committed; its answer comes unless its server died.
+            (Some(COMMITTED), None) if row.locked_until > now => {
+                Err(ApiError::Conflict(Message::IdempotencyKeyInProgress))
+            }
             (Some(status), Some(body)) => Ok(Claim::Replay {
                 status: u16::try_from(status).unwrap_or(200),
                 body,
@@ -152,14 +196,28 @@ impl Domain {
         Ok(())
     }
 
-    /// Give `key` back: the request failed in a way a retry should run again.
+    /// Give `key` back: the request failed in a way a retry should run
+    /// again. When some of its work committed, the key stays, as run and
+    /// with its answer not kept.
     pub async fn release_idempotent(&self, user: Uuid, key: &str) -> ApiResult<()> {
-        idempotency_key::Entity::delete_many()
+        let deleted = idempotency_key::Entity::delete_many()
             .filter(idempotency_key::Column::UserId.eq(user))
             .filter(idempotency_key::Column::Key.eq(key))
             .filter(idempotency_key::Column::StatusCode.is_null())
             .exec(&self.db)
             .await?;
+        if deleted.rows_affected == 0 {
+            idempotency_key::Entity::update_many()
+                .col_expr(
+                    idempotency_key::Column::LockedUntil,
+                    sea_orm::sea_query::Expr::value(entity::now()),
+                )
+                .filter(idempotency_key::Column::UserId.eq(user))
+                .filter(idempotency_key::Column::Key.eq(key))
+                .filter(idempotency_key::Column::StatusCode.eq(COMMITTED))
+                .exec(&self.db)
+                .await?;
+        }
         Ok(())
     }
 

@@ -200,15 +200,17 @@ async fn run(
             Begun::Run(claimed) => Some(claimed),
             Begun::Replayed(response) => return Ok(response),
         };
-    let (response, body) = exchange
-        .execute(
-            state,
-            request,
-            judged,
-            (viewer, programs),
-            claimed.is_some(),
-        )
-        .await;
+    let execution = exchange.execute(
+        state,
+        request,
+        judged,
+        (viewer, programs),
+        claimed.is_some(),
+    );
+    let (response, body) = match &claimed {
+        Some(claimed) => claimed.hold(execution).await,
+        None => execution.await,
+    };
     if let (Some(claimed), Some(body)) = (claimed, body) {
         idempotency::finish(state, claimed, response.status(), &body, &exchange.codes).await;
     }

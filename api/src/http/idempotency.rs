@@ -46,6 +46,14 @@ pub struct Claimed {
     key: String,
 }
 
+impl Claimed {
+    /// Run `work` (the request's execution) holding this key: what it
+    /// commits marks the key as run in the same transaction.
+    pub async fn hold<F: std::future::Future>(&self, work: F) -> F::Output {
+        crate::domain::idempotency::holding(self.user, self.key.clone(), work).await
+    }
+}
+
 /// What the key lets the request do.
 pub enum Begun {
     /// No key, or nothing it applies to (a query, an anonymous caller): run as usual.
