@@ -10,14 +10,13 @@ use entity::user;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 
-use crate::fixtures::{fewest_statements, program, set_member};
+use crate::fixtures::{attempt, fewest_statements, mutation_document, program, set_member};
 use crate::helpers::{
     ServerProcess, TestApp, TestDb, TestUser, error_code, migrate_up, post, post_graphql,
     spawn_app, spawn_app_with,
 };
 
 const PROGRAM_BY_KEY: &str = include_str!("../../benches/shapes/trestle-s1.graphql");
-const REMOVE: &str = "mutation($input: RemoveProgramMemberInput!) { removeProgramMember(input: $input) { removedUserId } }";
 const LOGOUT_EVERYWHERE: &str = "mutation { logoutEverywhere { loggedOutAt } }";
 
 async fn key_seen(app: &TestApp, user: &TestUser, key: &str) -> Value {
@@ -47,13 +46,8 @@ async fn a_remembered_caller_costs_no_statement_and_a_change_to_access_is_seen_a
     // Added, then removed: each seen by the very next request.
     set_member(&app, &owner, &two, &viewer, "VIEWER").await;
     assert_eq!(key_seen(&app, &viewer, "TWO").await, "TWO");
-    let removed = app
-        .as_user(
-            &owner,
-            REMOVE,
-            json!({ "input": { "programId": one, "userId": viewer.id } }),
-        )
-        .await;
+    let input = json!({ "programId": one, "userId": viewer.id });
+    let removed = attempt(&app, &owner, "removeProgramMember", input, "removedUserId").await;
     assert!(removed["errors"].is_null(), "{removed}");
     assert_eq!(key_seen(&app, &viewer, "ONE").await, Value::Null);
 
@@ -152,7 +146,7 @@ async fn a_replica_forgets_a_remembered_caller_when_another_commits_a_change_to_
     let created = ask(
         &a,
         &admin,
-        "mutation($input: CreateUserInput!) { createUser(input: $input) { user { id } } }",
+        &mutation_document("createUser", "user { id }"),
         json!({ "input": { "email": "far@trestle.test", "name": "Far", "password": "password-123", "role": "MEMBER" } }),
     )
     .await;
@@ -160,7 +154,7 @@ async fn a_replica_forgets_a_remembered_caller_when_another_commits_a_change_to_
     let program = ask(
         &a,
         &admin,
-        "mutation($input: CreateProgramInput!) { createProgram(input: $input) { program { id } } }",
+        &mutation_document("createProgram", "program { id }"),
         json!({ "input": { "key": "FAR", "name": "Far" } }),
     )
     .await["data"]["createProgram"]["program"]["id"]
@@ -168,7 +162,7 @@ async fn a_replica_forgets_a_remembered_caller_when_another_commits_a_change_to_
     let set = ask(
         &a,
         &admin,
-        "mutation($input: SetProgramMemberInput!) { setProgramMember(input: $input) { member { role } } }",
+        &mutation_document("setProgramMember", "member { role }"),
         json!({ "input": { "programId": program, "userId": member, "role": "VIEWER" } }),
     )
     .await;
@@ -177,7 +171,7 @@ async fn a_replica_forgets_a_remembered_caller_when_another_commits_a_change_to_
         &client,
         &b.address,
         None,
-        "mutation($input: LoginInput!) { login(input: $input) { token } }",
+        &mutation_document("login", "token"),
         json!({ "input": { "email": "far@trestle.test", "password": "password-123" } }),
     )
     .await
@@ -196,7 +190,7 @@ async fn a_replica_forgets_a_remembered_caller_when_another_commits_a_change_to_
     let removed = ask(
         &a,
         &admin,
-        REMOVE,
+        &mutation_document("removeProgramMember", "removedUserId"),
         json!({ "input": { "programId": program, "userId": member } }),
     )
     .await;

@@ -51,6 +51,29 @@ async fn risk_count(app: &TestApp, user: &TestUser, program: &str) -> i64 {
         .unwrap_or_else(|| panic!("{body}"))
 }
 
+/// Claim `key` of `user` for `createRisk` with `input`, as another replica
+/// starting the same request would, held for `lease`; the user's id.
+async fn claim_elsewhere(
+    app: &TestApp,
+    user: &TestUser,
+    key: &str,
+    input: &Value,
+    lease: Duration,
+) -> uuid::Uuid {
+    let fingerprint = fingerprint_of(
+        &mutation_document("createRisk", CREATE_RISK),
+        None,
+        &json!({ "input": input }),
+    );
+    let id: uuid::Uuid = user.id.parse().unwrap();
+    app.server
+        .domain
+        .claim_idempotent(id, key, &fingerprint, lease)
+        .await
+        .unwrap();
+    id
+}
+
 #[tokio::test]
 async fn a_retried_mutation_replays_its_first_answer_once_per_user_and_key() {
     let app = spawn_app().await;
@@ -150,29 +173,16 @@ async fn a_key_in_use_is_a_conflict_until_its_claim_lapses() {
     let app = spawn_app().await;
     let c = cast(&app, "IDEMRUN").await;
     let input = json!({ "programId": c.program, "title": "Slow", "likelihood": 2, "impact": 2 });
-    let fingerprint = fingerprint_of(
-        &mutation_document("createRisk", CREATE_RISK),
-        None,
-        &json!({ "input": input }),
-    );
-    let editor: uuid::Uuid = c.editor.id.parse().unwrap();
-    let domain = &app.server.domain;
 
     // As if another replica were running the same request right now.
-    domain
-        .claim_idempotent(editor, "busy", &fingerprint, Duration::from_secs(60))
-        .await
-        .unwrap();
+    claim_elsewhere(&app, &c.editor, "busy", &input, Duration::from_secs(60)).await;
     let (status, _, busy) = create_risk(&app, &c.editor, "busy", input.clone()).await;
     assert_eq!(status, 409, "{busy}");
     assert_eq!(error_code(&busy), "CONFLICT", "{busy}");
     assert_eq!(risk_count(&app, &c.owner, &c.program).await, 0);
 
     // A claim whose server died lapses, and the retry runs.
-    domain
-        .claim_idempotent(editor, "lapsed", &fingerprint, Duration::ZERO)
-        .await
-        .unwrap();
+    claim_elsewhere(&app, &c.editor, "lapsed", &input, Duration::ZERO).await;
     let (status, replayed, ran) = create_risk(&app, &c.editor, "lapsed", input.clone()).await;
     assert_eq!((status, replayed), (200, false), "{ran}");
     assert_eq!(risk_count(&app, &c.owner, &c.program).await, 1);
@@ -237,17 +247,8 @@ async fn work_that_committed_is_never_run_again_by_a_retry() {
 
     // What a server that died between its commit and keeping the answer
     // leaves: the same, once its claim lapses.
-    let fingerprint = fingerprint_of(
-        &mutation_document("createRisk", CREATE_RISK),
-        None,
-        &json!({ "input": input }),
-    );
-    let editor: uuid::Uuid = c.editor.id.parse().unwrap();
+    let editor = claim_elsewhere(&app, &c.editor, "died", &input, Duration::ZERO).await;
     let domain = &app.server.domain;
-    domain
-        .claim_idempotent(editor, "died", &fingerprint, Duration::ZERO)
-        .await
-        .unwrap();
     trestle_api::domain::idempotency::holding(editor, "died".into(), async {
         // The mark a committed mutation writes in its transaction.
         let txn = domain.begin_write().await.unwrap();

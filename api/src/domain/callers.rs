@@ -23,7 +23,6 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use entity::audit_event::Subject;
@@ -65,8 +64,8 @@ struct Known {
 
 /// The callers remembered by one server.
 pub struct Callers {
-    /// How long a caller is remembered, in milliseconds.
-    ttl_ms: AtomicU64,
+    /// How long a caller is remembered.
+    ttl: Duration,
     /// Counts the changes that could end a credential or change a caller's
     /// programs, committed here or heard of from another replica.
     changes: AccessChanges,
@@ -83,23 +82,11 @@ impl Callers {
     /// Remember callers for at most `ttl` (zero: none), forgetting them all
     /// whenever `changes` moves.
     pub fn new(ttl: Duration, changes: AccessChanges) -> Self {
-        let callers = Self {
-            ttl_ms: AtomicU64::new(0),
+        Self {
+            ttl,
             changes,
             state: Mutex::new(Remembered::default()),
-        };
-        callers.set_ttl(ttl);
-        callers
-    }
-
-    /// Remember callers for at most `ttl` from now on.
-    pub fn set_ttl(&self, ttl: Duration) {
-        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
-        self.ttl_ms.store(ms, Ordering::Relaxed);
-    }
-
-    fn ttl(&self) -> Duration {
-        Duration::from_millis(self.ttl_ms.load(Ordering::Relaxed))
+        }
     }
 
     /// The count of access changes now: read it before reading a caller
@@ -123,7 +110,7 @@ impl Callers {
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
         let known = state.users.get(&id)?;
-        let current = known.epoch == self.epoch() && known.read_at.elapsed() < self.ttl();
+        let current = known.epoch == self.epoch() && known.read_at.elapsed() < self.ttl;
         (current && known.tokens.iter().any(|token| token == fingerprint)).then(|| {
             let user = AuthUser {
                 id,
@@ -142,8 +129,7 @@ impl Callers {
         let Some((_, fingerprint)) = user.credential.signed_token() else {
             return;
         };
-        let ttl = self.ttl();
-        if ttl.is_zero() || epoch != self.epoch() || programs.len() > MAX_PROGRAM_IDS {
+        if self.ttl.is_zero() || epoch != self.epoch() || programs.len() > MAX_PROGRAM_IDS {
             return;
         }
         let mut state = self
@@ -153,7 +139,7 @@ impl Callers {
         let state = &mut *state;
         if let Some(known) = state.users.get_mut(&user.id)
             && known.epoch == epoch
-            && known.read_at.elapsed() < ttl
+            && known.read_at.elapsed() < self.ttl
         {
             if !known.tokens.iter().any(|token| token == fingerprint) {
                 if known.tokens.len() == TOKENS_PER_USER {

@@ -142,8 +142,10 @@ impl Domain {
 
     /// The same services remembering signed-in callers for at most `ttl`
     /// (zero: every request reads its caller).
-    pub fn remembering_callers_for(self, ttl: std::time::Duration) -> Self {
-        self.callers.set_ttl(ttl);
+    pub fn remembering_callers_for(mut self, ttl: std::time::Duration) -> Self {
+        let services = Arc::make_mut(&mut self.0);
+        let changes = services.events.access_changes();
+        services.callers = Arc::new(callers::Callers::new(ttl, changes));
         self
     }
 

@@ -187,6 +187,14 @@ pub(super) struct Publisher<F: Feed> {
 }
 
 impl<F: Feed> Publisher<F> {
+    /// Count a change to accounts or memberships, or a chance that one was
+    /// missed, when this feed carries them.
+    fn access_may_have_changed(&self) {
+        if F::CONCERNS_CALLERS {
+            self.access.record();
+        }
+    }
+
     /// Broadcast `entries`, in that order; those no longer stored are skipped.
     async fn publish(&self, entries: &[(Uuid, Position)]) -> ApiResult<()> {
         if entries.is_empty() || self.sender.receiver_count() == 0 {
@@ -266,12 +274,10 @@ impl<F: Feed> SqliteTailer<F> {
                 .all(&self.publisher.reader)
                 .await?;
             let Some(&(last, _)) = rows.last() else { break };
-            if F::CONCERNS_CALLERS {
-                // Written by another server on the file (`trestle` commands
-                // included), or by this one, already forgotten: without the
-                // change's subject at hand, every caller is read anew.
-                self.publisher.access.record();
-            }
+            // Written by another server on the file (`trestle` commands
+            // included), or by this one, already counted: without the
+            // change's subject at hand, every caller is read anew.
+            self.publisher.access_may_have_changed();
             let entries: Vec<(Uuid, Position)> = rows
                 .into_iter()
                 .map(|(row, id)| (id, Position::Row(row)))
@@ -386,8 +392,8 @@ impl<F: Feed> PostgresTailer<F> {
                         }
                         next = self.listener.next_buffered();
                     }
-                    if access && F::CONCERNS_CALLERS {
-                        self.publisher.access.record();
+                    if access {
+                        self.publisher.access_may_have_changed();
                     }
                     match self.publisher.publish(&entries).await {
                         Ok(()) => {
@@ -406,18 +412,14 @@ impl<F: Feed> PostgresTailer<F> {
                 // The connection dropped and has been re-established.
                 Ok(None) => {
                     tracing::warn!("a live-event listener reconnected; back-filling");
-                    if F::CONCERNS_CALLERS {
-                        // What it missed may have ended a credential.
-                        self.publisher.access.record();
-                    }
+                    // What it missed may have ended a credential.
+                    self.publisher.access_may_have_changed();
                     gap_since.get_or_insert(alive_at);
                     alive_at = Utc::now();
                 }
                 Err(error) => {
                     tracing::warn!(error = ?error, "a live-event listener failed; retrying");
-                    if F::CONCERNS_CALLERS {
-                        self.publisher.access.record();
-                    }
+                    self.publisher.access_may_have_changed();
                     gap_since.get_or_insert(alive_at);
                     tokio::select! {
                         _ = stop.changed() => return,
