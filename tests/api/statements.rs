@@ -215,3 +215,60 @@ async fn the_dashboard_takes_four_statements_at_any_size_and_any_concurrency() {
         );
     }
 }
+
+/// The dashboard's lists asked for twice under aliases, through `edges` and
+/// `nodes`, with a fragment spread in two places that reaches one level
+/// further (the upstream ends' teams).
+const ALIASED: &str = "query Aliased($key: String!) {
+  program(key: $key) {
+    key
+    workstreams(first: 100) {
+      edges { node { id waitsOn: upstream(first: 20) { nodes { ...Wait } } } }
+      nodes {
+        name
+        upstream(first: 20) { nodes { id upstream { id name } } }
+        downstream(first: 20) { edges { node { ...Wait } } }
+      }
+    }
+  }
+}
+fragment Wait on Dependency { status upstream { name team { name } } downstream { name } }";
+
+#[tokio::test]
+async fn aliases_and_fragments_load_ahead_once_at_any_concurrency() {
+    let app = spawn_app_with(&["--rate-limit-per-minute", "0"]).await;
+    let tpm = app.member("Tpm").await;
+    let viewer = app.member("Viewer").await;
+    for (key, size) in [("TEN", 10), ("FIFTY", 50)] {
+        seed_dashboard(&app, &tpm, &viewer, key, size).await;
+        let body = app.as_user(&viewer, ALIASED, json!({ "key": key })).await;
+        assert!(body["errors"].is_null(), "{body}");
+        let list = &body["data"]["program"]["workstreams"];
+        let waits = &list["edges"][size - 1]["node"]["waitsOn"]["nodes"];
+        assert_eq!(waits[0]["upstream"]["name"], format!("WS {}", size - 2));
+        assert_eq!(
+            waits[0]["upstream"]["team"]["name"],
+            format!("{key} team {}", (size - 2) % 3)
+        );
+        assert_eq!(waits[1]["downstream"]["name"], format!("WS {}", size - 1));
+        let last = &list["nodes"][size - 1]["upstream"]["nodes"];
+        assert_eq!(last[1]["upstream"]["name"], format!("WS {}", size - 3));
+        let feeds = &list["nodes"][0]["downstream"]["edges"];
+        assert_eq!(feeds[0]["node"]["downstream"]["name"], "WS 1");
+        assert_eq!(
+            feeds[1]["node"]["upstream"]["team"]["name"],
+            format!("{key} team 0")
+        );
+        // The program, its workstreams, what they wait on, what waits on
+        // them, and the far ends' teams: one statement each, however the
+        // selections are spelled and however many requests interleave.
+        for concurrent in [1, 16] {
+            let statements = fewest_together(&app, &viewer, ALIASED, key, concurrent).await;
+            assert_eq!(
+                statements,
+                5 * concurrent as u64,
+                "{key}: {statements} statements for {concurrent} requests"
+            );
+        }
+    }
+}

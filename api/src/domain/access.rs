@@ -19,6 +19,7 @@
 //! reads one file, and `Visible`'s constructor stays private to it.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use entity::{
     api_token, audit_event, baseline, comment, decision, decision_option, dependency,
@@ -254,14 +255,23 @@ pub fn between(program_id: Uuid, other: Option<Uuid>) -> Reach {
     }
 }
 
-/// Proof that the caller of this request may see the row it holds.
+/// Proof that the caller of this request may see the row it holds. The row
+/// is shared: a request hands the same row to every field that asks for it
+/// (a workstream is the far end of many dependencies) without copying it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Visible<T>(T);
+pub struct Visible<T>(Arc<T>);
 
 impl<T> Visible<T> {
+    fn new(row: T) -> Self {
+        Self(Arc::new(row))
+    }
+
     /// The row, giving up the proof.
-    pub fn into_inner(self) -> T {
-        self.0
+    pub fn into_inner(self) -> T
+    where
+        T: Clone,
+    {
+        Arc::unwrap_or_clone(self.0)
     }
 
     /// A directory entry this row names (its author, its team): visible to
@@ -272,7 +282,7 @@ impl<T> Visible<T> {
     ) -> Option<Visible<U>> {
         part(&self.0)
             .filter(|part| part.reach() == Reach::Directory)
-            .map(Visible)
+            .map(Visible::new)
     }
 }
 
@@ -384,7 +394,10 @@ impl Visibility {
         db: &impl ConnectionTrait,
         row: T,
     ) -> ApiResult<Option<Visible<T>>> {
-        Ok(self.sees(db, row.reach()).await?.then_some(Visible(row)))
+        Ok(self
+            .sees(db, row.reach())
+            .await?
+            .then_some(Visible::new(row)))
     }
 
     /// The rows of `rows` the caller may see, in order.
@@ -509,7 +522,7 @@ impl<E: ScopedEntity> VisibleSelect<E> {
 
     /// The first visible row.
     pub async fn one(self, db: &impl ConnectionTrait) -> ApiResult<Option<Visible<E::Model>>> {
-        Ok(self.select.one(db).await?.map(Visible))
+        Ok(self.select.one(db).await?.map(Visible::new))
     }
 
     /// Every visible row.
@@ -519,7 +532,7 @@ impl<E: ScopedEntity> VisibleSelect<E> {
             .all(db)
             .await?
             .into_iter()
-            .map(Visible)
+            .map(Visible::new)
             .collect())
     }
 
@@ -558,7 +571,7 @@ impl<E: ScopedEntity> VisibleSelect<E> {
     {
         let page =
             pagination::paginate(db, self.select, ordering, args, max_page_size, key, id).await?;
-        Ok(page.map(Visible))
+        Ok(page.map(Visible::new))
     }
 }
 
@@ -622,7 +635,7 @@ impl Access {
             Reach::Addressed(..) => false,
         };
         if visible {
-            Ok(Visible(row))
+            Ok(Visible::new(row))
         } else {
             Err(ApiError::internal(
                 "a row outside the programs the caller was authorized for",
@@ -768,7 +781,7 @@ pub fn admit_unscoped<T: Scoped>(viewer: &Viewer, row: T) -> ApiResult<Visible<T
         }
     };
     if visible {
-        Ok(Visible(row))
+        Ok(Visible::new(row))
     } else {
         Err(ApiError::NotFound(Message::NotFound))
     }
@@ -776,7 +789,7 @@ pub fn admit_unscoped<T: Scoped>(viewer: &Viewer, row: T) -> ApiResult<Visible<T
 
 /// The one user the caller has just proven to be (at sign-in), visible to themself.
 pub(super) fn own_account(user: user::Model) -> Visible<user::Model> {
-    Visible(user)
+    Visible::new(user)
 }
 
 #[cfg(test)]

@@ -184,6 +184,11 @@ pub struct Loaders {
     work: Arc<AtomicU64>,
     /// The keys [`Loaders::load_now`] loaded, by the address of their loader.
     loaded_now: std::sync::Mutex<HashSet<(usize, Uuid)>>,
+    /// One turn at a time per loader for [`Loaders::load_now`].
+    loading_now: std::sync::Mutex<HashMap<usize, Arc<tokio::sync::Mutex<()>>>>,
+    /// The rows whose selection under a field of the document was loaded
+    /// ahead, by that field (see `graphql::prefetch`).
+    loaded_ahead: std::sync::Mutex<HashSet<(usize, Uuid)>>,
     /// Users by id.
     pub users: ByIdLoader<user::Entity>,
     /// Teams by id.
@@ -318,6 +323,8 @@ impl Loaders {
             briefs: Default::default(),
             work: Default::default(),
             loaded_now: Default::default(),
+            loading_now: Default::default(),
+            loaded_ahead: Default::default(),
             users: by_id!(user),
             teams: by_id!(team),
             programs: by_id!(program),
@@ -376,7 +383,9 @@ impl Loaders {
     /// Load `keys` with `loader` at once and remember what was found.
     /// Loading ahead knows every key a level needs, so it does not wait for
     /// a batch to gather on the DataLoader's timer; keys it loaded before in
-    /// this request come from the loader's cache.
+    /// this request come from the loader's cache. Two loads ahead through
+    /// one loader take turns, so a key the other is loading is found in the
+    /// cache rather than asked for again.
     pub async fn load_now<L>(
         &self,
         loader: &DataLoader<L, HashMapCache>,
@@ -386,6 +395,14 @@ impl Loaders {
         L: Loader<Uuid, Error = ApiError>,
     {
         let tag = std::ptr::from_ref(loader) as usize;
+        let turn = self
+            .loading_now
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(tag)
+            .or_default()
+            .clone();
+        let _turn = turn.lock().await;
         let (mut known, mut missing) = (Vec::new(), Vec::new());
         {
             let mut loaded = self
@@ -413,6 +430,32 @@ impl Loaders {
             found.extend(loader.load_many(known).await?);
         }
         Ok(found)
+    }
+
+    /// Those of `rows` (with their `id`) not yet loaded ahead under every
+    /// one of `fields`; from now on they count as loaded ahead under all of
+    /// them.
+    pub fn first_time_ahead<'r, T>(
+        &self,
+        fields: &[usize],
+        rows: &[&'r T],
+        id: impl Fn(&T) -> Uuid,
+    ) -> Vec<&'r T> {
+        let mut done = self
+            .loaded_ahead
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        rows.iter()
+            .copied()
+            .filter(|row| {
+                let id = id(row);
+                let mut fresh = false;
+                for field in fields {
+                    fresh |= done.insert((*field, id));
+                }
+                fresh
+            })
+            .collect()
     }
 
     /// What the caller of this request may see.
@@ -457,11 +500,11 @@ impl Loaders {
         if let Some(plan) = plans.get(&program.id) {
             return Ok(plan.clone());
         }
-        let plan = Arc::new(
-            self.domain
-                .program_plan(&self.visibility, program.clone())
-                .await?,
-        );
+        // Boxed, as the other large futures a field awaits: every field of
+        // a type moves a future the size of its largest field's when it
+        // starts, so a planning field inline would make `id` cost kilobytes.
+        let plan =
+            Arc::new(Box::pin(self.domain.program_plan(&self.visibility, program.clone())).await?);
         plans.insert(program.id, plan.clone());
         self.charge(plan.size() as u64)?;
         Ok(plan)
@@ -513,10 +556,7 @@ impl Loaders {
         if let Some(facts) = briefs.get(&program.id) {
             return Ok(facts.clone());
         }
-        let mut facts = self
-            .domain
-            .brief_facts(self.visibility.viewer(), &plan)
-            .await?;
+        let mut facts = Box::pin(self.domain.brief_facts(self.visibility.viewer(), &plan)).await?;
         facts.computed_health = Some(self.computed_health(program).await?.health);
         let facts = Arc::new(facts);
         briefs.insert(program.id, facts.clone());

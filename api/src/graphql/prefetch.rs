@@ -8,66 +8,127 @@
 
 use std::collections::HashSet;
 
-use async_graphql::{Context, Lookahead};
+use async_graphql::{Context, Lookahead, SelectionField};
 use entity::{dependency, workstream};
 use futures::future::BoxFuture;
 use uuid::Uuid;
 
 use super::context::loaders;
 use crate::domain::access::Visible;
+use crate::domain::loaders::Loaders;
 use crate::error::ApiResult;
 
 /// Where the nodes of a page are selected: under `nodes` and under
 /// `edges { node }`, possibly several times.
-pub struct Ahead<'a>(Vec<Lookahead<'a>>);
+pub struct Ahead<'a> {
+    nodes: Vec<Lookahead<'a>>,
+    /// The fields of the document these selections belong to (see [`field_node`]).
+    fields: Vec<usize>,
+}
+
+/// A field of the parsed document, by the address of its name: each field
+/// the parser reads gets its own name, so the address tells one field of a
+/// document from another (and a fragment's fields are the same wherever
+/// the fragment is spread, with the same selection beneath them).
+fn field_node(field: &SelectionField<'_>) -> usize {
+    field.name().as_ptr() as usize
+}
 
 impl<'a> Ahead<'a> {
     /// The node selections of the connection field `ctx` resolves.
     pub fn nodes(ctx: &'a Context<'a>) -> Self {
         let connection = ctx.look_ahead();
-        Self(vec![
-            connection.field("nodes"),
-            connection.field("edges").field("node"),
-        ])
+        Self {
+            nodes: vec![
+                connection.field("nodes"),
+                connection.field("edges").field("node"),
+            ],
+            fields: vec![field_node(&ctx.field())],
+        }
+    }
+
+    /// The fields named `name` of the nodes.
+    fn fields_named(&self, name: &str) -> Vec<usize> {
+        self.nodes
+            .iter()
+            .flat_map(|ahead| ahead.field(name).selection_fields())
+            .map(|field| field_node(&field))
+            .collect()
     }
 
     /// The selection of field `name` of the nodes.
     fn field(&self, name: &str) -> Self {
-        Self(self.0.iter().map(|ahead| ahead.field(name)).collect())
+        Self {
+            nodes: self.nodes.iter().map(|ahead| ahead.field(name)).collect(),
+            fields: self.fields_named(name),
+        }
     }
 
     /// The node selections of connection field `name` of the nodes.
     fn connection(&self, name: &str) -> Self {
         let mut nodes = Vec::new();
-        for ahead in &self.0 {
+        for ahead in &self.nodes {
             let connection = ahead.field(name);
             nodes.push(connection.field("nodes"));
             nodes.push(connection.field("edges").field("node"));
         }
-        Self(nodes)
+        Self {
+            nodes,
+            fields: self.fields_named(name),
+        }
     }
 
     fn exists(&self) -> bool {
-        self.0.iter().any(Lookahead::exists)
+        self.nodes.iter().any(Lookahead::exists)
+    }
+
+    /// Whether field `name` of the nodes is selected.
+    fn selects(&self, name: &str) -> bool {
+        self.nodes.iter().any(|ahead| ahead.field(name).exists())
+    }
+
+    /// Those of `rows` not yet loaded ahead for these selections; they
+    /// count as loaded ahead from now on. A page nested in a page loaded
+    /// ahead (a workstream's `upstream` on the program's list) finds its
+    /// rows done by the outer page and loads nothing again.
+    fn not_yet_loaded<'r, T>(
+        &self,
+        loaders: &Loaders,
+        rows: &[&'r Visible<T>],
+        id: fn(&T) -> Uuid,
+    ) -> Vec<&'r Visible<T>> {
+        loaders.first_time_ahead(&self.fields, rows, |row| id(row))
     }
 }
-
 fn distinct(ids: impl IntoIterator<Item = Uuid>) -> Vec<Uuid> {
     let mut seen = HashSet::new();
     ids.into_iter().filter(|id| seen.insert(*id)).collect()
 }
 
 /// Load ahead what `ahead` selects of the workstreams `rows`.
-pub fn workstreams<'a>(
+pub async fn workstreams(
+    ctx: &Context<'_>,
+    ahead: &Ahead<'_>,
+    rows: &[&Visible<workstream::Model>],
+) -> ApiResult<()> {
+    let loaders = loaders(ctx)?;
+    if rows.is_empty() || !loaders.caching() {
+        return Ok(());
+    }
+    let rows = ahead.not_yet_loaded(&loaders, rows, |row| row.id);
+    if rows.is_empty() {
+        return Ok(());
+    }
+    workstreams_now(ctx, ahead, &loaders, &rows).await
+}
+
+fn workstreams_now<'a>(
     ctx: &'a Context<'_>,
     ahead: &'a Ahead<'_>,
+    loaders: &'a Loaders,
     rows: &'a [&'a Visible<workstream::Model>],
 ) -> BoxFuture<'a, ApiResult<()>> {
     Box::pin(async move {
-        let loaders = loaders(ctx)?;
-        if rows.is_empty() || !loaders.caching() {
-            return Ok(());
-        }
         let ids = || rows.iter().map(|row| row.id);
         let (upstream_nodes, downstream_nodes) =
             (ahead.connection("upstream"), ahead.connection("downstream"));
@@ -77,7 +138,7 @@ pub fn workstreams<'a>(
             loaders.workstreams.feed_many(known).await;
         }
         let team = async {
-            if ahead.field("team").exists() {
+            if ahead.selects("team") {
                 loaders
                     .load_now(
                         &loaders.teams,
@@ -88,7 +149,7 @@ pub fn workstreams<'a>(
             ApiResult::Ok(())
         };
         let lead = async {
-            if ahead.field("lead").exists() {
+            if ahead.selects("lead") {
                 loaders
                     .load_now(
                         &loaders.users,
@@ -99,7 +160,7 @@ pub fn workstreams<'a>(
             ApiResult::Ok(())
         };
         let milestones = async {
-            if ahead.field("milestones").exists() {
+            if ahead.selects("milestones") {
                 loaders
                     .load_now(&loaders.milestones_by_workstream, ids())
                     .await?;
@@ -107,7 +168,7 @@ pub fn workstreams<'a>(
             ApiResult::Ok(())
         };
         let comments = async {
-            if ahead.field("comments").exists() {
+            if ahead.selects("comments") {
                 loaders
                     .load_now(&loaders.comments_by_workstream, ids())
                     .await?;
@@ -141,16 +202,29 @@ pub fn workstreams<'a>(
 
 /// Load ahead what `ahead` selects of the dependencies `rows`: both ends,
 /// and what is selected of them.
-pub fn dependencies<'a>(
+pub async fn dependencies(
+    ctx: &Context<'_>,
+    ahead: &Ahead<'_>,
+    rows: &[&Visible<dependency::Model>],
+) -> ApiResult<()> {
+    let loaders = loaders(ctx)?;
+    if rows.is_empty() || !loaders.caching() {
+        return Ok(());
+    }
+    let rows = ahead.not_yet_loaded(&loaders, rows, |row| row.id);
+    if rows.is_empty() {
+        return Ok(());
+    }
+    dependencies_now(ctx, ahead, &loaders, &rows).await
+}
+
+fn dependencies_now<'a>(
     ctx: &'a Context<'_>,
     ahead: &'a Ahead<'_>,
+    loaders: &'a Loaders,
     rows: &'a [&'a Visible<dependency::Model>],
 ) -> BoxFuture<'a, ApiResult<()>> {
     Box::pin(async move {
-        let loaders = loaders(ctx)?;
-        if rows.is_empty() || !loaders.caching() {
-            return Ok(());
-        }
         let upstream = ahead.field("upstream");
         let downstream = ahead.field("downstream");
         let mut wanted = Vec::new();
@@ -161,7 +235,7 @@ pub fn dependencies<'a>(
             wanted.extend(rows.iter().map(|row| row.downstream_id));
         }
         let comments = async {
-            if ahead.field("comments").exists() {
+            if ahead.selects("comments") {
                 loaders
                     .load_now(
                         &loaders.comments_by_dependency,

@@ -429,24 +429,23 @@ impl Program {
     ) -> Result<ListConnection<AuditEvent>> {
         let (domain, viewer) = crate::graphql::context::scope(ctx)?;
         let filter = filter.unwrap_or_default();
-        let page = domain
-            .program_activity(
-                viewer,
-                self.0.id,
-                crate::domain::members::ActivityFilter {
-                    entity_type: filter.entity_type,
-                    entity_id: crate::graphql::context::parse_optional_id(
-                        "filter.entityId",
-                        filter.entity_id.as_ref(),
-                    )?,
-                    actor_id: crate::graphql::context::parse_optional_id(
-                        "filter.actorId",
-                        filter.actor_id.as_ref(),
-                    )?,
-                },
-                &page_args(first, after, last, before),
-            )
-            .await?;
+        let page = Box::pin(domain.program_activity(
+            viewer,
+            self.0.id,
+            crate::domain::members::ActivityFilter {
+                entity_type: filter.entity_type,
+                entity_id: crate::graphql::context::parse_optional_id(
+                    "filter.entityId",
+                    filter.entity_id.as_ref(),
+                )?,
+                actor_id: crate::graphql::context::parse_optional_id(
+                    "filter.actorId",
+                    filter.actor_id.as_ref(),
+                )?,
+            },
+            &page_args(first, after, last, before),
+        ))
+        .await?;
         Ok(connection(page, AuditEvent))
     }
     /// Decisions of the program (default order: oldest first).
@@ -550,9 +549,7 @@ impl Program {
     ) -> Result<Text<String>> {
         let (domain, viewer) = crate::graphql::context::scope(ctx)?;
         Ok(Text(
-            domain
-                .export_program(viewer, self.0.id, format.into())
-                .await?,
+            Box::pin(domain.export_program(viewer, self.0.id, format.into())).await?,
         ))
     }
     /// The program's webhooks, newest first (OWNERs and ADMINs only; `FORBIDDEN` for others).
