@@ -182,6 +182,19 @@ async fn fewest_together(
     fewest
 }
 
+/// Asserts that `query` for program `key` takes exactly `statements` per
+/// request, alone and sixteen at once.
+async fn each_takes(app: &TestApp, user: &TestUser, query: &str, key: &str, statements: u64) {
+    for concurrent in [1, 16] {
+        let together = fewest_together(app, user, query, key, concurrent).await;
+        assert_eq!(
+            together,
+            statements * concurrent as u64,
+            "{key}: {together} statements for {concurrent} requests"
+        );
+    }
+}
+
 #[tokio::test]
 async fn the_dashboard_takes_four_statements_at_any_size_and_any_concurrency() {
     // Eighty dashboards of a hundred workstreams are more than a minute's budget.
@@ -200,14 +213,7 @@ async fn the_dashboard_takes_four_statements_at_any_size_and_any_concurrency() {
         // The program, its workstreams, their teams, their dependencies (the
         // upstream ends are on the page); the caller with its programs was
         // read by an earlier request and is remembered (`tests/api/callers.rs`).
-        for concurrent in [1, 16] {
-            let statements = fewest_together(&app, &viewer, DASHBOARD, key, concurrent).await;
-            assert_eq!(
-                statements,
-                4 * concurrent as u64,
-                "{key}: {statements} statements for {concurrent} dashboards"
-            );
-        }
+        each_takes(&app, &viewer, DASHBOARD, key, 4).await;
         // The program.
         assert_eq!(
             fewest_together(&app, &viewer, PROGRAM_BY_KEY, key, 16).await,
@@ -262,13 +268,6 @@ async fn aliases_and_fragments_load_ahead_once_at_any_concurrency() {
         // The program, its workstreams, what they wait on, what waits on
         // them, and the far ends' teams: one statement each, however the
         // selections are spelled and however many requests interleave.
-        for concurrent in [1, 16] {
-            let statements = fewest_together(&app, &viewer, ALIASED, key, concurrent).await;
-            assert_eq!(
-                statements,
-                5 * concurrent as u64,
-                "{key}: {statements} statements for {concurrent} requests"
-            );
-        }
+        each_takes(&app, &viewer, ALIASED, key, 5).await;
     }
 }

@@ -182,10 +182,9 @@ pub struct Loaders {
     briefs: tokio::sync::Mutex<HashMap<Uuid, Arc<BriefFacts>>>,
     /// Work done beyond the fields returned (plans, rendering), in cost points.
     work: Arc<AtomicU64>,
-    /// The keys [`Loaders::load_now`] loaded, by the address of their loader.
-    loaded_now: std::sync::Mutex<HashSet<(usize, Uuid)>>,
-    /// One turn at a time per loader for [`Loaders::load_now`].
-    loading_now: std::sync::Mutex<HashMap<usize, Arc<tokio::sync::Mutex<()>>>>,
+    /// The keys [`Loaders::load_now`] loaded, per loader (by its address);
+    /// holding a loader's set is its turn to load.
+    loaded_now: std::sync::Mutex<HashMap<usize, Arc<tokio::sync::Mutex<HashSet<Uuid>>>>>,
     /// The rows whose selection under a field of the document was loaded
     /// ahead, by that field (see `graphql::prefetch`).
     loaded_ahead: std::sync::Mutex<HashSet<(usize, Uuid)>>,
@@ -323,7 +322,6 @@ impl Loaders {
             briefs: Default::default(),
             work: Default::default(),
             loaded_now: Default::default(),
-            loading_now: Default::default(),
             loaded_ahead: Default::default(),
             users: by_id!(user),
             teams: by_id!(team),
@@ -395,26 +393,20 @@ impl Loaders {
         L: Loader<Uuid, Error = ApiError>,
     {
         let tag = std::ptr::from_ref(loader) as usize;
-        let turn = self
-            .loading_now
+        let loaded = self
+            .loaded_now
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .entry(tag)
             .or_default()
             .clone();
-        let _turn = turn.lock().await;
+        let mut loaded = loaded.lock().await;
         let (mut known, mut missing) = (Vec::new(), Vec::new());
-        {
-            let mut loaded = self
-                .loaded_now
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for key in keys {
-                if loaded.insert((tag, key)) {
-                    missing.push(key);
-                } else {
-                    known.push(key);
-                }
+        for key in keys {
+            if loaded.insert(key) {
+                missing.push(key);
+            } else {
+                known.push(key);
             }
         }
         let mut found = if missing.is_empty() {

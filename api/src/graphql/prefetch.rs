@@ -7,6 +7,7 @@
 //! when requests interleave).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use async_graphql::{Context, Lookahead, SelectionField};
 use entity::{dependency, workstream};
@@ -87,19 +88,29 @@ impl<'a> Ahead<'a> {
         self.nodes.iter().any(|ahead| ahead.field(name).exists())
     }
 
-    /// Those of `rows` not yet loaded ahead for these selections; they
-    /// count as loaded ahead from now on. A page nested in a page loaded
-    /// ahead (a workstream's `upstream` on the program's list) finds its
-    /// rows done by the outer page and loads nothing again.
-    fn not_yet_loaded<'r, T>(
+    /// The request's loaders and those of `rows` not yet loaded ahead for
+    /// these selections, which count as loaded ahead from now on; none when
+    /// nothing is left to load (or the request remembers nothing). A page
+    /// nested in a page loaded ahead (a workstream's `upstream` on the
+    /// program's list) finds its rows done by the outer page.
+    fn to_load<'r, T>(
         &self,
-        loaders: &Loaders,
+        ctx: &Context<'_>,
         rows: &[&'r Visible<T>],
         id: fn(&T) -> Uuid,
-    ) -> Vec<&'r Visible<T>> {
-        loaders.first_time_ahead(&self.fields, rows, |row| id(row))
+    ) -> ApiResult<Option<ToLoad<'r, T>>> {
+        let loaders = loaders(ctx)?;
+        if rows.is_empty() || !loaders.caching() {
+            return Ok(None);
+        }
+        let rows = loaders.first_time_ahead(&self.fields, rows, |row| id(row));
+        Ok((!rows.is_empty()).then_some((loaders, rows)))
     }
 }
+
+/// The request's loaders and the rows a load ahead is left with.
+type ToLoad<'r, T> = (Arc<Loaders>, Vec<&'r Visible<T>>);
+
 fn distinct(ids: impl IntoIterator<Item = Uuid>) -> Vec<Uuid> {
     let mut seen = HashSet::new();
     ids.into_iter().filter(|id| seen.insert(*id)).collect()
@@ -111,15 +122,10 @@ pub async fn workstreams(
     ahead: &Ahead<'_>,
     rows: &[&Visible<workstream::Model>],
 ) -> ApiResult<()> {
-    let loaders = loaders(ctx)?;
-    if rows.is_empty() || !loaders.caching() {
-        return Ok(());
+    match ahead.to_load(ctx, rows, |row| row.id)? {
+        Some((loaders, rows)) => workstreams_now(ctx, ahead, &loaders, &rows).await,
+        None => Ok(()),
     }
-    let rows = ahead.not_yet_loaded(&loaders, rows, |row| row.id);
-    if rows.is_empty() {
-        return Ok(());
-    }
-    workstreams_now(ctx, ahead, &loaders, &rows).await
 }
 
 fn workstreams_now<'a>(
@@ -207,15 +213,10 @@ pub async fn dependencies(
     ahead: &Ahead<'_>,
     rows: &[&Visible<dependency::Model>],
 ) -> ApiResult<()> {
-    let loaders = loaders(ctx)?;
-    if rows.is_empty() || !loaders.caching() {
-        return Ok(());
+    match ahead.to_load(ctx, rows, |row| row.id)? {
+        Some((loaders, rows)) => dependencies_now(ctx, ahead, &loaders, &rows).await,
+        None => Ok(()),
     }
-    let rows = ahead.not_yet_loaded(&loaders, rows, |row| row.id);
-    if rows.is_empty() {
-        return Ok(());
-    }
-    dependencies_now(ctx, ahead, &loaders, &rows).await
 }
 
 fn dependencies_now<'a>(
