@@ -45,6 +45,12 @@ pub async fn connect(
         // give up on the statement too instead of running it to the end.
         options.statement_timeout(Duration::from_secs(config.database_statement_timeout_secs));
     }
+    // sqlx pings every connection as it goes back to the pool, which also
+    // runs whatever rollback a dropped transaction queued. So a connection
+    // taken from the pool needs no second ping unless it sat idle long
+    // enough for the server or a proxy to have dropped it, and its
+    // transaction state is already current when it is handed out.
+    options.test_before_acquire_if_idle_for(IDLE_BEFORE_PING);
     if is_sqlite(&config.database_url) {
         options.map_sqlx_sqlite_opts(|opts| {
             // FULL: a commit is on disk (WAL synced) before it is confirmed,
@@ -54,16 +60,12 @@ pub async fn connect(
                 .foreign_keys(true)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
         });
-        options.map_sqlx_sqlite_pool_opts(|opts| {
-            opts.after_release(|conn, _| {
-                Box::pin(outside_transaction::<sea_orm::sqlx::Sqlite>(conn))
-            })
+        options.map_sqlx_sqlite_before_acquire(|conn, _| {
+            Box::pin(outside_transaction::<sea_orm::sqlx::Sqlite>(conn))
         });
     } else {
-        options.map_sqlx_postgres_pool_opts(|opts| {
-            opts.after_release(|conn, _| {
-                Box::pin(outside_transaction::<sea_orm::sqlx::Postgres>(conn))
-            })
+        options.map_sqlx_postgres_before_acquire(|conn, _| {
+            Box::pin(outside_transaction::<sea_orm::sqlx::Postgres>(conn))
         });
     }
     if !is_sqlite(&config.database_url) {
@@ -122,22 +124,27 @@ fn explain(url: &str, error: DbErr) -> DbErr {
     error
 }
 
-/// Whether a connection coming back to the pool may serve again: only when
-/// it is outside any transaction. A transaction that did not end in a
-/// successful COMMIT or ROLLBACK — a COMMIT that failed on a full disk or an
-/// I/O error — can leave the driver and the database apart: SQLite rolls
-/// such a transaction back by itself, the driver's own ROLLBACK then fails,
-/// and a connection reused in that state would run every later transaction
-/// as a savepoint that never commits (answering OK for writes it does not
-/// keep). Such a connection is closed instead; the pool opens a fresh one.
+/// How long a pooled connection may sit idle before it is pinged on its
+/// way out of the pool (a restart, a failover or a proxy may have dropped
+/// it meanwhile). Under load connections come back sooner and go out
+/// without the extra round trip.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
+
+/// Whether a pooled connection may serve again: only when it is outside
+/// any transaction. A transaction that did not end in a successful COMMIT or
+/// ROLLBACK — a COMMIT that failed on a full disk or an I/O error — can
+/// leave the driver and the database apart: SQLite rolls such a transaction
+/// back by itself, the driver's own ROLLBACK then fails, and a connection
+/// reused in that state would run every later transaction as a savepoint
+/// that never commits (answering OK for writes it does not keep). Such a
+/// connection is closed instead; the pool opens a fresh one. The release
+/// ping has already run any rollback the dropped transaction queued, so the
+/// driver's count of open transactions (which only a successful BEGIN,
+/// COMMIT or ROLLBACK changes) is current here.
 async fn outside_transaction<DB: sea_orm::sqlx::Database>(
     conn: &mut DB::Connection,
 ) -> Result<bool, sea_orm::sqlx::Error> {
     use sea_orm::sqlx::Connection;
-    // Runs first whatever rollback the dropped transaction queued.
-    conn.ping().await?;
-    // The driver's count of open transactions, which only a successful
-    // BEGIN, COMMIT or ROLLBACK changes.
     let inside = conn.is_in_transaction();
     if inside {
         tracing::warn!(

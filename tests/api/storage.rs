@@ -1,6 +1,8 @@
 //! Storage faults: after a write fails for lack of space, no connection goes
 //! back to the pool inside a transaction, and every write answered OK is
-//! still there for other connections and after a restart (SQLite).
+//! still there for other connections and after a restart (SQLite); pooled
+//! connections the database dropped are replaced before they serve
+//! (PostgreSQL).
 
 use serde_json::{Value, json};
 
@@ -351,4 +353,58 @@ async fn a_commit_failing_on_an_io_error_never_leaves_a_connection_inside_a_tran
     for key in confirmed {
         assert!(keys.contains(key), "{key} was lost in a restart: {keys}");
     }
+}
+
+/// `count` programs created at once, keyed `{prefix}0`, `{prefix}1`, …
+async fn create_together(app: &TestApp, tpm: &TestUser, prefix: &str, count: usize) -> Vec<Value> {
+    let keys: Vec<String> = (0..count).map(|n| format!("{prefix}{n}")).collect();
+    futures::future::join_all(keys.iter().map(|key| create(app, tpm, key, ""))).await
+}
+
+/// Pooled connections the database dropped (a restart, a failover, an idle
+/// timeout in a proxy) are found out before they serve: a connection idle
+/// for more than a second is pinged on its way out of the pool and replaced
+/// if dead, so no request fails for it (PostgreSQL).
+#[tokio::test]
+async fn connections_the_database_dropped_are_replaced_before_they_serve() {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    if sqlite_only() {
+        return;
+    }
+    let db = TestDb::new().await;
+    let url = db.url.clone();
+    let app = spawn_app_on(db, &["--database-max-connections", "4"]).await;
+    let tpm = app.member("Tpm").await;
+    // Every pooled connection in use once.
+    let bodies = create_together(&app, &tpm, "WARM", 8).await;
+    assert!(
+        bodies.iter().all(|body| body["errors"].is_null()),
+        "{bodies:?}"
+    );
+
+    // The sessions that sat idle past the ping threshold ended from outside
+    // the server (as a restart or a proxy would), then used at once.
+    tokio::time::sleep(std::time::Duration::from_millis(2_000)).await;
+    let outside = Database::connect(url.as_str()).await.expect("connect");
+    let ended = outside
+        .query_all_raw(Statement::from_string(
+            outside.get_database_backend(),
+            "SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() \
+             AND state = 'idle' AND query NOT LIKE 'LISTEN%' \
+             AND state_change < now() - interval '1500 milliseconds'",
+        ))
+        .await
+        .expect("end the server's idle sessions");
+    outside.close().await.ok();
+    assert!(!ended.is_empty(), "no pooled session sat idle");
+
+    let bodies = create_together(&app, &tpm, "AFTER", 8).await;
+    for body in &bodies {
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    let body = app
+        .as_user(&tpm, "{ programs(first: 50) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(body["data"]["programs"]["totalCount"], 16, "{body}");
 }
