@@ -7,7 +7,6 @@
 //! when requests interleave).
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use async_graphql::{Context, Lookahead, SelectionField};
 use entity::{dependency, workstream};
@@ -88,28 +87,38 @@ impl<'a> Ahead<'a> {
         self.nodes.iter().any(|ahead| ahead.field(name).exists())
     }
 
-    /// The request's loaders and those of `rows` not yet loaded ahead for
-    /// these selections, which count as loaded ahead from now on; none when
-    /// nothing is left to load (or the request remembers nothing). A page
-    /// nested in a page loaded ahead (a workstream's `upstream` on the
-    /// program's list) finds its rows done by the outer page.
-    fn to_load<'r, T>(
+    /// Load ahead with `now` those of `rows` (with their `id`) not yet
+    /// loaded ahead for these selections, which count as loaded ahead from
+    /// then on; nothing when none is left (or the request remembers
+    /// nothing). A page nested in a page loaded ahead (a workstream's
+    /// `upstream` on the program's list) finds its rows done by the outer
+    /// page.
+    async fn load<T: Sync>(
         &self,
         ctx: &Context<'_>,
-        rows: &[&'r Visible<T>],
+        rows: &[&Visible<T>],
         id: fn(&T) -> Uuid,
-    ) -> ApiResult<Option<ToLoad<'r, T>>> {
+        now: LoadNow<T>,
+    ) -> ApiResult<()> {
         let loaders = loaders(ctx)?;
         if rows.is_empty() || !loaders.caching() {
-            return Ok(None);
+            return Ok(());
         }
         let rows = loaders.first_time_ahead(&self.fields, rows, |row| id(row));
-        Ok((!rows.is_empty()).then_some((loaders, rows)))
+        if rows.is_empty() {
+            return Ok(());
+        }
+        now(ctx, self, &loaders, &rows).await
     }
 }
 
-/// The request's loaders and the rows a load ahead is left with.
-type ToLoad<'r, T> = (Arc<Loaders>, Vec<&'r Visible<T>>);
+/// What loads ahead the selections of one kind of row, given the rows.
+type LoadNow<T> = for<'a> fn(
+    &'a Context<'_>,
+    &'a Ahead<'_>,
+    &'a Loaders,
+    &'a [&'a Visible<T>],
+) -> BoxFuture<'a, ApiResult<()>>;
 
 fn distinct(ids: impl IntoIterator<Item = Uuid>) -> Vec<Uuid> {
     let mut seen = HashSet::new();
@@ -122,10 +131,7 @@ pub async fn workstreams(
     ahead: &Ahead<'_>,
     rows: &[&Visible<workstream::Model>],
 ) -> ApiResult<()> {
-    match ahead.to_load(ctx, rows, |row| row.id)? {
-        Some((loaders, rows)) => workstreams_now(ctx, ahead, &loaders, &rows).await,
-        None => Ok(()),
-    }
+    ahead.load(ctx, rows, |row| row.id, workstreams_now).await
 }
 
 fn workstreams_now<'a>(
@@ -213,10 +219,7 @@ pub async fn dependencies(
     ahead: &Ahead<'_>,
     rows: &[&Visible<dependency::Model>],
 ) -> ApiResult<()> {
-    match ahead.to_load(ctx, rows, |row| row.id)? {
-        Some((loaders, rows)) => dependencies_now(ctx, ahead, &loaders, &rows).await,
-        None => Ok(()),
-    }
+    ahead.load(ctx, rows, |row| row.id, dependencies_now).await
 }
 
 fn dependencies_now<'a>(
