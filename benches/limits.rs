@@ -125,6 +125,8 @@ fn program(id: Uuid, key: &str, name: &str, owner: Uuid) -> entity::program::Act
         target_date: Set(None),
         budget_amount: Set(None),
         budget_currency: Set(None),
+        expected_benefit_amount: Set(None),
+        expected_benefit_currency: Set(None),
         owner_id: Set(owner),
         archived_at: Set(None),
         version: Set(1),

@@ -213,6 +213,11 @@ pub enum Message {
     },
     /// The referenced thing belongs to another program.
     OtherProgram,
+    /// An amount is in another currency than the program's other amounts.
+    CurrencyMismatch {
+        /// The program's currency.
+        expected: String,
+    },
     /// Only a PROPOSED decision can be decided.
     DecisionAlreadyDecided,
     /// A decision is decided as ACCEPTED or REJECTED.
@@ -675,6 +680,13 @@ impl Message {
                 "Must belong to the same program.",
                 "같은 프로그램에 속해야 합니다.",
             ),
+            Self::CurrencyMismatch { expected } => {
+                if ko {
+                    format!("이 프로그램의 금액은 {expected} 통화입니다. 같은 통화를 쓰세요.")
+                } else {
+                    format!("The program's amounts are in {expected}; use the same currency.")
+                }
+            }
             Self::DecisionAlreadyDecided => pick(
                 "This decision has already been decided; only a proposed decision can be decided.",
                 "이미 결정된 사안입니다. 제안 상태의 결정만 결정할 수 있습니다.",
@@ -767,6 +779,7 @@ pub fn subject_label(subject: Subject, locale: Locale) -> &'static str {
         Subject::Decision => ("decisions", "의사결정"),
         Subject::Risk => ("risks", "리스크"),
         Subject::StatusUpdate => ("status updates", "상태 보고"),
+        Subject::Cost => ("costs", "비용"),
         Subject::Baseline => ("baselines", "기준선"),
         Subject::Comment => ("comments", "댓글"),
         Subject::Webhook => ("webhooks", "웹훅"),
@@ -790,6 +803,7 @@ pub fn count_unit(subject: Subject, locale: Locale) -> &'static str {
         | Subject::Decision
         | Subject::Risk
         | Subject::StatusUpdate
+        | Subject::Cost
         | Subject::Baseline
         | Subject::Comment
         | Subject::Webhook => "건",

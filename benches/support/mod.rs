@@ -211,6 +211,8 @@ pub async fn bench_program(db: &sea_orm::DatabaseConnection) -> (Uuid, Uuid) {
         target_date: Set(None),
         budget_amount: Set(None),
         budget_currency: Set(None),
+        expected_benefit_amount: Set(None),
+        expected_benefit_currency: Set(None),
         owner_id: Set(owner.id),
         archived_at: Set(None),
         version: Set(1),

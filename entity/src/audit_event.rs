@@ -91,6 +91,8 @@ pub enum Subject {
     Risk,
     /// A status update.
     StatusUpdate,
+    /// A cost recorded against a program.
+    Cost,
     /// A baseline of the plan.
     Baseline,
     /// A comment on a workstream, dependency, decision or risk.
@@ -114,6 +116,7 @@ impl Subject {
             Self::Decision => "Decision",
             Self::Risk => "Risk",
             Self::StatusUpdate => "StatusUpdate",
+            Self::Cost => "Cost",
             Self::Baseline => "Baseline",
             Self::Comment => "Comment",
             Self::Webhook => "Webhook",
@@ -134,6 +137,7 @@ impl Subject {
             Self::Decision => "decision",
             Self::Risk => "risk",
             Self::StatusUpdate => "statusUpdate",
+            Self::Cost => "cost",
             Self::Baseline => "baseline",
             Self::Comment => "comment",
             Self::Webhook => "webhook",

@@ -60,6 +60,7 @@ pub mod api_token;
 pub mod audit_event;
 pub mod baseline;
 pub mod comment;
+pub mod cost;
 pub mod decision;
 pub mod decision_option;
 pub mod dependency;
@@ -87,6 +88,7 @@ pub mod prelude {
     pub use super::api_token::Entity as ApiToken;
     pub use super::audit_event::Entity as AuditEvent;
     pub use super::comment::Entity as Comment;
+    pub use super::cost::Entity as Cost;
     pub use super::decision::Entity as Decision;
     pub use super::decision_option::Entity as DecisionOption;
     pub use super::dependency::Entity as Dependency;

@@ -35,6 +35,10 @@ pub struct Model {
     pub budget_amount: Option<i64>,
     /// ISO 4217 currency code of the budget.
     pub budget_currency: Option<String>,
+    /// Expected benefit in whole currency units (the budget's currency).
+    pub expected_benefit_amount: Option<i64>,
+    /// ISO 4217 currency code of the expected benefit.
+    pub expected_benefit_currency: Option<String>,
     /// User who owns the program.
     pub owner_id: Uuid,
     /// When the program was archived, if it was.

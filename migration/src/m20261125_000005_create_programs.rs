@@ -150,4 +150,8 @@ pub enum Programs {
     TimeZone,
     /// The `off_track_after_days` column (added by the forecast migration).
     OffTrackAfterDays,
+    /// The `expected_benefit_amount` column (added by the costs migration).
+    ExpectedBenefitAmount,
+    /// The `expected_benefit_currency` column (added by the costs migration).
+    ExpectedBenefitCurrency,
 }

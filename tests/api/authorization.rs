@@ -638,6 +638,9 @@ fn cases() -> Vec<Case> {
                 |f| json!({ "programId": f.cast.program, "health": "ON_TRACK", "summary": "Fine", "translations": [{ "locale": "KO", "summary": "정상" }] }),
             )
         },
+        write(Edit, "recordCost", "cost { id }", |f| {
+            json!({ "programId": f.cast.program, "workstreamId": f.workstream, "amount": { "amount": 100, "currency": "USD" }, "incurredOn": "2026-01-05", "category": "cloud" })
+        }),
         write(
             Edit,
             "captureBaseline",
@@ -780,7 +783,7 @@ fn cases() -> Vec<Case> {
         read(
             Read,
             "program",
-            "query($id: ID!) { program(id: $id) { criticalPath { durationDays } briefSummary statusUpdates { totalCount } baselines(first: 5) { totalCount nodes { finishDeltaDays variance(first: 50) { deltaDays } milestoneVariance(first: 50) { deltaDays } } } forecastHistory { source } computedHealth { health reasons { code } } milestones { totalCount nodes { isOverdue forecastDate } } schedule { forecastFinish lateDays } bottlenecks(groupBy: TEAM) { downstreamCount } timeZone offTrackAfterDays } }",
+            "query($id: ID!) { program(id: $id) { criticalPath { durationDays } briefSummary statusUpdates { totalCount } baselines(first: 5) { totalCount nodes { finishDeltaDays variance(first: 50) { deltaDays } milestoneVariance(first: 50) { deltaDays } } } forecastHistory { source } computedHealth { health reasons { code } } milestones { totalCount nodes { isOverdue forecastDate } } schedule { forecastFinish lateDays } bottlenecks(groupBy: TEAM) { downstreamCount } timeZone offTrackAfterDays costs { totalCount nodes { id workstream { id } recordedBy { id } } } spend { total { amount } burnRatePerWeek { amount } forecastAtCompletion { amount } } roi expectedBenefit { amount } } }",
             |f| json!({ "id": f.cast.program }),
         ),
         lookup(Read, "workstream", |f| &f.workstream),
@@ -818,7 +821,7 @@ async fn fixture(app: &TestApp) -> Fixture {
 }
 
 /// The tables a call may write to, the history last.
-const TABLES: [&str; 16] = [
+const TABLES: [&str; 17] = [
     "users",
     "api_tokens",
     "teams",
@@ -831,6 +834,7 @@ const TABLES: [&str; 16] = [
     "decision_options",
     "risks",
     "status_updates",
+    "costs",
     "baselines",
     "comments",
     "notifications",

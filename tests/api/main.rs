@@ -48,6 +48,7 @@ mod risks;
 mod schema;
 mod scripts;
 mod sessions;
+mod spending;
 mod statements;
 mod status_updates;
 mod storage;

@@ -180,6 +180,26 @@ async fn world(app: &TestApp) -> World {
     .await;
     comment(app, &p_editor, &p1, "Kick-off on Monday", &[&p_viewer]).await;
     let q_update = status_update(app, &q_owner, &q, &marked("all quiet")).await;
+    let q_cost = mutate(
+        app,
+        &q_owner,
+        "recordCost",
+        json!({ "programId": q, "workstreamId": q1, "amount": { "amount": 7, "currency": "USD" }, "incurredOn": "2026-01-05",
+                "category": marked("vault"), "description": marked("spent") }),
+        "cost { id }",
+    )
+    .await["cost"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    mutate(
+        app,
+        &p_owner,
+        "recordCost",
+        json!({ "programId": p, "workstreamId": p1, "amount": { "amount": 5, "currency": "USD" }, "incurredOn": "2026-01-05", "category": "cloud" }),
+        "cost { id }",
+    )
+    .await;
     let q_baseline = baseline(app, &q_owner, &q, &marked("Kickoff")).await;
     status_update(app, &p_owner, &p, "P is fine").await;
     baseline(app, &p_owner, &p, "P kickoff").await;
@@ -224,6 +244,7 @@ async fn world(app: &TestApp) -> World {
         q_risk,
         q_decision,
         q_update,
+        q_cost,
         q_baseline,
         q_owner.id.clone(),
         q_comment,
@@ -306,6 +327,9 @@ query($p: ID!, $ws: ID!, $risk: ID!) {
     decisions(first: 100) { totalCount nodes { id title options { title } supersedes { id } supersededBy { id } comments(first: 3) { ...Talk } } }
     risks(first: 100) { totalCount nodes { id title externalId links { url title } owner { id name } workstream { id name } dependency { ...Dep } comments(first: 3) { ...Talk } } }
     statusUpdates(first: 100) { totalCount nodes { id summary originalSummary translations { locale summary } author { id name } } }
+    costs(first: 100) { totalCount nodes { id amount { amount currency } category description workstream { id name } recordedBy { id name } program { id name } } }
+    spend { total { amount currency } byCategory { category total { amount } } burnRatePerWeek { amount } budgetUsedPercent timeElapsedPercent forecastAtCompletion { amount } }
+    roi expectedBenefit { amount currency }
     baselines(first: 10) { totalCount nodes { id name capturedBy { id name } finishDeltaDays variance(first: 100) { workstream { id name } workstreamId deltaDays } milestoneVariance(first: 100) { milestone { id name } milestoneId deltaDays } } }
     forecastHistory { on source sourceId name statusUpdate { id summary } baseline { id name } }
     activity(first: 100) { totalCount nodes { id action entityType entityId changes actor { id name } } }

@@ -22,7 +22,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use entity::{
-    api_token, audit_event, baseline, comment, decision, decision_option, dependency,
+    api_token, audit_event, baseline, comment, cost, decision, decision_option, dependency,
     enums::ProgramRole, milestone, notification, program, program_member, risk, status_update,
     team, user, webhook, webhook_delivery, workstream,
 };
@@ -131,6 +131,7 @@ in_program!(
     decision_option,
     risk,
     status_update,
+    cost,
     baseline,
     program_member,
     webhook

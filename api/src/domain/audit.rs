@@ -4,7 +4,7 @@
 use entity::{
     api_token,
     audit_event::{self, Subject, Verb},
-    baseline, comment, decision, dependency, milestone, program, program_member, risk,
+    baseline, comment, cost, decision, dependency, milestone, program, program_member, risk,
     status_update, team, user, webhook, workstream,
 };
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, Set};
@@ -80,6 +80,7 @@ recorded!(
     decision => Decision,
     risk => Risk,
     status_update => StatusUpdate,
+    cost => Cost,
     baseline => Baseline,
     comment => Comment,
     webhook => Webhook,

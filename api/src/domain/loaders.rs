@@ -11,7 +11,7 @@ use std::sync::{
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
-    api_token, audit_event, baseline, comment, decision, decision_option, dependency,
+    api_token, audit_event, baseline, comment, cost, decision, decision_option, dependency,
     enums::ProgramRole, milestone, notification, program, program_member, risk, status_update,
     team, user, workstream,
 };
@@ -212,6 +212,8 @@ pub struct Loaders {
     pub decision_options: ByIdLoader<decision_option::Entity>,
     /// Status updates by id.
     pub status_updates: ByIdLoader<status_update::Entity>,
+    /// Costs by id.
+    pub costs: ByIdLoader<cost::Entity>,
     /// Baselines by id.
     pub baselines: ByIdLoader<baseline::Entity>,
     /// Notifications by id (the caller's own).
@@ -259,6 +261,8 @@ pub struct Loaders {
     pub risks_by_program: GroupedLoader<risk::Entity>,
     /// Status updates per program.
     pub status_updates_by_program: GroupedLoader<status_update::Entity>,
+    /// Costs per program.
+    pub costs_by_program: GroupedLoader<cost::Entity>,
     /// Baselines per program.
     pub baselines_by_program: GroupedLoader<baseline::Entity>,
 }
@@ -335,6 +339,7 @@ impl Loaders {
             program_members: by_id!(program_member),
             decision_options: by_id!(decision_option),
             status_updates: by_id!(status_update),
+            costs: by_id!(cost),
             baselines: by_id!(baseline),
             notifications: by_id!(notification),
             audit_events: by_id!(audit_event),
@@ -373,6 +378,7 @@ impl Loaders {
             ),
             risks_by_program: grouped!(risk, ProgramId, |m| Some(m.program_id)),
             status_updates_by_program: grouped!(status_update, ProgramId, |m| Some(m.program_id)),
+            costs_by_program: grouped!(cost, ProgramId, |m| Some(m.program_id)),
             baselines_by_program: grouped!(baseline, ProgramId, |m| Some(m.program_id)),
             visibility,
         }

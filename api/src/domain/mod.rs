@@ -12,6 +12,7 @@ pub mod callers;
 pub mod clock;
 pub mod comments;
 pub mod commitments;
+pub mod costs;
 pub mod credentials;
 pub mod decisions;
 pub mod dependencies;

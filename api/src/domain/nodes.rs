@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 
 use entity::{
-    api_token, audit_event, baseline, comment, decision, decision_option, dependency, milestone,
-    notification, program, program_member, risk, status_update, team, user, workstream,
+    api_token, audit_event, baseline, comment, cost, decision, decision_option, dependency,
+    milestone, notification, program, program_member, risk, status_update, team, user, workstream,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, EnumIter, Iterable, QueryFilter,
@@ -45,6 +45,8 @@ pub enum Kind {
     Risk,
     /// A status update.
     StatusUpdate,
+    /// A cost.
+    Cost,
     /// A baseline.
     Baseline,
     /// A comment.
@@ -88,6 +90,7 @@ impl Kind {
             Self::DecisionOption => of!(decision_option),
             Self::Risk => of!(risk),
             Self::StatusUpdate => of!(status_update),
+            Self::Cost => of!(cost),
             Self::Baseline => of!(baseline),
             Self::Comment => of!(comment),
             Self::Notification => of!(notification),

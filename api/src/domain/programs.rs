@@ -11,11 +11,12 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::validate::AllInputs;
+use super::validate::{AllInputs, Money};
 use super::{
     Domain,
     access::{self, Access, Action, Visible},
     audit::Change,
+    costs,
     pagination::{Direction, OrderField, Ordering, Page, PageArgs, sql_order_fields},
     patch::{self, Patch},
     validate,
@@ -24,15 +25,6 @@ use super::{
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::Message;
-
-/// A budget: an amount in whole units of an ISO 4217 currency.
-#[derive(Debug, Clone)]
-pub struct Budget {
-    /// Whole currency units.
-    pub amount: i64,
-    /// ISO 4217 code, e.g. `USD`, `KRW`.
-    pub currency: String,
-}
 
 /// What `createProgram` accepts.
 #[derive(Debug, Clone, Default)]
@@ -52,7 +44,9 @@ pub struct NewProgram {
     /// Target day.
     pub target_date: Option<NaiveDate>,
     /// Budget.
-    pub budget: Option<Budget>,
+    pub budget: Option<Money>,
+    /// What the program is expected to return, in the budget's currency.
+    pub expected_benefit: Option<Money>,
     /// IANA time zone (default `UTC`).
     pub time_zone: Option<String>,
     /// Days late before the computed health is `OFF_TRACK` (default 14).
@@ -82,7 +76,9 @@ pub struct ProgramChanges {
     /// New target date.
     pub target_date: Patch<NaiveDate>,
     /// New budget.
-    pub budget: Patch<Budget>,
+    pub budget: Patch<Money>,
+    /// New expected benefit.
+    pub expected_benefit: Patch<Money>,
     /// New time zone.
     pub time_zone: Patch<String>,
     /// New off-track threshold.
@@ -116,25 +112,21 @@ sql_order_fields! {
     }
 }
 
-/// Validate a budget's currency code and amount.
-fn budget(field: &str, budget: &Budget) -> ApiResult<()> {
-    if budget.amount < 0 {
-        return Err(ApiError::bad_input(
-            format!("{field}.amount"),
-            Message::OutOfRange {
-                min: 0,
-                max: i64::MAX,
-            },
-        ));
+/// Validate a budget and an expected benefit, which must share one
+/// currency, also with the costs already recorded (`recorded`).
+fn money_in_one_currency(
+    budget: Option<&Money>,
+    benefit: Option<&Money>,
+    recorded: Option<&str>,
+) -> ApiResult<()> {
+    if let Some(budget) = budget {
+        validate::money("input.budget", budget)?;
+        costs::same_currency("input.budget", budget, recorded)?;
     }
-    let code = budget.currency.as_bytes();
-    if code.len() != 3 || !code.iter().all(u8::is_ascii_uppercase) {
-        return Err(ApiError::bad_input(
-            format!("{field}.currency"),
-            Message::InvalidFormat {
-                expected: crate::i18n::Format::CurrencyCode,
-            },
-        ));
+    if let Some(benefit) = benefit {
+        validate::money("input.expectedBenefit", benefit)?;
+        let expected = budget.map(|b| b.currency.as_str()).or(recorded);
+        costs::same_currency("input.expectedBenefit", benefit, expected)?;
     }
     Ok(())
 }
@@ -159,11 +151,7 @@ impl Domain {
                 input.target_date,
                 "startDate",
             ),
-            input
-                .budget
-                .as_ref()
-                .map(|b| budget("input.budget", b))
-                .transpose(),
+            money_in_one_currency(input.budget.as_ref(), input.expected_benefit.as_ref(), None),
             input
                 .time_zone
                 .as_deref()
@@ -199,6 +187,8 @@ impl Domain {
             target_date: Set(input.target_date),
             budget_amount: Set(input.budget.as_ref().map(|b| b.amount)),
             budget_currency: Set(input.budget.map(|b| b.currency)),
+            expected_benefit_amount: Set(input.expected_benefit.as_ref().map(|b| b.amount)),
+            expected_benefit_currency: Set(input.expected_benefit.map(|b| b.currency)),
             owner_id: Set(user.id),
             archived_at: Set(None),
             time_zone: Set(time_zone),
@@ -250,10 +240,15 @@ impl Domain {
             changes
                 .objective
                 .try_map(|o| validate::long_text("input.objective", &o)),
-            match &changes.budget {
-                Patch::Set(b) => budget("input.budget", b),
+            [
+                ("input.budget", &changes.budget),
+                ("input.expectedBenefit", &changes.expected_benefit),
+            ]
+            .into_iter()
+            .try_for_each(|(field, money)| match money {
+                Patch::Set(m) => validate::money(field, m),
                 _ => Ok(()),
-            },
+            }),
             changes
                 .time_zone
                 .required_with("input.timeZone", |field, z| validate::time_zone(field, &z)),
@@ -293,11 +288,27 @@ impl Domain {
         objective.assign(&mut active.objective);
         active.start_date = Set(start_date);
         active.target_date = Set(target_date);
-        if changes.budget.is_given() {
-            let budget = changes.budget.apply(None);
-            active.budget_amount = Set(budget.as_ref().map(|b| b.amount));
-            active.budget_currency = Set(budget.map(|b| b.currency));
+        let money = |amount: Option<i64>, currency: &Option<String>| {
+            amount
+                .zip(currency.clone())
+                .map(|(amount, currency)| Money { amount, currency })
+        };
+        let money_changed = changes.budget.is_given() || changes.expected_benefit.is_given();
+        let budget = changes
+            .budget
+            .apply(money(before.budget_amount, &before.budget_currency));
+        let benefit = changes.expected_benefit.apply(money(
+            before.expected_benefit_amount,
+            &before.expected_benefit_currency,
+        ));
+        if money_changed {
+            let recorded = costs::recorded_currency(&txn, id).await?;
+            money_in_one_currency(budget.as_ref(), benefit.as_ref(), recorded.as_deref())?;
         }
+        active.budget_amount = Set(budget.as_ref().map(|b| b.amount));
+        active.budget_currency = Set(budget.map(|b| b.currency));
+        active.expected_benefit_amount = Set(benefit.as_ref().map(|b| b.amount));
+        active.expected_benefit_currency = Set(benefit.map(|b| b.currency));
         let after = versioned::save::<program::Entity>(&txn, id, before.version, active).await?;
         self.commit(txn, user.id, [Change::updated(&before, &after)])
             .await?;

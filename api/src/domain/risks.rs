@@ -135,7 +135,7 @@ pub(crate) fn level(field: &str, value: i32) -> ApiResult<i32> {
 
 /// Row `id` of `E`, linked from a risk in `program_id`: it must be visible
 /// (`NOT_FOUND` otherwise, as for a missing one) and recorded in that program.
-async fn linked<E>(
+pub(crate) async fn linked<E>(
     txn: &DatabaseTransaction,
     viewer: &Viewer,
     field: &str,

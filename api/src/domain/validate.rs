@@ -368,3 +368,34 @@ all_inputs!(A, B, C, D, E);
 all_inputs!(A, B, C, D, E, F);
 all_inputs!(A, B, C, D, E, F, G);
 all_inputs!(A, B, C, D, E, F, G, H);
+
+/// An amount in whole units of a currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Money {
+    /// Whole currency units.
+    pub amount: i64,
+    /// ISO 4217 code, e.g. `USD`, `KRW`.
+    pub currency: String,
+}
+
+/// An amount of zero or more in a real ISO 4217 currency.
+pub fn money(field: &str, money: &Money) -> ApiResult<()> {
+    if money.amount < 0 {
+        return Err(ApiError::bad_input(
+            format!("{field}.amount"),
+            Message::OutOfRange {
+                min: 0,
+                max: i64::MAX,
+            },
+        ));
+    }
+    if iso_currency::Currency::from_code(&money.currency).is_none() {
+        return Err(ApiError::bad_input(
+            format!("{field}.currency"),
+            Message::InvalidFormat {
+                expected: crate::i18n::Format::CurrencyCode,
+            },
+        ));
+    }
+    Ok(())
+}

@@ -22,7 +22,7 @@ use crate::domain::{
 use crate::error::ApiResult;
 use crate::i18n::Message;
 use crate::planning::{
-    brief::{self, BriefFacts, DecisionLine, DependencyLine, RiskLine},
+    brief::{self, BriefFacts, DecisionLine, DependencyLine, RiskLine, SpendLine},
     render,
 };
 
@@ -112,6 +112,33 @@ impl Domain {
             &self.brief_facts(viewer, plan).await?,
             locale,
         ))
+    }
+
+    /// The program's spend for the brief, from the costs `viewer` may see.
+    async fn spend_line(
+        &self,
+        viewer: &Viewer,
+        plan: &ProgramPlan,
+    ) -> ApiResult<Option<SpendLine>> {
+        let costs = access::visible(viewer, entity::cost::Entity::find())?
+            .narrow(entity::cost::Column::ProgramId.eq(plan.program.id))
+            .all(&self.db)
+            .await?;
+        let rows: Vec<&entity::cost::Model> = costs.iter().map(|row| &**row).collect();
+        Ok(
+            crate::domain::costs::spend(
+                &plan.program,
+                &rows,
+                plan.today,
+                plan.schedule.finish_date,
+            )
+            .map(|spend| SpendLine {
+                total: spend.total,
+                currency: spend.currency,
+                budget_used_percent: spend.budget_used_percent,
+                time_elapsed_percent: spend.time_elapsed_percent,
+            }),
+        )
     }
 
     /// Everything the brief says, in any language, of what `viewer` may see.
@@ -268,6 +295,7 @@ impl Domain {
             last_update: latest.as_ref().map(|u| u.created_at.date_naive()),
             forecast_at_last_update: latest.and_then(|u| u.forecast_finish),
             changes,
+            spend: self.spend_line(viewer, plan).await?,
         };
         Ok(facts)
     }

@@ -3,6 +3,7 @@
 mod account;
 mod auth;
 mod conversation;
+mod costs;
 mod governance;
 mod integrations;
 mod member;
@@ -23,6 +24,7 @@ pub struct Mutation(
     member::MemberMutation,
     program::ProgramMutation,
     governance::GovernanceMutation,
+    costs::CostMutation,
     integrations::IntegrationsMutation,
     team::TeamMutation,
     work::WorkMutation,

@@ -2,7 +2,8 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 
-use crate::domain::programs::{Budget, NewProgram, ProgramChanges};
+use crate::domain::programs::{NewProgram, ProgramChanges};
+use crate::domain::validate::Money;
 use crate::graphql::{
     context::{parse_id, patch, scope},
     scalars::Date,
@@ -28,6 +29,8 @@ pub struct CreateProgramInput {
     pub target_date: Option<Date>,
     /// Budget.
     pub budget: Option<MoneyInput>,
+    /// What the program is expected to return (benefit, savings, revenue), in the budget's currency.
+    pub expected_benefit: Option<MoneyInput>,
     /// IANA time zone in which "today" is taken, e.g. `Asia/Seoul` (default `UTC`).
     pub time_zone: Option<String>,
     /// Days the forecast may run past the target before the computed health is `OFF_TRACK` (0–365, default 14).
@@ -62,8 +65,10 @@ pub struct UpdateProgramInput {
     pub start_date: MaybeUndefined<Date>,
     /// New target date.
     pub target_date: MaybeUndefined<Date>,
-    /// New budget.
+    /// New budget, in the currency of the program's other amounts and costs.
     pub budget: MaybeUndefined<MoneyInput>,
+    /// New expected benefit, in the budget's currency.
+    pub expected_benefit: MaybeUndefined<MoneyInput>,
     /// New IANA time zone, e.g. `Asia/Seoul` (cannot be null).
     pub time_zone: MaybeUndefined<String>,
     /// New off-track threshold in days, 0–365 (cannot be null).
@@ -120,10 +125,8 @@ impl ProgramMutation {
                     status: input.status.map(Into::into),
                     start_date: input.start_date.map(Into::into),
                     target_date: input.target_date.map(Into::into),
-                    budget: input.budget.map(|b| Budget {
-                        amount: b.amount,
-                        currency: b.currency,
-                    }),
+                    budget: input.budget.map(Into::into),
+                    expected_benefit: input.expected_benefit.map(Into::into),
                     time_zone: input.time_zone,
                     off_track_after_days: input.off_track_after_days,
                 },
@@ -155,10 +158,8 @@ impl ProgramMutation {
                     status: patch(input.status),
                     start_date: patch(input.start_date),
                     target_date: patch(input.target_date),
-                    budget: patch(input.budget.map_value(|b| Budget {
-                        amount: b.amount,
-                        currency: b.currency,
-                    })),
+                    budget: patch(input.budget.map_value(Money::from)),
+                    expected_benefit: patch(input.expected_benefit.map_value(Money::from)),
                     time_zone: patch(input.time_zone),
                     off_track_after_days: patch(input.off_track_after_days),
                 },

@@ -21,3 +21,27 @@ pub struct MoneyInput {
     /// ISO 4217 currency code, e.g. `USD` or `KRW`.
     pub currency: String,
 }
+
+impl Money {
+    /// The amount stored as `amount` and `currency`, when both are set.
+    pub fn stored(amount: Option<i64>, currency: Option<&str>) -> Option<Self> {
+        Some(Self::of(amount?, currency?))
+    }
+
+    /// `amount` whole units of `currency`.
+    pub fn of(amount: i64, currency: &str) -> Self {
+        Self {
+            amount,
+            currency: Text(currency.to_owned()),
+        }
+    }
+}
+
+impl From<MoneyInput> for crate::domain::validate::Money {
+    fn from(input: MoneyInput) -> Self {
+        Self {
+            amount: input.amount,
+            currency: input.currency,
+        }
+    }
+}

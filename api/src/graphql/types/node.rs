@@ -6,7 +6,7 @@ use async_graphql::{Context, ID, Interface};
 use uuid::Uuid;
 
 use super::{
-    ApiToken, AuditEvent, Baseline, Comment, Decision, DecisionOption, Dependency, Milestone,
+    ApiToken, AuditEvent, Baseline, Comment, Cost, Decision, DecisionOption, Dependency, Milestone,
     Notification, Program, ProgramMember, Risk, StatusUpdate, Team, User, Workstream,
 };
 use crate::domain::loaders::Loaders;
@@ -33,6 +33,7 @@ pub enum Node {
     DecisionOption(DecisionOption),
     Risk(Risk),
     StatusUpdate(StatusUpdate),
+    Cost(Cost),
     Baseline(Baseline),
     Comment(Comment),
     Notification(Notification),
@@ -97,6 +98,7 @@ async fn load(
         Kind::DecisionOption => via!(decision_options, DecisionOption),
         Kind::Risk => via!(risks, Risk),
         Kind::StatusUpdate => via!(status_updates, StatusUpdate),
+        Kind::Cost => via!(costs, Cost),
         Kind::Baseline => via!(baselines, Baseline),
         Kind::Comment => via!(comments, Comment),
         Kind::Notification => via!(notifications, Notification),

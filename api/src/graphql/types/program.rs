@@ -88,13 +88,37 @@ impl Program {
     }
     /// Budget, if one is set.
     async fn budget(&self) -> Option<Money> {
-        match (self.0.budget_amount, &self.0.budget_currency) {
-            (Some(amount), Some(currency)) => Some(Money {
-                amount,
-                currency: Text(currency.clone()),
-            }),
-            _ => None,
-        }
+        Money::stored(self.0.budget_amount, self.0.budget_currency.as_deref())
+    }
+    /// What the program is expected to return (benefit, savings, revenue), if set.
+    async fn expected_benefit(&self) -> Option<Money> {
+        Money::stored(
+            self.0.expected_benefit_amount,
+            self.0.expected_benefit_currency.as_deref(),
+        )
+    }
+    /// What the program has spent, against its budget and the time elapsed;
+    /// null until the program has a currency (a budget, an expected benefit or a cost).
+    async fn spend(&self, ctx: &Context<'_>) -> Result<Option<super::cost::ProgramSpend>> {
+        super::cost::program_spend(ctx, &self.0).await
+    }
+    /// Return on investment as a fraction: (expectedBenefit − spend.total) / spend.total;
+    /// null without an expected benefit or with nothing spent.
+    async fn roi(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        super::cost::program_roi(ctx, &self.0).await
+    }
+    /// Costs recorded against the program, newest first.
+    async fn costs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n (at most the server's page size).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n (at most the server's page size).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
+    ) -> Result<ListConnection<super::Cost>> {
+        super::cost::program_costs(ctx, self.0.id, first, after, last, before).await
     }
     /// The TPM who owns the program.
     async fn owner(&self, ctx: &Context<'_>) -> Result<Option<User>> {

@@ -30,6 +30,7 @@ pub const FIELD_WEIGHTS: &[(&str, &str, u64)] = &[
     ("Baseline", "variance", PLAN_WEIGHT),
     ("Baseline", "milestoneVariance", PLAN_WEIGHT),
     ("Program", "briefSummary", PLAN_WEIGHT + RENDER_WEIGHT),
+    ("ProgramSpend", "forecastAtCompletion", PLAN_WEIGHT),
 ];
 
 /// The named type a field returns, whether it is a list, and what its cost

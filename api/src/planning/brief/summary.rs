@@ -343,6 +343,7 @@ mod tests {
             last_update: Some(on(2027, 1, 1)),
             forecast_at_last_update: Some(on(2027, 3, 11)),
             changes: vec![],
+            spend: None,
         }
     }
 
