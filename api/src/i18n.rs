@@ -194,6 +194,8 @@ pub enum Message {
     UnknownWebhookEvent,
     /// Only the team's creator or an administrator may change it.
     TeamCreatorOnly,
+    /// Only a portfolio's owner or an ADMIN may change it.
+    PortfolioOwnerOnly,
     /// The referenced team does not exist.
     UnknownTeam,
     /// The referenced user does not exist.
@@ -577,6 +579,10 @@ impl Message {
                 "Only the team's creator or an administrator may change it.",
                 "팀을 만든 사용자나 관리자만 변경할 수 있습니다.",
             ),
+            Self::PortfolioOwnerOnly => pick(
+                "Only the portfolio's owner or an administrator may change it.",
+                "포트폴리오 소유자나 관리자만 변경할 수 있습니다.",
+            ),
             Self::UnknownTeam => pick("No team exists with that id.", "해당 ID의 팀이 없습니다."),
             Self::UnknownUser => pick(
                 "No user exists with that id.",
@@ -780,6 +786,7 @@ pub fn subject_label(subject: Subject, locale: Locale) -> &'static str {
         Subject::Risk => ("risks", "리스크"),
         Subject::StatusUpdate => ("status updates", "상태 보고"),
         Subject::Cost => ("costs", "비용"),
+        Subject::Portfolio => ("portfolios", "포트폴리오"),
         Subject::Baseline => ("baselines", "기준선"),
         Subject::Comment => ("comments", "댓글"),
         Subject::Webhook => ("webhooks", "웹훅"),
@@ -804,6 +811,7 @@ pub fn count_unit(subject: Subject, locale: Locale) -> &'static str {
         | Subject::Risk
         | Subject::StatusUpdate
         | Subject::Cost
+        | Subject::Portfolio
         | Subject::Baseline
         | Subject::Comment
         | Subject::Webhook => "건",

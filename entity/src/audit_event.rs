@@ -93,6 +93,8 @@ pub enum Subject {
     StatusUpdate,
     /// A cost recorded against a program.
     Cost,
+    /// A portfolio of programs.
+    Portfolio,
     /// A baseline of the plan.
     Baseline,
     /// A comment on a workstream, dependency, decision or risk.
@@ -117,6 +119,7 @@ impl Subject {
             Self::Risk => "Risk",
             Self::StatusUpdate => "StatusUpdate",
             Self::Cost => "Cost",
+            Self::Portfolio => "Portfolio",
             Self::Baseline => "Baseline",
             Self::Comment => "Comment",
             Self::Webhook => "Webhook",
@@ -138,6 +141,7 @@ impl Subject {
             Self::Risk => "risk",
             Self::StatusUpdate => "statusUpdate",
             Self::Cost => "cost",
+            Self::Portfolio => "portfolio",
             Self::Baseline => "baseline",
             Self::Comment => "comment",
             Self::Webhook => "webhook",

@@ -70,6 +70,8 @@ pub mod link;
 pub mod milestone;
 pub mod notification;
 pub mod persisted_query;
+pub mod portfolio;
+pub mod portfolio_program;
 pub mod program;
 pub mod program_member;
 pub mod revoked_session;
@@ -96,6 +98,8 @@ pub mod prelude {
     pub use super::milestone::Entity as Milestone;
     pub use super::notification::Entity as Notification;
     pub use super::persisted_query::Entity as PersistedQuery;
+    pub use super::portfolio::Entity as Portfolio;
+    pub use super::portfolio_program::Entity as PortfolioProgram;
     pub use super::program::Entity as Program;
     pub use super::program_member::Entity as ProgramMember;
     pub use super::risk::Entity as Risk;

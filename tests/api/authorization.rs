@@ -105,6 +105,8 @@ struct Fixture {
     dependency: String,
     decision: String,
     risk: String,
+    /// The owner's portfolio holding the program.
+    portfolio: String,
 }
 
 impl Fixture {
@@ -403,6 +405,15 @@ fn cases() -> Vec<Case> {
             "team { id }",
             |f| json!({ "id": f.team, "description": "changed" }),
         ),
+        write(SignedIn, "createPortfolio", "portfolio { id }", |_| {
+            json!({ "name": unique("Portfolio") })
+        }),
+        write(Manage, "updatePortfolio", "portfolio { id }", |f| {
+            json!({ "id": f.portfolio, "description": "changed" })
+        }),
+        write(Manage, "setPortfolioPrograms", "portfolio { id }", |f| {
+            json!({ "id": f.portfolio, "programIds": [f.cast.program] })
+        }),
         write(
             SignedIn,
             "createProgram",
@@ -781,6 +792,18 @@ fn cases() -> Vec<Case> {
         lookup(SignedIn, "team", |f| &f.team),
         lookup(Read, "program", |f| &f.cast.program),
         read(
+            SignedIn,
+            "portfolios",
+            "{ portfolios { totalCount nodes { id } } }",
+            |_| json!({}),
+        ),
+        read(
+            Read,
+            "portfolio",
+            "query($id: ID!) { portfolio(id: $id) { id name programs { totalCount nodes { id } } rollup { programCount openRisks byHealth { health count } spend { amount } budget { amount } latestForecastFinish } brief } }",
+            |f| json!({ "id": f.portfolio }),
+        ),
+        read(
             Read,
             "program",
             "query($id: ID!) { program(id: $id) { criticalPath { durationDays } briefSummary statusUpdates { totalCount } baselines(first: 5) { totalCount nodes { finishDeltaDays variance(first: 50) { deltaDays } milestoneVariance(first: 50) { deltaDays } } } forecastHistory { source } computedHealth { health reasons { code } } milestones { totalCount nodes { isOverdue forecastDate } } schedule { forecastFinish lateDays } bottlenecks(groupBy: TEAM) { downstreamCount } timeZone offTrackAfterDays costs { totalCount nodes { id workstream { id } recordedBy { id } } } spend { total { amount } burnRatePerWeek { amount } forecastAtCompletion { amount } } roi expectedBenefit { amount } } }",
@@ -810,6 +833,14 @@ async fn fixture(app: &TestApp) -> Fixture {
     let decision = decision(app, owner, program, "Matrix decision", json!({})).await;
     let scored = json!({ "likelihood": 3, "impact": 3 });
     let risk = risk(app, owner, program, "Matrix risk", scored).await;
+    let portfolio = crate::fixtures::create(
+        app,
+        owner,
+        "createPortfolio",
+        "portfolio",
+        json!({ "name": "Matrix portfolio", "programIds": [program] }),
+    )
+    .await;
     Fixture {
         cast,
         team,
@@ -817,11 +848,12 @@ async fn fixture(app: &TestApp) -> Fixture {
         dependency,
         decision,
         risk,
+        portfolio,
     }
 }
 
 /// The tables a call may write to, the history last.
-const TABLES: [&str; 17] = [
+const TABLES: [&str; 19] = [
     "users",
     "api_tokens",
     "teams",
@@ -835,6 +867,8 @@ const TABLES: [&str; 17] = [
     "risks",
     "status_updates",
     "costs",
+    "portfolios",
+    "portfolio_programs",
     "baselines",
     "comments",
     "notifications",

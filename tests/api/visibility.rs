@@ -232,6 +232,28 @@ async fn world(app: &TestApp) -> World {
         .as_str()
         .unwrap()
         .to_owned();
+    // A portfolio of both programs, which P's viewer reads for P's sake,
+    // and one of Q alone, which P's viewer never sees.
+    let mut hidden_portfolio = None;
+    for (owner, name, programs) in [
+        (&bridge, "Both".to_owned(), vec![p.clone(), q.clone()]),
+        (&q_owner, marked("Vaults"), vec![q.clone()]),
+    ] {
+        let id = mutate(
+            app,
+            owner,
+            "createPortfolio",
+            json!({ "name": name, "programIds": programs }),
+            "portfolio { id }",
+        )
+        .await["portfolio"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        if owner.id == q_owner.id {
+            hidden_portfolio = Some(id);
+        }
+    }
     let q_owner_id = q_owner.id.clone();
     let mut hidden_ids = vec![
         q.clone(),
@@ -245,6 +267,7 @@ async fn world(app: &TestApp) -> World {
         q_decision,
         q_update,
         q_cost,
+        hidden_portfolio.expect("Q's portfolio"),
         q_baseline,
         q_owner.id.clone(),
         q_comment,
@@ -316,6 +339,9 @@ fragment Dep on Dependency {
 query($p: ID!, $ws: ID!, $risk: ID!) {
   viewer { id name notifications(first: 100) { totalCount nodes { id kind message(locale: EN) program { id key name } actor { id name } comment { id body } subject { __typename ... on Program { id name } ... on Workstream { id name } ... on Dependency { id description } ... on Decision { id title } ... on Risk { id title } } } } }
   programs(first: 100, includeArchived: true) { totalCount nodes { id key name } }
+  portfolios(first: 1) { totalCount nodes { id name owner { id name } programs(first: 100) { totalCount nodes { id key name } }
+    rollup { programCount byHealth { health count } byComputedHealth { health count } latestForecastFinish overdueDependencies atRiskDependencies openRisks spend { amount currency } budget { amount currency } }
+    brief(locale: EN) } }
   teams(first: 100) { nodes { id name workstreams(first: 100) { totalCount nodes { id name } } } }
   program(id: $p) {
     id key name owner { id name } members { role user { id name email } }
@@ -387,6 +413,14 @@ async fn a_viewer_of_one_program_learns_nothing_about_another_on_any_path() {
         assert!(body["errors"].is_null(), "{body}");
         let mine = &body["data"]["viewer"]["notifications"];
         assert_eq!(mine["totalCount"], 1, "only the mention in P: {body}");
+        let portfolios = &body["data"]["portfolios"];
+        assert_eq!(
+            portfolios["totalCount"], 1,
+            "only the one holding P: {body}"
+        );
+        let both = &portfolios["nodes"][0];
+        assert_eq!(both["programs"]["totalCount"], 1, "P alone: {body}");
+        assert_eq!(both["rollup"]["programCount"], 1, "{body}");
         assert_eq!(mine["nodes"][0]["kind"], "MENTIONED", "{body}");
         let program = &body["data"]["program"];
         assert!(

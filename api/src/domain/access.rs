@@ -23,8 +23,8 @@ use std::sync::Arc;
 
 use entity::{
     api_token, audit_event, baseline, comment, cost, decision, decision_option, dependency,
-    enums::ProgramRole, milestone, notification, program, program_member, risk, status_update,
-    team, user, webhook, webhook_delivery, workstream,
+    enums::ProgramRole, milestone, notification, portfolio, portfolio_program, program,
+    program_member, risk, status_update, team, user, webhook, webhook_delivery, workstream,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select,
@@ -132,6 +132,7 @@ in_program!(
     risk,
     status_update,
     cost,
+    portfolio_program,
     baseline,
     program_member,
     webhook
@@ -240,6 +241,67 @@ impl Scoped for api_token::Model {
 impl ScopedEntity for api_token::Entity {
     const PROGRAM_COLUMNS: &'static [Self::Column] = &[];
     const RECIPIENT_COLUMNS: &'static [Self::Column] = &[api_token::Column::UserId];
+}
+
+/// A portfolio is changed by its owner and ADMINs; who may read it is
+/// wider ([`readable_portfolios`]), so the generic [`visible`] of
+/// portfolios answers only the caller's own.
+impl Scoped for portfolio::Model {
+    fn reach(&self) -> Reach {
+        Reach::Owner(self.owner_id)
+    }
+}
+
+impl ScopedEntity for portfolio::Entity {
+    const PROGRAM_COLUMNS: &'static [Self::Column] = &[];
+    const RECIPIENT_COLUMNS: &'static [Self::Column] = &[portfolio::Column::OwnerId];
+}
+
+/// Restrict `select` to the portfolios `viewer` may read: their own, every
+/// one for an ADMIN, and those holding a program the viewer can see.
+pub fn readable_portfolios(
+    viewer: &Viewer,
+    select: Select<portfolio::Entity>,
+) -> ApiResult<VisibleSelect<portfolio::Entity>> {
+    let user = viewer.require_user()?;
+    let select = if viewer.is_admin() {
+        select
+    } else {
+        let holding_seen_programs = Query::select()
+            .column(portfolio_program::Column::PortfolioId)
+            .from(portfolio_program::Entity)
+            .and_where(
+                Expr::col(portfolio_program::Column::ProgramId)
+                    .in_subquery(member_program_ids(user.id)),
+            )
+            .to_owned();
+        select.filter(
+            Condition::any()
+                .add(portfolio::Column::OwnerId.eq(user.id))
+                .add(portfolio::Column::Id.in_subquery(holding_seen_programs)),
+        )
+    };
+    Ok(VisibleSelect { select })
+}
+
+/// Portfolio `id` if `viewer` may read it (`NOT_FOUND` otherwise, as for a
+/// missing one) and, with `manage`, change it (`FORBIDDEN` otherwise).
+pub async fn find_portfolio(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+    manage: bool,
+) -> ApiResult<Visible<portfolio::Model>> {
+    let row = readable_portfolios(viewer, portfolio::Entity::find())?
+        .narrow(portfolio::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound(Message::NotFound))?;
+    let user = viewer.require_user()?;
+    if manage && row.owner_id != user.id && !viewer.is_admin() {
+        return Err(ApiError::Forbidden(Message::PortfolioOwnerOnly));
+    }
+    Ok(row)
 }
 
 impl<T: Scoped> Scoped for std::sync::Arc<T> {

@@ -4,8 +4,8 @@
 use entity::{
     api_token,
     audit_event::{self, Subject, Verb},
-    baseline, comment, cost, decision, dependency, milestone, program, program_member, risk,
-    status_update, team, user, webhook, workstream,
+    baseline, comment, cost, decision, dependency, milestone, portfolio, program, program_member,
+    risk, status_update, team, user, webhook, workstream,
 };
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, Set};
 use serde_json::{Map, Value, json};
@@ -81,6 +81,7 @@ recorded!(
     risk => Risk,
     status_update => StatusUpdate,
     cost => Cost,
+    portfolio => Portfolio,
     baseline => Baseline,
     comment => Comment,
     webhook => Webhook,

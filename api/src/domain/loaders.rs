@@ -12,8 +12,8 @@ use std::sync::{
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
     api_token, audit_event, baseline, comment, cost, decision, decision_option, dependency,
-    enums::ProgramRole, milestone, notification, program, program_member, risk, status_update,
-    team, user, workstream,
+    enums::ProgramRole, milestone, notification, portfolio_program, program, program_member, risk,
+    status_update, team, user, workstream,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -263,6 +263,8 @@ pub struct Loaders {
     pub status_updates_by_program: GroupedLoader<status_update::Entity>,
     /// Costs per program.
     pub costs_by_program: GroupedLoader<cost::Entity>,
+    /// The programs each portfolio holds, those the caller can see.
+    pub programs_by_portfolio: GroupedLoader<portfolio_program::Entity>,
     /// Baselines per program.
     pub baselines_by_program: GroupedLoader<baseline::Entity>,
 }
@@ -379,6 +381,9 @@ impl Loaders {
             risks_by_program: grouped!(risk, ProgramId, |m| Some(m.program_id)),
             status_updates_by_program: grouped!(status_update, ProgramId, |m| Some(m.program_id)),
             costs_by_program: grouped!(cost, ProgramId, |m| Some(m.program_id)),
+            programs_by_portfolio: grouped!(portfolio_program, PortfolioId, |m| Some(
+                m.portfolio_id
+            )),
             baselines_by_program: grouped!(baseline, ProgramId, |m| Some(m.program_id)),
             visibility,
         }

@@ -29,6 +29,7 @@ pub mod notifications;
 pub mod pagination;
 pub mod patch;
 pub mod planning;
+pub mod portfolios;
 pub mod programs;
 pub mod risks;
 pub mod sessions;

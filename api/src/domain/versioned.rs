@@ -48,7 +48,8 @@ versioned!(
     decision,
     risk,
     comment,
-    webhook
+    webhook,
+    portfolio
 );
 
 /// Refuse a stale `expectedVersion` before any work is done.

@@ -8,6 +8,7 @@
 pub mod bottlenecks;
 pub mod brief;
 pub mod cycles;
+pub mod portfolio;
 pub mod render;
 pub mod schedule;
 

@@ -7,6 +7,7 @@ mod costs;
 mod governance;
 mod integrations;
 mod member;
+mod portfolio;
 mod program;
 mod team;
 mod users;
@@ -25,6 +26,7 @@ pub struct Mutation(
     program::ProgramMutation,
     governance::GovernanceMutation,
     costs::CostMutation,
+    portfolio::PortfolioMutation,
     integrations::IntegrationsMutation,
     team::TeamMutation,
     work::WorkMutation,

@@ -2,6 +2,7 @@
 
 mod governance;
 mod node;
+mod portfolio;
 mod program;
 mod team;
 mod user;
@@ -16,6 +17,7 @@ pub struct Query(
     program::ProgramQuery,
     governance::GovernanceQuery,
     team::TeamQuery,
+    portfolio::PortfolioQuery,
     work::WorkQuery,
     node::NodeQuery,
 );

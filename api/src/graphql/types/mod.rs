@@ -17,6 +17,7 @@ pub mod money;
 pub mod node;
 pub mod notification;
 pub mod planning;
+pub mod portfolio;
 pub mod program;
 pub mod program_event;
 pub mod program_member;

@@ -31,6 +31,9 @@ pub const FIELD_WEIGHTS: &[(&str, &str, u64)] = &[
     ("Baseline", "milestoneVariance", PLAN_WEIGHT),
     ("Program", "briefSummary", PLAN_WEIGHT + RENDER_WEIGHT),
     ("ProgramSpend", "forecastAtCompletion", PLAN_WEIGHT),
+    // A portfolio's rollup plans each of its programs (at most 100).
+    ("Portfolio", "rollup", 100 * PLAN_WEIGHT),
+    ("Portfolio", "brief", 100 * PLAN_WEIGHT + RENDER_WEIGHT),
 ];
 
 /// The named type a field returns, whether it is a list, and what its cost
