@@ -30,6 +30,10 @@ pub const FIELD_WEIGHTS: &[(&str, &str, u64)] = &[
     ("Baseline", "variance", PLAN_WEIGHT),
     ("Baseline", "milestoneVariance", PLAN_WEIGHT),
     ("Program", "briefSummary", PLAN_WEIGHT + RENDER_WEIGHT),
+    // A team's fields plan each program its work is in.
+    ("Team", "commitments", PLAN_WEIGHT),
+    ("Team", "priorityConflicts", PLAN_WEIGHT),
+    ("Team", "load", PLAN_WEIGHT),
 ];
 
 /// The named type a field returns, whether it is a list, and what its cost
