@@ -404,6 +404,12 @@ fn cases() -> Vec<Case> {
             |f| json!({ "id": f.team, "description": "changed" }),
         ),
         write(
+            TeamCreator,
+            "updateTeam",
+            "team { id capacityDaysPerWeek }",
+            |f| json!({ "id": f.team, "capacityDaysPerWeek": 12.5 }),
+        ),
+        write(
             SignedIn,
             "createProgram",
             "program { id }",
@@ -480,6 +486,12 @@ fn cases() -> Vec<Case> {
             "updateWorkstream",
             "workstream { id }",
             |f| json!({ "id": f.workstream, "progress": 10 }),
+        ),
+        write(
+            Edit,
+            "updateWorkstream",
+            "workstream { id priority effortDays }",
+            |f| json!({ "id": f.workstream, "priority": "P0", "effortDays": 4.5 }),
         ),
         write(
             Edit,
@@ -776,6 +788,12 @@ fn cases() -> Vec<Case> {
         }),
         read(SignedIn, "teams", "{ teams { totalCount } }", |_| json!({})),
         lookup(SignedIn, "team", |f| &f.team),
+        read(
+            SignedIn,
+            "team",
+            "query($id: ID!) { team(id: $id) { capacityDaysPerWeek commitments { totalCount } priorityConflicts { overlapDays } load(from: \"2026-03-02\", to: \"2026-03-29\") { weeks { demandDays utilization } } } }",
+            |f| json!({ "id": f.team }),
+        ),
         lookup(Read, "program", |f| &f.cast.program),
         read(
             Read,

@@ -42,6 +42,7 @@ mod migrations;
 mod named_people;
 mod planning;
 mod pooler;
+mod priorities;
 mod programs;
 mod replicas;
 mod risks;
