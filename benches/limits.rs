@@ -173,6 +173,8 @@ fn workstream(
         created_at: Set(now),
         updated_at: Set(now),
         started_on: Set(dates.map(|d| d.0)),
+        priority: Set(entity::enums::Priority::P2),
+        effort_days: Set(None),
         finished_on: Set(None),
         external_id: Set(None),
         links: Set(serde_json::json!([])),

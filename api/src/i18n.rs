@@ -80,6 +80,11 @@ pub enum Message {
         /// The field it must not precede.
         other: &'static str,
     },
+    /// A date range spans more weeks than allowed.
+    TooManyWeeks {
+        /// The most weeks allowed.
+        max: i64,
+    },
     /// `first`/`last` is above the page cap.
     PageTooLarge {
         /// The cap.
@@ -383,6 +388,13 @@ impl Message {
                     format!("{other}보다 앞선 날짜일 수 없습니다.")
                 } else {
                     format!("Must not be before {other}.")
+                }
+            }
+            Self::TooManyWeeks { max } => {
+                if ko {
+                    format!("기간은 최대 {max}주까지 지정할 수 있습니다.")
+                } else {
+                    format!("The range may cover at most {max} weeks.")
                 }
             }
             Self::PageTooLarge { max } => {

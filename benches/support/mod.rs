@@ -260,6 +260,8 @@ pub fn workstream_row(
         start_date: Set(Some(start)),
         target_date: Set(Some(target)),
         started_on: Set(Some(start)),
+        priority: Set(entity::enums::Priority::P2),
+        effort_days: Set(None),
         finished_on: Set(None),
         progress: Set(0),
         version: Set(1),

@@ -97,6 +97,40 @@ pub enum Health {
     OffTrack,
 }
 
+/// How urgent a workstream is, against the rest of its team's work.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Priority {
+    /// Drop everything else.
+    #[sea_orm(string_value = "P0")]
+    P0,
+    /// Urgent.
+    #[sea_orm(string_value = "P1")]
+    P1,
+    /// Normal (the default).
+    #[default]
+    #[sea_orm(string_value = "P2")]
+    P2,
+    /// When there is time.
+    #[sea_orm(string_value = "P3")]
+    P3,
+}
+
 /// Lifecycle status of a workstream.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,

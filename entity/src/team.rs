@@ -3,7 +3,8 @@
 use sea_orm::entity::prelude::*;
 
 /// A team.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+// Not `Eq`: `capacity_days_per_week` is a float.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 #[sea_orm(table_name = "teams")]
 pub struct Model {
@@ -24,6 +25,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// When the row was last updated.
     pub updated_at: DateTimeUtc,
+    /// Person-days of work the team can do in a week, if known.
+    pub capacity_days_per_week: Option<f64>,
 }
 
 /// Relations of the `teams` table.

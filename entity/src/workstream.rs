@@ -2,10 +2,11 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::enums::{Health, WorkstreamStatus};
+use crate::enums::{Health, Priority, WorkstreamStatus};
 
 /// A workstream of a program.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+// Not `Eq`: `effort_days` is a float.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 #[sea_orm(table_name = "workstreams")]
 pub struct Model {
@@ -48,6 +49,10 @@ pub struct Model {
     /// Where the work is tracked elsewhere: `[{"url", "kind", "title"}]`.
     #[sea_orm(column_type = "JsonBinary")]
     pub links: Json,
+    /// How urgent it is against the rest of its team's work (default `P2`).
+    pub priority: Priority,
+    /// Estimated work in person-days, if estimated.
+    pub effort_days: Option<f64>,
 }
 
 /// Relations of the `workstreams` table.

@@ -23,6 +23,7 @@ mod m20261202_000017_commitments_and_conversation;
 mod m20261203_000018_sessions_and_deactivation;
 mod m20261204_000019_integrations;
 mod m20261205_000020_shared_limits;
+mod m20261206_000021_priorities_and_capacity;
 mod m20261206_000022_costs;
 mod m20261206_000023_portfolios;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000018_sessions_and_deactivation::Migration),
             Box::new(m20261204_000019_integrations::Migration),
             Box::new(m20261205_000020_shared_limits::Migration),
+            Box::new(m20261206_000021_priorities_and_capacity::Migration),
             Box::new(m20261206_000022_costs::Migration),
             Box::new(m20261206_000023_portfolios::Migration),
         ]

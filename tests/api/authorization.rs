@@ -415,6 +415,12 @@ fn cases() -> Vec<Case> {
             json!({ "id": f.portfolio, "programIds": [f.cast.program] })
         }),
         write(
+            TeamCreator,
+            "updateTeam",
+            "team { id capacityDaysPerWeek }",
+            |f| json!({ "id": f.team, "capacityDaysPerWeek": 12.5 }),
+        ),
+        write(
             SignedIn,
             "createProgram",
             "program { id }",
@@ -491,6 +497,12 @@ fn cases() -> Vec<Case> {
             "updateWorkstream",
             "workstream { id }",
             |f| json!({ "id": f.workstream, "progress": 10 }),
+        ),
+        write(
+            Edit,
+            "updateWorkstream",
+            "workstream { id priority effortDays }",
+            |f| json!({ "id": f.workstream, "priority": "P0", "effortDays": 4.5 }),
         ),
         write(
             Edit,
@@ -790,6 +802,12 @@ fn cases() -> Vec<Case> {
         }),
         read(SignedIn, "teams", "{ teams { totalCount } }", |_| json!({})),
         lookup(SignedIn, "team", |f| &f.team),
+        read(
+            SignedIn,
+            "team",
+            "query($id: ID!) { team(id: $id) { capacityDaysPerWeek commitments { totalCount } priorityConflicts { overlapDays } load(from: \"2026-03-02\", to: \"2026-03-29\") { weeks { demandDays utilization } } } }",
+            |f| json!({ "id": f.team }),
+        ),
         lookup(Read, "program", |f| &f.cast.program),
         read(
             SignedIn,

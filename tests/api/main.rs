@@ -43,6 +43,7 @@ mod named_people;
 mod planning;
 mod pooler;
 mod portfolios;
+mod priorities;
 mod programs;
 mod replicas;
 mod risks;

@@ -313,6 +313,8 @@ async fn rolled_back_work_is_never_announced() {
         finished_on: None,
         external_id: None,
         links: serde_json::json!([]),
+        priority: entity::enums::Priority::P2,
+        effort_days: None,
     };
     audit::record(
         &txn,

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::fixtures::{
     Socket, baseline, comment, dated, decision, dependency, fewest_statements, milestone, mutate,
-    program, risk, set_member, status_update, subscribed, workstream,
+    program, risk, set_member, status_update, subscribed, team, workstream,
 };
 use crate::generate::{Generator, Rng, ids_in, load_schema};
 use crate::helpers::{TestApp, TestUser, error_code, spawn_app_with};
@@ -66,12 +66,15 @@ async fn world(app: &TestApp) -> World {
     set_member(app, &p_owner, &p, &bridge, "EDITOR").await;
     set_member(app, &q_owner, &q, &bridge, "EDITOR").await;
 
+    // One team staffs urgent work in both programs at the same time.
+    let shared = team(app, &bridge, "Shared platform").await;
     let p1 = workstream(
         app,
         &p_owner,
         &p,
         "Checkout",
-        dated("2026-03-01", "2026-03-31"),
+        json!({ "startDate": "2026-03-01", "targetDate": "2026-03-31", "teamId": shared,
+                "priority": "P0", "effortDays": 10 }),
     )
     .await;
     let p2 = workstream(
@@ -88,6 +91,7 @@ async fn world(app: &TestApp) -> World {
         &q,
         &marked("Vault"),
         json!({ "description": marked("desc"), "startDate": "2026-01-01", "targetDate": "2026-06-30", "leadId": q_owner.id,
+                "teamId": shared, "priority": "P0", "effortDays": 50,
                 "externalId": marked("Q-1"), "links": [{ "url": format!("https://jira.example.com/{MARKER}"), "kind": "JIRA", "title": marked("epic") }] }),
     )
     .await;
@@ -343,6 +347,10 @@ query($p: ID!, $ws: ID!, $risk: ID!) {
     rollup { programCount byHealth { health count } byComputedHealth { health count } latestForecastFinish overdueDependencies atRiskDependencies openRisks spend { amount currency } budget { amount currency } }
     brief(locale: EN) } }
   teams(first: 100) { nodes { id name workstreams(first: 100) { totalCount nodes { id name } } } }
+  teamWork: teams(first: 5) { nodes { id
+    commitments(first: 20) { totalCount nodes { id name program { id key name } } }
+    priorityConflicts(first: 20) { first { id name } second { id name program { id key name } } overlapStart overlapEnd }
+    load(from: "2026-01-01", to: "2026-12-31") { weeks { weekStart demandDays } } } }
   program(id: $p) {
     id key name owner { id name } members { role user { id name email } }
     json: export(format: JSON) csv: export(format: CSV)

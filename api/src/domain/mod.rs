@@ -9,6 +9,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod baselines;
 pub mod callers;
+pub mod capacity;
 pub mod clock;
 pub mod comments;
 pub mod commitments;

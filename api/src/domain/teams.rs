@@ -18,11 +18,15 @@ use super::{
     patch::{self, Patch},
     programs::{escape_like, lower_like},
     validate,
+    validate::AllInputs,
     versioned::{self, check_expected},
 };
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::Message;
+
+/// Largest `capacityDaysPerWeek` (a team of 2,000 full-time people).
+pub const MAX_CAPACITY_DAYS_PER_WEEK: i64 = 10_000;
 
 /// What `createTeam` accepts.
 #[derive(Debug, Clone, Default)]
@@ -31,6 +35,8 @@ pub struct NewTeam {
     pub name: String,
     /// Longer description.
     pub description: Option<String>,
+    /// Person-days of work it can do in a week.
+    pub capacity_days_per_week: Option<f64>,
 }
 
 /// What `updateTeam` changes.
@@ -40,6 +46,8 @@ pub struct TeamChanges {
     pub name: Patch<String>,
     /// New description.
     pub description: Patch<String>,
+    /// New weekly capacity; `Clear` removes it.
+    pub capacity_days_per_week: Patch<f64>,
 }
 
 /// Filters of the `teams` list.
@@ -75,6 +83,16 @@ async fn name_taken(
     Ok(query.count(db).await? > 0)
 }
 
+/// `BAD_USER_INPUT` at `input.capacityDaysPerWeek` unless 0 to
+/// [`MAX_CAPACITY_DAYS_PER_WEEK`].
+fn capacity(value: f64) -> ApiResult<f64> {
+    validate::days(
+        "input.capacityDaysPerWeek",
+        value,
+        MAX_CAPACITY_DAYS_PER_WEEK,
+    )
+}
+
 /// A unique-constraint clash on insert or update means the name was taken
 /// by a concurrent writer.
 fn name_clash(error: sea_orm::DbErr) -> ApiError {
@@ -95,9 +113,12 @@ impl Domain {
         input: NewTeam,
     ) -> ApiResult<Visible<team::Model>> {
         let user = viewer.require_user()?;
-        let name = validate::name("input.name", &input.name)?;
-        let description =
-            validate::optional_text("input.description", input.description.as_deref())?;
+        let (name, description, capacity_days_per_week) = (
+            validate::name("input.name", &input.name),
+            validate::optional_text("input.description", input.description.as_deref()),
+            input.capacity_days_per_week.map(capacity).transpose(),
+        )
+            .all()?;
 
         let txn = self.begin_write().await?;
         if name_taken(&txn, &name, None).await? {
@@ -106,6 +127,7 @@ impl Domain {
         let created = team::ActiveModel {
             name: Set(name),
             description: Set(description),
+            capacity_days_per_week: Set(capacity_days_per_week),
             created_by_id: Set(Some(user.id)),
             ..Default::default()
         }
@@ -127,12 +149,16 @@ impl Domain {
         changes: TeamChanges,
     ) -> ApiResult<Visible<team::Model>> {
         let user = viewer.require_user()?;
-        let name = changes
-            .name
-            .required_with("input.name", |field, n| validate::name(field, &n))?;
-        let description = changes
-            .description
-            .try_map(|d| validate::long_text("input.description", &d))?;
+        let (name, description, capacity_days_per_week) = (
+            changes
+                .name
+                .required_with("input.name", |field, n| validate::name(field, &n)),
+            changes
+                .description
+                .try_map(|d| validate::long_text("input.description", &d)),
+            changes.capacity_days_per_week.try_map(capacity),
+        )
+            .all()?;
 
         let txn = self.begin_write().await?;
         let before = team::Entity::find_by_id(id)
@@ -151,6 +177,7 @@ impl Domain {
         let mut active: team::ActiveModel = before.clone().into();
         patch::assign(&mut active.name, name);
         description.assign(&mut active.description);
+        capacity_days_per_week.assign(&mut active.capacity_days_per_week);
         let after = versioned::save::<team::Entity>(&txn, id, before.version, active)
             .await
             .map_err(|e| match e {

@@ -187,6 +187,18 @@ pub fn range(field: &str, value: i32, min: i32, max: i32) -> ApiResult<i32> {
     }
 }
 
+/// A number of days between 0 and `max`, both included (a fraction allowed).
+pub fn days(field: &str, value: f64, max: i64) -> ApiResult<f64> {
+    if value.is_finite() && (0.0..=max as f64).contains(&value) {
+        Ok(value)
+    } else {
+        Err(ApiError::bad_input(
+            field,
+            Message::OutOfRange { min: 0, max },
+        ))
+    }
+}
+
 /// `end` must not precede `start` when both are set.
 pub fn date_order(
     end_field: &str,

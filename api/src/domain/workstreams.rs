@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use entity::{
-    enums::{Health, WorkstreamStatus},
+    enums::{Health, Priority, WorkstreamStatus},
     link::Link,
     team, workstream,
 };
@@ -30,6 +30,9 @@ use crate::i18n::Message;
 
 /// Smallest and largest `progress`.
 const PROGRESS_RANGE: (i32, i32) = (0, 100);
+
+/// Largest `effortDays` (about 400 person-years).
+pub const MAX_EFFORT_DAYS: i64 = 100_000;
 
 /// What `createWorkstream` accepts.
 #[derive(Debug, Clone)]
@@ -62,6 +65,10 @@ pub struct NewWorkstream {
     pub external_id: Option<String>,
     /// Where its work is tracked elsewhere.
     pub links: Option<Vec<Link>>,
+    /// How urgent it is (default `P2`).
+    pub priority: Option<Priority>,
+    /// Estimated work in person-days.
+    pub effort_days: Option<f64>,
 }
 
 impl NewWorkstream {
@@ -86,6 +93,8 @@ impl NewWorkstream {
             finished_on: changes.finished_on.apply(None),
             external_id: changes.external_id.apply(None),
             links: changes.links.apply(None),
+            priority: changes.priority.apply(None),
+            effort_days: changes.effort_days.apply(None),
         })
     }
 }
@@ -119,6 +128,10 @@ pub struct WorkstreamChanges {
     pub external_id: Patch<String>,
     /// New links (all of them); `Clear` removes them.
     pub links: Patch<Vec<Link>>,
+    /// New priority.
+    pub priority: Patch<Priority>,
+    /// New effort estimate; `Clear` removes it.
+    pub effort_days: Patch<f64>,
 }
 
 /// Filters of a workstream list.
@@ -138,6 +151,8 @@ pub struct WorkstreamFilter {
     pub target_date_from: Option<NaiveDate>,
     /// Only workstreams whose target date is on or before this day.
     pub target_date_to: Option<NaiveDate>,
+    /// Only these priorities.
+    pub priority: Option<Vec<Priority>>,
 }
 
 impl WorkstreamFilter {
@@ -150,6 +165,10 @@ impl WorkstreamFilter {
             .filter(|s| !s.is_empty());
         self.status.as_ref().is_none_or(|s| s.contains(&row.status))
             && self.health.as_ref().is_none_or(|h| h.contains(&row.health))
+            && self
+                .priority
+                .as_ref()
+                .is_none_or(|p| p.contains(&row.priority))
             && self.team_id.is_none_or(|id| row.team_id == Some(id))
             && self.lead_id.is_none_or(|id| row.lead_id == Some(id))
             && search.is_none_or(|s| row.name.to_lowercase().contains(&s))
@@ -173,6 +192,8 @@ order_fields! {
         TargetDate = "TARGET_DATE" => |row| row.target_date,
         /// Status, in lifecycle order: not started, in progress, blocked, done, cancelled.
         Status = "STATUS" => |row| status_rank(row.status),
+        /// Priority, most urgent first: P0, P1, P2, P3.
+        Priority = "PRIORITY" => |row| priority_rank(row.priority),
         /// Creation time.
         CreatedAt = "CREATED_AT" => |row| row.created_at,
     }
@@ -187,6 +208,21 @@ fn status_rank(status: WorkstreamStatus) -> i32 {
         WorkstreamStatus::Done => 3,
         WorkstreamStatus::Cancelled => 4,
     }
+}
+
+/// Urgency position of a priority, for sorting: 0 for `P0` … 3 for `P3`.
+pub fn priority_rank(priority: Priority) -> i32 {
+    match priority {
+        Priority::P0 => 0,
+        Priority::P1 => 1,
+        Priority::P2 => 2,
+        Priority::P3 => 3,
+    }
+}
+
+/// `BAD_USER_INPUT` at `input.effortDays` unless 0 to [`MAX_EFFORT_DAYS`].
+fn effort(value: f64) -> ApiResult<f64> {
+    validate::days("input.effortDays", value, MAX_EFFORT_DAYS)
 }
 
 /// `BAD_USER_INPUT` at `field` unless the team exists.
@@ -344,7 +380,7 @@ impl Domain {
         txn: &DatabaseTransaction,
         input: NewWorkstream,
     ) -> ApiResult<workstream::Model> {
-        let (name, description, (), progress, (external_id, links)) = (
+        let (name, description, (), progress, (external_id, links), effort_days) = (
             validate::name("input.name", &input.name),
             validate::optional_text("input.description", input.description.as_deref()),
             validate::date_order(
@@ -359,6 +395,7 @@ impl Domain {
                 .transpose()
                 .map(|value| value.unwrap_or(0)),
             links::new_fields(input.external_id.as_deref(), input.links),
+            input.effort_days.map(effort).transpose(),
         )
             .all()?;
         if let Some(team_id) = input.team_id {
@@ -409,6 +446,8 @@ impl Domain {
             progress: Set(progress),
             external_id: Set(external_id),
             links: Set(links),
+            priority: Set(input.priority.unwrap_or_default()),
+            effort_days: Set(effort_days),
             ..Default::default()
         }
         .insert(txn)
@@ -424,7 +463,16 @@ impl Domain {
         before: &workstream::Model,
         changes: WorkstreamChanges,
     ) -> ApiResult<workstream::Model> {
-        let (name, description, status, health, progress, (external_id, links)) = (
+        let (
+            name,
+            description,
+            status,
+            health,
+            progress,
+            (external_id, links),
+            priority,
+            effort_days,
+        ) = (
             changes
                 .name
                 .required_with("input.name", |field, n| validate::name(field, &n)),
@@ -438,6 +486,8 @@ impl Domain {
                 .required("input.progress")
                 .and_then(|p| p.map(progress).transpose()),
             links::changed_fields(changes.external_id, changes.links),
+            changes.priority.required("input.priority"),
+            changes.effort_days.try_map(effort),
         )
             .all()?;
         let start_date = changes.start_date.apply(before.start_date);
@@ -478,6 +528,8 @@ impl Domain {
         active.start_date = Set(start_date);
         active.target_date = Set(target_date);
         patch::assign(&mut active.progress, progress);
+        patch::assign(&mut active.priority, priority);
+        effort_days.assign(&mut active.effort_days);
         external_id.assign(&mut active.external_id);
         if let Some(links) = links {
             active.links = Set(links);

@@ -7,6 +7,7 @@
 
 pub mod bottlenecks;
 pub mod brief;
+pub mod capacity;
 pub mod cycles;
 pub mod portfolio;
 pub mod render;

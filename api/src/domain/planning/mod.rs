@@ -324,7 +324,8 @@ impl ProgramPlan {
     }
 }
 
-fn is_unfinished(ws: &workstream::Model) -> bool {
+/// Neither done nor cancelled.
+pub(crate) fn is_unfinished(ws: &workstream::Model) -> bool {
     !matches!(
         ws.status,
         WorkstreamStatus::Done | WorkstreamStatus::Cancelled

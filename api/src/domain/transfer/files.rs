@@ -17,7 +17,7 @@ const KINDS: [(&str, &str); 4] = [
 ];
 
 /// The CSV columns, in order, after `type`.
-const CSV_COLUMNS: [&str; 23] = [
+const CSV_COLUMNS: [&str; 25] = [
     "ref",
     "externalId",
     "name",
@@ -28,6 +28,8 @@ const CSV_COLUMNS: [&str; 23] = [
     "startDate",
     "targetDate",
     "progress",
+    "priority",
+    "effortDays",
     "startedOn",
     "finishedOn",
     "workstream",
@@ -43,8 +45,9 @@ const CSV_COLUMNS: [&str; 23] = [
     "links",
 ];
 
-/// Columns holding numbers, and the one holding JSON.
+/// Columns holding whole numbers, those holding fractions, and the one holding JSON.
 const NUMBER_COLUMNS: [&str; 3] = ["progress", "likelihood", "impact"];
+const FRACTION_COLUMNS: [&str; 1] = ["effortDays"];
 const JSON_COLUMN: &str = "links";
 
 /// Where a row sits in its file, for its errors.
@@ -238,6 +241,12 @@ pub(super) fn parse_csv(data: &str) -> ApiResult<Parsed> {
                     .parse::<i64>()
                     .map(Value::from)
                     .unwrap_or_else(|_| Value::from(cell))
+            } else if FRACTION_COLUMNS.contains(&column) {
+                cell.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|value| value.is_finite())
+                    .map_or_else(|| Value::from(cell), Value::from)
             } else if column == JSON_COLUMN {
                 match serde_json::from_str(cell) {
                     Ok(value) => value,
@@ -335,6 +344,8 @@ mod tests {
                 progress: Some(40),
                 started_on: NaiveDate::from_ymd_opt(2026, 1, 6),
                 finished_on: None,
+                priority: Some(entity::enums::Priority::P1),
+                effort_days: Some(12.5),
                 links: vec![Link {
                     url: "https://jira.example.com/browse/PAY-1".into(),
                     kind: entity::enums::LinkKind::Jira,

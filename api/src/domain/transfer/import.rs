@@ -192,6 +192,8 @@ impl<'a> Import<'a> {
             finished_on: row.finished_on.into(),
             external_id: stated(row.external_id),
             links: Patch::Set(row.links),
+            priority: row.priority.into(),
+            effort_days: stated(row.effort_days),
         };
         let (saved, done) = match existing {
             Some(before) => {

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
     dependency,
-    enums::{DependencyStatus, Health, RiskStatus, WorkstreamStatus},
+    enums::{DependencyStatus, Health, Priority, RiskStatus, WorkstreamStatus},
     link::{Link, links_of},
     milestone, risk, workstream,
 };
@@ -109,6 +109,12 @@ pub struct WorkstreamRow {
     /// Links to other tools.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<Link>,
+    /// Priority (an existing workstream keeps its own when absent; `P2` for a new one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Priority>,
+    /// Estimated work in person-days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effort_days: Option<f64>,
 }
 
 /// A milestone row.
@@ -283,6 +289,8 @@ impl Domain {
                     started_on: row.started_on,
                     finished_on: row.finished_on,
                     links: links_of(&row.links),
+                    priority: Some(row.priority),
+                    effort_days: row.effort_days,
                 })
                 .collect(),
             milestones: milestones

@@ -14,7 +14,7 @@ use crate::graphql::context::{parse_id, patch, patch_id, scope};
 use crate::graphql::scalars::Date;
 use crate::graphql::types::{
     Program, Webhook, WebhookDelivery, Workstream,
-    enums::{Health, PlanFormat},
+    enums::{Health, PlanFormat, Priority},
     link::{LinkInput, links_from},
     workstream::WorkstreamStatus,
 };
@@ -55,6 +55,10 @@ pub struct UpsertWorkstreamInput {
     pub finished_on: MaybeUndefined<Date>,
     /// Links, replacing all of them; `null` removes them.
     pub links: MaybeUndefined<Vec<LinkInput>>,
+    /// Priority; `P2` for a new workstream when absent.
+    pub priority: MaybeUndefined<Priority>,
+    /// Estimated work in person-days (0 to 100,000, fractions allowed); `null` removes the estimate.
+    pub effort_days: MaybeUndefined<f64>,
 }
 
 /// The workstream after an upsert.
@@ -229,6 +233,8 @@ impl IntegrationsMutation {
                     finished_on: patch(input.finished_on),
                     external_id: Patch::Keep,
                     links: patch(input.links).map(links_from),
+                    priority: patch(input.priority),
+                    effort_days: patch(input.effort_days),
                 },
             )
             .await?;

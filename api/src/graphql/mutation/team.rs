@@ -15,6 +15,8 @@ pub struct CreateTeamInput {
     pub name: String,
     /// Longer description (up to 20,000 characters).
     pub description: Option<String>,
+    /// Person-days of work the team can do in a week (0 to 10,000, fractions allowed).
+    pub capacity_days_per_week: Option<f64>,
 }
 
 /// The created team.
@@ -35,6 +37,8 @@ pub struct UpdateTeamInput {
     pub name: MaybeUndefined<String>,
     /// New description.
     pub description: MaybeUndefined<String>,
+    /// New weekly capacity in person-days (0 to 10,000, fractions allowed); `null` removes it.
+    pub capacity_days_per_week: MaybeUndefined<f64>,
 }
 
 /// The changed team.
@@ -63,13 +67,14 @@ impl TeamMutation {
                 NewTeam {
                     name: input.name,
                     description: input.description,
+                    capacity_days_per_week: input.capacity_days_per_week,
                 },
             )
             .await?;
         Ok(CreateTeamPayload { team: Team(team) })
     }
 
-    /// Change a team's name or description (its creator or an ADMIN).
+    /// Change a team's name, description or capacity (its creator or an ADMIN).
     async fn update_team(
         &self,
         ctx: &Context<'_>,
@@ -85,6 +90,7 @@ impl TeamMutation {
                 TeamChanges {
                     name: patch(input.name),
                     description: patch(input.description),
+                    capacity_days_per_week: patch(input.capacity_days_per_week),
                 },
             )
             .await?;

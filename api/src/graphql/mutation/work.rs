@@ -17,7 +17,7 @@ use crate::graphql::{
     types::{
         Dependency, Milestone, Program, Workstream,
         dependency::DependencyStatus,
-        enums::Health,
+        enums::{Health, Priority},
         link::{LinkInput, links_from},
         workstream::WorkstreamStatus,
     },
@@ -66,6 +66,10 @@ pub struct CreateWorkstreamInput {
     pub external_id: Option<String>,
     /// Where its work is tracked in other tools (at most 20).
     pub links: Option<Vec<LinkInput>>,
+    /// How urgent it is against the rest of its team's work; `P2` when absent.
+    pub priority: Option<Priority>,
+    /// Estimated work in person-days (0 to 100,000, fractions allowed).
+    pub effort_days: Option<f64>,
 }
 
 /// The created workstream.
@@ -108,6 +112,10 @@ pub struct UpdateWorkstreamInput {
     pub external_id: MaybeUndefined<String>,
     /// New links, replacing all of them; `null` removes them.
     pub links: MaybeUndefined<Vec<LinkInput>>,
+    /// New priority.
+    pub priority: MaybeUndefined<Priority>,
+    /// New effort estimate in person-days (0 to 100,000, fractions allowed); `null` removes it.
+    pub effort_days: MaybeUndefined<f64>,
 }
 
 /// The changed workstream.
@@ -352,6 +360,8 @@ impl WorkMutation {
                     finished_on: input.finished_on.map(Into::into),
                     external_id: input.external_id,
                     links: input.links.map(links_from),
+                    priority: input.priority.map(Into::into),
+                    effort_days: input.effort_days,
                 },
             )
             .await?;
@@ -388,6 +398,8 @@ impl WorkMutation {
                     finished_on: patch(input.finished_on),
                     external_id: patch(input.external_id),
                     links: patch(input.links).map(links_from),
+                    priority: patch(input.priority),
+                    effort_days: patch(input.effort_days),
                 },
             )
             .await?;

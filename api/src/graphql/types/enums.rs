@@ -64,6 +64,20 @@ pub enum Health {
     OffTrack,
 }
 
+/// How urgent a workstream is against the rest of its team's work.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::enums::Priority")]
+pub enum Priority {
+    /// Drop everything else: the team's most urgent work.
+    P0,
+    /// Urgent: ahead of normal work.
+    P1,
+    /// Normal work (the default).
+    P2,
+    /// When there is time.
+    P3,
+}
+
 /// Sort direction.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
 pub enum OrderDirection {

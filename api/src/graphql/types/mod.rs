@@ -24,6 +24,7 @@ pub mod program_member;
 pub mod risk;
 pub mod status_update;
 pub mod team;
+pub mod team_load;
 pub mod user;
 pub mod webhook;
 pub mod workstream;

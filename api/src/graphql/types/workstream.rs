@@ -7,7 +7,7 @@ use super::{
     Program, User,
     connection::{ListConnection, connection, page_args},
     dependency::{Dependency, DependencyFilter, DependencyOrder, page_dependencies},
-    enums::{Health, order_input, order_of},
+    enums::{Health, Priority, order_input, order_of},
     milestone::{Milestone, MilestoneFilter, MilestoneOrder},
     team::Team,
 };
@@ -60,6 +60,8 @@ pub struct WorkstreamFilter {
     pub target_date_from: Option<Date>,
     /// Only workstreams whose target date is on or before this day.
     pub target_date_to: Option<Date>,
+    /// Only workstreams with one of these priorities.
+    pub priority: Option<Vec<Priority>>,
 }
 
 impl WorkstreamFilter {
@@ -72,6 +74,9 @@ impl WorkstreamFilter {
             search: self.search,
             target_date_from: self.target_date_from.map(Into::into),
             target_date_to: self.target_date_to.map(Into::into),
+            priority: self
+                .priority
+                .map(|p| p.into_iter().map(Into::into).collect()),
         })
     }
 }
@@ -88,6 +93,8 @@ pub enum WorkstreamOrderField {
     TargetDate,
     /// Status in lifecycle order: NOT_STARTED, IN_PROGRESS, BLOCKED, DONE, CANCELLED.
     Status,
+    /// Priority, most urgent first: P0, P1, P2, P3.
+    Priority,
     /// Creation time.
     CreatedAt,
 }
@@ -195,6 +202,14 @@ impl Workstream {
     /// Percent complete, 0–100.
     async fn progress(&self) -> i32 {
         self.0.progress
+    }
+    /// How urgent it is against the rest of its team's work (`P2` unless set).
+    async fn priority(&self) -> Priority {
+        self.0.priority.into()
+    }
+    /// Estimated work in person-days, if estimated; spread over its forecast span in its team's load.
+    async fn effort_days(&self) -> Option<f64> {
+        self.0.effort_days
     }
     /// Day work actually started; set when the status first leaves NOT_STARTED.
     async fn started_on(&self) -> Option<Date> {

@@ -34,6 +34,10 @@ pub const FIELD_WEIGHTS: &[(&str, &str, u64)] = &[
     // A portfolio's rollup plans each of its programs (at most 100).
     ("Portfolio", "rollup", 100 * PLAN_WEIGHT),
     ("Portfolio", "brief", 100 * PLAN_WEIGHT + RENDER_WEIGHT),
+    // A team's fields plan each program its work is in.
+    ("Team", "commitments", PLAN_WEIGHT),
+    ("Team", "priorityConflicts", PLAN_WEIGHT),
+    ("Team", "load", PLAN_WEIGHT),
 ];
 
 /// The named type a field returns, whether it is a list, and what its cost
