@@ -201,6 +201,10 @@ pub enum Message {
     TeamCreatorOnly,
     /// Only a portfolio's owner or an ADMIN may change it.
     PortfolioOwnerOnly,
+    /// Only a goal's owner, its portfolio's owner, editors of its programs and ADMINs change it.
+    GoalChangers,
+    /// A goal belongs to a portfolio, to programs, or both.
+    GoalWithoutHome,
     /// The referenced team does not exist.
     UnknownTeam,
     /// The referenced user does not exist.
@@ -591,6 +595,14 @@ impl Message {
                 "Only the team's creator or an administrator may change it.",
                 "팀을 만든 사용자나 관리자만 변경할 수 있습니다.",
             ),
+            Self::GoalChangers => pick(
+                "Only the goal's owner, its portfolio's owner, owners and editors of its programs, or an administrator may change it.",
+                "목표 담당자, 포트폴리오 소유자, 프로그램 소유자·편집자 또는 관리자만 변경할 수 있습니다.",
+            ),
+            Self::GoalWithoutHome => pick(
+                "Give a portfolioId, at least one programId, or both.",
+                "portfolioId나 programId를 하나 이상 입력하세요.",
+            ),
             Self::PortfolioOwnerOnly => pick(
                 "Only the portfolio's owner or an administrator may change it.",
                 "포트폴리오 소유자나 관리자만 변경할 수 있습니다.",
@@ -799,6 +811,7 @@ pub fn subject_label(subject: Subject, locale: Locale) -> &'static str {
         Subject::StatusUpdate => ("status updates", "상태 보고"),
         Subject::Cost => ("costs", "비용"),
         Subject::Portfolio => ("portfolios", "포트폴리오"),
+        Subject::Goal => ("goals", "목표"),
         Subject::Baseline => ("baselines", "기준선"),
         Subject::Comment => ("comments", "댓글"),
         Subject::Webhook => ("webhooks", "웹훅"),
@@ -824,6 +837,7 @@ pub fn count_unit(subject: Subject, locale: Locale) -> &'static str {
         | Subject::StatusUpdate
         | Subject::Cost
         | Subject::Portfolio
+        | Subject::Goal
         | Subject::Baseline
         | Subject::Comment
         | Subject::Webhook => "건",

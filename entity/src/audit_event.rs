@@ -95,6 +95,8 @@ pub enum Subject {
     Cost,
     /// A portfolio of programs.
     Portfolio,
+    /// A goal of a portfolio or programs.
+    Goal,
     /// A baseline of the plan.
     Baseline,
     /// A comment on a workstream, dependency, decision or risk.
@@ -120,6 +122,7 @@ impl Subject {
             Self::StatusUpdate => "StatusUpdate",
             Self::Cost => "Cost",
             Self::Portfolio => "Portfolio",
+            Self::Goal => "Goal",
             Self::Baseline => "Baseline",
             Self::Comment => "Comment",
             Self::Webhook => "Webhook",
@@ -142,6 +145,7 @@ impl Subject {
             Self::StatusUpdate => "statusUpdate",
             Self::Cost => "cost",
             Self::Portfolio => "portfolio",
+            Self::Goal => "goal",
             Self::Baseline => "baseline",
             Self::Comment => "comment",
             Self::Webhook => "webhook",

@@ -26,6 +26,7 @@ mod m20261205_000020_shared_limits;
 mod m20261206_000021_priorities_and_capacity;
 mod m20261206_000022_costs;
 mod m20261206_000023_portfolios;
+mod m20261206_000024_goals;
 
 /// Runs Trestle's schema migrations in dependency order.
 pub struct Migrator;
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000021_priorities_and_capacity::Migration),
             Box::new(m20261206_000022_costs::Migration),
             Box::new(m20261206_000023_portfolios::Migration),
+            Box::new(m20261206_000024_goals::Migration),
         ]
     }
 }

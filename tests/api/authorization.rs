@@ -107,6 +107,8 @@ struct Fixture {
     risk: String,
     /// The owner's portfolio holding the program.
     portfolio: String,
+    /// The owner's goal of the program.
+    goal: String,
 }
 
 impl Fixture {
@@ -407,6 +409,15 @@ fn cases() -> Vec<Case> {
         ),
         write(SignedIn, "createPortfolio", "portfolio { id }", |_| {
             json!({ "name": unique("Portfolio") })
+        }),
+        write(Edit, "createGoal", "goal { id }", |f| {
+            json!({ "title": "Goal", "metric": "m", "unit": "%", "baselineValue": 1.0, "targetValue": 2.0, "programIds": [f.cast.program] })
+        }),
+        write(Edit, "updateGoal", "goal { id }", |f| {
+            json!({ "id": f.goal, "title": "Changed" })
+        }),
+        write(Edit, "recordGoalValue", "goal { id }", |f| {
+            json!({ "goalId": f.goal, "value": 1.5 })
         }),
         write(Manage, "updatePortfolio", "portfolio { id }", |f| {
             json!({ "id": f.portfolio, "description": "changed" })
@@ -824,7 +835,7 @@ fn cases() -> Vec<Case> {
         read(
             Read,
             "program",
-            "query($id: ID!) { program(id: $id) { criticalPath { durationDays } briefSummary statusUpdates { totalCount } baselines(first: 5) { totalCount nodes { finishDeltaDays variance(first: 50) { deltaDays } milestoneVariance(first: 50) { deltaDays } } } forecastHistory { source } computedHealth { health reasons { code } } milestones { totalCount nodes { isOverdue forecastDate } } schedule { forecastFinish lateDays } bottlenecks(groupBy: TEAM) { downstreamCount } timeZone offTrackAfterDays costs { totalCount nodes { id workstream { id } recordedBy { id } } } spend { total { amount } burnRatePerWeek { amount } forecastAtCompletion { amount } } roi expectedBenefit { amount } } }",
+            "query($id: ID!) { program(id: $id) { criticalPath { durationDays } briefSummary statusUpdates { totalCount } baselines(first: 5) { totalCount nodes { finishDeltaDays variance(first: 50) { deltaDays } milestoneVariance(first: 50) { deltaDays } } } forecastHistory { source } computedHealth { health reasons { code } } milestones { totalCount nodes { isOverdue forecastDate } } schedule { forecastFinish lateDays } bottlenecks(groupBy: TEAM) { downstreamCount } timeZone offTrackAfterDays goals { totalCount nodes { id progress history { value } programs { id } } } costs { totalCount nodes { id workstream { id } recordedBy { id } } } spend { total { amount } burnRatePerWeek { amount } forecastAtCompletion { amount } } roi expectedBenefit { amount } } }",
             |f| json!({ "id": f.cast.program }),
         ),
         lookup(Read, "workstream", |f| &f.workstream),
@@ -859,6 +870,14 @@ async fn fixture(app: &TestApp) -> Fixture {
         json!({ "name": "Matrix portfolio", "programIds": [program] }),
     )
     .await;
+    let goal = crate::fixtures::create(
+        app,
+        owner,
+        "createGoal",
+        "goal",
+        json!({ "title": "Matrix goal", "metric": "m", "unit": "%", "baselineValue": 1.0, "targetValue": 2.0, "programIds": [program] }),
+    )
+    .await;
     Fixture {
         cast,
         team,
@@ -867,11 +886,12 @@ async fn fixture(app: &TestApp) -> Fixture {
         decision,
         risk,
         portfolio,
+        goal,
     }
 }
 
 /// The tables a call may write to, the history last.
-const TABLES: [&str; 19] = [
+const TABLES: [&str; 22] = [
     "users",
     "api_tokens",
     "teams",
@@ -887,6 +907,9 @@ const TABLES: [&str; 19] = [
     "costs",
     "portfolios",
     "portfolio_programs",
+    "goals",
+    "goal_programs",
+    "goal_values",
     "baselines",
     "comments",
     "notifications",

@@ -29,6 +29,7 @@ mod fixtures;
 mod forecast;
 mod fuzz_operations;
 mod generate;
+mod goals;
 mod helpers;
 mod http;
 mod idempotency;

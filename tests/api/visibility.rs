@@ -256,8 +256,39 @@ async fn world(app: &TestApp) -> World {
             .to_owned();
         if owner.id == q_owner.id {
             hidden_portfolio = Some(id);
+        } else {
+            // A goal of the shared portfolio pursued by both programs.
+            mutate(
+                app,
+                &bridge,
+                "createGoal",
+                json!({ "title": "Both faster", "metric": "latency", "unit": "ms", "baselineValue": 9.0,
+                        "targetValue": 3.0, "portfolioId": id, "programIds": [p, q] }),
+                "goal { id }",
+            )
+            .await;
         }
     }
+    let q_goal = mutate(
+        app,
+        &q_owner,
+        "createGoal",
+        json!({ "title": marked("Vault uptime"), "metric": marked("uptime"), "unit": "%", "baselineValue": 99.0,
+                "targetValue": 99.9, "programIds": [q] }),
+        "goal { id }",
+    )
+    .await["goal"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    mutate(
+        app,
+        &q_owner,
+        "recordGoalValue",
+        json!({ "goalId": q_goal, "value": 99.5, "note": marked("measured") }),
+        "goal { id }",
+    )
+    .await;
     let q_owner_id = q_owner.id.clone();
     let mut hidden_ids = vec![
         q.clone(),
@@ -272,6 +303,7 @@ async fn world(app: &TestApp) -> World {
         q_update,
         q_cost,
         hidden_portfolio.expect("Q's portfolio"),
+        q_goal,
         q_baseline,
         q_owner.id.clone(),
         q_comment,
@@ -345,7 +377,7 @@ query($p: ID!, $ws: ID!, $risk: ID!) {
   programs(first: 100, includeArchived: true) { totalCount nodes { id key name } }
   portfolios(first: 1) { totalCount nodes { id name owner { id name } programs(first: 100) { totalCount nodes { id key name } }
     rollup { programCount byHealth { health count } byComputedHealth { health count } latestForecastFinish overdueDependencies atRiskDependencies openRisks spend { amount currency } budget { amount currency } }
-    brief(locale: EN) } }
+    brief(locale: EN) goals(first: 5) { totalCount nodes { id title programs { id key name } portfolio { id name } history { value note } } } } }
   teams(first: 100) { nodes { id name workstreams(first: 100) { totalCount nodes { id name } } } }
   teamWork: teams(first: 5) { nodes { id
     commitments(first: 20) { totalCount nodes { id name program { id key name } } }
@@ -361,6 +393,7 @@ query($p: ID!, $ws: ID!, $risk: ID!) {
     decisions(first: 100) { totalCount nodes { id title options { title } supersedes { id } supersededBy { id } comments(first: 3) { ...Talk } } }
     risks(first: 100) { totalCount nodes { id title externalId links { url title } owner { id name } workstream { id name } dependency { ...Dep } comments(first: 3) { ...Talk } } }
     statusUpdates(first: 100) { totalCount nodes { id summary originalSummary translations { locale summary } author { id name } } }
+    goals(first: 5) { totalCount nodes { id title metric progress programs { id key name } history { value note } } }
     costs(first: 100) { totalCount nodes { id amount { amount currency } category description workstream { id name } recordedBy { id name } program { id name } } }
     spend { total { amount currency } byCategory { category total { amount } } burnRatePerWeek { amount } budgetUsedPercent timeElapsedPercent forecastAtCompletion { amount } }
     roi expectedBenefit { amount currency }

@@ -23,8 +23,9 @@ use std::sync::Arc;
 
 use entity::{
     api_token, audit_event, baseline, comment, cost, decision, decision_option, dependency,
-    enums::ProgramRole, milestone, notification, portfolio, portfolio_program, program,
-    program_member, risk, status_update, team, user, webhook, webhook_delivery, workstream,
+    enums::ProgramRole, goal, goal_program, goal_value, milestone, notification, portfolio,
+    portfolio_program, program, program_member, risk, status_update, team, user, webhook,
+    webhook_delivery, workstream,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select,
@@ -133,6 +134,7 @@ in_program!(
     status_update,
     cost,
     portfolio_program,
+    goal_program,
     baseline,
     program_member,
     webhook
@@ -302,6 +304,138 @@ pub async fn find_portfolio(
         return Err(ApiError::Forbidden(Message::PortfolioOwnerOnly));
     }
     Ok(row)
+}
+
+/// A goal is read by its owner, ADMINs, whoever can see one of its
+/// programs and whoever may read its portfolio ([`readable_goals`]); the
+/// generic [`visible`] of goals answers only the caller's own.
+impl Scoped for goal::Model {
+    fn reach(&self) -> Reach {
+        Reach::Owner(self.owner_id)
+    }
+}
+
+impl ScopedEntity for goal::Entity {
+    const PROGRAM_COLUMNS: &'static [Self::Column] = &[];
+    const RECIPIENT_COLUMNS: &'static [Self::Column] = &[goal::Column::OwnerId];
+}
+
+/// The ids of the portfolios `user_id` may read (see [`readable_portfolios`]).
+fn readable_portfolio_ids(user_id: Uuid) -> SelectStatement {
+    Query::select()
+        .column(portfolio::Column::Id)
+        .from(portfolio::Entity)
+        .cond_where(
+            Condition::any()
+                .add(Expr::col(portfolio::Column::OwnerId).eq(user_id))
+                .add(
+                    Expr::col(portfolio::Column::Id).in_subquery(
+                        Query::select()
+                            .column(portfolio_program::Column::PortfolioId)
+                            .from(portfolio_program::Entity)
+                            .and_where(
+                                Expr::col(portfolio_program::Column::ProgramId)
+                                    .in_subquery(member_program_ids(user_id)),
+                            )
+                            .to_owned(),
+                    ),
+                ),
+        )
+        .to_owned()
+}
+
+/// Restrict `select` to the goals `viewer` may read: their own, every one
+/// for an ADMIN, those of a program they can see and those of a portfolio
+/// they may read.
+pub fn readable_goals(
+    viewer: &Viewer,
+    select: Select<goal::Entity>,
+) -> ApiResult<VisibleSelect<goal::Entity>> {
+    let user = viewer.require_user()?;
+    let select = if viewer.is_admin() {
+        select
+    } else {
+        let of_seen_programs = Query::select()
+            .column(goal_program::Column::GoalId)
+            .from(goal_program::Entity)
+            .and_where(
+                Expr::col(goal_program::Column::ProgramId).in_subquery(member_program_ids(user.id)),
+            )
+            .to_owned();
+        select.filter(
+            Condition::any()
+                .add(goal::Column::OwnerId.eq(user.id))
+                .add(goal::Column::Id.in_subquery(of_seen_programs))
+                .add(goal::Column::PortfolioId.in_subquery(readable_portfolio_ids(user.id))),
+        )
+    };
+    Ok(VisibleSelect { select })
+}
+
+/// Goal `id` if `viewer` may read it (`NOT_FOUND` otherwise, as for a
+/// missing one) and, with `change`, change it (`FORBIDDEN` otherwise): its
+/// owner, ADMINs, its portfolio's owner, and OWNERs and EDITORs of one of
+/// its programs.
+pub async fn find_goal(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+    change: bool,
+) -> ApiResult<Visible<goal::Model>> {
+    let row = readable_goals(viewer, goal::Entity::find())?
+        .narrow(goal::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound(Message::NotFound))?;
+    let user = viewer.require_user()?;
+    if !change || row.owner_id == user.id || viewer.is_admin() {
+        return Ok(row);
+    }
+    let owns_portfolio = match row.portfolio_id {
+        Some(portfolio_id) => portfolio::Entity::find_by_id(portfolio_id)
+            .filter(portfolio::Column::OwnerId.eq(user.id))
+            .one(db)
+            .await?
+            .is_some(),
+        None => false,
+    };
+    let edits_a_program = program_member::Entity::find()
+        .filter(program_member::Column::UserId.eq(user.id))
+        .filter(program_member::Column::Role.is_in([ProgramRole::Owner, ProgramRole::Editor]))
+        .filter(
+            program_member::Column::ProgramId.in_subquery(
+                Query::select()
+                    .column(goal_program::Column::ProgramId)
+                    .from(goal_program::Entity)
+                    .and_where(Expr::col(goal_program::Column::GoalId).eq(row.id))
+                    .to_owned(),
+            ),
+        )
+        .one(db)
+        .await?
+        .is_some();
+    if owns_portfolio || edits_a_program {
+        Ok(row)
+    } else {
+        Err(ApiError::Forbidden(Message::GoalChangers))
+    }
+}
+
+/// The values recorded for `goal`, which the caller may read, oldest first.
+pub async fn goal_values(
+    db: &impl ConnectionTrait,
+    goal: &Visible<goal::Model>,
+) -> ApiResult<Vec<Visible<goal_value::Model>>> {
+    use sea_orm::QueryOrder;
+    Ok(goal_value::Entity::find()
+        .filter(goal_value::Column::GoalId.eq(goal.id))
+        .order_by_asc(goal_value::Column::RecordedOn)
+        .order_by_asc(goal_value::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Visible::new)
+        .collect())
 }
 
 impl<T: Scoped> Scoped for std::sync::Arc<T> {

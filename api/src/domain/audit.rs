@@ -4,8 +4,8 @@
 use entity::{
     api_token,
     audit_event::{self, Subject, Verb},
-    baseline, comment, cost, decision, dependency, milestone, portfolio, program, program_member,
-    risk, status_update, team, user, webhook, workstream,
+    baseline, comment, cost, decision, dependency, goal, milestone, portfolio, program,
+    program_member, risk, status_update, team, user, webhook, workstream,
 };
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, Set};
 use serde_json::{Map, Value, json};
@@ -82,6 +82,7 @@ recorded!(
     status_update => StatusUpdate,
     cost => Cost,
     portfolio => Portfolio,
+    goal => Goal,
     baseline => Baseline,
     comment => Comment,
     webhook => Webhook,

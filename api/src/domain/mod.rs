@@ -18,6 +18,7 @@ pub mod credentials;
 pub mod decisions;
 pub mod dependencies;
 pub mod events;
+pub mod goals;
 pub mod health;
 pub mod idempotency;
 pub mod links;

@@ -49,7 +49,8 @@ versioned!(
     risk,
     comment,
     webhook,
-    portfolio
+    portfolio,
+    goal
 );
 
 /// Refuse a stale `expectedVersion` before any work is done.

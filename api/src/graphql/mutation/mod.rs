@@ -4,6 +4,7 @@ mod account;
 mod auth;
 mod conversation;
 mod costs;
+mod goals;
 mod governance;
 mod integrations;
 mod member;
@@ -27,6 +28,7 @@ pub struct Mutation(
     governance::GovernanceMutation,
     costs::CostMutation,
     portfolio::PortfolioMutation,
+    goals::GoalMutation,
     integrations::IntegrationsMutation,
     team::TeamMutation,
     work::WorkMutation,

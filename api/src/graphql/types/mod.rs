@@ -10,6 +10,7 @@ pub mod decision;
 pub mod dependency;
 pub mod enums;
 pub mod forecast_point;
+pub mod goal;
 pub mod health;
 pub mod link;
 pub mod milestone;

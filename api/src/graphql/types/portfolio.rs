@@ -148,6 +148,21 @@ impl Portfolio {
         )?;
         Ok(connection(page, Program))
     }
+    /// Its goals, by target date.
+    async fn goals(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n (at most the server's page size).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n (at most the server's page size).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
+    ) -> Result<ListConnection<super::goal::Goal>> {
+        let (domain, viewer) = scope(ctx)?;
+        let rows = domain.portfolio_goals(viewer, self.0.id).await?;
+        super::goal::goal_connection(ctx, rows, first, after, last, before)
+    }
     /// What its programs add up to: health, forecast, dependencies, risks and
     /// money, over the programs the reader can see.
     async fn rollup(&self, ctx: &Context<'_>) -> Result<PortfolioRollup> {

@@ -107,6 +107,19 @@ impl Program {
     async fn roi(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
         super::cost::program_roi(ctx, &self.0).await
     }
+    /// Goals the program pursues that the reader may read, by target date.
+    async fn goals(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n (at most the server's page size).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n (at most the server's page size).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
+    ) -> Result<ListConnection<super::goal::Goal>> {
+        super::goal::program_goals(ctx, self.0.id, first, after, last, before).await
+    }
     /// Costs recorded against the program, newest first.
     async fn costs(
         &self,
