@@ -3,7 +3,10 @@
 //!
 //! Both languages share one rendering path; only the [`Templates`] differ.
 
+mod spend;
 mod summary;
+
+pub use spend::SpendLine;
 
 pub use summary::summary;
 
@@ -152,23 +155,6 @@ pub struct BriefFacts {
     pub spend: Option<SpendLine>,
 }
 
-/// What a program has spent, against its budget and the time elapsed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SpendLine {
-    /// Everything spent, in whole units.
-    pub total: i64,
-    /// Its ISO 4217 currency.
-    pub currency: String,
-    /// Spent over budget × 100, with a budget.
-    pub budget_used_percent: Option<f64>,
-    /// Time elapsed from start to target × 100, with both dates.
-    pub time_elapsed_percent: Option<f64>,
-}
-
-/// Spending this many points of the budget ahead of (or behind) the time
-/// elapsed is ahead of (or behind) time; closer keeps pace.
-const PACE_MARGIN_POINTS: f64 = 10.0;
-
 /// The words of one language.
 struct Templates {
     title: &'static str,
@@ -199,12 +185,6 @@ struct Templates {
     changes_heading: &'static str,
     changes_heading_first: &'static str,
     change_line: &'static str,
-    spend_against_time: &'static str,
-    spend_of_budget: &'static str,
-    spend_no_budget: &'static str,
-    spend_ahead: &'static str,
-    spend_behind: &'static str,
-    spend_on_pace: &'static str,
     none: &'static str,
 }
 
@@ -237,12 +217,6 @@ const EN: Templates = Templates {
     changes_heading: "## Since the last status update ({date})",
     changes_heading_first: "## Changes so far",
     change_line: "- {entity}: {count}{unit} {verb}",
-    spend_against_time: "Spent **{spent}**: {used} % of the budget with {elapsed} % of the time elapsed.",
-    spend_of_budget: "Spent **{spent}**: {used} % of the budget.",
-    spend_no_budget: "Spent **{spent}** so far; no budget is set.",
-    spend_ahead: " Spending runs ahead of time.",
-    spend_behind: " Spending runs behind time.",
-    spend_on_pace: " Spending keeps pace with time.",
     none: "None.",
 };
 
@@ -275,12 +249,6 @@ const KO: Templates = Templates {
     changes_heading: "## 지난 상태 보고({date}) 이후 변경 사항",
     changes_heading_first: "## 지금까지의 변경 사항",
     change_line: "- {entity} {count}{unit} {verb}",
-    spend_against_time: "지출 **{spent}**: 예산의 {used}%를 썼고, 기간은 {elapsed}% 지났습니다.",
-    spend_of_budget: "지출 **{spent}**: 예산의 {used}%를 썼습니다.",
-    spend_no_budget: "지금까지 지출 **{spent}**. 예산은 정해지지 않았습니다.",
-    spend_ahead: " 지출이 기간보다 빠르게 늘고 있습니다.",
-    spend_behind: " 지출이 기간보다 느리게 늘고 있습니다.",
-    spend_on_pace: " 지출이 기간과 비슷한 속도로 늘고 있습니다.",
     none: "없음.",
 };
 
@@ -298,52 +266,6 @@ fn day(date: Option<NaiveDate>, none: &str) -> String {
         || none.trim_end_matches('.').to_owned(),
         |d| d.format("%Y-%m-%d").to_string(),
     )
-}
-
-/// `1234567` as `1,234,567`.
-fn grouped(amount: i64) -> String {
-    let digits = amount.unsigned_abs().to_string();
-    let mut text = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if amount < 0 {
-        text.push('-');
-    }
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            text.push(',');
-        }
-        text.push(digit);
-    }
-    text
-}
-
-/// The spend against the budget and the time elapsed, and which runs ahead.
-fn spend_line(spend: &SpendLine, t: &Templates) -> String {
-    let spent = format!("{} {}", grouped(spend.total), spend.currency);
-    let percent = |value: f64| format!("{value:.0}");
-    match (spend.budget_used_percent, spend.time_elapsed_percent) {
-        (Some(used), Some(elapsed)) => {
-            let pace = if used > elapsed + PACE_MARGIN_POINTS {
-                t.spend_ahead
-            } else if used + PACE_MARGIN_POINTS < elapsed {
-                t.spend_behind
-            } else {
-                t.spend_on_pace
-            };
-            fill(
-                t.spend_against_time,
-                &[
-                    ("spent", spent),
-                    ("used", percent(used)),
-                    ("elapsed", percent(elapsed)),
-                ],
-            ) + pace
-        }
-        (Some(used), None) => fill(
-            t.spend_of_budget,
-            &[("spent", spent), ("used", percent(used))],
-        ),
-        (None, _) => fill(t.spend_no_budget, &[("spent", spent)]),
-    }
 }
 
 /// Render the brief in `locale`.
@@ -412,7 +334,7 @@ pub fn render(facts: &BriefFacts, locale: Locale) -> String {
     }
     if let Some(spend) = &facts.spend {
         lines.push(String::new());
-        lines.push(spend_line(spend, t));
+        lines.push(spend::line(spend, locale));
     }
 
     lines.push(String::new());
@@ -588,34 +510,6 @@ mod tests {
                 time_elapsed_percent: Some(40.0),
             }),
         }
-    }
-
-    #[test]
-    fn spend_is_compared_with_the_time_elapsed() {
-        let mut facts = facts();
-        let en = render(&facts, Locale::En);
-        assert!(en.contains(
-            "Spent **1,250,000 USD**: 62 % of the budget with 40 % of the time elapsed. \
-             Spending runs ahead of time."
-        ));
-        assert!(render(&facts, Locale::Ko).contains(
-            "지출 **1,250,000 USD**: 예산의 62%를 썼고, 기간은 40% 지났습니다. \
-             지출이 기간보다 빠르게 늘고 있습니다."
-        ));
-        let spend = facts.spend.as_mut().expect("a spend");
-        spend.budget_used_percent = Some(35.0);
-        assert!(render(&facts, Locale::En).contains("Spending keeps pace with time."));
-        let spend = facts.spend.as_mut().expect("a spend");
-        spend.budget_used_percent = Some(10.0);
-        assert!(render(&facts, Locale::En).contains("Spending runs behind time."));
-        let spend = facts.spend.as_mut().expect("a spend");
-        spend.budget_used_percent = None;
-        assert!(
-            render(&facts, Locale::En)
-                .contains("Spent **1,250,000 USD** so far; no budget is set.")
-        );
-        facts.spend = None;
-        assert!(!render(&facts, Locale::En).contains("Spent"));
     }
 
     #[test]
