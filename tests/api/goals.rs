@@ -198,6 +198,39 @@ async fn only_those_who_may_change_a_goal_record_its_values() {
     )
     .await;
     assert_eq!(error_field(&cleared), "input.targetValue", "{cleared}");
+    // A goal handed to someone outside its programs: they read and change it
+    // as its owner, and may hand it on.
+    let handed = mutate(
+        &app,
+        &editor,
+        "createGoal",
+        json!({ "title": "Handed", "metric": "m", "unit": "%", "baselineValue": 2.0,
+                "targetValue": 3.0, "programIds": [checkout], "ownerId": stranger.id }),
+        "goal { id owner { id } }",
+    )
+    .await["goal"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Until a value is recorded, the current value follows the baseline.
+    let rebased = mutate(
+        &app,
+        &stranger,
+        "updateGoal",
+        json!({ "id": handed, "baselineValue": 2.2 }),
+        "goal { currentValue progress }",
+    )
+    .await;
+    assert_eq!(rebased["goal"]["currentValue"], 2.2, "{rebased}");
+    let on = mutate(
+        &app,
+        &stranger,
+        "updateGoal",
+        json!({ "id": handed, "ownerId": editor.id }),
+        "goal { owner { id } }",
+    )
+    .await;
+    assert_eq!(on["goal"]["owner"]["id"], editor.id.as_str(), "{on}");
     let seen = app
         .as_user(
             &stranger,

@@ -279,6 +279,32 @@ async fn only_the_owner_or_an_admin_changes_a_portfolio() {
     let gone = app.as_user(&editor, programs, json!({ "id": id })).await;
     assert_eq!(gone["data"]["portfolio"], Value::Null, "{gone}");
 
+    // A program the owner cannot see, added by an ADMIN, stays when the
+    // owner sets the programs they see.
+    let admin = app.admin().await;
+    mutate(
+        &app,
+        &admin,
+        "setPortfolioPrograms",
+        json!({ "id": id, "programIds": [apac, secret] }),
+        "portfolio { id }",
+    )
+    .await;
+    mutate(
+        &app,
+        &lead,
+        "setPortfolioPrograms",
+        json!({ "id": id, "programIds": [gdpr] }),
+        "portfolio { id }",
+    )
+    .await;
+    let held = app.as_user(&admin, programs, json!({ "id": id })).await;
+    assert_eq!(
+        held["data"]["portfolio"]["programs"]["nodes"],
+        json!([{ "key": "GDPR" }, { "key": "SECR" }]),
+        "{held}"
+    );
+    let version = held["data"]["portfolio"]["version"].as_i64().unwrap() - 1;
     let stale = attempt(
         &app,
         &lead,
@@ -308,7 +334,6 @@ async fn only_the_owner_or_an_admin_changes_a_portfolio() {
     .await;
     assert_eq!(error_field(&many), "input.programIds", "{many}");
 
-    let admin = app.admin().await;
     let renamed = mutate(
         &app,
         &admin,

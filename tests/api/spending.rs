@@ -252,6 +252,24 @@ async fn bad_costs_are_refused_and_nothing_is_written() {
     assert_eq!(error_field(&body), "input.workstreamId", "{body}");
     let body = attempt(&app, &c.editor, "recordCost", other_program, "cost { id }").await;
     assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
+    // A budget in another currency than the expected benefit is refused on
+    // the field the change sets.
+    let benefit_only = program(
+        &app,
+        &c.owner,
+        "SPNU",
+        json!({ "expectedBenefit": usd(10) }),
+    )
+    .await;
+    let budget = attempt(
+        &app,
+        &c.owner,
+        "updateProgram",
+        json!({ "id": benefit_only, "budget": { "amount": 10, "currency": "EUR" } }),
+        "program { id }",
+    )
+    .await;
+    assert_eq!(error_field(&budget), "input.budget.currency", "{budget}");
     // The expected benefit shares the budget's currency.
     let benefit = attempt(
         &app,

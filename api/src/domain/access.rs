@@ -421,6 +421,14 @@ pub async fn find_goal(
     }
 }
 
+/// A goal the caller has just set or changed, having passed
+/// [`find_goal`] (or the checks of its creation) in the same transaction:
+/// they see the result of their own change, even one that hands the goal
+/// to someone else.
+pub fn changed_goal(row: goal::Model) -> Visible<goal::Model> {
+    Visible::new(row)
+}
+
 /// The values recorded for `goal`, which the caller may read, oldest first.
 pub async fn goal_values(
     db: &impl ConnectionTrait,

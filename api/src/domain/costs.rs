@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use entity::{cost, program, workstream};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use super::{
@@ -61,6 +63,19 @@ pub fn same_currency(field: &str, money: &Money, expected: Option<&str>) -> ApiR
     }
 }
 
+/// The program `id`, locked until the transaction ends, so that costs and
+/// changes to the program's money take turns on its one currency.
+pub async fn lock_program(
+    db: &impl sea_orm::ConnectionTrait,
+    id: Uuid,
+) -> ApiResult<program::Model> {
+    program::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound(Message::NotFound))
+}
+
 /// The currency of the costs recorded on a program, if any.
 pub async fn recorded_currency(
     db: &impl sea_orm::ConnectionTrait,
@@ -70,6 +85,7 @@ pub async fn recorded_currency(
         .select_only()
         .column(cost::Column::Currency)
         .filter(cost::Column::ProgramId.eq(program_id))
+        .order_by_asc(cost::Column::CreatedAt)
         .limit(1)
         .into_tuple::<String>()
         .one(db)
@@ -94,13 +110,14 @@ impl Domain {
             .all()?;
 
         let txn = self.begin_write().await?;
-        let (program, access) = access::find_authorized::<program::Entity>(
+        let (_, access) = access::find_authorized::<program::Entity>(
             &txn,
             viewer,
             input.program_id,
             Action::Edit,
         )
         .await?;
+        let program = lock_program(&txn, input.program_id).await?;
         if let Some(id) = input.workstream_id {
             linked::<workstream::Entity>(&txn, viewer, "input.workstreamId", program.id, id, |w| {
                 w.program_id

@@ -179,10 +179,9 @@ impl Domain {
             .insert(&txn)
             .await?;
         }
-        let change = Change::created(&created);
-        let created = access::find_goal(&txn, viewer, created.id, false).await?;
-        self.commit(txn, user.id, [change]).await?;
-        Ok(created)
+        self.commit(txn, user.id, [Change::created(&created)])
+            .await?;
+        Ok(access::changed_goal(created))
     }
 
     /// Change a goal's fields.
@@ -227,11 +226,20 @@ impl Domain {
         patch::assign(&mut active.target_value, target);
         patch::assign(&mut active.owner_id, owner);
         changes.target_date.assign(&mut active.target_date);
+        // Until a value is recorded, the current value is the baseline.
+        if let Some(baseline) = baseline
+            && goal_value::Entity::find()
+                .filter(goal_value::Column::GoalId.eq(id))
+                .one(&txn)
+                .await?
+                .is_none()
+        {
+            active.current_value = Set(baseline);
+        }
         let after = versioned::save::<goal::Entity>(&txn, id, before.version, active).await?;
-        let change = Change::updated(&before, &after);
-        let after = access::find_goal(&txn, viewer, id, false).await?;
-        self.commit(txn, user.id, [change]).await?;
-        Ok(after)
+        self.commit(txn, user.id, [Change::updated(&before, &after)])
+            .await?;
+        Ok(access::changed_goal(after))
     }
 
     /// Record a value of a goal's metric; the latest day's value becomes
@@ -275,9 +283,8 @@ impl Domain {
             &after,
             audit::diff(None, Some(&recorded)),
         );
-        let after = access::find_goal(&txn, viewer, after.id, false).await?;
         self.commit(txn, user.id, [change]).await?;
-        Ok(after)
+        Ok(access::changed_goal(after))
     }
 
     /// The goals of a program the caller may read, by target date.

@@ -67,8 +67,9 @@ fn program_set(ids: Vec<Uuid>) -> ApiResult<Vec<Uuid>> {
 }
 
 impl Domain {
-    /// Make `ids` the programs of `portfolio`: each must be a program the
-    /// caller can see (`NOT_FOUND` otherwise, as for a missing one).
+    /// Make `ids` the programs of `portfolio` that the caller can see: each
+    /// must be one (`NOT_FOUND` otherwise, as for a missing one); the
+    /// programs it holds that the caller cannot see stay.
     async fn hold_programs(
         &self,
         txn: &DatabaseTransaction,
@@ -79,8 +80,20 @@ impl Domain {
         for id in ids {
             access::find_visible::<program::Entity>(txn, viewer, *id).await?;
         }
+        let held = portfolio_program::Entity::find()
+            .filter(portfolio_program::Column::PortfolioId.eq(portfolio_id))
+            .all(txn)
+            .await?;
+        let seen: Vec<Uuid> = access::visible(viewer, program::Entity::find())?
+            .narrow(program::Column::Id.is_in(held.iter().map(|row| row.program_id)))
+            .all(txn)
+            .await?
+            .iter()
+            .map(|program| program.id)
+            .collect();
         portfolio_program::Entity::delete_many()
             .filter(portfolio_program::Column::PortfolioId.eq(portfolio_id))
+            .filter(portfolio_program::Column::ProgramId.is_in(seen))
             .exec(txn)
             .await?;
         for id in ids {

@@ -112,23 +112,37 @@ sql_order_fields! {
     }
 }
 
-/// Validate a budget and an expected benefit, which must share one
-/// currency, also with the costs already recorded (`recorded`).
-fn money_in_one_currency(
-    budget: Option<&Money>,
-    benefit: Option<&Money>,
-    recorded: Option<&str>,
-) -> ApiResult<()> {
-    if let Some(budget) = budget {
-        validate::money("input.budget", budget)?;
-        costs::same_currency("input.budget", budget, recorded)?;
+/// A program's money after a change: the budget and the expected benefit
+/// share one currency, also with the costs already recorded (`recorded`).
+/// Each amount the change sets is checked against the others, and a
+/// mismatch is reported on the field the change sets.
+struct MoneyChange<'a> {
+    budget: (Option<&'a Money>, bool),
+    benefit: (Option<&'a Money>, bool),
+    recorded: Option<&'a str>,
+}
+
+impl MoneyChange<'_> {
+    fn check(&self) -> ApiResult<()> {
+        let (budget, budget_set) = self.budget;
+        let (benefit, benefit_set) = self.benefit;
+        let currency = |money: Option<&Money>| money.map(|m| m.currency.clone());
+        if let (Some(budget), true) = (budget, budget_set) {
+            validate::money("input.budget", budget)?;
+            let other = if benefit_set { None } else { currency(benefit) };
+            costs::same_currency("input.budget", budget, other.as_deref().or(self.recorded))?;
+        }
+        if let (Some(benefit), true) = (benefit, benefit_set) {
+            validate::money("input.expectedBenefit", benefit)?;
+            let other = currency(budget);
+            costs::same_currency(
+                "input.expectedBenefit",
+                benefit,
+                other.as_deref().or(self.recorded),
+            )?;
+        }
+        Ok(())
     }
-    if let Some(benefit) = benefit {
-        validate::money("input.expectedBenefit", benefit)?;
-        let expected = budget.map(|b| b.currency.as_str()).or(recorded);
-        costs::same_currency("input.expectedBenefit", benefit, expected)?;
-    }
-    Ok(())
 }
 
 impl Domain {
@@ -151,7 +165,12 @@ impl Domain {
                 input.target_date,
                 "startDate",
             ),
-            money_in_one_currency(input.budget.as_ref(), input.expected_benefit.as_ref(), None),
+            MoneyChange {
+                budget: (input.budget.as_ref(), true),
+                benefit: (input.expected_benefit.as_ref(), true),
+                recorded: None,
+            }
+            .check(),
             input
                 .time_zone
                 .as_deref()
@@ -293,7 +312,10 @@ impl Domain {
                 .zip(currency.clone())
                 .map(|(amount, currency)| Money { amount, currency })
         };
-        let money_changed = changes.budget.is_given() || changes.expected_benefit.is_given();
+        let (budget_set, benefit_set) = (
+            changes.budget.is_given(),
+            changes.expected_benefit.is_given(),
+        );
         let budget = changes
             .budget
             .apply(money(before.budget_amount, &before.budget_currency));
@@ -301,9 +323,16 @@ impl Domain {
             before.expected_benefit_amount,
             &before.expected_benefit_currency,
         ));
-        if money_changed {
+        if budget_set || benefit_set {
+            // Locked, so a cost recorded meanwhile waits for this change.
+            costs::lock_program(&txn, id).await?;
             let recorded = costs::recorded_currency(&txn, id).await?;
-            money_in_one_currency(budget.as_ref(), benefit.as_ref(), recorded.as_deref())?;
+            MoneyChange {
+                budget: (budget.as_ref(), budget_set),
+                benefit: (benefit.as_ref(), benefit_set),
+                recorded: recorded.as_deref(),
+            }
+            .check()?;
         }
         active.budget_amount = Set(budget.as_ref().map(|b| b.amount));
         active.budget_currency = Set(budget.map(|b| b.currency));

@@ -72,7 +72,9 @@ pub fn line(spend: &SpendLine, locale: Locale) -> String {
     };
     let spent = format!("{} {}", grouped(spend.total), spend.currency);
     let percent = |value: f64| format!("{value:.0}");
-    match (spend.budget_used_percent, spend.time_elapsed_percent) {
+    // Before the start there is no time elapsed to compare with.
+    let elapsed = spend.time_elapsed_percent.filter(|elapsed| *elapsed >= 0.0);
+    match (spend.budget_used_percent, elapsed) {
         (Some(used), Some(elapsed)) => {
             let pace = if used > elapsed + PACE_MARGIN_POINTS {
                 t.ahead
