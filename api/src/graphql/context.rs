@@ -58,6 +58,14 @@ pub fn parse_id(field: &str, id: &ID) -> ApiResult<Uuid> {
     })
 }
 
+/// A list of ids at `field`, each reported at `field.N` when it is not one.
+pub fn parse_ids(field: &str, ids: &[ID]) -> ApiResult<Vec<Uuid>> {
+    ids.iter()
+        .enumerate()
+        .map(|(at, id)| parse_id(&format!("{field}.{at}"), id))
+        .collect()
+}
+
 /// An update field: absent keeps, `null` clears, a value sets.
 pub fn patch<T, U: Into<T>>(
     value: async_graphql::MaybeUndefined<U>,

@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, Si
 
 use crate::domain::goals::{GoalChanges, NewGoal, NewGoalValue};
 use crate::graphql::{
-    context::{parse_id, parse_optional_id, patch, patch_id, scope},
+    context::{parse_id, parse_ids, parse_optional_id, patch, patch_id, scope},
     scalars::Date,
     types::goal::Goal,
 };
@@ -89,13 +89,7 @@ impl GoalMutation {
         #[graphql(desc = "The mutation's fields (see the input type).")] input: CreateGoalInput,
     ) -> Result<GoalPayload> {
         let (domain, viewer) = scope(ctx)?;
-        let program_ids = input
-            .program_ids
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-            .map(|(i, id)| parse_id(&format!("input.programIds.{i}"), id))
-            .collect::<Result<Vec<_>, _>>()?;
+        let program_ids = parse_ids("input.programIds", &input.program_ids.unwrap_or_default())?;
         let goal = domain
             .create_goal(
                 viewer,

@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, Si
 
 use crate::domain::portfolios::{NewPortfolio, PortfolioChanges};
 use crate::graphql::{
-    context::{parse_id, patch, scope},
+    context::{parse_id, parse_ids, patch, scope},
     types::portfolio::Portfolio,
 };
 
@@ -50,13 +50,6 @@ pub struct PortfolioPayload {
     pub portfolio: Portfolio,
 }
 
-fn program_ids(ids: &[ID]) -> Result<Vec<uuid::Uuid>> {
-    ids.iter()
-        .enumerate()
-        .map(|(i, id)| Ok(parse_id(&format!("input.programIds.{i}"), id)?))
-        .collect()
-}
-
 /// Portfolio mutations.
 #[derive(Default)]
 pub struct PortfolioMutation;
@@ -77,7 +70,10 @@ impl PortfolioMutation {
                 NewPortfolio {
                     name: input.name,
                     description: input.description,
-                    program_ids: program_ids(&input.program_ids.unwrap_or_default())?,
+                    program_ids: parse_ids(
+                        "input.programIds",
+                        &input.program_ids.unwrap_or_default(),
+                    )?,
                 },
             )
             .await?;
@@ -123,7 +119,7 @@ impl PortfolioMutation {
                 viewer,
                 parse_id("input.id", &input.id)?,
                 input.expected_version,
-                program_ids(&input.program_ids)?,
+                parse_ids("input.programIds", &input.program_ids)?,
             )
             .await?;
         Ok(PortfolioPayload {

@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Object, Result};
 
 use crate::error::ApiError;
 use crate::graphql::{
-    context::{parse_id, scope},
+    context::{parse_id, parse_ids, scope},
     types::node::{self, Node},
 };
 use crate::i18n::Message;
@@ -36,11 +36,7 @@ impl NodeQuery {
         if ids.len() > most {
             return Err(ApiError::bad_input("ids", Message::TooManyItems { max: most }).into());
         }
-        let ids = ids
-            .iter()
-            .enumerate()
-            .map(|(at, id)| parse_id(&format!("ids.{at}"), id))
-            .collect::<Result<Vec<_>, _>>()?;
+        let ids = parse_ids("ids", &ids)?;
         Ok(node::resolve(ctx, &ids).await?)
     }
 }
