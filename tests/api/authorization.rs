@@ -835,7 +835,7 @@ fn cases() -> Vec<Case> {
         read(
             Read,
             "program",
-            "query($id: ID!) { program(id: $id) { criticalPath { durationDays } briefSummary statusUpdates { totalCount } baselines(first: 5) { totalCount nodes { finishDeltaDays variance(first: 50) { deltaDays } milestoneVariance(first: 50) { deltaDays } } } forecastHistory { source } computedHealth { health reasons { code } } milestones { totalCount nodes { isOverdue forecastDate } } schedule { forecastFinish lateDays } bottlenecks(groupBy: TEAM) { downstreamCount } timeZone offTrackAfterDays goals { totalCount nodes { id progress history { value } programs { id } } } costs { totalCount nodes { id workstream { id } recordedBy { id } } } spend { total { amount } burnRatePerWeek { amount } forecastAtCompletion { amount } } roi expectedBenefit { amount } } }",
+            "query($id: ID!) { program(id: $id) { criticalPath { durationDays } briefSummary statusUpdates { totalCount } baselines(first: 5) { totalCount nodes { finishDeltaDays variance(first: 50) { deltaDays } milestoneVariance(first: 50) { deltaDays } } } forecastHistory { source } computedHealth { health reasons { code } } milestones { totalCount nodes { isOverdue forecastDate } } schedule { forecastFinish lateDays } bottlenecks(groupBy: TEAM) { downstreamCount } timeZone offTrackAfterDays goals { totalCount nodes { id progress history { nodes { value } } programs { nodes { id } } } } costs { totalCount nodes { id workstream { id } recordedBy { id } } } spend { total { amount } burnRatePerWeek { amount } forecastAtCompletion { amount } } roi expectedBenefit { amount } } }",
             |f| json!({ "id": f.cast.program }),
         ),
         lookup(Read, "workstream", |f| &f.workstream),

@@ -9,7 +9,7 @@ use crate::helpers::{error_code, error_field, spawn_app_with};
 
 const NOW: [&str; 2] = ["--now", "2026-03-10T12:00:00Z"];
 
-const GOAL: &str = "goal { id title unit baselineValue targetValue currentValue targetDate progress version owner { id } portfolio { id } programs { key } history { value recordedOn note recordedBy { id } } }";
+const GOAL: &str = "goal { id title unit baselineValue targetValue currentValue targetDate progress version owner { id } portfolio { id } programs { nodes { key } } history { nodes { value recordedOn note recordedBy { id } } } }";
 
 #[tokio::test]
 async fn a_goal_moves_from_its_baseline_to_its_target() {
@@ -45,8 +45,8 @@ async fn a_goal_moves_from_its_baseline_to_its_target() {
     assert_eq!(goal["progress"], 0.0);
     assert_eq!(goal["owner"]["id"], lead.id.as_str());
     assert_eq!(goal["portfolio"]["id"], portfolio.as_str());
-    assert_eq!(goal["programs"], json!([{ "key": "CHK" }]));
-    assert_eq!(goal["history"], json!([]));
+    assert_eq!(goal["programs"]["nodes"], json!([{ "key": "CHK" }]));
+    assert_eq!(goal["history"]["nodes"], json!([]));
 
     let recorded = mutate(
         &app,
@@ -68,7 +68,7 @@ async fn a_goal_moves_from_its_baseline_to_its_target() {
     )
     .await;
     assert_eq!(older["goal"]["currentValue"], 550.0);
-    let history = &older["goal"]["history"];
+    let history = &older["goal"]["history"]["nodes"];
     assert_eq!(history[0]["value"], 700.0, "oldest first: {history}");
     assert_eq!(history[1]["value"], 550.0);
     assert_eq!(history[1]["note"], "CDN");
@@ -82,7 +82,10 @@ async fn a_goal_moves_from_its_baseline_to_its_target() {
         GOAL,
     )
     .await;
-    assert_eq!(today["goal"]["history"][2]["recordedOn"], "2026-03-10");
+    assert_eq!(
+        today["goal"]["history"]["nodes"][2]["recordedOn"],
+        "2026-03-10"
+    );
     assert_eq!(today["goal"]["currentValue"], 500.0);
 
     let version = today["goal"]["version"].as_i64().unwrap();

@@ -377,7 +377,7 @@ query($p: ID!, $ws: ID!, $risk: ID!) {
   programs(first: 100, includeArchived: true) { totalCount nodes { id key name } }
   portfolios(first: 1) { totalCount nodes { id name owner { id name } programs(first: 100) { totalCount nodes { id key name } }
     rollup { programCount byHealth { health count } byComputedHealth { health count } latestForecastFinish overdueDependencies atRiskDependencies openRisks spend { amount currency } budget { amount currency } }
-    brief(locale: EN) goals(first: 5) { totalCount nodes { id title programs { id key name } portfolio { id name } history { value note } } } } }
+    brief(locale: EN) goals(first: 5) { totalCount nodes { id title programs(first: 5) { nodes { id key name } } portfolio { id name } history(first: 5) { nodes { value note } } } } } }
   teams(first: 100) { nodes { id name workstreams(first: 100) { totalCount nodes { id name } } } }
   teamWork: teams(first: 5) { nodes { id
     commitments(first: 20) { totalCount nodes { id name program { id key name } } }
@@ -393,7 +393,7 @@ query($p: ID!, $ws: ID!, $risk: ID!) {
     decisions(first: 100) { totalCount nodes { id title options { title } supersedes { id } supersededBy { id } comments(first: 3) { ...Talk } } }
     risks(first: 100) { totalCount nodes { id title externalId links { url title } owner { id name } workstream { id name } dependency { ...Dep } comments(first: 3) { ...Talk } } }
     statusUpdates(first: 100) { totalCount nodes { id summary originalSummary translations { locale summary } author { id name } } }
-    goals(first: 5) { totalCount nodes { id title metric progress programs { id key name } history { value note } } }
+    goals(first: 5) { totalCount nodes { id title metric progress programs(first: 5) { nodes { id key name } } history(first: 5) { nodes { value note } } } }
     costs(first: 100) { totalCount nodes { id amount { amount currency } category description workstream { id name } recordedBy { id name } program { id name } } }
     spend { total { amount currency } byCategory { category total { amount } } burnRatePerWeek { amount } budgetUsedPercent timeElapsedPercent forecastAtCompletion { amount } }
     roi expectedBenefit { amount currency }

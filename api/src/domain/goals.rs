@@ -347,6 +347,14 @@ impl Domain {
 }
 
 super::pagination::order_fields! {
+    /// The order of a goal's values.
+    pub enum GoalValueOrderField for goal_value::Model {
+        /// Day measured (ties by id, which follows recording).
+        RecordedOn = "RECORDED_ON" => |row| row.recorded_on,
+    }
+}
+
+super::pagination::order_fields! {
     /// Sortable fields of goals.
     pub enum GoalOrderField for goal::Model {
         /// Target date (goals without one last).

@@ -11,8 +11,10 @@ use super::{
     portfolio::Portfolio,
 };
 use crate::domain::access::{self, Visible};
-use crate::domain::goals::{self, GoalOrderField};
+use crate::domain::goals::{self, GoalOrderField, GoalValueOrderField};
 use crate::domain::pagination::Direction;
+use crate::domain::portfolios;
+use crate::domain::programs::ProgramOrderField;
 use crate::graphql::context::{loaders, scope};
 use crate::graphql::scalars::{Date, Instant};
 use crate::graphql::work::Text;
@@ -109,14 +111,25 @@ impl Goal {
         Ok(domain.portfolio(viewer, id).await?.map(Portfolio))
     }
     /// The programs pursuing it that the reader can see, by key.
-    async fn programs(&self, ctx: &Context<'_>) -> Result<Vec<Program>> {
+    async fn programs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n (at most the server's page size).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n (at most the server's page size).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
+    ) -> Result<ListConnection<Program>> {
         let (domain, viewer) = scope(ctx)?;
-        Ok(domain
-            .goal_programs(viewer, self.0.id)
-            .await?
-            .into_iter()
-            .map(Program)
-            .collect())
+        let programs = domain.goal_programs(viewer, self.0.id).await?;
+        let page = portfolios::page_programs(
+            domain,
+            programs,
+            (ProgramOrderField::Key, Direction::Asc),
+            &page_args(first, after, last, before),
+        )?;
+        Ok(connection(page, Program))
     }
     /// How far the current value has moved from the baseline to the target as a fraction
     /// (0 at the baseline, 1 at the target, above 1 past it, below 0 the wrong way);
@@ -125,13 +138,26 @@ impl Goal {
         goals::progress(&self.0)
     }
     /// Every value recorded, oldest first.
-    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<GoalValue>> {
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n (at most the server's page size).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n (at most the server's page size).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
+    ) -> Result<ListConnection<GoalValue>> {
         let (domain, _) = scope(ctx)?;
-        Ok(access::goal_values(&domain.db, &self.0)
-            .await?
-            .into_iter()
-            .map(GoalValue)
-            .collect())
+        let values = access::goal_values(&domain.db, &self.0).await?;
+        let page = domain.page_loaded(
+            values,
+            |_| true,
+            (GoalValueOrderField::RecordedOn, Direction::Asc),
+            &page_args(first, after, last, before),
+            |row| row.id,
+        )?;
+        Ok(connection(page, GoalValue))
     }
     /// Optimistic-concurrency version; pass it as `expectedVersion` when changing the goal.
     async fn version(&self) -> i32 {
