@@ -118,6 +118,21 @@ async fn a_goal_moves_from_its_baseline_to_its_target() {
         read["data"]["portfolio"]["goals"]["nodes"][0]["title"],
         "Fast checkout"
     );
+
+    // Goals and portfolios are nodes: their readers refetch them by id;
+    // someone who may read neither gets null, as for an id that does not exist.
+    let stranger = app.member("Stranger").await;
+    let refetch = "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on Goal { title } ... on Portfolio { name } } }";
+    let ids = json!({ "ids": [id, portfolio] });
+    let read = app.as_user(&viewer, refetch, ids.clone()).await;
+    assert_eq!(
+        read["data"]["nodes"],
+        json!([{ "__typename": "Goal", "id": id, "title": "Fast checkout" },
+               { "__typename": "Portfolio", "id": portfolio, "name": "Speed" }]),
+        "{read}"
+    );
+    let hidden = app.as_user(&stranger, refetch, ids).await;
+    assert_eq!(hidden["data"]["nodes"], json!([null, null]), "{hidden}");
 }
 
 #[tokio::test]

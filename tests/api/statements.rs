@@ -4,8 +4,8 @@
 use serde_json::json;
 
 use crate::fixtures::{
-    baseline, comment, dated, decision, dependency, fewest_statements, milestone, program, risk,
-    set_member, team, workstream,
+    baseline, comment, dated, decision, dependency, fewest_statements, milestone, mutate, program,
+    risk, set_member, team, workstream,
 };
 use crate::helpers::{TestApp, TestUser, spawn_app, spawn_app_with};
 
@@ -270,4 +270,170 @@ async fn aliases_and_fragments_load_ahead_once_at_any_concurrency() {
         // selections are spelled and however many requests interleave.
         each_takes(&app, &viewer, ALIASED, key, 5).await;
     }
+}
+
+/// What a portfolio review reads: each program with its plan, its goals
+/// with their programs and values, the portfolio's rollup and goals, and
+/// the team's commitments across the programs.
+const PORTFOLIO_REVIEW: &str = r#"{
+  portfolios(first: 5) {
+    nodes {
+      name
+      rollup { programCount openRisks overdueDependencies latestForecastFinish spend { amount currency } }
+      goals(first: 5) { nodes { title currentValue programs(first: 20) { totalCount nodes { key } } } }
+      programs(first: 20) {
+        nodes {
+          key
+          forecastFinishDate
+          computedHealth { health }
+          criticalPath { finishDate workstreams { name } }
+          goals(first: 5) {
+            nodes {
+              title progress owner { name } portfolio { name }
+              programs(first: 20) { nodes { key } }
+              history(first: 5) { nodes { value recordedBy { name } } }
+            }
+          }
+        }
+      }
+    }
+  }
+  teams(first: 5) {
+    nodes {
+      name
+      commitments(first: 50) { totalCount nodes { name program { key } } }
+      priorityConflicts(first: 50) { overlapDays }
+      load(from: "2026-02-02", to: "2026-04-27") { overloadedWeeks }
+    }
+  }
+}"#;
+
+/// A portfolio of `size` programs that `viewer` may see, each a chain of
+/// three P1 workstreams of one team, the first waiting on the previous
+/// program's last, with a risk, a cost, and a goal of its own with two
+/// values; and a goal of the portfolio over every program.
+async fn seed_portfolio(app: &TestApp, tpm: &TestUser, viewer: &TestUser, size: usize) {
+    let platform = team(app, tpm, "Platform").await;
+    let mut programs = Vec::new();
+    let mut previous: Option<String> = None;
+    for p in 0..size {
+        let program = program(app, tpm, &format!("P{p:02}"), json!({})).await;
+        set_member(app, tpm, &program, viewer, "VIEWER").await;
+        for w in 0..3 {
+            let fields = json!({ "teamId": platform, "priority": "P1", "startDate": "2026-02-02", "targetDate": "2026-02-20" });
+            let ws = workstream(app, tpm, &program, &format!("P{p} WS {w}"), fields).await;
+            if let Some(previous) = &previous {
+                dependency(app, tpm, previous, &ws, json!({})).await;
+            }
+            previous = Some(ws);
+        }
+        risk(
+            app,
+            tpm,
+            &program,
+            "Vendor",
+            json!({ "likelihood": 3, "impact": 3 }),
+        )
+        .await;
+        let cost = json!({ "programId": program, "amount": { "amount": 100, "currency": "EUR" },
+                           "incurredOn": "2026-02-03", "category": "People" });
+        mutate(app, tpm, "recordCost", cost, "cost { id }").await;
+        let goal = json!({ "title": format!("Goal {p}"), "metric": "Adoption", "unit": "%",
+                           "baselineValue": 0.0, "targetValue": 100.0, "programIds": [program] });
+        let goal = mutate(app, tpm, "createGoal", goal, "goal { id }").await["goal"]["id"].clone();
+        for (value, day) in [(20.0, "2026-02-10"), (40.0, "2026-02-17")] {
+            let value = json!({ "goalId": goal, "value": value, "recordedOn": day });
+            mutate(app, tpm, "recordGoalValue", value, "goal { id }").await;
+        }
+        programs.push(program);
+    }
+    let portfolio = json!({ "name": "Growth", "programIds": programs });
+    let portfolio =
+        mutate(app, tpm, "createPortfolio", portfolio, "portfolio { id }").await["portfolio"]["id"]
+            .clone();
+    let goal = json!({ "title": "Revenue", "metric": "ARR", "unit": "EUR", "baselineValue": 1.0,
+                       "targetValue": 2.0, "portfolioId": portfolio, "programIds": programs });
+    mutate(app, tpm, "createGoal", goal, "goal { id }").await;
+}
+
+#[tokio::test]
+async fn a_portfolio_review_costs_the_same_statements_for_two_and_twelve_programs() {
+    let mut counts = Vec::new();
+    for size in [2, 12] {
+        let app = spawn_app_with(&[
+            "--rate-limit-per-minute",
+            "0",
+            "--now",
+            "2026-02-04T12:00:00Z",
+        ])
+        .await;
+        let tpm = app.member("Tpm").await;
+        let viewer = app.member("Viewer").await;
+        seed_portfolio(&app, &tpm, &viewer, size).await;
+        let (count, body) = fewest_statements(&app, &viewer, PORTFOLIO_REVIEW, json!({})).await;
+        assert!(body["errors"].is_null(), "{body}");
+        let portfolio = &body["data"]["portfolios"]["nodes"][0];
+        assert_eq!(portfolio["rollup"]["programCount"], size);
+        assert_eq!(portfolio["rollup"]["openRisks"], size);
+        assert_eq!(
+            portfolio["rollup"]["spend"],
+            json!([{ "amount": 100 * size, "currency": "EUR" }])
+        );
+        assert_eq!(portfolio["goals"]["nodes"][0]["title"], "Revenue");
+        assert_eq!(
+            portfolio["goals"]["nodes"][0]["programs"]["totalCount"],
+            size
+        );
+        let programs = portfolio["programs"]["nodes"].as_array().unwrap();
+        assert_eq!(programs.len(), size);
+        let last = &programs[size - 1];
+        assert_eq!(last["key"], format!("P{:02}", size - 1));
+        assert_eq!(
+            last["criticalPath"]["workstreams"].as_array().map(Vec::len),
+            Some(3),
+            "{last}"
+        );
+        let goals = &last["goals"]["nodes"];
+        assert_eq!(goals.as_array().map(Vec::len), Some(2), "{goals}");
+        let own = goals
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["title"] == format!("Goal {}", size - 1))
+            .unwrap();
+        assert_eq!(own["progress"], 0.4);
+        assert_eq!(own["history"]["nodes"][1]["recordedBy"]["name"], "Tpm");
+        assert_eq!(own["programs"]["nodes"], json!([{ "key": last["key"] }]));
+        // Planned together, each program is planned as it is alone.
+        for program in programs {
+            let alone = app
+                .as_user(
+                    &viewer,
+                    "query($key: String!) { program(key: $key) { key forecastFinishDate computedHealth { health } criticalPath { finishDate workstreams { name } } } }",
+                    json!({ "key": program["key"] }),
+                )
+                .await;
+            let alone = &alone["data"]["program"];
+            for field in ["forecastFinishDate", "computedHealth", "criticalPath"] {
+                assert_eq!(
+                    program[field], alone[field],
+                    "{field} of {}",
+                    program["key"]
+                );
+            }
+        }
+        let team = &body["data"]["teams"]["nodes"][0];
+        assert_eq!(team["commitments"]["totalCount"], 3 * size);
+        counts.push(count);
+    }
+    // Each kind of row is read once for every program together: six times
+    // the programs may not cost one statement more.
+    assert_eq!(
+        counts[0], counts[1],
+        "statements grew with the programs: {counts:?}"
+    );
+    eprintln!(
+        "portfolio review: {} SQL statements at either size",
+        counts[1]
+    );
 }

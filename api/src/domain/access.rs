@@ -429,21 +429,21 @@ pub fn changed_goal(row: goal::Model) -> Visible<goal::Model> {
     Visible::new(row)
 }
 
-/// The values recorded for `goal`, which the caller may read, oldest first.
-pub async fn goal_values(
-    db: &impl ConnectionTrait,
-    goal: &Visible<goal::Model>,
-) -> ApiResult<Vec<Visible<goal_value::Model>>> {
-    use sea_orm::QueryOrder;
-    Ok(goal_value::Entity::find()
-        .filter(goal_value::Column::GoalId.eq(goal.id))
-        .order_by_asc(goal_value::Column::RecordedOn)
-        .order_by_asc(goal_value::Column::CreatedAt)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(Visible::new)
-        .collect())
+/// Restrict `select` to the values of goals `viewer` may read
+/// ([`readable_goals`]).
+pub fn readable_goal_values(
+    viewer: &Viewer,
+    select: Select<goal_value::Entity>,
+) -> ApiResult<VisibleSelect<goal_value::Entity>> {
+    use sea_orm::{QuerySelect, QueryTrait};
+    let goals = readable_goals(viewer, goal::Entity::find())?
+        .select
+        .select_only()
+        .column(goal::Column::Id)
+        .into_query();
+    Ok(VisibleSelect {
+        select: select.filter(goal_value::Column::GoalId.in_subquery(goals)),
+    })
 }
 
 impl<T: Scoped> Scoped for std::sync::Arc<T> {
@@ -706,7 +706,7 @@ pub fn visible<E: ScopedEntity>(viewer: &Viewer, select: Select<E>) -> ApiResult
     Ok(VisibleSelect { select })
 }
 
-impl<E: ScopedEntity> VisibleSelect<E> {
+impl<E: EntityTrait> VisibleSelect<E> {
     /// The `id` of each visible row with the constant `kind` beside it, as
     /// a statement to unite with other entities' (`domain/nodes.rs`).
     pub fn tagged_ids(self, id: E::Column, kind: i32) -> SelectStatement {

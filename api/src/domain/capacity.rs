@@ -78,14 +78,9 @@ impl Loaders {
             .collect();
         let program_ids: BTreeSet<Uuid> = rows.iter().map(|ws| ws.program_id).collect();
         let programs = self.programs.load_many(program_ids.iter().copied()).await?;
+        let plans = self.plans(programs.keys().copied()).await?;
         let mut spans: HashMap<Uuid, Span> = HashMap::new();
-        // One plan per program, cached for the rest of the request; the
-        // work meter is charged for each.
-        for program_id in &program_ids {
-            let Some(program) = programs.get(program_id) else {
-                continue;
-            };
-            let plan = self.plan(program).await?;
+        for (program_id, plan) in &plans {
             for ws in rows.iter().filter(|ws| ws.program_id == *program_id) {
                 if let Some((start, finish)) = plan.schedule.forecasts.get(&ws.id) {
                     spans.insert(ws.id, Span::new(*start, *finish));

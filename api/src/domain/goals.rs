@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 
 use chrono::NaiveDate;
-use entity::{goal, goal_program, goal_value, program, user};
+use entity::{goal, goal_program, goal_value, user};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
@@ -285,64 +285,6 @@ impl Domain {
         );
         self.commit(txn, user.id, [change]).await?;
         Ok(access::changed_goal(after))
-    }
-
-    /// The goals of a program the caller may read, by target date.
-    pub async fn program_goals(
-        &self,
-        viewer: &Viewer,
-        program_id: Uuid,
-    ) -> ApiResult<Vec<Visible<goal::Model>>> {
-        let held = goal_program::Entity::find()
-            .filter(goal_program::Column::ProgramId.eq(program_id))
-            .all(&self.db)
-            .await?;
-        self.goals_where(
-            viewer,
-            goal::Column::Id.is_in(held.into_iter().map(|row| row.goal_id)),
-        )
-        .await
-    }
-
-    /// The goals of a portfolio the caller may read, by target date.
-    pub async fn portfolio_goals(
-        &self,
-        viewer: &Viewer,
-        portfolio_id: Uuid,
-    ) -> ApiResult<Vec<Visible<goal::Model>>> {
-        self.goals_where(viewer, goal::Column::PortfolioId.eq(portfolio_id))
-            .await
-    }
-
-    async fn goals_where(
-        &self,
-        viewer: &Viewer,
-        condition: sea_orm::sea_query::SimpleExpr,
-    ) -> ApiResult<Vec<Visible<goal::Model>>> {
-        let mut goals = access::readable_goals(viewer, goal::Entity::find())?
-            .narrow(condition)
-            .all(&self.db)
-            .await?;
-        goals.sort_by_key(|g| (g.target_date.is_none(), g.target_date, g.id));
-        Ok(goals)
-    }
-
-    /// The programs of a goal the caller can see, by key.
-    pub async fn goal_programs(
-        &self,
-        viewer: &Viewer,
-        goal_id: Uuid,
-    ) -> ApiResult<Vec<Visible<program::Model>>> {
-        let held = goal_program::Entity::find()
-            .filter(goal_program::Column::GoalId.eq(goal_id))
-            .all(&self.db)
-            .await?;
-        let mut programs = access::visible(viewer, program::Entity::find())?
-            .narrow(program::Column::Id.is_in(held.into_iter().map(|row| row.program_id)))
-            .all(&self.db)
-            .await?;
-        programs.sort_by(|a, b| a.key.cmp(&b.key));
-        Ok(programs)
     }
 }
 

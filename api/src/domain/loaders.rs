@@ -12,14 +12,14 @@ use std::sync::{
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
     api_token, audit_event, baseline, comment, cost, decision, decision_option, dependency,
-    enums::ProgramRole, milestone, notification, portfolio_program, program, program_member, risk,
-    status_update, team, user, workstream,
+    enums::ProgramRole, goal, goal_program, goal_value, milestone, notification, portfolio,
+    portfolio_program, program, program_member, risk, status_update, team, user, workstream,
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Select};
 use uuid::Uuid;
 
 use super::Domain;
-use super::access::{ScopedEntity, Visibility, Visible};
+use super::access::{self, ScopedEntity, Visibility, Visible, VisibleSelect};
 use super::planning::ProgramPlan;
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult};
@@ -107,13 +107,67 @@ where
     }
 }
 
-/// The rows a grouped loader holds for `key`, none when it has no group.
-pub async fn group<E>(loader: &GroupedLoader<E>, key: Uuid) -> ApiResult<Vec<Visible<E::Model>>>
+/// A read rule of `E` wider than the generic one, applied in SQL
+/// (`access::readable_goals` and the like).
+pub type ReadRule<E> = fn(&Viewer, Select<E>) -> ApiResult<VisibleSelect<E>>;
+
+/// Loads rows of `E` the caller may read under a [`ReadRule`], grouped by a
+/// column, in id order.
+pub struct Readable<E: EntityTrait> {
+    domain: Domain,
+    visibility: Arc<Visibility>,
+    rule: ReadRule<E>,
+    column: E::Column,
+    key: fn(&E::Model) -> Option<Uuid>,
+}
+
+impl<E> Loader<Uuid> for Readable<E>
 where
-    E: ScopedEntity + Send + Sync + 'static,
-    E::Model: Clone + Send + Sync + 'static,
+    E: EntityTrait + Send + Sync + 'static,
+    E::Model: Send + Sync + 'static,
+{
+    type Value = Vec<Visible<E::Model>>;
+    type Error = ApiError;
+
+    #[tracing::instrument(level = "debug", skip_all, fields(table = E::default().table_name(), keys = keys.len()))]
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let mut groups: HashMap<Uuid, Self::Value> =
+            keys.iter().map(|key| (*key, Vec::new())).collect();
+        if keys.is_empty() {
+            return Ok(groups);
+        }
+        let rows = (self.rule)(self.visibility.viewer(), E::find())?
+            .narrow(self.column.is_in(keys.iter().copied()))
+            .all(&self.domain.db)
+            .await?;
+        for row in rows {
+            if let Some(group) = (self.key)(&row) {
+                groups.entry(group).or_default().push(row);
+            }
+        }
+        Ok(groups)
+    }
+}
+
+/// A request's loader of rows under a [`ReadRule`], remembering what it loaded.
+pub type ReadableLoader<E> = DataLoader<Readable<E>, HashMapCache>;
+
+/// The rows a grouped loader holds for `key`, none when it has no group.
+pub async fn group<L, T>(loader: &DataLoader<L, HashMapCache>, key: Uuid) -> ApiResult<Vec<T>>
+where
+    L: Loader<Uuid, Value = Vec<T>, Error = ApiError>,
+    T: Clone + Send + Sync + 'static,
 {
     Ok(loader.load_one(key).await?.unwrap_or_default())
+}
+
+/// The one row a loader keyed by id holds for `id`.
+pub async fn one<L, T>(loader: &DataLoader<L, HashMapCache>, id: Uuid) -> ApiResult<Option<T>>
+where
+    L: Loader<Uuid, Value = Vec<T>, Error = ApiError>,
+    T: Clone + Send + Sync + 'static,
+{
+    Ok(group(loader, id).await?.into_iter().next())
 }
 
 /// A loader that remembers what it loaded for its request when `caching`.
@@ -138,6 +192,61 @@ impl Loader<Uuid> for ViewerRoleLoader {
             Some(user_id) => super::access::roles_in(&self.domain.db, user_id, keys).await,
             None => Ok(HashMap::new()),
         }
+    }
+}
+
+/// The work a request did beyond the fields it returns (plans,
+/// rendering), in cost points, against the request's limit.
+#[derive(Clone)]
+struct WorkMeter {
+    used: Arc<AtomicU64>,
+    limit: u64,
+}
+
+impl WorkMeter {
+    /// Add `points`; past the limit the work is refused (what was done
+    /// already stays charged).
+    fn charge(&self, points: u64) -> ApiResult<()> {
+        let total = self
+            .used
+            .fetch_add(points, Ordering::Relaxed)
+            .saturating_add(points);
+        if total > self.limit {
+            return Err(ApiError::QueryTooComplex {
+                measure: crate::error::Measure::Work,
+                cost: total,
+                limit: self.limit,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Loads and forecasts the plans of programs the caller may see, all the
+/// programs a batch asks for in one go; each plan costs a point per
+/// workstream and dependency loaded.
+pub struct Plans {
+    domain: Domain,
+    visibility: Arc<Visibility>,
+    work: WorkMeter,
+}
+
+impl Loader<Uuid> for Plans {
+    type Value = Arc<ProgramPlan>;
+    type Error = ApiError;
+
+    #[tracing::instrument(level = "debug", skip_all, fields(keys = keys.len()))]
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        // Boxed, as the other large futures a field awaits: every field of
+        // a type moves a future the size of its largest field's when it
+        // starts, so a planning field inline would make `id` cost kilobytes.
+        let plans = Box::pin(self.domain.program_plans(&self.visibility, keys)).await?;
+        let size = plans.values().map(|plan| plan.size() as u64).sum();
+        self.work.charge(size)?;
+        Ok(plans
+            .into_iter()
+            .map(|(id, plan)| (id, Arc::new(plan)))
+            .collect())
     }
 }
 
@@ -178,10 +287,11 @@ pub struct Loaders {
     domain: Domain,
     caching: bool,
     visibility: Arc<Visibility>,
-    plans: tokio::sync::Mutex<HashMap<Uuid, Arc<ProgramPlan>>>,
+    /// Plans per program, those the caller can see.
+    plans: DataLoader<Plans, HashMapCache>,
     briefs: tokio::sync::Mutex<HashMap<Uuid, Arc<BriefFacts>>>,
-    /// Work done beyond the fields returned (plans, rendering), in cost points.
-    work: Arc<AtomicU64>,
+    /// Work done beyond the fields returned (plans, rendering).
+    work: WorkMeter,
     /// The keys [`Loaders::load_now`] loaded, per loader (by its address);
     /// holding a loader's set is its turn to load.
     loaded_now: std::sync::Mutex<HashMap<usize, Arc<tokio::sync::Mutex<HashSet<Uuid>>>>>,
@@ -267,6 +377,18 @@ pub struct Loaders {
     pub programs_by_portfolio: GroupedLoader<portfolio_program::Entity>,
     /// Baselines per program.
     pub baselines_by_program: GroupedLoader<baseline::Entity>,
+    /// Portfolios by id, those the caller may read (a group of one).
+    pub portfolios: ReadableLoader<portfolio::Entity>,
+    /// Goals by id, those the caller may read (a group of one).
+    pub goals: ReadableLoader<goal::Entity>,
+    /// Goals per portfolio, those the caller may read.
+    pub goals_by_portfolio: ReadableLoader<goal::Entity>,
+    /// The values recorded per goal, of goals the caller may read.
+    pub values_by_goal: ReadableLoader<goal_value::Entity>,
+    /// The programs each goal serves, those the caller can see.
+    pub programs_by_goal: GroupedLoader<goal_program::Entity>,
+    /// The goals each program serves, of programs the caller can see.
+    pub goals_by_program: GroupedLoader<goal_program::Entity>,
 }
 
 impl Loaders {
@@ -290,6 +412,10 @@ impl Loaders {
 
     fn build(domain: &Domain, viewer: &Viewer, caching: bool) -> Self {
         let visibility = Arc::new(Visibility::new(viewer.clone()));
+        let work = WorkMeter {
+            used: Default::default(),
+            limit: domain.limits.max_request_work,
+        };
         macro_rules! by_id {
             ($module:ident) => {
                 cached(
@@ -321,12 +447,33 @@ impl Loaders {
                 )
             };
         }
+        macro_rules! readable {
+            ($module:ident, $rule:path, $column:ident, $key:expr) => {
+                cached(
+                    Readable::<$module::Entity> {
+                        domain: domain.clone(),
+                        visibility: visibility.clone(),
+                        rule: $rule,
+                        column: $module::Column::$column,
+                        key: $key,
+                    },
+                    caching,
+                )
+            };
+        }
         Self {
             domain: domain.clone(),
             caching,
-            plans: Default::default(),
+            plans: cached(
+                Plans {
+                    domain: domain.clone(),
+                    visibility: visibility.clone(),
+                    work: work.clone(),
+                },
+                caching,
+            ),
             briefs: Default::default(),
-            work: Default::default(),
+            work,
             loaded_now: Default::default(),
             loaded_ahead: Default::default(),
             users: by_id!(user),
@@ -385,6 +532,15 @@ impl Loaders {
                 m.portfolio_id
             )),
             baselines_by_program: grouped!(baseline, ProgramId, |m| Some(m.program_id)),
+            portfolios: readable!(portfolio, access::readable_portfolios, Id, |m| Some(m.id)),
+            goals: readable!(goal, access::readable_goals, Id, |m| Some(m.id)),
+            goals_by_portfolio: readable!(goal, access::readable_goals, PortfolioId, |m| m
+                .portfolio_id),
+            values_by_goal: readable!(goal_value, access::readable_goal_values, GoalId, |m| Some(
+                m.goal_id
+            )),
+            programs_by_goal: grouped!(goal_program, GoalId, |m| Some(m.goal_id)),
+            goals_by_program: grouped!(goal_program, ProgramId, |m| Some(m.program_id)),
             visibility,
         }
     }
@@ -469,25 +625,13 @@ impl Loaders {
     /// Cost points of the work this request did beyond the fields it
     /// returns; the HTTP layer charges them to the caller's budget.
     pub fn work_meter(&self) -> Arc<AtomicU64> {
-        self.work.clone()
+        self.work.used.clone()
     }
 
     /// Add `points` of work to this request; past the request's work limit
     /// the work is refused (what was done already stays charged).
     pub fn charge(&self, points: u64) -> ApiResult<()> {
-        let total = self
-            .work
-            .fetch_add(points, Ordering::Relaxed)
-            .saturating_add(points);
-        let limit = self.domain.limits.max_request_work;
-        if total > limit {
-            return Err(ApiError::QueryTooComplex {
-                measure: crate::error::Measure::Work,
-                cost: total,
-                limit,
-            });
-        }
-        Ok(())
+        self.work.charge(points)
     }
 
     /// How many items a plain list returns for its `first` argument.
@@ -496,21 +640,32 @@ impl Loaders {
     }
 
     /// The program's plan, loaded and scheduled once per request however many
-    /// planning fields ask for it; it costs a point per workstream and
-    /// dependency loaded.
+    /// planning fields ask for it, together with the plans other fields
+    /// ask for at the same time.
     pub async fn plan(&self, program: &Visible<program::Model>) -> ApiResult<Arc<ProgramPlan>> {
-        let mut plans = self.plans.lock().await;
-        if let Some(plan) = plans.get(&program.id) {
-            return Ok(plan.clone());
-        }
-        // Boxed, as the other large futures a field awaits: every field of
-        // a type moves a future the size of its largest field's when it
-        // starts, so a planning field inline would make `id` cost kilobytes.
-        let plan =
-            Arc::new(Box::pin(self.domain.program_plan(&self.visibility, program.clone())).await?);
-        plans.insert(program.id, plan.clone());
-        self.charge(plan.size() as u64)?;
-        Ok(plan)
+        self.plans
+            .load_one(program.id)
+            .await?
+            .ok_or(ApiError::NotFound(crate::i18n::Message::NotFound))
+    }
+
+    /// The plans of the programs of `program_ids` the caller can see,
+    /// loaded together, by program id.
+    pub async fn plans(
+        &self,
+        program_ids: impl IntoIterator<Item = Uuid>,
+    ) -> ApiResult<HashMap<Uuid, Arc<ProgramPlan>>> {
+        self.plans.load_many(program_ids).await
+    }
+
+    /// The programs of `ids` the caller can see, by key.
+    pub async fn programs_by_key(
+        &self,
+        ids: impl IntoIterator<Item = Uuid>,
+    ) -> ApiResult<Vec<Visible<program::Model>>> {
+        let mut programs: Vec<_> = self.programs.load_many(ids).await?.into_values().collect();
+        programs.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(programs)
     }
 
     /// Today in each of these programs' time zones (those the caller may see).

@@ -7,8 +7,9 @@
 use std::collections::HashMap;
 
 use entity::{
-    api_token, audit_event, baseline, comment, cost, decision, decision_option, dependency,
-    milestone, notification, program, program_member, risk, status_update, team, user, workstream,
+    api_token, audit_event, baseline, comment, cost, decision, decision_option, dependency, goal,
+    milestone, notification, portfolio, program, program_member, risk, status_update, team, user,
+    workstream,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, EnumIter, Iterable, QueryFilter,
@@ -57,6 +58,10 @@ pub enum Kind {
     AuditEvent,
     /// An API token.
     ApiToken,
+    /// A portfolio.
+    Portfolio,
+    /// A goal.
+    Goal,
 }
 
 impl Kind {
@@ -71,7 +76,10 @@ impl Kind {
     ) -> ApiResult<SelectStatement> {
         macro_rules! of {
             ($module:ident) => {
-                access::visible(
+                of!($module, access::visible)
+            };
+            ($module:ident, $rule:path) => {
+                $rule(
                     viewer,
                     $module::Entity::find().filter($module::Column::Id.is_in(ids.iter().copied())),
                 )?
@@ -96,6 +104,8 @@ impl Kind {
             Self::Notification => of!(notification),
             Self::AuditEvent => of!(audit_event),
             Self::ApiToken => of!(api_token),
+            Self::Portfolio => of!(portfolio, access::readable_portfolios),
+            Self::Goal => of!(goal, access::readable_goals),
         })
     }
 }

@@ -17,7 +17,7 @@ use super::{
     Domain,
     access::{self, Visible},
     audit::Change,
-    costs,
+    costs, health,
     loaders::{Loaders, group},
     pagination::{Direction, Page, PageArgs},
     patch::{self, Patch},
@@ -250,13 +250,9 @@ pub async fn programs_of(
     portfolio_id: Uuid,
 ) -> ApiResult<Vec<Visible<program::Model>>> {
     let held = group(&loaders.programs_by_portfolio, portfolio_id).await?;
-    let found = loaders
-        .programs
-        .load_many(held.iter().map(|row| row.program_id))
-        .await?;
-    let mut programs: Vec<_> = found.into_values().collect();
-    programs.sort_by(|a, b| a.key.cmp(&b.key));
-    Ok(programs)
+    loaders
+        .programs_by_key(held.iter().map(|row| row.program_id))
+        .await
 }
 
 /// The programs of a portfolio, a page of them in `order`.
@@ -294,17 +290,26 @@ pub async fn rollup(loaders: &Loaders, programs: &[Visible<program::Model>]) -> 
     let mut lines = Vec::with_capacity(programs.len());
     let (mut overdue, mut at_risk) = (HashSet::new(), HashSet::new());
     let (mut open_risks, mut spent, mut budgeted) = (0, BTreeMap::new(), BTreeMap::new());
+    // Every program's plan, risks and costs, each kind loaded at once.
+    let ids = || programs.iter().map(|p| p.id);
+    let (plans, mut risks, mut costs) = futures::try_join!(
+        loaders.plans(ids()),
+        loaders.risks_by_program.load_many(ids()),
+        loaders.costs_by_program.load_many(ids()),
+    )?;
     for program in programs {
-        let plan = loaders.plan(program).await?;
-        let computed = loaders.computed_health(program).await?;
+        let Some(plan) = plans.get(&program.id) else {
+            continue;
+        };
+        let risks = risks.remove(&program.id).unwrap_or_default();
+        let computed = health::computed_health(plan, &risks);
         overdue.extend(plan.overdue().map(|d| d.id));
         at_risk.extend(plan.at_risk().map(|d| d.id));
-        open_risks += group(&loaders.risks_by_program, program.id)
-            .await?
+        open_risks += risks
             .iter()
             .filter(|r| matches!(r.status, RiskStatus::Open | RiskStatus::Mitigating))
             .count();
-        let costs = group(&loaders.costs_by_program, program.id).await?;
+        let costs = costs.remove(&program.id).unwrap_or_default();
         let rows: Vec<_> = costs.iter().map(|row| &**row).collect();
         if let Some(spend) = costs::spend(program, &rows, plan.today, plan.schedule.finish_date) {
             add(&mut spent, &spend.currency, spend.total);

@@ -17,7 +17,7 @@ use super::{
     Domain,
     access::{Visibility, Visible},
     dependencies::is_overdue,
-    near::{load_near, plan_graph},
+    near::{Near, load_near_many, plan_graph},
 };
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::Message;
@@ -333,14 +333,33 @@ pub(crate) fn is_unfinished(ws: &workstream::Model) -> bool {
 }
 
 impl Domain {
-    /// Load and forecast a program the viewer may see: a constant number of
-    /// statements whatever its size.
-    pub async fn program_plan(
+    /// Load and forecast those of `program_ids` the viewer may see, by
+    /// program: a constant number of statements whatever their number and
+    /// size.
+    pub async fn program_plans(
+        &self,
+        visibility: &Visibility,
+        program_ids: &[Uuid],
+    ) -> ApiResult<HashMap<Uuid, ProgramPlan>> {
+        let mut plans = HashMap::new();
+        for (id, near) in load_near_many(&self.db, program_ids).await? {
+            let program = near.programs.iter().find(|p| p.id == id).cloned();
+            let Some(program) = program else { continue };
+            let Some(program) = visibility.admit(&self.db, program).await? else {
+                continue;
+            };
+            plans.insert(id, self.program_plan(visibility, program, near).await?);
+        }
+        Ok(plans)
+    }
+
+    /// Forecast a program the viewer may see from what is near it.
+    async fn program_plan(
         &self,
         visibility: &Visibility,
         program: Visible<program::Model>,
+        near: Near,
     ) -> ApiResult<ProgramPlan> {
-        let near = load_near(&self.db, program.id).await?;
         let today = self.today_of(&program);
         let todays = near
             .programs

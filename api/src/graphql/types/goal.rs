@@ -8,13 +8,12 @@ use uuid::Uuid;
 use super::{
     Program, User,
     connection::{ListConnection, connection, page_args},
-    portfolio::Portfolio,
+    portfolio::{Portfolio, program_connection},
 };
-use crate::domain::access::{self, Visible};
+use crate::domain::access::Visible;
 use crate::domain::goals::{self, GoalOrderField, GoalValueOrderField};
+use crate::domain::loaders::{group, one};
 use crate::domain::pagination::Direction;
-use crate::domain::portfolios;
-use crate::domain::programs::ProgramOrderField;
 use crate::graphql::context::{loaders, scope};
 use crate::graphql::scalars::{Date, Instant};
 use crate::graphql::work::Text;
@@ -54,8 +53,15 @@ pub async fn program_goals(
     last: Option<i32>,
     before: Option<String>,
 ) -> Result<ListConnection<Goal>> {
-    let (domain, viewer) = scope(ctx)?;
-    let rows = domain.program_goals(viewer, program_id).await?;
+    let loaders = loaders(ctx)?;
+    let held = group(&loaders.goals_by_program, program_id).await?;
+    let rows = loaders
+        .goals
+        .load_many(held.iter().map(|row| row.goal_id))
+        .await?
+        .into_values()
+        .flatten()
+        .collect();
     goal_connection(ctx, rows, first, after, last, before)
 }
 
@@ -107,8 +113,7 @@ impl Goal {
         let Some(id) = self.0.portfolio_id else {
             return Ok(None);
         };
-        let (domain, viewer) = scope(ctx)?;
-        Ok(domain.portfolio(viewer, id).await?.map(Portfolio))
+        Ok(one(&loaders(ctx)?.portfolios, id).await?.map(Portfolio))
     }
     /// The programs pursuing it that the reader can see, by key.
     async fn programs(
@@ -121,15 +126,12 @@ impl Goal {
         #[graphql(desc = "Return the last n (at most the server's page size).")] last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> Result<ListConnection<Program>> {
-        let (domain, viewer) = scope(ctx)?;
-        let programs = domain.goal_programs(viewer, self.0.id).await?;
-        let page = portfolios::page_programs(
-            domain,
-            programs,
-            (ProgramOrderField::Key, Direction::Asc),
-            &page_args(first, after, last, before),
-        )?;
-        Ok(connection(page, Program))
+        let loaders = loaders(ctx)?;
+        let held = group(&loaders.programs_by_goal, self.0.id).await?;
+        let programs = loaders
+            .programs_by_key(held.iter().map(|row| row.program_id))
+            .await?;
+        program_connection(ctx, programs, first, after, last, before)
     }
     /// How far the current value has moved from the baseline to the target as a fraction
     /// (0 at the baseline, 1 at the target, above 1 past it, below 0 the wrong way);
@@ -149,7 +151,7 @@ impl Goal {
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> Result<ListConnection<GoalValue>> {
         let (domain, _) = scope(ctx)?;
-        let values = access::goal_values(&domain.db, &self.0).await?;
+        let values = group(&loaders(ctx)?.values_by_goal, self.0.id).await?;
         let page = domain.page_loaded(
             values,
             |_| true,

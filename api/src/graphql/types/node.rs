@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use super::{
     ApiToken, AuditEvent, Baseline, Comment, Cost, Decision, DecisionOption, Dependency, Milestone,
-    Notification, Program, ProgramMember, Risk, StatusUpdate, Team, User, Workstream,
+    Notification, Program, ProgramMember, Risk, StatusUpdate, Team, User, Workstream, goal::Goal,
+    portfolio::Portfolio,
 };
 use crate::domain::loaders::Loaders;
 use crate::domain::nodes::Kind;
@@ -39,6 +40,8 @@ pub enum Node {
     Notification(Notification),
     AuditEvent(AuditEvent),
     ApiToken(ApiToken),
+    Portfolio(Portfolio),
+    Goal(Goal),
 }
 
 /// The objects `ids` name, in order: `None` where an id names nothing the
@@ -74,13 +77,14 @@ async fn load(
     wanted: Vec<(usize, Uuid)>,
 ) -> ApiResult<Vec<(usize, Node)>> {
     let ids = wanted.iter().map(|(_, id)| *id);
+    // A loader under a wider read rule holds a group of one per id: `first`.
     macro_rules! via {
-        ($loader:ident, $variant:ident) => {{
+        ($loader:ident, $variant:ident $(, $first:ident)?) => {{
             let rows = loaders.$loader.load_many(ids).await?;
             wanted
                 .iter()
                 .filter_map(|(at, id)| {
-                    let row = rows.get(id)?.clone();
+                    let row = rows.get(id)?$(.$first()?)?.clone();
                     Some((*at, Node::$variant($variant(row))))
                 })
                 .collect()
@@ -104,5 +108,7 @@ async fn load(
         Kind::Notification => via!(notifications, Notification),
         Kind::AuditEvent => via!(audit_events, AuditEvent),
         Kind::ApiToken => via!(api_tokens, ApiToken),
+        Kind::Portfolio => via!(portfolios, Portfolio, first),
+        Kind::Goal => via!(goals, Goal, first),
     })
 }

@@ -1,7 +1,7 @@
 //! `Portfolio`: a named group of programs followed together, its rollup and its brief.
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
-use entity::portfolio;
+use entity::{portfolio, program};
 
 use super::{
     Program, User,
@@ -10,6 +10,7 @@ use super::{
     money::Money,
 };
 use crate::domain::access::Visible;
+use crate::domain::loaders::group;
 use crate::domain::pagination::Direction;
 use crate::domain::portfolios::{self, Rollup};
 use crate::domain::programs::ProgramOrderField;
@@ -95,6 +96,25 @@ impl PortfolioRollup {
     }
 }
 
+/// `programs` (those the reader can see, by key) as a connection.
+pub fn program_connection(
+    ctx: &Context<'_>,
+    programs: Vec<Visible<program::Model>>,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> Result<ListConnection<Program>> {
+    let (domain, _) = scope(ctx)?;
+    let page = portfolios::page_programs(
+        domain,
+        programs,
+        (ProgramOrderField::Key, Direction::Asc),
+        &page_args(first, after, last, before),
+    )?;
+    Ok(connection(page, Program))
+}
+
 impl Portfolio {
     async fn rollup_of(&self, ctx: &Context<'_>) -> Result<Rollup> {
         let loaders = loaders(ctx)?;
@@ -137,16 +157,8 @@ impl Portfolio {
         #[graphql(desc = "Return the last n (at most the server's page size).")] last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> Result<ListConnection<Program>> {
-        let (domain, _) = scope(ctx)?;
-        let loaders = loaders(ctx)?;
-        let programs = portfolios::programs_of(&loaders, self.0.id).await?;
-        let page = portfolios::page_programs(
-            domain,
-            programs,
-            (ProgramOrderField::Key, Direction::Asc),
-            &page_args(first, after, last, before),
-        )?;
-        Ok(connection(page, Program))
+        let programs = portfolios::programs_of(&*loaders(ctx)?, self.0.id).await?;
+        program_connection(ctx, programs, first, after, last, before)
     }
     /// Its goals, by target date.
     async fn goals(
@@ -159,8 +171,7 @@ impl Portfolio {
         #[graphql(desc = "Return the last n (at most the server's page size).")] last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> Result<ListConnection<super::goal::Goal>> {
-        let (domain, viewer) = scope(ctx)?;
-        let rows = domain.portfolio_goals(viewer, self.0.id).await?;
+        let rows = group(&loaders(ctx)?.goals_by_portfolio, self.0.id).await?;
         super::goal::goal_connection(ctx, rows, first, after, last, before)
     }
     /// What its programs add up to: health, forecast, dependencies, risks and
