@@ -350,7 +350,7 @@ impl World {
 }
 
 /// What `node` and `nodes` ask of whatever an id names: every type's texts.
-const NODE_SELECTION: &str = "__typename id ... on Program { key name description objective } ... on Workstream { name description externalId links { url title } } ... on Milestone { name } ... on Dependency { description commitmentNote externalId links { url title } } ... on Decision { title context options { title pros cons } } ... on DecisionOption { title pros cons } ... on Risk { title description mitigation externalId links { url title } } ... on StatusUpdate { summary } ... on Baseline { name } ... on Comment { body } ... on AuditEvent { action entityId changes } ... on Portfolio { name description } ... on Goal { title metric unit }";
+const NODE_SELECTION: &str = "__typename id ... on Program { key name description objective } ... on Workstream { name description externalId links { url title } } ... on Milestone { name } ... on Dependency { description commitmentNote externalId links { url title } } ... on Decision { title context options { title pros cons } } ... on DecisionOption { title pros cons } ... on Risk { title description mitigation externalId links { url title } } ... on StatusUpdate { summary } ... on Baseline { name } ... on Comment { body } ... on AuditEvent { action entityId changes } ... on Portfolio { name description } ... on Goal { title metric unit } ... on Webhook { url description events } ... on WebhookDelivery { event payload }";
 
 /// Every field a viewer of P can reach, nested where objects lead elsewhere.
 const DEEP: &str = r#"

@@ -502,6 +502,57 @@ async fn webhooks_are_the_owners_and_never_carry_another_programs_changes() {
         "the co-owner does not"
     );
 
+    // Webhooks and deliveries are nodes, refetched by those who read them.
+    let deliveries = app
+        .as_user(&c.owner, DELIVERIES, json!({ "p": c.program }))
+        .await;
+    let deliveries = &deliveries["data"]["program"]["webhooks"]["nodes"][0]["deliveries"]["nodes"];
+    let delivery_of = |entity: &str| {
+        deliveries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["payload"]["entityId"] == entity)
+            .map(|d| d["id"].clone())
+            .unwrap_or_else(|| panic!("no delivery of {entity}: {deliveries}"))
+    };
+    let ids = json!({ "ids": [hook, delivery_of(&mine), delivery_of(&seen)] });
+    let refetch = |user| {
+        let (app, ids) = (&app, ids.clone());
+        async move {
+            let body = app
+                .as_user(
+                    user,
+                    "query($ids: [ID!]!) { nodes(ids: $ids) { __typename } }",
+                    ids,
+                )
+                .await;
+            assert!(body["errors"].is_null(), "{body}");
+            body["data"]["nodes"].clone()
+        }
+    };
+    let (hook_node, delivery_node) = (
+        json!({ "__typename": "Webhook" }),
+        json!({ "__typename": "WebhookDelivery" }),
+    );
+    assert_eq!(
+        refetch(&c.owner).await,
+        json!([hook_node, delivery_node, delivery_node])
+    );
+    assert_eq!(
+        refetch(&co_owner).await,
+        json!([hook_node, delivery_node, null]),
+        "the co-owner reads no delivery of what lies between"
+    );
+    for user in [&c.editor, &c.viewer, &c.outsider] {
+        assert_eq!(
+            refetch(user).await,
+            json!([null, null, null]),
+            "{}",
+            user.id
+        );
+    }
+
     // Paused, it delivers nothing; resumed, it does again.
     mutate(
         &app,

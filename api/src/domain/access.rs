@@ -429,6 +429,44 @@ pub fn changed_goal(row: goal::Model) -> Visible<goal::Model> {
     Visible::new(row)
 }
 
+/// The programs `user_id` is an OWNER of, as a subquery.
+fn owned_program_ids(user_id: Uuid) -> SelectStatement {
+    member_program_ids(user_id)
+        .and_where(Expr::col(program_member::Column::Role).eq(ProgramRole::Owner))
+        .to_owned()
+}
+
+/// Restrict `select` to the webhooks `viewer` manages: those of the
+/// programs they are an OWNER of, every one for an ADMIN.
+pub fn managed_webhooks(
+    viewer: &Viewer,
+    select: Select<webhook::Entity>,
+) -> ApiResult<VisibleSelect<webhook::Entity>> {
+    let user = viewer.require_user()?;
+    Ok(VisibleSelect {
+        select: if viewer.is_admin() {
+            select
+        } else {
+            select.filter(webhook::Column::ProgramId.in_subquery(owned_program_ids(user.id)))
+        },
+    })
+}
+
+/// Restrict `select` to the deliveries of webhooks `viewer` manages, a
+/// delivery between two programs only while they see the other one too.
+pub fn managed_deliveries(
+    viewer: &Viewer,
+    select: Select<webhook_delivery::Entity>,
+) -> ApiResult<VisibleSelect<webhook_delivery::Entity>> {
+    use sea_orm::{QuerySelect, QueryTrait};
+    let webhooks = managed_webhooks(viewer, webhook::Entity::find())?
+        .select
+        .select_only()
+        .column(webhook::Column::Id)
+        .into_query();
+    Ok(visible(viewer, select)?.narrow(webhook_delivery::Column::WebhookId.in_subquery(webhooks)))
+}
+
 /// Restrict `select` to the values of goals `viewer` may read
 /// ([`readable_goals`]).
 pub fn readable_goal_values(

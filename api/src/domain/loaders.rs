@@ -13,7 +13,8 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
     api_token, audit_event, baseline, comment, cost, decision, decision_option, dependency,
     enums::ProgramRole, goal, goal_program, goal_value, milestone, notification, portfolio,
-    portfolio_program, program, program_member, risk, status_update, team, user, workstream,
+    portfolio_program, program, program_member, risk, status_update, team, user, webhook,
+    webhook_delivery, workstream,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Select};
 use uuid::Uuid;
@@ -377,6 +378,10 @@ pub struct Loaders {
     pub programs_by_portfolio: GroupedLoader<portfolio_program::Entity>,
     /// Baselines per program.
     pub baselines_by_program: GroupedLoader<baseline::Entity>,
+    /// Webhooks by id, those the caller manages (a group of one).
+    pub webhooks: ReadableLoader<webhook::Entity>,
+    /// Webhook deliveries by id, those the caller manages (a group of one).
+    pub webhook_deliveries: ReadableLoader<webhook_delivery::Entity>,
     /// Portfolios by id, those the caller may read (a group of one).
     pub portfolios: ReadableLoader<portfolio::Entity>,
     /// Goals by id, those the caller may read (a group of one).
@@ -532,6 +537,10 @@ impl Loaders {
                 m.portfolio_id
             )),
             baselines_by_program: grouped!(baseline, ProgramId, |m| Some(m.program_id)),
+            webhooks: readable!(webhook, access::managed_webhooks, Id, |m| Some(m.id)),
+            webhook_deliveries: readable!(webhook_delivery, access::managed_deliveries, Id, |m| {
+                Some(m.id)
+            }),
             portfolios: readable!(portfolio, access::readable_portfolios, Id, |m| Some(m.id)),
             goals: readable!(goal, access::readable_goals, Id, |m| Some(m.id)),
             goals_by_portfolio: readable!(goal, access::readable_goals, PortfolioId, |m| m

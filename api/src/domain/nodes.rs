@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use entity::{
     api_token, audit_event, baseline, comment, cost, decision, decision_option, dependency, goal,
     milestone, notification, portfolio, program, program_member, risk, status_update, team, user,
-    workstream,
+    webhook, webhook_delivery, workstream,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, EnumIter, Iterable, QueryFilter,
@@ -62,6 +62,10 @@ pub enum Kind {
     Portfolio,
     /// A goal.
     Goal,
+    /// A webhook.
+    Webhook,
+    /// One delivery of a webhook.
+    WebhookDelivery,
 }
 
 impl Kind {
@@ -106,6 +110,8 @@ impl Kind {
             Self::ApiToken => of!(api_token),
             Self::Portfolio => of!(portfolio, access::readable_portfolios),
             Self::Goal => of!(goal, access::readable_goals),
+            Self::Webhook => of!(webhook, access::managed_webhooks),
+            Self::WebhookDelivery => of!(webhook_delivery, access::managed_deliveries),
         })
     }
 }

@@ -7,8 +7,10 @@ use uuid::Uuid;
 
 use super::{
     ApiToken, AuditEvent, Baseline, Comment, Cost, Decision, DecisionOption, Dependency, Milestone,
-    Notification, Program, ProgramMember, Risk, StatusUpdate, Team, User, Workstream, goal::Goal,
+    Notification, Program, ProgramMember, Risk, StatusUpdate, Team, User, Workstream,
+    goal::Goal,
     portfolio::Portfolio,
+    webhook::{Webhook, WebhookDelivery},
 };
 use crate::domain::loaders::Loaders;
 use crate::domain::nodes::Kind;
@@ -42,6 +44,8 @@ pub enum Node {
     ApiToken(ApiToken),
     Portfolio(Portfolio),
     Goal(Goal),
+    Webhook(Webhook),
+    WebhookDelivery(WebhookDelivery),
 }
 
 /// The objects `ids` name, in order: `None` where an id names nothing the
@@ -110,5 +114,7 @@ async fn load(
         Kind::ApiToken => via!(api_tokens, ApiToken),
         Kind::Portfolio => via!(portfolios, Portfolio, first),
         Kind::Goal => via!(goals, Goal, first),
+        Kind::Webhook => via!(webhooks, Webhook, first),
+        Kind::WebhookDelivery => via!(webhook_deliveries, WebhookDelivery, first),
     })
 }

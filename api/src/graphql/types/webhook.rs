@@ -30,7 +30,7 @@ pub struct Webhook(pub Visible<webhook::Model>);
 #[Object]
 impl Webhook {
     /// Unique identifier.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// Where deliveries are posted.
@@ -84,7 +84,7 @@ pub struct WebhookDelivery(pub Visible<webhook_delivery::Model>);
 #[Object]
 impl WebhookDelivery {
     /// Unique identifier (the `Trestle-Delivery` header).
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// The history action delivered, e.g. `workstream.create` (the `Trestle-Event` header).
