@@ -90,3 +90,29 @@ fn custom_scalars_say_how_they_are_written() {
         "a library placeholder description is served"
     );
 }
+
+#[test]
+fn every_object_with_an_id_is_a_node() {
+    // Relay refetches every entity by its id; an event on a subscription
+    // carries the id of what changed, but is not itself stored.
+    const EVENTS: [&str; 1] = ["ProgramEvent"];
+    let sdl = trestle_api::graphql::export_sdl();
+    let mut header = "";
+    let mut not_nodes = Vec::new();
+    for line in sdl.lines() {
+        if line.starts_with("type ") {
+            header = line;
+        } else if line == "}" {
+            header = "";
+        } else if line == "\tid: ID!" && !header.is_empty() {
+            let name = header.split_whitespace().nth(1).unwrap_or_default();
+            let implements = header.split(" implements ").nth(1).unwrap_or_default();
+            if !implements.split(" & ").any(|i| i.trim_end_matches(" {") == "Node")
+                && !EVENTS.contains(&name)
+            {
+                not_nodes.push(name.to_owned());
+            }
+        }
+    }
+    assert!(not_nodes.is_empty(), "not a Node: {not_nodes:?}");
+}
