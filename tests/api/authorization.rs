@@ -13,8 +13,8 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 use crate::fixtures::{
-    Cast, api_token, cast, comment, decision, dependency, milestone, mutation_document, program,
-    risk, set_member, team, workstream,
+    Cast, api_token, cast, comment, decision, dependency, milestone, mutate, mutation_document,
+    program, risk, set_member, team, workstream,
 };
 use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, TestUser, error_code, spawn_app};
 
@@ -672,6 +672,36 @@ fn cases() -> Vec<Case> {
                 |f| json!({ "programId": f.cast.program, "health": "ON_TRACK", "summary": "Fine", "translations": [{ "locale": "KO", "summary": "정상" }] }),
             )
         },
+        write_with(
+            Edit,
+            "deleteCost",
+            "deletedCostId",
+            Made(|app, f| {
+                Box::pin(async move {
+                    let input = json!({ "programId": f.cast.program, "amount": { "amount": 1, "currency": "USD" }, "incurredOn": "2026-01-05", "category": "cloud" });
+                    let made = mutate(app, &f.cast.owner, "recordCost", input, "cost { id }").await;
+                    made["cost"]["id"].as_str().expect("a cost").to_owned()
+                })
+            }),
+        ),
+        write_with(
+            Edit,
+            "deleteGoal",
+            "deletedGoalId",
+            Made(|app, f| {
+                let input = json!({ "title": "Doomed", "metric": "m", "unit": "%", "baselineValue": 1.0, "targetValue": 2.0, "programIds": [f.cast.program] });
+                Box::pin(crate::fixtures::create(app, &f.cast.owner, "createGoal", "goal", input))
+            }),
+        ),
+        write_with(
+            Manage,
+            "deletePortfolio",
+            "deletedPortfolioId",
+            Made(|app, f| {
+                let input = json!({ "name": "Doomed", "programIds": [f.cast.program] });
+                Box::pin(crate::fixtures::create(app, &f.cast.owner, "createPortfolio", "portfolio", input))
+            }),
+        ),
         write(Edit, "recordCost", "cost { id }", |f| {
             json!({ "programId": f.cast.program, "workstreamId": f.workstream, "amount": { "amount": 100, "currency": "USD" }, "incurredOn": "2026-01-05", "category": "cloud" })
         }),

@@ -258,3 +258,99 @@ async fn only_those_who_may_change_a_goal_record_its_values() {
         .await;
     assert_eq!(seen["data"]["program"], Value::Null, "{seen}");
 }
+
+#[tokio::test]
+async fn a_goal_or_a_portfolio_set_by_mistake_is_deleted_with_what_it_holds() {
+    let app = spawn_app_with(&NOW).await;
+    let lead = app.member("Lead").await;
+    let editor = app.member("Editor").await;
+    let viewer = app.member("Viewer").await;
+    let gdpr = program(&app, &lead, "GDPR", json!({})).await;
+    set_member(&app, &lead, &gdpr, &editor, "EDITOR").await;
+    set_member(&app, &lead, &gdpr, &viewer, "VIEWER").await;
+    let portfolio = mutate(
+        &app,
+        &lead,
+        "createPortfolio",
+        json!({ "name": "Compliance", "programIds": [gdpr] }),
+        "portfolio { id }",
+    )
+    .await["portfolio"]["id"]
+        .clone();
+    let goal = |title: &str, portfolio: Value| {
+        let (app, lead) = (&app, &lead);
+        let input = json!({ "title": title, "metric": "m", "unit": "%", "baselineValue": 0.0,
+                            "targetValue": 100.0, "programIds": [gdpr], "portfolioId": portfolio });
+        async move {
+            let goal =
+                mutate(app, &lead, "createGoal", input, "goal { id }").await["goal"]["id"].clone();
+            let value = json!({ "goalId": goal, "value": 10.0 });
+            mutate(app, lead, "recordGoalValue", value, "goal { id }").await;
+            goal
+        }
+    };
+    let of_portfolio = goal("Audit passed", portfolio.clone()).await;
+    let of_program = goal("Consent banner", Value::Null).await;
+
+    // Whoever may change a goal deletes it, with its values.
+    let delete = json!({ "id": of_program, "expectedVersion": 1 });
+    let refused = attempt(&app, &viewer, "deleteGoal", delete.clone(), "deletedGoalId").await;
+    assert_eq!(error_code(&refused), "FORBIDDEN", "{refused}");
+    let stale = attempt(&app, &editor, "deleteGoal", delete, "deletedGoalId").await;
+    assert_eq!(
+        error_code(&stale),
+        "CONFLICT",
+        "a value moved its version: {stale}"
+    );
+    let deleted = mutate(
+        &app,
+        &editor,
+        "deleteGoal",
+        json!({ "id": of_program }),
+        "deletedGoalId",
+    )
+    .await;
+    assert_eq!(deleted["deletedGoalId"], of_program);
+    assert_eq!(app.count_rows("goals").await, 1);
+    assert_eq!(app.count_rows("goal_values").await, 1);
+
+    // Only the portfolio's owner deletes it; its goals go with it, its
+    // programs stay.
+    let delete = json!({ "id": portfolio });
+    let refused = attempt(
+        &app,
+        &editor,
+        "deletePortfolio",
+        delete.clone(),
+        "deletedPortfolioId",
+    )
+    .await;
+    assert_eq!(error_code(&refused), "FORBIDDEN", "{refused}");
+    let deleted = mutate(&app, &lead, "deletePortfolio", delete, "deletedPortfolioId").await;
+    assert_eq!(deleted["deletedPortfolioId"], portfolio);
+    for table in [
+        "portfolios",
+        "portfolio_programs",
+        "goals",
+        "goal_programs",
+        "goal_values",
+    ] {
+        assert_eq!(app.count_rows(table).await, 0, "{table}");
+    }
+    let read = app
+        .as_user(
+            &viewer,
+            "query($id: ID!, $goal: ID!) { program(id: $id) { key goals { totalCount } } node(id: $goal) { id } portfolios { totalCount } }",
+            json!({ "id": gdpr, "goal": of_portfolio }),
+        )
+        .await;
+    assert_eq!(read["data"]["program"]["key"], "GDPR", "{read}");
+    assert_eq!(read["data"]["program"]["goals"]["totalCount"], 0);
+    assert_eq!(read["data"]["node"], Value::Null);
+    assert_eq!(read["data"]["portfolios"]["totalCount"], 0);
+    let history = crate::fixtures::last_audit_event_of(&app, "goal.delete").await;
+    assert_eq!(
+        history.entity_id.to_string(),
+        of_portfolio.as_str().unwrap()
+    );
+}

@@ -107,7 +107,9 @@ fn every_object_with_an_id_is_a_node() {
         } else if line == "\tid: ID!" && !header.is_empty() {
             let name = header.split_whitespace().nth(1).unwrap_or_default();
             let implements = header.split(" implements ").nth(1).unwrap_or_default();
-            if !implements.split(" & ").any(|i| i.trim_end_matches(" {") == "Node")
+            if !implements
+                .split(" & ")
+                .any(|i| i.trim_end_matches(" {") == "Node")
                 && !EVENTS.contains(&name)
             {
                 not_nodes.push(name.to_owned());

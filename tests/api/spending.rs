@@ -119,6 +119,37 @@ async fn costs_add_up_against_the_budget_the_time_and_the_benefit() {
         )
         .await;
     assert_eq!(node["data"]["node"]["__typename"], "Cost", "{node}");
+
+    // A cost recorded by mistake is deleted by an editor, not by a viewer;
+    // the spend no longer counts it.
+    let delete = json!({ "id": cost["id"] });
+    let refused = attempt(
+        &app,
+        &c.viewer,
+        "deleteCost",
+        delete.clone(),
+        "deletedCostId",
+    )
+    .await;
+    assert_eq!(error_code(&refused), "FORBIDDEN", "{refused}");
+    let deleted = mutate(&app, &c.editor, "deleteCost", delete, "deletedCostId").await;
+    assert_eq!(deleted["deletedCostId"], cost["id"]);
+    let after = app
+        .as_user(
+            &c.viewer,
+            "query($id: ID!) { program(id: $id) { spend { total { amount } } costs { totalCount } } }",
+            json!({ "id": c.program }),
+        )
+        .await;
+    assert_eq!(
+        after["data"]["program"]["spend"]["total"]["amount"], 200,
+        "{after}"
+    );
+    assert_eq!(after["data"]["program"]["costs"]["totalCount"], 2);
+    assert_eq!(
+        last_audit_event_of(&app, "cost.delete").await.entity_type,
+        "Cost"
+    );
 }
 
 #[tokio::test]

@@ -146,6 +146,19 @@ impl Domain {
             .await?;
         access.admit(recorded)
     }
+
+    /// Delete a cost recorded by mistake (OWNERs and EDITORs of its program).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn delete_cost(&self, viewer: &Viewer, id: Uuid) -> ApiResult<Uuid> {
+        let user = viewer.require_user()?;
+        let txn = self.begin_write().await?;
+        let (before, _) =
+            access::find_authorized::<cost::Entity>(&txn, viewer, id, Action::Edit).await?;
+        cost::Entity::delete_by_id(id).exec(&txn).await?;
+        self.commit(txn, user.id, [Change::deleted(&before)])
+            .await?;
+        Ok(id)
+    }
 }
 
 /// What a program's costs add up to.

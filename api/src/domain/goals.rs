@@ -286,6 +286,26 @@ impl Domain {
         self.commit(txn, user.id, [change]).await?;
         Ok(access::changed_goal(after))
     }
+
+    /// Delete a goal and every value recorded for it (those who may change it).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn delete_goal(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        expected_version: Option<i32>,
+    ) -> ApiResult<Uuid> {
+        let user = viewer.require_user()?;
+        let txn = self.begin_write().await?;
+        let before = access::find_goal(&txn, viewer, id, true)
+            .await?
+            .into_inner();
+        check_expected(before.version, expected_version)?;
+        versioned::delete::<goal::Entity>(&txn, id, before.version).await?;
+        self.commit(txn, user.id, [Change::deleted(&before)])
+            .await?;
+        Ok(id)
+    }
 }
 
 super::pagination::order_fields! {

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use entity::{
     enums::{Health, RiskStatus},
-    portfolio, portfolio_program, program,
+    goal, portfolio, portfolio_program, program,
 };
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
@@ -203,6 +203,32 @@ impl Domain {
         let admitted = access::admit_unscoped(viewer, after)?;
         self.commit(txn, user.id, [change]).await?;
         Ok(admitted)
+    }
+
+    /// Delete a portfolio and the goals set on it (its owner, ADMINs); its
+    /// programs stay as they are.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn delete_portfolio(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        expected_version: Option<i32>,
+    ) -> ApiResult<Uuid> {
+        let user = viewer.require_user()?;
+        let txn = self.begin_write().await?;
+        let before = access::find_portfolio(&txn, viewer, id, true)
+            .await?
+            .into_inner();
+        check_expected(before.version, expected_version)?;
+        let goals = goal::Entity::find()
+            .filter(goal::Column::PortfolioId.eq(id))
+            .all(&txn)
+            .await?;
+        versioned::delete::<portfolio::Entity>(&txn, id, before.version).await?;
+        let changes = goals.iter().map(Change::deleted);
+        self.commit(txn, user.id, changes.chain([Change::deleted(&before)]))
+            .await?;
+        Ok(id)
     }
 
     /// The portfolios the caller may read, a page of them by name.

@@ -34,13 +34,28 @@ pub struct RecordCostPayload {
     pub cost: Cost,
 }
 
+/// Delete a cost recorded by mistake.
+#[derive(InputObject)]
+pub struct DeleteCostInput {
+    /// The cost.
+    pub id: ID,
+}
+
+/// What was deleted.
+#[derive(SimpleObject)]
+pub struct DeleteCostPayload {
+    /// The id of the deleted cost; the program's `spend` no longer counts it.
+    pub deleted_cost_id: ID,
+}
+
 /// Cost mutations.
 #[derive(Default)]
 pub struct CostMutation;
 
 #[Object]
 impl CostMutation {
-    /// Record money spent on a program (OWNER or EDITOR); costs cannot be changed later.
+    /// Record money spent on a program (OWNER or EDITOR); a cost is not changed
+    /// later, but one recorded by mistake is deleted with `deleteCost`.
     async fn record_cost(
         &self,
         ctx: &Context<'_>,
@@ -64,5 +79,20 @@ impl CostMutation {
             )
             .await?;
         Ok(RecordCostPayload { cost: Cost(cost) })
+    }
+
+    /// Delete a cost recorded by mistake (OWNER or EDITOR of its program).
+    async fn delete_cost(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: DeleteCostInput,
+    ) -> Result<DeleteCostPayload> {
+        let (domain, viewer) = scope(ctx)?;
+        let id = domain
+            .delete_cost(viewer, parse_id("input.id", &input.id)?)
+            .await?;
+        Ok(DeleteCostPayload {
+            deleted_cost_id: ID(id.to_string()),
+        })
     }
 }

@@ -76,6 +76,22 @@ pub struct GoalPayload {
     pub goal: Goal,
 }
 
+/// Delete a goal.
+#[derive(InputObject)]
+pub struct DeleteGoalInput {
+    /// The goal.
+    pub id: ID,
+    /// The `version` the deletion is based on; `CONFLICT` if the goal changed since.
+    pub expected_version: Option<i32>,
+}
+
+/// What was deleted.
+#[derive(SimpleObject)]
+pub struct DeleteGoalPayload {
+    /// The id of the deleted goal; its values went with it.
+    pub deleted_goal_id: ID,
+}
+
 /// Goal mutations.
 #[derive(Default)]
 pub struct GoalMutation;
@@ -158,5 +174,24 @@ impl GoalMutation {
             )
             .await?;
         Ok(GoalPayload { goal: Goal(goal) })
+    }
+
+    /// Delete a goal and its recorded values (whoever may change the goal).
+    async fn delete_goal(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")] input: DeleteGoalInput,
+    ) -> Result<DeleteGoalPayload> {
+        let (domain, viewer) = scope(ctx)?;
+        let id = domain
+            .delete_goal(
+                viewer,
+                parse_id("input.id", &input.id)?,
+                input.expected_version,
+            )
+            .await?;
+        Ok(DeleteGoalPayload {
+            deleted_goal_id: ID(id.to_string()),
+        })
     }
 }

@@ -50,6 +50,23 @@ pub struct PortfolioPayload {
     pub portfolio: Portfolio,
 }
 
+/// Delete a portfolio.
+#[derive(InputObject)]
+pub struct DeletePortfolioInput {
+    /// The portfolio.
+    pub id: ID,
+    /// The `version` the deletion is based on; `CONFLICT` if the portfolio changed since.
+    pub expected_version: Option<i32>,
+}
+
+/// What was deleted.
+#[derive(SimpleObject)]
+pub struct DeletePortfolioPayload {
+    /// The id of the deleted portfolio; the goals set on it went with it,
+    /// its programs stay.
+    pub deleted_portfolio_id: ID,
+}
+
 /// Portfolio mutations.
 #[derive(Default)]
 pub struct PortfolioMutation;
@@ -124,6 +141,27 @@ impl PortfolioMutation {
             .await?;
         Ok(PortfolioPayload {
             portfolio: Portfolio(portfolio),
+        })
+    }
+
+    /// Delete a portfolio and the goals set on it (its owner or an ADMIN); its
+    /// programs stay as they are.
+    async fn delete_portfolio(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's fields (see the input type).")]
+        input: DeletePortfolioInput,
+    ) -> Result<DeletePortfolioPayload> {
+        let (domain, viewer) = scope(ctx)?;
+        let id = domain
+            .delete_portfolio(
+                viewer,
+                parse_id("input.id", &input.id)?,
+                input.expected_version,
+            )
+            .await?;
+        Ok(DeletePortfolioPayload {
+            deleted_portfolio_id: ID(id.to_string()),
         })
     }
 }
