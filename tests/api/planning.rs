@@ -332,3 +332,18 @@ async fn the_brief_is_markdown_in_english_and_korean() {
     assert!(ko.contains("예상 완료일은 **2026-03-28**"));
     assert!(ko.contains("## 주경로"));
 }
+
+#[tokio::test]
+async fn a_program_just_created_is_planned_in_the_same_document() {
+    let app = crate::helpers::spawn_app().await;
+    let tpm = app.member("Tpm").await;
+    let body = app
+        .as_user(
+            &tpm,
+            r#"mutation { createProgram(input: { key: "NEW", name: "New" }) { program { key computedHealth { health } criticalPath { workstreams { name } } forecastFinishDate } } }"#,
+            serde_json::json!({}),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(body["data"]["createProgram"]["program"]["key"], "NEW");
+}
