@@ -283,7 +283,7 @@ async fn a_goal_or_a_portfolio_set_by_mistake_is_deleted_with_what_it_holds() {
                             "targetValue": 100.0, "programIds": [gdpr], "portfolioId": portfolio });
         async move {
             let goal =
-                mutate(app, &lead, "createGoal", input, "goal { id }").await["goal"]["id"].clone();
+                mutate(app, lead, "createGoal", input, "goal { id }").await["goal"]["id"].clone();
             let value = json!({ "goalId": goal, "value": 10.0 });
             mutate(app, lead, "recordGoalValue", value, "goal { id }").await;
             goal
@@ -353,4 +353,54 @@ async fn a_goal_or_a_portfolio_set_by_mistake_is_deleted_with_what_it_holds() {
         history.entity_id.to_string(),
         of_portfolio.as_str().unwrap()
     );
+}
+
+#[tokio::test]
+async fn a_goal_set_on_a_portfolio_being_deleted_goes_with_its_history_or_is_refused() {
+    let app = spawn_app_with(&NOW).await;
+    let lead = app.member("Lead").await;
+    let gdpr = program(&app, &lead, "GDPR", json!({})).await;
+    let portfolio = mutate(
+        &app,
+        &lead,
+        "createPortfolio",
+        json!({ "name": "Compliance", "programIds": [gdpr] }),
+        "portfolio { id }",
+    )
+    .await["portfolio"]["id"]
+        .clone();
+    let creates = (0..8).map(|i| {
+        let input = json!({ "title": format!("Goal {i}"), "metric": "m", "unit": "%",
+                            "baselineValue": 0.0, "targetValue": 1.0, "portfolioId": portfolio });
+        attempt(&app, &lead, "createGoal", input, "goal { id }")
+    });
+    let delete = attempt(
+        &app,
+        &lead,
+        "deletePortfolio",
+        json!({ "id": portfolio }),
+        "deletedPortfolioId",
+    );
+    let (created, deleted) = futures::join!(futures::future::join_all(creates), delete);
+    assert_eq!(
+        deleted["data"]["deletePortfolio"]["deletedPortfolioId"], portfolio,
+        "{deleted}"
+    );
+    let mut set = 0;
+    for body in &created {
+        if body["errors"].is_null() {
+            set += 1;
+        } else {
+            assert_eq!(
+                error_code(body),
+                "NOT_FOUND",
+                "set after the deletion: {body}"
+            );
+        }
+    }
+    // Every goal that was set is gone, each with its own history entry.
+    assert_eq!(app.count_rows("goals").await, 0);
+    let actions = crate::fixtures::audit_actions(&app).await;
+    let deleted_goals = actions.iter().filter(|a| *a == "goal.delete").count();
+    assert_eq!(deleted_goals, set, "{actions:?}");
 }

@@ -152,6 +152,7 @@ impl Domain {
         let txn = self.begin_write().await?;
         if let Some(portfolio_id) = input.portfolio_id {
             access::find_portfolio(&txn, viewer, portfolio_id, true).await?;
+            super::portfolios::hold(&txn, portfolio_id, false).await?;
         }
         for id in &program_ids {
             access::authorize(&txn, viewer, *id, Action::Edit).await?;

@@ -4,10 +4,7 @@
 //! rows the caller may see.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{
-    Arc,
-    atomic::{AtomicU64, Ordering},
-};
+use std::sync::{Arc, atomic::AtomicU64};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
@@ -21,10 +18,14 @@ use uuid::Uuid;
 
 use super::Domain;
 use super::access::{self, ScopedEntity, Visibility, Visible, VisibleSelect};
-use super::planning::ProgramPlan;
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult};
-use crate::planning::brief::{self, BriefFacts};
+use crate::planning::brief::BriefFacts;
+
+mod plans;
+
+use plans::WorkMeter;
+pub use plans::{Plans, rendering_cost};
 
 /// A request's loader of `E` by primary key, remembering what it loaded.
 pub type ByIdLoader<E> = DataLoader<ById<E>, HashMapCache>;
@@ -196,61 +197,6 @@ impl Loader<Uuid> for ViewerRoleLoader {
     }
 }
 
-/// The work a request did beyond the fields it returns (plans,
-/// rendering), in cost points, against the request's limit.
-#[derive(Clone)]
-struct WorkMeter {
-    used: Arc<AtomicU64>,
-    limit: u64,
-}
-
-impl WorkMeter {
-    /// Add `points`; past the limit the work is refused (what was done
-    /// already stays charged).
-    fn charge(&self, points: u64) -> ApiResult<()> {
-        let total = self
-            .used
-            .fetch_add(points, Ordering::Relaxed)
-            .saturating_add(points);
-        if total > self.limit {
-            return Err(ApiError::QueryTooComplex {
-                measure: crate::error::Measure::Work,
-                cost: total,
-                limit: self.limit,
-            });
-        }
-        Ok(())
-    }
-}
-
-/// Loads and forecasts the plans of programs the caller may see, all the
-/// programs a batch asks for in one go; each plan costs a point per
-/// workstream and dependency loaded.
-pub struct Plans {
-    domain: Domain,
-    visibility: Arc<Visibility>,
-    work: WorkMeter,
-}
-
-impl Loader<Uuid> for Plans {
-    type Value = Arc<ProgramPlan>;
-    type Error = ApiError;
-
-    #[tracing::instrument(level = "debug", skip_all, fields(keys = keys.len()))]
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        // Boxed, as the other large futures a field awaits: every field of
-        // a type moves a future the size of its largest field's when it
-        // starts, so a planning field inline would make `id` cost kilobytes.
-        let plans = Box::pin(self.domain.program_plans(&self.visibility, keys)).await?;
-        let size = plans.values().map(|plan| plan.size() as u64).sum();
-        self.work.charge(size)?;
-        Ok(plans
-            .into_iter()
-            .map(|(id, plan)| (id, Arc::new(plan)))
-            .collect())
-    }
-}
-
 /// The loaders of what is being resolved: one set per HTTP request; on a
 /// subscription, one set for its life, which a subscription whose events
 /// load more (`viewerNotifications`) renews before each event, so nothing
@@ -288,7 +234,7 @@ pub struct Loaders {
     domain: Domain,
     caching: bool,
     visibility: Arc<Visibility>,
-    /// Plans per program, those the caller can see.
+    /// Plans per program.
     plans: DataLoader<Plans, HashMapCache>,
     briefs: tokio::sync::Mutex<HashMap<Uuid, Arc<BriefFacts>>>,
     /// Work done beyond the fields returned (plans, rendering).
@@ -469,13 +415,10 @@ impl Loaders {
         Self {
             domain: domain.clone(),
             caching,
+            // The loader gathers batches; `Plans` itself remembers.
             plans: cached(
-                Plans {
-                    domain: domain.clone(),
-                    visibility: visibility.clone(),
-                    work: work.clone(),
-                },
-                caching,
+                Plans::new(domain, visibility.clone(), work.clone(), caching),
+                false,
             ),
             briefs: Default::default(),
             work,
@@ -648,25 +591,6 @@ impl Loaders {
         super::pagination::list_size(first, self.domain.limits.max_list_size)
     }
 
-    /// The program's plan, loaded and scheduled once per request however many
-    /// planning fields ask for it, together with the plans other fields
-    /// ask for at the same time.
-    pub async fn plan(&self, program: &Visible<program::Model>) -> ApiResult<Arc<ProgramPlan>> {
-        self.plans
-            .load_one(program.id)
-            .await?
-            .ok_or(ApiError::NotFound(crate::i18n::Message::NotFound))
-    }
-
-    /// The plans of the programs of `program_ids` the caller can see,
-    /// loaded together, by program id.
-    pub async fn plans(
-        &self,
-        program_ids: impl IntoIterator<Item = Uuid>,
-    ) -> ApiResult<HashMap<Uuid, Arc<ProgramPlan>>> {
-        self.plans.load_many(program_ids).await
-    }
-
     /// The programs of `ids` the caller can see, by key.
     pub async fn programs_by_key(
         &self,
@@ -700,78 +624,4 @@ impl Loaders {
             .remove(&program_id)
             .unwrap_or_else(|| self.domain.today()))
     }
-
-    /// The program's health computed from its forecast, with reasons.
-    pub async fn computed_health(
-        &self,
-        program: &Visible<program::Model>,
-    ) -> ApiResult<super::health::ComputedHealth> {
-        let plan = self.plan(program).await?;
-        let risks = self
-            .risks_by_program
-            .load_one(program.id)
-            .await?
-            .unwrap_or_default();
-        Ok(super::health::computed_health(&plan, &risks))
-    }
-
-    /// What the program's brief says, gathered once per request however
-    /// many brief fields (and languages) ask for it.
-    async fn brief_facts(&self, program: &Visible<program::Model>) -> ApiResult<Arc<BriefFacts>> {
-        let plan = self.plan(program).await?;
-        let mut briefs = self.briefs.lock().await;
-        if let Some(facts) = briefs.get(&program.id) {
-            return Ok(facts.clone());
-        }
-        let mut facts = Box::pin(self.domain.brief_facts(self.visibility.viewer(), &plan)).await?;
-        facts.computed_health = Some(self.computed_health(program).await?.health);
-        let facts = Arc::new(facts);
-        briefs.insert(program.id, facts.clone());
-        Ok(facts)
-    }
-
-    /// The program's executive brief in `locale`; rendering costs a point
-    /// per 64 bytes written.
-    pub async fn brief(
-        &self,
-        program: &Visible<program::Model>,
-        locale: entity::enums::Locale,
-    ) -> ApiResult<String> {
-        let brief = brief::render(&*self.brief_facts(program).await?, locale);
-        self.charge(rendering_cost(&brief))?;
-        Ok(brief)
-    }
-
-    /// The brief's opening paragraph in `locale`; rendering costs a point
-    /// per 64 bytes written.
-    pub async fn brief_summary(
-        &self,
-        program: &Visible<program::Model>,
-        locale: entity::enums::Locale,
-    ) -> ApiResult<String> {
-        let summary = brief::summary(&*self.brief_facts(program).await?, locale);
-        self.charge(rendering_cost(&summary))?;
-        Ok(summary)
-    }
-
-    /// The program's dependency graph as text; rendering costs a point per
-    /// 64 bytes written.
-    pub async fn dependency_graph(
-        &self,
-        program: &Visible<program::Model>,
-        format: super::planning::GraphFormat,
-    ) -> ApiResult<String> {
-        let plan = self.plan(program).await?;
-        let graph = self
-            .domain
-            .dependency_graph(&plan, format, self.visibility.viewer().locale)
-            .await?;
-        self.charge(rendering_cost(&graph))?;
-        Ok(graph)
-    }
-}
-
-/// Cost points of rendering or returning `text`.
-pub fn rendering_cost(text: &str) -> u64 {
-    (text.len() as u64).div_ceil(64)
 }

@@ -10,7 +10,9 @@ use entity::{
     enums::{Health, RiskStatus},
     goal, portfolio, portfolio_program, program,
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use super::{
@@ -216,12 +218,14 @@ impl Domain {
     ) -> ApiResult<Uuid> {
         let user = viewer.require_user()?;
         let txn = self.begin_write().await?;
-        let before = access::find_portfolio(&txn, viewer, id, true)
-            .await?
-            .into_inner();
+        access::find_portfolio(&txn, viewer, id, true).await?;
+        // Held until the end: a goal being set on it waits (and then finds
+        // it gone), and each goal's history records its last change.
+        let before = hold(&txn, id, true).await?;
         check_expected(before.version, expected_version)?;
         let goals = goal::Entity::find()
             .filter(goal::Column::PortfolioId.eq(id))
+            .lock_exclusive()
             .all(&txn)
             .await?;
         versioned::delete::<portfolio::Entity>(&txn, id, before.version).await?;
@@ -260,6 +264,22 @@ impl Domain {
             .one(&self.db)
             .await
     }
+}
+
+/// Lock portfolio `id` for the rest of `txn`: alone to change or delete
+/// it, shared to set a goal on it (on PostgreSQL; SQLite writes one
+/// transaction at a time). `NOT_FOUND` when it is gone.
+pub async fn hold(txn: &DatabaseTransaction, id: Uuid, alone: bool) -> ApiResult<portfolio::Model> {
+    let select = portfolio::Entity::find_by_id(id);
+    let select = if alone {
+        select.lock_exclusive()
+    } else {
+        select.lock_shared()
+    };
+    select
+        .one(txn)
+        .await?
+        .ok_or(ApiError::NotFound(Message::NotFound))
 }
 
 super::pagination::order_fields! {
@@ -319,7 +339,7 @@ pub async fn rollup(loaders: &Loaders, programs: &[Visible<program::Model>]) -> 
     // Every program's plan, risks and costs, each kind loaded at once.
     let ids = || programs.iter().map(|p| p.id);
     let (plans, mut risks, mut costs) = futures::try_join!(
-        loaders.plans(ids()),
+        loaders.plans(programs),
         loaders.risks_by_program.load_many(ids()),
         loaders.costs_by_program.load_many(ids()),
     )?;

@@ -333,22 +333,21 @@ pub(crate) fn is_unfinished(ws: &workstream::Model) -> bool {
 }
 
 impl Domain {
-    /// Load and forecast those of `program_ids` the viewer may see, by
-    /// program: a constant number of statements whatever their number and
-    /// size.
+    /// Load and forecast `programs`, by program: a constant number of
+    /// statements whatever their number and size.
     pub async fn program_plans(
         &self,
         visibility: &Visibility,
-        program_ids: &[Uuid],
+        programs: Vec<Visible<program::Model>>,
     ) -> ApiResult<HashMap<Uuid, ProgramPlan>> {
-        let mut plans = HashMap::new();
-        for (id, near) in load_near_many(&self.db, program_ids).await? {
-            let program = near.programs.iter().find(|p| p.id == id).cloned();
-            let Some(program) = program else { continue };
-            let Some(program) = visibility.admit(&self.db, program).await? else {
-                continue;
-            };
-            plans.insert(id, self.program_plan(visibility, program, near).await?);
+        let ids: Vec<Uuid> = programs.iter().map(|p| p.id).collect();
+        let mut near = load_near_many(&self.db, &ids).await?;
+        let mut plans = HashMap::with_capacity(programs.len());
+        for program in programs {
+            if let Some(near) = near.remove(&program.id) {
+                let id = program.id;
+                plans.insert(id, self.program_plan(visibility, program, near).await?);
+            }
         }
         Ok(plans)
     }
