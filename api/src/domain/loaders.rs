@@ -87,12 +87,8 @@ where
 
     #[tracing::instrument(level = "debug", skip_all, fields(table = E::default().table_name(), keys = keys.len()))]
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        // Every key gets its group, empty ones too, so a cached loader
-        // remembers that a key has nothing.
-        let mut groups: HashMap<Uuid, Self::Value> =
-            keys.iter().map(|key| (*key, Vec::new())).collect();
         if keys.is_empty() {
-            return Ok(groups);
+            return Ok(HashMap::new());
         }
         let rows = E::find()
             .filter(self.column.is_in(keys.iter().copied()))
@@ -100,13 +96,26 @@ where
             .order_by_asc(self.id)
             .all(&self.domain.db)
             .await?;
-        for row in self.visibility.admit_all(&self.domain.db, rows).await? {
-            if let Some(group) = (self.key)(&row) {
-                groups.entry(group).or_default().push(row);
-            }
-        }
-        Ok(groups)
+        let rows = self.visibility.admit_all(&self.domain.db, rows).await?;
+        Ok(into_groups(keys, rows, |row| (self.key)(row)))
     }
+}
+
+/// `rows` grouped by `key`, in order, with a group for every one of `keys`,
+/// empty ones too, so that a cached loader remembers that a key has nothing.
+fn into_groups<T>(
+    keys: &[Uuid],
+    rows: Vec<Visible<T>>,
+    key: impl Fn(&T) -> Option<Uuid>,
+) -> HashMap<Uuid, Vec<Visible<T>>> {
+    let mut groups: HashMap<Uuid, Vec<Visible<T>>> =
+        keys.iter().map(|key| (*key, Vec::new())).collect();
+    for row in rows {
+        if let Some(group) = key(&row) {
+            groups.entry(group).or_default().push(row);
+        }
+    }
+    groups
 }
 
 /// A read rule of `E` wider than the generic one, applied in SQL
@@ -114,7 +123,7 @@ where
 pub type ReadRule<E> = fn(&Viewer, Select<E>) -> ApiResult<VisibleSelect<E>>;
 
 /// Loads rows of `E` the caller may read under a [`ReadRule`], grouped by a
-/// column, in id order.
+/// column (whoever lists them puts them in order).
 pub struct Readable<E: EntityTrait> {
     domain: Domain,
     visibility: Arc<Visibility>,
@@ -133,21 +142,14 @@ where
 
     #[tracing::instrument(level = "debug", skip_all, fields(table = E::default().table_name(), keys = keys.len()))]
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let mut groups: HashMap<Uuid, Self::Value> =
-            keys.iter().map(|key| (*key, Vec::new())).collect();
         if keys.is_empty() {
-            return Ok(groups);
+            return Ok(HashMap::new());
         }
         let rows = (self.rule)(self.visibility.viewer(), E::find())?
             .narrow(self.column.is_in(keys.iter().copied()))
             .all(&self.domain.db)
             .await?;
-        for row in rows {
-            if let Some(group) = (self.key)(&row) {
-                groups.entry(group).or_default().push(row);
-            }
-        }
-        Ok(groups)
+        Ok(into_groups(keys, rows, |row| (self.key)(row)))
     }
 }
 
