@@ -1,7 +1,7 @@
 //! No N+1: a deep nested query issues the same number of SQL statements
 //! whether the program holds a little or ten times as much.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::fixtures::{
     baseline, comment, dated, decision, dependency, fewest_statements, milestone, mutate, program,
@@ -157,25 +157,25 @@ async fn seed_dashboard(app: &TestApp, tpm: &TestUser, viewer: &TestUser, key: &
     }
 }
 
-/// The fewest statements `concurrent` simultaneous requests cost together,
-/// over five tries (a background statement must not tip the balance).
+/// The fewest statements `concurrent` simultaneous requests with
+/// `variables` cost together, over five tries (a background statement must
+/// not tip the balance).
 async fn fewest_together(
     app: &TestApp,
     user: &TestUser,
     query: &str,
-    key: &str,
+    variables: Value,
     concurrent: usize,
 ) -> u64 {
     let mut fewest = u64::MAX;
     for _ in 0..5 {
         let before = app.server.statements.get();
         let answers = futures::future::join_all(
-            (0..concurrent).map(|_| app.as_user(user, query, json!({ "key": key }))),
+            (0..concurrent).map(|_| app.as_user(user, query, variables.clone())),
         )
         .await;
         for body in answers {
             assert!(body["errors"].is_null(), "{body}");
-            assert_eq!(body["data"]["program"]["key"], key, "{body}");
         }
         fewest = fewest.min(app.server.statements.get() - before);
     }
@@ -186,7 +186,7 @@ async fn fewest_together(
 /// request, alone and sixteen at once.
 async fn each_takes(app: &TestApp, user: &TestUser, query: &str, key: &str, statements: u64) {
     for concurrent in [1, 16] {
-        let together = fewest_together(app, user, query, key, concurrent).await;
+        let together = fewest_together(app, user, query, json!({ "key": key }), concurrent).await;
         assert_eq!(
             together,
             statements * concurrent as u64,
@@ -216,7 +216,7 @@ async fn the_dashboard_takes_four_statements_at_any_size_and_any_concurrency() {
         each_takes(&app, &viewer, DASHBOARD, key, 4).await;
         // The program.
         assert_eq!(
-            fewest_together(&app, &viewer, PROGRAM_BY_KEY, key, 16).await,
+            fewest_together(&app, &viewer, PROGRAM_BY_KEY, json!({ "key": key }), 16).await,
             16
         );
     }
@@ -308,6 +308,9 @@ const PORTFOLIO_REVIEW: &str = r#"{
   }
 }"#;
 
+/// Every program with what its plan says.
+const PROGRAM_FORECASTS: &str = "{ programs(first: 20) { nodes { key computedHealth { health } forecastFinishDate criticalPath { finishDate } bottlenecks { workstream { name } } } } }";
+
 /// A portfolio of `size` programs that `viewer` may see, each a chain of
 /// three P1 workstreams of one team, the first waiting on the previous
 /// program's last, with a risk, a cost, and a goal of its own with two
@@ -358,7 +361,7 @@ async fn seed_portfolio(app: &TestApp, tpm: &TestUser, viewer: &TestUser, size: 
 
 #[tokio::test]
 async fn a_portfolio_review_costs_the_same_statements_for_two_and_twelve_programs() {
-    let mut counts = Vec::new();
+    let (mut counts, mut forecasts) = (Vec::new(), Vec::new());
     for size in [2, 12] {
         let app = spawn_app_with(&[
             "--rate-limit-per-minute",
@@ -425,12 +428,27 @@ async fn a_portfolio_review_costs_the_same_statements_for_two_and_twelve_program
         let team = &body["data"]["teams"]["nodes"][0];
         assert_eq!(team["commitments"]["totalCount"], 3 * size);
         counts.push(count);
+
+        // A page of programs with their forecasts is planned at once, so
+        // sixteen such requests together cost sixteen times one.
+        let (alone, body) = fewest_statements(&app, &viewer, PROGRAM_FORECASTS, json!({})).await;
+        assert_eq!(
+            body["data"]["programs"]["nodes"].as_array().map(Vec::len),
+            Some(size)
+        );
+        let together = fewest_together(&app, &viewer, PROGRAM_FORECASTS, json!({}), 16).await;
+        assert_eq!(together, 16 * alone, "{size} programs: {alone} alone");
+        forecasts.push(alone);
     }
     // Each kind of row is read once for every program together: six times
     // the programs may not cost one statement more.
     assert_eq!(
         counts[0], counts[1],
         "statements grew with the programs: {counts:?}"
+    );
+    assert_eq!(
+        forecasts[0], forecasts[1],
+        "statements grew with the programs: {forecasts:?}"
     );
     eprintln!(
         "portfolio review: {} SQL statements at either size",

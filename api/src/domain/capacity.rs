@@ -78,7 +78,7 @@ impl Loaders {
             .collect();
         let program_ids: BTreeSet<Uuid> = rows.iter().map(|ws| ws.program_id).collect();
         let programs = self.programs.load_many(program_ids.iter().copied()).await?;
-        let plans = self.plans(programs.values()).await?;
+        let plans = self.plans(&programs.values().collect::<Vec<_>>()).await?;
         let mut spans: HashMap<Uuid, Span> = HashMap::new();
         for (program_id, plan) in &plans {
             for ws in rows.iter().filter(|ws| ws.program_id == *program_id) {

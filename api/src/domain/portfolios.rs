@@ -338,8 +338,9 @@ pub async fn rollup(loaders: &Loaders, programs: &[Visible<program::Model>]) -> 
     let (mut open_risks, mut spent, mut budgeted) = (0, BTreeMap::new(), BTreeMap::new());
     // Every program's plan, risks and costs, each kind loaded at once.
     let ids = || programs.iter().map(|p| p.id);
+    let planned: Vec<_> = programs.iter().collect();
     let (plans, mut risks, mut costs) = futures::try_join!(
-        loaders.plans(programs),
+        loaders.plans(&planned),
         loaders.risks_by_program.load_many(ids()),
         loaders.costs_by_program.load_many(ids()),
     )?;

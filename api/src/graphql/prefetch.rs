@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 
 use async_graphql::{Context, Lookahead, SelectionField};
-use entity::{dependency, workstream};
+use entity::{dependency, program, workstream};
 use futures::future::BoxFuture;
 use uuid::Uuid;
 
@@ -208,6 +208,47 @@ fn workstreams_now<'a>(
             ApiResult::Ok(())
         };
         futures::try_join!(team, lead, milestones, comments, upstream, downstream)?;
+        Ok(())
+    })
+}
+
+/// The fields of a program that read its plan.
+const PLANNED: [&str; 12] = [
+    "schedule",
+    "unscheduledWorkstreams",
+    "forecastFinishDate",
+    "criticalPath",
+    "slipImpact",
+    "overdueDependencies",
+    "atRiskDependencies",
+    "bottlenecks",
+    "dependencyGraph",
+    "brief",
+    "briefSummary",
+    "computedHealth",
+];
+
+/// Plan the programs `rows` together when `ahead` selects a field that
+/// reads their plans: a plan is the costliest thing a program's fields
+/// load, and a batch split by timing would plan again.
+pub async fn programs(
+    ctx: &Context<'_>,
+    ahead: &Ahead<'_>,
+    rows: &[&Visible<program::Model>],
+) -> ApiResult<()> {
+    ahead.load(ctx, rows, |row| row.id, programs_now).await
+}
+
+fn programs_now<'a>(
+    _: &'a Context<'_>,
+    ahead: &'a Ahead<'_>,
+    loaders: &'a Loaders,
+    rows: &'a [&'a Visible<program::Model>],
+) -> BoxFuture<'a, ApiResult<()>> {
+    Box::pin(async move {
+        if PLANNED.iter().any(|field| ahead.selects(field)) {
+            loaders.plans(rows).await?;
+        }
         Ok(())
     })
 }

@@ -159,14 +159,12 @@ impl Loaders {
     }
 
     /// The plans of `programs`, loaded together, by program id.
-    pub async fn plans<'p>(
+    pub async fn plans(
         &self,
-        programs: impl IntoIterator<Item = &'p Visible<program::Model>> + Clone,
+        programs: &[&Visible<program::Model>],
     ) -> ApiResult<HashMap<Uuid, Arc<ProgramPlan>>> {
-        self.plans.loader().ask(programs.clone());
-        self.plans
-            .load_many(programs.into_iter().map(|p| p.id))
-            .await
+        self.plans.loader().ask(programs.iter().copied());
+        self.plans.load_many(programs.iter().map(|p| p.id)).await
     }
 
     /// The program's health computed from its forecast, with reasons.

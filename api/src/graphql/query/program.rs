@@ -6,6 +6,7 @@ use crate::domain::programs::{ProgramFilter as DomainFilter, ProgramOrderField a
 use crate::error::ApiError;
 use crate::graphql::{
     context::{parse_id, scope},
+    prefetch,
     types::{
         Program,
         connection::{ListConnection, connection, page_args},
@@ -120,6 +121,8 @@ impl ProgramQuery {
                 &page_args(first, after, last, before),
             )
             .await?;
+        let rows: Vec<_> = page.items.iter().map(|(_, row)| row).collect();
+        prefetch::programs(ctx, &prefetch::Ahead::nodes(ctx), &rows).await?;
         Ok(connection(page, Program))
     }
 }

@@ -131,7 +131,7 @@ impl Goal {
         let programs = loaders
             .programs_by_key(held.iter().map(|row| row.program_id))
             .await?;
-        program_connection(ctx, programs, first, after, last, before)
+        program_connection(ctx, programs, first, after, last, before).await
     }
     /// How far the current value has moved from the baseline to the target as a fraction
     /// (0 at the baseline, 1 at the target, above 1 past it, below 0 the wrong way);

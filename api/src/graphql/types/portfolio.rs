@@ -15,6 +15,7 @@ use crate::domain::pagination::Direction;
 use crate::domain::portfolios::{self, Rollup};
 use crate::domain::programs::ProgramOrderField;
 use crate::graphql::context::{loaders, scope};
+use crate::graphql::prefetch;
 use crate::graphql::scalars::{Date, Instant};
 use crate::graphql::work::Text;
 
@@ -97,7 +98,7 @@ impl PortfolioRollup {
 }
 
 /// `programs` (those the reader can see, by key) as a connection.
-pub fn program_connection(
+pub async fn program_connection(
     ctx: &Context<'_>,
     programs: Vec<Visible<program::Model>>,
     first: Option<i32>,
@@ -112,6 +113,8 @@ pub fn program_connection(
         (ProgramOrderField::Key, Direction::Asc),
         &page_args(first, after, last, before),
     )?;
+    let rows: Vec<_> = page.items.iter().map(|(_, row)| row).collect();
+    prefetch::programs(ctx, &prefetch::Ahead::nodes(ctx), &rows).await?;
     Ok(connection(page, Program))
 }
 
@@ -158,7 +161,7 @@ impl Portfolio {
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> Result<ListConnection<Program>> {
         let programs = portfolios::programs_of(&*loaders(ctx)?, self.0.id).await?;
-        program_connection(ctx, programs, first, after, last, before)
+        program_connection(ctx, programs, first, after, last, before).await
     }
     /// Its goals, by target date.
     async fn goals(
