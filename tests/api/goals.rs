@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::fixtures::{attempt, mutate, program, set_member};
+use crate::fixtures::{Cast, attempt, cast, mutate, program, set_member};
 use crate::helpers::{error_code, error_field, spawn_app_with};
 
 const NOW: [&str; 2] = ["--now", "2026-03-10T12:00:00Z"];
@@ -262,12 +262,13 @@ async fn only_those_who_may_change_a_goal_record_its_values() {
 #[tokio::test]
 async fn a_goal_or_a_portfolio_set_by_mistake_is_deleted_with_what_it_holds() {
     let app = spawn_app_with(&NOW).await;
-    let lead = app.member("Lead").await;
-    let editor = app.member("Editor").await;
-    let viewer = app.member("Viewer").await;
-    let gdpr = program(&app, &lead, "GDPR", json!({})).await;
-    set_member(&app, &lead, &gdpr, &editor, "EDITOR").await;
-    set_member(&app, &lead, &gdpr, &viewer, "VIEWER").await;
+    let Cast {
+        owner: lead,
+        editor,
+        viewer,
+        program: gdpr,
+        ..
+    } = cast(&app, "GDPR").await;
     let portfolio = mutate(
         &app,
         &lead,
