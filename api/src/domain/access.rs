@@ -966,6 +966,44 @@ pub async fn authorize(
     }
 }
 
+/// Check that the viewer may perform `action` in each of `program_ids`, in
+/// one statement whatever their number: the first that fails, in order,
+/// answers as [`authorize`] would.
+pub async fn authorize_all(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    program_ids: &[Uuid],
+    action: Action,
+) -> ApiResult<()> {
+    let user = viewer.require_user()?;
+    if viewer.is_admin() {
+        let existing: HashSet<Uuid> = program::Entity::find()
+            .select_only()
+            .column(program::Column::Id)
+            .filter(program::Column::Id.is_in(program_ids.iter().copied()))
+            .into_tuple::<Uuid>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        return match program_ids.iter().find(|id| !existing.contains(id)) {
+            Some(_) => Err(ApiError::NotFound(Message::NotFound)),
+            None => Ok(()),
+        };
+    }
+    let roles = roles_in(db, user.id, program_ids).await?;
+    for id in program_ids {
+        match roles.get(id) {
+            None => return Err(ApiError::NotFound(Message::NotFound)),
+            Some(role) if !action.allowed_for(*role) => {
+                return Err(ApiError::Forbidden(Message::ProgramRoleTooLow));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
 /// Row `id` of `E` if the viewer may see it; `NOT_FOUND` when it is missing
 /// or hidden, in one statement either way.
 pub async fn find_visible<E>(

@@ -154,9 +154,7 @@ impl Domain {
             access::find_portfolio(&txn, viewer, portfolio_id, true).await?;
             super::portfolios::hold(&txn, portfolio_id, false).await?;
         }
-        for id in &program_ids {
-            access::authorize(&txn, viewer, *id, Action::Edit).await?;
-        }
+        access::authorize_all(&txn, viewer, &program_ids, Action::Edit).await?;
         let created = goal::ActiveModel {
             title: Set(title),
             metric: Set(metric),
@@ -171,13 +169,17 @@ impl Domain {
         }
         .insert(&txn)
         .await?;
-        for id in &program_ids {
-            goal_program::ActiveModel {
-                goal_id: Set(created.id),
-                program_id: Set(*id),
-                ..Default::default()
-            }
-            .insert(&txn)
+        if !program_ids.is_empty() {
+            // `insert_many` skips `before_save`: stamped here.
+            goal_program::Entity::insert_many(program_ids.iter().map(|id| {
+                goal_program::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    created_at: Set(entity::now()),
+                    goal_id: Set(created.id),
+                    program_id: Set(*id),
+                }
+            }))
+            .exec_without_returning(&txn)
             .await?;
         }
         self.commit(txn, user.id, [Change::created(&created)])

@@ -79,9 +79,9 @@ impl Domain {
         portfolio_id: Uuid,
         ids: &[Uuid],
     ) -> ApiResult<()> {
-        for id in ids {
-            access::find_visible::<program::Entity>(txn, viewer, *id).await?;
-        }
+        // Each a program the caller can see: one that is not answers as a
+        // missing one does.
+        access::authorize_all(txn, viewer, ids, access::Action::Read).await?;
         let held = portfolio_program::Entity::find()
             .filter(portfolio_program::Column::PortfolioId.eq(portfolio_id))
             .all(txn)
@@ -98,13 +98,17 @@ impl Domain {
             .filter(portfolio_program::Column::ProgramId.is_in(seen))
             .exec(txn)
             .await?;
-        for id in ids {
-            portfolio_program::ActiveModel {
-                portfolio_id: Set(portfolio_id),
-                program_id: Set(*id),
-                ..Default::default()
-            }
-            .insert(txn)
+        if !ids.is_empty() {
+            // `insert_many` skips `before_save`: stamped here.
+            portfolio_program::Entity::insert_many(ids.iter().map(|id| {
+                portfolio_program::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    created_at: Set(entity::now()),
+                    portfolio_id: Set(portfolio_id),
+                    program_id: Set(*id),
+                }
+            }))
+            .exec_without_returning(txn)
             .await?;
         }
         Ok(())
