@@ -79,20 +79,15 @@ impl Loaders {
         let program_ids: BTreeSet<Uuid> = rows.iter().map(|ws| ws.program_id).collect();
         let programs = self.programs.load_many(program_ids.iter().copied()).await?;
         let plans = self.plans(&programs.values().collect::<Vec<_>>()).await?;
-        let mut spans: HashMap<Uuid, Span> = HashMap::new();
-        for (program_id, plan) in &plans {
-            for ws in rows.iter().filter(|ws| ws.program_id == *program_id) {
-                if let Some((start, finish)) = plan.schedule.forecasts.get(&ws.id) {
-                    spans.insert(ws.id, Span::new(*start, *finish));
-                }
-            }
-        }
         let mut work: Vec<TeamWork> = rows
             .into_iter()
-            .filter(|ws| programs.contains_key(&ws.program_id))
-            .map(|ws| TeamWork {
-                span: spans.get(&ws.id).copied(),
-                workstream: ws,
+            .filter_map(|ws| {
+                let plan = plans.get(&ws.program_id)?;
+                let span = plan.schedule.forecasts.get(&ws.id);
+                Some(TeamWork {
+                    span: span.map(|(start, finish)| Span::new(*start, *finish)),
+                    workstream: ws,
+                })
             })
             .collect();
         work.sort_by_key(|w| (w.rank(), w.workstream.id));
