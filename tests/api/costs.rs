@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::fixtures::{dependency, program, workstream};
+use crate::fixtures::{charged, dependency, program, workstream};
 use crate::helpers::{TestApp, TestUser, error_code, spawn_app, spawn_app_with};
 
 /// A program with `n` overdue dependencies, each between two new workstreams.
@@ -17,24 +17,6 @@ async fn overdue(app: &TestApp, tpm: &TestUser, key: &str, n: usize) -> String {
         dependency(app, tpm, &up, &down, json!({ "neededBy": "2020-01-01" })).await;
     }
     p
-}
-
-/// POST a query as `user` and return the budget used by it and the body.
-async fn charged(app: &TestApp, user: &TestUser, query: &str, variables: Value) -> (u64, Value) {
-    let used = |response: &reqwest::Response| -> u64 {
-        response.headers()["x-ratelimit-used"]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap()
-    };
-    let token = Some(user.token.as_str());
-    // `{ __typename }` costs 1: the difference is what `query` cost.
-    let probe = app.post(token, "{ __typename }", json!({}), &[]).await;
-    let before = used(&probe);
-    let response = app.post(token, query, variables, &[]).await;
-    let after = used(&response);
-    (after.saturating_sub(before), response.json().await.unwrap())
 }
 
 #[tokio::test]
@@ -97,6 +79,10 @@ async fn planning_fields_are_estimated_and_charged_for_their_work() {
             json!({ "id": p }),
         )
         .await;
+    assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX", "{body}");
+    // So does a computed health: three programs' worth is past the limit.
+    let health = "{ programs(first: 3) { nodes { computedHealth { health } } } }";
+    let body = app.as_user(&tpm, health, json!({})).await;
     assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX", "{body}");
 
     // A small budget refills slowly enough that the charge reads exactly.

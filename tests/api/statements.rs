@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 
 use crate::fixtures::{
-    baseline, comment, dated, decision, dependency, fewest_statements, milestone, mutate, program,
-    risk, set_member, team, workstream,
+    baseline, charged, comment, dated, decision, dependency, fewest_statements, milestone, mutate,
+    program, risk, set_member, team, workstream,
 };
 use crate::helpers::{TestApp, TestUser, spawn_app, spawn_app_with};
 
@@ -427,6 +427,10 @@ async fn a_portfolio_review_costs_as_many_statements_for_two_as_for_twelve_progr
         }
         let team = &body["data"]["teams"]["nodes"][0];
         assert_eq!(team["commitments"]["totalCount"], 3 * size);
+        // Loaded ahead level by level, sixteen reviews at once cost
+        // sixteen times one, however their batches would have interleaved.
+        let together = fewest_together(&app, &viewer, PORTFOLIO_REVIEW, json!({}), 16).await;
+        assert_eq!(together, 16 * count, "{size} programs: {count} alone");
         counts.push(count);
 
         // A page of programs with their forecasts is planned at once, so
@@ -441,11 +445,9 @@ async fn a_portfolio_review_costs_as_many_statements_for_two_as_for_twelve_progr
         forecasts.push(alone);
     }
     // Each kind of row is read once for every program together: six times
-    // the programs may not cost more statements (a batch split by timing
-    // costs one more, a query per program dozens); the forecasts, loaded
-    // ahead, not one more.
-    assert!(
-        counts[1] <= counts[0] + 2,
+    // the programs cost not one statement more.
+    assert_eq!(
+        counts[0], counts[1],
         "statements grew with the programs: {counts:?}"
     );
     assert_eq!(
@@ -453,4 +455,29 @@ async fn a_portfolio_review_costs_as_many_statements_for_two_as_for_twelve_progr
         "statements grew with the programs: {forecasts:?}"
     );
     eprintln!("portfolio review: {counts:?} SQL statements; forecasts: {forecasts:?}");
+}
+
+/// A page of a portfolio's or a goal's programs, loaded ahead for the whole
+/// page of portfolios or goals at once, plans the programs on the page
+/// only: what a request computes is what it shows.
+#[tokio::test]
+async fn a_page_of_a_portfolios_programs_plans_only_that_page() {
+    const PORTFOLIO: &str = "query($first: Int) { portfolios(first: 1) { nodes { programs(first: $first) { nodes { key forecastFinishDate } } } } }";
+    const GOAL: &str = "query($first: Int) { portfolios(first: 1) { nodes { goals(first: 1) { nodes { programs(first: $first) { nodes { key forecastFinishDate } } } } } } }";
+    // Rate limited, so that each response says what it cost.
+    let app = spawn_app().await;
+    let tpm = app.member("Tpm").await;
+    let viewer = app.member("Viewer").await;
+    seed_portfolio(&app, &tpm, &viewer, 12).await;
+    for query in [PORTFOLIO, GOAL] {
+        let (two, body) = charged(&app, &viewer, query, json!({ "first": 2 })).await;
+        assert!(body["errors"].is_null(), "{body}");
+        let (twelve, body) = charged(&app, &viewer, query, json!({ "first": 12 })).await;
+        assert!(body["errors"].is_null(), "{body}");
+        // Each plan costs a point per workstream and dependency it loads.
+        assert!(
+            3 * two < twelve,
+            "{query}: two programs cost {two} points, twelve {twelve}"
+        );
+    }
 }

@@ -501,8 +501,15 @@ pub fn between(program_id: Uuid, other: Option<Uuid>) -> Reach {
 /// Proof that the caller of this request may see the row it holds. The row
 /// is shared: a request hands the same row to every field that asks for it
 /// (a workstream is the far end of many dependencies) without copying it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Visible<T>(Arc<T>);
+
+/// A copy of the proof shares the row.
+impl<T> Clone for Visible<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
 
 impl<T> Visible<T> {
     fn new(row: T) -> Self {

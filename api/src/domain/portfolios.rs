@@ -305,13 +305,13 @@ pub async fn programs_of(
         .await
 }
 
-/// The programs of a portfolio, a page of them in `order`.
+/// A page of the programs of a portfolio or a goal, by key.
 pub fn page_programs(
     domain: &Domain,
     programs: Vec<Visible<program::Model>>,
-    order: (ProgramOrderField, Direction),
     args: &PageArgs,
 ) -> ApiResult<Page<Visible<program::Model>>> {
+    let order = (ProgramOrderField::Key, Direction::Asc);
     domain.page_loaded(programs, |_| true, order, args, |row| row.id)
 }
 

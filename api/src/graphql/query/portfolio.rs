@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, Object, Result};
 
 use crate::graphql::context::{parse_id, scope};
+use crate::graphql::prefetch;
 use crate::graphql::types::{
     connection::{ListConnection, connection, page_args},
     portfolio::Portfolio,
@@ -30,6 +31,8 @@ impl PortfolioQuery {
         let page = domain
             .portfolios(viewer, &page_args(first, after, last, before))
             .await?;
+        let rows: Vec<_> = page.items.iter().map(|(_, row)| row).collect();
+        prefetch::portfolios(ctx, &prefetch::Ahead::nodes(ctx), &rows).await?;
         Ok(connection(page, Portfolio))
     }
 
@@ -40,9 +43,10 @@ impl PortfolioQuery {
         #[graphql(desc = "The portfolio's id.")] id: ID,
     ) -> Result<Option<Portfolio>> {
         let (domain, viewer) = scope(ctx)?;
-        Ok(domain
-            .portfolio(viewer, parse_id("id", &id)?)
-            .await?
-            .map(Portfolio))
+        let found = domain.portfolio(viewer, parse_id("id", &id)?).await?;
+        if let Some(row) = &found {
+            prefetch::portfolios(ctx, &prefetch::Ahead::object(ctx), &[row]).await?;
+        }
+        Ok(found.map(Portfolio))
     }
 }

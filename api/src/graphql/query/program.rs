@@ -72,6 +72,9 @@ impl ProgramQuery {
                 .into());
             }
         };
+        if let Some(row) = &found {
+            prefetch::programs(ctx, &prefetch::Ahead::object(ctx), &[row]).await?;
+        }
         Ok(found.map(Program))
     }
 

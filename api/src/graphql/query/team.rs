@@ -5,6 +5,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use crate::domain::teams::{TeamFilter as DomainFilter, TeamOrderField as DomainField};
 use crate::graphql::{
     context::{parse_id, scope},
+    prefetch,
     types::{
         Team,
         connection::{ListConnection, connection, page_args},
@@ -47,7 +48,11 @@ impl TeamQuery {
         #[graphql(desc = "The team's id.")] id: ID,
     ) -> Result<Option<Team>> {
         let (domain, viewer) = scope(ctx)?;
-        Ok(domain.team(viewer, parse_id("id", &id)?).await?.map(Team))
+        let found = domain.team(viewer, parse_id("id", &id)?).await?;
+        if let Some(row) = &found {
+            prefetch::teams(ctx, &prefetch::Ahead::object(ctx), &[row]).await?;
+        }
+        Ok(found.map(Team))
     }
 
     /// Every team, by name unless ordered otherwise (any signed-in user).
@@ -87,6 +92,8 @@ impl TeamQuery {
                 &page_args(first, after, last, before),
             )
             .await?;
+        let rows: Vec<_> = page.items.iter().map(|(_, row)| row).collect();
+        prefetch::teams(ctx, &prefetch::Ahead::nodes(ctx), &rows).await?;
         Ok(connection(page, Team))
     }
 }

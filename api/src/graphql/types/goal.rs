@@ -15,6 +15,7 @@ use crate::domain::goals::{self, GoalOrderField, GoalValueOrderField};
 use crate::domain::loaders::{group, one};
 use crate::domain::pagination::Direction;
 use crate::graphql::context::{loaders, scope};
+use crate::graphql::prefetch;
 use crate::graphql::scalars::{Date, Instant};
 use crate::graphql::work::Text;
 
@@ -25,7 +26,7 @@ pub struct Goal(pub Visible<goal::Model>);
 pub struct GoalValue(pub Visible<goal_value::Model>);
 
 /// The goals `rows` as a connection, by target date.
-pub fn goal_connection(
+pub async fn goal_connection(
     ctx: &Context<'_>,
     rows: Vec<Visible<goal::Model>>,
     first: Option<i32>,
@@ -41,6 +42,8 @@ pub fn goal_connection(
         &page_args(first, after, last, before),
         |row| row.id,
     )?;
+    let rows: Vec<_> = page.items.iter().map(|(_, row)| row).collect();
+    prefetch::goals(ctx, &prefetch::Ahead::nodes(ctx), &rows).await?;
     Ok(connection(page, Goal))
 }
 
@@ -62,7 +65,7 @@ pub async fn program_goals(
         .into_values()
         .flatten()
         .collect();
-    goal_connection(ctx, rows, first, after, last, before)
+    goal_connection(ctx, rows, first, after, last, before).await
 }
 
 /// A metric a portfolio or its programs move from a baseline to a target by a date.

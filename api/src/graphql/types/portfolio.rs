@@ -11,9 +11,7 @@ use super::{
 };
 use crate::domain::access::Visible;
 use crate::domain::loaders::group;
-use crate::domain::pagination::Direction;
 use crate::domain::portfolios::{self, Rollup};
-use crate::domain::programs::ProgramOrderField;
 use crate::graphql::context::{loaders, scope};
 use crate::graphql::prefetch;
 use crate::graphql::scalars::{Date, Instant};
@@ -107,12 +105,7 @@ pub async fn program_connection(
     before: Option<String>,
 ) -> Result<ListConnection<Program>> {
     let (domain, _) = scope(ctx)?;
-    let page = portfolios::page_programs(
-        domain,
-        programs,
-        (ProgramOrderField::Key, Direction::Asc),
-        &page_args(first, after, last, before),
-    )?;
+    let page = portfolios::page_programs(domain, programs, &page_args(first, after, last, before))?;
     let rows: Vec<_> = page.items.iter().map(|(_, row)| row).collect();
     prefetch::programs(ctx, &prefetch::Ahead::nodes(ctx), &rows).await?;
     Ok(connection(page, Program))
@@ -175,7 +168,7 @@ impl Portfolio {
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
     ) -> Result<ListConnection<super::goal::Goal>> {
         let rows = group(&loaders(ctx)?.goals_by_portfolio, self.0.id).await?;
-        super::goal::goal_connection(ctx, rows, first, after, last, before)
+        super::goal::goal_connection(ctx, rows, first, after, last, before).await
     }
     /// What its programs add up to: health, forecast, dependencies, risks and
     /// money, over the programs the reader can see.

@@ -11,8 +11,10 @@ use super::{
     milestone::{Milestone, MilestoneFilter, MilestoneOrder},
     team::Team,
 };
+use crate::domain::Domain;
 use crate::domain::access::Visible;
 use crate::domain::loaders::group;
+use crate::domain::pagination::{Page, PageArgs};
 use crate::domain::workstreams::{
     WorkstreamFilter as DomainFilter, WorkstreamOrderField as DomainField,
 };
@@ -118,17 +120,29 @@ pub async fn page_workstreams(
     order_by: Option<WorkstreamOrder>,
 ) -> Result<ListConnection<Workstream>> {
     let (domain, _) = scope(ctx)?;
-    let filter = filter.unwrap_or_default().into_domain()?;
-    let page = domain.page_loaded(
-        rows,
-        |row| filter.matches(row),
-        order_of(order_by, DomainField::CreatedAt),
-        &page_args(first, after, last, before),
-        |row| row.id,
-    )?;
+    let args = page_args(first, after, last, before);
+    let page = workstream_page(domain, rows, &args, filter, order_by)?;
     let rows: Vec<_> = page.items.iter().map(|(_, row)| row).collect();
     prefetch::workstreams(ctx, &prefetch::Ahead::nodes(ctx), &rows).await?;
     Ok(connection(page, Workstream))
+}
+
+/// The page of workstreams `rows` a list field with these arguments shows.
+pub fn workstream_page(
+    domain: &Domain,
+    rows: Vec<Visible<workstream::Model>>,
+    args: &PageArgs,
+    filter: Option<WorkstreamFilter>,
+    order_by: Option<WorkstreamOrder>,
+) -> ApiResult<Page<Visible<workstream::Model>>> {
+    let filter = filter.unwrap_or_default().into_domain()?;
+    domain.page_loaded(
+        rows,
+        |row| filter.matches(row),
+        order_of(order_by, DomainField::CreatedAt),
+        args,
+        |row| row.id,
+    )
 }
 
 /// A stream of work inside a program.

@@ -26,6 +26,7 @@ pub const FIELD_WEIGHTS: &[(&str, &str, u64)] = &[
     ("Program", "bottlenecks", 2 * PLAN_WEIGHT),
     ("Program", "dependencyGraph", PLAN_WEIGHT + RENDER_WEIGHT),
     ("Program", "brief", PLAN_WEIGHT + RENDER_WEIGHT),
+    ("Program", "computedHealth", PLAN_WEIGHT),
     ("Baseline", "finishDeltaDays", PLAN_WEIGHT),
     ("Baseline", "variance", PLAN_WEIGHT),
     ("Baseline", "milestoneVariance", PLAN_WEIGHT),
