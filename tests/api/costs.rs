@@ -178,6 +178,32 @@ async fn a_request_is_admitted_only_when_the_budget_holds_its_estimate() {
     assert!(body["errors"].is_null(), "{body}");
 }
 
+/// A plan larger than what one request may do is refused on every field
+/// that reads it, whether the program's fields plan it or a page loads it
+/// ahead for them: no field is served a plan past the cap.
+#[tokio::test]
+async fn a_plan_past_the_work_cap_is_refused_however_it_is_loaded() {
+    let app = spawn_app_with(&["--max-request-work", "50"]).await;
+    let tpm = app.member("Tpm").await;
+    // 40 workstreams and 20 dependencies: 60 points of planning.
+    let p = overdue(&app, &tpm, "WORK", 20).await;
+    let one = "query($id: ID!) { program(id: $id) { name forecastFinishDate again: forecastFinishDate } }";
+    let page =
+        "{ programs(first: 5) { nodes { name forecastFinishDate again: forecastFinishDate } } }";
+    for (query, program) in [(one, "/data/program"), (page, "/data/programs/nodes/0")] {
+        let body = app.as_user(&tpm, query, json!({ "id": p })).await;
+        let program = body.pointer(program).unwrap_or(&Value::Null);
+        assert_eq!(program["name"], "WORK", "{body}");
+        assert!(program["forecastFinishDate"].is_null(), "{body}");
+        assert!(program["again"].is_null(), "{body}");
+        let refused = body["errors"].as_array().map_or(0, |errors| {
+            let work = |e: &&Value| e["extensions"]["measure"] == "work";
+            errors.iter().filter(work).count()
+        });
+        assert_eq!(refused, 2, "each planning field refused: {body}");
+    }
+}
+
 /// One request's work is capped, whatever the document's estimate: a VIEWER
 /// who aliases the dependency graph or asks for long stored text gets what
 /// fits, and `QUERY_TOO_COMPLEX` (measure `work`) for the rest, instead of

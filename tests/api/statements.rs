@@ -342,7 +342,8 @@ async fn seed_portfolio(app: &TestApp, tpm: &TestUser, viewer: &TestUser, size: 
                            "incurredOn": "2026-02-03", "category": "People" });
         mutate(app, tpm, "recordCost", cost, "cost { id }").await;
         let goal = json!({ "title": format!("Goal {p}"), "metric": "Adoption", "unit": "%",
-                           "baselineValue": 0.0, "targetValue": 100.0, "programIds": [program] });
+                           "baselineValue": 0.0, "targetValue": 100.0, "targetDate": "2026-06-30",
+                           "programIds": [program] });
         let goal = mutate(app, tpm, "createGoal", goal, "goal { id }").await["goal"]["id"].clone();
         for (value, day) in [(20.0, "2026-02-10"), (40.0, "2026-02-17")] {
             let value = json!({ "goalId": goal, "value": value, "recordedOn": day });
@@ -355,7 +356,8 @@ async fn seed_portfolio(app: &TestApp, tpm: &TestUser, viewer: &TestUser, size: 
         mutate(app, tpm, "createPortfolio", portfolio, "portfolio { id }").await["portfolio"]["id"]
             .clone();
     let goal = json!({ "title": "Revenue", "metric": "ARR", "unit": "EUR", "baselineValue": 1.0,
-                       "targetValue": 2.0, "portfolioId": portfolio, "programIds": programs });
+                       "targetValue": 2.0, "targetDate": "2026-12-31", "portfolioId": portfolio,
+                       "programIds": programs });
     mutate(app, tpm, "createGoal", goal, "goal { id }").await;
 }
 
@@ -457,27 +459,30 @@ async fn a_portfolio_review_costs_as_many_statements_for_two_as_for_twelve_progr
     eprintln!("portfolio review: {counts:?} SQL statements; forecasts: {forecasts:?}");
 }
 
-/// A page of a portfolio's or a goal's programs, loaded ahead for the whole
-/// page of portfolios or goals at once, plans the programs on the page
-/// only: what a request computes is what it shows.
+/// A page of a portfolio's or a goal's programs, or of a program's goals,
+/// loaded ahead for the whole page above it at once, plans the programs on
+/// the page only: what a request computes is what it shows.
 #[tokio::test]
 async fn a_page_of_a_portfolios_programs_plans_only_that_page() {
     const PORTFOLIO: &str = "query($first: Int) { portfolios(first: 1) { nodes { programs(first: $first) { nodes { key forecastFinishDate } } } } }";
     const GOAL: &str = "query($first: Int) { portfolios(first: 1) { nodes { goals(first: 1) { nodes { programs(first: $first) { nodes { key forecastFinishDate } } } } } } }";
+    // P00's goals by target date: its own (P00 alone), then the portfolio's
+    // (all twelve).
+    const GOALS: &str = "query($first: Int) { program(key: \"P00\") { goals(first: $first) { nodes { programs { nodes { key forecastFinishDate } } } } } }";
     // Rate limited, so that each response says what it cost.
     let app = spawn_app().await;
     let tpm = app.member("Tpm").await;
     let viewer = app.member("Viewer").await;
     seed_portfolio(&app, &tpm, &viewer, 12).await;
-    for query in [PORTFOLIO, GOAL] {
-        let (two, body) = charged(&app, &viewer, query, json!({ "first": 2 })).await;
+    for (query, few, many) in [(PORTFOLIO, 2, 12), (GOAL, 2, 12), (GOALS, 1, 2)] {
+        let (short, body) = charged(&app, &viewer, query, json!({ "first": few })).await;
         assert!(body["errors"].is_null(), "{body}");
-        let (twelve, body) = charged(&app, &viewer, query, json!({ "first": 12 })).await;
+        let (long, body) = charged(&app, &viewer, query, json!({ "first": many })).await;
         assert!(body["errors"].is_null(), "{body}");
         // Each plan costs a point per workstream and dependency it loads.
         assert!(
-            3 * two < twelve,
-            "{query}: two programs cost {two} points, twelve {twelve}"
+            3 * short < long,
+            "{query}: the page of {few} cost {short} points, of {many} {long}"
         );
     }
 }

@@ -66,6 +66,17 @@ pub struct PriorityConflict {
     pub overlap: Span,
 }
 
+/// The programs a team's unfinished work among `rows` is in: those whose
+/// plans its commitments, conflicts and load read.
+pub fn programs_at_work<'a>(
+    rows: impl IntoIterator<Item = &'a workstream::Model>,
+) -> BTreeSet<Uuid> {
+    rows.into_iter()
+        .filter(|ws| is_unfinished(ws))
+        .map(|ws| ws.program_id)
+        .collect()
+}
+
 impl Loaders {
     /// The team's unfinished workstreams in programs the caller can see,
     /// each with its forecast span from its program's plan, by priority,
@@ -76,8 +87,8 @@ impl Loaders {
             .into_iter()
             .filter(|ws| is_unfinished(ws))
             .collect();
-        let program_ids: BTreeSet<Uuid> = rows.iter().map(|ws| ws.program_id).collect();
-        let programs = self.programs.load_many(program_ids.iter().copied()).await?;
+        let program_ids = programs_at_work(rows.iter().map(|ws| &**ws));
+        let programs = self.programs.load_many(program_ids).await?;
         let plans = self.plans(&programs.values().collect::<Vec<_>>()).await?;
         let mut work: Vec<TeamWork> = rows
             .into_iter()

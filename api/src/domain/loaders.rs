@@ -513,14 +513,7 @@ impl Loaders {
     where
         L: Loader<Uuid, Error = ApiError>,
     {
-        let tag = std::ptr::from_ref(loader) as usize;
-        let loaded = self
-            .loaded_now
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entry(tag)
-            .or_default()
-            .clone();
+        let loaded = self.loaded_now_by(loader);
         let mut loaded = loaded.lock().await;
         let (mut known, mut missing) = (Vec::new(), Vec::new());
         for key in keys {
@@ -543,6 +536,39 @@ impl Loaders {
             found.extend(loader.load_many(known).await?);
         }
         Ok(found)
+    }
+
+    /// Put `rows` (already admitted) in `loader`'s cache as if loaded now,
+    /// so that loading them ahead later reads nothing again.
+    pub async fn feed_now<L>(
+        &self,
+        loader: &DataLoader<L, HashMapCache>,
+        rows: impl IntoIterator<Item = (Uuid, L::Value)>,
+    ) where
+        L: Loader<Uuid, Error = ApiError>,
+    {
+        let rows: Vec<_> = rows.into_iter().collect();
+        let loaded = self.loaded_now_by(loader);
+        let mut loaded = loaded.lock().await;
+        loaded.extend(rows.iter().map(|(key, _)| *key));
+        loader.feed_many(rows).await;
+    }
+
+    /// The keys [`Loaders::load_now`] loaded with `loader`.
+    fn loaded_now_by<L>(
+        &self,
+        loader: &DataLoader<L, HashMapCache>,
+    ) -> Arc<tokio::sync::Mutex<HashSet<Uuid>>>
+    where
+        L: Loader<Uuid>,
+    {
+        let tag = std::ptr::from_ref(loader) as usize;
+        self.loaded_now
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(tag)
+            .or_default()
+            .clone()
     }
 
     /// Those of `rows` (with their `id`) not yet loaded ahead under every

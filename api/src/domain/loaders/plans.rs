@@ -134,6 +134,9 @@ impl Loader<Uuid> for Plans {
         // starts, so a planning field inline would make `id` cost kilobytes.
         let plans = Box::pin(self.domain.program_plans(&self.visibility, missing)).await?;
         let size = plans.values().map(|plan| plan.size() as u64).sum();
+        // Charged before they are kept: plans past the limit are not served
+        // to a field asking later (which is refused before planning again).
+        self.work.charge(size)?;
         for (id, plan) in plans {
             let plan = Arc::new(plan);
             if self.remember {
@@ -141,7 +144,6 @@ impl Loader<Uuid> for Plans {
             }
             found.insert(id, plan);
         }
-        self.work.charge(size)?;
         Ok(found)
     }
 }
@@ -165,6 +167,16 @@ impl Loaders {
     ) -> ApiResult<HashMap<Uuid, Arc<ProgramPlan>>> {
         self.plans.loader().ask(programs.iter().copied());
         self.plans.load_many(programs.iter().map(|p| p.id)).await
+    }
+
+    /// Plan `programs` now, together, without waiting for other fields to
+    /// ask (loading ahead, which knows every program a page will plan).
+    pub async fn plan_now(&self, programs: &[&Visible<program::Model>]) -> ApiResult<()> {
+        let plans = self.plans.loader();
+        plans.ask(programs.iter().copied());
+        let ids: Vec<Uuid> = programs.iter().map(|p| p.id).collect();
+        plans.load(&ids).await?;
+        Ok(())
     }
 
     /// The program's health computed from its forecast, with reasons.

@@ -7,13 +7,16 @@
 //! request's loader cache, so a nested query takes one statement per level
 //! whatever the page's size and however busy the server is (a DataLoader
 //! batch alone closes on a timer, and splits when requests interleave). A
-//! nested list of workstreams or programs is loaded ahead only for the page
-//! each of its fields will show, worked out from the field's arguments.
+//! nested list of workstreams, programs or goals is loaded ahead only for
+//! the page each of its fields will show, worked out from the field's
+//! arguments. A page inside a list whose parent did not load it ahead is
+//! left to the loaders' batches, which gather the whole list's keys. A
+//! failure is left to the fields, each reporting its own.
 
 use std::collections::HashSet;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use async_graphql::{Context, InputType, Lookahead, Name, SelectionField, Value};
+use async_graphql::{Context, InputType, Lookahead, Name, QueryPathSegment, SelectionField, Value};
 use futures::future::BoxFuture;
 use uuid::Uuid;
 
@@ -156,6 +159,12 @@ impl<'a> Ahead<'a> {
         if rows.is_empty() {
             return Ok(());
         }
+        // A field resolved for each item of a list its parent did not load
+        // ahead: loading now would take a statement per item, where the
+        // loaders' batches gather the whole list's.
+        if in_a_list(ctx) {
+            return Ok(());
+        }
         // A failure is left to the fields: each loads what it needs on its
         // own and reports its own error, so the rest of the request (the
         // page, its other fields) still answers.
@@ -164,6 +173,18 @@ impl<'a> Ahead<'a> {
         }
         Ok(())
     }
+}
+
+/// Whether the field `ctx` resolves is resolved once for each item of a list.
+fn in_a_list(ctx: &Context<'_>) -> bool {
+    let mut node = ctx.path_node.as_ref();
+    while let Some(current) = node {
+        if matches!(current.segment, QueryPathSegment::Index(_)) {
+            return true;
+        }
+        node = current.parent;
+    }
+    false
 }
 
 /// The arguments of one field of the document.

@@ -1,8 +1,11 @@
 //! Loading ahead under programs, portfolios and goals.
 
+use std::collections::HashMap;
+
 use async_graphql::Context;
 use entity::{goal, portfolio, program};
 use futures::future::BoxFuture;
+use uuid::Uuid;
 
 use super::work::{shown_workstreams, workstreams};
 use super::{Ahead, distinct, shown};
@@ -11,6 +14,7 @@ use crate::domain::loaders::Loaders;
 use crate::domain::portfolios::page_programs;
 use crate::error::ApiResult;
 use crate::graphql::context::scope;
+use crate::graphql::types::goal::goal_page;
 
 /// The programs the `programs` fields of the nodes will show (see [`shown`]).
 fn shown_programs(
@@ -26,6 +30,46 @@ fn shown_programs(
         |row| row.id,
         |rows, arguments| page_programs(domain, rows, &arguments.page()?).ok(),
     ))
+}
+
+/// The goals the `goals` fields of the nodes will show (see [`shown`]).
+fn shown_goals(
+    ctx: &Context<'_>,
+    ahead: &Ahead<'_>,
+    held: impl Iterator<Item = Vec<Visible<goal::Model>>>,
+) -> ApiResult<Vec<Visible<goal::Model>>> {
+    let (domain, _) = scope(ctx)?;
+    Ok(shown(
+        ahead,
+        "goals",
+        held,
+        |row| row.id,
+        |rows, arguments| goal_page(domain, rows, &arguments.page()?).ok(),
+    ))
+}
+
+/// Load the programs `held` (their ids, by node) of the nodes, those the
+/// caller can see, and ahead what their `programs` fields select of the
+/// pages they show; the programs found, by id.
+async fn program_pages(
+    ctx: &Context<'_>,
+    ahead: &Ahead<'_>,
+    loaders: &Loaders,
+    held: Vec<Vec<Uuid>>,
+) -> ApiResult<HashMap<Uuid, Visible<program::Model>>> {
+    let found = loaders
+        .load_now(&loaders.programs, distinct(held.iter().flatten().copied()))
+        .await?;
+    let nodes = ahead.connection("programs");
+    if nodes.exists() {
+        let of_each = held.iter().map(|ids| {
+            let found = ids.iter().filter_map(|id| found.get(id));
+            found.cloned().collect()
+        });
+        let shown = shown_programs(ctx, ahead, of_each)?;
+        programs(ctx, &nodes, &shown.iter().collect::<Vec<_>>()).await?;
+    }
+    Ok(found)
 }
 
 /// The fields of a program that read its plan.
@@ -66,17 +110,17 @@ fn programs_now<'a>(
         // A field asking for one of them by id (today in its time zone)
         // finds it.
         let known = rows.iter().map(|row| (row.id, (*row).clone()));
-        loaders.programs.feed_many(known).await;
+        loaders.feed_now(&loaders.programs, known).await;
         let ids = || rows.iter().map(|row| row.id);
         let plans = async {
             if PLANNED.iter().any(|field| ahead.selects(field)) {
-                loaders.plans(rows).await?;
+                loaders.plan_now(rows).await?;
             }
             ApiResult::Ok(())
         };
         let workstream_nodes = ahead.connection("workstreams");
         let workstream_pages = async {
-            if workstream_nodes.exists() {
+            if ahead.selects("workstreams") {
                 let groups = loaders
                     .load_now(&loaders.workstreams_by_program, ids())
                     .await?;
@@ -98,12 +142,16 @@ fn programs_now<'a>(
         };
         let goal_nodes = ahead.connection("goals");
         let goal_pages = async {
-            if goal_nodes.exists() {
+            if ahead.selects("goals") {
                 let held = loaders.load_now(&loaders.goals_by_program, ids()).await?;
                 let ids = distinct(held.values().flatten().map(|row| row.goal_id));
                 let found = loaders.load_now(&loaders.goals, ids).await?;
-                let found: Vec<_> = found.values().flatten().collect();
-                goals(ctx, &goal_nodes, &found).await?;
+                let of_each = held.values().map(|held| {
+                    let found = held.iter().filter_map(|row| found.get(&row.goal_id));
+                    found.flatten().cloned().collect()
+                });
+                let shown = shown_goals(ctx, ahead, of_each)?;
+                goals(ctx, &goal_nodes, &shown.iter().collect::<Vec<_>>()).await?;
             }
             ApiResult::Ok(())
         };
@@ -168,47 +216,36 @@ fn portfolios_now<'a>(
 ) -> BoxFuture<'a, ApiResult<()>> {
     Box::pin(async move {
         let ids = || rows.iter().map(|row| row.id);
-        let program_nodes = ahead.connection("programs");
         let rolled_up = ahead.selects("rollup") || ahead.selects("brief");
-        let program_pages = async {
-            if !program_nodes.exists() && !rolled_up {
+        let held_programs = async {
+            if !ahead.selects("programs") && !rolled_up {
                 return ApiResult::Ok(());
             }
             let held = loaders
                 .load_now(&loaders.programs_by_portfolio, ids())
                 .await?;
-            let ids = distinct(held.values().flatten().map(|row| row.program_id));
-            let found = loaders.load_now(&loaders.programs, ids).await?;
-            let rollups = async {
-                // A rollup reads every program's plan, risks and costs.
-                if rolled_up {
-                    let all: Vec<_> = found.values().collect();
-                    let ids = || all.iter().map(|row| row.id);
-                    futures::try_join!(
-                        loaders.plans(&all),
-                        loaders.load_now(&loaders.risks_by_program, ids()),
-                        loaders.load_now(&loaders.costs_by_program, ids()),
-                    )?;
-                }
-                ApiResult::Ok(())
-            };
-            let pages = async {
-                let of_each = held.values().map(|held| {
-                    let ids = held.iter().map(|row| row.program_id);
-                    ids.filter_map(|id| found.get(&id).cloned()).collect()
-                });
-                let shown = shown_programs(ctx, ahead, of_each)?;
-                programs(ctx, &program_nodes, &shown.iter().collect::<Vec<_>>()).await
-            };
-            futures::try_join!(rollups, pages)?;
+            let held = held
+                .values()
+                .map(|held| held.iter().map(|row| row.program_id).collect());
+            let found = program_pages(ctx, ahead, loaders, held.collect()).await?;
+            // A rollup reads every program's plan, risks and costs.
+            if rolled_up {
+                let all: Vec<_> = found.values().collect();
+                let ids = || all.iter().map(|row| row.id);
+                futures::try_join!(
+                    loaders.plan_now(&all),
+                    loaders.load_now(&loaders.risks_by_program, ids()),
+                    loaders.load_now(&loaders.costs_by_program, ids()),
+                )?;
+            }
             Ok(())
         };
         let goal_nodes = ahead.connection("goals");
         let goal_pages = async {
-            if goal_nodes.exists() {
-                let found = loaders.load_now(&loaders.goals_by_portfolio, ids()).await?;
-                let found: Vec<_> = found.values().flatten().collect();
-                goals(ctx, &goal_nodes, &found).await?;
+            if ahead.selects("goals") {
+                let held = loaders.load_now(&loaders.goals_by_portfolio, ids()).await?;
+                let shown = shown_goals(ctx, ahead, held.into_values())?;
+                goals(ctx, &goal_nodes, &shown.iter().collect::<Vec<_>>()).await?;
             }
             ApiResult::Ok(())
         };
@@ -216,7 +253,7 @@ fn portfolios_now<'a>(
         // portfolios' may be the same, and so may their people, and
         // whichever loads them first, the other loads only the rest; in a
         // fixed order the statements do not depend on timing.
-        program_pages.await?;
+        held_programs.await?;
         goal_pages.await?;
         let owners = distinct(rows.iter().map(|row| row.owner_id));
         ahead
@@ -244,18 +281,13 @@ fn goals_now<'a>(
 ) -> BoxFuture<'a, ApiResult<()>> {
     Box::pin(async move {
         let ids = || rows.iter().map(|row| row.id);
-        let program_nodes = ahead.connection("programs");
-        let program_pages = async {
-            if program_nodes.exists() {
+        let held_programs = async {
+            if ahead.selects("programs") {
                 let held = loaders.load_now(&loaders.programs_by_goal, ids()).await?;
-                let ids = distinct(held.values().flatten().map(|row| row.program_id));
-                let found = loaders.load_now(&loaders.programs, ids).await?;
-                let of_each = held.values().map(|held| {
-                    let ids = held.iter().map(|row| row.program_id);
-                    ids.filter_map(|id| found.get(&id).cloned()).collect()
-                });
-                let shown = shown_programs(ctx, ahead, of_each)?;
-                programs(ctx, &program_nodes, &shown.iter().collect::<Vec<_>>()).await?;
+                let held = held
+                    .values()
+                    .map(|held| held.iter().map(|row| row.program_id).collect());
+                program_pages(ctx, ahead, loaders, held.collect()).await?;
             }
             ApiResult::Ok(())
         };
@@ -265,7 +297,7 @@ fn goals_now<'a>(
             if ahead.selects("owner") {
                 people.extend(rows.iter().map(|row| row.owner_id));
             }
-            if history.exists() {
+            if ahead.selects("history") {
                 let values = loaders.load_now(&loaders.values_by_goal, ids()).await?;
                 if history.selects("recordedBy") {
                     let recorders = values.values().flatten();
@@ -280,7 +312,7 @@ fn goals_now<'a>(
         let portfolios = distinct(rows.iter().filter_map(|row| row.portfolio_id));
         // The programs' own goals, people and portfolios first (see
         // `portfolios_now`).
-        program_pages.await?;
+        held_programs.await?;
         futures::try_join!(
             people,
             ahead.group(loaders, &["portfolio"], &loaders.portfolios, portfolios),

@@ -6,6 +6,7 @@ use futures::future::BoxFuture;
 
 use super::{Ahead, distinct, shown};
 use crate::domain::access::Visible;
+use crate::domain::capacity::programs_at_work;
 use crate::domain::loaders::Loaders;
 use crate::error::ApiResult;
 use crate::graphql::context::scope;
@@ -53,46 +54,8 @@ fn workstreams_now<'a>(
         if upstream_nodes.exists() || downstream_nodes.exists() {
             // The far ends of their dependencies are often on this page.
             let known = rows.iter().map(|row| (row.id, (*row).clone()));
-            loaders.workstreams.feed_many(known).await;
+            loaders.feed_now(&loaders.workstreams, known).await;
         }
-        let team = async {
-            if ahead.selects("team") {
-                loaders
-                    .load_now(
-                        &loaders.teams,
-                        distinct(rows.iter().filter_map(|row| row.team_id)),
-                    )
-                    .await?;
-            }
-            ApiResult::Ok(())
-        };
-        let lead = async {
-            if ahead.selects("lead") {
-                loaders
-                    .load_now(
-                        &loaders.users,
-                        distinct(rows.iter().filter_map(|row| row.lead_id)),
-                    )
-                    .await?;
-            }
-            ApiResult::Ok(())
-        };
-        let milestones = async {
-            if ahead.selects("milestones") {
-                loaders
-                    .load_now(&loaders.milestones_by_workstream, ids())
-                    .await?;
-            }
-            ApiResult::Ok(())
-        };
-        let comments = async {
-            if ahead.selects("comments") {
-                loaders
-                    .load_now(&loaders.comments_by_workstream, ids())
-                    .await?;
-            }
-            ApiResult::Ok(())
-        };
         let upstream = async {
             if upstream_nodes.exists() {
                 let groups = loaders
@@ -113,19 +76,27 @@ fn workstreams_now<'a>(
             }
             ApiResult::Ok(())
         };
-        let program = async {
-            if ahead.selects("program") {
-                loaders
-                    .load_now(
-                        &loaders.programs,
-                        distinct(rows.iter().map(|row| row.program_id)),
-                    )
-                    .await?;
-            }
-            ApiResult::Ok(())
-        };
+        let teams = distinct(rows.iter().filter_map(|row| row.team_id));
+        let leads = distinct(rows.iter().filter_map(|row| row.lead_id));
+        let programs = distinct(rows.iter().map(|row| row.program_id));
         futures::try_join!(
-            team, lead, program, milestones, comments, upstream, downstream
+            ahead.group(loaders, &["team"], &loaders.teams, teams),
+            ahead.group(loaders, &["lead"], &loaders.users, leads),
+            ahead.group(loaders, &["program"], &loaders.programs, programs),
+            ahead.group(
+                loaders,
+                &["milestones"],
+                &loaders.milestones_by_workstream,
+                ids()
+            ),
+            ahead.group(
+                loaders,
+                &["comments"],
+                &loaders.comments_by_workstream,
+                ids()
+            ),
+            upstream,
+            downstream,
         )?;
         Ok(())
     })
@@ -157,22 +128,19 @@ fn dependencies_now<'a>(
         if downstream.exists() {
             wanted.extend(rows.iter().map(|row| row.downstream_id));
         }
-        let comments = async {
-            if ahead.selects("comments") {
-                loaders
-                    .load_now(
-                        &loaders.comments_by_dependency,
-                        rows.iter().map(|row| row.id),
-                    )
-                    .await?;
-            }
-            ApiResult::Ok(())
-        };
+        let comments = ahead.group(
+            loaders,
+            &["comments"],
+            &loaders.comments_by_dependency,
+            rows.iter().map(|row| row.id),
+        );
         let ends = async {
             if wanted.is_empty() {
                 return ApiResult::Ok(());
             }
-            let found = loaders.workstreams.load_many(distinct(wanted)).await?;
+            let found = loaders
+                .load_now(&loaders.workstreams, distinct(wanted))
+                .await?;
             let upstream_ends: Vec<_> = rows
                 .iter()
                 .filter_map(|row| found.get(&row.upstream_id))
@@ -215,24 +183,27 @@ fn teams_now<'a>(
     Box::pin(async move {
         let workstream_nodes = ahead.connection("workstreams");
         let planned = TEAM_WORK.iter().any(|field| ahead.selects(field));
-        if !workstream_nodes.exists() && !planned {
+        if !ahead.selects("workstreams") && !planned {
             return Ok(());
         }
         let groups = loaders
             .load_now(&loaders.workstreams_by_team, rows.iter().map(|row| row.id))
             .await?;
-        let found: Vec<_> = groups.values().flatten().collect();
         let plans = async {
             if planned {
-                let ids = distinct(found.iter().map(|row| row.program_id));
+                let ids = programs_at_work(groups.values().flatten().map(|row| &**row));
                 let programs = loaders.load_now(&loaders.programs, ids).await?;
                 loaders
-                    .plans(&programs.values().collect::<Vec<_>>())
+                    .plan_now(&programs.values().collect::<Vec<_>>())
                     .await?;
             }
             ApiResult::Ok(())
         };
-        futures::try_join!(plans, workstreams(ctx, &workstream_nodes, &found))?;
+        let pages = async {
+            let shown = shown_workstreams(ctx, ahead, groups.values().cloned())?;
+            workstreams(ctx, &workstream_nodes, &shown.iter().collect::<Vec<_>>()).await
+        };
+        futures::try_join!(plans, pages)?;
         Ok(())
     })
 }

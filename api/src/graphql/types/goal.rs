@@ -10,10 +10,12 @@ use super::{
     connection::{ListConnection, connection, page_args},
     portfolio::{Portfolio, program_connection},
 };
+use crate::domain::Domain;
 use crate::domain::access::Visible;
 use crate::domain::goals::{self, GoalOrderField, GoalValueOrderField};
 use crate::domain::loaders::{group, one};
-use crate::domain::pagination::Direction;
+use crate::domain::pagination::{Direction, Page, PageArgs};
+use crate::error::ApiResult;
 use crate::graphql::context::{loaders, scope};
 use crate::graphql::prefetch;
 use crate::graphql::scalars::{Date, Instant};
@@ -35,16 +37,20 @@ pub async fn goal_connection(
     before: Option<String>,
 ) -> Result<ListConnection<Goal>> {
     let (domain, _) = scope(ctx)?;
-    let page = domain.page_loaded(
-        rows,
-        |_| true,
-        (GoalOrderField::TargetDate, Direction::Asc),
-        &page_args(first, after, last, before),
-        |row| row.id,
-    )?;
+    let page = goal_page(domain, rows, &page_args(first, after, last, before))?;
     let rows: Vec<_> = page.items.iter().map(|(_, row)| row).collect();
     prefetch::goals(ctx, &prefetch::Ahead::nodes(ctx), &rows).await?;
     Ok(connection(page, Goal))
+}
+
+/// The page of goals `rows` a list field with `args` shows, by target date.
+pub fn goal_page(
+    domain: &Domain,
+    rows: Vec<Visible<goal::Model>>,
+    args: &PageArgs,
+) -> ApiResult<Page<Visible<goal::Model>>> {
+    let order = (GoalOrderField::TargetDate, Direction::Asc);
+    domain.page_loaded(rows, |_| true, order, args, |row| row.id)
 }
 
 /// The `goals` field of a program.
