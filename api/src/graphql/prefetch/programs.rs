@@ -72,6 +72,20 @@ async fn program_pages(
     Ok(found)
 }
 
+/// The lists of a program loaded ahead.
+const LISTS: [&str; 10] = [
+    "workstreams",
+    "dependencies",
+    "goals",
+    "risks",
+    "decisions",
+    "milestones",
+    "members",
+    "costs",
+    "baselines",
+    "statusUpdates",
+];
+
 /// The fields of a program that read its plan.
 const PLANNED: [&str; 12] = [
     "schedule",
@@ -97,6 +111,10 @@ pub async fn programs(
     ahead: &Ahead<'_>,
     rows: &[&Visible<program::Model>],
 ) -> ApiResult<()> {
+    // Nothing to do for a program's own columns (the program by key).
+    if !PLANNED.iter().chain(&LISTS).any(|field| ahead.selects(field)) {
+        return Ok(());
+    }
     ahead.load(ctx, rows, |row| row.id, programs_now).await
 }
 
