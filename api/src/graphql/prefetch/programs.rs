@@ -112,7 +112,11 @@ pub async fn programs(
     rows: &[&Visible<program::Model>],
 ) -> ApiResult<()> {
     // Nothing to do for a program's own columns (the program by key).
-    if !PLANNED.iter().chain(&LISTS).any(|field| ahead.selects(field)) {
+    if !PLANNED
+        .iter()
+        .chain(&LISTS)
+        .any(|field| ahead.selects(field))
+    {
         return Ok(());
     }
     ahead.load(ctx, rows, |row| row.id, programs_now).await
