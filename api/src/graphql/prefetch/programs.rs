@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use async_graphql::Context;
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{goal, portfolio, program};
 use futures::future::BoxFuture;
 use uuid::Uuid;
@@ -12,7 +13,7 @@ use super::{Ahead, distinct, shown};
 use crate::domain::access::Visible;
 use crate::domain::loaders::Loaders;
 use crate::domain::portfolios::page_programs;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::scope;
 use crate::graphql::types::goal::goal_page;
 
@@ -48,15 +49,25 @@ fn shown_goals(
     ))
 }
 
-/// Load the programs `held` (their ids, by node) of the nodes, those the
-/// caller can see, and ahead what their `programs` fields select of the
-/// pages they show; the programs found, by id.
-async fn program_pages(
+/// Load the programs the nodes `keys` hold through `links` (the caller can
+/// see), and ahead what their `programs` fields select of the pages they
+/// show; the programs found, by id.
+async fn program_pages<L, R>(
     ctx: &Context<'_>,
     ahead: &Ahead<'_>,
     loaders: &Loaders,
-    held: Vec<Vec<Uuid>>,
-) -> ApiResult<HashMap<Uuid, Visible<program::Model>>> {
+    links: &DataLoader<L, HashMapCache>,
+    program_id: fn(&R) -> Uuid,
+    keys: impl IntoIterator<Item = Uuid>,
+) -> ApiResult<HashMap<Uuid, Visible<program::Model>>>
+where
+    L: Loader<Uuid, Value = Vec<Visible<R>>, Error = ApiError>,
+{
+    let held = loaders.load_now(links, keys).await?;
+    let held: Vec<Vec<Uuid>> = held
+        .values()
+        .map(|links| links.iter().map(|link| program_id(link)).collect())
+        .collect();
     let found = loaders
         .load_now(&loaders.programs, distinct(held.iter().flatten().copied()))
         .await?;
@@ -243,13 +254,9 @@ fn portfolios_now<'a>(
             if !ahead.selects("programs") && !rolled_up {
                 return ApiResult::Ok(());
             }
-            let held = loaders
-                .load_now(&loaders.programs_by_portfolio, ids())
-                .await?;
-            let held = held
-                .values()
-                .map(|held| held.iter().map(|row| row.program_id).collect());
-            let found = program_pages(ctx, ahead, loaders, held.collect()).await?;
+            let links = &loaders.programs_by_portfolio;
+            let found =
+                program_pages(ctx, ahead, loaders, links, |link| link.program_id, ids()).await?;
             // A rollup reads every program's plan, risks and costs.
             if rolled_up {
                 let all: Vec<_> = found.values().collect();
@@ -305,11 +312,8 @@ fn goals_now<'a>(
         let ids = || rows.iter().map(|row| row.id);
         let held_programs = async {
             if ahead.selects("programs") {
-                let held = loaders.load_now(&loaders.programs_by_goal, ids()).await?;
-                let held = held
-                    .values()
-                    .map(|held| held.iter().map(|row| row.program_id).collect());
-                program_pages(ctx, ahead, loaders, held.collect()).await?;
+                let links = &loaders.programs_by_goal;
+                program_pages(ctx, ahead, loaders, links, |link| link.program_id, ids()).await?;
             }
             ApiResult::Ok(())
         };
