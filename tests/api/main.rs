@@ -48,6 +48,7 @@ mod priorities;
 mod programs;
 mod replicas;
 mod risks;
+mod rows;
 mod schema;
 mod scripts;
 mod sessions;

@@ -24,6 +24,7 @@ use crate::planning::brief::BriefFacts;
 
 mod now;
 mod plans;
+pub mod rows;
 
 use plans::WorkMeter;
 pub use plans::{Plans, rendering_cost};
@@ -40,6 +41,8 @@ pub struct ById<E: EntityTrait> {
     visibility: Arc<Visibility>,
     column: E::Column,
     id: fn(&E::Model) -> Uuid,
+    /// Decodes its rows on PostgreSQL without sea-orm (see [`rows`]).
+    decode: Option<rows::Decode<E::Model>>,
 }
 
 impl<E> Loader<Uuid> for ById<E>
@@ -55,10 +58,8 @@ where
         if keys.is_empty() {
             return Ok(HashMap::new());
         }
-        let rows = E::find()
-            .filter(self.column.is_in(keys.iter().copied()))
-            .all(&self.domain.db)
-            .await?;
+        let select = E::find().filter(self.column.is_in(keys.iter().copied()));
+        let rows = rows::all(select, &self.domain.db, self.decode).await?;
         let visible = self.visibility.admit_all(&self.domain.db, rows).await?;
         Ok(visible
             .into_iter()
@@ -76,6 +77,8 @@ pub struct Grouped<E: EntityTrait> {
     key: fn(&E::Model) -> Option<Uuid>,
     order: E::Column,
     id: E::Column,
+    /// Decodes its rows on PostgreSQL without sea-orm (see [`rows`]).
+    decode: Option<rows::Decode<E::Model>>,
 }
 
 impl<E> Loader<Uuid> for Grouped<E>
@@ -91,12 +94,11 @@ where
         if keys.is_empty() {
             return Ok(HashMap::new());
         }
-        let rows = E::find()
+        let select = E::find()
             .filter(self.column.is_in(keys.iter().copied()))
             .order_by_asc(self.order)
-            .order_by_asc(self.id)
-            .all(&self.domain.db)
-            .await?;
+            .order_by_asc(self.id);
+        let rows = rows::all(select, &self.domain.db, self.decode).await?;
         let rows = self.visibility.admit_all(&self.domain.db, rows).await?;
         Ok(into_groups(keys, rows, |row| (self.key)(row)))
     }
@@ -372,12 +374,16 @@ impl Loaders {
         };
         macro_rules! by_id {
             ($module:ident) => {
+                by_id!($module, None)
+            };
+            ($module:ident, $decode:expr) => {
                 cached(
                     ById::<$module::Entity> {
                         domain: domain.clone(),
                         visibility: visibility.clone(),
                         column: $module::Column::Id,
                         id: |m| m.id,
+                        decode: $decode,
                     },
                     caching,
                 )
@@ -388,6 +394,9 @@ impl Loaders {
                 grouped!($module, $column, $key, CreatedAt)
             };
             ($module:ident, $column:ident, $key:expr, $order:ident) => {
+                grouped!($module, $column, $key, $order, None)
+            };
+            ($module:ident, $column:ident, $key:expr, $order:ident, $decode:expr) => {
                 cached(
                     Grouped::<$module::Entity> {
                         domain: domain.clone(),
@@ -396,6 +405,7 @@ impl Loaders {
                         key: $key,
                         order: $module::Column::$order,
                         id: $module::Column::Id,
+                        decode: $decode,
                     },
                     caching,
                 )
@@ -428,10 +438,10 @@ impl Loaders {
             loaded_now: Default::default(),
             loaded_ahead: Default::default(),
             users: by_id!(user),
-            teams: by_id!(team),
+            teams: by_id!(team, Some(rows::team)),
             programs: by_id!(program),
-            workstreams: by_id!(workstream),
-            dependencies: by_id!(dependency),
+            workstreams: by_id!(workstream, Some(rows::workstream)),
+            dependencies: by_id!(dependency, Some(rows::dependency)),
             decisions: by_id!(decision),
             risks: by_id!(risk),
             comments: by_id!(comment),
@@ -456,18 +466,50 @@ impl Loaders {
                 caching,
             ),
             members_by_program: grouped!(program_member, ProgramId, |m| Some(m.program_id)),
-            workstreams_by_program: grouped!(workstream, ProgramId, |m| Some(m.program_id)),
-            workstreams_by_team: grouped!(workstream, TeamId, |m| m.team_id),
+            workstreams_by_program: grouped!(
+                workstream,
+                ProgramId,
+                |m| Some(m.program_id),
+                CreatedAt,
+                Some(rows::workstream)
+            ),
+            workstreams_by_team: grouped!(
+                workstream,
+                TeamId,
+                |m| m.team_id,
+                CreatedAt,
+                Some(rows::workstream)
+            ),
             milestones_by_workstream: grouped!(milestone, WorkstreamId, |m| Some(m.workstream_id)),
             milestones_by_program: grouped!(milestone, ProgramId, |m| Some(m.program_id)),
-            dependencies_by_upstream: grouped!(dependency, UpstreamId, |m| Some(m.upstream_id)),
-            dependencies_by_downstream: grouped!(dependency, DownstreamId, |m| Some(
-                m.downstream_id
-            )),
-            dependencies_by_upstream_program: grouped!(dependency, UpstreamProgramId, |m| Some(
-                m.upstream_program_id
-            )),
-            dependencies_by_program: grouped!(dependency, ProgramId, |m| Some(m.program_id)),
+            dependencies_by_upstream: grouped!(
+                dependency,
+                UpstreamId,
+                |m| Some(m.upstream_id),
+                CreatedAt,
+                Some(rows::dependency)
+            ),
+            dependencies_by_downstream: grouped!(
+                dependency,
+                DownstreamId,
+                |m| Some(m.downstream_id),
+                CreatedAt,
+                Some(rows::dependency)
+            ),
+            dependencies_by_upstream_program: grouped!(
+                dependency,
+                UpstreamProgramId,
+                |m| Some(m.upstream_program_id),
+                CreatedAt,
+                Some(rows::dependency)
+            ),
+            dependencies_by_program: grouped!(
+                dependency,
+                ProgramId,
+                |m| Some(m.program_id),
+                CreatedAt,
+                Some(rows::dependency)
+            ),
             decisions_by_program: grouped!(decision, ProgramId, |m| Some(m.program_id)),
             decisions_by_superseder: grouped!(decision, SupersededById, |m| m.superseded_by_id),
             options_by_decision: grouped!(
