@@ -48,67 +48,33 @@ fn enumerated<T: ActiveEnum<Value = String>>(row: &PgRow, column: &str) -> Resul
     })
 }
 
-/// A row of `workstreams`.
-pub fn workstream(row: &PgRow) -> Result<workstream::Model, sqlx::Error> {
-    Ok(workstream::Model {
-        id: row.try_get("id")?,
-        program_id: row.try_get("program_id")?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        team_id: row.try_get("team_id")?,
-        lead_id: row.try_get("lead_id")?,
-        status: enumerated(row, "status")?,
-        health: enumerated(row, "health")?,
-        start_date: row.try_get("start_date")?,
-        target_date: row.try_get("target_date")?,
-        progress: row.try_get("progress")?,
-        version: row.try_get("version")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        started_on: row.try_get("started_on")?,
-        finished_on: row.try_get("finished_on")?,
-        external_id: row.try_get("external_id")?,
-        links: row.try_get("links")?,
-        priority: enumerated(row, "priority")?,
-        effort_days: row.try_get("effort_days")?,
-    })
+/// `pub fn $entity(row) -> $entity::Model`: each field read from the column
+/// of its name, the string-backed enums after `enums` through
+/// [`enumerated`]. A column added to the entity fails to compile here until
+/// it is listed.
+macro_rules! decode {
+    ($entity:ident { $($field:ident),* $(,)? } enums { $($enumerated:ident),* $(,)? }) => {
+        #[doc = concat!("A row of the `", stringify!($entity), "` entity's table.")]
+        pub fn $entity(row: &PgRow) -> Result<$entity::Model, sqlx::Error> {
+            Ok($entity::Model {
+                $($field: row.try_get(stringify!($field))?,)*
+                $($enumerated: enumerated(row, stringify!($enumerated))?,)*
+            })
+        }
+    };
 }
 
-/// A row of `dependencies`.
-pub fn dependency(row: &PgRow) -> Result<dependency::Model, sqlx::Error> {
-    Ok(dependency::Model {
-        id: row.try_get("id")?,
-        program_id: row.try_get("program_id")?,
-        upstream_id: row.try_get("upstream_id")?,
-        downstream_id: row.try_get("downstream_id")?,
-        upstream_program_id: row.try_get("upstream_program_id")?,
-        description: row.try_get("description")?,
-        needed_by: row.try_get("needed_by")?,
-        status: enumerated(row, "status")?,
-        committed_date: row.try_get("committed_date")?,
-        committed_by_id: row.try_get("committed_by_id")?,
-        commitment: enumerated(row, "commitment")?,
-        commitment_note: row.try_get("commitment_note")?,
-        decline_reason: row.try_get("decline_reason")?,
-        delivered_on: row.try_get("delivered_on")?,
-        version: row.try_get("version")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        external_id: row.try_get("external_id")?,
-        links: row.try_get("links")?,
-    })
-}
+decode!(workstream {
+    id, program_id, name, description, team_id, lead_id, start_date, target_date, progress,
+    version, created_at, updated_at, started_on, finished_on, external_id, links, effort_days,
+} enums { status, health, priority });
 
-/// A row of `teams`.
-pub fn team(row: &PgRow) -> Result<team::Model, sqlx::Error> {
-    Ok(team::Model {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        created_by_id: row.try_get("created_by_id")?,
-        version: row.try_get("version")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        capacity_days_per_week: row.try_get("capacity_days_per_week")?,
-    })
-}
+decode!(dependency {
+    id, program_id, upstream_id, downstream_id, upstream_program_id, description, needed_by,
+    committed_date, committed_by_id, commitment_note, decline_reason, delivered_on, version,
+    created_at, updated_at, external_id, links,
+} enums { status, commitment });
+
+decode!(team {
+    id, name, description, created_by_id, version, created_at, updated_at, capacity_days_per_week,
+} enums {});
